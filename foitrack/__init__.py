@@ -1,0 +1,42 @@
+"""foitrack: track one FOI request sent to many public bodies and turn the replies into figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from foitrack.config import ConfigError, load_config
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, database, extensions, blueprints and the access check.
+
+    :raises ConfigError: with one line saying what to fix (bad URL, unreachable database,
+        database behind the migrations).
+    """
+    import os
+
+    from foitrack import db, migrate, web
+    from foitrack.paths import templates_dir
+
+    overrides = dict(config or {})
+    instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get(
+        "FOITRACK_INSTANCE_PATH"
+    )
+    app = Flask(
+        "foitrack",
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        template_folder=str(templates_dir()),
+    )
+    app.config.update(load_config(Path(app.instance_path), overrides))
+    engine = db.make_engine(app.config["DATABASE_URL"])
+    if app.config["CHECK_SCHEMA"]:
+        migrate.ensure_current(engine)
+    app.extensions["foitrack.db"] = db.Database(engine)
+    web.init_app(app)
+    return app

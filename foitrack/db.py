@@ -1,0 +1,120 @@
+"""The database: declarative Base, engine and sessions per app, and start-up checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from foitrack.config import ConfigError
+
+# Named constraints, so Alembic (batch mode on SQLite) can drop and alter them later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC; used as a column default callable so each row gets its own time."""
+    return dt.datetime.now(dt.UTC)
+
+
+def parse_database_url(raw: str) -> URL:
+    """Parse and normalise a database URL, or raise ConfigError with a one-line reason.
+
+    ``postgresql://`` is taken to mean psycopg 3, the driver foitrack installs.
+    """
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            f"FOITRACK_DATABASE_URL {raw!r} is not a database URL; "
+            "use e.g. sqlite:////path/to/foitrack.sqlite3 or postgresql://user@host/dbname"
+        ) from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"FOITRACK_DATABASE_URL uses {url.get_backend_name()!r}; "
+            "foitrack supports sqlite and postgresql"
+        )
+    return url
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite ignores foreign keys unless asked on every connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(raw_url: str, **kwargs: Any) -> Engine:
+    """An engine for ``raw_url``; raises ConfigError when the URL or its driver is unusable."""
+    url = parse_database_url(raw_url)
+    try:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    except (NoSuchModuleError, ArgumentError, ImportError) as error:
+        raise ConfigError(f"FOITRACK_DATABASE_URL cannot be used: {error}") from None
+    if url.get_backend_name() == "sqlite":
+        database = url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    return engine
+
+
+class Database:
+    """One app's engine and session factory."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for CLI commands and scripts: committed by the caller, always closed."""
+        session = self.sessionmaker()
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()

@@ -1,0 +1,1 @@
+"""Writers that take plain rows and a file-like object (no database, no Flask)."""

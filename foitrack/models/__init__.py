@@ -1,0 +1,7 @@
+"""The tables, one module per entity; importing this package registers them all on Base."""
+
+from foitrack.models.audit import AuditEntry
+from foitrack.models.authority import Authority, AuthoritySet, authority_set_member
+from foitrack.models.user import Role, User
+
+__all__ = ["AuditEntry", "Authority", "AuthoritySet", "Role", "User", "authority_set_member"]

@@ -1,0 +1,43 @@
+"""Who may use which page: the one table every route is checked against.
+
+Viewers read, researchers write, admins manage users and authorities. A route missing
+from this table is refused to everyone and fails the app's start-up check, so a new page
+cannot be published by accident.
+"""
+
+from __future__ import annotations
+
+from foitrack.models import Role
+
+PUBLIC = None
+
+# endpoint -> the least role that may use it (PUBLIC: signed-out visitors too).
+ROUTE_ROLES: dict[str, Role | None] = {
+    "static": PUBLIC,
+    "main.health": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": Role.viewer,
+    "auth.password": Role.viewer,
+    "main.index": Role.viewer,
+    "authorities.index": Role.viewer,
+    "authorities.detail": Role.viewer,
+    "authorities.sets": Role.viewer,
+    "authorities.export": Role.viewer,
+    "authorities.edit": Role.admin,
+    "authorities.import_csv": Role.admin,
+    "users.index": Role.admin,
+    "users.new": Role.admin,
+    "users.edit": Role.admin,
+    "users.reset_password": Role.admin,
+}
+
+
+def required_role(endpoint: str | None) -> Role | None:
+    """The least role for an endpoint. :raises KeyError: for an endpoint not in the table."""
+    if endpoint is None:
+        raise KeyError("no endpoint")
+    return ROUTE_ROLES[endpoint]
+
+
+def unlisted_endpoints(endpoints: list[str]) -> list[str]:
+    return sorted(set(endpoints) - set(ROUTE_ROLES))

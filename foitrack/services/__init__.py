@@ -1,0 +1,1 @@
+"""The rules of foitrack. Every function takes a Session, never commits, raises errors.DomainError."""

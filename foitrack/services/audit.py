@@ -1,0 +1,83 @@
+"""Recording who changed what; every service write calls record() in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from foitrack.models import AuditEntry, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a change: a signed-in user, or a named command acting for nobody."""
+
+    label: str
+    user_id: int | None = None
+
+    @classmethod
+    def for_user(cls, user: User) -> Actor:
+        return cls(label=user.email, user_id=user.id)
+
+    @classmethod
+    def system(cls, what: str) -> Actor:
+        return cls(label=what)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly copy of a snapshot value."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "value") and isinstance(value.value, str):  # enums
+        return value.value
+    return value
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    entity_type: str,
+    entity_id: object,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an audit entry to the session (flushed with the change it describes)."""
+    entry = AuditEntry(
+        user_id=actor.user_id,
+        actor=actor.label,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        action=action,
+        before=_plain(before) if before is not None else None,
+        after=_plain(after) if after is not None else None,
+    )
+    session.add(entry)
+    return entry
+
+
+def changed_fields(
+    before: dict[str, Any], after: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the keys whose values differ, as (before, after)."""
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+def history(session: Session, entity_type: str, entity_id: object) -> list[AuditEntry]:
+    """The audit entries for one entity, newest first."""
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        )
+    )

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from foitrack.services import users
+from foitrack.services.audit import Actor
+from foitrack.services.errors import Invalid
+from foitrack.views.forms import show_problems
+from foitrack.views.forms.auth import PasswordForm, SignInForm
+from foitrack.web import db_session
+
+blueprint = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so a crafted link cannot bounce a user to another site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+            return target
+    return url_for("main.index")
+
+
+@blueprint.route("/sign-in", methods=["GET", "POST"])
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = SignInForm()
+    if form.validate_on_submit():
+        session = db_session()
+        user = users.authenticate(session, form.email.data or "", form.password.data or "")
+        if user is not None:
+            session.commit()
+            login_user(user, remember=bool(form.remember.data))
+            flash(f"Signed in as {user.email}.", "success")
+            return redirect(_safe_next(request.args.get("next")))
+        form.form_errors.append("The email address or password is not right.")
+    status = 200 if not form.is_submitted() else 400 if form.errors or form.form_errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@blueprint.post("/sign-out")
+def logout() -> Any:
+    logout_user()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+def password() -> Any:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        session = db_session()
+        user = session.merge(current_user._get_current_object())  # type: ignore[attr-defined]
+        try:
+            users.change_password(
+                session, Actor.for_user(user), user, form.current_password.data or "",
+                form.password.data or "",
+            )
+        except Invalid as error:
+            session.rollback()
+            show_problems(form, error)
+        else:
+            session.commit()
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("main.index"))
+    status = 400 if form.is_submitted() and (form.errors or form.form_errors) else 200
+    return render_template("auth/password.html", form=form), status

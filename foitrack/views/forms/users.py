@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from foitrack.models import Role
+
+ROLE_CHOICES = [
+    (Role.viewer.value, "Viewer: reads everything"),
+    (Role.researcher.value, "Researcher: also records requests and figures"),
+    (Role.admin.value, "Admin: also manages users and authorities"),
+]
+
+
+class NewUserForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.researcher.value)
+    password = PasswordField("Password", validators=[DataRequired()])
+    confirm = PasswordField(
+        "Password again",
+        validators=[DataRequired(), EqualTo("password", message="must match the password")],
+    )
+
+
+class EditUserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    active = BooleanField("Can sign in")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired()])
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("password", message="must match the password")],
+    )

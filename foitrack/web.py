@@ -1,0 +1,135 @@
+"""Binding the web side: request sessions, sign-in, CSRF, the access check, blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, flash, g, render_template, request
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session
+
+from foitrack import permissions
+from foitrack.db import Database
+from foitrack.models import Role, User
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+def database(app: Flask | None = None) -> Database:
+    from flask import current_app
+
+    return (app or current_app).extensions["foitrack.db"]
+
+
+def db_session() -> Session:
+    """This request's session, opened on first use and closed when the request ends."""
+    if "db_session" not in g:
+        g.db_session = database().sessionmaker()
+    return g.db_session
+
+
+def _close_session(_error: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = db_session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _check_access() -> Any:
+    """The one place roles are enforced, before any view runs."""
+    if request.endpoint is None:
+        return None  # 404 or 405: nothing to protect
+    try:
+        needed = permissions.required_role(request.endpoint)
+    except KeyError:
+        abort(403)
+    if needed is permissions.PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.role.allows(needed):
+        abort(403)
+    return None
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    )
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    role = current_user.role if current_user.is_authenticated else None
+
+    def can(endpoint: str) -> bool:
+        needed = permissions.ROUTE_ROLES.get(endpoint, Role.admin)
+        if needed is permissions.PUBLIC:
+            return True
+        return role is not None and role.allows(needed)
+
+    return {"can": can}
+
+
+def _on_csrf_error(error: CSRFError) -> Any:
+    flash("Your form had expired or was not sent by this site. Please try again.", "error")
+    return render_template("errors/error.html", code=400, title="Form not accepted",
+                           message=error.description), 400
+
+
+def _error_page(code: int, title: str, message: str) -> Any:
+    def handler(_error: Exception) -> Any:
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    return handler
+
+
+def init_app(app: Flask) -> None:
+    from foitrack.views import auth, authorities, main, users
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+
+    app.teardown_appcontext(_close_session)
+    app.before_request(_check_access)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.register_error_handler(CSRFError, _on_csrf_error)
+    app.register_error_handler(
+        403, _error_page(403, "Not allowed", "Your role does not allow this page.")
+    )
+    app.register_error_handler(404, _error_page(404, "Page not found", "There is no such page."))
+    app.register_error_handler(
+        500, _error_page(500, "Something went wrong", "The error has been logged. Nothing was saved.")
+    )
+
+    for module in (main, auth, authorities, users):
+        app.register_blueprint(module.blueprint)
+
+    missing = permissions.unlisted_endpoints([rule.endpoint for rule in app.url_map.iter_rules()])
+    if missing:
+        raise RuntimeError(f"routes with no entry in foitrack.permissions: {', '.join(missing)}")
+
+    @app.template_filter("when")
+    def _when(value: Any) -> str:
+        return value.strftime("%-d %b %Y %H:%M UTC") if value else ""
