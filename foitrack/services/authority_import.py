@@ -144,24 +144,29 @@ def _parse(text: str) -> tuple[list[_Row], list[Problem]]:
 
 
 def _match(session: Session, row: _Row) -> Authority | None:
-    """The existing authority a row describes: by slug if given, else code, else name."""
-    values = row.values
+    """The existing authority a row describes: by slug if given, else by name.
+
+    A code alone never matches: a row with another body's code but a different name is more
+    likely a mistake than a rename, so it is reported as a clash instead.
+    """
     options = selectinload(Authority.sets)
     if "slug" in row.given:
-        return session.scalar(select(Authority).where(Authority.slug == values["slug"]).options(options))
-    if values["code"]:
-        found = session.scalar(
-            select(Authority).where(Authority.code == values["code"]).options(options)
+        return session.scalar(
+            select(Authority).where(Authority.slug == row.values["slug"]).options(options)
         )
-        if found is not None:
-            return found
-    lowered = values["name"].lower()
-    found = session.scalar(
-        select(Authority).where(func.lower(Authority.name) == lowered).options(options)
+    return session.scalar(
+        select(Authority)
+        .where(func.lower(Authority.name) == row.values["name"].lower())
+        .options(options)
     )
-    if found is not None:
-        return found
-    return session.scalar(select(Authority).where(Authority.slug == values["slug"]).options(options))
+
+
+def _former_name_of(session: Session, name: str) -> Authority | None:
+    lowered = name.lower()
+    for authority in session.scalars(select(Authority).where(Authority.former_names.is_not(None))):
+        if any(former.lower() == lowered for former in authority.former_names or []):
+            return authority
+    return None
 
 
 def _check_against_database(session: Session, rows: list[_Row]) -> list[Problem]:
@@ -190,6 +195,17 @@ def _check_against_database(session: Session, rows: list[_Row]) -> list[Problem]
                 problems.append(
                     Problem(f"{value!r} is already used by {clash.name}", field=key, line=row.line)
                 )
+        if row.existing is None and row.values.get("name"):
+            renamed = _former_name_of(session, row.values["name"])
+            if renamed is not None:
+                problems.append(
+                    Problem(
+                        f"{row.values['name']!r} is a former name of {renamed.name}; to update that "
+                        f"authority give its slug ({renamed.slug}) in a slug column",
+                        field="name",
+                        line=row.line,
+                    )
+                )
         for slug in row.sets:
             found = session.scalar(select(AuthoritySet).where(AuthoritySet.slug == slug))
             if found is not None and found.builtin:
@@ -207,7 +223,7 @@ def _check_against_database(session: Session, rows: list[_Row]) -> list[Problem]
 def import_authorities(session: Session, actor: audit.Actor, source: BinaryIO) -> ImportReport:
     """Create or update authorities and sets from a CSV file.
 
-    A row matching an existing authority (by slug, code or name) updates the cells it fills
+    A row matching an existing authority (by slug if given, else by name) updates the cells it fills
     in; empty cells leave the authority as it is. Fields changed this way count as local
     edits and survive registry reloads.
     :raises Invalid: listing every problem by line and column; nothing is changed then.
