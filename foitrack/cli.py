@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import getpass
 import sys
 from collections.abc import Callable
@@ -26,13 +27,26 @@ from foitrack.services.registry import REGISTRY_FILE, load_registry
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class StartupError(NoAppException):
+    """The app cannot start: shown as one 'Error: ...' line with exit code 1, not as a usage error.
+
+    A NoAppException subclass so that Flask's command listing (`foitrack --help`) reports it
+    in one line too instead of a traceback.
+    """
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.ClickException.show(self, file)
+
+
 def _cli_app() -> Flask:
     # The schema is checked per command (see needs_current_schema), so that
     # `foitrack db upgrade` can run against a database that is behind.
     try:
         return create_app({"CHECK_SCHEMA": False})
     except ConfigError as error:
-        raise NoAppException(str(error)) from None
+        raise StartupError(str(error)) from None
 
 
 def _database() -> Database:
@@ -211,8 +225,9 @@ def authorities_list(set_slug: str | None, region: str | None, search: str | Non
         except DomainError as error:
             raise click.ClickException(str(error)) from None
         rows = [authority_row(authority) for authority in found]
-    out = click.get_text_stream("stdout")
+    out = io.StringIO()
     WRITERS[fmt](rows, out)
+    click.echo(out.getvalue(), nl=False)
 
 
 @authorities_group.command("sets")

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from foitrack.models import Role
 
 ROLE_CHOICES = [
-    (Role.viewer.value, "Viewer: reads everything"),
-    (Role.researcher.value, "Researcher: also records requests and figures"),
-    (Role.admin.value, "Admin: also manages users and authorities"),
+    SelectChoice(Role.viewer.value, "Viewer: reads everything"),
+    SelectChoice(Role.researcher.value, "Researcher: also records requests and figures"),
+    SelectChoice(Role.admin.value, "Admin: also manages users and authorities"),
 ]
 
 

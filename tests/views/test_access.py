@@ -1,0 +1,73 @@
+"""Every route, for every role and for a signed-out visitor: the one access table holds."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from foitrack import permissions
+from foitrack.models import Role
+from tests.conftest import csrf_token, sign_in
+from tests.factories import load_forces, make_user
+
+VISITORS = [None, Role.viewer, Role.researcher, Role.admin]
+# Sample values for URL parameters, so every rule can be visited.
+SAMPLE_ARGS = {"slug": "west-mercia", "filename": "foitrack.css"}
+
+
+def _routes(app: Flask):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_is_in_the_access_table(app):
+    endpoints = [rule.endpoint for rule in app.url_map.iter_rules()]
+    assert permissions.unlisted_endpoints(endpoints) == []
+    assert set(permissions.ROUTE_ROLES) == set(endpoints), "the table lists routes that do not exist"
+
+
+def test_a_route_missing_from_the_table_stops_the_app(app, monkeypatch):
+    from foitrack import create_app
+
+    monkeypatch.delitem(permissions.ROUTE_ROLES, "users.index")
+    with pytest.raises(RuntimeError, match="no entry in foitrack.permissions: users.index"):
+        create_app(
+            {"DATABASE_URL": app.config["DATABASE_URL"], "INSTANCE_PATH": app.instance_path}
+        )
+
+
+@pytest.mark.parametrize("visitor", VISITORS, ids=lambda v: v.value if v else "signed-out")
+def test_every_route_for_every_role(app, session, visitor):
+    load_forces(session)
+    admin = make_user(session, role="admin")
+    sample_args = {**SAMPLE_ARGS, "user_id": admin.id}
+    client = app.test_client()
+    if visitor is not None:
+        user = admin if visitor is Role.admin else make_user(session, role=visitor.value)
+        assert sign_in(client, user.email).status_code == 302
+
+    checked = 0
+    for rule, method in _routes(app):
+        url = rule.build(sample_args, append_unknown=False)[1]
+        needed = permissions.ROUTE_ROLES[rule.endpoint]
+        if method == "GET":
+            response = client.get(url)
+        else:
+            # A real form post: with the CSRF token, but no fields, so nothing is changed.
+            response = client.post(url, data={"csrf_token": csrf_token(client, "/authorities/")
+                                              if visitor else csrf_token(client)})
+        allowed = needed is None or (visitor is not None and visitor.allows(needed))
+        if allowed:
+            assert response.status_code in (200, 302, 400), (visitor, method, url, response.status_code)
+            if response.status_code == 302:
+                assert "/auth/sign-in" not in response.location or rule.endpoint == "auth.logout"
+        elif visitor is None:
+            assert response.status_code == 302, (method, url)
+            assert response.location.startswith("/auth/sign-in?next="), (method, url)
+        else:
+            assert response.status_code == 403, (visitor, method, url, response.status_code)
+        checked += 1
+        if rule.endpoint == "auth.logout" and visitor is not None and allowed:
+            assert sign_in(client, user.email).status_code == 302
+    assert checked >= len(permissions.ROUTE_ROLES)
