@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import io
 import getpass
+import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
