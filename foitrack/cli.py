@@ -287,3 +287,197 @@ def users_list() -> None:
         for user in user_service.list_users(session):
             state = "" if user.active else "  (deactivated)"
             click.echo(f"{user.email:<40} {user.role.value:<11} {user.name}{state}")
+
+
+# ---- deadlines ------------------------------------------------------------------------
+
+def _iso_date(_ctx: Any, param: click.Parameter, value: str | None) -> Any:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+@main.command("deadline")
+@click.argument("date", callback=_iso_date)
+@click.option("--working-days", default=20, show_default=True, type=click.IntRange(0, 400),
+              help="How many working days to count.")
+@click.option("--regime", type=click.Choice(["foia", "foisa"]), default="foia", show_default=True,
+              help="foia: bank holidays anywhere in the UK; foisa: Scottish ones only.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def deadline(date: Any, working_days: int, regime: str, as_json: bool) -> None:
+    """The due date for a request received on DATE (YYYY-MM-DD), with its working.
+
+    The first line is the due date; the days not counted follow.
+    """
+    import json
+
+    from foitrack.clock import Regime, add_working_days, explain_count
+
+    count = add_working_days(date, working_days, Regime(regime))
+    if as_json:
+        click.echo(json.dumps({
+            "received": date.isoformat(),
+            "due": count.due.isoformat(),
+            "working_days": working_days,
+            "regime": regime,
+            "day_one": count.day_one.isoformat() if count.day_one else None,
+            "skipped": [{"date": s.date.isoformat(), "reason": s.reason} for s in count.skipped],
+        }, indent=2))
+        return
+    click.echo(count.due.isoformat())
+    for line in explain_count(count):
+        click.echo(line)
+
+
+# ---- campaigns ------------------------------------------------------------------------
+
+@main.group("campaigns")
+def campaigns_group() -> None:
+    """Campaigns: one question sent to many authorities."""
+
+
+@campaigns_group.command("create")
+@click.option("--title", required=True, help="The campaign's title.")
+@click.option("--slug", help="Short name for URLs and commands (default: from the title).")
+@click.option("--text-file", type=click.File("r", encoding="utf-8"),
+              help="The request text (a template: {{ authority.name }}, {{ salutation }}).")
+@click.option("--subject", help="Email subject (default: 'Freedom of Information request: TITLE').")
+@click.option("--set", "set_slug", help="Send to this set, e.g. england-wales.")
+@click.option("--authorities", help="Or to these authorities: slugs or codes, comma-separated.")
+@click.option("--owner", help="Email of the owning user.")
+@click.option("--embargo-until", callback=_iso_date, help="Embargo date (YYYY-MM-DD).")
+@click.option("--repeat-of", help="Slug of an earlier campaign this one repeats (same targets and text).")
+@with_appcontext
+@needs_current_schema
+def campaigns_create(title: str, slug: str | None, text_file: Any, subject: str | None,
+                     set_slug: str | None, authorities: str | None, owner: str | None,
+                     embargo_until: Any, repeat_of: str | None) -> None:
+    """Create a draft campaign with one request per authority."""
+    from foitrack.services import campaigns
+
+    with _database().session() as session:
+        try:
+            owner_user = None
+            if owner:
+                owner_user = user_service.find_by_email(session, owner)
+                if owner_user is None:
+                    raise click.ClickException(f"no user {owner!r}")
+            if repeat_of:
+                source = campaigns.get_campaign(session, repeat_of)
+                campaign = campaigns.repeat_campaign(
+                    session, _system_actor(), source, title=title, slug=slug, owner=owner_user
+                )
+            else:
+                if text_file is None:
+                    raise click.ClickException("give --text-file with the request text")
+                campaign = campaigns.create_campaign(
+                    session, _system_actor(), title=title, slug=slug,
+                    request_text=text_file.read(), subject=subject, set_slug=set_slug,
+                    authority_keys=(authorities or "").split(",") if authorities else (),
+                    owner=owner_user, embargo_until=embargo_until,
+                )
+        except DomainError as error:
+            raise _fail(error) from None
+        session.commit()
+        click.echo(f"Created campaign {campaign.slug}: {len(campaign.requests)} requests, "
+                   f"not yet sent.")
+
+
+@campaigns_group.command("list")
+@with_appcontext
+@needs_current_schema
+def campaigns_list() -> None:
+    """List campaigns with their progress."""
+    from foitrack.clock import today_in_uk
+    from foitrack.services import campaigns
+    from foitrack.services.requests import campaign_progress
+
+    with _database().session() as session:
+        found = campaigns.list_campaigns(session)
+        progress = campaign_progress(session, found, today_in_uk())
+        click.echo(f"{'SLUG':<28} {'STATUS':<7} {'REQ':>4} {'SENT':>4} {'ANS':>4} {'LATE':>4}  TITLE")
+        for campaign in found:
+            p = progress[campaign.id]
+            click.echo(f"{campaign.slug:<28} {campaign.status.value:<7} {p.total:>4} {p.sent:>4} "
+                       f"{p.answered:>4} {p.overdue:>4}  {campaign.title}")
+
+
+# ---- requests -------------------------------------------------------------------------
+
+@main.group("requests")
+def requests_group() -> None:
+    """Requests and their timelines."""
+
+
+@requests_group.command("event")
+@click.argument("campaign")
+@click.argument("authority_code")
+@click.argument("kind")
+@click.argument("date", callback=_iso_date)
+@click.option("--note", help="A note on the event.")
+@click.option("--outcome", help="For response, internal_review_outcome and ico_decision.")
+@click.option("--exemptions", help="Sections cited, e.g. 's.12' or 's.30, s.40(2)'.")
+@click.option("--due-on", callback=_iso_date, help="For extension: the date the authority gave.")
+@click.option("--received-on", callback=_iso_date, help="For sent: the date of receipt, if later.")
+@click.option("--reference", help="Also record the authority's reference number.")
+@with_appcontext
+@needs_current_schema
+def requests_event(campaign: str, authority_code: str, kind: str, date: Any, note: str | None,
+                   outcome: str | None, exemptions: str | None, due_on: Any, received_on: Any,
+                   reference: str | None) -> None:
+    """Record an event of KIND on DATE in CAMPAIGN's request to AUTHORITY_CODE (code or slug).
+
+    KIND is one of: sent, acknowledged, clarification_requested, clarification_sent,
+    fees_notice, fee_paid, extension, response, withdrawn, internal_review_requested,
+    internal_review_outcome, ico_complaint, ico_decision, chaser_sent, note.
+    """
+    from foitrack.clock import today_in_uk
+    from foitrack.services import requests as request_service
+
+    with _database().session() as session:
+        try:
+            request = request_service.get_request(session, campaign, authority_code)
+            event = request_service.add_event(
+                session, _system_actor(), request, kind, date, today=today_in_uk(), note=note,
+                outcome=outcome, exemptions=exemptions or (), due_on=due_on, received_on=received_on,
+            )
+            if reference is not None:
+                request_service.set_reference(session, _system_actor(), request, reference)
+            state = request_service.state_of(request, today_in_uk())
+        except DomainError as error:
+            raise _fail(error) from None
+        session.commit()
+        due = state.response_deadline.due if state.response_deadline else None
+        click.echo(f"Recorded {event.kind.label.lower()} on {date.isoformat()} for "
+                   f"{request.authority.name}. Status: {state.status.label}"
+                   + (f"; response due {due.isoformat()}" if due and not state.first_response_on else "")
+                   + ".")
+
+
+@requests_group.command("overdue")
+@click.option("--campaign", help="Only this campaign (default: every campaign not closed).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--due-soon", is_flag=True, help="Also list requests due within the next few working days.")
+@with_appcontext
+@needs_current_schema
+def requests_overdue(campaign: str | None, fmt: str, due_soon: bool) -> None:
+    """The chase list: late requests, most late first, as of today."""
+    from foitrack.clock import today_in_uk
+    from foitrack.exporters.chase import WRITERS as CHASE_WRITERS
+    from foitrack.services.requests import chase_list
+
+    with _database().session() as session:
+        try:
+            rows = chase_list(session, today_in_uk(), campaign_slug=campaign,
+                              include_due_soon=due_soon)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+    out = io.StringIO()
+    CHASE_WRITERS[fmt](rows, out)
+    click.echo(out.getvalue(), nl=False)

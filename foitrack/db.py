@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -49,6 +50,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def str_enum(cls: type[enum.Enum], name: str, length: int = 40) -> Enum:
+    """A column type storing an enum's values as text, with a named CHECK on every backend."""
+    return Enum(
+        cls, name=name, native_enum=False, create_constraint=True, length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 def utcnow() -> dt.datetime:

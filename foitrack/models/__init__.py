@@ -2,6 +2,11 @@
 
 from foitrack.models.audit import AuditEntry
 from foitrack.models.authority import Authority, AuthoritySet, authority_set_member
+from foitrack.models.campaign import Campaign, CampaignStatus, CampaignVersion
+from foitrack.models.request import Event, Request
 from foitrack.models.user import Role, User
 
-__all__ = ["AuditEntry", "Authority", "AuthoritySet", "Role", "User", "authority_set_member"]
+__all__ = [
+    "AuditEntry", "Authority", "AuthoritySet", "Campaign", "CampaignStatus", "CampaignVersion",
+    "Event", "Request", "Role", "User", "authority_set_member",
+]

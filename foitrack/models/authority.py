@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from foitrack.clock import Regime
 from foitrack.db import Base, UTCDateTime, utcnow
 
 authority_set_member = Table(
@@ -64,6 +65,11 @@ class Authority(Base):
     sets: Mapped[list[AuthoritySet]] = relationship(
         secondary=authority_set_member, back_populates="members", order_by="AuthoritySet.slug"
     )
+
+    @property
+    def regime(self) -> Regime:
+        """FOISA for Scottish public authorities (Police Scotland), FOIA for everyone else."""
+        return Regime.foisa if self.country == "Scotland" else Regime.foia
 
     def snapshot(self) -> dict[str, Any]:
         """The editable fields as plain values, for the audit trail."""

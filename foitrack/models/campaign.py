@@ -1,0 +1,79 @@
+"""Campaigns: one question sent to many authorities, and the versions of its wording."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from foitrack.db import Base, UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from foitrack.models.authority import AuthoritySet
+    from foitrack.models.request import Request
+    from foitrack.models.user import User
+
+
+class CampaignStatus(enum.StrEnum):
+    draft = "draft"
+    active = "active"
+    closed = "closed"
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[CampaignStatus] = mapped_column(
+        str_enum(CampaignStatus, "campaign_status", 30), default=CampaignStatus.draft
+    )
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The set the campaign was aimed at, if any; the requests are the actual targets.
+    target_set_id: Mapped[int | None] = mapped_column(ForeignKey("authority_set.id"))
+    embargo_until: Mapped[dt.date | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    # The earlier campaign this one repeats, so next year's answers line up with last year's.
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User | None] = relationship()
+    target_set: Mapped[AuthoritySet | None] = relationship()
+    repeat_of: Mapped[Campaign | None] = relationship(remote_side=[id])
+    versions: Mapped[list[CampaignVersion]] = relationship(
+        back_populates="campaign", order_by="CampaignVersion.number",
+        cascade="all, delete-orphan",
+    )
+    requests: Mapped[list[Request]] = relationship(back_populates="campaign")
+
+    @property
+    def current_version(self) -> CampaignVersion:
+        return self.versions[-1]
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.slug} {self.status.value}>"
+
+
+class CampaignVersion(Base):
+    """One wording of the request. Once a request has gone out with it, it is never edited."""
+
+    __tablename__ = "campaign_version"
+    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    subject: Mapped[str] = mapped_column(String(300))
+    request_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="versions")
+
+    def __repr__(self) -> str:
+        return f"<CampaignVersion {self.campaign_id} v{self.number}>"

@@ -1,0 +1,93 @@
+"""Requests (one campaign's request to one authority) and the events of their timelines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from foitrack.db import Base, UTCDateTime, str_enum, utcnow
+from foitrack.timeline import EventKind, TimelineEvent
+
+if TYPE_CHECKING:
+    from foitrack.models.authority import Authority
+    from foitrack.models.campaign import Campaign, CampaignVersion
+
+
+class Request(Base):
+    """What one authority was asked in one campaign. Its status is derived from its events."""
+
+    __tablename__ = "request"
+    __table_args__ = (UniqueConstraint("campaign_id", "authority_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id"), index=True)
+    # The authority's own reference number, e.g. "FOI 2019/00123".
+    reference: Mapped[str | None] = mapped_column(String(100))
+    # The wording it was sent with; set when the "sent" event is recorded.
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_version.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="requests")
+    authority: Mapped[Authority] = relationship()
+    version: Mapped[CampaignVersion | None] = relationship()
+    events: Mapped[list[Event]] = relationship(
+        back_populates="request", order_by="Event.id", cascade="all, delete-orphan"
+    )
+
+    def timeline(self) -> list[TimelineEvent]:
+        return [event.as_timeline() for event in self.events]
+
+    def __repr__(self) -> str:
+        return f"<Request {self.campaign_id}/{self.authority_id}>"
+
+
+class Event(Base):
+    """One step in a request's timeline."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_request_on", "request_id", "occurred_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"))
+    kind: Mapped[EventKind] = mapped_column(
+        str_enum(EventKind, "event_kind")
+    )
+    occurred_on: Mapped[dt.date]
+    occurred_at: Mapped[dt.time | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    # response / review / Commissioner outcome, as the values of timeline's outcome enums.
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    # Sections cited, e.g. ["s.12", "s.40(2)"].
+    exemptions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    received_on: Mapped[dt.date | None]
+    due_on: Mapped[dt.date | None]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+
+    request: Mapped[Request] = relationship(back_populates="events")
+
+    def as_timeline(self) -> TimelineEvent:
+        return TimelineEvent(
+            kind=self.kind, on=self.occurred_on, seq=self.id or 0, at=self.occurred_at,
+            outcome=self.outcome, exemptions=tuple(self.exemptions or ()),
+            received_on=self.received_on, due_on=self.due_on,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "occurred_on": self.occurred_on,
+            "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
+            "note": self.note,
+            "outcome": self.outcome,
+            "exemptions": list(self.exemptions or []),
+            "received_on": self.received_on,
+            "due_on": self.due_on,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Event {self.kind.value} {self.occurred_on}>"

@@ -1,0 +1,343 @@
+"""Campaigns: creating them for a set or a hand-picked list, wording versions, repeats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from foitrack.models import (
+    Authority,
+    AuthoritySet,
+    Campaign,
+    CampaignStatus,
+    CampaignVersion,
+    Request,
+    User,
+)
+from foitrack.services import audit
+from foitrack.services.authorities import SLUG_PATTERN, get_set, slugify
+from foitrack.services.errors import Conflict, Invalid, NotFound, Problem
+
+# Sandboxed: the request text is written by users and must not reach anything but these values.
+_templates = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+DEFAULT_SALUTATION = "Dear Freedom of Information Officer"
+
+
+@dataclass(frozen=True)
+class AuthorityView:
+    """What a request template may say about the authority."""
+
+    name: str
+    short_name: str
+    code: str
+
+
+def template_context(authority: Authority | None) -> dict[str, Any]:
+    if authority is None:
+        view = AuthorityView("Example Police", "Example", "E23000000")
+    else:
+        view = AuthorityView(authority.name, authority.short_name, authority.code or "")
+    return {"authority": view, "salutation": DEFAULT_SALUTATION}
+
+
+def render_text(text: str, authority: Authority | None) -> str:
+    """The request as this authority will read it. :raises Invalid: on a broken template."""
+    try:
+        return _templates.from_string(text).render(template_context(authority))
+    except TemplateError as error:
+        line = getattr(error, "lineno", None)
+        where = f"line {line}: " if line else ""
+        raise Invalid(
+            f"{where}{error.message or error}. Placeholders are {{{{ authority.name }}}}, "
+            "{{ authority.short_name }}, {{ authority.code }} and {{ salutation }}",
+            field="request_text",
+        ) from None
+
+
+def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
+    return {
+        "slug": campaign.slug,
+        "title": campaign.title,
+        "status": campaign.status.value,
+        "owner_id": campaign.owner_id,
+        "target_set_id": campaign.target_set_id,
+        "embargo_until": campaign.embargo_until,
+        "notes": campaign.notes,
+        "repeat_of_id": campaign.repeat_of_id,
+    }
+
+
+def get_campaign(session: Session, slug: str) -> Campaign:
+    """:raises NotFound:"""
+    campaign = session.scalar(
+        select(Campaign).where(Campaign.slug == slug).options(selectinload(Campaign.versions))
+    )
+    if campaign is None:
+        raise NotFound(f"no campaign {slug!r}")
+    return campaign
+
+
+def list_campaigns(session: Session) -> list[Campaign]:
+    return list(
+        session.scalars(
+            select(Campaign).options(selectinload(Campaign.owner)).order_by(
+                Campaign.created_at.desc(), Campaign.id.desc()
+            )
+        )
+    )
+
+
+def find_authorities_by_keys(session: Session, keys: Sequence[str], field: str) -> list[Authority]:
+    """Authorities by slug or code, in the order given. :raises Invalid: naming unknown keys."""
+    wanted = [key.strip() for key in keys if key.strip()]
+    found = session.scalars(
+        select(Authority).where(or_(Authority.slug.in_(wanted), Authority.code.in_(wanted)))
+    ).all()
+    by_key = {a.slug: a for a in found} | {a.code: a for a in found if a.code}
+    unknown = [key for key in wanted if key not in by_key]
+    if unknown:
+        raise Invalid(f"no authority with the slug or code {', '.join(map(repr, unknown))}", field)
+    unique: dict[int, Authority] = {}
+    for key in wanted:
+        unique.setdefault(by_key[key].id, by_key[key])
+    return list(unique.values())
+
+
+def _check_details(
+    session: Session, title: str, slug: str, embargo_until: dt.date | None
+) -> list[Problem]:
+    problems = []
+    if not title:
+        problems.append(Problem("is required", "title"))
+    elif len(title) > 300:
+        problems.append(Problem("is longer than 300 characters", "title"))
+    if not slug or not SLUG_PATTERN.match(slug) or len(slug) > 80:
+        problems.append(
+            Problem(f"{slug!r} must be lower-case letters, digits and single hyphens", "slug")
+        )
+    elif session.scalar(select(Campaign.id).where(Campaign.slug == slug)) is not None:
+        problems.append(Problem(f"{slug!r} is already the name of a campaign", "slug"))
+    del embargo_until  # any date may be an embargo date
+    return problems
+
+
+def create_campaign(
+    session: Session,
+    actor: audit.Actor,
+    *,
+    title: str,
+    request_text: str,
+    slug: str | None = None,
+    subject: str | None = None,
+    set_slug: str | None = None,
+    authority_keys: Sequence[str] = (),
+    owner: User | None = None,
+    embargo_until: dt.date | None = None,
+    notes: str | None = None,
+    repeat_of: Campaign | None = None,
+) -> Campaign:
+    """A draft campaign with one unsent request per target authority.
+
+    Targets are a set, or authorities picked by slug or code. Inactive members of a set
+    are left out.
+    :raises Invalid: naming each bad field; nothing is created then.
+    """
+    title = (title or "").strip()
+    slug = (slug or "").strip() or slugify(title)
+    request_text = (request_text or "").strip()
+    subject = (subject or "").strip() or f"Freedom of Information request: {title}"
+    problems = _check_details(session, title, slug, embargo_until)
+    if not request_text:
+        problems.append(Problem("is required", "request_text"))
+    else:
+        try:
+            render_text(request_text, None)
+        except Invalid as error:
+            problems += error.problems
+    if len(subject) > 300:
+        problems.append(Problem("is longer than 300 characters", "subject"))
+    target_set: AuthoritySet | None = None
+    targets: list[Authority] = []
+    if set_slug and authority_keys:
+        problems.append(Problem("choose a set or a list of authorities, not both", "authorities"))
+    elif set_slug:
+        try:
+            target_set = get_set(session, set_slug)
+        except NotFound as error:
+            problems.append(Problem(str(error), "set"))
+        else:
+            targets = [member for member in target_set.members if member.active]
+    elif authority_keys:
+        try:
+            targets = find_authorities_by_keys(session, authority_keys, "authorities")
+        except Invalid as error:
+            problems += error.problems
+    else:
+        problems.append(Problem("choose a set or at least one authority", "authorities"))
+    if not problems and not targets:
+        problems.append(Problem("the chosen set has no active authorities", "set"))
+    if problems:
+        raise Invalid(problems)
+
+    campaign = Campaign(
+        slug=slug, title=title, status=CampaignStatus.draft, owner=owner, target_set=target_set,
+        embargo_until=embargo_until, notes=(notes or "").strip() or None, repeat_of=repeat_of,
+    )
+    campaign.versions.append(
+        CampaignVersion(number=1, subject=subject, request_text=request_text, created_by=actor.label)
+    )
+    session.add(campaign)
+    session.flush()
+    audit.record(session, actor, "campaign", campaign.id, "create", None,
+                 {**campaign_snapshot(campaign), "request_text": request_text, "subject": subject})
+    for authority in targets:
+        _add_request(session, actor, campaign, authority)
+    return campaign
+
+
+def _add_request(session: Session, actor: audit.Actor, campaign: Campaign, authority: Authority) -> Request:
+    request = Request(campaign=campaign, authority=authority)
+    session.add(request)
+    session.flush()
+    audit.record(session, actor, "request", request.id, "create", None,
+                 {"campaign": campaign.slug, "authority": authority.slug})
+    return request
+
+
+def repeat_campaign(
+    session: Session, actor: audit.Actor, source: Campaign, *, title: str, slug: str | None = None,
+    owner: User | None = None,
+) -> Campaign:
+    """Next year's campaign: the same authorities and wording, linked to ``source``."""
+    keys = [request.authority.slug for request in _requests(session, source)]
+    wording = source.current_version
+    campaign = create_campaign(
+        session, actor, title=title, slug=slug, request_text=wording.request_text,
+        subject=None, authority_keys=keys, owner=owner or source.owner, repeat_of=source,
+    )
+    campaign.target_set = source.target_set
+    return campaign
+
+
+def _requests(session: Session, campaign: Campaign) -> list[Request]:
+    return list(
+        session.scalars(
+            select(Request).where(Request.campaign_id == campaign.id)
+            .options(selectinload(Request.authority)).join(Authority).order_by(Authority.name)
+        )
+    )
+
+
+def update_campaign(
+    session: Session, actor: audit.Actor, campaign: Campaign, changes: dict[str, Any]
+) -> list[str]:
+    """Change title, status, embargo, notes or owner. Returns the fields changed."""
+    before = campaign_snapshot(campaign)
+    problems: list[Problem] = []
+    if "title" in changes:
+        title = (changes["title"] or "").strip()
+        if not title:
+            problems.append(Problem("is required", "title"))
+        elif len(title) > 300:
+            problems.append(Problem("is longer than 300 characters", "title"))
+        else:
+            campaign.title = title
+    if "status" in changes:
+        try:
+            campaign.status = CampaignStatus(changes["status"])
+        except ValueError:
+            problems.append(Problem(f"{changes['status']!r} is not draft, active or closed", "status"))
+    if "embargo_until" in changes:
+        campaign.embargo_until = changes["embargo_until"]
+    if "notes" in changes:
+        campaign.notes = (changes["notes"] or "").strip() or None
+    if "owner" in changes:
+        campaign.owner = changes["owner"]
+    if problems:
+        raise Invalid(problems)
+    session.flush()
+    old, new = audit.changed_fields(before, campaign_snapshot(campaign))
+    if new:
+        audit.record(session, actor, "campaign", campaign.id, "update", old, new)
+    return sorted(new)
+
+
+def sent_with(session: Session, version: CampaignVersion) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Request).where(Request.version_id == version.id)
+    ) or 0
+
+
+def update_wording(
+    session: Session, actor: audit.Actor, campaign: Campaign, *, subject: str, request_text: str
+) -> CampaignVersion:
+    """Change the request's wording. Once any request went out with the current wording,
+    the change makes a new version, so each request keeps the words it was sent with.
+
+    :raises Invalid: naming the field.
+    """
+    request_text = (request_text or "").strip()
+    subject = (subject or "").strip()
+    problems = []
+    if not request_text:
+        problems.append(Problem("is required", "request_text"))
+    if not subject:
+        problems.append(Problem("is required", "subject"))
+    if problems:
+        raise Invalid(problems)
+    render_text(request_text, None)
+    current = campaign.current_version
+    if (current.request_text, current.subject) == (request_text, subject):
+        return current
+    before = {"version": current.number, "subject": current.subject, "request_text": current.request_text}
+    if sent_with(session, current):
+        version = CampaignVersion(
+            campaign=campaign, number=current.number + 1, subject=subject,
+            request_text=request_text, created_by=actor.label,
+        )
+        session.add(version)
+        action = "new_version"
+    else:
+        version = current
+        version.subject, version.request_text = subject, request_text
+        action = "edit_version"
+    session.flush()
+    audit.record(session, actor, "campaign", campaign.id, action, before,
+                 {"version": version.number, "subject": subject, "request_text": request_text})
+    return version
+
+
+def add_authorities(
+    session: Session, actor: audit.Actor, campaign: Campaign, keys: Sequence[str]
+) -> list[Request]:
+    """Add requests for more authorities (by slug or code); ones already in are skipped."""
+    authorities = find_authorities_by_keys(session, keys, "authorities")
+    present = {request.authority_id for request in _requests(session, campaign)}
+    added = [
+        _add_request(session, actor, campaign, authority)
+        for authority in authorities
+        if authority.id not in present
+    ]
+    return added
+
+
+def remove_request(session: Session, actor: audit.Actor, request: Request) -> None:
+    """Take an authority out of a campaign, only while nothing has happened to its request.
+
+    :raises Conflict: once the request has events (withdraw it instead).
+    """
+    if request.events:
+        raise Conflict(
+            f"the request to {request.authority.name} has a timeline; record it as withdrawn instead"
+        )
+    audit.record(session, actor, "request", request.id, "delete",
+                 {"campaign": request.campaign.slug, "authority": request.authority.slug}, None)
+    session.delete(request)
+    session.flush()

@@ -1,0 +1,317 @@
+"""Requests: their timelines, derived state, the chase list and campaign progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from foitrack.clock import ClockSettings, Regime
+from foitrack.models import Authority, Campaign, CampaignStatus, Event, Request
+from foitrack.services import audit
+from foitrack.services.errors import Invalid, NotFound, Problem
+from foitrack.timeline import (
+    OUTCOMES,
+    EventKind,
+    Lateness,
+    RequestState,
+    Status,
+    TimelineError,
+    TimelineEvent,
+    check,
+    derive,
+)
+
+# Refusal grounds a response may cite: the cost limit (s.12) and vexatious requests (s.14),
+# then the exemptions: FOIA Part II ss.21-44; FOISA Part 2 ss.25-41.
+GROUNDS = {
+    Regime.foia: {12, 14, *range(21, 45)},
+    Regime.foisa: {12, 14, *range(25, 42)},
+}
+_SECTION = re.compile(r"^(?:s(?:ection)?\.?\s*)?(\d{1,3})((?:\s*\(\s*[0-9a-z]{1,4}\s*\))*)$", re.I)
+
+
+def parse_exemptions(text: str | Sequence[str], regime: Regime = Regime.foia) -> tuple[str, ...]:
+    """'12, s40(2), section 31(1)(a)' -> ('s.12', 's.40(2)', 's.31(1)(a)').
+
+    :raises Invalid: naming the exemptions field and the part it cannot read.
+    """
+    parts = re.split(r"[,;]|\band\b", text) if isinstance(text, str) else list(text)
+    cited: list[str] = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        match = _SECTION.match(part)
+        if not match:
+            raise Invalid(f"{part!r} is not a section, e.g. s.12 or s.40(2)", field="exemptions")
+        number = int(match.group(1))
+        if number not in GROUNDS[regime]:
+            raise Invalid(
+                f"s.{number} is not a refusal ground or exemption of the {regime.act}",
+                field="exemptions",
+            )
+        sub = re.sub(r"\s+", "", match.group(2)).lower()
+        section = f"s.{number}{sub}"
+        if section not in cited:
+            cited.append(section)
+    return tuple(cited)
+
+
+def get_request(session: Session, campaign_slug: str, authority_key: str) -> Request:
+    """The request of a campaign to an authority given by slug or code. :raises NotFound:"""
+    request = session.scalar(
+        select(Request)
+        .join(Campaign)
+        .join(Authority)
+        .where(
+            Campaign.slug == campaign_slug,
+            or_(Authority.slug == authority_key, Authority.code == authority_key),
+        )
+        .options(selectinload(Request.events), selectinload(Request.authority))
+    )
+    if request is None:
+        raise NotFound(f"campaign {campaign_slug!r} has no request to {authority_key!r}")
+    return request
+
+
+def campaign_requests(session: Session, campaign: Campaign) -> list[Request]:
+    """A campaign's requests by authority name, with their events loaded in one more query."""
+    return list(
+        session.scalars(
+            select(Request)
+            .join(Authority)
+            .where(Request.campaign_id == campaign.id)
+            .options(selectinload(Request.events), selectinload(Request.authority))
+            .order_by(Authority.name)
+        )
+    )
+
+
+def state_of(request: Request, today: dt.date, settings: ClockSettings | None = None) -> RequestState:
+    return derive(request.timeline(), request.authority.regime, today, settings)
+
+
+def add_event(
+    session: Session,
+    actor: audit.Actor,
+    request: Request,
+    kind: str | EventKind,
+    on: dt.date,
+    *,
+    today: dt.date,
+    at: dt.time | None = None,
+    note: str | None = None,
+    outcome: str | None = None,
+    exemptions: str | Sequence[str] = (),
+    received_on: dt.date | None = None,
+    due_on: dt.date | None = None,
+) -> Event:
+    """Add a step to the request's timeline, if it makes sense there.
+
+    :raises Invalid: saying why (field "kind", "occurred_on", "outcome"...); nothing changes.
+    """
+    try:
+        kind = EventKind(kind)
+    except ValueError:
+        choices = ", ".join(member.value for member in EventKind)
+        raise Invalid(f"{kind!r} is not a kind of event; choose {choices}", field="kind") from None
+    outcome = (outcome or "").strip() or None
+    cited = parse_exemptions(exemptions, request.authority.regime) if exemptions else ()
+    note = (note or "").strip() or None
+    if note and len(note) > 20000:
+        raise Invalid("is longer than 20,000 characters", field="note")
+    if kind in OUTCOMES and outcome is None:
+        choices = ", ".join(member.value for member in OUTCOMES[kind])
+        raise Invalid(f"is required for this event; choose {choices}", field="outcome")
+    new = TimelineEvent(
+        kind=kind, on=on, seq=1 << 62, at=at, outcome=outcome, exemptions=cited,
+        received_on=received_on, due_on=due_on,
+    )
+    try:
+        check(request.timeline(), new, today)
+    except TimelineError as error:
+        raise Invalid(str(error), field=_field_for(kind, str(error))) from None
+    event = Event(
+        request=request, kind=kind, occurred_on=on, occurred_at=at, note=note, outcome=outcome,
+        exemptions=list(cited), received_on=received_on, due_on=due_on, created_by=actor.label,
+    )
+    session.add(event)
+    if kind is EventKind.sent:
+        request.version = request.campaign.current_version
+        if request.campaign.status is CampaignStatus.draft:
+            # Sending the first request (a pilot counts) makes the campaign live.
+            request.campaign.status = CampaignStatus.active
+            audit.record(session, actor, "campaign", request.campaign.id, "update",
+                         {"status": "draft"}, {"status": "active"})
+    session.flush()
+    audit.record(session, actor, "event", event.id, "create", None,
+                 {"request_id": request.id, **event.snapshot()})
+    return event
+
+
+def _field_for(kind: EventKind, message: str) -> str:
+    if "outcome" in message:
+        return "outcome"
+    if "date of receipt" in message:
+        return "received_on"
+    if kind is EventKind.extension and ("new date" in message or "respond by" in message):
+        return "due_on"
+    return "occurred_on"
+
+
+def bulk_add_event(
+    session: Session,
+    actor: audit.Actor,
+    requests: Sequence[Request],
+    kind: str,
+    on: dt.date,
+    *,
+    today: dt.date,
+    note: str | None = None,
+) -> list[Event]:
+    """The same event (sent, acknowledged...) on many requests: all of them or none.
+
+    :raises Invalid: one problem per request that cannot take it, naming the authority.
+    """
+    if kind not in (EventKind.sent, EventKind.acknowledged, EventKind.chaser_sent, EventKind.note):
+        raise Invalid("bulk actions are for sent, acknowledged, chaser sent and note", field="kind")
+    if not requests:
+        raise Invalid("choose at least one request", field="requests")
+    events, problems = [], []
+    for request in requests:
+        # add_event checks before it adds anything, so a refused request leaves no trace; the
+        # caller rolls back the others when any is refused.
+        try:
+            events.append(add_event(session, actor, request, kind, on, today=today, note=note))
+        except Invalid as error:
+            problems.append(Problem(f"{request.authority.name}: {error}", field="requests"))
+    if problems:
+        raise Invalid(problems)
+    return events
+
+
+def set_reference(session: Session, actor: audit.Actor, request: Request, reference: str | None) -> None:
+    reference = (reference or "").strip() or None
+    if reference and len(reference) > 100:
+        raise Invalid("is longer than 100 characters", field="reference")
+    if reference == request.reference:
+        return
+    audit.record(session, actor, "request", request.id, "update",
+                 {"reference": request.reference}, {"reference": reference})
+    request.reference = reference
+    session.flush()
+
+
+@dataclass(frozen=True)
+class ChaseRow:
+    """One late request on the chase list."""
+
+    campaign_slug: str
+    campaign_title: str
+    authority_slug: str
+    authority_name: str
+    authority_code: str
+    reference: str
+    due: dt.date | None
+    working_days_late: int
+    lateness: Lateness
+    last_chased: dt.date | None
+    status: Status
+
+
+def chase_list(
+    session: Session,
+    today: dt.date,
+    settings: ClockSettings | None = None,
+    campaign_slug: str | None = None,
+    include_due_soon: bool = False,
+) -> list[ChaseRow]:
+    """Late requests across active campaigns (or one), latest first: worked out on ``today``.
+
+    :raises NotFound: for an unknown campaign.
+    """
+    query = (
+        select(Request)
+        .join(Campaign)
+        .join(Authority)
+        .options(selectinload(Request.events), selectinload(Request.authority),
+                 selectinload(Request.campaign))
+    )
+    if campaign_slug:
+        if session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug)) is None:
+            raise NotFound(f"no campaign {campaign_slug!r}")
+        query = query.where(Campaign.slug == campaign_slug)
+    else:
+        query = query.where(Campaign.status != CampaignStatus.closed)
+    rows = []
+    for request in session.scalars(query):
+        state = state_of(request, today, settings)
+        if state.lateness is None or (state.lateness is Lateness.due_soon and not include_due_soon):
+            continue
+        deadline = (
+            state.review_deadline if state.lateness is Lateness.review_overdue
+            else state.response_deadline
+        )
+        rows.append(ChaseRow(
+            campaign_slug=request.campaign.slug, campaign_title=request.campaign.title,
+            authority_slug=request.authority.slug, authority_name=request.authority.name,
+            authority_code=request.authority.code or "", reference=request.reference or "",
+            due=deadline.due if deadline else None, working_days_late=state.working_days_late,
+            lateness=state.lateness, last_chased=state.last_chased_on, status=state.status,
+        ))
+    rows.sort(key=lambda row: (-row.working_days_late, row.due or today, row.authority_name))
+    return rows
+
+
+@dataclass
+class Progress:
+    """A campaign's requests counted by status, with how many were answered on time."""
+
+    total: int
+    by_status: Counter[Status]
+    sent: int
+    answered: int
+    answered_on_time: int
+    overdue: int
+    refused: int
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self.answered_on_time / self.answered if self.answered else None
+
+
+def progress(states: Sequence[RequestState]) -> Progress:
+    by_status = Counter(state.status for state in states)
+    answered = [state for state in states if state.first_response_on is not None]
+    return Progress(
+        total=len(states),
+        by_status=by_status,
+        sent=sum(1 for state in states if state.sent_on is not None),
+        answered=len(answered),
+        answered_on_time=sum(1 for state in answered if state.answered_on_time),
+        overdue=sum(1 for state in states
+                    if state.lateness in (Lateness.overdue, Lateness.very_overdue)),
+        refused=sum(1 for state in states if state.outcome in ("refused", "ncnd")),
+    )
+
+
+def campaign_progress(
+    session: Session, campaigns: Sequence[Campaign], today: dt.date,
+    settings: ClockSettings | None = None,
+) -> dict[int, Progress]:
+    """Progress of several campaigns with two queries, whatever their number."""
+    ids = [campaign.id for campaign in campaigns]
+    states: dict[int, list[RequestState]] = {campaign_id: [] for campaign_id in ids}
+    if ids:
+        requests = session.scalars(
+            select(Request).where(Request.campaign_id.in_(ids))
+            .options(selectinload(Request.events), selectinload(Request.authority))
+        )
+        for request in requests:
+            states[request.campaign_id].append(state_of(request, today, settings))
+    return {campaign_id: progress(found) for campaign_id, found in states.items()}

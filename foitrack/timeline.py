@@ -1,0 +1,563 @@
+"""A request's timeline: which events make sense, and the status, outcome and deadlines it implies.
+
+Pure functions over plain values (no Flask, no database). The workflow status (where the
+request is) and the outcome (what the authority decided) are kept apart, as froide does,
+and both are derived from the events, never typed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from foitrack.clock import (
+    ClockSettings,
+    Count,
+    Pause,
+    Regime,
+    add_working_days,
+    explain_count,
+    working_days_between,
+)
+
+
+class EventKind(enum.StrEnum):
+    sent = "sent"
+    acknowledged = "acknowledged"
+    clarification_requested = "clarification_requested"
+    clarification_sent = "clarification_sent"
+    fees_notice = "fees_notice"
+    fee_paid = "fee_paid"
+    extension = "extension"
+    response = "response"
+    withdrawn = "withdrawn"
+    internal_review_requested = "internal_review_requested"
+    internal_review_outcome = "internal_review_outcome"
+    ico_complaint = "ico_complaint"
+    ico_decision = "ico_decision"
+    chaser_sent = "chaser_sent"
+    note = "note"
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    EventKind.sent: "Request sent",
+    EventKind.acknowledged: "Acknowledged by the authority",
+    EventKind.clarification_requested: "Authority asked for clarification",
+    EventKind.clarification_sent: "Clarification sent",
+    EventKind.fees_notice: "Fees notice received",
+    EventKind.fee_paid: "Fee paid",
+    EventKind.extension: "Extension for the public interest test",
+    EventKind.response: "Response received",
+    EventKind.withdrawn: "Request withdrawn",
+    EventKind.internal_review_requested: "Internal review requested",
+    EventKind.internal_review_outcome: "Internal review outcome",
+    EventKind.ico_complaint: "Complaint to the Commissioner",
+    EventKind.ico_decision: "Commissioner's decision",
+    EventKind.chaser_sent: "Chaser sent",
+    EventKind.note: "Note",
+}
+
+# On one day, events are taken in this natural order whatever order they were entered in.
+_SAME_DAY_ORDER = {kind: rank for rank, kind in enumerate(EventKind)}
+
+
+class ResponseOutcome(enum.StrEnum):
+    provided = "provided"
+    part_provided = "part_provided"
+    not_held = "not_held"
+    refused = "refused"
+    ncnd = "ncnd"
+
+    @property
+    def label(self) -> str:
+        return {
+            ResponseOutcome.provided: "Information provided in full",
+            ResponseOutcome.part_provided: "Information provided in part",
+            ResponseOutcome.not_held: "Information not held",
+            ResponseOutcome.refused: "Refused",
+            ResponseOutcome.ncnd: "Neither confirm nor deny",
+        }[self]
+
+    @property
+    def is_refusal(self) -> bool:
+        return self in (ResponseOutcome.refused, ResponseOutcome.ncnd, ResponseOutcome.part_provided)
+
+
+class ReviewOutcome(enum.StrEnum):
+    upheld = "upheld"
+    partly_overturned = "partly_overturned"
+    overturned = "overturned"
+
+    @property
+    def label(self) -> str:
+        return {
+            ReviewOutcome.upheld: "Original decision upheld",
+            ReviewOutcome.partly_overturned: "Original decision partly overturned",
+            ReviewOutcome.overturned: "Original decision overturned",
+        }[self]
+
+
+class CommissionerOutcome(enum.StrEnum):
+    upheld = "upheld"
+    partly_upheld = "partly_upheld"
+    not_upheld = "not_upheld"
+    resolved_informally = "resolved_informally"
+
+    @property
+    def label(self) -> str:
+        return {
+            CommissionerOutcome.upheld: "Complaint upheld",
+            CommissionerOutcome.partly_upheld: "Complaint partly upheld",
+            CommissionerOutcome.not_upheld: "Complaint not upheld",
+            CommissionerOutcome.resolved_informally: "Resolved informally",
+        }[self]
+
+
+OUTCOMES: dict[EventKind, type[enum.StrEnum]] = {
+    EventKind.response: ResponseOutcome,
+    EventKind.internal_review_outcome: ReviewOutcome,
+    EventKind.ico_decision: CommissionerOutcome,
+}
+
+
+class Status(enum.StrEnum):
+    not_sent = "not_sent"
+    awaiting_response = "awaiting_response"
+    awaiting_clarification = "awaiting_clarification"
+    awaiting_fee = "awaiting_fee"
+    answered = "answered"
+    awaiting_review = "awaiting_review"
+    reviewed = "reviewed"
+    with_commissioner = "with_commissioner"
+    closed = "closed"
+    withdrawn = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {
+            Status.not_sent: "Not sent",
+            Status.awaiting_response: "Awaiting response",
+            Status.awaiting_clarification: "Clarification asked for",
+            Status.awaiting_fee: "Fee asked for",
+            Status.answered: "Answered",
+            Status.awaiting_review: "Awaiting internal review",
+            Status.reviewed: "Reviewed",
+            Status.with_commissioner: "With the Commissioner",
+            Status.closed: "Closed",
+            Status.withdrawn: "Withdrawn",
+        }[self]
+
+    @property
+    def awaiting_authority(self) -> bool:
+        """The authority owes the first answer: the response clock applies."""
+        return self in (Status.awaiting_response, Status.awaiting_clarification, Status.awaiting_fee)
+
+
+class Lateness(enum.StrEnum):
+    due_soon = "due_soon"
+    overdue = "overdue"
+    very_overdue = "very_overdue"
+    review_overdue = "review_overdue"
+
+    @property
+    def label(self) -> str:
+        return {
+            Lateness.due_soon: "Due soon",
+            Lateness.overdue: "Overdue",
+            Lateness.very_overdue: "Very overdue",
+            Lateness.review_overdue: "Internal review overdue",
+        }[self]
+
+
+class TimelineError(ValueError):
+    """An event that makes no sense where it falls in the timeline; the message says why."""
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One step of a request, as plain values."""
+
+    kind: EventKind
+    on: dt.date
+    seq: int = 0  # order of entry, to break ties on one day after the natural order
+    at: dt.time | None = None
+    outcome: str | None = None
+    exemptions: tuple[str, ...] = ()
+    received_on: dt.date | None = None  # sent: the date of receipt when known and different
+    due_on: dt.date | None = None  # extension: the date the authority gave
+
+    def sort_key(self) -> tuple[dt.date, int, int]:
+        return (self.on, _SAME_DAY_ORDER[self.kind], self.seq)
+
+
+@dataclass
+class Deadline:
+    """A due date with its working, or why there is none (the clock is stopped)."""
+
+    name: str
+    due: dt.date | None
+    lines: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    count: Count | None = None
+
+
+@dataclass
+class RequestState:
+    status: Status = Status.not_sent
+    outcome: str | None = None
+    exemptions: tuple[str, ...] = ()
+    sent_on: dt.date | None = None
+    received_on: dt.date | None = None
+    first_response_on: dt.date | None = None
+    last_response_on: dt.date | None = None
+    last_chased_on: dt.date | None = None
+    response_deadline: Deadline | None = None
+    review_deadline: Deadline | None = None
+    review_window: Deadline | None = None
+    lateness: Lateness | None = None
+    working_days_late: int = 0
+    answered_on_time: bool | None = None
+    answered_days_late: int = 0
+
+
+def ordered(events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
+    return sorted(events, key=TimelineEvent.sort_key)
+
+
+@dataclass
+class _Walk:
+    """State while walking the timeline in order."""
+
+    sent_on: dt.date | None = None
+    received_on: dt.date | None = None
+    clock_start: dt.date | None = None
+    clock_start_reason: str = ""
+    open_clarification: dt.date | None = None
+    open_fee: dt.date | None = None
+    pauses: list[Pause] = field(default_factory=list)
+    extension_to: dt.date | None = None
+    extension_on: dt.date | None = None
+    responded: list[TimelineEvent] = field(default_factory=list)
+    open_review: dt.date | None = None
+    review_done: bool = False
+    open_complaint: dt.date | None = None
+    withdrawn_on: dt.date | None = None
+    closed_on: dt.date | None = None
+    last_chased: dt.date | None = None
+    outcome: str | None = None
+    exemptions: tuple[str, ...] = ()
+    status: Status = Status.not_sent
+
+
+def _fail(event: TimelineEvent, why: str) -> TimelineError:
+    return TimelineError(f"{event.kind.label} on {event.on.isoformat()}: {why}")
+
+
+def _step(walk: _Walk, event: TimelineEvent) -> None:
+    kind = event.kind
+    if kind is EventKind.note:
+        return
+    if kind is EventKind.sent:
+        if walk.sent_on is not None:
+            raise _fail(event, f"the request was already sent on {walk.sent_on.isoformat()}")
+        if event.received_on is not None and event.received_on < event.on:
+            raise _fail(event, "the date of receipt cannot be before the date it was sent")
+        walk.sent_on = event.on
+        walk.received_on = event.received_on or event.on
+        walk.clock_start = walk.received_on
+        walk.clock_start_reason = "received"
+        walk.status = Status.awaiting_response
+        return
+    if walk.sent_on is None:
+        raise _fail(event, "the request has not been sent by then; record when it was sent first")
+    if walk.withdrawn_on is not None:
+        raise _fail(event, f"the request was withdrawn on {walk.withdrawn_on.isoformat()}")
+    if walk.closed_on is not None and kind is not EventKind.chaser_sent:
+        raise _fail(event, f"the Commissioner decided on {walk.closed_on.isoformat()}; it is closed")
+
+    if kind is EventKind.acknowledged or kind is EventKind.chaser_sent:
+        if kind is EventKind.chaser_sent:
+            walk.last_chased = event.on
+        return
+    if kind is EventKind.clarification_requested:
+        if walk.responded:
+            raise _fail(event, "the authority has already responded; clarification comes before")
+        if walk.open_clarification is not None:
+            raise _fail(event, f"clarification was already asked for on "
+                               f"{walk.open_clarification.isoformat()} and not yet sent")
+        walk.open_clarification = event.on
+        walk.status = Status.awaiting_clarification
+        return
+    if kind is EventKind.clarification_sent:
+        if walk.open_clarification is None:
+            raise _fail(event, "the authority has not asked for clarification")
+        walk.open_clarification = None
+        # s.1(3): the authority need not comply until it has the clarification; the 20 days
+        # run again from its receipt, and an earlier extension or fee no longer applies.
+        walk.clock_start = event.on
+        walk.clock_start_reason = "clarification received"
+        walk.extension_to = None
+        walk.pauses = []
+        walk.status = Status.awaiting_fee if walk.open_fee else Status.awaiting_response
+        return
+    if kind is EventKind.fees_notice:
+        if walk.responded:
+            raise _fail(event, "the authority has already responded")
+        if walk.open_fee is not None:
+            raise _fail(event, f"a fees notice of {walk.open_fee.isoformat()} is still unpaid")
+        walk.open_fee = event.on
+        walk.status = Status.awaiting_fee
+        return
+    if kind is EventKind.fee_paid:
+        if walk.open_fee is None:
+            raise _fail(event, "there is no unpaid fees notice")
+        walk.pauses.append(
+            Pause(walk.open_fee, event.on, f"between fees notice ({walk.open_fee.isoformat()}) "
+                                           "and payment, not counted (s.10(2))")
+        )
+        walk.open_fee = None
+        walk.status = (
+            Status.awaiting_clarification if walk.open_clarification else Status.awaiting_response
+        )
+        return
+    if kind is EventKind.extension:
+        if walk.responded:
+            raise _fail(event, "the authority has already responded")
+        if event.due_on is None:
+            raise _fail(event, "give the date the authority said it will respond by")
+        if event.due_on <= event.on:
+            raise _fail(event, "the new date must be after the day the extension was given")
+        walk.extension_to = event.due_on
+        walk.extension_on = event.on
+        return
+    if kind is EventKind.response:
+        if event.outcome is None:
+            raise _fail(event, "say what the authority decided (the outcome)")
+        walk.responded.append(event)
+        walk.outcome = event.outcome
+        walk.exemptions = event.exemptions
+        walk.open_clarification = None
+        walk.open_fee = None
+        walk.status = Status.answered
+        return
+    if kind is EventKind.withdrawn:
+        walk.withdrawn_on = event.on
+        walk.status = Status.withdrawn
+        return
+    if kind is EventKind.internal_review_requested:
+        if not walk.responded:
+            raise _fail(event, "there is no response to review yet; with no response at all, "
+                               "complain to the Commissioner instead")
+        if walk.open_review is not None:
+            raise _fail(event, f"an internal review asked for on {walk.open_review.isoformat()} "
+                               "is still open")
+        walk.open_review = event.on
+        walk.status = Status.awaiting_review
+        return
+    if kind is EventKind.internal_review_outcome:
+        if walk.open_review is None:
+            raise _fail(event, "no internal review has been asked for")
+        if event.outcome is None:
+            raise _fail(event, "say what the review decided (the outcome)")
+        walk.open_review = None
+        walk.review_done = True
+        walk.status = Status.reviewed
+        return
+    if kind is EventKind.ico_complaint:
+        if walk.open_complaint is not None:
+            raise _fail(event, f"a complaint made on {walk.open_complaint.isoformat()} is still open")
+        walk.open_complaint = event.on
+        walk.status = Status.with_commissioner
+        return
+    if kind is EventKind.ico_decision:
+        if walk.open_complaint is None:
+            raise _fail(event, "no complaint has been made to the Commissioner")
+        if event.outcome is None:
+            raise _fail(event, "say what the Commissioner decided (the outcome)")
+        walk.open_complaint = None
+        walk.closed_on = event.on
+        walk.status = Status.closed
+        return
+    raise _fail(event, "unknown kind of event")  # pragma: no cover - the enum is exhaustive
+
+
+def _walk(events: Sequence[TimelineEvent]) -> _Walk:
+    walk = _Walk()
+    for event in ordered(events):
+        _step(walk, event)
+    return walk
+
+
+def check(events: Sequence[TimelineEvent], new: TimelineEvent, today: dt.date) -> None:
+    """Refuse ``new`` if, placed among ``events`` by its date, the timeline stops making sense.
+
+    :raises TimelineError: saying why.
+    """
+    if new.on > today:
+        raise _fail(new, f"the date is in the future (today is {today.isoformat()})")
+    if new.received_on is not None and new.received_on > today:
+        raise _fail(new, "the date of receipt is in the future")
+    if new.kind in OUTCOMES and new.outcome is not None:
+        allowed = OUTCOMES[new.kind]
+        if new.outcome not in {member.value for member in allowed}:
+            choices = ", ".join(member.value for member in allowed)
+            raise _fail(new, f"{new.outcome!r} is not an outcome of this event; choose {choices}")
+    if new.kind not in OUTCOMES and new.outcome is not None:
+        raise _fail(new, "this kind of event has no outcome")
+    if new.kind is not EventKind.extension and new.due_on is not None:
+        raise _fail(new, "only an extension has a new due date")
+    if new.kind is not EventKind.sent and new.received_on is not None:
+        raise _fail(new, "only the sending of a request has a date of receipt")
+    if new.exemptions and new.kind not in (EventKind.response, EventKind.internal_review_outcome):
+        raise _fail(new, "only a response or a review outcome cites exemptions")
+    if new.kind is EventKind.sent and any(e.kind is EventKind.sent for e in events):
+        sent = next(e for e in events if e.kind is EventKind.sent)
+        raise _fail(new, f"the request was already sent on {sent.on.isoformat()}")
+    # Walking the whole timeline also catches a back-dated event that breaks what follows it.
+    _walk([*events, new])
+
+
+def check_removal(events: Sequence[TimelineEvent], removed: TimelineEvent) -> None:
+    """Refuse to remove an event that later events depend on. :raises TimelineError:"""
+    remaining = [event for event in events if event is not removed]
+    try:
+        _walk(remaining)
+    except TimelineError as error:
+        raise TimelineError(f"cannot remove it: without it, {error}") from None
+
+
+def _response_deadline(walk: _Walk, regime: Regime, settings: ClockSettings) -> Deadline | None:
+    if walk.clock_start is None:
+        return None
+    if walk.open_clarification is not None and not walk.responded:
+        return Deadline(
+            "Response", None,
+            [f"On hold since {walk.open_clarification.isoformat()}: the authority asked for "
+             "clarification (s.1(3)). The 20 working days start again when it is sent."],
+        )
+    if walk.open_fee is not None and not walk.responded:
+        return Deadline(
+            "Response", None,
+            [f"On hold since {walk.open_fee.isoformat()}: a fees notice is unpaid. Working days "
+             "until the fee is paid are not counted (s.10(2))."],
+        )
+    count = add_working_days(walk.clock_start, settings.response_days, regime, walk.pauses)
+    start_words = {
+        "received": "the date of receipt",
+        "clarification received": "receipt of the clarification",
+    }[walk.clock_start_reason]
+    lines = [f"From {start_words}, {walk.clock_start.isoformat()}, under the {regime.act}."]
+    if walk.clock_start_reason == "received" and walk.received_on == walk.sent_on:
+        lines.append("The date of receipt is taken to be the day it was sent.")
+    lines += explain_count(count, "Statutory due date")
+    deadline = Deadline("Response", count.due, lines, count=count)
+    if walk.extension_to is not None:
+        if not regime.has_public_interest_extension:
+            deadline.flags.append(
+                f"The authority gave itself until {walk.extension_to.isoformat()}, but the "
+                f"{regime.act} has no public interest extension: the statutory date stands."
+            )
+        elif walk.extension_to > count.due:
+            guidance = add_working_days(count.due, settings.extension_guidance_days, regime)
+            deadline.due = walk.extension_to
+            deadline.lines.append(
+                f"Extended to {walk.extension_to.isoformat()} for the public interest test "
+                f"(s.10(3)), on {walk.extension_on.isoformat() if walk.extension_on else '?'}."
+            )
+            if walk.extension_to > guidance.due:
+                deadline.flags.append(
+                    f"The extension runs past {guidance.due.isoformat()}, the "
+                    f"{settings.extension_guidance_days} further working days the ICO's guidance "
+                    "allows."
+                )
+    return deadline
+
+
+def derive(
+    events: Sequence[TimelineEvent],
+    regime: Regime,
+    today: dt.date,
+    settings: ClockSettings | None = None,
+) -> RequestState:
+    """Status, outcome, deadlines and lateness of a request on ``today``."""
+    settings = settings or ClockSettings()
+    walk = _walk(events)
+    state = RequestState(
+        status=walk.status,
+        outcome=walk.outcome,
+        exemptions=walk.exemptions,
+        sent_on=walk.sent_on,
+        received_on=walk.received_on,
+        last_chased_on=walk.last_chased,
+    )
+    if walk.responded:
+        state.first_response_on = walk.responded[0].on
+        state.last_response_on = walk.responded[-1].on
+    # The response deadline as it stood when the first response came (or stands now).
+    before_response = walk
+    if walk.responded:
+        cutoff = walk.responded[0]
+        before_response = _walk([e for e in ordered(events) if e.sort_key() < cutoff.sort_key()])
+    state.response_deadline = _response_deadline(before_response, regime, settings)
+    deadline = state.response_deadline
+
+    if deadline is not None and deadline.due is not None:
+        if state.first_response_on is not None:
+            late = working_days_between(deadline.due, state.first_response_on, regime)
+            state.answered_on_time = late == 0
+            state.answered_days_late = late
+        elif walk.withdrawn_on is None and walk.closed_on is None:
+            # Still owed, even while a complaint about the silence is with the Commissioner.
+            late = working_days_between(deadline.due, today, regime)
+            state.working_days_late = late
+            very = add_working_days(
+                before_response.clock_start or deadline.due, settings.very_overdue_days, regime,
+                before_response.pauses,
+            ).due
+            if late > 0:
+                state.lateness = Lateness.very_overdue if today > very and today > deadline.due \
+                    else Lateness.overdue
+            elif working_days_between(today, deadline.due, regime) <= settings.due_soon_days:
+                state.lateness = Lateness.due_soon
+
+    if walk.open_review is not None or walk.review_done:
+        review_start = _last(events, EventKind.internal_review_requested)
+        if review_start is not None:
+            count = add_working_days(review_start.on, settings.review_days, regime)
+            longest = add_working_days(review_start.on, settings.review_max_days, regime)
+            statute = "FOISA s.21(1)" if regime is Regime.foisa else "the s.45 Code of Practice"
+            lines = explain_count(count, "Internal review due")
+            if regime is Regime.foia:
+                lines.append(
+                    f"In complex cases the Code allows up to {settings.review_max_days} working "
+                    f"days: {longest.due.isoformat()}."
+                )
+            state.review_deadline = Deadline(f"Internal review ({statute})", count.due, lines,
+                                             count=count)
+            if walk.open_review is not None and today > count.due:
+                state.lateness = Lateness.review_overdue
+                state.working_days_late = working_days_between(count.due, today, regime)
+    if walk.responded and walk.open_review is None and not walk.review_done:
+        last = walk.responded[-1]
+        count = add_working_days(last.on, settings.review_window_days, regime)
+        state.review_window = Deadline(
+            "Ask for an internal review by", count.due,
+            explain_count(count, "Ask for an internal review by"), count=count,
+        )
+    return state
+
+
+def _last(events: Sequence[TimelineEvent], kind: EventKind) -> TimelineEvent | None:
+    found = [event for event in ordered(events) if event.kind is kind]
+    return found[-1] if found else None
+
+
+def with_seq(events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
+    """Number events in the order given, for callers that have no ids."""
+    return [replace(event, seq=index) for index, event in enumerate(events)]
