@@ -100,6 +100,9 @@ def serve(host: str, port: int, debug: bool) -> None:
     """Serve foitrack with the built-in server (use gunicorn in production, see README)."""
     from werkzeug.serving import run_simple
 
+    if debug and host not in ("127.0.0.1", "localhost", "::1"):
+        # The debugger runs any Python a visitor types: never on an open address.
+        raise click.ClickException("--debug is only allowed with --host 127.0.0.1")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     app.debug = debug
     click.echo(f"foitrack is serving on http://{host}:{port}/ (Ctrl+C to stop)")
@@ -120,12 +123,21 @@ def db_group() -> None:
 def db_upgrade(revision: str) -> None:
     """Migrate the database to REVISION (default: the newest)."""
     engine = _database().engine
+    _migrate(engine, migrate.upgrade, revision)
+    click.echo(f"Database at {migrate.current_revision(engine)} ({engine.url.render_as_string()}).")
+
+
+def _migrate(engine: Any, step: Callable[[Any, str], None], revision: str) -> None:
+    """Run an Alembic step, turning its errors into one line each."""
+    from alembic.util import CommandError
+
     try:
         migrate.current_revision(engine)
+        step(engine, revision)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    migrate.upgrade(engine, revision)
-    click.echo(f"Database at {migrate.current_revision(engine)} ({engine.url.render_as_string()}).")
+    except CommandError as error:
+        raise click.ClickException(f"{error} (see `foitrack db current`)") from None
 
 
 @db_group.command("downgrade")
@@ -134,7 +146,7 @@ def db_upgrade(revision: str) -> None:
 def db_downgrade(revision: str) -> None:
     """Migrate the database back to REVISION ('base' removes every table)."""
     engine = _database().engine
-    migrate.downgrade(engine, revision)
+    _migrate(engine, migrate.downgrade, revision)
     click.echo(f"Database at {migrate.current_revision(engine) or 'base'}.")
 
 

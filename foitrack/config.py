@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +29,38 @@ class ConfigError(Exception):
 
 
 def secret_key_from_instance(instance_path: Path) -> str:
-    """Read the key kept in the instance folder, generating it once if it is missing."""
+    """Read the key kept in the instance folder, generating it once if it is missing.
+
+    Several gunicorn workers may start at once: the key is written to a private temporary
+    file and linked into place, which fails for all but the first, and they read its key.
+    :raises ConfigError: when the instance folder cannot be written.
+    """
     key_file = instance_path / "secret_key"
-    if key_file.exists():
-        key = key_file.read_text(encoding="ascii").strip()
-        if key:
-            return key
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    # Created readable by the owner only: the key lets anyone forge a signed-in session.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key + "\n")
-    return key
+    try:
+        if key_file.exists():
+            key = key_file.read_text(encoding="ascii").strip()
+            if key:
+                return key
+            raise ConfigError(f"{key_file} is empty: delete it, or set FOITRACK_SECRET_KEY")
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        # Readable by the owner only: the key lets anyone forge a signed-in session.
+        fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(key + "\n")
+            try:
+                os.link(temporary, key_file)
+            except FileExistsError:
+                return key_file.read_text(encoding="ascii").strip()
+        finally:
+            os.unlink(temporary)
+        return key
+    except OSError as error:
+        raise ConfigError(
+            f"cannot keep the secret key in {instance_path} ({error.strerror}); set "
+            "FOITRACK_INSTANCE_PATH to a writable folder or FOITRACK_SECRET_KEY"
+        ) from None
 
 
 def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -53,6 +74,7 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "WTF_CSRF_TIME_LIMIT": None,
         "CHECK_SCHEMA": True,
         "PAGE_SIZE": 50,

@@ -104,7 +104,12 @@ def make_engine(raw_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         database = url.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise ConfigError(
+                    f"cannot create the folder for the SQLite database {database}: {error.strerror}"
+                ) from None
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
 

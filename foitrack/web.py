@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from flask import Flask, abort, flash, g, render_template, request
@@ -37,11 +38,14 @@ def _close_session(_error: BaseException | None) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def _load_user(session_id: str) -> User | None:
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
         return None
     user = db_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
 
 
 def _check_access() -> Any:

@@ -142,3 +142,36 @@ def test_a_bad_database_url_is_one_line(tmp_path, url):
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: FOITRACK_DATABASE_URL"), result.output
+
+
+def test_an_unknown_revision_is_one_line(runner):
+    result = invoke(runner, "db", "upgrade", "nonexistent")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and len(result.output.strip().splitlines()) == 1
+
+
+def test_the_debugger_is_refused_on_an_open_address(runner):
+    result = invoke(runner, "serve", "--debug", "--host", "0.0.0.0")
+    assert result.exit_code == 1
+    assert "--debug is only allowed with --host 127.0.0.1" in result.output
+
+
+def test_deadline_prints_the_due_date_first_then_the_working(runner):
+    result = invoke(runner, "deadline", "2023-04-28")
+    lines = result.output.splitlines()
+    assert lines[0] == "2023-05-31"
+    assert "  2023-05-08 Coronation of Charles III (UK)" in lines
+
+
+def test_deadline_as_json(runner):
+    data = json.loads(invoke(runner, "deadline", "2019-08-02", "--json").output)
+    assert data["received"] == "2019-08-02" and data["due"] == "2019-09-03"
+    assert {"date": "2019-08-05", "reason": "Summer Bank Holiday (Scotland)"} in data["skipped"]
+    assert {"date": "2019-08-26", "reason": "Late Summer Bank Holiday (England and Wales, "
+                                           "Northern Ireland)"} in data["skipped"]
+
+
+def test_deadline_rejects_a_bad_date(runner):
+    result = invoke(runner, "deadline", "2023-02-30")
+    assert result.exit_code == 2
+    assert "'2023-02-30' is not a date in the form YYYY-MM-DD" in result.output

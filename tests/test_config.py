@@ -107,3 +107,31 @@ def test_gunicorn_entry_point_exits_with_one_line_on_an_unmigrated_database(scra
         "foitrack: the database has no foitrack tables yet: run `foitrack db upgrade` "
         "(then `foitrack authorities load`)"
     ]
+
+
+def test_an_empty_secret_key_file_is_reported_not_replaced(tmp_path, database_url, monkeypatch):
+    monkeypatch.delenv("FOITRACK_SECRET_KEY", raising=False)
+    (tmp_path / "inst").mkdir()
+    (tmp_path / "inst" / "secret_key").write_text("")
+    with pytest.raises(ConfigError, match="secret_key is empty"):
+        create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "inst")})
+
+
+def test_an_unwritable_instance_folder_is_one_line(tmp_path, database_url, monkeypatch):
+    monkeypatch.delenv("FOITRACK_SECRET_KEY", raising=False)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match="cannot keep the secret key in"):
+        create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(blocker / "inst")})
+
+
+def test_workers_starting_together_share_one_secret_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from foitrack.config import secret_key_from_instance
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: secret_key_from_instance(tmp_path / "inst"), range(32)))
+    assert len(keys) == 1
+    assert (tmp_path / "inst" / "secret_key").read_text().strip() in keys
+    assert [p.name for p in (tmp_path / "inst").iterdir()] == ["secret_key"]

@@ -43,6 +43,13 @@ def authority_row(authority: Any) -> dict[str, Any]:
     }
 
 
+def protect(cell: Any) -> Any:
+    """Stop a spreadsheet running a cell as a formula ('=HYPERLINK(...)' in an imported name)."""
+    if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + cell
+    return cell
+
+
 def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -51,7 +58,7 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
         flat["former_names"] = " | ".join(row["former_names"])
         flat["sets"] = " | ".join(row["sets"])
         flat["active"] = "yes" if row["active"] else "no"
-        writer.writerow(flat)
+        writer.writerow({key: protect(value) for key, value in flat.items()})
 
 
 def write_json(rows: Iterable[dict[str, Any]], out: TextIO) -> None:

@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from foitrack.exporters.authorities import protect
+
 COLUMNS = (
     "authority", "code", "campaign", "due", "working_days_late", "lateness", "last_chased",
     "reference", "status",
@@ -30,7 +32,7 @@ def chase_row(row: Any) -> dict[str, Any]:
 def write_csv(rows: Iterable[Any], out: TextIO) -> None:
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(chase_row(row) for row in rows)
+    writer.writerows({k: protect(v) for k, v in chase_row(row).items()} for row in rows)
 
 
 def write_json(rows: Iterable[Any], out: TextIO) -> None:

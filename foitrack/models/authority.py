@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foitrack.clock import Regime
@@ -57,6 +58,8 @@ class Authority(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # Where the row came from: "registry" for the shipped police forces, "import" or "user".
     source: Mapped[str] = mapped_column(String(20), default="user")
+    # Name, short name, former names and code, case-folded: what the search box looks in.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     # Fields a user changed by hand; the registry loader leaves those alone.
     locally_edited: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -65,6 +68,10 @@ class Authority(Base):
     sets: Mapped[list[AuthoritySet]] = relationship(
         secondary=authority_set_member, back_populates="members", order_by="AuthoritySet.slug"
     )
+
+    def refresh_search_text(self) -> None:
+        parts = [self.name, self.short_name, self.code or "", *(self.former_names or [])]
+        self.search_text = "\n".join(casefold(part) for part in parts if part)
 
     @property
     def regime(self) -> Regime:
@@ -81,6 +88,19 @@ class Authority(Base):
 
     def __repr__(self) -> str:
         return f"<Authority {self.slug} {self.name!r}>"
+
+
+def casefold(text: str) -> str:
+    """Text compared without case or accents: 'Ynys Môn' and 'ynys mon' match."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@event.listens_for(Authority, "before_insert")
+@event.listens_for(Authority, "before_update")
+def _keep_search_text(_mapper: Any, _connection: Any, authority: Authority) -> None:
+    # Kept here, on every write path (edits, imports, registry loads), so it cannot go stale.
+    authority.refresh_search_text()
 
 
 class AuthoritySet(Base):

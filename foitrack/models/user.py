@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foitrack.db import Base, UTCDateTime, str_enum, utcnow
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class Role(enum.StrEnum):
@@ -41,6 +46,9 @@ class User(Base):
         default=Role.viewer,
     )
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Part of the signed-in session's id: changing it (new password, deactivation) signs the
+    # user out everywhere, remembered browsers included.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -59,7 +67,7 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_token}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"

@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.models import Authority, AuthoritySet
-from foitrack.models.authority import EDITABLE_FIELDS
+from foitrack.models.authority import EDITABLE_FIELDS, casefold
 from foitrack.services import audit
-from foitrack.services.errors import Invalid, NotFound, Problem
+from foitrack.services.errors import Conflict, Invalid, NotFound, Problem
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_LENGTHS = {
@@ -31,9 +31,19 @@ REQUIRED = ("name", "short_name", "kind")
 
 
 def slugify(text: str) -> str:
-    """A URL-safe identifier from a name: 'West Mercia' -> 'west-mercia'."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower().replace("&", " and ")).strip("-")
+    """A URL-safe identifier from a name: 'West Mercia' -> 'west-mercia', 'Ynys Môn' -> 'ynys-mon'.
+
+    May be empty for a name with no Latin letters or digits; callers must check.
+    """
+    plain = casefold(text.replace("&", " and "))
+    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
     return slug[: MAX_LENGTHS["slug"]].strip("-")
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with % _ and \\ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def split_names(cell: str) -> list[str]:
@@ -153,16 +163,15 @@ def find_authorities(
     if not include_inactive:
         query = query.where(Authority.active.is_(True))
     if search and search.strip():
-        needle = f"%{search.strip().lower()}%"
         query = query.where(
-            or_(
-                func.lower(Authority.name).like(needle),
-                func.lower(Authority.short_name).like(needle),
-                func.lower(Authority.code).like(needle),
-                func.lower(cast(Authority.former_names, String)).like(needle),
-            )
+            Authority.search_text.like(like_pattern(casefold(search.strip())), escape="\\")
         )
     return list(session.scalars(query))
+
+
+def version_of(authority: Authority) -> str:
+    """A marker that changes whenever the authority does, for spotting stale edit forms."""
+    return authority.updated_at.isoformat() if authority.updated_at else ""
 
 
 def remember_former_name(authority: Authority, old_name: str) -> None:
@@ -171,22 +180,39 @@ def remember_former_name(authority: Authority, old_name: str) -> None:
         authority.former_names = [*(authority.former_names or []), old_name]
 
 
-def _clash(session: Session, authority: Authority, field: str, value: Any) -> Problem | None:
+def holder_of(session: Session, field: str, value: str) -> Authority | None:
+    """The authority whose ``field`` (name, code or slug) is ``value``, ignoring case."""
     column = getattr(Authority, field)
-    other = session.scalar(select(Authority).where(column == value, Authority.id != authority.id))
-    if other is not None:
+    return session.scalar(select(Authority).where(func.lower(column) == value.lower()))
+
+
+def _clash(session: Session, authority: Authority, field: str, value: Any) -> Problem | None:
+    other = holder_of(session, field, value)
+    if other is not None and other.id != authority.id:
         return Problem(f"{value!r} is already used by {other.name}", field=field)
     return None
 
 
 def update_authority(
-    session: Session, actor: audit.Actor, authority: Authority, changes: Mapping[str, Any]
+    session: Session,
+    actor: audit.Actor,
+    authority: Authority,
+    changes: Mapping[str, Any],
+    expected_version: str | None = None,
 ) -> list[str]:
     """Edit an authority by hand; the fields changed are kept through registry reloads.
 
+    ``expected_version`` is the ``version_of`` the editor started from: if the authority
+    changed since, the edit is refused rather than silently undoing the other change.
     Returns the names of the fields that changed.
-    :raises Invalid: naming each bad field; nothing is changed then.
+    :raises Invalid: naming each bad field; :raises Conflict: on a stale edit. Nothing is
+        changed then.
     """
+    if expected_version is not None and expected_version != version_of(authority):
+        raise Conflict(
+            f"{authority.name} was changed by someone else after you opened this form; "
+            "open it again to see the new values, then make your change"
+        )
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         raise Invalid([Problem("cannot be edited", field=field) for field in unknown])

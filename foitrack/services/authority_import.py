@@ -1,6 +1,8 @@
 """Adding authorities of any kind (councils, NHS trusts...) and sets from a CSV file.
 
 The whole file is checked before anything is written: one bad cell and nothing is imported.
+A file exported by foitrack (`authorities list --format csv`, the list page's download)
+imports back unchanged.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import io
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.models import Authority, AuthoritySet
+from foitrack.models.authority import casefold
 from foitrack.services import audit
 from foitrack.services.authorities import (
     MAX_LENGTHS,
@@ -38,10 +41,19 @@ IMPORT_COLUMNS = (
     "foi_email",
     "website",
     "note",
+    "active",
     "sets",
 )
 REQUIRED_COLUMNS = ("name", "kind")
+WRITTEN_FIELDS = (
+    "name", "kind", "code", "short_name", "former_names", "country", "region", "foi_email",
+    "website", "note", "active",
+)
 MAX_FILE_BYTES = 5 * 1024 * 1024
+_TRUE = {"yes", "y", "true", "1"}
+_FALSE = {"no", "n", "false", "0"}
+# Characters a spreadsheet reads as a formula; exports put an apostrophe before them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -69,6 +81,13 @@ class _Row:
     existing: Authority | None = None
 
 
+def unprotect(cell: str) -> str:
+    """Undo the apostrophe an export puts before a cell that looks like a formula."""
+    if cell.startswith("'") and cell[1:2] and cell[1:2] in FORMULA_STARTS:
+        return cell[1:]
+    return cell
+
+
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
@@ -79,153 +98,176 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
-def _parse(text: str) -> tuple[list[_Row], list[Problem]]:
-    problems: list[Problem] = []
+def _read_header(reader: Any) -> list[str]:
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         header = next(reader, None)
     except csv.Error as error:
         raise Invalid(f"line 1: the CSV header cannot be read: {error}") from None
     if header is None:
         raise Invalid("the file is empty; the first line must name the columns")
     columns = [column.strip().lower() for column in header]
-    unknown = [column for column in columns if column not in IMPORT_COLUMNS]
-    for column in unknown:
-        problems.append(
-            Problem(f"unknown column {column!r}; columns are {', '.join(IMPORT_COLUMNS)}", line=1)
-        )
-    for column in REQUIRED_COLUMNS:
-        if column not in columns:
-            problems.append(Problem(f"the header has no {column!r} column", line=1))
-    duplicated = sorted({column for column in columns if columns.count(column) > 1})
-    for column in duplicated:
-        problems.append(Problem(f"column {column!r} appears more than once", line=1))
+    problems = [
+        Problem(f"unknown column {column!r}; columns are {', '.join(IMPORT_COLUMNS)}", line=1)
+        for column in columns
+        if column not in IMPORT_COLUMNS
+    ]
+    problems += [
+        Problem(f"the header has no {column!r} column", line=1)
+        for column in REQUIRED_COLUMNS
+        if column not in columns
+    ]
+    problems += [
+        Problem(f"column {column!r} appears more than once", line=1)
+        for column in sorted({c for c in columns if columns.count(c) > 1})
+    ]
     if problems:
         raise Invalid(problems)
+    return columns
 
+
+def _row_values(cells: dict[str, str], line: int, problems: list[Problem]) -> _Row:
+    given = {column for column, cell in cells.items() if cell.strip()}
+    values: dict[str, Any] = {
+        column: clean_text(cells.get(column))
+        for column in IMPORT_COLUMNS
+        if column not in ("former_names", "sets", "active")
+    }
+    values["former_names"] = split_names(cells.get("former_names", ""))
+    values["short_name"] = values["short_name"] or values["name"]
+    active = (cells.get("active") or "").strip().lower()
+    if active in _TRUE or not active:
+        values["active"] = True
+    elif active in _FALSE:
+        values["active"] = False
+    else:
+        problems.append(Problem(f"{active!r} is not yes or no", "active", line))
+    if "slug" not in given and values["name"]:
+        # From the full name, so "Kent County Council" does not take the police force's "kent".
+        values["slug"] = slugify(values["name"])
+        if not values["slug"]:
+            problems.append(
+                Problem("no slug can be made from this name; add a slug column", "slug", line)
+            )
+    for problem in check_values(values):
+        if problem.field == "short_name" and "short_name" not in given:
+            continue
+        problems.append(Problem(problem.message, problem.field, line))
+    sets = split_names(cells.get("sets", ""))
+    for slug in sets:
+        if not SLUG_PATTERN.match(slug) or len(slug) > MAX_LENGTHS["slug"]:
+            problems.append(Problem(f"{slug!r} is not a set name (lower-case, hyphens)", "sets", line))
+    return _Row(line, values, given, sets)
+
+
+def _parse(text: str) -> tuple[list[_Row], list[Problem]]:
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    columns = _read_header(reader)
     rows: list[_Row] = []
+    line = reader.line_num + 1  # where the next record starts (a cell may span lines)
     try:
         for record in reader:
-            line = reader.line_num
+            start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) != len(columns):
                 problems.append(
-                    Problem(f"has {len(record)} cells but the header has {len(columns)}", line=line)
+                    Problem(f"has {len(record)} cells but the header has {len(columns)}", line=start)
                 )
                 continue
-            cells = dict(zip(columns, record, strict=True))
-            given = {column for column, cell in cells.items() if cell.strip()}
-            values: dict[str, Any] = {
-                column: clean_text(cells.get(column))
-                for column in IMPORT_COLUMNS
-                if column not in ("former_names", "sets")
-            }
-            values["former_names"] = split_names(cells.get("former_names", ""))
-            values["short_name"] = values["short_name"] or values["name"]
-            if not values["slug"] and values["name"]:
-                values["slug"] = slugify(values["short_name"] or values["name"])
-            sets = split_names(cells.get("sets", ""))
-            for problem in check_values(values):
-                if problem.field == "short_name" and "short_name" not in given:
-                    continue
-                problems.append(Problem(problem.message, problem.field, line))
-            for slug in sets:
-                if not SLUG_PATTERN.match(slug) or len(slug) > MAX_LENGTHS["slug"]:
-                    problems.append(
-                        Problem(f"{slug!r} is not a set name (lower-case, hyphens)", "sets", line)
-                    )
-            rows.append(_Row(line, values, given, sets))
+            cells = {column: unprotect(cell) for column, cell in zip(columns, record, strict=True)}
+            rows.append(_row_values(cells, start, problems))
     except csv.Error as error:
-        problems.append(Problem(f"the CSV cannot be read: {error}", line=reader.line_num))
+        problems.append(Problem(f"the CSV cannot be read: {error}", line=line))
     if not rows and not problems:
         problems.append(Problem("the file has a header but no rows"))
     return rows, problems
 
 
-def _match(session: Session, row: _Row) -> Authority | None:
-    """The existing authority a row describes: by slug if given, else by name.
+@dataclass
+class _Known:
+    """Every authority and set, loaded once, looked up without case."""
 
-    A code alone never matches: a row with another body's code but a different name is more
-    likely a mistake than a rename, so it is reported as a clash instead.
-    """
-    options = selectinload(Authority.sets)
-    if "slug" in row.given:
-        return session.scalar(
-            select(Authority).where(Authority.slug == row.values["slug"]).options(options)
+    by_slug: dict[str, Authority]
+    by_name: dict[str, Authority]
+    by_code: dict[str, Authority]
+    by_former_name: dict[str, Authority]
+    sets: dict[str, AuthoritySet]
+
+    @classmethod
+    def load(cls, session: Session) -> _Known:
+        authorities = session.scalars(select(Authority).options(selectinload(Authority.sets))).all()
+        sets = session.scalars(select(AuthoritySet).options(selectinload(AuthoritySet.members)))
+        return cls(
+            by_slug={a.slug: a for a in authorities},
+            by_name={casefold(a.name): a for a in authorities},
+            by_code={a.code.lower(): a for a in authorities if a.code},
+            by_former_name={casefold(n): a for a in authorities for n in a.former_names or []},
+            sets={s.slug: s for s in sets},
         )
-    return session.scalar(
-        select(Authority)
-        .where(func.lower(Authority.name) == row.values["name"].lower())
-        .options(options)
-    )
 
 
-def _former_name_of(session: Session, name: str) -> Authority | None:
-    lowered = name.lower()
-    for authority in session.scalars(select(Authority).where(Authority.former_names.is_not(None))):
-        if any(former.lower() == lowered for former in authority.former_names or []):
-            return authority
-    return None
+def _reserved_slugs() -> dict[str, str]:
+    """Slugs the police force registry uses, whether or not it has been loaded yet."""
+    from foitrack.services.registry import read_registry
+
+    return {row["slug"]: row["name"] for row in read_registry()}
 
 
-def _check_against_database(session: Session, rows: list[_Row]) -> list[Problem]:
+def _check_against_database(known: _Known, rows: list[_Row]) -> list[Problem]:
     problems: list[Problem] = []
+    reserved = _reserved_slugs()
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
-        row.existing = _match(session, row)
+        values, line = row.values, row.line
+        if "slug" in row.given:
+            row.existing = known.by_slug.get(values["slug"])
+        else:
+            row.existing = known.by_name.get(casefold(values["name"] or ""))
         for key in ("slug", "name", "code"):
-            value = row.values.get(key)
+            value = values.get(key)
             if not value:
                 continue
-            marker = (key, value.lower())
+            marker = (key, casefold(value))
             if marker in seen:
-                problems.append(
-                    Problem(f"{value!r} is also on line {seen[marker]}", field=key, line=row.line)
-                )
-            else:
-                seen[marker] = row.line
-            if key == "slug" and row.existing is not None:
+                problems.append(Problem(f"{value!r} is also on line {seen[marker]}", key, line))
                 continue
-            column = getattr(Authority, key)
-            clash = session.scalar(
-                select(Authority).where(func.lower(column) == value.lower())
-            )
-            if clash is not None and clash is not row.existing:
-                problems.append(
-                    Problem(f"{value!r} is already used by {clash.name}", field=key, line=row.line)
-                )
-        if row.existing is None and row.values.get("name"):
-            renamed = _former_name_of(session, row.values["name"])
+            seen[marker] = line
+            lookup = {"slug": known.by_slug, "name": known.by_name, "code": known.by_code}[key]
+            holder = lookup.get(value if key == "slug" else casefold(value) if key == "name"
+                                else value.lower())
+            if holder is not None and holder is not row.existing:
+                problems.append(Problem(f"{value!r} is already used by {holder.name}", key, line))
+        slug = values.get("slug")
+        if row.existing is None and slug in reserved:
+            problems.append(Problem(
+                f"{slug!r} is kept for {reserved[slug]} in the police force registry; "
+                "choose another slug", "slug", line,
+            ))
+        if row.existing is None and values.get("name"):
+            renamed = known.by_former_name.get(casefold(values["name"]))
             if renamed is not None:
-                problems.append(
-                    Problem(
-                        f"{row.values['name']!r} is a former name of {renamed.name}; to update that "
-                        f"authority give its slug ({renamed.slug}) in a slug column",
-                        field="name",
-                        line=row.line,
-                    )
-                )
-        for slug in row.sets:
-            found = session.scalar(select(AuthoritySet).where(AuthoritySet.slug == slug))
-            if found is not None and found.builtin:
-                problems.append(
-                    Problem(
-                        f"{slug!r} is a built-in set kept by `foitrack authorities load`; "
-                        "choose another set name",
-                        field="sets",
-                        line=row.line,
-                    )
-                )
+                problems.append(Problem(
+                    f"{values['name']!r} is a former name of {renamed.name}; to update that "
+                    f"authority give its slug ({renamed.slug}) in a slug column", "name", line,
+                ))
+        for set_slug in row.sets:
+            found = known.sets.get(set_slug)
+            already_in = found is not None and row.existing is not None and row.existing in found.members
+            if found is not None and found.builtin and not already_in:
+                problems.append(Problem(
+                    f"{set_slug!r} is a built-in set kept by `foitrack authorities load`; "
+                    "choose another set name", "sets", line,
+                ))
     return problems
 
 
 def import_authorities(session: Session, actor: audit.Actor, source: BinaryIO) -> ImportReport:
     """Create or update authorities and sets from a CSV file.
 
-    A row matching an existing authority (by slug if given, else by name) updates the cells it fills
-    in; empty cells leave the authority as it is. Fields changed this way count as local
-    edits and survive registry reloads.
+    A row matching an existing authority (by slug if given, else by name) updates the cells
+    it fills in; empty cells leave the authority as it is. Fields changed this way count as
+    local edits and survive registry reloads.
     :raises Invalid: listing every problem by line and column; nothing is changed then.
     """
     data = source.read(MAX_FILE_BYTES + 1)
@@ -234,52 +276,38 @@ def import_authorities(session: Session, actor: audit.Actor, source: BinaryIO) -
     rows, problems = _parse(_decode(data))
     if problems:
         raise Invalid(problems)
-    problems = _check_against_database(session, rows)
+    known = _Known.load(session)
+    problems = _check_against_database(known, rows)
     if problems:
         raise Invalid(problems)
 
     report = ImportReport()
-    sets: dict[str, AuthoritySet] = {}
     for row in rows:
         authority = _write_row(session, actor, row, report)
         for slug in row.sets:
-            if slug not in sets:
-                found = session.scalar(
-                    select(AuthoritySet)
-                    .where(AuthoritySet.slug == slug)
-                    .options(selectinload(AuthoritySet.members))
-                )
-                if found is None:
-                    found = AuthoritySet(slug=slug, title=slug.replace("-", " ").capitalize())
-                    session.add(found)
-                    session.flush()
-                    audit.record(
-                        session, actor, "authority_set", found.id, "create", None,
-                        {"title": found.title},
-                    )
-                    report.sets_created.append(slug)
-                sets[slug] = found
-            target = sets[slug]
+            target = known.sets.get(slug)
+            if target is None:
+                target = AuthoritySet(slug=slug, title=slug.replace("-", " ").capitalize())
+                session.add(target)
+                session.flush()
+                audit.record(session, actor, "authority_set", target.id, "create", None,
+                             {"title": target.title})
+                report.sets_created.append(slug)
+                known.sets[slug] = target
             if authority not in target.members:
                 target.members.append(authority)
                 session.flush()
-                audit.record(
-                    session, actor, "authority_set", target.id, "add_member", None,
-                    {"authority": authority.slug},
-                )
+                audit.record(session, actor, "authority_set", target.id, "add_member", None,
+                             {"authority": authority.slug})
                 report.memberships_added += 1
     return report
 
 
 def _write_row(session: Session, actor: audit.Actor, row: _Row, report: ImportReport) -> Authority:
-    fields = [
-        "name", "kind", "code", "short_name", "former_names", "country", "region",
-        "foi_email", "website", "note",
-    ]
     existing = row.existing
     if existing is None:
         authority = Authority(slug=row.values["slug"], source="import", locally_edited=[])
-        for name in fields:
+        for name in WRITTEN_FIELDS:
             setattr(authority, name, row.values[name])
         session.add(authority)
         session.flush()
@@ -288,7 +316,7 @@ def _write_row(session: Session, actor: audit.Actor, row: _Row, report: ImportRe
         return authority
     before = existing.snapshot()
     renamed_from = None
-    for name in fields:
+    for name in WRITTEN_FIELDS:
         if name not in row.given:
             continue
         if name == "former_names":

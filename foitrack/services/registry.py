@@ -113,8 +113,13 @@ def read_registry(path: Path = REGISTRY_FILE) -> list[dict[str, Any]]:
     return rows
 
 
-def region_slug(region: str) -> str:
-    return slugify(region)
+def _region_rule(region: str) -> SetRule:
+    return SetRule(
+        slugify(region),
+        f"{region} police forces",
+        f"The territorial police forces of the {region} region (Home Office police statistics regions).",
+        lambda row: row["region"] == region,
+    )
 
 
 def _sync_authority(
@@ -208,37 +213,35 @@ def load_registry(session: Session, actor: audit.Actor, path: Path = REGISTRY_FI
     rows = read_registry(path)
     clashes = []
     for line, row in enumerate(rows, start=2):
-        same_identity = [Authority.name == row["name"]]
+        same_identity = [Authority.name == row["name"], Authority.slug == row["slug"]]
         if row["code"]:
             same_identity.append(Authority.code == row["code"])
-        other = session.scalar(
-            select(Authority).where(Authority.slug != row["slug"], or_(*same_identity))
-        )
-        if other is not None:
+        for other in session.scalars(select(Authority).where(or_(*same_identity))):
+            if other.slug == row["slug"] and other.source == "registry":
+                continue  # the force itself, loaded before
             clashes.append(
                 Problem(
                     f"{row['name']} clashes with the authority {other.name!r} ({other.slug}) "
-                    "added locally; rename or recode that one first",
+                    "added locally; rename it or change its slug or code first",
                     field="name",
                     line=line,
                 )
+            )
+    regions = sorted({row["region"] for row in rows if row["region"]})
+    rules = [*BUILTIN_SETS, *(_region_rule(region) for region in regions)]
+    for rule in rules:
+        taken = session.scalar(
+            select(AuthoritySet).where(AuthoritySet.slug == rule.slug, AuthoritySet.builtin.is_(False))
+        )
+        if taken is not None:
+            clashes.append(
+                Problem(f"the built-in set {rule.slug!r} is already the name of a set made by "
+                        "users; rename that set first", field="sets")
             )
     if clashes:
         raise Invalid(clashes)
     report = LoadReport()
     authorities = [(row, _sync_authority(session, actor, row, report)) for row in rows]
-    rules = list(BUILTIN_SETS)
-    regions = sorted({row["region"] for row in rows if row["region"]})
-    for region in regions:
-        rules.append(
-            SetRule(
-                region_slug(region),
-                f"{region} police forces",
-                f"The territorial police forces of the {region} region "
-                "(Home Office police statistics regions).",
-                lambda row, region=region: row["region"] == region,
-            )
-        )
     for rule in rules:
         members = [authority for row, authority in authorities if rule.includes(row)]
         _sync_set(session, actor, rule, members, report)

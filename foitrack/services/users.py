@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from foitrack.db import utcnow
 from foitrack.models import Role, User
+from foitrack.models.user import new_session_token
 from foitrack.services import audit
 from foitrack.services.errors import Conflict, Invalid, NotFound, Problem
 
@@ -116,20 +117,30 @@ def create_user(
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None. Records the sign-in time."""
+    """The active user with this email and password, or None.
+
+    Records the sign-in, or the failed attempt on a known account, in the audit trail.
+    """
     user = find_by_email(session, email or "")
     if user is None or not user.active or len(password) > MAX_PASSWORD_LENGTH:
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+        if user is not None:
+            audit.record(session, audit.Actor.system("sign-in form"), "user", user.id,
+                         "sign_in_refused", None, {"reason": "deactivated or too long"})
         return None
     try:
         _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
+        audit.record(session, audit.Actor.system("sign-in form"), "user", user.id,
+                     "sign_in_failed", None, {"reason": "wrong password"})
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         # Parameters were raised since this hash was made; upgrade it while we have the password.
         user.password_hash = _hasher.hash(password)
     user.last_sign_in_at = utcnow()
+    audit.record(session, audit.Actor.for_user(user), "user", user.id, "sign_in", None,
+                 {"at": user.last_sign_in_at})
     return user
 
 
@@ -161,6 +172,8 @@ def update_user(
     if role is not None:
         user.role = parse_role(role)
     if active is not None:
+        if user.active and not active:
+            user.session_token = new_session_token()  # signs them out everywhere
         user.active = active
     was_admin = before["role"] == Role.admin.value and before["active"]
     if was_admin and not (user.role == Role.admin and user.active):
@@ -189,5 +202,7 @@ def change_password(
     if problems:
         raise Invalid(problems)
     user.password_hash = _hasher.hash(new)
+    # Every other signed-in browser, remembered ones included, must sign in again.
+    user.session_token = new_session_token()
     session.flush()
     audit.record(session, actor, "user", user.id, "change_password", None, {"password": "changed"})

@@ -33,8 +33,8 @@ def login() -> Any:
     if form.validate_on_submit():
         session = db_session()
         user = users.authenticate(session, form.email.data or "", form.password.data or "")
+        session.commit()  # the sign-in, or the failed attempt, is in the audit trail
         if user is not None:
-            session.commit()
             login_user(user, remember=bool(form.remember.data))
             flash(f"Signed in as {user.email}.", "success")
             return redirect(_safe_next(request.args.get("next")))
@@ -66,6 +66,8 @@ def password() -> Any:
             show_problems(form, error)
         else:
             session.commit()
+            # The new session token signed out every browser; keep this one signed in.
+            login_user(user)
             flash("Your password has been changed.", "success")
             return redirect(url_for("main.index"))
     status = 400 if form.is_submitted() and (form.errors or form.form_errors) else 200

@@ -10,7 +10,7 @@ from foitrack.exporters.authorities import authority_row, write_csv
 from foitrack.services import audit
 from foitrack.services import authorities as service
 from foitrack.services.authority_import import IMPORT_COLUMNS, import_authorities
-from foitrack.services.errors import Invalid, NotFound
+from foitrack.services.errors import Conflict, Invalid, NotFound
 from foitrack.views.forms import show_problems
 from foitrack.views.forms.authorities import AuthorityForm, ImportForm
 from foitrack.web import db_session
@@ -97,19 +97,24 @@ def edit(slug: str) -> Any:
     if not form.is_submitted():
         form.process(obj=authority)
         form.former_names.data = "\n".join(authority.former_names or [])
+        form.version.data = service.version_of(authority)
     if form.validate_on_submit():
         session = db_session()
         changes = {
-            field.name: field.data for field in form if field.name not in ("csrf_token",)
+            field.name: field.data for field in form if field.name not in ("csrf_token", "version")
         }
         changes["former_names"] = (form.former_names.data or "").splitlines()
         try:
             changed = service.update_authority(
-                session, audit.Actor.for_user(current_user), authority, changes  # type: ignore[arg-type]
+                session, audit.Actor.for_user(current_user), authority, changes,  # type: ignore[arg-type]
+                expected_version=form.version.data or "",
             )
         except Invalid as error:
             session.rollback()
             show_problems(form, error)
+        except Conflict as error:
+            session.rollback()
+            form.form_errors.append(str(error))
         else:
             session.commit()
             if changed:

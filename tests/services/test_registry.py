@@ -143,12 +143,76 @@ def test_a_malformed_registry_changes_nothing(session, tmp_path):
     assert _count(session, Authority) == 0
 
 
-def test_the_registry_refuses_to_take_over_an_authority_added_by_hand(session):
+@pytest.mark.parametrize(
+    "csv_text",
+    [
+        b"name,kind\nGwent Police,territorial-police\n",  # same name
+        b"name,kind,code\nGwent Council,council,W15000002\n",  # same code
+    ],
+)
+def test_the_registry_refuses_to_take_over_an_authority_added_by_hand(session, csv_text):
     from io import BytesIO
 
     from foitrack.services.authority_import import import_authorities
 
-    import_authorities(session, TEST_ACTOR, BytesIO(b"name,kind\nGwent Police,territorial-police\n"))
+    import_authorities(session, TEST_ACTOR, BytesIO(csv_text))
     session.commit()
     with pytest.raises(Invalid, match="Gwent Police clashes with the authority"):
         load_registry(session, TEST_ACTOR)
+    session.rollback()
+    assert _count(session, Authority) == 1
+
+
+def test_the_registry_refuses_to_take_over_a_set_made_by_users(session):
+    from io import BytesIO
+
+    from foitrack.services.authority_import import import_authorities
+
+    import_authorities(session, TEST_ACTOR, BytesIO(b"name,kind,sets\nCamden Council,council,london\n"))
+    session.commit()
+    with pytest.raises(Invalid, match="the built-in set 'london' is already the name of a set"):
+        load_registry(session, TEST_ACTOR)
+    session.rollback()
+    assert [a.name for a in authorities.find_authorities(session, set_slug="london")] == [
+        "Camden Council"
+    ]
+
+
+# The 43 as DOMAIN.md and shared/data/police-forces.csv give them (ONS codes as used by
+# GOV.UK's emergency alerts service; Home Office police statistics regions).
+EXPECTED_43 = {
+    "cleveland": ("E23000013", "North East"), "durham": ("E23000008", "North East"),
+    "northumbria": ("E23000007", "North East"), "cheshire": ("E23000006", "North West"),
+    "cumbria": ("E23000002", "North West"), "greater-manchester": ("E23000005", "North West"),
+    "lancashire": ("E23000003", "North West"), "merseyside": ("E23000004", "North West"),
+    "humberside": ("E23000012", "Yorkshire and the Humber"),
+    "north-yorkshire": ("E23000009", "Yorkshire and the Humber"),
+    "south-yorkshire": ("E23000011", "Yorkshire and the Humber"),
+    "west-yorkshire": ("E23000010", "Yorkshire and the Humber"),
+    "derbyshire": ("E23000018", "East Midlands"), "leicestershire": ("E23000021", "East Midlands"),
+    "lincolnshire": ("E23000020", "East Midlands"),
+    "northamptonshire": ("E23000022", "East Midlands"),
+    "nottinghamshire": ("E23000019", "East Midlands"),
+    "staffordshire": ("E23000015", "West Midlands"), "warwickshire": ("E23000017", "West Midlands"),
+    "west-mercia": ("E23000016", "West Midlands"), "west-midlands": ("E23000014", "West Midlands"),
+    "bedfordshire": ("E23000026", "East of England"),
+    "cambridgeshire": ("E23000023", "East of England"), "essex": ("E23000028", "East of England"),
+    "hertfordshire": ("E23000027", "East of England"), "norfolk": ("E23000024", "East of England"),
+    "suffolk": ("E23000025", "East of England"), "city-of-london": ("E23000034", "London"),
+    "metropolitan": ("E23000001", "London"),
+    "hampshire-and-isle-of-wight": ("E23000030", "South East"), "kent": ("E23000032", "South East"),
+    "surrey": ("E23000031", "South East"), "sussex": ("E23000033", "South East"),
+    "thames-valley": ("E23000029", "South East"),
+    "avon-and-somerset": ("E23000036", "South West"),
+    "devon-and-cornwall": ("E23000035", "South West"), "dorset": ("E23000039", "South West"),
+    "gloucestershire": ("E23000037", "South West"), "wiltshire": ("E23000038", "South West"),
+    "dyfed-powys": ("W15000004", "Wales"), "gwent": ("W15000002", "Wales"),
+    "north-wales": ("W15000001", "Wales"), "south-wales": ("W15000003", "Wales"),
+}
+
+
+def test_each_of_the_43_has_its_own_code_and_region(session):
+    load_forces(session)
+    forces = authorities.find_authorities(session, set_slug="england-wales")
+    found = {a.slug: (a.code, a.region) for a in forces}
+    assert found == EXPECTED_43

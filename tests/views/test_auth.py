@@ -13,7 +13,7 @@ def test_sign_in_page_has_labelled_fields(client):
 
 
 def test_signing_in_and_out(client, session):
-    user = make_user(session, email="ana@example.org")
+    make_user(session, email="ana@example.org")
     response = sign_in(client, "ana@example.org")
     assert response.status_code == 302
     page = client.get("/authorities/").get_data(as_text=True)
@@ -22,7 +22,17 @@ def test_signing_in_and_out(client, session):
     response = client.post("/auth/sign-out", data={"csrf_token": csrf_token(client, "/authorities/")})
     assert response.status_code == 302
     assert client.get("/authorities/").status_code == 302
-    assert user.id
+
+
+def test_sign_ins_and_failed_attempts_are_in_the_audit_trail(client, session):
+    from foitrack.services.audit import history
+
+    user = make_user(session, email="ana@example.org")
+    sign_in(client, "ana@example.org", "wrong password!")
+    sign_in(client, "ana@example.org")
+    assert [entry.action for entry in history(session, "user", user.id)] == [
+        "sign_in", "sign_in_failed", "create",
+    ]
 
 
 def test_a_wrong_password_shows_the_error_summary(client, session):

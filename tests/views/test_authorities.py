@@ -9,7 +9,7 @@ import pytest
 
 from foitrack.services import authorities
 from tests.conftest import csrf_token, sign_in
-from tests.factories import load_forces, make_user
+from tests.factories import TEST_ACTOR, load_forces, make_user
 
 
 def rows(page: str) -> list[str]:
@@ -80,8 +80,10 @@ def test_admin_edits_an_email_and_it_is_recorded(client, admin, session):
     token = csrf_token(client, "/authorities/gwent/edit")
     form = client.get("/authorities/gwent/edit").get_data(as_text=True)
     assert 'value="Gwent Police"' in form
+    version = re.search(r'name="version" type="hidden" value="([^"]+)"', form).group(1)
     data = {
-        "csrf_token": token, "name": "Gwent Police", "short_name": "Gwent", "former_names": "",
+        "csrf_token": token, "version": version, "name": "Gwent Police", "short_name": "Gwent",
+        "former_names": "",
         "code": "W15000002", "kind": "territorial-police", "country": "Wales", "region": "Wales",
         "foi_email": "foi.new@example.org", "website": "https://www.gwent.police.uk/", "note": "",
         "active": "y",
@@ -91,14 +93,35 @@ def test_admin_edits_an_email_and_it_is_recorded(client, admin, session):
     page = client.get("/authorities/gwent").get_data(as_text=True)
     assert "Saved Gwent Police: foi_email changed." in page
     assert "foi.new@example.org" in page
-    assert admin.email in page  # the history names who changed it
+    history = page.split("<h2>History</h2>", 1)[1]
+    assert f"<td>{admin.email}</td><td>update</td>" in history
+    assert "<dt>foi_email</dt><dd>foi.new@example.org</dd>" in history
     assert "edited here: foi_email" in page
+
+
+def test_a_stale_edit_form_is_refused_rather_than_undoing_a_newer_change(client, admin, session):
+    form = client.get("/authorities/gwent/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="([^"]+)"', form).group(1)
+    force = authorities.get_authority(session, "gwent")
+    authorities.update_authority(session, TEST_ACTOR, force, {"website": "https://newer.example/"})
+    session.commit()
+    data = {
+        "csrf_token": csrf_token(client, "/authorities/gwent/edit"), "version": version,
+        "name": "Gwent Police", "short_name": "Gwent", "kind": "territorial-police",
+        "website": "https://www.gwent.police.uk/", "foi_email": "mine@example.org", "active": "y",
+    }
+    response = client.post("/authorities/gwent/edit", data=data)
+    assert response.status_code == 400
+    assert "was changed by someone else after you opened this form" in response.get_data(as_text=True)
+    session.expire_all()
+    assert authorities.get_authority(session, "gwent").website == "https://newer.example/"
 
 
 def test_a_bad_edit_shows_the_error_and_changes_nothing(client, admin, session):
     before = authorities.get_authority(session, "gwent").snapshot()
     data = {
         "csrf_token": csrf_token(client, "/authorities/gwent/edit"), "name": "Gwent Police",
+        "version": authorities.version_of(authorities.get_authority(session, "gwent")),
         "short_name": "Gwent", "kind": "territorial-police", "code": "E23000016",
         "foi_email": "foi@example.org", "website": "ftp://gwent", "active": "y",
     }
@@ -115,6 +138,7 @@ def test_a_bad_edit_shows_the_error_and_changes_nothing(client, admin, session):
 def test_script_in_a_field_is_shown_as_text(client, admin, session):
     data = {
         "csrf_token": csrf_token(client, "/authorities/gwent/edit"), "name": "Gwent Police",
+        "version": authorities.version_of(authorities.get_authority(session, "gwent")),
         "short_name": "Gwent", "kind": "territorial-police", "active": "y",
         "note": "<script>alert('x')</script>",
     }

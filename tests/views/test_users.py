@@ -60,7 +60,9 @@ def test_changing_a_role_is_recorded(client, admin, session):
     session.expire_all()
     assert users.get_user(session, other.id).role is Role.researcher
     page = client.get(f"/users/{other.id}/edit").get_data(as_text=True)
-    assert "admin@example.org" in page and "researcher" in page
+    history = page.split("<h2>History</h2>", 1)[1]
+    assert "<td>admin@example.org</td><td>update</td>" in history
+    assert "<dt>role</dt><dd>viewer</dd>" in history and "<dt>role</dt><dd>researcher</dd>" in history
 
 
 def test_the_last_admin_cannot_demote_themselves(client, admin, session):
@@ -79,9 +81,10 @@ def test_a_deactivated_user_is_signed_out_on_their_next_request(app, client, adm
     theirs = app.test_client()
     sign_in(theirs, other.email)
     assert theirs.get("/authorities/").status_code == 200
-    client.post(f"/users/{other.id}/edit", data={
+    response = client.post(f"/users/{other.id}/edit", data={
         "csrf_token": csrf_token(client, "/users/"), "name": other.name, "role": "viewer",
     })
+    assert response.status_code == 302
     assert theirs.get("/authorities/").status_code == 302
 
 
@@ -93,3 +96,20 @@ def test_admin_sets_someone_elses_password(app, client, admin, session):
     })
     assert response.status_code == 302
     assert sign_in(app.test_client(), other.email, "brand new passphrase").status_code == 302
+
+
+def test_a_new_password_signs_the_user_out_of_every_other_browser(app, client, admin, session):
+    other = make_user(session, role="viewer")
+    stolen = app.test_client()
+    response = stolen.post("/auth/sign-in", data={
+        "email": other.email, "password": "correct horse battery staple", "remember": "y",
+        "csrf_token": csrf_token(stolen),
+    })
+    assert response.status_code == 302
+    assert stolen.get("/authorities/").status_code == 200
+    client.post(f"/users/{other.id}/password", data={
+        "csrf_token": csrf_token(client, "/users/"), "password": "brand new passphrase",
+        "confirm": "brand new passphrase",
+    })
+    # Neither the session cookie nor the remember-me cookie lets the old browser back in.
+    assert stolen.get("/authorities/").status_code == 302

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -30,6 +30,8 @@ class AuthorityForm(FlaskForm):
     website = StringField("Website", validators=[Optional(), Length(max=500)])
     note = TextAreaField("Note", validators=[Optional(), Length(max=5000)])
     active = BooleanField("Active (still exists and answers requests)")
+    # The authority's version when the form was opened, to refuse a stale save.
+    version = HiddenField()
 
 
 class ImportForm(FlaskForm):
