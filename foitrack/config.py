@@ -6,9 +6,12 @@ import os
 import secrets
 import tempfile
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from foitrack.clock import ClockSettings
 
 ENV_PREFIX = "FOITRACK_"
 
@@ -19,7 +22,29 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "SECRET_KEY": "key that signs sessions and CSRF tokens; default a random key kept in the instance folder",
     "INSTANCE_PATH": "folder for the SQLite database, the generated secret key and stored files",
     "SESSION_COOKIE_SECURE": "set to 1 when served over HTTPS so cookies are only sent over it",
+    "CLOCK_DUE_SOON_DAYS": "a request is 'due soon' within this many working days (5)",
+    "CLOCK_VERY_OVERDUE_DAYS": "'very overdue': this many working days after receipt, no reply (40)",
+    "CLOCK_REVIEW_DAYS": "an internal review is due this many working days after it is asked for (20)",
+    "CLOCK_REVIEW_MAX_DAYS": "the longest an internal review may take, in working days (40)",
+    "CLOCK_REVIEW_WINDOW_DAYS": "ask for a review within this many working days of a response (40)",
+    "CLOCK_EXTENSION_GUIDANCE_DAYS": "flag a public interest extension longer than this (20)",
 }
+
+
+def clock_settings(env: Mapping[str, str]) -> ClockSettings:
+    """The clock's numbers, each overridable as FOITRACK_CLOCK_<NAME>. :raises ConfigError:"""
+    values = {}
+    for field in fields(ClockSettings):
+        raw = env.get(f"{ENV_PREFIX}CLOCK_{field.name.upper()}")
+        if raw is None or field.name == "response_days":
+            continue
+        if not raw.strip().isdigit() or not 1 <= int(raw) <= 400:
+            raise ConfigError(
+                f"{ENV_PREFIX}CLOCK_{field.name.upper()} must be a whole number of working days "
+                f"from 1 to 400, not {raw!r}"
+            )
+        values[field.name] = int(raw)
+    return ClockSettings(**values)
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -77,6 +102,9 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "WTF_CSRF_TIME_LIMIT": None,
         "CHECK_SCHEMA": True,
+        "CLOCK": clock_settings(env),
+        # A fixed date for "today" (tests only); None means the date in the UK now.
+        "TODAY": None,
         "PAGE_SIZE": 50,
     }
     if env.get(ENV_PREFIX + "DATABASE_URL"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from typing import Any
 
@@ -11,8 +12,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 
 from foitrack import permissions
+from foitrack.clock import ClockSettings, today_in_uk
 from foitrack.db import Database
 from foitrack.models import Role, User
+from foitrack.services.audit import Actor
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -35,6 +38,24 @@ def _close_session(_error: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def today() -> dt.date:
+    """The date the clock is read on: the UK date now, or the app's fixed TODAY in tests."""
+    from flask import current_app
+
+    return current_app.config.get("TODAY") or today_in_uk()
+
+
+def clock_settings() -> ClockSettings:
+    from flask import current_app
+
+    return current_app.config["CLOCK"]
+
+
+def actor() -> Actor:
+    """The signed-in user, as the audit trail names them."""
+    return Actor.for_user(current_user._get_current_object())  # type: ignore[attr-defined]
 
 
 @login_manager.user_loader
@@ -103,7 +124,7 @@ def _error_page(code: int, title: str, message: str) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from foitrack.views import auth, authorities, main, users
+    from foitrack.views import auth, authorities, campaigns, main, requests, users
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
@@ -127,7 +148,7 @@ def init_app(app: Flask) -> None:
         500, _error_page(500, "Something went wrong", "The error has been logged. Nothing was saved.")
     )
 
-    for module in (main, auth, authorities, users):
+    for module in (main, auth, authorities, users, campaigns, requests):
         app.register_blueprint(module.blueprint)
 
     missing = permissions.unlisted_endpoints([rule.endpoint for rule in app.url_map.iter_rules()])

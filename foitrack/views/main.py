@@ -13,7 +13,7 @@ blueprint = Blueprint("main", __name__)
 
 @blueprint.get("/")
 def index() -> Any:
-    return redirect(url_for("authorities.index"))
+    return redirect(url_for("campaigns.index"))
 
 
 @blueprint.get("/healthz")

@@ -7,12 +7,14 @@ from flask import Flask
 
 from foitrack import permissions
 from foitrack.models import Role
+from foitrack.services.campaigns import create_campaign
 from tests.conftest import csrf_token, sign_in
-from tests.factories import load_forces, make_user
+from tests.factories import TEST_ACTOR, load_forces, make_user
 
 VISITORS = [None, Role.viewer, Role.researcher, Role.admin]
 # Sample values for URL parameters, so every rule can be visited.
-SAMPLE_ARGS = {"slug": "west-mercia", "filename": "foitrack.css"}
+# One slug serves both the authority and a campaign made for this test.
+SAMPLE_ARGS = {"slug": "west-mercia", "authority": "west-mercia", "filename": "foitrack.css"}
 
 
 def _routes(app: Flask):
@@ -41,6 +43,9 @@ def test_a_route_missing_from_the_table_stops_the_app(app, monkeypatch):
 def test_every_route_for_every_role(app, session, visitor):
     load_forces(session)
     admin = make_user(session, role="admin")
+    create_campaign(session, TEST_ACTOR, title="Access test", slug="west-mercia",
+                    request_text="Dear {{ authority.name }}", authority_keys=["west-mercia"])
+    session.commit()
     sample_args = {**SAMPLE_ARGS, "user_id": admin.id}
     client = app.test_client()
     if visitor is not None:

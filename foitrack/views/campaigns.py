@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms.fields import SelectChoice
+
+from foitrack.services import audit
+from foitrack.services import authorities as authority_service
+from foitrack.services import campaigns as service
+from foitrack.services import requests as request_service
+from foitrack.services.errors import Invalid, NotFound
+from foitrack.views.forms import show_problems
+from foitrack.views.forms.campaigns import (
+    AddAuthoritiesForm,
+    BulkEventForm,
+    CampaignEditForm,
+    CampaignForm,
+    RepeatForm,
+)
+from foitrack.web import actor, clock_settings, db_session, today
+
+blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+
+def _status(form: Any, extra: list[str] | None = None) -> int:
+    return 400 if form.is_submitted() and (form.errors or form.form_errors or extra) else 200
+
+
+def _campaign_or_404(slug: str) -> Any:
+    try:
+        return service.get_campaign(db_session(), slug)
+    except NotFound:
+        abort(404)
+
+
+def _authority_choices(exclude: set[int] | None = None) -> list[SelectChoice]:
+    return [
+        SelectChoice(a.slug, f"{a.name}{'' if a.active else ' (inactive)'}")
+        for a in authority_service.find_authorities(db_session())
+        if not exclude or a.id not in exclude
+    ]
+
+
+@blueprint.get("/")
+def index() -> Any:
+    session = db_session()
+    found = service.list_campaigns(session)
+    progress = request_service.campaign_progress(session, found, today(), clock_settings())
+    return render_template("campaigns/index.html", campaigns=found, progress=progress)
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+def new() -> Any:
+    session = db_session()
+    form = CampaignForm()
+    form.target_set.choices = [SelectChoice("", "(pick authorities below)")] + [
+        SelectChoice(s.slug, f"{s.slug}: {s.title} ({count})")
+        for s, count in authority_service.list_sets(session)
+    ]
+    form.authorities.choices = _authority_choices()
+    if form.validate_on_submit():
+        try:
+            campaign = service.create_campaign(
+                session, actor(), title=form.title.data or "", slug=form.slug.data,
+                subject=form.subject.data, request_text=form.request_text.data or "",
+                set_slug=form.target_set.data or None, authority_keys=form.authorities.data or [],
+                owner=current_user._get_current_object(),  # type: ignore[attr-defined]
+                embargo_until=form.embargo_until.data, notes=form.notes.data,
+            )
+        except Invalid as error:
+            session.rollback()
+            show_problems(form, error)
+        else:
+            session.commit()
+            flash(f"Campaign created with {len(campaign.requests)} requests, none sent yet. "
+                  "Pilot it by marking a few as sent, then send the rest.", "success")
+            return redirect(url_for("campaigns.detail", slug=campaign.slug))
+    return render_template("campaigns/new.html", form=form), _status(form)
+
+
+@blueprint.get("/<slug>")
+def detail(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign_or_404(slug)
+    requests = request_service.campaign_requests(session, campaign)
+    states = {r.id: request_service.state_of(r, today(), clock_settings()) for r in requests}
+    bulk = BulkEventForm(formdata=None)
+    bulk.occurred_on.data = today()
+    return render_template(
+        "campaigns/detail.html", campaign=campaign, requests=requests, states=states,
+        progress=request_service.progress(list(states.values())), bulk=bulk,
+        history=audit.history(session, "campaign", campaign.id),
+        example=requests[0] if requests else None,
+    )
+
+
+@blueprint.post("/<slug>/bulk")
+def bulk(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign_or_404(slug)
+    requests = request_service.campaign_requests(session, campaign)
+    form = BulkEventForm()
+    form.requests.choices = [SelectChoice(r.authority.slug, r.authority.name) for r in requests]
+    problems: list[str] = []
+    if form.validate_on_submit():
+        chosen = set(form.requests.data or [])
+        picked = [r for r in requests if r.authority.slug in chosen]
+        try:
+            events = request_service.bulk_add_event(
+                session, actor(), picked, form.kind.data or "", form.occurred_on.data,
+                today=today(), note=form.note.data,
+            )
+        except Invalid as error:
+            session.rollback()
+            problems = [problem.message for problem in error.problems]
+        else:
+            session.commit()
+            flash(f"Recorded {form.kind.data.replace('_', ' ')} on "
+                  f"{form.occurred_on.data.isoformat()} for {len(events)} requests.", "success")
+            return redirect(url_for("campaigns.detail", slug=campaign.slug))
+    else:
+        problems = [f"{form[name].label.text}: {'; '.join(errors)}"
+                    for name, errors in form.errors.items()]
+    for problem in problems:
+        flash(f"Nothing was recorded. {problem}", "error")
+    return redirect(url_for("campaigns.detail", slug=campaign.slug))
+
+
+@blueprint.route("/<slug>/edit", methods=["GET", "POST"])
+def edit(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign_or_404(slug)
+    form = CampaignEditForm()
+    if not form.is_submitted():
+        form.process(obj=campaign)
+        form.status.data = campaign.status.value
+        form.subject.data = campaign.current_version.subject
+        form.request_text.data = campaign.current_version.request_text
+    if form.validate_on_submit():
+        try:
+            before = campaign.current_version.number
+            service.update_campaign(session, actor(), campaign, {
+                "title": form.title.data, "status": form.status.data,
+                "embargo_until": form.embargo_until.data, "notes": form.notes.data,
+            })
+            version = service.update_wording(
+                session, actor(), campaign, subject=form.subject.data or "",
+                request_text=form.request_text.data or "",
+            )
+        except Invalid as error:
+            session.rollback()
+            show_problems(form, error)
+        else:
+            session.commit()
+            note = f" The wording is now version {version.number}." if version.number != before else ""
+            flash(f"Saved the campaign.{note}", "success")
+            return redirect(url_for("campaigns.detail", slug=campaign.slug))
+    return render_template("campaigns/edit.html", form=form, campaign=campaign), _status(form)
+
+
+@blueprint.route("/<slug>/repeat", methods=["GET", "POST"])
+def repeat(slug: str) -> Any:
+    session = db_session()
+    source = _campaign_or_404(slug)
+    form = RepeatForm()
+    if form.validate_on_submit():
+        try:
+            campaign = service.repeat_campaign(
+                session, actor(), source, title=form.title.data or "", slug=form.slug.data,
+                owner=current_user._get_current_object(),  # type: ignore[attr-defined]
+            )
+        except Invalid as error:
+            session.rollback()
+            show_problems(form, error)
+        else:
+            session.commit()
+            flash(f"Created {campaign.title}, a repeat of {source.title}.", "success")
+            return redirect(url_for("campaigns.detail", slug=campaign.slug))
+    return render_template("campaigns/repeat.html", form=form, campaign=source), _status(form)
+
+
+@blueprint.route("/<slug>/authorities", methods=["GET", "POST"])
+def add_authorities(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign_or_404(slug)
+    present = {r.authority_id for r in request_service.campaign_requests(session, campaign)}
+    form = AddAuthoritiesForm()
+    form.authorities.choices = _authority_choices(exclude=present)
+    if form.validate_on_submit():
+        try:
+            added = service.add_authorities(session, actor(), campaign, form.authorities.data or [])
+        except Invalid as error:
+            session.rollback()
+            show_problems(form, error)
+        else:
+            session.commit()
+            flash(f"Added {len(added)} authorities.", "success")
+            return redirect(url_for("campaigns.detail", slug=campaign.slug))
+    return render_template("campaigns/add_authorities.html", form=form, campaign=campaign), \
+        _status(form)

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    widgets,
+)
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from foitrack.models import CampaignStatus
+from foitrack.timeline import OUTCOMES, EventKind
+
+EXAMPLE_TEXT = """{{ salutation }},
+
+Under the Freedom of Information Act 2000, please tell me how many offences of sexual
+communication with a child (Sexual Offences Act 2003, s.15A) {{ authority.name }} recorded
+in each of the financial years 2017/18 and 2018/19.
+
+Yours faithfully,"""
+
+
+class CheckboxList(SelectMultipleField):
+    """Many choices as checkboxes: readable and usable without JavaScript."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class CampaignForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    slug = StringField(
+        "Short name", validators=[Optional(), Length(max=80)],
+        description="For links and commands, e.g. grooming-2019. Made from the title if empty.",
+    )
+    target_set = SelectField("Send to a set", validators=[Optional()], choices=[])
+    authorities = CheckboxList("Or pick authorities", choices=[], validate_choice=True)
+    subject = StringField(
+        "Email subject", validators=[Optional(), Length(max=300)],
+        description="Default: Freedom of Information request: followed by the title.",
+    )
+    request_text = TextAreaField(
+        "Request text", validators=[DataRequired()], default=EXAMPLE_TEXT,
+        description="Placeholders: {{ authority.name }}, {{ authority.short_name }}, "
+                    "{{ authority.code }}, {{ salutation }}.",
+    )
+    embargo_until = DateField("Embargo until", validators=[Optional()],
+                              description="Leave empty if the results are not embargoed.")
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=20000)])
+
+
+class CampaignEditForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    status = SelectField("Status", choices=[SelectChoice(s.value, s.value.capitalize())
+                                            for s in CampaignStatus])
+    subject = StringField("Email subject", validators=[DataRequired(), Length(max=300)])
+    request_text = TextAreaField(
+        "Request text", validators=[DataRequired()],
+        description="Once a request has been sent, a change makes a new version; requests "
+                    "already sent keep the words they were sent with.",
+    )
+    embargo_until = DateField("Embargo until", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=20000)])
+
+
+class RepeatForm(FlaskForm):
+    title = StringField("Title of the new campaign", validators=[DataRequired(), Length(max=300)])
+    slug = StringField("Short name", validators=[Optional(), Length(max=80)])
+
+
+class AddAuthoritiesForm(FlaskForm):
+    authorities = CheckboxList("Add authorities", choices=[], validate_choice=True)
+
+
+BULK_KINDS = [EventKind.sent, EventKind.acknowledged, EventKind.chaser_sent, EventKind.note]
+
+
+class BulkEventForm(FlaskForm):
+    kind = SelectField("Record", choices=[SelectChoice(k.value, k.label) for k in BULK_KINDS])
+    occurred_on = DateField("On", validators=[DataRequired()])
+    note = StringField("Note", validators=[Optional(), Length(max=2000)])
+    requests = CheckboxList("Requests", choices=[], validate_choice=True)
+
+
+def outcome_choices() -> list[SelectChoice]:
+    choices = [SelectChoice("", "(not needed for this event)")]
+    for kind, outcomes in OUTCOMES.items():
+        choices += [
+            SelectChoice(outcome.value, outcome.label, optgroup=kind.label)
+            for outcome in outcomes
+        ]
+    return choices
+
+
+class EventForm(FlaskForm):
+    kind = SelectField("What happened", choices=[SelectChoice(k.value, k.label) for k in EventKind])
+    occurred_on = DateField("Date", validators=[DataRequired()])
+    occurred_at = TimeField("Time", validators=[Optional()], description="If known.")
+    outcome = SelectField("Outcome", choices=outcome_choices(), validate_choice=False,
+                          description="For a response, an internal review outcome or a decision.")
+    exemptions = StringField(
+        "Sections cited", validators=[Optional(), Length(max=500)],
+        description="For a refusal, e.g. s.12 or s.30, s.40(2).",
+    )
+    due_on = DateField("New due date", validators=[Optional()],
+                       description="For an extension: the date the authority gave.")
+    received_on = DateField("Date of receipt", validators=[Optional()],
+                            description="When sent: if the authority received it on a later day.")
+    note = TextAreaField("Note", validators=[Optional(), Length(max=20000)])
+
+
+class ReferenceForm(FlaskForm):
+    reference = StringField("The authority's reference", validators=[Optional(), Length(max=100)])

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+
+from foitrack.exporters.chase import write_csv
+from foitrack.services import audit
+from foitrack.services import campaigns as campaign_service
+from foitrack.services import requests as service
+from foitrack.services.errors import Invalid, NotFound
+from foitrack.views.forms import show_problems
+from foitrack.views.forms.campaigns import EventForm, ReferenceForm
+from foitrack.web import actor, clock_settings, db_session, today
+
+blueprint = Blueprint("requests", __name__)
+
+
+def _request_or_404(slug: str, authority: str) -> Any:
+    try:
+        return service.get_request(db_session(), slug, authority)
+    except NotFound:
+        abort(404)
+
+
+def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, status: int = 200) -> Any:
+    session = db_session()
+    state = service.state_of(found, today(), clock_settings())
+    version = found.version or found.campaign.current_version
+    events = sorted(found.events, key=lambda e: e.as_timeline().sort_key())
+    return render_template(
+        "requests/detail.html", req=found, campaign=found.campaign, state=state, events=events,
+        event_form=event_form, reference_form=reference_form,
+        text=campaign_service.render_text(version.request_text, found.authority), version=version,
+        history=audit.history(session, "request", found.id),
+    ), status
+
+
+@blueprint.get("/campaigns/<slug>/requests/<authority>")
+def detail(slug: str, authority: str) -> Any:
+    found = _request_or_404(slug, authority)
+    event_form = EventForm(formdata=None)
+    event_form.occurred_on.data = today()
+    return _render(found, event_form, ReferenceForm(formdata=None, obj=found))
+
+
+@blueprint.post("/campaigns/<slug>/requests/<authority>/events")
+def add_event(slug: str, authority: str) -> Any:
+    session = db_session()
+    found = _request_or_404(slug, authority)
+    form = EventForm()
+    if form.validate_on_submit():
+        try:
+            event = service.add_event(
+                session, actor(), found, form.kind.data or "", form.occurred_on.data,
+                today=today(), at=form.occurred_at.data, note=form.note.data,
+                outcome=form.outcome.data or None, exemptions=form.exemptions.data or (),
+                due_on=form.due_on.data, received_on=form.received_on.data,
+            )
+        except Invalid as error:
+            session.rollback()
+            show_problems(form, error)
+        else:
+            session.commit()
+            flash(f"Recorded: {event.kind.label.lower()} on {event.occurred_on.isoformat()}.",
+                  "success")
+            return redirect(url_for("requests.detail", slug=slug, authority=authority))
+    return _render(found, form, ReferenceForm(formdata=None, obj=found), 400)
+
+
+@blueprint.post("/campaigns/<slug>/requests/<authority>/reference")
+def reference(slug: str, authority: str) -> Any:
+    session = db_session()
+    found = _request_or_404(slug, authority)
+    form = ReferenceForm()
+    if form.validate_on_submit():
+        try:
+            service.set_reference(session, actor(), found, form.reference.data)
+        except Invalid as error:
+            session.rollback()
+            show_problems(form, error)
+        else:
+            session.commit()
+            flash("Saved the reference.", "success")
+            return redirect(url_for("requests.detail", slug=slug, authority=authority))
+    event_form = EventForm(formdata=None)
+    event_form.occurred_on.data = today()
+    return _render(found, event_form, form, 400)
+
+
+def _chase_rows() -> tuple[list[Any], str | None]:
+    campaign = request.args.get("campaign") or None
+    try:
+        rows = service.chase_list(db_session(), today(), clock_settings(), campaign_slug=campaign,
+                                  include_due_soon=request.args.get("due_soon") == "1")
+    except NotFound as error:
+        return [], str(error)
+    return rows, None
+
+
+@blueprint.get("/chase")
+def chase() -> Any:
+    rows, problem = _chase_rows()
+    campaigns = campaign_service.list_campaigns(db_session())
+    return render_template("requests/chase.html", rows=rows, problem=problem, campaigns=campaigns,
+                           chosen=request.args.get("campaign", ""), today=today(),
+                           due_soon=request.args.get("due_soon") == "1"), (400 if problem else 200)
+
+
+@blueprint.get("/chase.csv")
+def chase_csv() -> Any:
+    rows, problem = _chase_rows()
+    if problem:
+        abort(404)
+    out = io.StringIO()
+    out.write("\ufeff")
+    write_csv(rows, out)
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="chase-list-{today().isoformat()}.csv"'
+    })
