@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import click
 import pytest
@@ -175,3 +176,77 @@ def test_deadline_rejects_a_bad_date(runner):
     result = invoke(runner, "deadline", "2023-02-30")
     assert result.exit_code == 2
     assert "'2023-02-30' is not a date in the form YYYY-MM-DD" in result.output
+
+
+# ---- campaigns and requests from the command line ------------------------------------
+
+@pytest.fixture
+def request_text(tmp_path):
+    path = tmp_path / "request.txt"
+    path.write_text("{{ salutation }},\n\nHow many offences did {{ authority.name }} record?\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_a_campaign_to_its_end_from_the_cli(runner, request_text, session):
+    invoke(runner, "authorities", "load")
+    result = invoke(runner, "campaigns", "create", "--title", "Grooming 2019", "--set",
+                    "england-wales", "--text-file", str(request_text))
+    assert result.output.strip() == "Created campaign grooming-2019: 43 requests, not yet sent."
+    result = invoke(runner, "requests", "event", "grooming-2019", "E23000016", "sent", "2019-05-01")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("Recorded request sent on 2019-05-01 for West Mercia Police. "
+                                     "Status: Awaiting response; response due 2019-05-31.")
+    result = invoke(runner, "requests", "event", "grooming-2019", "E23000016", "response",
+                    "2019-05-29", "--outcome", "part_provided", "--exemptions", "s.40(2)",
+                    "--reference", "FOI 123")
+    assert "Status: Answered." in result.output
+    for kind, day, extra in [("internal_review_requested", "2019-06-03", []),
+                             ("internal_review_outcome", "2019-06-20", ["--outcome", "upheld"]),
+                             ("ico_complaint", "2019-07-01", []),
+                             ("ico_decision", "2019-11-01", ["--outcome", "not_upheld"])]:
+        result = invoke(runner, "requests", "event", "grooming-2019", "west-mercia", kind, day, *extra)
+        assert result.exit_code == 0, result.output
+    assert "Status: Closed." in result.output
+    listing = invoke(runner, "campaigns", "list").output
+    assert re.search(r"grooming-2019\s+active\s+43\s+1\s+1\s+0\s+Grooming 2019", listing), listing
+
+
+def test_a_refused_event_exits_1_with_the_reason(runner, request_text):
+    invoke(runner, "authorities", "load")
+    invoke(runner, "campaigns", "create", "--title", "G", "--slug", "g", "--authorities", "kent",
+           "--text-file", str(request_text))
+    result = invoke(runner, "requests", "event", "g", "kent", "response", "2019-05-29",
+                    "--outcome", "provided")
+    assert result.exit_code == 1
+    assert "the request has not been sent by then" in result.output
+    assert "nothing was changed" in result.output
+    result = invoke(runner, "requests", "event", "g", "atlantis", "sent", "2019-05-29")
+    assert result.exit_code == 1 and "campaign 'g' has no request to 'atlantis'" in result.output
+
+
+def test_overdue_lists_late_requests_in_every_format(runner, request_text):
+    invoke(runner, "authorities", "load")
+    invoke(runner, "campaigns", "create", "--title", "G", "--slug", "g", "--authorities",
+           "kent,surrey", "--text-file", str(request_text))
+    invoke(runner, "requests", "event", "g", "kent", "sent", "2019-05-01")
+    invoke(runner, "requests", "event", "g", "kent", "chaser_sent", "2019-06-03")
+    rows = list(csv.DictReader(io.StringIO(invoke(runner, "requests", "overdue", "--format", "csv").output)))
+    assert [(r["authority"], r["campaign"], r["due"], r["last_chased"]) for r in rows] == [
+        ("Kent Police", "g", "2019-05-31", "2019-06-03")
+    ]
+    assert int(rows[0]["working_days_late"]) > 40 and rows[0]["lateness"] == "very_overdue"
+    data = json.loads(invoke(runner, "requests", "overdue", "--campaign", "g", "--format", "json").output)
+    assert data[0]["authority"] == "Kent Police"
+    table = invoke(runner, "requests", "overdue").output
+    assert table.splitlines()[0].split() == ["AUTHORITY", "CAMPAIGN", "DUE", "DAYS", "LATE", "LATENESS",
+                                            "LAST_CHASED"]
+    assert invoke(runner, "requests", "overdue", "--campaign", "nope").exit_code == 1
+
+
+def test_a_repeat_from_the_cli(runner, request_text):
+    invoke(runner, "authorities", "load")
+    invoke(runner, "campaigns", "create", "--title", "G 2019", "--authorities", "kent,W15000002",
+           "--text-file", str(request_text))
+    result = invoke(runner, "campaigns", "create", "--title", "G 2020", "--repeat-of", "g-2019")
+    assert result.output.strip() == "Created campaign g-2020: 2 requests, not yet sent."

@@ -189,7 +189,8 @@ def bulk_add_event(
         try:
             events.append(add_event(session, actor, request, kind, on, today=today, note=note))
         except Invalid as error:
-            problems.append(Problem(f"{request.authority.name}: {error}", field="requests"))
+            reasons = "; ".join(problem.message for problem in error.problems)
+            problems.append(Problem(f"{request.authority.name}: {reasons}", field="requests"))
     if problems:
         raise Invalid(problems)
     return events

@@ -1,0 +1,181 @@
+"""A researcher's campaign in the browser: create for the 43, pilot, send the rest, track."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from foitrack.services import requests
+from tests.conftest import csrf_token, sign_in
+from tests.factories import load_forces, make_user
+
+TEXT = "{{ salutation }},\n\nHow many offences did {{ authority.name }} record?"
+
+
+@pytest.fixture
+def researcher(app, client, session):
+    app.config["TODAY"] = dt.date(2019, 6, 4)
+    load_forces(session)
+    user = make_user(session, role="researcher")
+    sign_in(client, user.email)
+    return user
+
+
+def create(client, **fields):
+    data = {"csrf_token": csrf_token(client, "/campaigns/new"), "title": "Grooming 2019",
+            "target_set": "england-wales", "request_text": TEXT, **fields}
+    return client.post("/campaigns/new", data=data)
+
+
+def statuses(page: str) -> dict[str, str]:
+    body = page.split('<table class="table" id="requests">', 1)[1].split("</table>", 1)[0]
+    return dict(re.findall(r'">([^<]+)</a></td>\s*<td><span class="tag tag-[a-z_]+">([^<]+)</span>', body))
+
+
+def test_create_a_campaign_for_the_43(client, researcher):
+    response = create(client)
+    assert response.status_code == 302 and response.location == "/campaigns/grooming-2019"
+    page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
+    assert "Campaign created with 43 requests, none sent yet." in page
+    found = statuses(page)
+    assert len(found) == 43 and set(found.values()) == {"Not sent"}
+
+
+def test_a_bad_campaign_shows_every_problem(client, researcher):
+    response = create(client, title="", request_text="Dear {{ authority.nmae }}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert '<a href="#title">Title: This field is required.</a>' in page
+    response = create(client, request_text="Dear {{ authority.nmae }}")
+    assert "has no attribute &#39;nmae&#39;" in response.get_data(as_text=True)
+
+
+def test_hand_picked_authorities(client, researcher):
+    response = create(client, target_set="", authorities=["kent", "sussex"])
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert statuses(page) == {"Kent Police": "Not sent", "Sussex Police": "Not sent"}
+
+
+def bulk(client, kind, on, slugs):
+    return client.post("/campaigns/grooming-2019/bulk", data={
+        "csrf_token": csrf_token(client, "/campaigns/grooming-2019"), "kind": kind,
+        "occurred_on": on, "requests": slugs,
+    })
+
+
+def test_pilot_then_send_the_rest_then_track(client, researcher, session):
+    create(client)
+    assert bulk(client, "sent", "2019-05-01", ["kent", "surrey"]).status_code == 302
+    page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
+    assert "Recorded sent on 2019-05-01 for 2 requests." in page
+    found = statuses(page)
+    assert found["Kent Police"] == "Awaiting response" and found["Gwent Police"] == "Not sent"
+    rest = [slug for slug in re.findall(r'name="requests" value="([^"]+)"', page)
+            if slug not in ("kent", "surrey")]
+    assert bulk(client, "sent", "2019-05-08", rest).status_code == 302
+    page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
+    assert set(statuses(page).values()) == {"Awaiting response"}
+    assert "43 sent, 0 answered" in page
+    assert page.count("Overdue: 2 working days late") == 2  # the pilot, due 31 May
+
+
+def test_a_bulk_action_that_fails_for_one_records_nothing(client, researcher):
+    create(client)
+    bulk(client, "sent", "2019-05-01", ["kent"])
+    response = bulk(client, "sent", "2019-05-08", ["kent", "surrey"])
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Nothing was recorded. Kent Police: Request sent on 2019-05-08: the request was already" in page
+    assert statuses(page)["Surrey Police"] == "Not sent"
+
+
+def event(client, authority, **fields):
+    url = f"/campaigns/grooming-2019/requests/{authority}"
+    data = {"csrf_token": csrf_token(client, url), **fields}
+    return client.post(f"{url}/events", data=data)
+
+
+def test_a_request_page_shows_its_timeline_and_explains_its_deadline(client, researcher):
+    create(client)
+    bulk(client, "sent", "2019-05-01", ["west-mercia"])
+    page = client.get("/campaigns/grooming-2019/requests/west-mercia").get_data(as_text=True)
+    assert "Response: <strong>2019-05-31</strong>" in page
+    assert "2019-05-06 May Day (UK)" in page and "2019-05-27 Spring Bank Holiday (UK)" in page
+    assert "Dear Freedom of Information Officer,\n\nHow many offences did West Mercia Police record?" in page
+    response = event(client, "west-mercia", kind="response", occurred_on="2019-05-20",
+                     outcome="refused", exemptions="12", note="Cost limit")
+    assert response.status_code == 302
+    page = client.get("/campaigns/grooming-2019/requests/west-mercia").get_data(as_text=True)
+    assert "Response received: refused (s.12)" in page
+    assert "Answered on time." in page
+    # 40 working days after 20 May 2019, skipping 27 May and 12 July (NI): 17 July.
+    assert "Ask for an internal review by: <strong>2019-07-17</strong>" in page
+
+
+def test_a_refused_event_says_why_beside_the_field(client, researcher, session):
+    create(client)
+    response = event(client, "kent", kind="internal_review_requested", occurred_on="2019-05-20")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "the request has not been sent by then" in page
+    assert 'href="#occurred_on"' in page
+    request = requests.get_request(session, "grooming-2019", "kent")
+    assert request.events == []
+
+
+def test_the_reference_is_saved(client, researcher):
+    create(client)
+    url = "/campaigns/grooming-2019/requests/kent"
+    client.post(f"{url}/reference", data={"csrf_token": csrf_token(client, url), "reference": "FOI/2019/123"})
+    assert "FOI/2019/123" in client.get(url).get_data(as_text=True)
+
+
+def test_the_chase_list_page_and_its_csv(client, researcher):
+    create(client)
+    bulk(client, "sent", "2019-05-01", ["kent", "surrey"])
+    event(client, "surrey", kind="response", occurred_on="2019-05-20", outcome="provided")
+    page = client.get("/chase").get_data(as_text=True)
+    assert "1 request" in page and ">Kent Police</a>" in page and "Surrey Police" not in page
+    csv_text = client.get("/chase.csv").get_data(as_text=True)
+    assert csv_text.splitlines()[1].startswith("Kent Police,E23000032,grooming-2019,2019-05-31,2,overdue")
+
+
+def test_editing_the_wording_after_the_pilot_makes_version_2(client, researcher, session):
+    create(client)
+    bulk(client, "sent", "2019-05-01", ["kent"])
+    url = "/campaigns/grooming-2019/edit"
+    response = client.post(url, data={
+        "csrf_token": csrf_token(client, url), "title": "Grooming 2019", "status": "active",
+        "subject": "FOI request", "request_text": "{{ salutation }}, a clearer question.",
+    })
+    assert response.status_code == 302
+    assert "The wording is now version 2." in client.get("/campaigns/grooming-2019").get_data(as_text=True)
+    kent = client.get("/campaigns/grooming-2019/requests/kent").get_data(as_text=True)
+    assert "version 1 (sent with it)" in kent and "How many offences did Kent Police record?" in kent
+
+
+def test_campaign_list_shows_progress(client, researcher):
+    create(client)
+    bulk(client, "sent", "2019-05-01", ["kent", "surrey"])
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert '<progress max="43" value="0"' in page
+    row = page.split('id="campaigns"', 1)[1]
+    assert re.search(r'<td class="numeric">43</td>\s*<td class="numeric">2</td>', row)
+
+
+def test_viewers_see_no_write_forms(app, session):
+    app.config["TODAY"] = dt.date(2019, 6, 4)
+    load_forces(session)
+    from foitrack.services.campaigns import create_campaign
+    from tests.factories import TEST_ACTOR
+
+    create_campaign(session, TEST_ACTOR, title="Grooming 2019", request_text=TEXT, authority_keys=["kent"])
+    session.commit()
+    viewer = make_user(session, role="viewer")
+    client = app.test_client()
+    sign_in(client, viewer.email)
+    page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
+    assert "bulk-form" not in page and "Edit campaign" not in page
+    assert "Add an event" not in client.get("/campaigns/grooming-2019/requests/kent").get_data(as_text=True)
