@@ -35,6 +35,7 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "requests.detail": Role.viewer,
     "requests.add_event": Role.researcher,
     "requests.reference": Role.researcher,
+    "requests.remove_event": Role.researcher,
     "requests.chase": Role.viewer,
     "requests.chase_csv": Role.viewer,
     "users.index": Role.admin,

@@ -425,7 +425,7 @@ def check(events: Sequence[TimelineEvent], new: TimelineEvent, today: dt.date) -
 
 def check_removal(events: Sequence[TimelineEvent], removed: TimelineEvent) -> None:
     """Refuse to remove an event that later events depend on. :raises TimelineError:"""
-    remaining = [event for event in events if event is not removed]
+    remaining = [event for event in events if event != removed]
     try:
         _walk(remaining)
     except TimelineError as error:

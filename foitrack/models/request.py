@@ -39,7 +39,8 @@ class Request(Base):
     )
 
     def timeline(self) -> list[TimelineEvent]:
-        return [event.as_timeline() for event in self.events]
+        """The events that count: removed ones are kept for the record but left out."""
+        return [event.as_timeline() for event in self.events if event.removed_at is None]
 
     def __repr__(self) -> str:
         return f"<Request {self.campaign_id}/{self.authority_id}>"
@@ -67,6 +68,9 @@ class Event(Base):
     due_on: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
+    # A mistaken event is removed, never deleted: it stays on the record, struck through.
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(254))
 
     request: Mapped[Request] = relationship(back_populates="events")
 

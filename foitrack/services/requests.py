@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.clock import ClockSettings, Regime
+from foitrack.db import utcnow
 from foitrack.models import Authority, Campaign, CampaignStatus, Event, Request
 from foitrack.services import audit
 from foitrack.services.errors import Invalid, NotFound, Problem
@@ -24,6 +25,7 @@ from foitrack.timeline import (
     TimelineError,
     TimelineEvent,
     check,
+    check_removal,
     derive,
 )
 
@@ -151,6 +153,28 @@ def add_event(
     session.flush()
     audit.record(session, actor, "event", event.id, "create", None,
                  {"request_id": request.id, **event.snapshot()})
+    return event
+
+
+def remove_event(session: Session, actor: audit.Actor, request: Request, event_id: int) -> Event:
+    """Take a mistaken event out of the timeline; it stays on the record, marked removed.
+
+    :raises NotFound: for an event not in this request; :raises Invalid: when later events
+        depend on it (e.g. the sending of a request that has a response).
+    """
+    event = next((e for e in request.events if e.id == event_id and e.removed_at is None), None)
+    if event is None:
+        raise NotFound(f"no event {event_id} in this request")
+    try:
+        check_removal(request.timeline(), next(t for t in request.timeline() if t.seq == event.id))
+    except TimelineError as error:
+        raise Invalid(str(error), field="event") from None
+    event.removed_at = utcnow()
+    event.removed_by = actor.label
+    if event.kind is EventKind.sent:
+        request.version = None
+    session.flush()
+    audit.record(session, actor, "event", event.id, "remove", event.snapshot(), None)
     return event
 
 

@@ -11,7 +11,7 @@ from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as service
 from foitrack.services.errors import Invalid, NotFound
 from foitrack.views.forms import show_problems
-from foitrack.views.forms.campaigns import EventForm, ReferenceForm
+from foitrack.views.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
 from foitrack.web import actor, clock_settings, db_session, today
 
 blueprint = Blueprint("requests", __name__)
@@ -67,6 +67,26 @@ def add_event(slug: str, authority: str) -> Any:
                   "success")
             return redirect(url_for("requests.detail", slug=slug, authority=authority))
     return _render(found, form, ReferenceForm(formdata=None, obj=found), 400)
+
+
+@blueprint.post("/campaigns/<slug>/requests/<authority>/events/<int:event_id>/remove")
+def remove_event(slug: str, authority: str, event_id: int) -> Any:
+    session = db_session()
+    found = _request_or_404(slug, authority)
+    form = RemoveEventForm()
+    if form.validate_on_submit():
+        try:
+            event = service.remove_event(session, actor(), found, event_id)
+        except NotFound:
+            abort(404)
+        except Invalid as error:
+            session.rollback()
+            flash(f"Not removed: {'; '.join(p.message for p in error.problems)}", "error")
+        else:
+            session.commit()
+            flash(f"Removed: {event.kind.label.lower()} on {event.occurred_on.isoformat()}. "
+                  "It stays on the record, struck through.", "success")
+    return redirect(url_for("requests.detail", slug=slug, authority=authority))
 
 
 @blueprint.post("/campaigns/<slug>/requests/<authority>/reference")

@@ -81,6 +81,8 @@ def upgrade() -> None:
     sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('created_at', foitrack.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=254), nullable=False),
+    sa.Column('removed_at', foitrack.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('removed_by', sa.String(length=254), nullable=True),
     sa.ForeignKeyConstraint(['request_id'], ['request.id'], name=op.f('fk_event_request_id_request'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_event'))
     )

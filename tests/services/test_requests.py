@@ -166,3 +166,21 @@ def test_police_scotland_runs_on_the_scottish_clock(session, campaign):
     state = requests.state_of(request, D("2019-05-01"))
     assert state.response_deadline.due == D("2019-05-08")  # Easter Monday counts in Scotland
     assert "Freedom of Information (Scotland) Act 2002" in state.response_deadline.lines[0]
+
+
+def test_a_mistaken_event_is_removed_but_kept_on_the_record(session, campaign):
+    sent = add(session, "kent", "sent", "2019-05-01")
+    wrong = add(session, "kent", "response", "2019-05-20", outcome="not_held")
+    request = requests.get_request(session, "grooming-2019", "kent")
+    with pytest.raises(Invalid, match="cannot remove it: without it"):
+        requests.remove_event(session, TEST_ACTOR, request, sent.id)
+    requests.remove_event(session, TEST_ACTOR, request, wrong.id)
+    session.commit()
+    state = requests.state_of(request, D("2019-05-21"))
+    assert state.status is Status.awaiting_response and state.outcome is None
+    assert [e.removed_by for e in request.events] == [None, "tests"]
+    assert session.scalar(select(func.count()).select_from(Event)) == 2
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "remove")).one()
+    assert entry.before["outcome"] == "not_held"
+    add(session, "kent", "response", "2019-05-20", outcome="provided")
+    assert requests.state_of(request, D("2019-05-21")).outcome == "provided"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from flask import Flask
 
 from foitrack import permissions
 from foitrack.models import Role
 from foitrack.services.campaigns import create_campaign
+from foitrack.services.requests import add_event
 from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
 
@@ -43,10 +46,12 @@ def test_a_route_missing_from_the_table_stops_the_app(app, monkeypatch):
 def test_every_route_for_every_role(app, session, visitor):
     load_forces(session)
     admin = make_user(session, role="admin")
-    create_campaign(session, TEST_ACTOR, title="Access test", slug="west-mercia",
-                    request_text="Dear {{ authority.name }}", authority_keys=["west-mercia"])
+    campaign = create_campaign(session, TEST_ACTOR, title="Access test", slug="west-mercia",
+                               request_text="Dear {{ authority.name }}", authority_keys=["west-mercia"])
+    note = add_event(session, TEST_ACTOR, campaign.requests[0], "note", dt.date(2019, 5, 1),
+                     today=dt.date(2019, 5, 1))
     session.commit()
-    sample_args = {**SAMPLE_ARGS, "user_id": admin.id}
+    sample_args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id}
     client = app.test_client()
     if visitor is not None:
         user = admin if visitor is Role.admin else make_user(session, role=visitor.value)

@@ -179,3 +179,18 @@ def test_viewers_see_no_write_forms(app, session):
     page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
     assert "bulk-form" not in page and "Edit campaign" not in page
     assert "Add an event" not in client.get("/campaigns/grooming-2019/requests/kent").get_data(as_text=True)
+
+
+def test_removing_an_event_from_the_request_page(client, researcher, session):
+    create(client)
+    bulk(client, "sent", "2019-05-01", ["kent"])
+    event(client, "kent", kind="response", occurred_on="2019-05-20", outcome="not_held")
+    request = requests.get_request(session, "grooming-2019", "kent")
+    wrong = next(e for e in request.events if e.kind.value == "response")
+    url = "/campaigns/grooming-2019/requests/kent"
+    response = client.post(f"{url}/events/{wrong.id}/remove", data={"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "It stays on the record, struck through." in page
+    assert '<li class="removed">' in page
+    assert "Awaiting response" in page

@@ -116,3 +116,7 @@ class EventForm(FlaskForm):
 
 class ReferenceForm(FlaskForm):
     reference = StringField("The authority's reference", validators=[Optional(), Length(max=100)])
+
+
+class RemoveEventForm(FlaskForm):
+    """Only the CSRF token: the event is named in the URL."""
