@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from foitrack.services import users
 from foitrack.services.audit import Actor
 from foitrack.services.errors import Invalid
-from foitrack.views.forms import show_problems
+from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.auth import PasswordForm, SignInForm
 from foitrack.web import db_session
 
@@ -70,5 +70,4 @@ def password() -> Any:
             login_user(user)
             flash("Your password has been changed.", "success")
             return redirect(url_for("main.index"))
-    status = 400 if form.is_submitted() and (form.errors or form.form_errors) else 200
-    return render_template("auth/password.html", form=form), status
+    return render_template("auth/password.html", form=form), form_status(form)

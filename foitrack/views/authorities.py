@@ -11,7 +11,7 @@ from foitrack.services import audit
 from foitrack.services import authorities as service
 from foitrack.services.authority_import import IMPORT_COLUMNS, import_authorities
 from foitrack.services.errors import Conflict, Invalid, NotFound
-from foitrack.views.forms import show_problems
+from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.authorities import AuthorityForm, ImportForm
 from foitrack.web import db_session
 
@@ -122,8 +122,7 @@ def edit(slug: str) -> Any:
             else:
                 flash("Nothing was changed.", "info")
             return redirect(url_for("authorities.detail", slug=authority.slug))
-    status = 400 if form.is_submitted() and (form.errors or form.form_errors) else 200
-    return render_template("authorities/edit.html", form=form, authority=authority), status
+    return render_template("authorities/edit.html", form=form, authority=authority), form_status(form)
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
@@ -143,7 +142,6 @@ def import_csv() -> Any:
             session.commit()
             flash(f"Imported {form.file.data.filename}: {report.summary()}.", "success")
             return redirect(url_for("authorities.index"))
-    status = 400 if form.is_submitted() and (problems or form.errors) else 200
     return render_template(
         "authorities/import.html", form=form, problems=problems, columns=IMPORT_COLUMNS
-    ), status
+    ), form_status(form, problems)

@@ -11,7 +11,7 @@ from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
 from foitrack.services import requests as request_service
 from foitrack.services.errors import Invalid, NotFound
-from foitrack.views.forms import show_problems
+from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.campaigns import (
     AddAuthoritiesForm,
     BulkEventForm,
@@ -22,10 +22,6 @@ from foitrack.views.forms.campaigns import (
 from foitrack.web import actor, clock_settings, db_session, today
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
-
-
-def _status(form: Any, extra: list[str] | None = None) -> int:
-    return 400 if form.is_submitted() and (form.errors or form.form_errors or extra) else 200
 
 
 def _campaign_or_404(slug: str) -> Any:
@@ -77,7 +73,7 @@ def new() -> Any:
             flash(f"Campaign created with {len(campaign.requests)} requests, none sent yet. "
                   "Pilot it by marking a few as sent, then send the rest.", "success")
             return redirect(url_for("campaigns.detail", slug=campaign.slug))
-    return render_template("campaigns/new.html", form=form), _status(form)
+    return render_template("campaigns/new.html", form=form), form_status(form)
 
 
 @blueprint.get("/<slug>")
@@ -157,7 +153,7 @@ def edit(slug: str) -> Any:
             note = f" The wording is now version {version.number}." if version.number != before else ""
             flash(f"Saved the campaign.{note}", "success")
             return redirect(url_for("campaigns.detail", slug=campaign.slug))
-    return render_template("campaigns/edit.html", form=form, campaign=campaign), _status(form)
+    return render_template("campaigns/edit.html", form=form, campaign=campaign), form_status(form)
 
 
 @blueprint.route("/<slug>/repeat", methods=["GET", "POST"])
@@ -178,7 +174,7 @@ def repeat(slug: str) -> Any:
             session.commit()
             flash(f"Created {campaign.title}, a repeat of {source.title}.", "success")
             return redirect(url_for("campaigns.detail", slug=campaign.slug))
-    return render_template("campaigns/repeat.html", form=form, campaign=source), _status(form)
+    return render_template("campaigns/repeat.html", form=form, campaign=source), form_status(form)
 
 
 @blueprint.route("/<slug>/authorities", methods=["GET", "POST"])
@@ -199,4 +195,4 @@ def add_authorities(slug: str) -> Any:
             flash(f"Added {len(added)} authorities.", "success")
             return redirect(url_for("campaigns.detail", slug=campaign.slug))
     return render_template("campaigns/add_authorities.html", form=form, campaign=campaign), \
-        _status(form)
+        form_status(form)

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from foitrack.services import audit, users
 from foitrack.services.errors import Conflict, Invalid, NotFound
-from foitrack.views.forms import show_problems
+from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.users import EditUserForm, NewUserForm, ResetPasswordForm
 from foitrack.web import db_session
 
@@ -16,10 +16,6 @@ blueprint = Blueprint("users", __name__, url_prefix="/users")
 
 def _actor() -> audit.Actor:
     return audit.Actor.for_user(current_user)  # type: ignore[arg-type]
-
-
-def _status(form: Any) -> int:
-    return 400 if form.is_submitted() and (form.errors or form.form_errors) else 200
 
 
 def _user_or_404(user_id: int) -> Any:
@@ -54,7 +50,7 @@ def new() -> Any:
             session.commit()
             flash(f"Account created for {user.email} ({user.role.value}).", "success")
             return redirect(url_for("users.index"))
-    return render_template("users/new.html", form=form), _status(form)
+    return render_template("users/new.html", form=form), form_status(form)
 
 
 @blueprint.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -79,7 +75,7 @@ def edit(user_id: int) -> Any:
             flash(f"Saved {user.email}.", "success")
             return redirect(url_for("users.index"))
     history = audit.history(db_session(), "user", user.id)
-    return render_template("users/edit.html", form=form, user=user, history=history), _status(form)
+    return render_template("users/edit.html", form=form, user=user, history=history), form_status(form)
 
 
 @blueprint.route("/<int:user_id>/password", methods=["GET", "POST"])
@@ -97,4 +93,4 @@ def reset_password(user_id: int) -> Any:
             session.commit()
             flash(f"Password set for {user.email}. Tell them in person, not by email.", "success")
             return redirect(url_for("users.index"))
-    return render_template("users/password.html", form=form, user=user), _status(form)
+    return render_template("users/password.html", form=form, user=user), form_status(form)

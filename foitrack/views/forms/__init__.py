@@ -15,3 +15,8 @@ def show_problems(form: FlaskForm, error: Invalid) -> None:
             field.errors = [*field.errors, problem.message]
         else:
             form.form_errors.append(str(problem))
+
+
+def form_status(form: FlaskForm, extra: list[str] | None = None) -> int:
+    """400 when a submitted form is shown again with errors, so scripts and tests can tell."""
+    return 400 if form.is_submitted() and (form.errors or form.form_errors or extra) else 200
