@@ -3,10 +3,23 @@
 from foitrack.models.audit import AuditEntry
 from foitrack.models.authority import Authority, AuthoritySet, authority_set_member
 from foitrack.models.campaign import Campaign, CampaignStatus, CampaignVersion
+from foitrack.models.design import (
+    Category,
+    CategoryGroup,
+    Dimension,
+    Measure,
+    Period,
+    PeriodGroup,
+    category_group_member,
+    period_group_member,
+)
+from foitrack.models.figure import Figure
 from foitrack.models.request import Event, Request
 from foitrack.models.user import Role, User
 
 __all__ = [
     "AuditEntry", "Authority", "AuthoritySet", "Campaign", "CampaignStatus", "CampaignVersion",
-    "Event", "Request", "Role", "User", "authority_set_member",
+    "Category", "CategoryGroup", "Dimension", "Event", "Figure", "Measure", "Period",
+    "PeriodGroup", "Request", "Role", "User", "authority_set_member", "category_group_member",
+    "period_group_member",
 ]

@@ -13,6 +13,7 @@ from foitrack.db import Base, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
     from foitrack.models.authority import AuthoritySet
+    from foitrack.models.design import CategoryGroup, Dimension, Measure, Period, PeriodGroup
     from foitrack.models.request import Request
     from foitrack.models.user import User
 
@@ -50,6 +51,19 @@ class Campaign(Base):
         cascade="all, delete-orphan",
     )
     requests: Mapped[list[Request]] = relationship(back_populates="campaign")
+    # Suppressed values written "*" stand for 0 to this minus one.
+    suppression_threshold: Mapped[int | None]
+
+    measures: Mapped[list[Measure]] = relationship(order_by="Measure.position",
+                                                   cascade="all, delete-orphan")
+    periods: Mapped[list[Period]] = relationship(order_by="Period.position",
+                                                 cascade="all, delete-orphan")
+    period_groups: Mapped[list[PeriodGroup]] = relationship(order_by="PeriodGroup.position",
+                                                            cascade="all, delete-orphan")
+    dimensions: Mapped[list[Dimension]] = relationship(order_by="Dimension.position",
+                                                       cascade="all, delete-orphan")
+    groups: Mapped[list[CategoryGroup]] = relationship(order_by="CategoryGroup.position",
+                                                       cascade="all, delete-orphan")
 
     @property
     def current_version(self) -> CampaignVersion:

@@ -1,0 +1,419 @@
+"""Campaign files: a campaign and its data design as TOML, read, checked, applied and written.
+
+The format (README, "Campaign files") is what scripts rely on. Applying a design to a campaign
+matches measures, periods, dimensions and groups by key and categories by label; anything that
+already has figures is never removed or renamed away silently: that is refused instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+import tomli_w
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from foitrack.models import (
+    Campaign,
+    Category,
+    CategoryGroup,
+    Dimension,
+    Figure,
+    Measure,
+    Period,
+    PeriodGroup,
+    User,
+)
+from foitrack.services import audit
+from foitrack.services.authorities import SLUG_PATTERN
+from foitrack.services.campaigns import create_campaign, get_campaign
+from foitrack.services.errors import Conflict, Invalid, Problem
+
+DEFAULT_NOT_RECORDED = "Not recorded"
+RESERVED_PERIOD_KEYS = {"all"}
+
+
+@dataclass
+class MeasureSpec:
+    key: str
+    label: str
+    unit: str
+
+
+@dataclass
+class PeriodSpec:
+    key: str
+    label: str
+    start: dt.date
+    end: dt.date
+
+
+@dataclass
+class PeriodGroupSpec:
+    key: str
+    label: str
+    periods: list[str]
+
+
+@dataclass
+class DimensionSpec:
+    key: str
+    label: str
+    categories: list[str]
+    not_recorded: str
+
+
+@dataclass
+class GroupSpec:
+    key: str
+    label: str
+    dimension: str
+    categories: list[str]
+
+
+@dataclass
+class Design:
+    measures: list[MeasureSpec] = field(default_factory=list)
+    periods: list[PeriodSpec] = field(default_factory=list)
+    period_groups: list[PeriodGroupSpec] = field(default_factory=list)
+    dimensions: list[DimensionSpec] = field(default_factory=list)
+    groups: list[GroupSpec] = field(default_factory=list)
+    suppression_threshold: int | None = None
+
+
+@dataclass
+class CampaignFile:
+    """Everything in a campaign file: the campaign's own fields and its design."""
+
+    slug: str
+    title: str
+    authorities: str | list[str]
+    request_text: str
+    subject: str | None
+    embargo_until: dt.date | None
+    notes: str | None
+    repeat_of: str | None
+    design: Design
+
+
+def _text(data: dict[str, Any], name: str, where: str, problems: list[Problem],
+          required: bool = True, limit: int = 300) -> str:
+    value = data.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.append(Problem("is required", f"{where}{name}"))
+        return ""
+    if not isinstance(value, str):
+        problems.append(Problem(f"must be text, not {type(value).__name__}", f"{where}{name}"))
+        return ""
+    if len(value) > limit:
+        problems.append(Problem(f"is longer than {limit} characters", f"{where}{name}"))
+    return value.strip()
+
+
+def _key(data: dict[str, Any], where: str, problems: list[Problem], seen: set[str]) -> str:
+    key = _text(data, "key", where, problems, limit=80)
+    if key and not SLUG_PATTERN.match(key):
+        problems.append(Problem(f"{key!r} must be lower-case letters, digits and single hyphens",
+                                f"{where}key"))
+    elif key in seen:
+        problems.append(Problem(f"{key!r} is used twice", f"{where}key"))
+    seen.add(key)
+    return key
+
+
+def _table_list(data: dict[str, Any], name: str, problems: list[Problem]) -> list[dict[str, Any]]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        problems.append(Problem(f"must be a list of tables, written [[{name}]]", name))
+        return []
+    return value
+
+
+def _labels(data: dict[str, Any], name: str, where: str, problems: list[Problem]) -> list[str]:
+    value = data.get(name)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip()
+                                                           for v in value):
+        problems.append(Problem("must be a list of names, e.g. [\"A\", \"B\"]", f"{where}{name}"))
+        return []
+    labels = [v.strip() for v in value]
+    for label in {lab for lab in labels if labels.count(lab) > 1}:
+        problems.append(Problem(f"{label!r} is listed twice", f"{where}{name}"))
+    return labels
+
+
+def parse_design(data: dict[str, Any], problems: list[Problem]) -> Design:
+    """The design part of a campaign file, checked; problems are added, naming each place."""
+    design = Design()
+    seen: set[str] = set()
+    for index, item in enumerate(_table_list(data, "measures", problems)):
+        where = f"measures[{index + 1}]."
+        key, label = _key(item, where, problems, seen), _text(item, "label", where, problems)
+        unit = _text(item, "unit", where, problems, required=False, limit=80)
+        design.measures.append(MeasureSpec(key, label, unit or (label.split()[0].lower()
+                                                                if label else "figures")))
+    if not design.measures and not any(p.field == "measures" for p in problems):
+        problems.append(Problem("at least one [[measures]] is needed", "measures"))
+    seen = set(RESERVED_PERIOD_KEYS)
+    for index, item in enumerate(_table_list(data, "periods", problems)):
+        where = f"periods[{index + 1}]."
+        if item.get("key") in RESERVED_PERIOD_KEYS:
+            problems.append(Problem(f"{item['key']!r} is reserved", f"{where}key"))
+        key, label = _key(item, where, problems, seen), _text(item, "label", where, problems)
+        start, end = item.get("start"), item.get("end")
+        for name, value in (("start", start), ("end", end)):
+            if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+                problems.append(Problem("must be a date written like 2018-04-01 (no quotes)",
+                                        f"{where}{name}"))
+        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+            problems.append(Problem(f"ends ({end}) before it starts ({start})", f"{where}end"))
+        if isinstance(start, dt.date) and isinstance(end, dt.date):
+            design.periods.append(PeriodSpec(key, label, start, end))
+    if not design.periods and not any(p.field and p.field.startswith("periods") for p in problems):
+        problems.append(Problem("at least one [[periods]] is needed", "periods"))
+    periods = {p.key: p for p in design.periods}
+    for index, item in enumerate(_table_list(data, "period_groups", problems)):
+        where = f"period_groups[{index + 1}]."
+        key, label = _key(item, where, problems, seen), _text(item, "label", where, problems)
+        members = _labels(item, "periods", where, problems)
+        unknown = [m for m in members if m not in periods]
+        if unknown:
+            problems.append(Problem(f"no period {', '.join(map(repr, unknown))}", f"{where}periods"))
+        chosen = sorted((periods[m] for m in members if m in periods), key=lambda p: p.start)
+        for earlier, later in zip(chosen, chosen[1:], strict=False):
+            if later.start <= earlier.end:
+                problems.append(Problem(f"{earlier.key!r} and {later.key!r} overlap, so adding them "
+                                        "would count some figures twice", f"{where}periods"))
+        design.period_groups.append(PeriodGroupSpec(key, label, members))
+    seen = set()
+    for index, item in enumerate(_table_list(data, "dimensions", problems)):
+        where = f"dimensions[{index + 1}]."
+        key, label = _key(item, where, problems, seen), _text(item, "label", where, problems)
+        categories = _labels(item, "categories", where, problems)
+        not_recorded = _text(item, "not_recorded", where, problems, required=False, limit=200)
+        design.dimensions.append(DimensionSpec(key, label, categories,
+                                               not_recorded or DEFAULT_NOT_RECORDED))
+    dimensions = {d.key: d for d in design.dimensions}
+    for index, item in enumerate(_table_list(data, "groups", problems)):
+        where = f"groups[{index + 1}]."
+        key, label = _key(item, where, problems, seen), _text(item, "label", where, problems)
+        dimension = _text(item, "dimension", where, problems, limit=80)
+        members = _labels(item, "categories", where, problems)
+        if dimension and dimension not in dimensions:
+            problems.append(Problem(f"no dimension {dimension!r}", f"{where}dimension"))
+        elif dimension:
+            spec = dimensions[dimension]
+            unknown = [m for m in members if m not in spec.categories]
+            if unknown:
+                problems.append(Problem(f"{', '.join(map(repr, unknown))} not among the categories of "
+                                        f"{dimension!r}", f"{where}categories"))
+            if spec.not_recorded in members:
+                problems.append(Problem("a group cannot include the not-recorded category",
+                                        f"{where}categories"))
+        design.groups.append(GroupSpec(key, label, dimension, members))
+    threshold = data.get("suppression_threshold")
+    if threshold is not None and (not isinstance(threshold, int) or isinstance(threshold, bool)
+                                  or not 1 <= threshold <= 1000):
+        problems.append(Problem("must be a whole number from 1 to 1000", "suppression_threshold"))
+    elif threshold is not None:
+        design.suppression_threshold = threshold
+    return design
+
+
+def parse_campaign_file(text: str) -> CampaignFile:
+    """Read a campaign file. :raises Invalid: naming each problem's place in the file."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise Invalid(f"the file is not valid TOML: {error}") from None
+    problems: list[Problem] = []
+    known = {"slug", "title", "authorities", "request_text", "subject", "embargo_until", "notes",
+             "repeat_of", "suppression_threshold", "measures", "periods", "period_groups",
+             "dimensions", "groups"}
+    for name in sorted(set(data) - known):
+        problems.append(Problem(f"unknown setting; known ones are {', '.join(sorted(known))}", name))
+    slug = _text(data, "slug", "", problems, limit=80)
+    title = _text(data, "title", "", problems)
+    request_text = _text(data, "request_text", "", problems, limit=100_000)
+    authorities = data.get("authorities")
+    if not (isinstance(authorities, str) and authorities.strip()) and not (
+        isinstance(authorities, list) and authorities and all(isinstance(a, str) for a in authorities)
+    ):
+        problems.append(Problem('must be a set name or a list of authority codes', "authorities"))
+    embargo = data.get("embargo_until")
+    if embargo is not None and not isinstance(embargo, dt.date):
+        problems.append(Problem("must be a date like 2019-10-01 (no quotes)", "embargo_until"))
+    design = parse_design(data, problems)
+    if problems:
+        raise Invalid(problems)
+    return CampaignFile(
+        slug=slug, title=title, authorities=authorities, request_text=request_text,
+        subject=_text(data, "subject", "", problems, required=False) or None,
+        embargo_until=embargo, notes=_text(data, "notes", "", problems, False, 20000) or None,
+        repeat_of=_text(data, "repeat_of", "", problems, required=False, limit=80) or None,
+        design=design,
+    )
+
+
+def create_from_file(session: Session, actor: audit.Actor, text: str,
+                     owner: User | None = None) -> Campaign:
+    """A new campaign and its design from a campaign file. :raises Invalid:"""
+    spec = parse_campaign_file(text)
+    repeat_of = get_campaign(session, spec.repeat_of) if spec.repeat_of else None
+    is_set = isinstance(spec.authorities, str)
+    campaign = create_campaign(
+        session, actor, title=spec.title, slug=spec.slug, request_text=spec.request_text,
+        subject=spec.subject, set_slug=spec.authorities if is_set else None,
+        authority_keys=[] if is_set else spec.authorities, owner=owner,
+        embargo_until=spec.embargo_until, notes=spec.notes, repeat_of=repeat_of,
+    )
+    apply_design(session, actor, campaign, spec.design)
+    return campaign
+
+
+def _figure_count(session: Session, column: Any, value: int) -> int:
+    return session.scalar(select(func.count()).select_from(Figure).where(column == value)) or 0
+
+
+def apply_design(session: Session, actor: audit.Actor, campaign: Campaign, design: Design) -> None:
+    """Make the campaign's design match ``design``.
+
+    :raises Conflict: when it would remove a measure, period or category that has figures.
+    """
+    before = design_dict(campaign)
+    problems: list[str] = []
+
+    measures = {m.key: m for m in campaign.measures}
+    for position, spec in enumerate(design.measures):
+        measure = measures.pop(spec.key, None) or Measure(key=spec.key)
+        measure.label, measure.unit, measure.position = spec.label, spec.unit, position
+        if measure not in campaign.measures:
+            campaign.measures.append(measure)
+    for gone in measures.values():
+        if _figure_count(session, Figure.measure_id, gone.id):
+            problems.append(f"measure {gone.key!r} has figures")
+        else:
+            campaign.measures.remove(gone)
+
+    periods = {p.key: p for p in campaign.periods}
+    for position, spec in enumerate(design.periods):
+        period = periods.pop(spec.key, None) or Period(key=spec.key)
+        period.label, period.start, period.end, period.position = (
+            spec.label, spec.start, spec.end, position)
+        if period not in campaign.periods:
+            campaign.periods.append(period)
+    for gone in periods.values():
+        if _figure_count(session, Figure.period_id, gone.id):
+            problems.append(f"period {gone.key!r} has figures")
+        else:
+            campaign.periods.remove(gone)
+    by_period_key = {p.key: p for p in campaign.periods}
+
+    dimensions = {d.key: d for d in campaign.dimensions}
+    for position, spec in enumerate(design.dimensions):
+        dimension = dimensions.pop(spec.key, None) or Dimension(key=spec.key)
+        dimension.label, dimension.position = spec.label, position
+        if dimension not in campaign.dimensions:
+            campaign.dimensions.append(dimension)
+        labels = [label for label in spec.categories if label != spec.not_recorded]
+        wanted = [*labels, spec.not_recorded]
+        existing = {c.label: c for c in dimension.categories}
+        for index, label in enumerate(wanted):
+            category = existing.pop(label, None) or Category(label=label)
+            category.position, category.is_not_recorded = index, label == spec.not_recorded
+            if category not in dimension.categories:
+                dimension.categories.append(category)
+        for gone in existing.values():
+            if gone.id and _figure_count(session, Figure.category_id, gone.id):
+                problems.append(f"category {gone.label!r} of {spec.key!r} has figures")
+            else:
+                dimension.categories.remove(gone)
+    for gone in dimensions.values():
+        if any(c.id and _figure_count(session, Figure.category_id, c.id) for c in gone.categories):
+            problems.append(f"dimension {gone.key!r} has figures")
+        else:
+            campaign.dimensions.remove(gone)
+    if problems:
+        raise Conflict("the new design would drop figures already entered: " + "; ".join(problems)
+                       + ". Keep those, or delete the figures first")
+    session.flush()
+    by_dimension_key = {d.key: d for d in campaign.dimensions}
+
+    groups = {g.key: g for g in campaign.groups}
+    campaign.groups.clear()
+    for position, spec in enumerate(design.groups):
+        group = groups.pop(spec.key, None) or CategoryGroup(key=spec.key)
+        dimension = by_dimension_key[spec.dimension]
+        group.label, group.position, group.dimension = spec.label, position, dimension
+        group.categories = [c for c in dimension.categories if c.label in spec.categories]
+        campaign.groups.append(group)
+    period_groups = {g.key: g for g in campaign.period_groups}
+    campaign.period_groups.clear()
+    for position, spec in enumerate(design.period_groups):
+        period_group = period_groups.pop(spec.key, None) or PeriodGroup(key=spec.key)
+        period_group.label, period_group.position = spec.label, position
+        period_group.periods = [by_period_key[key] for key in spec.periods]
+        campaign.period_groups.append(period_group)
+    campaign.suppression_threshold = design.suppression_threshold
+    session.flush()
+    after = design_dict(campaign)
+    if after != before:
+        audit.record(session, actor, "campaign", campaign.id, "design", before, after)
+
+
+def design_dict(campaign: Campaign) -> dict[str, Any]:
+    """The design as the plain values of a campaign file."""
+    data: dict[str, Any] = {}
+    if campaign.suppression_threshold is not None:
+        data["suppression_threshold"] = campaign.suppression_threshold
+    data["measures"] = [{"key": m.key, "label": m.label, "unit": m.unit} for m in campaign.measures]
+    data["periods"] = [{"key": p.key, "label": p.label, "start": p.start, "end": p.end}
+                       for p in campaign.periods]
+    if campaign.period_groups:
+        data["period_groups"] = [{"key": g.key, "label": g.label,
+                                  "periods": [p.key for p in g.periods]}
+                                 for g in campaign.period_groups]
+    data["dimensions"] = []
+    for d in campaign.dimensions:
+        not_recorded = d.not_recorded
+        data["dimensions"].append({
+            "key": d.key, "label": d.label,
+            "categories": [c.label for c in d.categories if not c.is_not_recorded],
+            "not_recorded": not_recorded.label if not_recorded else DEFAULT_NOT_RECORDED,
+        })
+    if campaign.groups:
+        data["groups"] = [{"key": g.key, "label": g.label, "dimension": g.dimension.key,
+                           "categories": [c.label for c in g.categories]} for g in campaign.groups]
+    return data
+
+
+def campaign_file(session: Session, campaign: Campaign) -> str:
+    """The campaign file for ``campaign``: create --from it to make the same campaign again."""
+    from foitrack.services.requests import campaign_requests
+
+    targets = [r.authority for r in campaign_requests(session, campaign)]
+    if campaign.target_set and {a.id for a in campaign.target_set.members if a.active} == {
+        a.id for a in targets
+    }:
+        authorities: str | list[str] = campaign.target_set.slug
+    else:
+        authorities = [a.code or a.slug for a in targets]
+    version = campaign.current_version
+    data: dict[str, Any] = {"slug": campaign.slug, "title": campaign.title,
+                            "authorities": authorities}
+    if version.subject != f"Freedom of Information request: {campaign.title}":
+        data["subject"] = version.subject
+    data["request_text"] = version.request_text
+    if campaign.embargo_until:
+        data["embargo_until"] = campaign.embargo_until
+    if campaign.notes:
+        data["notes"] = campaign.notes
+    if campaign.repeat_of:
+        data["repeat_of"] = campaign.repeat_of.slug
+    data.update(design_dict(campaign))
+    if not data["dimensions"]:
+        del data["dimensions"]
+    return tomli_w.dumps(data, multiline_strings=True)

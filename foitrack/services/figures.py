@@ -1,0 +1,401 @@
+"""Figures: entering them (a request's grid, a tidy CSV), checking them, and exporting them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, TextIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from foitrack.db import utcnow
+from foitrack.figure_values import FigureValue, NotAFigure, parse
+from foitrack.models import (
+    Authority,
+    Campaign,
+    Category,
+    Dimension,
+    Figure,
+    Measure,
+    Period,
+    Request,
+    User,
+)
+from foitrack.models.authority import casefold
+from foitrack.services import audit
+from foitrack.services.authority_import import unprotect
+from foitrack.services.errors import Forbidden, Invalid, NotFound, Problem
+
+# Scripts rely on these columns, in this order.
+CSV_COLUMNS = ("authority", "measure", "period", "dimension", "category", "value", "caveat", "source")
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One figure as given: keys from the campaign file, the value as the authority wrote it."""
+
+    measure: str
+    period: str
+    dimension: str | None
+    category: str | None
+    value: str
+    caveat: str | None = None
+    source: str | None = None
+    # Where it came from in the input, for messages: a grid cell id, or a CSV line.
+    cell: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class SaveReport:
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    unchecked: int = 0  # changed figures whose check was cleared
+
+    def summary(self) -> str:
+        text = (f"{self.created} new, {self.changed} changed, {self.unchanged} unchanged"
+                + (f", {self.removed} removed" if self.removed else ""))
+        if self.unchecked:
+            text += f"; {self.unchecked} changed figures need checking again"
+        return text
+
+
+@dataclass
+class DesignIndex:
+    """A campaign's design, for turning keys and labels into rows."""
+
+    campaign: Campaign
+    measures: dict[str, Measure] = field(default_factory=dict)
+    periods: dict[str, Period] = field(default_factory=dict)
+    dimensions: dict[str, Dimension] = field(default_factory=dict)
+    categories: dict[tuple[str, str], Category] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> DesignIndex:
+        index = cls(campaign)
+        index.measures = {m.key: m for m in campaign.measures}
+        index.periods = {p.key: p for p in campaign.periods}
+        index.dimensions = {d.key: d for d in campaign.dimensions}
+        index.categories = {(d.key, casefold(c.label)): c
+                            for d in campaign.dimensions for c in d.categories}
+        return index
+
+    def resolve(self, entry: Entry) -> tuple[tuple[Measure, Period, Category | None] | None,
+                                              list[Problem]]:
+        problems = []
+        measure = self.measures.get(entry.measure)
+        if measure is None:
+            problems.append(self._problem(entry, "measure", f"no measure {entry.measure!r}; the "
+                                          f"campaign has {', '.join(self.measures) or 'none'}"))
+        period = self.periods.get(entry.period)
+        if period is None:
+            problems.append(self._problem(entry, "period", f"no period {entry.period!r}; the "
+                                          f"campaign has {', '.join(self.periods) or 'none'}"))
+        category = None
+        if entry.dimension or entry.category:
+            if not entry.dimension or entry.dimension not in self.dimensions:
+                problems.append(self._problem(
+                    entry, "dimension",
+                    f"no dimension {entry.dimension or ''!r}; the campaign has "
+                    f"{', '.join(self.dimensions) or 'none'} (leave dimension and category empty "
+                    "for a total)"))
+            else:
+                category = self.categories.get((entry.dimension, casefold(entry.category or "")))
+                if category is None:
+                    labels = [c.label for c in self.dimensions[entry.dimension].categories]
+                    problems.append(self._problem(
+                        entry, "category", f"{entry.category or ''!r} is not a category of "
+                        f"{entry.dimension!r}: {', '.join(labels)}"))
+        if problems:
+            return None, problems
+        assert measure is not None and period is not None
+        return (measure, period, category), []
+
+    @staticmethod
+    def _problem(entry: Entry, column: str, message: str) -> Problem:
+        if entry.line is not None:
+            return Problem(message, column, entry.line)
+        return Problem(message, entry.cell or column)
+
+
+def figures_of(session: Session, request: Request) -> dict[tuple[int, int, int | None], Figure]:
+    """A request's figures by (measure id, period id, category id or None)."""
+    found = session.scalars(select(Figure).where(Figure.request_id == request.id))
+    return {(f.measure_id, f.period_id, f.category_id): f for f in found}
+
+
+def _clean(text: str | None, entry: Entry, column: str, problems: list[Problem]) -> str | None:
+    text = (text or "").strip() or None
+    if text and len(text) > MAX_TEXT:
+        problems.append(DesignIndex._problem(entry, column, f"is longer than {MAX_TEXT} characters"))
+    return text
+
+
+def save_figures(
+    session: Session,
+    actor: audit.Actor,
+    request: Request,
+    entries: Sequence[Entry],
+    *,
+    remove_blank: bool = False,
+    user: User | None = None,
+    existing: dict[tuple[int, int, int | None], Figure] | None = None,
+) -> SaveReport:
+    """Set a request's figures. All or nothing: any bad entry and nothing is saved.
+
+    An entry with an empty value removes that figure when ``remove_blank`` (a cleared grid
+    cell) and is skipped otherwise. Changing a checked figure clears its check.
+    :raises Invalid: naming each bad cell or line and column.
+    """
+    index = DesignIndex.of(request.campaign)
+    threshold = request.campaign.suppression_threshold
+    problems: list[Problem] = []
+    planned: list[tuple[Entry, tuple[Measure, Period, Category | None], FigureValue | None,
+                        str | None, str | None]] = []
+    for entry in entries:
+        target, found = index.resolve(entry)
+        problems += found
+        value: FigureValue | None = None
+        if entry.value.strip():
+            try:
+                value = parse(entry.value, threshold)
+            except NotAFigure as error:
+                problems.append(DesignIndex._problem(entry, "value", str(error)))
+        caveat = _clean(entry.caveat, entry, "caveat", problems)
+        source = _clean(entry.source, entry, "source", problems)
+        if target is not None:
+            planned.append((entry, target, value, caveat, source))
+    if problems:
+        raise Invalid(problems)
+
+    figures = existing if existing is not None else figures_of(session, request)
+    report = SaveReport()
+    for _entry, (measure, period, category), value, caveat, source in planned:
+        key = (measure.id, period.id, category.id if category else None)
+        figure = figures.get(key)
+        if value is None:
+            if figure is not None and remove_blank:
+                audit.record(session, actor, "figure", figure.id, "delete", figure.snapshot(), None)
+                session.delete(figure)
+                del figures[key]
+                report.removed += 1
+            continue
+        if figure is None:
+            figure = Figure(request=request, measure=measure, period=period, category=category,
+                            caveat=caveat, source=source, entered_by=actor.label,
+                            entered_by_user_id=user.id if user else None)
+            figure.set_value(value)
+            session.add(figure)
+            session.flush()
+            figures[key] = figure
+            audit.record(session, actor, "figure", figure.id, "create", None, figure.snapshot())
+            report.created += 1
+            continue
+        before = figure.snapshot()
+        if (figure.figure_value, figure.caveat, figure.source) == (value, caveat, source):
+            report.unchanged += 1
+            continue
+        if figure.figure_value != value and figure.checked_by:
+            # A checked number that changes must be checked again.
+            figure.checked_by, figure.checked_at = None, None
+            report.unchecked += 1
+        figure.set_value(value)
+        figure.caveat, figure.source = caveat, source
+        figure.entered_by = actor.label
+        figure.entered_by_user_id = user.id if user else None
+        session.flush()
+        old, new = audit.changed_fields(before, figure.snapshot())
+        audit.record(session, actor, "figure", figure.id, "update", old, new)
+        report.changed += 1
+    return report
+
+
+def check_figures(session: Session, actor: audit.Actor, figures: Iterable[Figure], user: User) -> int:
+    """Mark figures checked. The checker must not be the one who entered them.
+
+    :raises Forbidden: naming the first figure the user entered themselves.
+    """
+    count = 0
+    for figure in figures:
+        if figure.checked_by:
+            continue
+        if figure.entered_by_user_id == user.id:
+            raise Forbidden("a second researcher must check a figure: you entered "
+                            f"{figure.measure.key} {figure.period.key} "
+                            f"{figure.category.label if figure.category else 'total'} yourself")
+        figure.checked_by, figure.checked_at = user.email, utcnow()
+        audit.record(session, actor, "figure", figure.id, "check", None, {"checked_by": user.email})
+        count += 1
+    session.flush()
+    return count
+
+
+# ---- authorities by any name they go by -------------------------------------------------
+
+_NOISE = re.compile(r"\b(police|constabulary|service|force|the)\b")
+
+
+def _plain_name(name: str) -> str:
+    text = casefold(name).replace("&", " and ")
+    text = _NOISE.sub(" ", re.sub(r"[^a-z0-9& ]+", " ", text))
+    return " ".join(text.split())
+
+
+@dataclass
+class AuthorityIndex:
+    """A campaign's authorities by code, slug, name, short name or former name."""
+
+    exact: dict[str, Request] = field(default_factory=dict)
+    plain: dict[str, list[Request]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, requests: Iterable[Request]) -> AuthorityIndex:
+        index = cls()
+        for request in requests:
+            authority: Authority = request.authority
+            names = [authority.name, authority.short_name, *(authority.former_names or [])]
+            for key in [authority.slug, authority.code or "", *names]:
+                if key:
+                    index.exact[casefold(key)] = request
+            for name in {_plain_name(n) for n in names if _plain_name(n)}:
+                index.plain.setdefault(name, []).append(request)
+        return index
+
+    def find(self, text: str) -> Request | str:
+        """The request for this authority, or why none could be chosen."""
+        found = self.exact.get(casefold(text.strip()))
+        if found is not None:
+            return found
+        matches = self.plain.get(_plain_name(text), [])
+        if len({id(m) for m in matches}) == 1:
+            return matches[0]
+        if matches:
+            return f"{text!r} could be {' or '.join(m.authority.name for m in matches)}"
+        return f"{text!r} is not an authority in this campaign"
+
+
+def campaign_requests_with_design(session: Session, campaign: Campaign) -> list[Request]:
+    return list(session.scalars(
+        select(Request).where(Request.campaign_id == campaign.id)
+        .options(selectinload(Request.authority)).join(Authority).order_by(Authority.name)
+    ))
+
+
+def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source: BinaryIO,
+               user: User | None = None) -> SaveReport:
+    """Figures from a tidy CSV (CSV_COLUMNS). One bad row and nothing is imported.
+
+    :raises Invalid: naming each line and column.
+    """
+    try:
+        text = source.read().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Invalid(f"the file is not UTF-8 text (byte {error.start + 1}); "
+                      "in Excel use Save As > CSV UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [c.strip().lower() for c in next(reader, [])]
+    except csv.Error as error:
+        raise Invalid(f"line 1: the header cannot be read: {error}") from None
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    if missing or unknown:
+        raise Invalid([Problem(f"the header needs the columns {','.join(CSV_COLUMNS)}"
+                               + (f"; missing {', '.join(missing)}" if missing else "")
+                               + (f"; unknown {', '.join(unknown)}" if unknown else ""), line=1)])
+    requests = campaign_requests_with_design(session, campaign)
+    authorities = AuthorityIndex.of(requests)
+    by_request: dict[int, list[Entry]] = {}
+    request_of: dict[int, Request] = {}
+    problems: list[Problem] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    line = 2
+    try:
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) != len(header):
+                problems.append(Problem(f"has {len(record)} cells but the header has {len(header)}",
+                                        line=start))
+                continue
+            row = dict(zip(header, (unprotect(cell.strip()) for cell in record), strict=True))
+            found = authorities.find(row["authority"])
+            if isinstance(found, str):
+                problems.append(Problem(found, "authority", start))
+                continue
+            entry = Entry(row["measure"], row["period"], row["dimension"] or None,
+                          row["category"] or None, row["value"], row["caveat"] or None,
+                          row["source"] or None, line=start)
+            if not entry.value:
+                problems.append(Problem(f"is empty; write {'a whole number, <N, A-B, not recorded'}"
+                                        "...", "value", start))
+            cell = (found.id, entry.measure, entry.period, entry.dimension,
+                    casefold(entry.category or ""))
+            if cell in seen:
+                problems.append(Problem(f"the same figure is also on line {seen[cell]}", "value", start))
+            seen[cell] = start
+            by_request.setdefault(found.id, []).append(entry)
+            request_of[found.id] = found
+    except csv.Error as error:
+        problems.append(Problem(f"the CSV cannot be read: {error}", line=line))
+    report = SaveReport()
+    for request_id, entries in by_request.items():
+        try:
+            part = save_figures(session, actor, request_of[request_id], entries, user=user)
+        except Invalid as error:
+            problems += error.problems
+            continue
+        for name in ("created", "changed", "unchanged", "removed", "unchecked"):
+            setattr(report, name, getattr(report, name) + getattr(part, name))
+    if problems:
+        raise Invalid(sorted(problems, key=lambda p: (p.line or 0)))
+    return report
+
+
+def export_rows(session: Session, campaign: Campaign) -> list[dict[str, str]]:
+    """Every figure of the campaign as CSV_COLUMNS rows, in a stable order."""
+    figures = session.scalars(
+        select(Figure).join(Request).join(Authority).join(Measure).join(Period)
+        .outerjoin(Category, Figure.category_id == Category.id)
+        .outerjoin(Dimension, Category.dimension_id == Dimension.id)
+        .where(Request.campaign_id == campaign.id)
+        .options(selectinload(Figure.request).selectinload(Request.authority),
+                 selectinload(Figure.measure), selectinload(Figure.period),
+                 selectinload(Figure.category).selectinload(Category.dimension))
+        .order_by(Authority.name, Measure.position, Period.position,
+                  Dimension.position.nulls_first(), Category.position.nulls_first())
+    )
+    return [{
+        "authority": f.request.authority.code or f.request.authority.name,
+        "measure": f.measure.key,
+        "period": f.period.key,
+        "dimension": f.category.dimension.key if f.category else "",
+        "category": f.category.label if f.category else "",
+        "value": f.figure_value.text,
+        "caveat": f.caveat or "",
+        "source": f.source or "",
+    } for f in figures]
+
+
+def write_csv(rows: Iterable[dict[str, str]], out: TextIO) -> None:
+    from foitrack.exporters.authorities import protect
+
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: protect(v) if k in ("caveat", "source") else v for k, v in row.items()})
+
+
+def get_figure(session: Session, figure_id: int) -> Figure:
+    figure = session.get(Figure, figure_id)
+    if figure is None:
+        raise NotFound(f"no figure {figure_id}")
+    return figure
