@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, select
+from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from foitrack.figure_values import ValueKind
@@ -52,6 +52,8 @@ class AggregateRow:
     lower_bound: int
     upper_bound: int
     counts: dict[str, int]
+    usable: int
+    answered: int
     asked: int
     denominator: int | None = None  # the recorded total of the dimension: shares' denominator
     is_not_recorded: bool = False
@@ -59,11 +61,12 @@ class AggregateRow:
     @property
     def with_figure(self) -> int:
         """Authorities that gave a usable figure: exact, or suppressed with bounds."""
-        return self.counts["exact"] + self.counts["suppressed"]
+        return self.usable
 
     @property
     def no_reply(self) -> int:
-        return self.asked - sum(self.counts.values())
+        """Authorities asked that gave nothing at all for this cell."""
+        return self.asked - self.answered
 
     @property
     def share_where_recorded(self) -> float | None:
@@ -192,6 +195,9 @@ def _grouped(campaign: Campaign, authority_ids: Sequence[int] | None, checked_on
             func.coalesce(func.sum(case((exact, Figure.value), (suppressed, Figure.upper),
                                         else_=0)), 0).label("upper_bound"),
             *(_count(kind).label(kind) for kind in KINDS),
+            # Distinct authorities: in a group one authority may give several kinds of value.
+            func.count(distinct(case((or_(exact, suppressed), Figure.request_id)))).label("usable"),
+            func.count(distinct(Figure.request_id)).label("answered"),
         )
         .select_from(Figure)
         .join(Request, Request.id == Figure.request_id)
@@ -333,7 +339,8 @@ def build(
                     cell=cell, period_label=period.label, category_label=label,
                     total=int(row["total"]), lower_bound=int(row["lower_bound"]),
                     upper_bound=int(row["upper_bound"]),
-                    counts={kind: int(row[kind]) for kind in KINDS}, asked=asked,
+                    counts={kind: int(row[kind]) for kind in KINDS}, usable=int(row["usable"]),
+                    answered=int(row["answered"]), asked=asked,
                     is_not_recorded=not_recorded,
                 ))
     _add_denominators(result)

@@ -1,0 +1,134 @@
+"""Numbers written for the press, and only as strongly as they are true. Pure.
+
+"a quarter" means 25.0%; 25.3% is "more than a quarter" and 24.6% "almost a quarter". The
+conventional "one in five" stands for anything that rounds to 20%. "more than 70%" needs more
+than 70%. Every phrase returned here is checked by property tests against its number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# (value, words, is a "one in N" form). The "one in N" forms read as approximations.
+FRACTIONS: tuple[tuple[float, str, bool], ...] = (
+    (1 / 10, "one in ten", True),
+    (1 / 5, "one in five", True),
+    (1 / 4, "a quarter", False),
+    (1 / 3, "a third", False),
+    (2 / 5, "two in five", True),
+    (1 / 2, "half", False),
+    (3 / 5, "three in five", True),
+    (2 / 3, "two thirds", False),
+    (3 / 4, "three quarters", False),
+    (4 / 5, "four in five", True),
+    (9 / 10, "nine in ten", True),
+)
+EXACT = 0.0005  # within this of a fraction, the plain words ("a quarter") are true
+ROUNDS_TO = 0.005  # a "one in N" form stands for anything that rounds to it
+ALMOST = 0.025  # "almost a quarter": at most 2.5 points short
+MORE_THAN = 0.05  # "more than a third": at most 5 points over
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words for a share, and what they claim, so that tests can hold them to it."""
+
+    words: str
+    claim: str  # "about", "more_than", "almost"
+    fraction: float
+
+
+def number(value: int) -> str:
+    """4373 -> '4,373'."""
+    return f"{value:,}"
+
+
+def percent(share: float, places: int = 0) -> str:
+    """0.3593 -> '36%'; with places=1, '35.9%'. Never rounds a non-zero share to '0%'."""
+    text = f"{share * 100:.{places}f}%"
+    if share > 0 and float(text[:-1]) == 0:
+        return f"less than {1 / 10 ** places:g}%"
+    return text
+
+
+def fraction_phrase(share: float) -> Phrase | None:
+    """The everyday fraction for a share, qualified as needed, or None when none is close."""
+    for value, words, one_in_n in FRACTIONS:
+        if abs(share - value) < EXACT or (one_in_n and abs(share - value) < ROUNDS_TO):
+            return Phrase(words, "about", value)
+    for value, words, _ in FRACTIONS:
+        if value - ALMOST <= share < value:
+            return Phrase(f"almost {words}", "almost", value)
+    below = [(value, words) for value, words, _ in FRACTIONS if value < share <= value + MORE_THAN]
+    if below:
+        value, words = below[-1]
+        return Phrase(f"more than {words}", "more_than", value)
+    return None
+
+
+def more_than_percent(share: float, step: int = 10) -> str | None:
+    """'more than 70%' for 72.4% (the largest multiple of ``step`` strictly below)."""
+    whole = share * 100
+    floor = math.floor(whole / step) * step
+    if floor == whole:
+        floor -= step
+    if floor <= 0:
+        return None
+    return f"more than {floor}%"
+
+
+def share_words(share: float) -> str:
+    """A share as a press officer writes it, with the exact figure: 'more than a quarter (25.3%)'."""
+    phrase = fraction_phrase(share)
+    words = phrase.words if phrase else more_than_percent(share)
+    exact = percent(share, 1)
+    return f"{words} ({exact})" if words else exact
+
+
+def more_than_number(value: int) -> str:
+    """'more than 1,200' for 1,220: rounded down to two significant figures, strictly below."""
+    if value < 100:
+        return number(value)
+    magnitude = 10 ** (len(str(value)) - 2)
+    floor = value // magnitude * magnitude
+    if floor == value:
+        return number(value)
+    return f"more than {number(floor)}"
+
+
+def change_words(old: int, new: int) -> str:
+    """'up 36%', 'down 12%', 'unchanged', 'more than double', 'double', 'up from none'."""
+    if old == 0:
+        return "unchanged" if new == 0 else "up from none"
+    ratio = new / old
+    if ratio == 1:
+        return "unchanged"
+    if ratio > 2:
+        times = {2: "double", 3: "treble"}.get(int(ratio), f"{int(ratio)} times")
+        return f"more than {times}" if ratio > int(ratio) else times
+    if ratio == 2:
+        return "double"
+    direction = "up" if ratio > 1 else "down"
+    change = abs(ratio - 1)
+    return f"{direction} {percent(change)}"
+
+
+def rise_words(old: int, new: int) -> str | None:
+    """'a rise of more than a third' for 3,217 -> 4,373; None when no fraction fits."""
+    if old == 0 or new <= old or new / old >= 2:
+        return None
+    phrase = fraction_phrase(new / old - 1)
+    return f"a rise of {phrase.words}" if phrase else None
+
+
+def ordinal(rank: int) -> str:
+    suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    return f"{rank}{suffix}"
+
+
+def join_names(names: list[str]) -> str:
+    """['Surrey', 'Sussex', 'Kent'] -> 'Surrey, Sussex and Kent'."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
