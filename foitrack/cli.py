@@ -354,7 +354,9 @@ def campaigns_group() -> None:
 
 
 @campaigns_group.command("create")
-@click.option("--title", required=True, help="The campaign's title.")
+@click.option("--from", "from_file", type=click.File("r", encoding="utf-8"),
+              help="A campaign file (TOML) with the campaign and its data design.")
+@click.option("--title", help="The campaign's title.")
 @click.option("--slug", help="Short name for URLs and commands (default: from the title).")
 @click.option("--text-file", type=click.File("r", encoding="utf-8"),
               help="The request text (a template: {{ authority.name }}, {{ salutation }}).")
@@ -366,11 +368,15 @@ def campaigns_group() -> None:
 @click.option("--repeat-of", help="Slug of an earlier campaign this one repeats (same targets and text).")
 @with_appcontext
 @needs_current_schema
-def campaigns_create(title: str, slug: str | None, text_file: Any, subject: str | None,
-                     set_slug: str | None, authorities: str | None, owner: str | None,
-                     embargo_until: Any, repeat_of: str | None) -> None:
-    """Create a draft campaign with one request per authority."""
-    from foitrack.services import campaigns
+def campaigns_create(from_file: Any, title: str | None, slug: str | None, text_file: Any,
+                     subject: str | None, set_slug: str | None, authorities: str | None,
+                     owner: str | None, embargo_until: Any, repeat_of: str | None) -> None:
+    """Create a draft campaign with one request per authority.
+
+    Either from a campaign file (--from), or from options: --title with --set or --authorities
+    and --text-file, or --title with --repeat-of.
+    """
+    from foitrack.services import campaigns, design
 
     with _database().session() as session:
         try:
@@ -379,7 +385,12 @@ def campaigns_create(title: str, slug: str | None, text_file: Any, subject: str 
                 owner_user = user_service.find_by_email(session, owner)
                 if owner_user is None:
                     raise click.ClickException(f"no user {owner!r}")
-            if repeat_of:
+            if from_file is not None:
+                campaign = design.create_from_file(session, _system_actor(), from_file.read(),
+                                                   owner=owner_user)
+            elif not title:
+                raise click.ClickException("give --from FILE.toml, or --title")
+            elif repeat_of:
                 source = campaigns.get_campaign(session, repeat_of)
                 campaign = campaigns.repeat_campaign(
                     session, _system_actor(), source, title=title, slug=slug, owner=owner_user
@@ -398,6 +409,24 @@ def campaigns_create(title: str, slug: str | None, text_file: Any, subject: str 
         session.commit()
         click.echo(f"Created campaign {campaign.slug}: {len(campaign.requests)} requests, "
                    f"not yet sent.")
+
+
+@campaigns_group.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="Where to write the campaign file (default: standard output).")
+@with_appcontext
+@needs_current_schema
+def campaigns_export(slug: str, output: Any) -> None:
+    """Write campaign SLUG as a campaign file (TOML): `campaigns create --from` reads it back."""
+    from foitrack.services import campaigns, design
+
+    with _database().session() as session:
+        try:
+            text = design.campaign_file(session, campaigns.get_campaign(session, slug))
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+    output.write(text)
 
 
 @campaigns_group.command("list")
@@ -493,3 +522,122 @@ def requests_overdue(campaign: str | None, fmt: str, due_soon: bool) -> None:
     out = io.StringIO()
     CHASE_WRITERS[fmt](rows, out)
     click.echo(out.getvalue(), nl=False)
+
+
+# ---- figures, the aggregate and the release --------------------------------------------
+
+@main.group("figures")
+def figures_group() -> None:
+    """The figures authorities returned."""
+
+
+@figures_group.command("import")
+@click.argument("campaign")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check the file and report, but change nothing.")
+@with_appcontext
+@needs_current_schema
+def figures_import(campaign: str, file: Any, dry_run: bool) -> None:
+    """Import figures into CAMPAIGN from a tidy CSV FILE.
+
+    Columns: authority,measure,period,dimension,category,value,caveat,source. One bad row and
+    nothing is imported; every problem is listed by line and column.
+    """
+    from foitrack.services import campaigns, figures
+
+    with _database().session() as session:
+        try:
+            found = campaigns.get_campaign(session, campaign)
+            report = figures.import_csv(session, _system_actor(), found, file)
+        except DomainError as error:
+            raise _fail(error) from None
+        if dry_run:
+            session.rollback()
+            click.echo(f"Dry run, nothing changed. Would be: {report.summary()}.")
+            return
+        session.commit()
+    click.echo(f"Imported figures: {report.summary()}.")
+
+
+@figures_group.command("export")
+@click.argument("campaign")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-",
+              help="Where to write the CSV (default: standard output).")
+@with_appcontext
+@needs_current_schema
+def figures_export(campaign: str, output: Any) -> None:
+    """Write CAMPAIGN's figures as a tidy CSV (the columns `figures import` reads)."""
+    from foitrack.services import campaigns, figures
+
+    with _database().session() as session:
+        try:
+            rows = figures.export_rows(session, campaigns.get_campaign(session, campaign))
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+    out = io.StringIO()
+    figures.write_csv(rows, out)
+    output.write(out.getvalue())
+
+
+@main.command("aggregate")
+@click.argument("campaign")
+@click.option("--authorities", "subset", help="A set name, or comma-separated authority codes.")
+@click.option("--checked-only", is_flag=True, help="Only figures a second researcher has checked.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@with_appcontext
+@needs_current_schema
+def aggregate_command(campaign: str, subset: str | None, checked_only: bool, fmt: str) -> None:
+    """The aggregate of CAMPAIGN: totals, bounds, coverage and shares, with changes (json)."""
+    from foitrack import aggregate
+    from foitrack.exporters import aggregate as writers
+    from foitrack.services import campaigns
+
+    with _database().session() as session:
+        try:
+            found = campaigns.get_campaign(session, campaign)
+            ids, label = aggregate.subset_ids(session, subset)
+            result = aggregate.build(session, found, ids, checked_only=checked_only, subset=label)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+    out = io.StringIO()
+    writers.WRITERS[fmt](result, out)
+    click.echo(out.getvalue(), nl=False)
+
+
+@main.command("release")
+@click.argument("campaign")
+@click.option("--authority", help="One authority's fact sheet (code or slug).")
+@click.option("--authorities", "subset", help="Lines for a set or comma-separated codes together.")
+@click.option("--checked-only", is_flag=True, help="Only figures a second researcher has checked.")
+@with_appcontext
+@needs_current_schema
+def release_command(campaign: str, authority: str | None, subset: str | None,
+                    checked_only: bool) -> None:
+    """Print CAMPAIGN's release lines and methods note, or one authority's fact sheet."""
+    from foitrack import aggregate
+    from foitrack.clock import today_in_uk
+    from foitrack.services import campaigns, release
+
+    settings = current_app.config["CLOCK"]
+    with _database().session() as session:
+        try:
+            found = campaigns.get_campaign(session, campaign)
+            if subset:
+                ids, label = aggregate.subset_ids(session, subset)
+                result = aggregate.build(session, found, ids, checked_only=checked_only,
+                                         with_authorities=False)
+                text = release.national_release(session, found, result, today_in_uk(), settings,
+                                                subject=f"{label} together"
+                                                if label and "," in label else label).text()
+            else:
+                national = aggregate.build(session, found, checked_only=checked_only)
+                if authority:
+                    text = release.fact_sheet(session, found, national, authority, today_in_uk(),
+                                              settings).text()
+                else:
+                    text = release.national_release(session, found, national, today_in_uk(),
+                                                    settings).text()
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(text, nl=False)

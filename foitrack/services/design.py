@@ -413,7 +413,14 @@ def campaign_file(session: Session, campaign: Campaign) -> str:
         data["notes"] = campaign.notes
     if campaign.repeat_of:
         data["repeat_of"] = campaign.repeat_of.slug
-    data.update(design_dict(campaign))
-    if not data["dimensions"]:
-        del data["dimensions"]
-    return tomli_w.dumps(data, multiline_strings=True)
+    design = design_dict(campaign)
+    for name in ("suppression_threshold",):
+        if name in design:
+            data[name] = design.pop(name)
+    # Written by hand around tomli_w, so each item gets its own [[table]] as in the README
+    # (tomli_w inlines short ones); every value is still escaped by tomli_w.
+    text = tomli_w.dumps(data, multiline_strings=True)
+    for section in ("measures", "periods", "period_groups", "dimensions", "groups"):
+        for table in design.get(section, []):
+            text += f"\n[[{section}]]\n" + tomli_w.dumps(table)
+    return text

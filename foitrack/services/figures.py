@@ -399,3 +399,55 @@ def get_figure(session: Session, figure_id: int) -> Figure:
     if figure is None:
         raise NotFound(f"no figure {figure_id}")
     return figure
+
+
+@dataclass(frozen=True)
+class CellFigure:
+    """One authority's figure behind an aggregate number."""
+
+    authority_slug: str
+    authority_name: str
+    category: str | None
+    value: str
+    kind: str
+    caveat: str | None
+    source: str | None
+    checked_by: str | None
+    entered_by: str
+
+
+def cell_figures(session: Session, campaign: Campaign, measure: str, period: str,
+                 dimension: str | None, category: str | None,
+                 authority: str | None = None) -> list[CellFigure]:
+    """The figures behind an aggregate cell: a period group's periods, a group's categories."""
+    measures = {m.key: m.id for m in campaign.measures}
+    periods = {p.key: [p.id] for p in campaign.periods}
+    periods.update({g.key: [p.id for p in g.periods] for g in campaign.period_groups})
+    if measure not in measures or period not in periods:
+        return []
+    query = (select(Figure).join(Request).join(Authority)
+             .where(Request.campaign_id == campaign.id, Figure.measure_id == measures[measure],
+                    Figure.period_id.in_(periods[period]))
+             .options(selectinload(Figure.request).selectinload(Request.authority),
+                      selectinload(Figure.category))
+             .order_by(Authority.name))
+    if dimension is None:
+        query = query.where(Figure.category_id.is_(None))
+    else:
+        groups = {g.key: [c.id for c in g.categories] for g in campaign.groups
+                  if g.dimension.key == dimension}
+        labels = {c.label: c.id for d in campaign.dimensions if d.key == dimension
+                  for c in d.categories}
+        if category in groups:
+            ids = groups[category]
+        elif category in labels:
+            ids = [labels[category]]
+        else:
+            ids = list(labels.values())  # the whole dimension: a share's denominator
+        query = query.where(Figure.category_id.in_(ids))
+    if authority:
+        query = query.where((Authority.slug == authority) | (Authority.code == authority))
+    return [CellFigure(f.request.authority.slug, f.request.authority.name,
+                       f.category.label if f.category else None, f.figure_value.text, f.kind.value,
+                       f.caveat, f.source, f.checked_by, f.entered_by)
+            for f in session.scalars(query)]

@@ -189,6 +189,9 @@ def national_release(session: Session, campaign: Campaign, aggregate: agg.Aggreg
     """The national lines (or a subset's, named by ``subject``)."""
     bodies = _bodies(campaign)
     release = Release(f"{campaign.title}: {subject or 'national figures'}")
+    release.methods = methods_note(session, campaign, today, settings)
+    if not campaign.periods:
+        return release
     latest, previous = _latest_pair(campaign)
     for measure in campaign.measures:
         try:
@@ -253,7 +256,6 @@ def national_release(session: Session, campaign: Campaign, aggregate: agg.Aggreg
                         change.category),
                     ").",
                 ], "change"))
-    release.methods = methods_note(session, campaign, today, settings)
     return release
 
 
@@ -280,6 +282,9 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
     mine = {(r.cell.measure, r.cell.period): r for r in national.for_authority(authority.slug)
             if r.cell.level == "total"}
     sheet = Release(f"{authority.name}: {campaign.title}")
+    sheet.methods = methods_note(session, campaign, today, settings)
+    if not campaign.periods:
+        return sheet
     latest, previous = _latest_pair(campaign)
     bodies = _bodies(campaign)
     slug = authority.slug
@@ -327,7 +332,6 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
     caveats = sorted({f.caveat for f in _figures(session, request) if f.caveat})
     if caveats:
         sheet.lines.append(Line([f"{authority.name}'s caveats: " + " ".join(caveats)], "local"))
-    sheet.methods = methods_note(session, campaign, today, settings)
     return sheet
 
 

@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import io
+import tomllib
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from foitrack import aggregate
+from foitrack.services import campaigns as campaign_service
+from foitrack.services import design as design_service
+from foitrack.services import figures as service
+from foitrack.services import release as release_service
+from foitrack.services import requests as request_service
+from foitrack.services.authorities import list_sets
+from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Problem
+from foitrack.views.forms import form_status
+from foitrack.views.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
+from foitrack.web import actor, clock_settings, db_session, today
+
+blueprint = Blueprint("figures", __name__, url_prefix="/campaigns/<slug>")
+
+
+def _campaign(slug: str) -> Any:
+    try:
+        return campaign_service.get_campaign(db_session(), slug)
+    except NotFound:
+        abort(404)
+
+
+def _user() -> Any:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+# ---- the data design ----------------------------------------------------------------------
+
+@blueprint.route("/design", methods=["GET", "POST"])
+def design(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign(slug)
+    form = DesignForm()
+    if not form.is_submitted():
+        full = design_service.campaign_file(session, campaign)
+        form.design.data = full[full.find("[[measures]]"):] if "[[measures]]" in full else ""
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            data = tomllib.loads(form.design.data or "")
+        except tomllib.TOMLDecodeError as error:
+            problems = [f"The design is not valid TOML: {error}"]
+        else:
+            found: list[Problem] = []
+            spec = design_service.parse_design(data, found)
+            if found:
+                problems = [str(p) for p in found]
+            else:
+                try:
+                    design_service.apply_design(session, actor(), campaign, spec)
+                except Conflict as error:
+                    session.rollback()
+                    problems = [str(error)]
+                else:
+                    session.commit()
+                    flash("Saved the data design.", "success")
+                    return redirect(url_for("figures.design", slug=slug))
+    return render_template("figures/design.html", campaign=campaign, form=form,
+                           problems=problems), form_status(form, problems)
+
+
+@blueprint.get("/campaign.toml")
+def campaign_file(slug: str) -> Any:
+    text = design_service.campaign_file(db_session(), _campaign(slug))
+    return Response(text, mimetype="application/toml", headers={
+        "Content-Disposition": f'attachment; filename="{slug}.toml"'})
+
+
+# ---- entering figures ---------------------------------------------------------------------
+
+def _request(slug: str, authority: str) -> Any:
+    try:
+        return request_service.get_request(db_session(), slug, authority)
+    except NotFound:
+        abort(404)
+
+
+def _cell_name(measure_id: int, period_id: int, category_id: int | None) -> str:
+    return f"cell-{measure_id}-{period_id}-{category_id or 0}"
+
+
+@blueprint.route("/requests/<authority>/figures", methods=["GET", "POST"])
+def grid(slug: str, authority: str) -> Any:
+    session = db_session()
+    found = _request(slug, authority)
+    campaign = found.campaign
+    existing = service.figures_of(session, found)
+    form = FigureGridForm()
+    cells = [(m, p, c) for m in campaign.measures for p in campaign.periods
+             for c in [None, *(c for d in campaign.dimensions for c in d.categories)]]
+    values: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    if form.validate_on_submit():
+        entries = []
+        for measure, period, category in cells:
+            name = _cell_name(measure.id, period.id, category.id if category else None)
+            values[name] = request.form.get(name, "")
+            entries.append(service.Entry(
+                measure.key, period.key, category.dimension.key if category else None,
+                category.label if category else None, values[name], form.caveat.data,
+                form.source.data, cell=name))
+        try:
+            report = service.save_figures(session, actor(), found, entries, remove_blank=True,
+                                          user=_user(), existing=existing)
+        except Invalid as error:
+            session.rollback()
+            for problem in error.problems:
+                errors.setdefault(problem.field or "", []).append(problem.message)
+            form.form_errors.append(f"Nothing was saved: {len(error.problems)} "
+                                    f"{'cell needs' if len(error.problems) == 1 else 'cells need'} "
+                                    "correcting.")
+        else:
+            session.commit()
+            flash(f"Saved figures for {found.authority.name}: {report.summary()}.", "success")
+            return redirect(url_for("figures.grid", slug=slug, authority=authority))
+    else:
+        for (m, p, c), figure in existing.items():
+            values[_cell_name(m, p, c)] = figure.figure_value.text
+        if existing and not form.is_submitted():
+            first = next(iter(existing.values()))
+            form.caveat.data, form.source.data = first.caveat, first.source
+    checkable = [f for f in existing.values() if not f.checked_by]
+    return render_template(
+        "figures/grid.html", req=found, campaign=campaign, form=form, values=values,
+        errors=errors, cell_name=_cell_name, existing=existing, checkable=checkable,
+    ), (400 if errors or form.form_errors else 200)
+
+
+@blueprint.post("/requests/<authority>/figures/check")
+def check(slug: str, authority: str) -> Any:
+    session = db_session()
+    found = _request(slug, authority)
+    form = FigureGridForm()
+    if form.validate_on_submit():
+        try:
+            count = service.check_figures(session, actor(), service.figures_of(session, found).values(),
+                                          _user())
+        except Forbidden as error:
+            session.rollback()
+            flash(f"Not checked: {error}.", "error")
+        else:
+            session.commit()
+            flash(f"Marked {count} figures checked.", "success")
+    return redirect(url_for("figures.grid", slug=slug, authority=authority))
+
+
+@blueprint.route("/figures/import", methods=["GET", "POST"])
+def import_figures(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign(slug)
+    form = FiguresImportForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            report = service.import_csv(session, actor(), campaign, form.file.data.stream, _user())
+        except Invalid as error:
+            session.rollback()
+            problems = [str(p) for p in error.problems]
+        else:
+            session.commit()
+            flash(f"Imported {form.file.data.filename}: {report.summary()}.", "success")
+            return redirect(url_for("figures.aggregate_page", slug=slug))
+    return render_template("figures/import.html", campaign=campaign, form=form, problems=problems,
+                           columns=service.CSV_COLUMNS), form_status(form, problems)
+
+
+@blueprint.get("/figures.csv")
+def export_figures(slug: str) -> Any:
+    out = io.StringIO()
+    out.write("\ufeff")
+    service.write_csv(service.export_rows(db_session(), _campaign(slug)), out)
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{slug}-figures.csv"'})
+
+
+# ---- the aggregate, the release and the fact sheets -----------------------------------------
+
+def _build(campaign: Any, with_authorities: bool = True) -> tuple[Any, str | None]:
+    session = db_session()
+    subset = request.args.get("authorities", "").strip() or None
+    try:
+        ids, label = aggregate.subset_ids(session, subset)
+    except NotFound as error:
+        return aggregate.build(session, campaign, [], subset="nobody"), str(error)
+    return aggregate.build(session, campaign, ids, checked_only=request.args.get("checked") == "1",
+                           subset=label, with_authorities=with_authorities), None
+
+
+@blueprint.get("/aggregate")
+def aggregate_page(slug: str) -> Any:
+    campaign = _campaign(slug)
+    result, problem = _build(campaign)
+    return render_template("figures/aggregate.html", campaign=campaign, result=result,
+                           problem=problem, sets=list_sets(db_session()),
+                           chosen=request.args.get("authorities", ""),
+                           checked=request.args.get("checked") == "1"), (400 if problem else 200)
+
+
+@blueprint.get("/aggregate/cell")
+def cell(slug: str) -> Any:
+    """The figures behind one number: every authority's value, caveat and source."""
+    session = db_session()
+    campaign = _campaign(slug)
+    args = request.args
+    rows = service.cell_figures(session, campaign, args.get("measure", ""), args.get("period", ""),
+                                args.get("dimension") or None, args.get("category") or None,
+                                args.get("authority") or None)
+    total = sum(int(row.value) for row in rows if row.kind == "exact")
+    return render_template("figures/cell.html", campaign=campaign, rows=rows, args=args,
+                           total=total)
+
+
+@blueprint.get("/release")
+def release(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign(slug)
+    national, problem = _build(campaign)
+    subject = national.subset
+    result = release_service.national_release(session, campaign, national, today(),
+                                              clock_settings(), subject=subject)
+    return render_template("figures/release.html", campaign=campaign, release=result,
+                           problem=problem, chosen=request.args.get("authorities", ""))
+
+
+@blueprint.get("/fact-sheets/")
+def fact_sheets(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign(slug)
+    requests = request_service.campaign_requests(session, campaign)
+    return render_template("figures/fact_sheets.html", campaign=campaign, requests=requests)
+
+
+@blueprint.get("/fact-sheets/<authority>")
+def fact_sheet(slug: str, authority: str) -> Any:
+    session = db_session()
+    campaign = _campaign(slug)
+    national = aggregate.build(session, campaign)
+    try:
+        sheet = release_service.fact_sheet(session, campaign, national, authority, today(),
+                                           clock_settings())
+    except NotFound:
+        abort(404)
+    return render_template("figures/release.html", campaign=campaign, release=sheet,
+                           problem=None, chosen="", authority=authority)

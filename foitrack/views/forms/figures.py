@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class DesignForm(FlaskForm):
+    design = TextAreaField(
+        "Data design (TOML)", validators=[DataRequired()],
+        description="Measures, periods, dimensions with their categories, and groups, in the "
+                    "campaign file format (see the README). Items that have figures cannot be "
+                    "removed.",
+    )
+
+
+class FigureGridForm(FlaskForm):
+    """The cells are read from the request by name; these apply to every figure saved."""
+
+    source = StringField("Source", validators=[Optional(), Length(max=5000)],
+                         description="Where in the reply the figures are, e.g. 'reply of 20 May, "
+                                     "table 1'.")
+    caveat = TextAreaField("Caveat", validators=[Optional(), Length(max=5000)],
+                           description="The authority's own caveat, e.g. 'based on a keyword "
+                                       "search'.")
+
+
+class FiguresImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired("choose a CSV file")])
