@@ -213,6 +213,9 @@ def parse_design(data: dict[str, Any], problems: list[Problem]) -> Design:
             if spec.not_recorded in members:
                 problems.append(Problem("a group cannot include the not-recorded category",
                                         f"{where}categories"))
+            # A group is a set: kept in the dimension's order, however it was listed.
+            members = sorted(members, key=lambda m: spec.categories.index(m)
+                             if m in spec.categories else len(spec.categories))
         design.groups.append(GroupSpec(key, label, dimension, members))
     threshold = data.get("suppression_threshold")
     if threshold is not None and (not isinstance(threshold, int) or isinstance(threshold, bool)
