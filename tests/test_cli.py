@@ -250,3 +250,80 @@ def test_a_repeat_from_the_cli(runner, request_text):
            "--text-file", str(request_text))
     result = invoke(runner, "campaigns", "create", "--title", "G 2020", "--repeat-of", "g-2019")
     assert result.output.strip() == "Created campaign g-2020: 2 requests, not yet sent."
+
+
+# ---- campaign files, figures, aggregate and release ------------------------------------
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def grooming(runner):
+    invoke(runner, "authorities", "load")
+    assert invoke(runner, "campaigns", "create", "--from",
+                  str(FIXTURES / "grooming-2019.toml")).exit_code == 0
+    result = invoke(runner, "figures", "import", "grooming-2019", str(FIXTURES / "grooming-2019.csv"))
+    assert result.output.strip() == "Imported figures: 784 new, 0 changed, 0 unchanged."
+    return runner
+
+
+def test_campaign_file_export_and_create_again(grooming, tmp_path):
+    exported = invoke(grooming, "campaigns", "export", "grooming-2019").output
+    assert exported.startswith('slug = "grooming-2019"\n')
+    copy = tmp_path / "copy.toml"
+    copy.write_text(exported.replace('slug = "grooming-2019"', 'slug = "grooming-2019-copy"'))
+    result = invoke(grooming, "campaigns", "create", "--from", str(copy))
+    assert result.output.strip() == "Created campaign grooming-2019-copy: 43 requests, not yet sent."
+    again = invoke(grooming, "campaigns", "export", "grooming-2019-copy").output
+    assert again == exported.replace('slug = "grooming-2019"', 'slug = "grooming-2019-copy"')
+
+
+def test_figures_export_then_import_changes_nothing(grooming, tmp_path):
+    path = tmp_path / "figures.csv"
+    assert invoke(grooming, "figures", "export", "grooming-2019", "-o", str(path)).exit_code == 0
+    assert path.read_text().splitlines()[0] == "authority,measure,period,dimension,category,value,caveat,source"
+    result = invoke(grooming, "figures", "import", "grooming-2019", str(path))
+    assert result.output.strip() == "Imported figures: 0 new, 0 changed, 784 unchanged."
+
+
+def test_a_bad_figures_file_names_line_and_column(grooming, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("authority,measure,period,dimension,category,value,caveat,source\n"
+                    "Kent,offences,2018-19,,,12,,\nKent,offences,2018-19,platform,Instagram,many,,\n")
+    result = invoke(grooming, "figures", "import", "grooming-2019", str(path))
+    assert result.exit_code == 1
+    assert "line 3, column value: 'many' is not a figure" in result.output
+    assert "nothing was changed" in result.output
+
+
+def test_aggregate_as_csv(grooming):
+    rows = list(csv.DictReader(io.StringIO(invoke(grooming, "aggregate", "grooming-2019", "--format",
+                                                  "csv").output)))
+    assert list(rows[0])[:10] == ["measure", "period", "dimension", "category", "total",
+                                  "lower_bound", "upper_bound", "share_where_recorded",
+                                  "authorities_with_figure", "authorities_asked"]
+    total = next(r for r in rows if r["period"] == "2018-19" and r["dimension"] == "")
+    assert (total["total"], total["authorities_with_figure"], total["authorities_asked"]) == (
+        "4373", "43", "43")
+    group = next(r for r in rows if r["period"] == "2018-19" and r["category"] == "aged-11-or-under")
+    assert (group["dimension"], group["total"], group["share_where_recorded"]) == ("age", "510", "0.204")
+
+
+def test_aggregate_for_a_subset(grooming):
+    data = json.loads(invoke(grooming, "aggregate", "grooming-2019", "--authorities",
+                             "E23000016,E23000033", "--format", "json").output)
+    assert data["authorities_asked"] == 2
+    total = next(r for r in data["rows"] if r["period"] == "2018-19" and r["level"] == "total")
+    assert total["authorities_with_figure"] == 2
+    result = invoke(grooming, "aggregate", "grooming-2019", "--authorities", "west-midlands")
+    assert "(West Midlands police forces; 4 asked)" in result.output
+    assert invoke(grooming, "aggregate", "grooming-2019", "--authorities", "nowhere").exit_code == 1
+
+
+def test_release_and_fact_sheet(grooming):
+    text = invoke(grooming, "release", "grooming-2019").output
+    assert "4,373 offences of sexual communication with a child recorded in 2018/19, up 36%" in text
+    assert "\nMethods\n" in text
+    sheet = invoke(grooming, "release", "grooming-2019", "--authority", "E23000016").output
+    assert sheet.splitlines()[2] == ("- West Mercia Police recorded 122 offences of sexual "
+                                     "communication with a child in 2018/19, up 67% from 73 in 2017/18.")
