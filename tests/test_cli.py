@@ -281,7 +281,8 @@ def test_campaign_file_export_and_create_again(grooming, tmp_path):
 def test_figures_export_then_import_changes_nothing(grooming, tmp_path):
     path = tmp_path / "figures.csv"
     assert invoke(grooming, "figures", "export", "grooming-2019", "-o", str(path)).exit_code == 0
-    assert path.read_text().splitlines()[0] == "authority,measure,period,dimension,category,value,caveat,source"
+    header = path.read_text().splitlines()[0]
+    assert header == "authority,measure,period,dimension,category,value,caveat,source"
     result = invoke(grooming, "figures", "import", "grooming-2019", str(path))
     assert result.output.strip() == "Imported figures: 0 new, 0 changed, 784 unchanged."
 

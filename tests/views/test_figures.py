@@ -99,7 +99,8 @@ def test_release_and_fact_sheet_pages(client, session):
     viewer = make_user(session, role="viewer")
     sign_in(client, viewer.email)
     page = client.get("/campaigns/grooming-2019/release").get_data(as_text=True)
-    assert '<a href="/campaigns/grooming-2019/aggregate/cell?measure=offences&amp;period=2018-19">4,373</a>' in page
+    assert ('<a href="/campaigns/grooming-2019/aggregate/cell?measure=offences&amp;period=2018-19">'
+            '4,373</a>') in page
     assert "a rise of more than a third" in page
     assert 'data-copy="release-text"' in page and "copy.js" in page
     sheet = client.get("/campaigns/grooming-2019/fact-sheets/west-mercia").get_data(as_text=True)
@@ -128,7 +129,8 @@ def test_importing_figures_on_the_page(client, researcher):
     response = client.post(url, data={"csrf_token": csrf_token(client, url), "file": (bad, "f.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "line 2, column authority: &#39;Atlantis&#39; is not an authority" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "line 2, column authority: &#39;Atlantis&#39; is not an authority" in page
     good = io.BytesIO(b"authority,measure,period,dimension,category,value,caveat,source\n"
                       b"Kent,offences,2018-19,,,17,,\n")
     response = client.post(url, data={"csrf_token": csrf_token(client, url), "file": (good, "f.csv")},
