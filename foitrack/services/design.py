@@ -281,6 +281,22 @@ def _figure_count(session: Session, column: Any, value: int) -> int:
     return session.scalar(select(func.count()).select_from(Figure).where(column == value)) or 0
 
 
+def _sync(session: Session, items: list[Any], specs: list[Any], make: Any, update: Any,
+          figure_column: Any, what: str, problems: list[str]) -> None:
+    """Match ``items`` to ``specs`` by key: update, add, and remove those without figures."""
+    by_key = {item.key: item for item in items}
+    for position, spec in enumerate(specs):
+        item = by_key.pop(spec.key, None) or make(key=spec.key)
+        update(item, spec, position)
+        if item not in items:
+            items.append(item)
+    for gone in by_key.values():
+        if _figure_count(session, figure_column, gone.id):
+            problems.append(f"{what} {gone.key!r} has figures")
+        else:
+            items.remove(gone)
+
+
 def apply_design(session: Session, actor: audit.Actor, campaign: Campaign, design: Design) -> None:
     """Make the campaign's design match ``design``.
 
@@ -289,30 +305,17 @@ def apply_design(session: Session, actor: audit.Actor, campaign: Campaign, desig
     before = design_dict(campaign)
     problems: list[str] = []
 
-    measures = {m.key: m for m in campaign.measures}
-    for position, spec in enumerate(design.measures):
-        measure = measures.pop(spec.key, None) or Measure(key=spec.key)
+    def set_measure(measure: Measure, spec: MeasureSpec, position: int) -> None:
         measure.label, measure.unit, measure.position = spec.label, spec.unit, position
-        if measure not in campaign.measures:
-            campaign.measures.append(measure)
-    for gone in measures.values():
-        if _figure_count(session, Figure.measure_id, gone.id):
-            problems.append(f"measure {gone.key!r} has figures")
-        else:
-            campaign.measures.remove(gone)
 
-    periods = {p.key: p for p in campaign.periods}
-    for position, spec in enumerate(design.periods):
-        period = periods.pop(spec.key, None) or Period(key=spec.key)
+    def set_period(period: Period, spec: PeriodSpec, position: int) -> None:
         period.label, period.start, period.end, period.position = (
             spec.label, spec.start, spec.end, position)
-        if period not in campaign.periods:
-            campaign.periods.append(period)
-    for gone in periods.values():
-        if _figure_count(session, Figure.period_id, gone.id):
-            problems.append(f"period {gone.key!r} has figures")
-        else:
-            campaign.periods.remove(gone)
+
+    _sync(session, campaign.measures, design.measures, Measure, set_measure, Figure.measure_id,
+          "measure", problems)
+    _sync(session, campaign.periods, design.periods, Period, set_period, Figure.period_id,
+          "period", problems)
     by_period_key = {p.key: p for p in campaign.periods}
 
     dimensions = {d.key: d for d in campaign.dimensions}
