@@ -533,30 +533,100 @@ def figures_group() -> None:
 
 @figures_group.command("import")
 @click.argument("campaign")
-@click.argument("file", type=click.File("rb"))
-@click.option("--dry-run", is_flag=True, help="Check the file and report, but change nothing.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Import filled templates after the preview, without asking.")
+@click.option("--dry-run", is_flag=True, help="Check and report, but change nothing.")
 @with_appcontext
 @needs_current_schema
-def figures_import(campaign: str, file: Any, dry_run: bool) -> None:
-    """Import figures into CAMPAIGN from a tidy CSV FILE.
+def figures_import(campaign: str, files: tuple[str, ...], yes: bool, dry_run: bool) -> None:
+    """Import figures into CAMPAIGN from FILES: tidy CSVs or filled response templates (.xlsx).
 
-    Columns: authority,measure,period,dimension,category,value,caveat,source. One bad row and
-    nothing is imported; every problem is listed by line and column.
+    A CSV has the columns authority,measure,period,dimension,category,value,caveat,source.
+    Templates are previewed first (new, changed, unchanged, and changes to checked figures)
+    and imported with --yes. Any bad row or cell in any file and nothing is imported; every
+    problem is listed by line and column, or by file, sheet and cell.
     """
-    from foitrack.services import campaigns, figures
+    from pathlib import Path
 
+    from foitrack.services import campaigns, figures, templates
+    from foitrack.storage import FileStore
+
+    paths = [Path(f) for f in files]
+    sheets = [p for p in paths if p.suffix.lower() in (".xlsx", ".xlsm")]
     with _database().session() as session:
         try:
             found = campaigns.get_campaign(session, campaign)
-            report = figures.import_csv(session, _system_actor(), found, file)
+            if not sheets:
+                total = figures.SaveReport()
+                with click.progressbar(paths, label="Importing", show_pos=True,
+                                       file=sys.stderr) as bar:
+                    for path in bar:
+                        with path.open("rb") as handle:
+                            part = figures.import_csv(session, _system_actor(), found, handle)
+                        for name in ("created", "changed", "unchanged", "removed", "unchecked"):
+                            setattr(total, name, getattr(total, name) + getattr(part, name))
+                summary = total.summary()
+            else:
+                if len(sheets) != len(paths):
+                    raise click.ClickException("give either CSV files or .xlsx templates, not both")
+                with click.progressbar(paths, label="Reading templates", show_pos=True,
+                                       file=sys.stderr) as bar:
+                    loaded = [(p.name, p.read_bytes()) for p in bar]
+                plan = templates.preview(session, found, loaded)
+                click.echo(f"Preview: {plan.summary()}.")
+                for item in plan.figures:
+                    if item.status in ("changed", "conflict"):
+                        note = f" (checked by {item.checked_by})" if item.status == "conflict" else ""
+                        click.echo(f"  {item.status}: {item.authority} {item.cell}: "
+                                   f"{item.old} -> {item.new}{note}")
+                if dry_run or not (yes or click.confirm("Import these figures?", default=False)):
+                    click.echo("Nothing was imported.")
+                    return
+                store = FileStore(Path(current_app.config["STORAGE_PATH"]))
+                summary = templates.apply(session, _system_actor(), plan, store).summary()
         except DomainError as error:
             raise _fail(error) from None
         if dry_run:
             session.rollback()
-            click.echo(f"Dry run, nothing changed. Would be: {report.summary()}.")
+            click.echo(f"Dry run, nothing changed. Would be: {summary}.")
             return
         session.commit()
-    click.echo(f"Imported figures: {report.summary()}.")
+    click.echo(f"Imported figures: {summary}.")
+
+
+@figures_group.command("template")
+@click.argument("campaign")
+@click.option("--authority", help="Only this authority (code or slug); default: every one.")
+@click.option("-o", "--output", type=click.Path(file_okay=True), required=True,
+              help="A folder for one template per authority, or a file with --authority.")
+@with_appcontext
+@needs_current_schema
+def figures_template(campaign: str, authority: str | None, output: str) -> None:
+    """Write the response templates (XLSX) of CAMPAIGN: one per authority."""
+    from pathlib import Path
+
+    from foitrack.services import campaigns, requests, templates
+
+    target = Path(output)
+    with _database().session() as session:
+        try:
+            found = campaigns.get_campaign(session, campaign)
+            chosen = ([requests.get_request(session, campaign, authority)] if authority
+                      else requests.campaign_requests(session, found))
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        if not found.measures:
+            raise click.ClickException("the campaign has no data design yet")
+        if authority and target.suffix.lower() == ".xlsx":
+            target.write_bytes(templates.template_bytes(found, chosen[0]))
+            click.echo(f"Wrote {target}.")
+            return
+        target.mkdir(parents=True, exist_ok=True)
+        with click.progressbar(chosen, label="Writing templates", file=sys.stderr) as bar:
+            for request in bar:
+                (target / templates.template_filename(found, request)).write_bytes(
+                    templates.template_bytes(found, request))
+    click.echo(f"Wrote {len(chosen)} templates to {target}.")
 
 
 @figures_group.command("export")

@@ -22,6 +22,7 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "SECRET_KEY": "key that signs sessions and CSRF tokens; default a random key kept in the instance folder",
     "INSTANCE_PATH": "folder for the SQLite database, the generated secret key and stored files",
     "SESSION_COOKIE_SECURE": "set to 1 when served over HTTPS so cookies are only sent over it",
+    "STORAGE_PATH": "folder where source files (imported spreadsheets) are kept",
     "CLOCK_DUE_SOON_DAYS": "a request is 'due soon' within this many working days (5)",
     "CLOCK_VERY_OVERDUE_DAYS": "'very overdue': this many working days after receipt, no reply (40)",
     "CLOCK_REVIEW_DAYS": "an internal review is due this many working days after it is asked for (20)",
@@ -107,6 +108,7 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "TODAY": None,
         "PAGE_SIZE": 50,
     }
+    config["STORAGE_PATH"] = env.get(ENV_PREFIX + "STORAGE_PATH") or str(instance_path / "files")
     if env.get(ENV_PREFIX + "DATABASE_URL"):
         config["DATABASE_URL"] = env[ENV_PREFIX + "DATABASE_URL"]
     if env.get(ENV_PREFIX + "SESSION_COOKIE_SECURE"):

@@ -15,11 +15,12 @@ from foitrack.models.design import (
 )
 from foitrack.models.figure import Figure
 from foitrack.models.request import Event, Request
+from foitrack.models.stored_file import StoredFile
 from foitrack.models.user import Role, User
 
 __all__ = [
     "AuditEntry", "Authority", "AuthoritySet", "Campaign", "CampaignStatus", "CampaignVersion",
     "Category", "CategoryGroup", "Dimension", "Event", "Figure", "Measure", "Period",
-    "PeriodGroup", "Request", "Role", "User", "authority_set_member", "category_group_member",
+    "PeriodGroup", "Request", "Role", "StoredFile", "User", "authority_set_member", "category_group_member",
     "period_group_member",
 ]

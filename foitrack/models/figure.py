@@ -14,6 +14,7 @@ from foitrack.figure_values import FigureValue, ValueKind
 if TYPE_CHECKING:
     from foitrack.models.design import Category, Measure, Period
     from foitrack.models.request import Event, Request
+    from foitrack.models.stored_file import StoredFile
 
 
 class Figure(Base):
@@ -46,6 +47,8 @@ class Figure(Base):
     source: Mapped[str | None] = mapped_column(Text)
     # The response event (the reply) it was taken from, when known.
     source_event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"))
+    # The file it was imported from (a filled response template), kept as the source.
+    source_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
     entered_by: Mapped[str] = mapped_column(String(254))
     entered_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -58,6 +61,7 @@ class Figure(Base):
     period: Mapped[Period] = relationship()
     category: Mapped[Category | None] = relationship()
     source_event: Mapped[Event | None] = relationship()
+    source_file: Mapped[StoredFile | None] = relationship()
 
     @property
     def figure_value(self) -> FigureValue:

@@ -23,6 +23,7 @@ from foitrack.models import (
     Measure,
     Period,
     Request,
+    StoredFile,
     User,
 )
 from foitrack.models.authority import casefold
@@ -147,6 +148,7 @@ def save_figures(
     remove_blank: bool = False,
     user: User | None = None,
     existing: dict[tuple[int, int, int | None], Figure] | None = None,
+    source_file: StoredFile | None = None,
 ) -> SaveReport:
     """Set a request's figures. All or nothing: any bad entry and nothing is saved.
 
@@ -190,7 +192,7 @@ def save_figures(
         if figure is None:
             figure = Figure(request=request, measure=measure, period=period, category=category,
                             caveat=caveat, source=source, entered_by=actor.label,
-                            entered_by_user_id=user.id if user else None)
+                            entered_by_user_id=user.id if user else None, source_file=source_file)
             figure.set_value(value)
             session.add(figure)
             session.flush()
@@ -208,6 +210,8 @@ def save_figures(
             report.unchecked += 1
         figure.set_value(value)
         figure.caveat, figure.source = caveat, source
+        if source_file is not None:
+            figure.source_file = source_file
         figure.entered_by = actor.label
         figure.entered_by_user_id = user.id if user else None
         session.flush()

@@ -1,0 +1,259 @@
+"""Response templates: making one per request, and reading filled ones back.
+
+Reading is two steps: a preview (what would be new, changed, unchanged, and which changes would
+overwrite a figure already checked), then the import, on confirmation. Every problem names the
+file, sheet and cell; any problem in any file and nothing is imported. The imported file is kept
+(content-addressed) as the figures' source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from foitrack.exporters import response_template as layout
+from foitrack.figure_values import NotAFigure, parse
+from foitrack.models import Campaign, Request, StoredFile, User
+from foitrack.services import audit
+from foitrack.services.errors import Invalid, Problem
+from foitrack.services.figures import DesignIndex, Entry, SaveReport, figures_of, save_figures
+from foitrack.services.requests import campaign_requests
+from foitrack.storage import FileStore
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def template_info(campaign: Campaign, request: Request) -> layout.TemplateInfo:
+    rows = []
+    for measure in campaign.measures:
+        for period in campaign.periods:
+            rows.append(layout.TemplateRow(measure.key, measure.label, period.key, period.label,
+                                           None, None, None))
+            for dimension in campaign.dimensions:
+                rows += [layout.TemplateRow(measure.key, measure.label, period.key, period.label,
+                                            dimension.key, dimension.label, category.label)
+                         for category in dimension.categories]
+    return layout.TemplateInfo(campaign.slug, campaign.title, request.authority.slug,
+                               request.authority.name, request.reference, rows)
+
+
+def template_bytes(campaign: Campaign, request: Request) -> bytes:
+    out = io.BytesIO()
+    layout.write_template(template_info(campaign, request), out)
+    return out.getvalue()
+
+
+def template_filename(campaign: Campaign, request: Request) -> str:
+    return f"{campaign.slug}-{request.authority.slug}.xlsx"
+
+
+@dataclass
+class PlannedFigure:
+    authority: str
+    cell: str
+    measure: str
+    period: str
+    category: str | None
+    old: str | None
+    new: str
+    status: str  # "new", "changed", "unchanged", "conflict" (changes a checked figure)
+    checked_by: str | None = None
+
+
+@dataclass
+class TemplateFile:
+    filename: str
+    data: bytes
+    request: Request
+    entries: list[Entry]
+
+
+@dataclass
+class Plan:
+    files: list[TemplateFile] = field(default_factory=list)
+    figures: list[PlannedFigure] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for figure in self.figures if figure.status == status)
+
+    def summary(self) -> str:
+        return (f"{len(self.files)} {'file' if len(self.files) == 1 else 'files'}: "
+                f"{self.count('new')} new, {self.count('changed')} changed, "
+                f"{self.count('unchanged')} unchanged, {self.count('conflict')} changing a "
+                "checked figure")
+
+
+def safe_filename(name: str) -> str:
+    """The last part of an uploaded name, without anything that could climb folders."""
+    base = PurePath(name.replace("\\", "/")).name.strip().lstrip(".")
+    return "".join(c for c in base if c.isprintable())[:200] or "upload.xlsx"
+
+
+def _cell_value(value: Any, where: str, threshold: int | None) -> tuple[str | None, Problem | None]:
+    """A cell as figure text, or a problem naming the cell."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if isinstance(value, bool | dt.date | dt.datetime | dt.time):
+        return None, Problem(f"{value!r} is not a figure", where)
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None, Problem(f"{value:g} is not a whole number", where)
+        value = int(value)
+    text = str(value)
+    try:
+        parse(text, threshold)
+    except NotAFigure as error:
+        return None, Problem(str(error), where)
+    return text, None
+
+
+def read_template(campaign: Campaign, requests: Sequence[Request], filename: str,
+                  data: bytes) -> tuple[TemplateFile | None, list[Problem]]:
+    """Read one filled template: the request it answers and its entries, or the problems."""
+    name = safe_filename(filename)
+    if not data:
+        return None, [Problem("the file is empty", name)]
+    if len(data) > MAX_BYTES:
+        return None, [Problem(f"the file is larger than {MAX_BYTES // 2**20} MB", name)]
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return None, [Problem("is not an XLSX workbook (save it from Excel as .xlsx)", name)]
+    try:
+        if layout.META_SHEET not in book.sheetnames or layout.SHEET not in book.sheetnames:
+            return None, [Problem(
+                f"is not a foitrack response template: it needs the sheets "
+                f"'{layout.SHEET}' and '{layout.META_SHEET}' (it has {', '.join(book.sheetnames)})",
+                name)]
+        meta = {str(row[0]): row[1] for row in book[layout.META_SHEET].iter_rows(
+            min_row=1, max_row=10, max_col=2, values_only=True) if row and row[0]}
+        if meta.get("layout") != layout.LAYOUT:
+            return None, [Problem("was made by another version of the template; download a "
+                                  "fresh one", f"{name} {layout.META_SHEET}!B1")]
+        if meta.get("campaign") != campaign.slug:
+            return None, [Problem(f"is the template of campaign {meta.get('campaign')!r}, not "
+                                  f"{campaign.slug!r}", f"{name} {layout.META_SHEET}!B2")]
+        request = next((r for r in requests if r.authority.slug == meta.get("authority")), None)
+        if request is None:
+            return None, [Problem(f"names the authority {meta.get('authority')!r}, which is not "
+                                  "in this campaign", f"{name} {layout.META_SHEET}!B3")]
+        sheet = book[layout.SHEET]
+        header_row = int(meta.get("header_row") or layout.HEADER_ROW)
+        count = int(meta.get("rows") or 0)
+        rows = list(sheet.iter_rows(min_row=header_row, max_row=header_row + count + 50,
+                                    max_col=len(layout.COLUMNS), values_only=True))
+    finally:
+        book.close()
+    problems: list[Problem] = []
+    header = list(rows[0]) if rows else []
+    for index, expected in enumerate(layout.COLUMNS):
+        found = header[index] if index < len(header) else None
+        if found != expected:
+            column = "ABCDEFGHI"[index]
+            problems.append(Problem(
+                f"should read {expected!r} but reads {found!r}: the rows or columns were moved; "
+                "please use a fresh template", f"{name} {layout.SHEET}!{column}{header_row}"))
+            return None, problems
+    index = DesignIndex.of(campaign)
+    entries = []
+    for offset, row in enumerate(rows[1:], start=1):
+        number = header_row + offset
+        where = f"{name} {layout.SHEET}!{layout.VALUE_COLUMN}{number}"
+        if offset > count:
+            if any(cell not in (None, "") for cell in row):
+                problems.append(Problem("is below the template's rows: rows were added or moved",
+                                        f"{name} {layout.SHEET}!A{number}"))
+            continue
+        text, problem = _cell_value(row[4], where, campaign.suppression_threshold)
+        if problem:
+            problems.append(problem)
+            continue
+        if text is None:
+            continue
+        category = None if row[3] == "Total" else (str(row[3]) if row[3] is not None else None)
+        entry = Entry(str(row[6] or ""), str(row[7] or ""), str(row[8]) if row[8] else None,
+                      category, text, caveat=str(row[5]).strip() if row[5] else None,
+                      source=f"{name} {layout.SHEET}!{layout.VALUE_COLUMN}{number}", cell=where)
+        target, found = index.resolve(entry)
+        problems += [Problem(p.message, where) for p in found]
+        if target is not None:
+            entries.append(entry)
+    if problems:
+        return None, problems
+    return TemplateFile(name, data, request, entries), []
+
+
+def preview(session: Session, campaign: Campaign, files: Sequence[tuple[str, bytes]]) -> Plan:
+    """What importing these filled templates would do. :raises Invalid: naming file and cell."""
+    requests = campaign_requests(session, campaign)
+    plan, problems = Plan(), []
+    seen: dict[int, str] = {}
+    for filename, data in files:
+        found, file_problems = read_template(campaign, requests, filename, data)
+        problems += file_problems
+        if found is None:
+            continue
+        if found.request.id in seen:
+            problems.append(Problem(f"answers for {found.request.authority.name} as "
+                                    f"{seen[found.request.id]} does", found.filename))
+            continue
+        seen[found.request.id] = found.filename
+        plan.files.append(found)
+    if problems:
+        raise Invalid(problems)
+    index = DesignIndex.of(campaign)
+    for item in plan.files:
+        existing = figures_of(session, item.request)
+        for entry in item.entries:
+            target, _ = index.resolve(entry)
+            assert target is not None
+            measure, period, category = target
+            figure = existing.get((measure.id, period.id, category.id if category else None))
+            new = parse(entry.value, campaign.suppression_threshold)
+            if figure is None:
+                status, old = "new", None
+            elif figure.figure_value == new and figure.caveat == entry.caveat:
+                status, old = "unchanged", figure.figure_value.text
+            else:
+                status = "conflict" if figure.checked_by else "changed"
+                old = figure.figure_value.text
+            plan.figures.append(PlannedFigure(
+                item.request.authority.name, entry.cell or "", measure.key, period.key,
+                category.label if category else None, old, new.text, status,
+                figure.checked_by if figure is not None else None))
+    return plan
+
+
+def apply(session: Session, actor: audit.Actor, plan: Plan, store: FileStore,
+          user: User | None = None) -> SaveReport:
+    """Import a previewed plan: keep each file, then save its figures (in the caller's
+    transaction, so all files go in or none)."""
+    report = SaveReport()
+    for item in plan.files:
+        digest = store.put(item.data)
+        stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == digest,
+                                                         StoredFile.filename == item.filename))
+        if stored is None:  # the same file imported again is kept once
+            stored = StoredFile(sha256=digest, filename=item.filename, content_type=XLSX_TYPE,
+                                size=len(item.data), created_by=actor.label)
+            session.add(stored)
+            session.flush()
+            audit.record(session, actor, "stored_file", stored.id, "create", None,
+                         {"filename": item.filename, "sha256": digest,
+                          "request_id": item.request.id})
+        part = save_figures(session, actor, item.request, item.entries, user=user,
+                            source_file=stored)
+        for name in ("created", "changed", "unchanged", "removed", "unchecked"):
+            setattr(report, name, getattr(report, name) + getattr(part, name))
+    return report
