@@ -711,3 +711,65 @@ def release_command(campaign: str, authority: str | None, subset: str | None,
         except DomainError as error:
             raise click.ClickException(str(error)) from None
     click.echo(text, nl=False)
+
+
+@main.command("export")
+@click.argument("campaign")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "datapackage"]),
+              required=True, help="csv: one table; xlsx, json and datapackage: every table.")
+@click.option("-o", "--output", required=True, type=click.Path(),
+              help="The file to write (for datapackage: a folder, or a .zip file).")
+@click.option("--table", type=click.Choice(["figures", "aggregate", "tracker", "coverage"]),
+              default="figures", show_default=True, help="For csv: which table.")
+@click.option("--checked-only", is_flag=True, help="Only figures a second researcher has checked.")
+@with_appcontext
+@needs_current_schema
+def export_command(campaign: str, fmt: str, output: str, table: str, checked_only: bool) -> None:
+    """Export CAMPAIGN's dataset: the aggregate, every figure and the request tracker, with the
+    methods note (the README sheet in xlsx, the description of a data package)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
+    from foitrack.clock import today_in_uk
+    from foitrack.exporters import dataset as writers
+    from foitrack.models import Figure, Request
+    from foitrack.services import campaigns
+    from foitrack.services.datasets import campaign_dataset
+
+    target = Path(output)
+    with _database().session() as session:
+        try:
+            found = campaigns.get_campaign(session, campaign)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        data = campaign_dataset(session, found, today_in_uk(), current_app.config["CLOCK"],
+                                checked_only)
+        count = session.scalar(select(func.count()).select_from(Figure).join(Request)
+                               .where(Request.campaign_id == found.id)) or 0
+        figures = data.table("figures")
+        rows = figures.rows
+        with click.progressbar(length=count, label="Exporting figures", file=sys.stderr) as bar:
+            def counted() -> Any:
+                for row in rows():
+                    bar.update(1)
+                    yield row
+
+            figures.rows = counted
+            if fmt == "csv":
+                with target.open("w", encoding="utf-8", newline="") as handle:
+                    writers.write_csv(data.table(table), handle)
+            elif fmt == "json":
+                with target.open("w", encoding="utf-8") as handle:
+                    writers.write_json(data, handle)
+            elif fmt == "xlsx":
+                writers.write_xlsx(data, target)
+            elif target.suffix.lower() == ".zip":
+                with tempfile.TemporaryDirectory() as folder:
+                    writers.write_datapackage(data, Path(folder) / found.slug)
+                    shutil.make_archive(str(target.with_suffix("")), "zip", folder, found.slug)
+            else:
+                writers.write_datapackage(data, target)
+    click.echo(f"Wrote {target}.")

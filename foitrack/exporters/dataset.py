@@ -1,0 +1,211 @@
+"""A campaign's dataset as CSV, XLSX, JSON or a Frictionless Data Package.
+
+Tables come in as described columns and row iterables (no database, no Flask), and are written
+as they arrive, so memory stays flat however many figures there are (XLSX in openpyxl's
+write-only mode).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+
+from foitrack.exporters.authorities import protect
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # Table Schema types: string, integer, number, boolean, date
+    description: str
+    width: int = 14
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    rows: Callable[[], Iterable[dict[str, Any]]]  # called once per writer: a fresh iterator
+
+
+@dataclass
+class Dataset:
+    slug: str
+    title: str
+    methods: list[str]
+    tables: list[Table] = field(default_factory=list)
+    created: dt.date | None = None
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def write_csv(table: Table, out: TextIO, for_spreadsheets: bool = True) -> None:
+    """One table as CSV. For spreadsheets: a byte order mark so Excel reads UTF-8, and text
+    that looks like a formula made safe; for data packages, the values exactly."""
+    if for_spreadsheets:
+        out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.name for c in table.columns])
+    for row in table.rows():
+        writer.writerow([protect(_text(row.get(c.name))) if c.type == "string" and for_spreadsheets
+                         else _text(row.get(c.name)) for c in table.columns])
+
+
+def iter_csv(table: Table) -> Iterator[str]:
+    """CSV text in chunks, for a streamed download."""
+    from io import StringIO
+
+    buffer = StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.name for c in table.columns])
+    for row in table.rows():
+        writer.writerow([protect(_text(row.get(c.name))) if c.type == "string"
+                         else _text(row.get(c.name)) for c in table.columns])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_json(dataset: Dataset, out: TextIO) -> None:
+    """Everything as one JSON document, written table by table, row by row."""
+    out.write("{\n")
+    out.write(f'  "campaign": {json.dumps(dataset.slug)},\n')
+    out.write(f'  "title": {json.dumps(dataset.title, ensure_ascii=False)},\n')
+    out.write(f'  "methods": {json.dumps(dataset.methods, ensure_ascii=False)},\n')
+    for index, table in enumerate(dataset.tables):
+        out.write(f'  {json.dumps(table.name)}: [')
+        first = True
+        for row in table.rows():
+            item = {c.name: (row.get(c.name).isoformat() if isinstance(row.get(c.name), dt.date)
+                             else row.get(c.name)) for c in table.columns}
+            out.write(("\n    " if first else ",\n    ") + json.dumps(item, ensure_ascii=False))
+            first = False
+        out.write("\n  ]" if not first else "]")
+        out.write(",\n" if index < len(dataset.tables) - 1 else "\n")
+    out.write("}\n")
+
+
+def write_xlsx(dataset: Dataset, out: BinaryIO | str | Path) -> None:
+    """A README sheet (the methods note and what each column means), then one sheet a table,
+    numbers stored as numbers, header rows frozen, columns sized."""
+    book = Workbook(write_only=True)
+    readme = book.create_sheet("README")
+    readme.column_dimensions["A"].width = 28
+    readme.column_dimensions["B"].width = 100
+    bold = Font(bold=True)
+
+    def cell(sheet: Any, value: Any, font: Font | None = None) -> WriteOnlyCell:
+        made = WriteOnlyCell(sheet, value=value)
+        if font is not None:
+            made.font = font
+        made.alignment = Alignment(wrap_text=True, vertical="top")
+        return made
+
+    readme.append([cell(readme, dataset.title, Font(bold=True, size=14))])
+    readme.append([cell(readme, "Campaign", bold), dataset.slug])
+    if dataset.created:
+        readme.append([cell(readme, "Exported", bold), dataset.created.isoformat()])
+    readme.append([])
+    readme.append([cell(readme, "Methods", bold)])
+    for line in dataset.methods:
+        readme.append([None, cell(readme, line)])
+    for table in dataset.tables:
+        readme.append([])
+        readme.append([cell(readme, f"Sheet '{table.title}'", bold), cell(readme, table.description)])
+        for column in table.columns:
+            readme.append([column.name, cell(readme, f"{column.description} ({column.type})")])
+    for table in dataset.tables:
+        sheet = book.create_sheet(table.title[:31])
+        for letter, column in zip(_letters(), table.columns, strict=False):
+            sheet.column_dimensions[letter].width = column.width
+        sheet.freeze_panes = "A2"
+        sheet.append([cell(sheet, c.name, bold) for c in table.columns])
+        for row in table.rows():
+            sheet.append([_xlsx_value(row.get(c.name), c.type) for c in table.columns])
+    book.save(out)
+
+
+def _xlsx_value(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind in ("integer", "number") and not isinstance(value, bool):
+        return value  # stays a number in the sheet
+    if kind == "date":
+        return value
+    if kind == "boolean":
+        return bool(value)
+    return protect(str(value))
+
+
+def _letters() -> Iterator[str]:
+    from openpyxl.utils import get_column_letter
+
+    index = 1
+    while True:
+        yield get_column_letter(index)
+        index += 1
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-") or "dataset"
+
+
+def write_datapackage(dataset: Dataset, folder: Path) -> Path:
+    """A Frictionless Data Package: datapackage.json with table schemas, one CSV per table, the
+    methods note as the description. Returns the path of datapackage.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data").mkdir(exist_ok=True)
+    resources = []
+    for table in dataset.tables:
+        path = f"data/{table.name}.csv"
+        with (folder / path).open("w", encoding="utf-8", newline="") as handle:
+            write_csv(table, handle, for_spreadsheets=False)
+        resources.append({
+            "name": table.name,
+            "path": path,
+            "title": table.title,
+            "description": table.description,
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "schema": {"fields": [
+                {"name": c.name, "type": c.type, "description": c.description}
+                for c in table.columns
+            ]},
+        })
+    descriptor = {
+        "name": _slug(dataset.slug),
+        "title": dataset.title,
+        "description": "\n".join(dataset.methods),
+        "created": (dataset.created or dt.date.today()).isoformat() + "T00:00:00Z",
+        "resources": resources,
+    }
+    target = folder / "datapackage.json"
+    target.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
