@@ -773,3 +773,45 @@ def export_command(campaign: str, fmt: str, output: str, table: str, checked_onl
             else:
                 writers.write_datapackage(data, target)
     click.echo(f"Wrote {target}.")
+
+
+@requests_group.command("import-tracker")
+@click.argument("campaign")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Record the requests after the preview, without asking.")
+@with_appcontext
+@needs_current_schema
+def requests_import_tracker(campaign: str, file: str, yes: bool) -> None:
+    """Import an existing tracker (CSV or XLSX, one row per request) into CAMPAIGN.
+
+    Columns (names read forgivingly): authority (name or code), date sent, date of reply,
+    status, reference. Shows what it would do; records it only with --yes or on confirmation.
+    """
+    from pathlib import Path
+
+    from foitrack.clock import today_in_uk
+    from foitrack.services import campaigns, tracker_import
+
+    path = Path(file)
+    with _database().session() as session:
+        try:
+            found = campaigns.get_campaign(session, campaign)
+            planned = tracker_import.plan(session, found, path.name, path.read_bytes(),
+                                          today_in_uk())
+        except DomainError as error:
+            raise _fail(error) from None
+        for row in planned.rows:
+            if row.authority is None:
+                click.echo(f"  line {row.line}: not matched: {row.how}")
+            else:
+                click.echo(f"  line {row.line}: {row.authority.name} ({row.how}): {row.action}")
+        click.echo(f"Preview: {planned.summary()}.")
+        if not (yes or click.confirm("Record these requests?", default=False)):
+            click.echo("Nothing was recorded.")
+            return
+        try:
+            count = tracker_import.apply(session, _system_actor(), found, planned, today_in_uk())
+        except DomainError as error:
+            raise _fail(error) from None
+        session.commit()
+    click.echo(f"Recorded {count} requests from {path.name}.")

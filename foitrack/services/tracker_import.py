@@ -1,0 +1,255 @@
+"""Importing a team's existing spreadsheet tracker: one row per request becomes a request with its
+"sent" and "response" events.
+
+Column names are read forgivingly ("Force", "Date sent", "Date of reply", "Status", "Ref"), and
+so are authority names ("W Mercia Police" is West Mercia Police; former names count too).
+Nothing is written until the preview has been confirmed; rows that cannot be matched are
+listed, and a request that already has a timeline is left alone and reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import load_workbook
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from foitrack.models import Authority, Campaign, Request
+from foitrack.models.authority import casefold
+from foitrack.services import audit
+from foitrack.services.campaigns import add_authorities
+from foitrack.services.errors import Invalid, Problem
+from foitrack.services.requests import add_event
+
+# Accepted headings for each column, compared without case, spaces or punctuation.
+HEADINGS = {
+    "authority": ("authority", "force", "policeforce", "body", "publicbody", "organisation",
+                  "code", "authoritycode", "name"),
+    "sent": ("datesent", "sent", "sentdate", "senton", "requestsent", "datesubmitted"),
+    "reply": ("dateofreply", "replied", "replydate", "datereplied", "responsedate",
+              "dateofresponse", "responded", "received", "datereceived"),
+    "status": ("status", "outcome", "result", "response"),
+    "reference": ("reference", "ref", "theirreference", "foireference", "referencenumber"),
+}
+# Status words and the response outcome they mean (None: no response yet).
+STATUSES: dict[str, str | None] = {
+    "provided": "provided", "full": "provided", "answered": "provided", "complete": "provided",
+    "received": "provided", "responded": "provided", "disclosed": "provided",
+    "partial": "part_provided", "part": "part_provided", "partprovided": "part_provided",
+    "partlyprovided": "part_provided",
+    "refused": "refused", "refusal": "refused", "rejected": "refused", "exempt": "refused",
+    "notheld": "not_held", "informationnotheld": "not_held",
+    "ncnd": "ncnd", "neitherconfirmnordeny": "ncnd",
+    "awaiting": None, "pending": None, "sent": None, "outstanding": None, "overdue": None,
+    "": None,
+}
+MATCH_THRESHOLD = 85
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", casefold(text))
+
+
+def _names(authority: Authority) -> list[str]:
+    return [authority.name, authority.short_name, *(authority.former_names or [])]
+
+
+def _short(text: str) -> str:
+    text = re.sub(r"\b(police|constabulary|service|force)\b", " ", casefold(text))
+    text = re.sub(r"\bw\b", "west", re.sub(r"\bn\b", "north", re.sub(r"\bs\b", "south", text)))
+    text = re.sub(r"\be\b", "east", text)
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text).split())
+
+
+def match_authority(text: str, authorities: list[Authority]) -> tuple[Authority | None, str]:
+    """The authority a tracker means, and how it was matched; None with the reason if unsure."""
+    wanted = text.strip()
+    if not wanted:
+        return None, "the authority cell is empty"
+    for authority in authorities:
+        if casefold(wanted) in {casefold(authority.code or ""), authority.slug}:
+            return authority, "code or slug"
+        if _plain(wanted) in {_plain(n) for n in _names(authority)}:
+            return authority, "name"
+    choices = {(index, name): _short(name) for index, a in enumerate(authorities)
+               for name in _names(a)}
+    found = process.extract(_short(wanted), choices, scorer=fuzz.token_sort_ratio, limit=3)
+    good = [(key, score) for _, score, key in found if score >= MATCH_THRESHOLD]
+    indexes = {key[0] for key, _ in good}
+    if len(indexes) == 1:
+        (index, name), score = good[0]
+        return authorities[index], f"close to {name!r} ({score:.0f}%)"
+    if len(indexes) > 1:
+        options = " or ".join(sorted({authorities[i].name for i in indexes}))
+        return None, f"{wanted!r} could be {options}"
+    hint = found[0][2][1] if found else None
+    return None, f"no authority called {wanted!r}" + (f" (nearest: {hint})" if hint else "")
+
+
+def _date(value: Any, where: str, problems: list[Problem]) -> dt.date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    problems.append(Problem(f"{text!r} is not a date (write 2019-05-01 or 01/05/2019)", where))
+    return None
+
+
+@dataclass
+class TrackerRow:
+    line: int
+    authority_text: str
+    authority: Authority | None
+    how: str
+    sent: dt.date | None
+    reply: dt.date | None
+    outcome: str | None
+    reference: str | None
+    action: str = ""  # what importing would do
+
+
+@dataclass
+class TrackerPlan:
+    rows: list[TrackerRow] = field(default_factory=list)
+
+    @property
+    def unmatched(self) -> list[TrackerRow]:
+        return [r for r in self.rows if r.authority is None]
+
+    def summary(self) -> str:
+        acting = [r for r in self.rows if r.authority and not r.action.startswith("skip")]
+        skipped = [r for r in self.rows if r.action.startswith("skip")]
+        return (f"{len(self.rows)} rows: {len(acting)} requests to record, {len(skipped)} skipped, "
+                f"{len(self.unmatched)} not matched to an authority")
+
+
+def _read_rows(filename: str, data: bytes) -> list[tuple[int, list[Any]]]:
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+            raise Invalid(f"{filename} is not an XLSX workbook") from None
+        sheet = book.worksheets[0]
+        rows = [(index, list(row)) for index, row in enumerate(sheet.iter_rows(values_only=True),
+                                                                start=1)]
+        book.close()
+        return rows
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Invalid(f"{filename} is not UTF-8 text (byte {error.start + 1}); in Excel use "
+                      "Save As > CSV UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as error:
+        raise Invalid(f"{filename}: the CSV cannot be read: {error}") from None
+
+
+def plan(session: Session, campaign: Campaign, filename: str, data: bytes,
+         today: dt.date) -> TrackerPlan:
+    """Read a tracker and say what importing it would do. :raises Invalid: on unreadable input."""
+    rows = [(line, row) for line, row in _read_rows(filename, data)
+            if any(str(cell or "").strip() for cell in row)]
+    if not rows:
+        raise Invalid(f"{filename} is empty")
+    header_line, header = rows[0]
+    columns: dict[str, int] = {}
+    for index, heading in enumerate(header):
+        key = _plain(str(heading or ""))
+        for name, accepted in HEADINGS.items():
+            if key in accepted and name not in columns:
+                columns[name] = index
+    if "authority" not in columns:
+        raise Invalid([Problem("no column names the authority (call it 'Authority' or 'Force')",
+                               line=header_line)])
+    authorities = list(session.scalars(select(Authority).where(Authority.active.is_(True))))
+    existing = {r.authority_id: r for r in session.scalars(
+        select(Request).where(Request.campaign_id == campaign.id))}
+    problems: list[Problem] = []
+    result = TrackerPlan()
+
+    def cell(row: list[Any], name: str) -> Any:
+        index = columns.get(name)
+        return row[index] if index is not None and index < len(row) else None
+
+    for line, row in rows[1:]:
+        text = str(cell(row, "authority") or "").strip()
+        authority, how = match_authority(text, authorities)
+        sent = _date(cell(row, "sent"), f"line {line}, column sent", problems)
+        reply = _date(cell(row, "reply"), f"line {line}, column reply", problems)
+        status = _plain(str(cell(row, "status") or ""))
+        if status not in STATUSES:
+            problems.append(Problem(f"{cell(row, 'status')!r} is not a status foitrack knows "
+                                    f"({', '.join(sorted(k for k in STATUSES if k))})",
+                                    f"line {line}, column status"))
+            outcome = None
+        else:
+            outcome = STATUSES[status]
+        if reply and outcome is None and status in STATUSES:
+            problems.append(Problem("has a reply date, but its status does not say what the "
+                                    "authority decided (provided, partial, refused, not held, ncnd)",
+                                    f"line {line}, column status"))
+        if reply and not sent:
+            problems.append(Problem("has a reply date but no date sent", f"line {line}"))
+        if reply and sent and reply < sent:
+            problems.append(Problem(f"the reply ({reply}) is before the request was sent ({sent})",
+                                    f"line {line}, column reply"))
+        for name, day in (("sent", sent), ("reply", reply)):
+            if day and day > today:
+                problems.append(Problem(f"{day} is in the future", f"line {line}, column {name}"))
+        reference = str(cell(row, "reference") or "").strip() or None
+        item = TrackerRow(line, text, authority, how, sent, reply, outcome, reference)
+        if authority is not None:
+            request = existing.get(authority.id)
+            if request is not None and request.events:
+                item.action = "skip: the request already has a timeline in foitrack"
+            elif not sent:
+                item.action = "add the request, not sent"
+            else:
+                item.action = f"sent {sent.isoformat()}" + (
+                    f", {outcome.replace('_', ' ')} {reply.isoformat()}" if reply and outcome else "")
+        result.rows.append(item)
+    if problems:
+        raise Invalid(problems)
+    return result
+
+
+def apply(session: Session, actor: audit.Actor, campaign: Campaign, planned: TrackerPlan,
+          today: dt.date) -> int:
+    """Record a confirmed plan. Returns the number of requests recorded."""
+    existing = {r.authority_id: r for r in session.scalars(
+        select(Request).where(Request.campaign_id == campaign.id))}
+    count = 0
+    for row in planned.rows:
+        if row.authority is None or row.action.startswith("skip"):
+            continue
+        request = existing.get(row.authority.id)
+        if request is None:
+            request = add_authorities(session, actor, campaign, [row.authority.slug])[0]
+            existing[row.authority.id] = request
+        if row.reference:
+            request.reference = row.reference
+        if row.sent:
+            add_event(session, actor, request, "sent", row.sent, today=today,
+                      note="imported from a tracker")
+        if row.reply and row.outcome:
+            add_event(session, actor, request, "response", row.reply, today=today,
+                      outcome=row.outcome, note="imported from a tracker")
+        count += 1
+    return count
