@@ -92,23 +92,28 @@ def iter_csv(table: Table) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def write_json(dataset: Dataset, out: TextIO) -> None:
-    """Everything as one JSON document, written table by table, row by row."""
-    out.write("{\n")
-    out.write(f'  "campaign": {json.dumps(dataset.slug)},\n')
-    out.write(f'  "title": {json.dumps(dataset.title, ensure_ascii=False)},\n')
-    out.write(f'  "methods": {json.dumps(dataset.methods, ensure_ascii=False)},\n')
+def iter_json(dataset: Dataset) -> Iterator[str]:
+    """Everything as one JSON document, in pieces: table by table, row by row."""
+    yield "{\n"
+    yield f'  "campaign": {json.dumps(dataset.slug)},\n'
+    yield f'  "title": {json.dumps(dataset.title, ensure_ascii=False)},\n'
+    yield f'  "methods": {json.dumps(dataset.methods, ensure_ascii=False)},\n'
     for index, table in enumerate(dataset.tables):
-        out.write(f'  {json.dumps(table.name)}: [')
+        yield f"  {json.dumps(table.name)}: ["
         first = True
         for row in table.rows():
             item = {c.name: (row.get(c.name).isoformat() if isinstance(row.get(c.name), dt.date)
                              else row.get(c.name)) for c in table.columns}
-            out.write(("\n    " if first else ",\n    ") + json.dumps(item, ensure_ascii=False))
+            yield ("\n    " if first else ",\n    ") + json.dumps(item, ensure_ascii=False)
             first = False
-        out.write("\n  ]" if not first else "]")
-        out.write(",\n" if index < len(dataset.tables) - 1 else "\n")
-    out.write("}\n")
+        yield "\n  ]" if not first else "]"
+        yield ",\n" if index < len(dataset.tables) - 1 else "\n"
+    yield "}\n"
+
+
+def write_json(dataset: Dataset, out: TextIO) -> None:
+    for piece in iter_json(dataset):
+        out.write(piece)
 
 
 def write_xlsx(dataset: Dataset, out: BinaryIO | str | Path) -> None:

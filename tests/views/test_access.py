@@ -9,15 +9,17 @@ from flask import Flask
 
 from foitrack import permissions
 from foitrack.models import Role
-from foitrack.services.campaigns import create_campaign
+from foitrack.services.design import create_from_file
 from foitrack.services.requests import add_event
 from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
+from tests.services.test_design import EXAMPLE
 
 VISITORS = [None, Role.viewer, Role.researcher, Role.admin]
 # Sample values for URL parameters, so every rule can be visited.
 # One slug serves both the authority and a campaign made for this test.
-SAMPLE_ARGS = {"slug": "west-mercia", "authority": "west-mercia", "filename": "foitrack.css"}
+SAMPLE_ARGS = {"slug": "west-mercia", "authority": "west-mercia", "filename": "foitrack.css",
+               "fmt": "csv"}
 
 
 def _routes(app: Flask):
@@ -46,8 +48,9 @@ def test_a_route_missing_from_the_table_stops_the_app(app, monkeypatch):
 def test_every_route_for_every_role(app, session, visitor):
     load_forces(session)
     admin = make_user(session, role="admin")
-    campaign = create_campaign(session, TEST_ACTOR, title="Access test", slug="west-mercia",
-                               request_text="Dear {{ authority.name }}", authority_keys=["west-mercia"])
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+        'slug = "grooming-2019"', 'slug = "west-mercia"').replace(
+        'authorities = "england-wales"', 'authorities = ["west-mercia"]'))
     note = add_event(session, TEST_ACTOR, campaign.requests[0], "note", dt.date(2019, 5, 1),
                      today=dt.date(2019, 5, 1))
     session.commit()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -27,4 +27,14 @@ class FigureGridForm(FlaskForm):
 
 
 class FiguresImportForm(FlaskForm):
-    file = FileField("CSV file", validators=[FileRequired("choose a CSV file")])
+    file = FileField("File", validators=[FileRequired("choose a file")])
+
+
+class TemplatesUploadForm(FlaskForm):
+    file = MultipleFileField("Filled templates (.xlsx)")
+
+
+class ConfirmUploadForm(FlaskForm):
+    """The previewed uploads, by content hash, so exactly those are imported."""
+
+    files = HiddenField()

@@ -1,0 +1,206 @@
+"""Data in and out on the web: response templates, dataset downloads, tracker imports."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from foitrack.exporters import dataset as writers
+from foitrack.services import campaigns as campaign_service
+from foitrack.services import requests as request_service
+from foitrack.services import templates, tracker_import
+from foitrack.services.datasets import campaign_dataset
+from foitrack.services.errors import Invalid, NotFound
+from foitrack.storage import FileStore
+from foitrack.views.forms import form_status
+from foitrack.views.forms.figures import ConfirmUploadForm, FiguresImportForm, TemplatesUploadForm
+from foitrack.web import actor, clock_settings, db_session, today
+
+blueprint = Blueprint("data", __name__, url_prefix="/campaigns/<slug>")
+
+
+def _campaign(slug: str) -> Any:
+    try:
+        return campaign_service.get_campaign(db_session(), slug)
+    except NotFound:
+        abort(404)
+
+
+def _store() -> FileStore:
+    return FileStore(Path(current_app.config["STORAGE_PATH"]))
+
+
+@blueprint.get("/requests/<authority>/template.xlsx")
+def template(slug: str, authority: str) -> Any:
+    campaign = _campaign(slug)
+    try:
+        found = request_service.get_request(db_session(), slug, authority)
+    except NotFound:
+        abort(404)
+    if not campaign.measures:
+        abort(404)
+    return Response(templates.template_bytes(campaign, found), mimetype=templates.XLSX_TYPE,
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{templates.template_filename(campaign, found)}"'})
+
+
+@blueprint.get("/templates.zip")
+def all_templates(slug: str) -> Any:
+    campaign = _campaign(slug)
+    if not campaign.measures:
+        abort(404)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for found in request_service.campaign_requests(db_session(), campaign):
+            archive.writestr(templates.template_filename(campaign, found),
+                             templates.template_bytes(campaign, found))
+    return Response(out.getvalue(), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{slug}-templates.zip"'})
+
+
+@blueprint.route("/templates/import", methods=["GET", "POST"])
+def import_templates(slug: str) -> Any:
+    """Upload filled templates: kept in the store, previewed, imported on confirmation."""
+    session = db_session()
+    campaign = _campaign(slug)
+    form = TemplatesUploadForm()
+    problems: list[str] = []
+    if form.validate_on_submit() and not request.files.getlist(form.file.name):
+        problems = ["Choose at least one filled template."]
+    elif form.validate_on_submit():
+        files = [(templates.safe_filename(f.filename or "upload.xlsx"), f.read())
+                 for f in request.files.getlist(form.file.name)]
+        try:
+            plan = templates.preview(session, campaign, files)
+        except Invalid as error:
+            problems = [str(p) for p in error.problems]
+        else:
+            # Keep the uploads so the confirmation imports exactly what was previewed.
+            store = _store()
+            confirm = ConfirmUploadForm(formdata=None)
+            confirm.files.data = ",".join(f"{store.put(data)}:{name}" for name, data in files)
+            return render_template("data/preview.html", campaign=campaign, plan=plan,
+                                   confirm=confirm)
+    return render_template("data/import_templates.html", campaign=campaign, form=form,
+                           problems=problems), form_status(form, problems)
+
+
+@blueprint.post("/templates/confirm")
+def confirm_templates(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign(slug)
+    form = ConfirmUploadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    store = _store()
+    files = []
+    for item in (form.files.data or "").split(","):
+        digest, _, name = item.partition(":")
+        try:
+            files.append((templates.safe_filename(name), store.read(digest)))
+        except (ValueError, OSError):
+            abort(400)
+    try:
+        plan = templates.preview(session, campaign, files)
+        report = templates.apply(session, actor(), plan, store,
+                                 current_user._get_current_object())  # type: ignore[attr-defined]
+    except Invalid as error:
+        session.rollback()
+        flash("Nothing was imported: " + "; ".join(str(p) for p in error.problems), "error")
+        return redirect(url_for("data.import_templates", slug=slug))
+    session.commit()
+    flash(f"Imported {len(plan.files)} templates: {report.summary()}.", "success")
+    return redirect(url_for("figures.aggregate_page", slug=slug))
+
+
+@blueprint.route("/tracker/import", methods=["GET", "POST"])
+def import_tracker(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign(slug)
+    form = FiguresImportForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        name = templates.safe_filename(form.file.data.filename or "tracker.csv")
+        data = form.file.data.read()
+        try:
+            planned = tracker_import.plan(session, campaign, name, data, today())
+        except Invalid as error:
+            problems = [str(p) for p in error.problems]
+        else:
+            if request.form.get("confirmed") == "1":
+                try:
+                    count = tracker_import.apply(session, actor(), campaign, planned, today())
+                except Invalid as error:
+                    session.rollback()
+                    problems = [str(p) for p in error.problems]
+                else:
+                    session.commit()
+                    flash(f"Recorded {count} requests from {name}.", "success")
+                    return redirect(url_for("campaigns.detail", slug=slug))
+            else:
+                return render_template("data/tracker_preview.html", campaign=campaign,
+                                       plan=planned, form=form)
+    return render_template("data/import_tracker.html", campaign=campaign, form=form,
+                           problems=problems), form_status(form, problems)
+
+
+@blueprint.get("/export.<fmt>")
+def export(slug: str, fmt: str) -> Any:
+    """The dataset: streamed (CSV, JSON) or built in a temporary file (XLSX, data package)."""
+    if fmt not in ("csv", "xlsx", "json", "zip"):
+        abort(404)
+    session = db_session()
+    campaign = _campaign(slug)
+    data = campaign_dataset(session, campaign, today(), clock_settings(),
+                            request.args.get("checked") == "1")
+    stamp = today().isoformat()
+    if fmt == "csv":
+        table = request.args.get("table", "figures")
+        if table not in ("figures", "aggregate", "tracker", "coverage"):
+            abort(404)
+        return Response(stream_with_context(writers.iter_csv(data.table(table))),
+                        mimetype="text/csv", headers={"Content-Disposition":
+                        f'attachment; filename="{slug}-{table}-{stamp}.csv"'})
+    if fmt == "json":
+        return Response(stream_with_context(writers.iter_json(data)), mimetype="application/json",
+                        headers={
+            "Content-Disposition": f'attachment; filename="{slug}-{stamp}.json"'})
+    # Closed by chunks() once the download has been sent: a "with" block would close it first.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115
+    if fmt == "xlsx":
+        writers.write_xlsx(data, spool)
+        name, mimetype = f"{slug}-{stamp}.xlsx", templates.XLSX_TYPE
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            writers.write_datapackage(data, Path(folder) / slug)
+            with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in sorted((Path(folder) / slug).rglob("*")):
+                    if path.is_file():
+                        archive.write(path, f"{slug}/{path.relative_to(Path(folder) / slug)}")
+        name, mimetype = f"{slug}-datapackage-{stamp}.zip", "application/zip"
+    spool.seek(0)
+
+    def chunks() -> Any:
+        with spool:
+            while block := spool.read(64 * 1024):
+                yield block
+
+    return Response(chunks(), mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
