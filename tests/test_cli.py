@@ -263,7 +263,8 @@ def grooming(runner):
     assert invoke(runner, "campaigns", "create", "--from",
                   str(FIXTURES / "grooming-2019.toml")).exit_code == 0
     result = invoke(runner, "figures", "import", "grooming-2019", str(FIXTURES / "grooming-2019.csv"))
-    assert result.output.strip() == "Imported figures: 784 new, 0 changed, 0 unchanged."
+    # Progress goes to standard error; what scripts read is on standard output.
+    assert result.stdout.strip() == "Imported figures: 784 new, 0 changed, 0 unchanged."
     return runner
 
 
@@ -284,7 +285,7 @@ def test_figures_export_then_import_changes_nothing(grooming, tmp_path):
     header = path.read_text().splitlines()[0]
     assert header == "authority,measure,period,dimension,category,value,caveat,source"
     result = invoke(grooming, "figures", "import", "grooming-2019", str(path))
-    assert result.output.strip() == "Imported figures: 0 new, 0 changed, 784 unchanged."
+    assert result.stdout.strip() == "Imported figures: 0 new, 0 changed, 784 unchanged."
 
 
 def test_a_bad_figures_file_names_line_and_column(grooming, tmp_path):
@@ -328,3 +329,46 @@ def test_release_and_fact_sheet(grooming):
     sheet = invoke(grooming, "release", "grooming-2019", "--authority", "E23000016").output
     assert sheet.splitlines()[2] == ("- West Mercia Police recorded 122 offences of sexual "
                                      "communication with a child in 2018/19, up 67% from 73 in 2017/18.")
+
+
+# ---- data in and out ---------------------------------------------------------------------
+
+def test_templates_out_and_filled_ones_back_in(grooming, tmp_path):
+    from openpyxl import load_workbook
+
+    result = invoke(grooming, "figures", "template", "grooming-2019", "-o", str(tmp_path / "t"))
+    assert result.stdout.strip() == f"Wrote 43 templates to {tmp_path / 't'}."
+    path = tmp_path / "t" / "grooming-2019-west-mercia.xlsx"
+    book = load_workbook(path)
+    book["Figures"]["E13"] = 80  # the 2017/18 total, changed from 73
+    book.save(path)
+    preview = invoke(grooming, "figures", "import", "grooming-2019", str(path), input="n\n")
+    assert "Preview: 1 file: 0 new, 1 changed, 0 unchanged, 0 changing a checked figure." in preview.output
+    assert ("changed: West Mercia Police grooming-2019-west-mercia.xlsx Figures!E13: 73 -> 80"
+            in preview.output)
+    assert "Nothing was imported." in preview.output
+    done = invoke(grooming, "figures", "import", "grooming-2019", str(path), "--yes")
+    assert "Imported figures: 0 new, 1 changed, 0 unchanged." in done.output
+
+
+def test_export_in_every_format(grooming, tmp_path):
+    for fmt, name in (("csv", "f.csv"), ("xlsx", "f.xlsx"), ("json", "f.json"),
+                      ("datapackage", "pkg"), ("datapackage", "pkg.zip")):
+        result = invoke(grooming, "export", "grooming-2019", "--format", fmt, "-o",
+                        str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "f.csv").read_text(encoding="utf-8-sig").count("\n") == 785
+    assert json.loads((tmp_path / "f.json").read_text())["campaign"] == "grooming-2019"
+    assert (tmp_path / "pkg" / "datapackage.json").exists()
+    import zipfile
+
+    assert "grooming-2019/datapackage.json" in zipfile.ZipFile(tmp_path / "pkg.zip").namelist()
+
+
+def test_import_a_tracker_from_the_cli(grooming, tmp_path):
+    path = tmp_path / "tracker.csv"
+    path.write_text("Force,Date sent,Date of reply,Status\nW Mercia Police,01/05/2019,20/05/2019,"
+                    "Refused\nNowhere Police,01/05/2019,,\n")
+    result = invoke(grooming, "requests", "import-tracker", "grooming-2019", str(path), "--yes")
+    assert "line 3: not matched: no authority called 'Nowhere Police'" in result.output
+    assert result.output.strip().endswith("Recorded 1 requests from tracker.csv.")

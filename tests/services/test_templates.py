@@ -1,0 +1,157 @@
+"""Response templates: made, filled as a force would fill them, read back; bad files refused."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from foitrack.models import Figure, StoredFile
+from foitrack.services import figures, requests, templates
+from foitrack.services.design import create_from_file
+from foitrack.services.errors import Invalid
+from foitrack.storage import FileStore
+from tests.factories import TEST_ACTOR, load_forces, make_user
+from tests.services.test_design import EXAMPLE
+
+
+@pytest.fixture
+def campaign(session):
+    load_forces(session)
+    found = create_from_file(session, TEST_ACTOR, EXAMPLE)
+    session.commit()
+    return found
+
+
+@pytest.fixture
+def store(tmp_path):
+    return FileStore(tmp_path / "files")
+
+
+def blank(session, campaign, authority="west-mercia"):
+    request = requests.get_request(session, campaign.slug, authority)
+    return load_workbook(io.BytesIO(templates.template_bytes(campaign, request)))
+
+
+def saved(book) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def cell_for(sheet, category):
+    for row in range(13, sheet.max_row + 1):
+        if sheet[f"D{row}"].value == category:
+            return f"E{row}"
+    raise KeyError(category)
+
+
+def fill(book, values):
+    sheet = book["Figures"]
+    for category, value in values.items():
+        sheet[cell_for(sheet, category)] = value
+    return book
+
+
+def test_the_template_has_a_cell_for_every_figure_and_checks_its_input(session, campaign):
+    sheet = blank(session, campaign)["Figures"]
+    assert sheet["B2"].value == "West Mercia Police"
+    labels = [sheet[f"D{row}"].value for row in range(13, sheet.max_row + 1)]
+    assert labels == ["Total", "Instagram", "Facebook", "Messenger", "WhatsApp", "Snapchat", "Other",
+                      "Not recorded"]
+    validation = sheet.data_validations.dataValidation[0]
+    assert validation.type == "custom" and "E13:E20" in str(validation.sqref)
+    assert sheet.freeze_panes == "A13"
+
+
+def test_a_filled_template_round_trips(session, campaign, store):
+    user = make_user(session)
+    book = fill(blank(session, campaign), {"Total": 122, "Instagram": "<5", "Snapchat": "Not recorded",
+                                           "Other": 30})
+    book["Figures"][cell_for(book["Figures"], "Total").replace("E", "F")] = "keyword search"
+    data = saved(book)
+    plan = templates.preview(session, campaign, [("reply.xlsx", data)])
+    assert plan.summary() == "1 file: 4 new, 0 changed, 0 unchanged, 0 changing a checked figure"
+    report = templates.apply(session, TEST_ACTOR, plan, store, user)
+    session.commit()
+    assert report.created == 4
+    rows = {(r["category"], r["value"]): r for r in figures.export_rows(session, campaign)}
+    assert set(rows) == {("", "122"), ("Instagram", "<5"), ("Snapchat", "not recorded"),
+                         ("Other", "30")}
+    assert rows[("", "122")]["caveat"] == "keyword search"
+    assert rows[("", "122")]["source"] == "reply.xlsx Figures!E13"
+    stored = session.scalars(select(StoredFile)).one()
+    assert store.read(stored.sha256) == data  # the file itself is kept as the source
+    figure = session.scalars(select(Figure).where(Figure.category_id.is_(None))).one()
+    assert figure.source_file.filename == "reply.xlsx"
+    again = templates.preview(session, campaign, [("reply.xlsx", data)])
+    assert again.count("unchanged") == 4
+
+
+def test_a_change_to_a_checked_figure_shows_as_a_conflict(session, campaign, store):
+    enterer, checker = make_user(session), make_user(session)
+    templates.apply(session, TEST_ACTOR, templates.preview(session, campaign, [
+        ("a.xlsx", saved(fill(blank(session, campaign), {"Total": 122})))]), store, enterer)
+    figures.check_figures(session, TEST_ACTOR, session.scalars(select(Figure)).all(), checker)
+    session.commit()
+    plan = templates.preview(session, campaign, [("b.xlsx", saved(fill(blank(session, campaign),
+                                                                       {"Total": 125})))])
+    conflict = plan.figures[0]
+    assert (conflict.status, conflict.old, conflict.new, conflict.checked_by) == (
+        "conflict", "122", "125", checker.email)
+
+
+def test_many_templates_at_once(session, campaign, store):
+    files = [(f"{slug}.xlsx", saved(fill(blank(session, campaign, slug), {"Total": n})))
+             for n, slug in enumerate(["kent", "surrey", "sussex"], start=10)]
+    report = templates.apply(session, TEST_ACTOR, templates.preview(session, campaign, files), store)
+    assert report.created == 3
+
+
+def _bad_files(session, campaign):
+    book = fill(blank(session, campaign), {"Total": 12})
+    renamed = blank(session, campaign)
+    renamed["Figures"].title = "Sheet1"
+    moved = blank(session, campaign)
+    moved["Figures"].insert_rows(5)
+    return {
+        "wrong sheet": (saved(renamed), "needs the sheets 'Figures' and 'foitrack'"),
+        "moved header": (saved(moved), "Figures!A12: should read 'Measure'"),
+        "text in a number cell": (saved(fill(blank(session, campaign), {"Instagram": "lots"})),
+                                  "Figures!E14: 'lots' is not a figure"),
+        "negative number": (saved(fill(blank(session, campaign), {"Other": -3})),
+                            "Figures!E19: '-3': a count cannot be negative"),
+        "decimal": (saved(fill(blank(session, campaign), {"Other": 2.5})),
+                    "Figures!E19: 2.5 is not a whole number"),
+        "not xlsx": (b"%PDF-1.4 not a spreadsheet", "is not an XLSX workbook"),
+        "empty": (b"", "the file is empty"),
+        "good one beside them": (saved(book), None),
+    }
+
+
+@pytest.mark.parametrize("case", ["wrong sheet", "moved header", "text in a number cell",
+                                  "negative number", "decimal", "not xlsx", "empty"])
+def test_bad_files_import_nothing_with_a_clear_message(session, campaign, case):
+    cases = _bad_files(session, campaign)
+    data, message = cases[case]
+    good = cases["good one beside them"][0]
+    with pytest.raises(Invalid) as caught:
+        templates.preview(session, campaign, [("good.xlsx", good), ("bad.xlsx", data)])
+    assert message in str(caught.value)
+    assert session.scalar(select(func.count()).select_from(Figure)) == 0
+
+
+def test_a_template_of_another_campaign_is_refused(session, campaign):
+    other = create_from_file(session, TEST_ACTOR, EXAMPLE.replace('slug = "grooming-2019"',
+                                                                  'slug = "other"'))
+    book = fill(blank(session, other), {"Total": 5})
+    with pytest.raises(Invalid, match="is the template of campaign 'other', not 'grooming-2019'"):
+        templates.preview(session, campaign, [("x.xlsx", saved(book))])
+
+
+def test_uploaded_names_cannot_climb_folders():
+    assert templates.safe_filename("../../etc/passwd") == "passwd"
+    assert templates.safe_filename("C:\\Users\\x\\reply.xlsx") == "reply.xlsx"
+    assert templates.safe_filename("..") == "upload.xlsx"
