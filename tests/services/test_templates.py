@@ -155,3 +155,42 @@ def test_uploaded_names_cannot_climb_folders():
     assert templates.safe_filename("../../etc/passwd") == "passwd"
     assert templates.safe_filename("C:\\Users\\x\\reply.xlsx") == "reply.xlsx"
     assert templates.safe_filename("..") == "upload.xlsx"
+
+
+def test_the_43_replies_of_the_acceptance_campaign_in_one_go(session, store):
+    """Each force's figures written into its own template, all 43 imported at once: the
+    national figures come out as the charity published them."""
+    import csv
+    from pathlib import Path
+
+    from foitrack import aggregate
+
+    fixtures = Path(__file__).parent.parent / "fixtures"
+    load_forces(session)
+    campaign = create_from_file(session, TEST_ACTOR, (fixtures / "grooming-2019.toml").read_text())
+    session.commit()
+    given: dict[str, dict[tuple[str, str, str], str]] = {}
+    with (fixtures / "grooming-2019.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            given.setdefault(row["authority"], {})[
+                (row["period"], row["dimension"], row["category"])] = row["value"]
+    files = []
+    for request in requests.campaign_requests(session, campaign):
+        book = load_workbook(io.BytesIO(templates.template_bytes(campaign, request)))
+        sheet = book["Figures"]
+        mine = given.get(request.authority.code, {})
+        for row in range(13, sheet.max_row + 1):
+            key = (sheet[f"H{row}"].value, sheet[f"I{row}"].value or "",
+                   "" if sheet[f"D{row}"].value == "Total" else sheet[f"D{row}"].value)
+            if key in mine:
+                value = mine[key]
+                sheet[f"E{row}"] = int(value) if value.isdigit() else value
+        files.append((f"{request.authority.slug}.xlsx", saved(book)))
+    plan = templates.preview(session, campaign, files)
+    assert (len(plan.files), plan.count("new")) == (43, 784)
+    templates.apply(session, TEST_ACTOR, plan, store)
+    session.commit()
+    national = aggregate.build(session, campaign)
+    assert national.row("offences", "2018-19").total == 4373
+    assert national.row("offences", "2017-18", "WhatsApp").upper_bound == 128
+    assert round(national.row("offences", "two-years", "Instagram").share_where_recorded, 4) == 0.2531
