@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -31,7 +30,7 @@ from foitrack.services.errors import Invalid, NotFound
 from foitrack.storage import FileStore
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import ConfirmUploadForm, FiguresImportForm, TemplatesUploadForm
-from foitrack.web import actor, clock_settings, db_session, today
+from foitrack.web import actor, clock_settings, database, db_session, today
 
 blueprint = Blueprint("data", __name__, url_prefix="/campaigns/<slug>")
 
@@ -166,23 +165,32 @@ def export(slug: str, fmt: str) -> Any:
     """The dataset: streamed (CSV, JSON) or built in a temporary file (XLSX, data package)."""
     if fmt not in ("csv", "xlsx", "json", "zip"):
         abort(404)
-    session = db_session()
     campaign = _campaign(slug)
-    data = campaign_dataset(session, campaign, today(), clock_settings(),
-                            request.args.get("checked") == "1")
-    stamp = today().isoformat()
+    checked, day, settings = request.args.get("checked") == "1", today(), clock_settings()
+    stamp = day.isoformat()
+    table = request.args.get("table", "figures")
+    sessions = database().sessionmaker
+    if fmt == "csv" and table not in ("figures", "aggregate", "tracker", "coverage"):
+        abort(404)
+
+    def streamed(pieces: Any) -> Any:
+        # A session of its own, closed when the last piece is sent: the request's session is
+        # gone by then, and holding one open would hold its transaction (and locks) too.
+        session = sessions()
+        try:
+            found = campaign_service.get_campaign(session, slug)
+            yield from pieces(campaign_dataset(session, found, day, settings, checked))
+        finally:
+            session.close()
+
     if fmt == "csv":
-        table = request.args.get("table", "figures")
-        if table not in ("figures", "aggregate", "tracker", "coverage"):
-            abort(404)
-        return Response(stream_with_context(writers.iter_csv(data.table(table))),
+        return Response(streamed(lambda data: writers.iter_csv(data.table(table))),
                         mimetype="text/csv", headers={"Content-Disposition":
                         f'attachment; filename="{slug}-{table}-{stamp}.csv"'})
     if fmt == "json":
-        return Response(stream_with_context(writers.iter_json(data)), mimetype="application/json",
-                        headers={
+        return Response(streamed(writers.iter_json), mimetype="application/json", headers={
             "Content-Disposition": f'attachment; filename="{slug}-{stamp}.json"'})
-    # Closed by chunks() once the download has been sent: a "with" block would close it first.
+    data = campaign_dataset(db_session(), campaign, day, settings, checked)
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115
     if fmt == "xlsx":
         writers.write_xlsx(data, spool)
