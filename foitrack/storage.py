@@ -1,7 +1,9 @@
-"""Files kept as sources (imported spreadsheets, later email attachments): content-addressed.
+"""Files kept as sources (imported spreadsheets, email attachments): content-addressed.
 
-A file is stored once under the SHA-256 of its bytes, in a folder (FOITRACK_STORAGE_PATH,
-default ``files/`` in the instance folder). The same bytes uploaded twice are kept once.
+A file is stored once under the SHA-256 of its bytes, at FOITRACK_STORAGE_PATH: a folder
+(default ``files/`` in the instance folder) or, for several servers, any fsspec URL such as
+``s3://bucket/foitrack`` (with that filesystem's package installed). The same bytes stored twice
+are kept once.
 """
 
 from __future__ import annotations
@@ -11,35 +13,45 @@ import os
 import tempfile
 from pathlib import Path
 
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
 
 class FileStore:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, location: str | Path) -> None:
+        self.fs, root = fsspec.core.url_to_fs(str(location))
+        self.root = root.rstrip("/")
+        self.local = isinstance(self.fs, LocalFileSystem)
 
-    def _path(self, digest: str) -> Path:
+    def _path(self, digest: str) -> str:
         if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
             raise ValueError("not a SHA-256 digest")
-        return self.root / digest[:2] / digest
+        return f"{self.root}/{digest[:2]}/{digest}"
 
     def put(self, data: bytes) -> str:
-        """Store ``data``; returns its SHA-256. Written to a temporary file, then renamed."""
+        """Store ``data``; returns its SHA-256."""
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
-        if path.exists():
+        if self.fs.exists(path):
             return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming.")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        if self.local:
+            # Written beside its final name and renamed, so a reader never sees half a file.
+            folder = Path(path).parent
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=folder, prefix=".incoming.")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        else:
+            self.fs.pipe_file(path, data)  # object stores write whole objects
         return digest
 
     def read(self, digest: str) -> bytes:
-        return self._path(digest).read_bytes()
+        return self.fs.cat_file(self._path(digest))
 
     def exists(self, digest: str) -> bool:
-        return self._path(digest).exists()
+        return self.fs.exists(self._path(digest))

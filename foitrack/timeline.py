@@ -38,6 +38,7 @@ class EventKind(enum.StrEnum):
     ico_complaint = "ico_complaint"
     ico_decision = "ico_decision"
     chaser_sent = "chaser_sent"
+    reply_received = "reply_received"
     note = "note"
 
     @property
@@ -60,6 +61,7 @@ _KIND_LABELS = {
     EventKind.ico_complaint: "Complaint to the Commissioner",
     EventKind.ico_decision: "Commissioner's decision",
     EventKind.chaser_sent: "Chaser sent",
+    EventKind.reply_received: "Reply received (to classify)",
     EventKind.note: "Note",
 }
 
@@ -281,7 +283,8 @@ def _step(walk: _Walk, event: TimelineEvent) -> None:
     if walk.closed_on is not None and kind is not EventKind.chaser_sent:
         raise _fail(event, f"the Commissioner decided on {walk.closed_on.isoformat()}; it is closed")
 
-    if kind is EventKind.acknowledged or kind is EventKind.chaser_sent:
+    if kind in (EventKind.acknowledged, EventKind.chaser_sent, EventKind.reply_received):
+        # A reply filed from the mailbox changes nothing until a researcher says what it was.
         if kind is EventKind.chaser_sent:
             walk.last_chased = event.on
         return

@@ -14,12 +14,21 @@ from foitrack.models.design import (
     period_group_member,
 )
 from foitrack.models.figure import Figure
+from foitrack.models.mail import (
+    Attachment,
+    DeliveryStatus,
+    InboundMessage,
+    MailTemplate,
+    MessageKind,
+    OutgoingMessage,
+)
 from foitrack.models.request import Event, Request
 from foitrack.models.stored_file import StoredFile
 from foitrack.models.user import Role, User
 
 __all__ = [
-    "AuditEntry", "Authority", "AuthoritySet", "Campaign", "CampaignStatus", "CampaignVersion",
+    "Attachment", "AuditEntry", "Authority", "DeliveryStatus", "InboundMessage", "MailTemplate",
+    "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignStatus", "CampaignVersion",
     "Category", "CategoryGroup", "Dimension", "Event", "Figure", "Measure", "Period",
     "PeriodGroup", "Request", "Role", "StoredFile", "User", "authority_set_member", "category_group_member",
     "period_group_member",

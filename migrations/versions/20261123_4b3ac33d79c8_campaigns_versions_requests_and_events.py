@@ -71,7 +71,7 @@ def upgrade() -> None:
     op.create_table('event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('sent', 'acknowledged', 'clarification_requested', 'clarification_sent', 'fees_notice', 'fee_paid', 'extension', 'response', 'withdrawn', 'internal_review_requested', 'internal_review_outcome', 'ico_complaint', 'ico_decision', 'chaser_sent', 'note', name='event_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('kind', sa.Enum('sent', 'acknowledged', 'clarification_requested', 'clarification_sent', 'fees_notice', 'fee_paid', 'extension', 'response', 'withdrawn', 'internal_review_requested', 'internal_review_outcome', 'ico_complaint', 'ico_decision', 'chaser_sent', 'reply_received', 'note', name='event_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('occurred_on', sa.Date(), nullable=False),
     sa.Column('occurred_at', sa.Time(), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
