@@ -250,10 +250,41 @@ def test_removing_an_event_that_others_depend_on_is_refused():
     check_removal(timeline, timeline[1])
 
 
-def test_every_event_kind_is_covered_here():
-    used = {new.kind for _, new, _ in REFUSED} | {
-        K.acknowledged, K.note, K.clarification_requested, K.clarification_sent, K.fees_notice,
-        K.fee_paid, K.extension, K.response, K.withdrawn, K.internal_review_requested,
-        K.internal_review_outcome, K.ico_complaint, K.ico_decision, K.chaser_sent, K.sent,
-    }
-    assert used == set(EventKind)
+# For every kind of event, a timeline it makes sense after, and the status it leaves.
+RESPONDED = [SENT, ev("response", "2023-05-20", outcome="refused", exemptions=("s.12",))]
+REVIEWED = [*RESPONDED, ev("internal_review_requested", "2023-05-22")]
+COMPLAINED = [*REVIEWED, ev("internal_review_outcome", "2023-06-01", outcome="upheld"),
+              ev("ico_complaint", "2023-06-05")]
+VALID = {
+    K.sent: ([], ev("sent", "2023-04-28"), Status.awaiting_response),
+    K.acknowledged: ([SENT], ev("acknowledged", "2023-05-02"), Status.awaiting_response),
+    K.clarification_requested: ([SENT], ev("clarification_requested", "2023-05-02"),
+                                Status.awaiting_clarification),
+    K.clarification_sent: ([SENT, ev("clarification_requested", "2023-05-02")],
+                           ev("clarification_sent", "2023-05-03"), Status.awaiting_response),
+    K.fees_notice: ([SENT], ev("fees_notice", "2023-05-02"), Status.awaiting_fee),
+    K.fee_paid: ([SENT, ev("fees_notice", "2023-05-02")], ev("fee_paid", "2023-05-04"),
+                 Status.awaiting_response),
+    K.extension: ([SENT], ev("extension", "2023-05-30", due_on=D("2023-06-20")),
+                  Status.awaiting_response),
+    K.response: ([SENT], ev("response", "2023-05-20", outcome="provided"), Status.answered),
+    K.withdrawn: ([SENT], ev("withdrawn", "2023-05-02"), Status.withdrawn),
+    K.internal_review_requested: (RESPONDED, ev("internal_review_requested", "2023-05-22"),
+                                  Status.awaiting_review),
+    K.internal_review_outcome: (REVIEWED, ev("internal_review_outcome", "2023-06-01",
+                                             outcome="upheld"), Status.reviewed),
+    K.ico_complaint: (RESPONDED, ev("ico_complaint", "2023-06-05"), Status.with_commissioner),
+    K.ico_decision: (COMPLAINED, ev("ico_decision", "2023-10-05", outcome="upheld"),
+                     Status.closed),
+    K.chaser_sent: ([SENT], ev("chaser_sent", "2023-06-02"), Status.awaiting_response),
+    K.reply_received: ([SENT], ev("reply_received", "2023-05-10"), Status.awaiting_response),
+    K.note: ([SENT], ev("note", "2023-05-10"), Status.awaiting_response),
+}
+
+
+@pytest.mark.parametrize("kind", list(EventKind), ids=[k.value for k in EventKind])
+def test_every_kind_of_event_is_accepted_where_it_makes_sense(kind):
+    before, new, status = VALID[kind]  # a KeyError here: a new kind with no test
+    timeline = build(*before)
+    check(timeline, new, TODAY)
+    assert derive([*timeline, new], Regime.foia, TODAY).status is status
