@@ -255,6 +255,16 @@ class _Walk:
     outcome: str | None = None
     exemptions: tuple[str, ...] = ()
     status: Status = Status.not_sent
+    regime: Regime = Regime.foia
+    settings: ClockSettings = field(default_factory=ClockSettings)
+    flags: list[str] = field(default_factory=list)
+
+    def statutory_due(self) -> dt.date | None:
+        """The 20th working day as things stand (no extension), or None before sending."""
+        if self.clock_start is None:
+            return None
+        return add_working_days(self.clock_start, self.settings.response_days, self.regime,
+                                self.pauses).due
 
 
 def _fail(event: TimelineEvent, why: str) -> TimelineError:
@@ -280,7 +290,9 @@ def _step(walk: _Walk, event: TimelineEvent) -> None:
         raise _fail(event, "the request has not been sent by then; record when it was sent first")
     if walk.withdrawn_on is not None:
         raise _fail(event, f"the request was withdrawn on {walk.withdrawn_on.isoformat()}")
-    if walk.closed_on is not None and kind is not EventKind.chaser_sent:
+    if walk.closed_on is not None and kind not in (EventKind.chaser_sent, EventKind.response,
+                                                   EventKind.reply_received):
+        # A decision notice may order disclosure: the response that follows is still recorded.
         raise _fail(event, f"the Commissioner decided on {walk.closed_on.isoformat()}; it is closed")
 
     if kind in (EventKind.acknowledged, EventKind.chaser_sent, EventKind.reply_received):
@@ -294,6 +306,10 @@ def _step(walk: _Walk, event: TimelineEvent) -> None:
         if walk.open_clarification is not None:
             raise _fail(event, f"clarification was already asked for on "
                                f"{walk.open_clarification.isoformat()} and not yet sent")
+        due = walk.statutory_due()
+        if due is not None and event.on > due and not walk.responded:
+            walk.flags.append(f"Clarification was asked for on {event.on.isoformat()}, after the "
+                              f"statutory date {due.isoformat()}: the request was already late.")
         walk.open_clarification = event.on
         walk.status = Status.awaiting_clarification
         return
@@ -354,7 +370,13 @@ def _step(walk: _Walk, event: TimelineEvent) -> None:
         walk.status = Status.withdrawn
         return
     if kind is EventKind.internal_review_requested:
-        if not walk.responded:
+        if not walk.responded and walk.regime is Regime.foisa:
+            # FOISA s.20(1): a review may be required of a failure to respond, once late.
+            due = walk.statutory_due()
+            if due is None or event.on <= due:
+                raise _fail(event, f"under FOISA a review of a failure to respond can be asked "
+                                   f"for once the 20 working days have passed ({due})")
+        elif not walk.responded:
             raise _fail(event, "there is no response to review yet; with no response at all, "
                                "complain to the Commissioner instead")
         if walk.open_review is not None:
@@ -373,6 +395,9 @@ def _step(walk: _Walk, event: TimelineEvent) -> None:
         walk.status = Status.reviewed
         return
     if kind is EventKind.ico_complaint:
+        if walk.regime is Regime.foisa and not walk.review_done:
+            raise _fail(event, "under FOISA an application to the Scottish Information "
+                               "Commissioner comes after the authority's review (s.47(1))")
         if walk.open_complaint is not None:
             raise _fail(event, f"a complaint made on {walk.open_complaint.isoformat()} is still open")
         walk.open_complaint = event.on
@@ -390,14 +415,16 @@ def _step(walk: _Walk, event: TimelineEvent) -> None:
     raise _fail(event, "unknown kind of event")  # pragma: no cover - the enum is exhaustive
 
 
-def _walk(events: Sequence[TimelineEvent]) -> _Walk:
-    walk = _Walk()
+def _walk(events: Sequence[TimelineEvent], regime: Regime = Regime.foia,
+          settings: ClockSettings | None = None) -> _Walk:
+    walk = _Walk(regime=regime, settings=settings or ClockSettings())
     for event in ordered(events):
         _step(walk, event)
     return walk
 
 
-def check(events: Sequence[TimelineEvent], new: TimelineEvent, today: dt.date) -> None:
+def check(events: Sequence[TimelineEvent], new: TimelineEvent, today: dt.date,
+          regime: Regime = Regime.foia) -> None:
     """Refuse ``new`` if, placed among ``events`` by its date, the timeline stops making sense.
 
     :raises TimelineError: saying why.
@@ -423,14 +450,15 @@ def check(events: Sequence[TimelineEvent], new: TimelineEvent, today: dt.date) -
         sent = next(e for e in events if e.kind is EventKind.sent)
         raise _fail(new, f"the request was already sent on {sent.on.isoformat()}")
     # Walking the whole timeline also catches a back-dated event that breaks what follows it.
-    _walk([*events, new])
+    _walk([*events, new], regime)
 
 
-def check_removal(events: Sequence[TimelineEvent], removed: TimelineEvent) -> None:
+def check_removal(events: Sequence[TimelineEvent], removed: TimelineEvent,
+                  regime: Regime = Regime.foia) -> None:
     """Refuse to remove an event that later events depend on. :raises TimelineError:"""
     remaining = [event for event in events if event != removed]
     try:
-        _walk(remaining)
+        _walk(remaining, regime)
     except TimelineError as error:
         raise TimelineError(f"cannot remove it: without it, {error}") from None
 
@@ -459,12 +487,18 @@ def _response_deadline(walk: _Walk, regime: Regime, settings: ClockSettings) -> 
     if walk.clock_start_reason == "received" and walk.received_on == walk.sent_on:
         lines.append("The date of receipt is taken to be the day it was sent.")
     lines += explain_count(count, "Statutory due date")
-    deadline = Deadline("Response", count.due, lines, count=count)
+    deadline = Deadline("Response", count.due, lines, count=count, flags=list(walk.flags))
     if walk.extension_to is not None:
         if not regime.has_public_interest_extension:
             deadline.flags.append(
                 f"The authority gave itself until {walk.extension_to.isoformat()}, but the "
                 f"{regime.act} has no public interest extension: the statutory date stands."
+            )
+        elif walk.extension_on is not None and walk.extension_on > count.due:
+            deadline.flags.append(
+                f"The extension was given on {walk.extension_on.isoformat()}, after the statutory "
+                f"date {count.due.isoformat()}: the authority had to say so within the 20 "
+                "working days (s.17), so the request is late from the statutory date."
             )
         elif walk.extension_to > count.due:
             guidance = add_working_days(count.due, settings.extension_guidance_days, regime)
@@ -490,7 +524,7 @@ def derive(
 ) -> RequestState:
     """Status, outcome, deadlines and lateness of a request on ``today``."""
     settings = settings or ClockSettings()
-    walk = _walk(events)
+    walk = _walk(events, regime, settings)
     state = RequestState(
         status=walk.status,
         outcome=walk.outcome,
@@ -506,7 +540,8 @@ def derive(
     before_response = walk
     if walk.responded:
         cutoff = walk.responded[0]
-        before_response = _walk([e for e in ordered(events) if e.sort_key() < cutoff.sort_key()])
+        before_response = _walk([e for e in ordered(events) if e.sort_key() < cutoff.sort_key()],
+                                regime, settings)
     state.response_deadline = _response_deadline(before_response, regime, settings)
     deadline = state.response_deadline
 

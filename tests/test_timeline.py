@@ -288,3 +288,37 @@ def test_every_kind_of_event_is_accepted_where_it_makes_sense(kind):
     timeline = build(*before)
     check(timeline, new, TODAY)
     assert derive([*timeline, new], Regime.foia, TODAY).status is status
+
+
+def test_an_extension_given_after_the_statutory_date_does_not_excuse_lateness():
+    timeline = build(SENT, ev("extension", "2023-06-05", due_on=D("2023-06-28")))
+    state = derive(timeline, Regime.foia, D("2023-06-07"))
+    assert state.response_deadline.due == D("2023-05-31")
+    assert state.lateness is Lateness.overdue and state.working_days_late == 5
+    assert "after the statutory date 2023-05-31" in state.response_deadline.flags[0]
+
+
+def test_a_clarification_asked_for_after_the_statutory_date_is_flagged():
+    timeline = build(SENT, ev("clarification_requested", "2023-06-02"),
+                     ev("clarification_sent", "2023-06-05"))
+    state = derive(timeline, Regime.foia, D("2023-06-06"))
+    assert any("the request was already late" in flag for flag in state.response_deadline.flags)
+
+
+def test_foisa_allows_a_review_of_silence_once_late_and_needs_one_before_the_commissioner():
+    silent = [SENT]
+    with pytest.raises(TimelineError, match="once the 20 working days have passed"):
+        check(build(*silent), ev("internal_review_requested", "2023-05-15"), TODAY, Regime.foisa)
+    check(build(*silent), ev("internal_review_requested", "2023-06-05"), TODAY, Regime.foisa)
+    with pytest.raises(TimelineError, match="no response to review yet"):
+        check(build(*silent), ev("internal_review_requested", "2023-06-05"), TODAY, Regime.foia)
+    with pytest.raises(TimelineError, match=r"comes after the authority's review \(s.47\(1\)\)"):
+        check(build(*RESPONDED), ev("ico_complaint", "2023-06-05"), TODAY, Regime.foisa)
+    check(build(*RESPONDED), ev("ico_complaint", "2023-06-05"), TODAY, Regime.foia)
+
+
+def test_a_response_ordered_by_a_decision_notice_can_be_recorded():
+    closed = build(*COMPLAINED, ev("ico_decision", "2023-10-05", outcome="upheld"))
+    check(closed, ev("response", "2023-11-01", outcome="provided"), TODAY)
+    with pytest.raises(TimelineError, match="it is closed"):
+        check(closed, ev("fees_notice", "2023-11-01"), TODAY)

@@ -135,7 +135,7 @@ def add_event(
         received_on=received_on, due_on=due_on,
     )
     try:
-        check(request.timeline(), new, today)
+        check(request.timeline(), new, today, request.authority.regime)
     except TimelineError as error:
         raise Invalid(str(error), field=_field_for(kind, str(error))) from None
     event = Event(
@@ -166,7 +166,8 @@ def remove_event(session: Session, actor: audit.Actor, request: Request, event_i
     if event is None:
         raise NotFound(f"no event {event_id} in this request")
     try:
-        check_removal(request.timeline(), next(t for t in request.timeline() if t.seq == event.id))
+        check_removal(request.timeline(), next(t for t in request.timeline() if t.seq == event.id),
+                      request.authority.regime)
     except TimelineError as error:
         raise Invalid(str(error), field="event") from None
     event.removed_at = utcnow()
