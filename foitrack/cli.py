@@ -309,9 +309,12 @@ def _iso_date(_ctx: Any, param: click.Parameter, value: str | None) -> Any:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+    if not 1990 <= day.year <= 2100:
+        raise click.BadParameter(f"{value!r} is outside 1990 to 2100")
+    return day
 
 
 @main.command("deadline")
@@ -440,7 +443,7 @@ def campaigns_list() -> None:
 
     with _database().session() as session:
         found = campaigns.list_campaigns(session)
-        progress = campaign_progress(session, found, today_in_uk())
+        progress = campaign_progress(session, found, today_in_uk(), current_app.config["CLOCK"])
         click.echo(f"{'SLUG':<28} {'STATUS':<7} {'REQ':>4} {'SENT':>4} {'ANS':>4} {'LATE':>4}  TITLE")
         for campaign in found:
             p = progress[campaign.id]
@@ -489,7 +492,7 @@ def requests_event(campaign: str, authority_code: str, kind: str, date: Any, not
             )
             if reference is not None:
                 request_service.set_reference(session, _system_actor(), request, reference)
-            state = request_service.state_of(request, today_in_uk())
+            state = request_service.state_of(request, today_in_uk(), current_app.config["CLOCK"])
         except DomainError as error:
             raise _fail(error) from None
         session.commit()
@@ -515,8 +518,8 @@ def requests_overdue(campaign: str | None, fmt: str, due_soon: bool) -> None:
 
     with _database().session() as session:
         try:
-            rows = chase_list(session, today_in_uk(), campaign_slug=campaign,
-                              include_due_soon=due_soon)
+            rows = chase_list(session, today_in_uk(), current_app.config["CLOCK"],
+                              campaign_slug=campaign, include_due_soon=due_soon)
         except DomainError as error:
             raise click.ClickException(str(error)) from None
     out = io.StringIO()

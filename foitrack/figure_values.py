@@ -20,7 +20,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-MAX_VALUE = 10**12  # far above any count a police force will return; stops absurd input
+MAX_VALUE = 2**31 - 1  # what the figure columns hold on every database; far above any real count
 
 
 class ValueKind(enum.StrEnum):

@@ -215,7 +215,10 @@ def repeat_campaign(
     session: Session, actor: audit.Actor, source: Campaign, *, title: str, slug: str | None = None,
     owner: User | None = None,
 ) -> Campaign:
-    """Next year's campaign: the same authorities and wording, linked to ``source``."""
+    """Next year's campaign: the same authorities, wording and data design, linked to ``source``,
+    so next year's figures line up with this year's."""
+    from foitrack.services.design import apply_design, design_dict, parse_design
+
     keys = [request.authority.slug for request in _requests(session, source)]
     wording = source.current_version
     campaign = create_campaign(
@@ -223,6 +226,12 @@ def repeat_campaign(
         subject=None, authority_keys=keys, owner=owner or source.owner, repeat_of=source,
     )
     campaign.target_set = source.target_set
+    if source.measures:
+        problems: list[Problem] = []
+        design = parse_design(design_dict(source), problems)
+        if problems:  # a stored design always parses; say so loudly if it does not
+            raise Invalid(problems)
+        apply_design(session, actor, campaign, design)
     return campaign
 
 

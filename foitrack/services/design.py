@@ -27,6 +27,7 @@ from foitrack.models import (
     PeriodGroup,
     User,
 )
+from foitrack.models.authority import casefold
 from foitrack.services import audit
 from foitrack.services.authorities import SLUG_PATTERN
 from foitrack.services.campaigns import create_campaign, get_campaign
@@ -116,6 +117,8 @@ def _text(data: dict[str, Any], name: str, where: str, problems: list[Problem],
 
 def _key(data: dict[str, Any], where: str, problems: list[Problem], seen: set[str]) -> str:
     key = _text(data, "key", where, problems, limit=80)
+    if not key:
+        return ""
     if key and not SLUG_PATTERN.match(key):
         problems.append(Problem(f"{key!r} must be lower-case letters, digits and single hyphens",
                                 f"{where}key"))
@@ -140,7 +143,10 @@ def _labels(data: dict[str, Any], name: str, where: str, problems: list[Problem]
         problems.append(Problem("must be a list of names, e.g. [\"A\", \"B\"]", f"{where}{name}"))
         return []
     labels = [v.strip() for v in value]
-    for label in {lab for lab in labels if labels.count(lab) > 1}:
+    folded = [casefold(label) for label in labels]
+    # Compared without case: imports match categories without case, so "A" and "a" would clash.
+    for label in sorted({lab for lab, key in zip(labels, folded, strict=True)
+                         if folded.count(key) > 1}):
         problems.append(Problem(f"{label!r} is listed twice", f"{where}{name}"))
     return labels
 
@@ -164,13 +170,15 @@ def parse_design(data: dict[str, Any], problems: list[Problem]) -> Design:
             problems.append(Problem(f"{item['key']!r} is reserved", f"{where}key"))
         key, label = _key(item, where, problems, seen), _text(item, "label", where, problems)
         start, end = item.get("start"), item.get("end")
+        dates_ok = True
         for name, value in (("start", start), ("end", end)):
             if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-                problems.append(Problem("must be a date written like 2018-04-01 (no quotes)",
-                                        f"{where}{name}"))
-        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+                dates_ok = False
+                problems.append(Problem("must be a date written like 2018-04-01 (no quotes, "
+                                        "no time)", f"{where}{name}"))
+        if dates_ok and end < start:
             problems.append(Problem(f"ends ({end}) before it starts ({start})", f"{where}end"))
-        if isinstance(start, dt.date) and isinstance(end, dt.date):
+        elif dates_ok:
             design.periods.append(PeriodSpec(key, label, start, end))
     if not design.periods and not any(p.field and p.field.startswith("periods") for p in problems):
         problems.append(Problem("at least one [[periods]] is needed", "periods"))

@@ -126,6 +126,25 @@ class DesignIndex:
         return Problem(message, entry.cell or column)
 
 
+def grid_entry(measure: Measure, period: Period, category: Category | None, text: str,
+               figure: Figure | None, caveat: str | None, source: str | None,
+               threshold: int | None, cell: str) -> Entry:
+    """One grid cell as an entry. The form's caveat and source go only on figures that are new
+    or whose value changed: a figure left as it was keeps its own caveat and source."""
+    unchanged = False
+    if figure is not None and text.strip():
+        try:
+            unchanged = parse(text, threshold) == figure.figure_value
+        except NotAFigure:
+            unchanged = False
+    if unchanged and figure is not None:
+        caveat, source = figure.caveat, figure.source
+    elif figure is not None:
+        caveat, source = (caveat or figure.caveat), (source or figure.source)
+    return Entry(measure.key, period.key, category.dimension.key if category else None,
+                 category.label if category else None, text, caveat, source, cell=cell)
+
+
 def figures_of(session: Session, request: Request) -> dict[tuple[int, int, int | None], Figure]:
     """A request's figures by (measure id, period id, category id or None)."""
     found = session.scalars(select(Figure).where(Figure.request_id == request.id))
@@ -442,12 +461,14 @@ def cell_figures(session: Session, campaign: Campaign, measure: str, period: str
                   if g.dimension.key == dimension}
         labels = {c.label: c.id for d in campaign.dimensions if d.key == dimension
                   for c in d.categories}
+        recorded = [c.id for d in campaign.dimensions if d.key == dimension
+                    for c in d.categories if not c.is_not_recorded]
         if category in groups:
             ids = groups[category]
         elif category in labels:
             ids = [labels[category]]
         else:
-            ids = list(labels.values())  # the whole dimension: a share's denominator
+            ids = recorded  # the whole dimension where recorded: a share's denominator
         query = query.where(Figure.category_id.in_(ids))
     if authority:
         query = query.where((Authority.slug == authority) | (Authority.code == authority))

@@ -104,10 +104,10 @@ def grid(slug: str, authority: str) -> Any:
         for measure, period, category in cells:
             name = _cell_name(measure.id, period.id, category.id if category else None)
             values[name] = request.form.get(name, "")
-            entries.append(service.Entry(
-                measure.key, period.key, category.dimension.key if category else None,
-                category.label if category else None, values[name], form.caveat.data,
-                form.source.data, cell=name))
+            figure = existing.get((measure.id, period.id, category.id if category else None))
+            entries.append(service.grid_entry(
+                measure, period, category, values[name], figure, form.caveat.data,
+                form.source.data, campaign.suppression_threshold, name))
         try:
             report = service.save_figures(session, actor(), found, entries, remove_blank=True,
                                           user=_user(), existing=existing)
@@ -125,9 +125,6 @@ def grid(slug: str, authority: str) -> Any:
     else:
         for (m, p, c), figure in existing.items():
             values[_cell_name(m, p, c)] = figure.figure_value.text
-        if existing and not form.is_submitted():
-            first = next(iter(existing.values()))
-            form.caveat.data, form.source.data = first.caveat, first.source
     checkable = [f for f in existing.values() if not f.checked_by]
     return render_template(
         "figures/grid.html", req=found, campaign=campaign, form=form, values=values,

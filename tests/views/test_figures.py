@@ -138,3 +138,38 @@ def test_importing_figures_on_the_page(client, researcher):
     assert response.status_code == 302
     csv_text = client.get("/campaigns/grooming-2019/figures.csv").get_data(as_text=True)
     assert csv_text.splitlines()[1] == "E23000032,offences,2018-19,,,17,,"
+
+
+def test_saving_the_grid_keeps_each_unchanged_figures_caveat_and_source(client, researcher, session):
+    from foitrack.services.campaigns import get_campaign
+    from foitrack.services.figures import export_rows
+
+    import_csv(session, TEST_ACTOR, get_campaign(session, "grooming-2019"), io.BytesIO(
+        b"authority,measure,period,dimension,category,value,caveat,source\n"
+        b"E23000016,offences,2018-19,,,122,Keyword search,letter p.2\n"
+        b"E23000016,offences,2018-19,platform,Instagram,17,,table 1\n"))
+    session.commit()
+    url = "/campaigns/grooming-2019/requests/west-mercia/figures"
+    page = client.get(url).get_data(as_text=True)
+    names = cell_names(page)
+    data = {name: value for name, value in re.findall(r'name="(cell-[0-9-]+)" value="([^"]*)"', page)}
+    data[names["Offences of sexual communication with a child recorded, 2018/19, Instagram"]] = "18"
+    data.update({"csrf_token": csrf_token(client, url), "source": "corrected reply, table 1"})
+    assert client.post(url, data=data).status_code == 302
+    rows = {r["category"]: r for r in export_rows(session, get_campaign(session, "grooming-2019"))}
+    assert (rows[""]["caveat"], rows[""]["source"]) == ("Keyword search", "letter p.2")
+    assert (rows["Instagram"]["value"], rows["Instagram"]["source"]) == ("18", "corrected reply, table 1")
+
+
+def test_a_shares_denominator_link_adds_up_to_the_number(client, researcher, session):
+    from foitrack.services.campaigns import get_campaign
+
+    import_csv(session, TEST_ACTOR, get_campaign(session, "grooming-2019"), io.BytesIO(
+        b"authority,measure,period,dimension,category,value,caveat,source\n"
+        b"E23000016,offences,2018-19,platform,Instagram,17,,\n"
+        b"E23000016,offences,2018-19,platform,Other,3,,\n"
+        b"E23000016,offences,2018-19,platform,Not recorded,80,,\n"))
+    session.commit()
+    page = client.get("/campaigns/grooming-2019/aggregate/cell?measure=offences&period=2018-19"
+                      "&dimension=platform").get_data(as_text=True)
+    assert 'id="cell-sum">20</strong>' in page  # Instagram and Other; not the 80 unrecorded

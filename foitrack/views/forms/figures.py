@@ -18,10 +18,12 @@ class DesignForm(FlaskForm):
 class FigureGridForm(FlaskForm):
     """The cells are read from the request by name; these apply to every figure saved."""
 
-    source = StringField("Source", validators=[Optional(), Length(max=5000)],
-                         description="Where in the reply the figures are, e.g. 'reply of 20 May, "
-                                     "table 1'.")
-    caveat = TextAreaField("Caveat", validators=[Optional(), Length(max=5000)],
+    source = StringField("Source of the figures you enter or change", validators=[Optional(),
+                         Length(max=5000)],
+                         description="Where in the reply they are, e.g. 'reply of 20 May, table "
+                                     "1'. Figures you leave as they are keep their own.")
+    caveat = TextAreaField("Caveat on the figures you enter or change", validators=[Optional(),
+                           Length(max=5000)],
                            description="The authority's own caveat, e.g. 'based on a keyword "
                                        "search'.")
 
