@@ -214,6 +214,37 @@ def _grouped(campaign: Campaign, authority_ids: Sequence[int] | None, checked_on
     return query
 
 
+def _period_group_coverage(campaign: Campaign, authority_ids: Sequence[int] | None,
+                           checked_only: bool, by_category_group: bool) -> Select[Any]:
+    """For period groups: authorities usable in *every* member period, and in any."""
+    usable = or_(Figure.kind == ValueKind.exact.value, Figure.kind == ValueKind.suppressed.value)
+    category_key = CategoryGroup.id if by_category_group else Figure.category_id
+    per = (
+        select(Figure.request_id.label("request_id"), Figure.measure_id.label("measure_id"),
+               PeriodGroup.id.label("group_id"), category_key.label("category_id"),
+               func.count(distinct(case((usable, Figure.period_id)))).label("usable_periods"))
+        .select_from(Figure)
+        .join(Request, Request.id == Figure.request_id)
+        .join(period_group_member, period_group_member.c.period_id == Figure.period_id)
+        .join(PeriodGroup, PeriodGroup.id == period_group_member.c.group_id)
+        .where(*_base_filters(campaign, authority_ids, checked_only))
+        .group_by(Figure.request_id, Figure.measure_id, PeriodGroup.id, category_key)
+    )
+    if by_category_group:
+        per = (per.join(category_group_member,
+                        category_group_member.c.category_id == Figure.category_id)
+               .join(CategoryGroup, CategoryGroup.id == category_group_member.c.group_id))
+    per = per.subquery()
+    sizes = (select(period_group_member.c.group_id, func.count().label("periods"))
+             .group_by(period_group_member.c.group_id).subquery())
+    return (
+        select(per.c.measure_id, per.c.group_id, per.c.category_id,
+               func.count(case((per.c.usable_periods == sizes.c.periods, 1))).label("usable"))
+        .select_from(per).join(sizes, sizes.c.group_id == per.c.group_id)
+        .group_by(per.c.measure_id, per.c.group_id, per.c.category_id)
+    )
+
+
 def _per_request(campaign: Campaign, authority_ids: Sequence[int] | None, checked_only: bool,
                  by_category_group: bool) -> Any:
     """Each request's exact value per measure, period and category (or group), as a subquery.
@@ -343,6 +374,24 @@ def build(
                     answered=int(row["answered"]), asked=asked,
                     is_not_recorded=not_recorded,
                 ))
+    if period_groups:
+        # A period group counts an authority as covered only if it is usable in every period.
+        covered: dict[tuple[Any, ...], int] = {}
+        for by_category_group in (False, True):
+            if by_category_group and not groups:
+                continue
+            query = _period_group_coverage(campaign, authority_ids, checked_only, by_category_group)
+            for measure_id, group_id, category_id, usable in session.execute(query):
+                key = (measures[measure_id].key, period_groups[group_id].key,
+                       groups[category_id].key if by_category_group and category_id in groups
+                       else categories[category_id][0].label if category_id in categories else None,
+                       "group" if by_category_group else "category" if category_id else "total")
+                covered[key] = int(usable)
+        group_keys = {g.key for g in period_groups.values()}
+        for row in result.rows:
+            if row.cell.period in group_keys:
+                row.usable = covered.get(
+                    (row.cell.measure, row.cell.period, row.cell.category, row.cell.level), 0)
     _add_denominators(result)
     _sort(result, campaign)
     _add_changes(session, result, campaign, authority_ids, checked_only)

@@ -111,7 +111,12 @@ def change_words(old: int, new: int) -> str:
         return "double"
     direction = "up" if ratio > 1 else "down"
     change = abs(ratio - 1)
-    return f"{direction} {percent(change)}"
+    words = percent(change)
+    if direction == "up" and words == "100%":
+        return "almost double"  # up 99.5% or more, but not double: "up 100%" would say double
+    if direction == "down" and words == "100%":
+        return "down more than 99%"  # not all gone while anything is left
+    return f"{direction} {words}"
 
 
 def rise_words(old: int, new: int) -> str | None:
@@ -119,7 +124,11 @@ def rise_words(old: int, new: int) -> str | None:
     if old == 0 or new <= old or new / old >= 2:
         return None
     phrase = fraction_phrase(new / old - 1)
-    return f"a rise of {phrase.words}" if phrase else None
+    # "a rise of three in five" reads badly: rises use the plain fractions only.
+    if phrase is None or any(phrase.fraction == value and one_in_n
+                             for value, _, one_in_n in FRACTIONS):
+        return None
+    return f"a rise of {phrase.words}"
 
 
 def ordinal(rank: int) -> str:

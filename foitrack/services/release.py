@@ -101,6 +101,8 @@ def _share_line(row: agg.AggregateRow, measure: Any, dimension_label: str, perio
     share = row.share_where_recorded
     if share is None or row.denominator is None:
         return None
+    if row.with_figure * 2 < row.asked:
+        return None  # fewer than half the authorities asked: not a national (or group) finding
     cell = row.cell
     parts: list[Segment] = [
         f"{_category_label(row, dimension_label)} accounted for ",
@@ -112,9 +114,9 @@ def _share_line(row: agg.AggregateRow, measure: Any, dimension_label: str, perio
     if row.with_figure < row.asked:
         parts.append(f" (figures from {row.with_figure} of the {row.asked} asked)")
     if earlier is not None and earlier[0].share_where_recorded is not None \
-            and earlier[0].with_figure == row.with_figure:
-        # Compared only when the same number of authorities gave both: otherwise the change
-        # could be who answered, not what happened.
+            and earlier[0].with_figure == row.with_figure == row.asked:
+        # Compared only when every authority asked gave both: otherwise the change could be
+        # who answered, not what happened.
         before, label = earlier
         parts += [", against ", Num(percent(before.share_where_recorded or 0, 1), before.cell.measure,
                                     before.cell.period, before.cell.dimension, before.cell.category,
@@ -207,30 +209,35 @@ def national_release(session: Session, campaign: Campaign, aggregate: agg.Aggreg
             ], "headline"))
         parts: list[Segment] = [Num(number(now.total), measure.key, latest.key),
                                 f" {unit_phrase}{where} in {latest.label}"]
-        before = None
+        before = change = None
         if previous is not None and comparable(previous, latest):
             before = _row(aggregate, measure.key, previous.key, None, None)
-            if before is not None:
-                parts += [", ", Num(change_words(before.total, now.total), measure.key, latest.key),
-                          " from ", Num(number(before.total), measure.key, previous.key),
-                          f" in {previous.label}"]
-                rise = rise_words(before.total, now.total)
-                if rise:
-                    parts.append(f": {rise}")
+            change = _change(aggregate, measure.key, previous.key, latest.key, None)
+        same = (before is not None and change is not None
+                and change.panel_size == before.with_figure == now.with_figure)
+        if same and before is not None and previous is not None:
+            parts += [", ", Num(change_words(before.total, now.total), measure.key, latest.key),
+                      " from ", Num(number(before.total), measure.key, previous.key),
+                      f" in {previous.label}"]
+            rise = rise_words(before.total, now.total)
+            if rise:
+                parts.append(f": {rise}")
         if now.lower_bound != now.upper_bound:
             parts.append(f" (between {number(now.lower_bound)} and {number(now.upper_bound)} "
                          "counting suppressed figures)")
         parts += [". From FOI responses of ", Num(now.coverage.replace(" of ", " of the "),
                                                   measure.key, latest.key), f" {bodies} asked."]
         release.lines.append(Line(parts, "total"))
-        if before is not None and previous is not None and before.with_figure != now.with_figure:
-            change = aggregate.change(measure.key, previous.key, latest.key)
+        if not same and before is not None and change is not None and previous is not None \
+                and change.panel_size:
+            # Different authorities answered each year: compare only those that gave both.
             release.lines.append(Line([
                 "Among the ", Num(str(change.panel_size), measure.key, latest.key),
-                f" {bodies} that gave figures for both periods: ",
+                f" {bodies} that gave figures for both {previous.label} and {latest.label}: ",
                 Num(number(change.panel_to), measure.key, latest.key), " against ",
                 Num(number(change.panel_from), measure.key, previous.key), ", ",
-                change_words(change.panel_from, change.panel_to), ".",
+                change_words(change.panel_from, change.panel_to),
+                f" ({previous.label}: figures from {before.coverage} asked).",
             ], "change"))
         release.lines += _shares(campaign, aggregate, measure, latest)
         # Categories that more than doubled, where the same authorities gave both figures.
@@ -242,7 +249,9 @@ def national_release(session: Session, campaign: Campaign, aggregate: agg.Aggreg
                     continue
                 then = _row(aggregate, measure.key, previous.key, change.category, change.dimension)
                 later = _row(aggregate, measure.key, latest.key, change.category, change.dimension)
-                if then is None or later is None or then.with_figure != later.with_figure:
+                if then is None or later is None or not (
+                    change.panel_size == then.with_figure == later.with_figure
+                ):
                     continue
                 release.lines.append(Line([
                     f"Recorded instances of {change.category} in {latest.label} were ",
@@ -257,6 +266,14 @@ def national_release(session: Session, campaign: Campaign, aggregate: agg.Aggreg
                     ").",
                 ], "change"))
     return release
+
+
+def _change(aggregate: agg.Aggregate, measure: str, earlier: str, later: str,
+            category: str | None) -> agg.ChangeRow | None:
+    try:
+        return aggregate.change(measure, earlier, later, category)
+    except KeyError:
+        return None
 
 
 def _row(aggregate: agg.Aggregate, measure: str, period: str, category: str | None,
@@ -310,8 +327,9 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
         parts.append(".")
         sheet.lines.append(Line(parts, "local"))
         if now.rank:
+            tied = sum(1 for r in national.authorities if r.cell == now.cell and r.rank == now.rank)
             sheet.lines.append(Line([
-                f"That was the {ordinal(now.rank)} highest of the ",
+                f"That was the {'joint ' if tied > 1 else ''}{ordinal(now.rank)} highest of the ",
                 Num(str(now.ranked), measure.key, latest.key), f" {bodies} that gave a figure.",
             ], "local"))
         national_now = _row(national, measure.key, latest.key, None, None)
@@ -323,7 +341,11 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
             ]
             national_before = (_row(national, measure.key, previous.key, None, None)
                                if previous and comparable(previous, latest) else None)
-            if national_before:
+            national_change = (_change(national, measure.key, previous.key, latest.key, None)
+                               if previous and national_before else None)
+            if national_before and national_change and (
+                national_change.panel_size == national_before.with_figure == national_now.with_figure
+            ):
                 context += [", ", Num(change_words(national_before.total, national_now.total),
                                       measure.key, latest.key)]
             context.append(".")
@@ -363,9 +385,14 @@ def methods_note(session: Session, campaign: Campaign, today: dt.date,
             f"between {sent[0].isoformat()} and {sent[-1].isoformat()}"
         lines.append(f"Freedom of Information requests were sent to {len(sent)} {bodies} {span}.")
         answered = [s for _, s in states if s.first_response_on]
-        on_time = sum(1 for s in answered if s.answered_on_time)
-        lines.append(f"{len(answered)} replied, {on_time} of them within the statutory 20 working "
-                     "days.")
+        on_time = [s for s in answered if s.answered_on_time]
+        extended = sum(1 for s in on_time if s.response_deadline and s.response_deadline.count
+                       and s.response_deadline.due != s.response_deadline.count.due)
+        days = (settings or ClockSettings()).response_days
+        lines.append(f"{len(answered)} replied, {len(on_time)} of them by the due date (the "
+                     f"{days}th working day after receipt"
+                     + (f", or a public interest extension for {extended}" if extended else "")
+                     + ").")
     else:
         lines.append(f"{len(requests)} {bodies} were asked; no sending dates are recorded.")
     refusals: Counter[str] = Counter()
