@@ -818,3 +818,174 @@ def requests_import_tracker(campaign: str, file: str, yes: bool) -> None:
             raise _fail(error) from None
         session.commit()
     click.echo(f"Recorded {count} requests from {path.name}.")
+
+
+# ---- mail ---------------------------------------------------------------------------------
+
+@main.group("mail")
+def mail_group() -> None:
+    """Sending requests by email and taking in the replies."""
+
+
+def _mail_settings() -> Any:
+    from foitrack.services.mail import settings_from
+
+    return settings_from(current_app.config)
+
+
+def _deliver(ids: list[int]) -> str:
+    from foitrack.clock import today_in_uk
+    from foitrack.services.mail import deliver
+
+    report = deliver(_database().session, _mail_settings(), _system_actor(), today_in_uk(),
+                     message_ids=ids)
+    for failure in report.failed or []:
+        click.echo(f"  failed: {failure}", err=True)
+    return report.summary()
+
+
+@mail_group.command("send")
+@click.argument("campaign")
+@click.option("--authorities", "subset", help="Only these: a set name or comma-separated codes.")
+@click.option("--attach-template", is_flag=True, help="Attach each authority's response template.")
+@click.option("--yes", is_flag=True, help="Send without asking (after listing what will go).")
+@with_appcontext
+@needs_current_schema
+def mail_send(campaign: str, subset: str | None, attach_template: bool, yes: bool) -> None:
+    """Email CAMPAIGN's request to each authority not yet sent to (resumes an interrupted send).
+
+    Lists what will go to whom first. Without FOITRACK_SMTP_HOST, messages are written to the
+    outbox folder and nothing leaves.
+    """
+    from foitrack import aggregate
+    from foitrack.clock import today_in_uk
+    from foitrack.services import campaigns, mail
+    from foitrack.services.requests import campaign_requests
+
+    settings = _mail_settings()
+    with _database().session() as session:
+        try:
+            found = campaigns.get_campaign(session, campaign)
+            ids, _label = aggregate.subset_ids(session, subset)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        chosen = [r for r in campaign_requests(session, found) if ids is None or r.authority_id in ids]
+        plan = mail.plan_campaign_send(session, found, chosen)
+        for request in plan.to_send:
+            click.echo(f"  to {request.authority.name} <{request.authority.foi_email}>")
+        for request in plan.no_address:
+            click.echo(f"  not sent: {request.authority.name} has no FOI email address")
+        where = f"through {settings.smtp_host}" if settings.smtp_host else \
+            "to the outbox folder (no FOITRACK_SMTP_HOST: nothing leaves)"
+        click.echo(f"{len(plan.to_send)} messages to send {where}; {len(plan.already)} already "
+                   "sent or queued.")
+        if plan.to_send and not (yes or click.confirm("Send them?", default=False)):
+            click.echo("Nothing was sent.")
+            return
+        queued = mail.queue_campaign(session, _system_actor(), found, plan.to_send, settings,
+                                     today_in_uk(), attach_template)
+        session.commit()
+        # Earlier failures and the newly queued: all of this campaign's request messages.
+        from sqlalchemy import select
+
+        from foitrack.models import DeliveryStatus, MessageKind, OutgoingMessage, Request
+        ids_to_send = list(session.scalars(
+            select(OutgoingMessage.id).join(Request).where(
+                Request.campaign_id == found.id, OutgoingMessage.kind == MessageKind.request,
+                OutgoingMessage.status.in_([DeliveryStatus.queued, DeliveryStatus.failed,
+                                            DeliveryStatus.sending]))))
+    del queued
+    click.echo(f"Done: {_deliver(ids_to_send)}.")
+
+
+@main.command("chase")
+@click.option("--campaign", help="Only this campaign.")
+@click.option("--send", is_flag=True, help="Send the chasers (default: list them).")
+@with_appcontext
+@needs_current_schema
+def chase_command(campaign: str | None, send: bool) -> None:
+    """List, or with --send email, chasers for overdue requests. Safe to run daily from cron:
+    a request is chased at most once per FOITRACK_CHASE_INTERVAL_DAYS working days."""
+    from foitrack.clock import today_in_uk
+    from foitrack.services import mail
+
+    settings = _mail_settings()
+    with _database().session() as session:
+        try:
+            queued, skipped = mail.queue_chasers(session, _system_actor(), settings, today_in_uk(),
+                                                 current_app.config["CLOCK"], campaign)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        for message in queued:
+            click.echo(f"  chase {message.request.authority.name} <{message.to_address}>: "
+                       f"{message.subject}")
+        for reason in skipped:
+            click.echo(f"  not chased: {reason}")
+        if not send:
+            session.rollback()
+            click.echo(f"{len(queued)} chasers would be sent; run with --send to send them.")
+            return
+        ids = [m.id for m in queued]
+        session.commit()
+    click.echo(f"Chasers: {_deliver(ids)}.")
+
+
+@mail_group.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+@needs_current_schema
+def mail_import(files: tuple[str, ...]) -> None:
+    """File replies from .eml or .mbox FILES against their requests (the rest go to triage)."""
+    from pathlib import Path
+
+    from foitrack.clock import today_in_uk
+    from foitrack.services import inbound
+    from foitrack.storage import FileStore
+
+    store = FileStore(current_app.config["STORAGE_PATH"])
+    with _database().session() as session:
+        try:
+            total = inbound.ImportReport()
+            for name in files:
+                report = inbound.import_file(session, _system_actor(), store, Path(name).name,
+                                             Path(name).read_bytes(), today_in_uk())
+                total.filed += report.filed
+                total.triage += report.triage
+                total.duplicates += report.duplicates
+        except DomainError as error:
+            raise _fail(error) from None
+        session.commit()
+    for line in total.filed:
+        click.echo(f"  {line}")
+    click.echo(f"Imported: {total.summary()}.")
+
+
+@mail_group.command("fetch")
+@with_appcontext
+@needs_current_schema
+def mail_fetch() -> None:
+    """Fetch unseen replies from the IMAP mailbox (FOITRACK_IMAP_*) and file them."""
+    from foitrack.clock import today_in_uk
+    from foitrack.services import inbound
+    from foitrack.storage import FileStore
+
+    config = current_app.config
+    if not config.get("IMAP_HOST"):
+        raise click.ClickException("set FOITRACK_IMAP_HOST, _USERNAME and _PASSWORD first")
+    settings = inbound.ImapSettings(config["IMAP_HOST"], config.get("IMAP_USERNAME") or "",
+                                    config.get("IMAP_PASSWORD") or "", config["IMAP_PORT"],
+                                    config.get("IMAP_FOLDER") or "INBOX", config["IMAP_SSL"])
+    try:
+        messages = inbound.fetch_imap(settings)
+    except (OSError, inbound.imaplib.IMAP4.error) as error:
+        raise click.ClickException(f"cannot fetch from {settings.host}: {error}") from None
+    store = FileStore(config["STORAGE_PATH"])
+    with _database().session() as session:
+        total = inbound.ImportReport()
+        for name, raw in messages:
+            report = inbound.import_file(session, _system_actor(), store, name, raw, today_in_uk())
+            total.filed += report.filed
+            total.triage += report.triage
+            total.duplicates += report.duplicates
+        session.commit()
+    click.echo(f"Fetched {len(messages)} messages: {total.summary()}.")

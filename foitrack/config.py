@@ -23,6 +23,20 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "INSTANCE_PATH": "folder for the SQLite database, the generated secret key and stored files",
     "SESSION_COOKIE_SECURE": "set to 1 when served over HTTPS so cookies are only sent over it",
     "STORAGE_PATH": "folder where source files (imported spreadsheets) are kept",
+    "SMTP_HOST": "mail server to send through; unset: messages go to the outbox folder only",
+    "SMTP_PORT": "mail server port (587)",
+    "SMTP_USERNAME": "mail server user name",
+    "SMTP_PASSWORD": "mail server password",
+    "SMTP_STARTTLS": "1 (the default) to use STARTTLS, 0 not to",
+    "MAIL_FROM": "the From address of requests and chasers",
+    "MAIL_THROTTLE_SECONDS": "seconds between messages when sending a campaign (2)",
+    "CHASE_INTERVAL_DAYS": "working days before a request may be chased again (5)",
+    "IMAP_HOST": "mailbox to fetch replies from (foitrack mail fetch)",
+    "IMAP_PORT": "mailbox port (993)",
+    "IMAP_USERNAME": "mailbox user name",
+    "IMAP_PASSWORD": "mailbox password",
+    "IMAP_FOLDER": "mailbox folder (INBOX)",
+    "IMAP_SSL": "1 (the default) for IMAP over SSL, 0 for plain IMAP",
     "CLOCK_DUE_SOON_DAYS": "a request is 'due soon' within this many working days (5)",
     "CLOCK_VERY_OVERDUE_DAYS": "'very overdue': this many working days after receipt, no reply (40)",
     "CLOCK_REVIEW_DAYS": "an internal review is due this many working days after it is asked for (20)",
@@ -109,6 +123,22 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "PAGE_SIZE": 50,
     }
     config["STORAGE_PATH"] = env.get(ENV_PREFIX + "STORAGE_PATH") or str(instance_path / "files")
+    config["OUTBOX_PATH"] = str(instance_path / "outbox")
+    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "IMAP_HOST",
+                 "IMAP_USERNAME", "IMAP_PASSWORD", "IMAP_FOLDER"):
+        config[name] = env.get(ENV_PREFIX + name) or None
+    for name, default in (("SMTP_PORT", 587), ("IMAP_PORT", 993), ("CHASE_INTERVAL_DAYS", 5)):
+        raw = env.get(ENV_PREFIX + name)
+        if raw is not None and not raw.strip().isdigit():
+            raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}")
+        config[name] = int(raw) if raw else default
+    raw = env.get(ENV_PREFIX + "MAIL_THROTTLE_SECONDS")
+    try:
+        config["MAIL_THROTTLE_SECONDS"] = float(raw) if raw else 2.0
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}MAIL_THROTTLE_SECONDS must be a number, not {raw!r}") from None
+    for name in ("SMTP_STARTTLS", "IMAP_SSL"):
+        config[name] = (env.get(ENV_PREFIX + name) or "1").strip().lower() in _TRUE
     if env.get(ENV_PREFIX + "DATABASE_URL"):
         config["DATABASE_URL"] = env[ENV_PREFIX + "DATABASE_URL"]
     if env.get(ENV_PREFIX + "SESSION_COOKIE_SECURE"):

@@ -1,0 +1,346 @@
+"""Sending: one personalised message per request, never twice, and chasers for late requests.
+
+Sending is in two steps. ``queue_*`` writes the messages (status "queued") in the caller's
+transaction. ``deliver`` then sends them one by one, committing after each: a message is marked
+"sending" (committed) before it is handed to the mail server and "sent" (with its event) after.
+An interrupted run resumes with the queued and failed ones; one left "sending" is never sent
+again automatically, because it may have gone: it is shown for a person to check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import smtplib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from foitrack.clock import ClockSettings, working_days_between
+from foitrack.db import utcnow
+from foitrack.models import (
+    Campaign,
+    DeliveryStatus,
+    MessageKind,
+    OutgoingMessage,
+    Request,
+)
+from foitrack.services import audit
+from foitrack.services.campaigns import DEFAULT_SALUTATION, render_text
+from foitrack.services.errors import Invalid
+from foitrack.services.mail_templates import render, template_for
+from foitrack.services.requests import add_event, chase_list, get_request, state_of
+from foitrack.services.templates import XLSX_TYPE, template_bytes, template_filename
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    mail_from: str
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    throttle_seconds: float = 2.0
+    outbox: Path | None = None
+    chase_interval_days: int = 5  # no second chaser to a request within this many working days
+
+    @property
+    def domain(self) -> str:
+        return self.mail_from.rsplit("@", 1)[-1].strip(">") or "foitrack.invalid"
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> str | None:
+        """Send ``message``; returns the outbox file name when it was only written there."""
+
+
+class SmtpTransport:
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+
+    def send(self, message: EmailMessage) -> str | None:
+        s = self.settings
+        with smtplib.SMTP(s.smtp_host or "localhost", s.smtp_port, timeout=30) as smtp:
+            if s.smtp_starttls:
+                smtp.starttls()
+            if s.smtp_username:
+                smtp.login(s.smtp_username, s.smtp_password or "")
+            smtp.send_message(message)
+        return None
+
+
+class OutboxTransport:
+    """No mail server configured: messages are written as .eml files and nothing leaves."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, message: EmailMessage) -> str | None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        token = re.sub(r"[^A-Za-z0-9]+", "-", str(message["Message-ID"]))[:60].strip("-")
+        path = self.folder / f"{stamp}-{token}.eml"
+        path.write_bytes(message.as_bytes())
+        return path.name
+
+
+def settings_from(config: Any) -> MailSettings:
+    """Mail settings from the app's configuration (FOITRACK_SMTP_*, FOITRACK_MAIL_*)."""
+    return MailSettings(
+        mail_from=config.get("MAIL_FROM") or "foitrack@localhost",
+        smtp_host=config.get("SMTP_HOST"), smtp_port=config.get("SMTP_PORT", 587),
+        smtp_username=config.get("SMTP_USERNAME"), smtp_password=config.get("SMTP_PASSWORD"),
+        smtp_starttls=config.get("SMTP_STARTTLS", True),
+        throttle_seconds=config.get("MAIL_THROTTLE_SECONDS", 2.0),
+        outbox=Path(config["OUTBOX_PATH"]) if config.get("OUTBOX_PATH") else None,
+        chase_interval_days=config.get("CHASE_INTERVAL_DAYS", 5),
+    )
+
+
+def transport_for(settings: MailSettings) -> Transport:
+    if settings.smtp_host:
+        return SmtpTransport(settings)
+    return OutboxTransport(settings.outbox or Path("outbox"))
+
+
+def token_for(request: Request) -> str:
+    """The reference token put in subjects, e.g. FOI-12-WESTMERCIA: replies quote it back."""
+    short = re.sub(r"[^A-Za-z0-9]", "", request.authority.short_name).upper()[:12] or "X"
+    return f"FOI-{request.campaign_id}-{short}"
+
+
+TOKEN = re.compile(r"\[(FOI-(\d+)-([A-Z0-9]{1,12}))\]")
+
+
+def _context(request: Request, today: dt.date, settings: ClockSettings | None) -> dict[str, Any]:
+    campaign = request.campaign
+    version = request.version or campaign.current_version
+    state = state_of(request, today, settings)
+    due = state.response_deadline.due if state.response_deadline else None
+    return {
+        "salutation": DEFAULT_SALUTATION,
+        "authority": {"name": request.authority.name, "short_name": request.authority.short_name},
+        "subject": version.subject,
+        "request_text": render_text(version.request_text, request.authority),
+        "reference": request.reference,
+        "sent_on": state.sent_on.isoformat() if state.sent_on else "",
+        "due": due.isoformat() if due else "",
+        "days_late": working_days_between(due, today, request.authority.regime) if due else 0,
+        "responded_on": state.first_response_on.isoformat() if state.first_response_on else "",
+        "outcome": {"refused": "refused it", "part_provided": "provided the information in part",
+                    "ncnd": "neither confirmed nor denied holding it",
+                    "not_held": "said the information is not held"}.get(state.outcome or "",
+                                                                      "answered it"),
+        "exemptions": ", ".join(state.exemptions),
+        "commissioner": request.authority.regime.commissioner,
+    }
+
+
+def compose(session: Session, request: Request, kind: MessageKind, today: dt.date,
+            settings: ClockSettings | None = None) -> tuple[str, str]:
+    """The (subject, body) of a message of ``kind`` for ``request``, token included."""
+    subject_template, body_template = template_for(session, request.campaign, kind)
+    context = _context(request, today, settings)
+    subject = render(subject_template, context, "subject")
+    body = render(body_template, context, "body")
+    return f"{subject} [{token_for(request)}]", body
+
+
+def _queue(session: Session, actor: audit.Actor, request: Request, kind: MessageKind,
+           mail: MailSettings, today: dt.date, settings: ClockSettings | None,
+           attach_template: bool = False) -> OutgoingMessage:
+    subject, body = compose(session, request, kind, today, settings)
+    message = OutgoingMessage(
+        request=request, kind=kind, to_address=request.authority.foi_email or "",
+        subject=subject, body=body, message_id=make_msgid(domain=mail.domain),
+        attach_template=attach_template, created_by=actor.label,
+    )
+    session.add(message)
+    session.flush()
+    audit.record(session, actor, "outgoing_message", message.id, "queue", None,
+                 {"kind": kind.value, "to": message.to_address, "subject": subject,
+                  "request_id": request.id})
+    return message
+
+
+@dataclass
+class SendPlan:
+    """What sending a campaign would do: who gets a message, who cannot, who already has one."""
+
+    to_send: list[Request]
+    no_address: list[Request]
+    already: list[Request]
+
+
+def plan_campaign_send(session: Session, campaign: Campaign,
+                       requests: Sequence[Request]) -> SendPlan:
+    queued = {m.request_id for m in session.scalars(
+        select(OutgoingMessage).where(OutgoingMessage.kind == MessageKind.request,
+                                      OutgoingMessage.request_id.in_([r.id for r in requests])))}
+    plan = SendPlan([], [], [])
+    for request in requests:
+        if request.id in queued or any(e.kind.value == "sent" and e.removed_at is None
+                                       for e in request.events):
+            plan.already.append(request)
+        elif not request.authority.foi_email:
+            plan.no_address.append(request)
+        else:
+            plan.to_send.append(request)
+    return plan
+
+
+def queue_campaign(session: Session, actor: audit.Actor, campaign: Campaign,
+                   requests: Sequence[Request], mail: MailSettings, today: dt.date,
+                   attach_template: bool = False) -> list[OutgoingMessage]:
+    """Queue the request message for each of ``requests`` that has none yet (idempotent)."""
+    plan = plan_campaign_send(session, campaign, requests)
+    attach = attach_template and bool(campaign.measures)
+    return [_queue(session, actor, r, MessageKind.request, mail, today, None, attach)
+            for r in plan.to_send]
+
+
+def queue_chasers(session: Session, actor: audit.Actor, mail: MailSettings, today: dt.date,
+                  settings: ClockSettings | None = None,
+                  campaign_slug: str | None = None) -> tuple[list[OutgoingMessage], list[str]]:
+    """Chasers for overdue requests: at most one per request within the chase interval.
+
+    Returns the queued messages and, for the others, why none was queued.
+    """
+    queued, skipped = [], []
+    for row in chase_list(session, today, settings, campaign_slug=campaign_slug):
+        request = get_request(session, row.campaign_slug, row.authority_slug)
+        label = f"{row.authority_name} ({row.campaign_slug})"
+        if not request.authority.foi_email:
+            skipped.append(f"{label}: no FOI address")
+            continue
+        waiting = session.scalar(select(OutgoingMessage.id).where(
+            OutgoingMessage.request_id == request.id, OutgoingMessage.kind == MessageKind.chaser,
+            OutgoingMessage.status.in_([DeliveryStatus.queued, DeliveryStatus.sending,
+                                        DeliveryStatus.failed])))
+        if waiting is not None:
+            skipped.append(f"{label}: a chaser is waiting to be sent")
+            continue
+        last = row.last_chased  # the "chaser sent" events of its timeline, by hand or by mail
+        if last is not None and working_days_between(last, today, request.authority.regime) < \
+                mail.chase_interval_days:
+            skipped.append(f"{label}: chased on {last.isoformat()}")
+            continue
+        queued.append(_queue(session, actor, request, MessageKind.chaser, mail, today, settings))
+    return queued, skipped
+
+
+def build_email(message: OutgoingMessage, mail: MailSettings) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = mail.mail_from
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    email.set_content(message.body)
+    if message.attach_template and message.request is not None:
+        request = message.request
+        email.add_attachment(template_bytes(request.campaign, request), maintype="application",
+                             subtype=XLSX_TYPE.split("/", 1)[1],
+                             filename=template_filename(request.campaign, request))
+    return email
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    written_to_outbox: int = 0
+    failed: list[str] | None = None
+    unknown: list[str] | None = None
+
+    def summary(self) -> str:
+        parts = [f"{self.sent} sent"]
+        if self.written_to_outbox:
+            parts.append(f"{self.written_to_outbox} written to the outbox (no mail server set)")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed, to be tried again")
+        if self.unknown:
+            parts.append(f"{len(self.unknown)} may have been sent before an interruption: check")
+        return ", ".join(parts)
+
+
+def deliver(new_session: Callable[[], Any], mail: MailSettings, actor: audit.Actor,
+            today: dt.date, transport: Transport | None = None,
+            message_ids: Sequence[int] | None = None,
+            sleep: Callable[[float], None] = time.sleep) -> DeliveryReport:
+    """Send queued (and earlier failed) messages, one transaction each, throttled."""
+    transport = transport or transport_for(mail)
+    report = DeliveryReport(failed=[], unknown=[])
+    with new_session() as session:
+        query = select(OutgoingMessage.id, OutgoingMessage.status).order_by(OutgoingMessage.id)
+        if message_ids is not None:
+            query = query.where(OutgoingMessage.id.in_(message_ids))
+        pending = list(session.execute(query))
+    first = True
+    for message_id, status in pending:
+        if status is DeliveryStatus.sending:
+            report.unknown.append(str(message_id))  # type: ignore[union-attr]
+            continue
+        if status not in (DeliveryStatus.queued, DeliveryStatus.failed):
+            continue
+        if not first and mail.throttle_seconds:
+            sleep(mail.throttle_seconds)
+        first = False
+        with new_session() as session:
+            message = session.get(OutgoingMessage, message_id)
+            assert message is not None
+            message.status = DeliveryStatus.sending
+            message.attempts += 1
+            session.commit()
+            try:
+                outbox_name = transport.send(build_email(message, mail))
+            except (smtplib.SMTPException, OSError) as error:
+                message.status = DeliveryStatus.failed
+                message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                audit.record(session, actor, "outgoing_message", message.id, "failed", None,
+                             {"error": message.last_error})
+                session.commit()
+                report.failed.append(f"{message.to_address}: {message.last_error}")  # type: ignore[union-attr]
+                continue
+            message.status = DeliveryStatus.outbox if outbox_name else DeliveryStatus.sent
+            message.outbox_file = outbox_name
+            message.sent_at = utcnow()
+            if message.request is not None and message.kind in (MessageKind.request,
+                                                                MessageKind.chaser):
+                kind = "sent" if message.kind is MessageKind.request else "chaser_sent"
+                note = f"{'written to the outbox' if outbox_name else 'emailed'} to " \
+                       f"{message.to_address}: {message.subject}"
+                try:
+                    add_event(session, actor, message.request, kind, today, today=today, note=note)
+                except Invalid as error:
+                    # Sent all the same (e.g. someone recorded the sending by hand meanwhile).
+                    message.last_error = f"sent, but not added to the timeline: {error}"
+            audit.record(session, actor, "outgoing_message", message.id, message.status.value,
+                         None, {"to": message.to_address})
+            session.commit()
+            if outbox_name:
+                report.written_to_outbox += 1
+            else:
+                report.sent += 1
+    return report
+
+
+def retry_unknown(session: Session, actor: audit.Actor, message_id: int, was_sent: bool,
+                  today: dt.date) -> None:
+    """A person's answer about a message left "sending": it went (record it) or it did not."""
+    message = session.get(OutgoingMessage, message_id)
+    if message is None or message.status is not DeliveryStatus.sending:
+        return
+    message.status = DeliveryStatus.sent if was_sent else DeliveryStatus.failed
+    if was_sent and message.request is not None and message.kind is MessageKind.request:
+        add_event(session, actor, message.request, "sent", today, today=today,
+                  note=f"emailed to {message.to_address} (confirmed by hand)")
+    audit.record(session, actor, "outgoing_message", message.id, "resolved", None,
+                 {"sent": was_sent})

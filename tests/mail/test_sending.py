@@ -1,0 +1,141 @@
+"""Sending requests and chasers through a real SMTP server: once each, whatever happens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from foitrack.models import DeliveryStatus, OutgoingMessage
+from foitrack.services import mail, requests
+from foitrack.services.design import create_from_file
+from foitrack.timeline import Status
+from tests.factories import TEST_ACTOR, load_forces
+from tests.services.test_design import EXAMPLE
+
+TODAY = dt.date(2019, 5, 1)
+FORCES = ["west-mercia", "kent", "sussex"]
+
+
+@pytest.fixture
+def campaign(session):
+    load_forces(session)
+    found = create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+        'authorities = "england-wales"', 'authorities = ["west-mercia", "kent", "sussex"]'))
+    session.commit()
+    return found
+
+
+def settings_for(port: int | None, tmp_path: Path) -> mail.MailSettings:
+    return mail.MailSettings(mail_from="research@charity.example", smtp_host="127.0.0.1" if port
+                             else None, smtp_port=port or 0, smtp_starttls=False,
+                             throttle_seconds=0, outbox=tmp_path / "outbox")
+
+
+def send_campaign(app, session, campaign, settings, attach=False):
+    chosen = requests.campaign_requests(session, campaign)
+    queued = mail.queue_campaign(session, TEST_ACTOR, campaign, chosen, settings, TODAY, attach)
+    session.commit()
+    ids = [m.id for m in session.scalars(select(OutgoingMessage))]
+    report = mail.deliver(app.extensions["foitrack.db"].session, settings, TEST_ACTOR, TODAY,
+                          message_ids=ids)
+    return queued, report
+
+
+def test_a_campaign_goes_out_once_per_authority_with_its_token(app, session, campaign,
+                                                              smtp_server, tmp_path):
+    server, port = smtp_server
+    settings = settings_for(port, tmp_path)
+    queued, report = send_campaign(app, session, campaign, settings, attach=True)
+    assert (len(queued), report.sent) == (3, 3)
+    session.expire_all()  # delivery committed in sessions of its own
+    mercia = requests.get_request(session, campaign.slug, "west-mercia")
+    received = server.to(mercia.authority.foi_email)
+    assert len(received) == 1
+    message = received[0]
+    assert message["Subject"].endswith(f"[FOI-{campaign.id}-WESTMERCIA]")
+    assert message["From"] == "research@charity.example"
+    assert "Dear West Mercia Police" in message.get_body(("plain",)).get_content()
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == "grooming-2019-west-mercia.xlsx"
+    stored = session.scalars(select(OutgoingMessage).where(
+        OutgoingMessage.request_id == mercia.id)).one()
+    assert stored.message_id == message["Message-ID"] and stored.status is DeliveryStatus.sent
+    session.expire_all()
+    assert requests.state_of(mercia, TODAY).status is Status.awaiting_response
+    # Sending the campaign again sends nothing more.
+    queued, report = send_campaign(app, session, campaign, settings)
+    assert (len(queued), report.sent, len(server.messages)) == (0, 0, 3)
+
+
+def test_a_failure_leaves_the_others_sent_and_is_retried_once(app, session, campaign,
+                                                             smtp_server, tmp_path):
+    server, port = smtp_server
+    settings = settings_for(port, tmp_path)
+    kent = requests.get_request(session, campaign.slug, "kent").authority.foi_email
+    server.refuse.add(kent.lower())
+    _, report = send_campaign(app, session, campaign, settings)
+    assert report.sent == 2 and len(report.failed) == 1 and kent in report.failed[0]
+    session.expire_all()
+    failed = session.scalars(select(OutgoingMessage).where(
+        OutgoingMessage.status == DeliveryStatus.failed)).one()
+    assert "550" in failed.last_error
+    server.refuse.clear()
+    report = mail.deliver(app.extensions["foitrack.db"].session, settings, TEST_ACTOR, TODAY)
+    assert report.sent == 1
+    assert [len(server.to(r.authority.foi_email)) for r in requests.campaign_requests(
+        session, campaign)] == [1, 1, 1]
+
+
+def test_an_interrupted_send_never_sends_a_message_twice(app, session, campaign, smtp_server,
+                                                        tmp_path):
+    server, port = smtp_server
+    settings = settings_for(port, tmp_path)
+    chosen = requests.campaign_requests(session, campaign)
+    mail.queue_campaign(session, TEST_ACTOR, campaign, chosen, settings, TODAY)
+    session.commit()
+    # As if the process died after handing the first message to the server.
+    first = session.scalars(select(OutgoingMessage).order_by(OutgoingMessage.id)).first()
+    first.status = DeliveryStatus.sending
+    session.commit()
+    report = mail.deliver(app.extensions["foitrack.db"].session, settings, TEST_ACTOR, TODAY)
+    assert report.sent == 2 and report.unknown == [str(first.id)]
+    assert len(server.messages) == 2
+    assert "may have been sent before an interruption" in report.summary()
+
+
+def test_without_a_mail_server_messages_go_to_the_outbox(app, session, campaign, tmp_path):
+    settings = settings_for(None, tmp_path)
+    _, report = send_campaign(app, session, campaign, settings)
+    assert report.written_to_outbox == 3 and report.sent == 0
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 3
+    assert b"To: " in files[0].read_bytes()
+    session.expire_all()
+    mercia = requests.get_request(session, campaign.slug, "west-mercia")
+    assert "written to the outbox" in mercia.events[0].note
+
+
+def test_a_chaser_run_twice_sends_once(app, session, campaign, smtp_server, tmp_path):
+    server, port = smtp_server
+    settings = settings_for(port, tmp_path)
+    send_campaign(app, session, campaign, settings)
+    late = dt.date(2019, 6, 10)  # every request is overdue (due 2019-05-31)
+    for _ in range(2):
+        session.expire_all()  # each run is a fresh process, as from cron
+        queued, skipped = mail.queue_chasers(session, TEST_ACTOR, settings, late)
+        session.commit()
+        mail.deliver(app.extensions["foitrack.db"].session, settings, TEST_ACTOR, late,
+                     message_ids=[m.id for m in queued])
+    session.expire_all()
+    chasers = [m for m in server.messages if m["Subject"].startswith("Overdue:")]
+    assert len(chasers) == 3
+    assert all("chased on 2019-06-10" in reason for reason in skipped), skipped
+    body = chasers[0].get_body(("plain",)).get_content()
+    assert "Section 10(1)" in body and "That date was 2019-05-31" in body
+    assert "now 6 working days late" in body
+    mercia = requests.get_request(session, campaign.slug, "west-mercia")
+    session.refresh(mercia)
+    assert requests.state_of(mercia, late).last_chased_on == late
