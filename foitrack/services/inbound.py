@@ -100,8 +100,9 @@ def _text_body(message: EmailMessage) -> str:
         content = re.sub(r"<[^>]+>", " ", content)
         import html
 
-        content = html.unescape(content)
-    return re.sub(r"[ \t]+", " ", content).strip()
+        content = html.unescape(content).replace("\xa0", " ")
+    lines = (re.sub(r"[ \t]+", " ", line).strip() for line in content.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def _is_bounce(message: EmailMessage) -> bool:
