@@ -124,7 +124,17 @@ def _error_page(code: int, title: str, message: str) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from foitrack.views import auth, authorities, campaigns, data, figures, main, requests, users
+    from foitrack.views import (
+        auth,
+        authorities,
+        campaigns,
+        data,
+        figures,
+        mail,
+        main,
+        requests,
+        users,
+    )
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
@@ -148,7 +158,7 @@ def init_app(app: Flask) -> None:
         500, _error_page(500, "Something went wrong", "The error has been logged. Nothing was saved.")
     )
 
-    for module in (main, auth, authorities, users, campaigns, requests, figures, data):
+    for module in (main, auth, authorities, users, campaigns, requests, figures, data, mail):
         app.register_blueprint(module.blueprint)
 
     missing = permissions.unlisted_endpoints([rule.endpoint for rule in app.url_map.iter_rules()])

@@ -29,11 +29,15 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
     state = service.state_of(found, today(), clock_settings())
     version = found.version or found.campaign.current_version
     events = sorted(found.events, key=lambda e: e.as_timeline().sort_key())
+    from foitrack.views.mail import messages_for
+
+    sent_mail, received = messages_for(found.id)
     return render_template(
         "requests/detail.html", req=found, campaign=found.campaign, state=state, events=events,
         event_form=event_form, reference_form=reference_form,
         text=campaign_service.render_text(version.request_text, found.authority), version=version,
-        history=audit.history(session, "request", found.id),
+        history=audit.history(session, "request", found.id), sent_mail=sent_mail,
+        received=received,
     ), status
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.message import EmailMessage
 
 import pytest
 from flask import Flask
 
 from foitrack import permissions
 from foitrack.models import Role
+from foitrack.services import inbound
 from foitrack.services.design import create_from_file
 from foitrack.services.requests import add_event
+from foitrack.storage import FileStore
 from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
 from tests.services.test_design import EXAMPLE
@@ -53,8 +56,15 @@ def test_every_route_for_every_role(app, session, visitor):
         'authorities = "england-wales"', 'authorities = ["west-mercia"]'))
     note = add_event(session, TEST_ACTOR, campaign.requests[0], "note", dt.date(2019, 5, 1),
                      today=dt.date(2019, 5, 1))
+    message = EmailMessage()
+    message["From"], message["Subject"], message["Message-ID"] = "x@nowhere.example", "Hi", "<a@b>"
+    message.set_content("A message for triage")
+    inbound.import_file(session, TEST_ACTOR, FileStore(app.config["STORAGE_PATH"]), "m.eml",
+                        bytes(message), dt.date(2019, 5, 1))
     session.commit()
-    sample_args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id}
+    waiting = inbound.triage(session)[0]
+    sample_args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id,
+                   "message_id": waiting.id, "file_id": waiting.raw_file_id}
     client = app.test_client()
     if visitor is not None:
         user = admin if visitor is Role.admin else make_user(session, role=visitor.value)

@@ -1,0 +1,205 @@
+"""Correspondence pages: sending a campaign, chasing, the outbox, the triage inbox, files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+
+from foitrack.models import (
+    DeliveryStatus,
+    InboundMessage,
+    MessageKind,
+    OutgoingMessage,
+    Request,
+    StoredFile,
+)
+from foitrack.services import campaigns as campaign_service
+from foitrack.services import inbound, mail
+from foitrack.services import requests as request_service
+from foitrack.services.errors import Invalid, NotFound
+from foitrack.services.mail_templates import DEFAULTS, save_template, template_for
+from foitrack.storage import FileStore
+from foitrack.views.forms import form_status, show_problems
+from foitrack.views.forms.figures import TemplatesUploadForm
+from foitrack.views.forms.mail import AssignForm, ConfirmForm, MailTemplateForm
+from foitrack.web import actor, clock_settings, database, db_session, today
+
+blueprint = Blueprint("mail", __name__)
+
+
+def _campaign(slug: str) -> Any:
+    try:
+        return campaign_service.get_campaign(db_session(), slug)
+    except NotFound:
+        abort(404)
+
+
+def _settings() -> mail.MailSettings:
+    return mail.settings_from(current_app.config)
+
+
+def _store() -> FileStore:
+    return FileStore(current_app.config["STORAGE_PATH"])
+
+
+@blueprint.route("/campaigns/<slug>/send", methods=["GET", "POST"])
+def send(slug: str) -> Any:
+    """Confirm, then email the request to every authority not yet sent to."""
+    session = db_session()
+    campaign = _campaign(slug)
+    chosen = request_service.campaign_requests(session, campaign)
+    plan = mail.plan_campaign_send(session, campaign, chosen)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        queued = mail.queue_campaign(session, actor(), campaign, plan.to_send, _settings(),
+                                     today(), attach_template=request.form.get("attach") == "1")
+        session.commit()
+        report = mail.deliver(database().session, _settings(), actor(), today(),
+                              message_ids=[m.id for m in queued])
+        flash(f"Sent the request: {report.summary()}.", "error" if report.failed else "success")
+        return redirect(url_for("campaigns.detail", slug=slug))
+    preview = None
+    if plan.to_send:
+        preview = mail.compose(session, plan.to_send[0], MessageKind.request, today())
+    return render_template("mail/send.html", campaign=campaign, plan=plan, form=form,
+                           settings=_settings(), preview=preview)
+
+
+@blueprint.route("/campaigns/<slug>/chase", methods=["GET", "POST"])
+def chase(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign(slug)
+    queued, skipped = mail.queue_chasers(session, actor(), _settings(), today(), clock_settings(),
+                                         slug)
+    form = ConfirmForm()
+    if form.validate_on_submit() and queued:
+        session.commit()
+        report = mail.deliver(database().session, _settings(), actor(), today(),
+                              message_ids=[m.id for m in queued])
+        flash(f"Chasers: {report.summary()}.", "error" if report.failed else "success")
+        return redirect(url_for("campaigns.detail", slug=slug))
+    listed = [(m.request.authority.name, m.to_address, m.subject) for m in queued]
+    session.rollback()  # only a preview: nothing is queued until confirmed
+    return render_template("mail/chase.html", campaign=campaign, listed=listed, skipped=skipped,
+                           form=form)
+
+
+@blueprint.route("/campaigns/<slug>/mail-templates", methods=["GET", "POST"])
+def templates(slug: str) -> Any:
+    session = db_session()
+    campaign = _campaign(slug)
+    kind = MessageKind(request.args.get("kind", "chaser")) \
+        if request.args.get("kind", "chaser") in {k.value for k in DEFAULTS} else abort(404)
+    form = MailTemplateForm()
+    if not form.is_submitted():
+        form.subject.data, form.body.data = template_for(session, campaign, kind)
+    if form.validate_on_submit():
+        chosen = request_service.campaign_requests(session, campaign)
+        sample = mail._context(chosen[0], today(), clock_settings()) if chosen else {}
+        try:
+            save_template(session, actor(), campaign, kind, form.subject.data or "",
+                          form.body.data or "", sample)
+        except Invalid as error:
+            session.rollback()
+            show_problems(form, error)
+        else:
+            session.commit()
+            flash(f"Saved the {kind.value.replace('_', ' ')} wording.", "success")
+            return redirect(url_for("mail.templates", slug=slug, kind=kind.value))
+    return render_template("mail/templates.html", campaign=campaign, form=form, kind=kind,
+                           kinds=list(DEFAULTS)), form_status(form)
+
+
+@blueprint.get("/mail/outbox")
+def outbox() -> Any:
+    messages = db_session().scalars(select(OutgoingMessage).order_by(
+        OutgoingMessage.id.desc()).limit(500)).all()
+    return render_template("mail/outbox.html", messages=messages, statuses=DeliveryStatus)
+
+
+@blueprint.route("/mail/inbox", methods=["GET", "POST"])
+def inbox() -> Any:
+    """The triage inbox, and uploading .eml or .mbox files."""
+    session = db_session()
+    form = TemplatesUploadForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        uploads = request.files.getlist(form.file.name)
+        try:
+            total = inbound.ImportReport()
+            for upload in uploads:
+                report = inbound.import_file(session, actor(), _store(), upload.filename or "x.eml",
+                                             upload.read(), today())
+                total.filed += report.filed
+                total.triage += report.triage
+                total.duplicates += report.duplicates
+        except Invalid as error:
+            session.rollback()
+            problems = [str(p) for p in error.problems]
+        else:
+            session.commit()
+            flash(f"Imported: {total.summary()}.", "success")
+            return redirect(url_for("mail.inbox"))
+    waiting = inbound.triage(session)
+    requests = session.scalars(select(Request).join(Request.campaign)).all()
+    return render_template("mail/inbox.html", waiting=waiting, form=form, problems=problems,
+                           requests=requests, assign=AssignForm(formdata=None)), \
+        form_status(form, problems)
+
+
+@blueprint.post("/mail/inbox/<int:message_id>/assign")
+def assign(message_id: int) -> Any:
+    session = db_session()
+    form = AssignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    found = session.get(Request, int(form.request_id.data or 0))
+    if found is None:
+        flash("Choose the request the message belongs to.", "error")
+        return redirect(url_for("mail.inbox"))
+    try:
+        inbound.assign(session, actor(), message_id, found, today())
+    except (NotFound, Invalid) as error:
+        session.rollback()
+        flash(f"Not filed: {error}", "error")
+    else:
+        session.commit()
+        flash(f"Filed against {found.authority.name} ({found.campaign.title}).", "success")
+    return redirect(url_for("mail.inbox"))
+
+
+@blueprint.get("/files/<int:file_id>")
+def download(file_id: int) -> Any:
+    """A kept file (an attachment, a message, an imported template), as a download."""
+    stored = db_session().get(StoredFile, file_id)
+    if stored is None:
+        abort(404)
+    try:
+        data = _store().read(stored.sha256)
+    except (OSError, ValueError):
+        abort(404)
+    name = inbound.safe_name(stored.filename).replace('"', "")
+    return Response(data, mimetype=stored.content_type or "application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "X-Content-Type-Options": "nosniff"})
+
+
+def messages_for(request_id: int) -> tuple[list[OutgoingMessage], list[InboundMessage]]:
+    session = db_session()
+    out = session.scalars(select(OutgoingMessage).where(OutgoingMessage.request_id == request_id)
+                          .order_by(OutgoingMessage.id)).all()
+    into = session.scalars(select(InboundMessage).where(InboundMessage.request_id == request_id)
+                           .order_by(InboundMessage.id)).all()
+    return list(out), list(into)
