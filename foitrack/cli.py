@@ -989,3 +989,19 @@ def mail_fetch() -> None:
             total.duplicates += report.duplicates
         session.commit()
     click.echo(f"Fetched {len(messages)} messages: {total.summary()}.")
+
+
+@mail_group.command("digest")
+@with_appcontext
+@needs_current_schema
+def mail_digest() -> None:
+    """Email each campaign's owner the requests that became overdue today (run daily)."""
+    from foitrack.clock import today_in_uk
+    from foitrack.services import mail
+
+    with _database().session() as session:
+        queued = mail.queue_digests(session, _system_actor(), _mail_settings(), today_in_uk(),
+                                    current_app.config["CLOCK"])
+        ids = [m.id for m in queued]
+        session.commit()
+    click.echo(f"Digests: {_deliver(ids)}.")

@@ -344,3 +344,33 @@ def retry_unknown(session: Session, actor: audit.Actor, message_id: int, was_sen
                   note=f"emailed to {message.to_address} (confirmed by hand)")
     audit.record(session, actor, "outgoing_message", message.id, "resolved", None,
                  {"sent": was_sent})
+
+
+def queue_digests(session: Session, actor: audit.Actor, mail: MailSettings, today: dt.date,
+                  settings: ClockSettings | None = None) -> list[OutgoingMessage]:
+    """To each campaign owner, the requests that became overdue since the last working day."""
+    from foitrack.clock import add_working_days
+
+    by_owner: dict[str, list[str]] = {}
+    for row in chase_list(session, today, settings):
+        if row.due is None or row.lateness.value == "review_overdue":
+            continue
+        request = get_request(session, row.campaign_slug, row.authority_slug)
+        if add_working_days(row.due, 1, request.authority.regime).due != today:
+            continue  # overdue before today: already in an earlier digest
+        owner = request.campaign.owner
+        if owner is not None:
+            by_owner.setdefault(owner.email, []).append(
+                f"- {row.authority_name} ({row.campaign_title}): due {row.due.isoformat()}")
+    queued = []
+    for email, lines in sorted(by_owner.items()):
+        message = OutgoingMessage(
+            kind=MessageKind.digest, to_address=email,
+            subject=f"foitrack: {len(lines)} requests became overdue on {today.isoformat()}",
+            body="These requests passed their due date without a response:\n\n"
+                 + "\n".join(lines) + "\n\nThe chase list has them all.",
+            message_id=make_msgid(domain=mail.domain), created_by=actor.label)
+        session.add(message)
+        session.flush()
+        queued.append(message)
+    return queued

@@ -139,3 +139,28 @@ def test_a_chaser_run_twice_sends_once(app, session, campaign, smtp_server, tmp_
     mercia = requests.get_request(session, campaign.slug, "west-mercia")
     session.refresh(mercia)
     assert requests.state_of(mercia, late).last_chased_on == late
+
+
+def test_the_owner_gets_a_digest_of_what_became_overdue(app, session, campaign, smtp_server,
+                                                       tmp_path):
+    from tests.factories import make_user
+
+    server, port = smtp_server
+    settings = settings_for(port, tmp_path)
+    owner = make_user(session, email="owner@charity.example")
+    campaign.owner = owner
+    session.commit()
+    send_campaign(app, session, campaign, settings)
+    session.expire_all()
+    # Due Fri 2019-05-31: overdue from Mon 2019-06-03, and only that day is it news.
+    for day, expected in ((dt.date(2019, 6, 3), 1), (dt.date(2019, 6, 4), 0)):
+        queued = mail.queue_digests(session, TEST_ACTOR, settings, day)
+        session.commit()
+        mail.deliver(app.extensions["foitrack.db"].session, settings, TEST_ACTOR, day,
+                     message_ids=[m.id for m in queued])
+        assert len(queued) == expected
+    digest = server.to("owner@charity.example")
+    assert len(digest) == 1
+    body = digest[0].get_body(("plain",)).get_content()
+    assert "- Kent Police (Sexual communication with a child" in body
+    assert body.count("due 2019-05-31") == 3
