@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms.fields import SelectChoice
 
@@ -10,7 +10,7 @@ from foitrack.services import audit
 from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
 from foitrack.services import requests as request_service
-from foitrack.services.errors import Invalid, NotFound
+from foitrack.services.errors import Invalid
 from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.campaigns import (
     AddAuthoritiesForm,
@@ -19,16 +19,11 @@ from foitrack.views.forms.campaigns import (
     CampaignForm,
     RepeatForm,
 )
+from foitrack.views.lookups import campaign_or_404
 from foitrack.web import actor, clock_settings, db_session, today
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
-
-def _campaign_or_404(slug: str) -> Any:
-    try:
-        return service.get_campaign(db_session(), slug)
-    except NotFound:
-        abort(404)
 
 
 def _authority_choices(exclude: set[int] | None = None) -> list[SelectChoice]:
@@ -79,7 +74,7 @@ def new() -> Any:
 @blueprint.get("/<slug>")
 def detail(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     requests = request_service.campaign_requests(session, campaign)
     states = {r.id: request_service.state_of(r, today(), clock_settings()) for r in requests}
     bulk = BulkEventForm(formdata=None)
@@ -95,7 +90,7 @@ def detail(slug: str) -> Any:
 @blueprint.post("/<slug>/bulk")
 def bulk(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     requests = request_service.campaign_requests(session, campaign)
     form = BulkEventForm()
     form.requests.choices = [SelectChoice(r.authority.slug, r.authority.name) for r in requests]
@@ -127,7 +122,7 @@ def bulk(slug: str) -> Any:
 @blueprint.route("/<slug>/edit", methods=["GET", "POST"])
 def edit(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     form = CampaignEditForm()
     if not form.is_submitted():
         form.process(obj=campaign)
@@ -159,7 +154,7 @@ def edit(slug: str) -> Any:
 @blueprint.route("/<slug>/repeat", methods=["GET", "POST"])
 def repeat(slug: str) -> Any:
     session = db_session()
-    source = _campaign_or_404(slug)
+    source = campaign_or_404(slug)
     form = RepeatForm()
     if form.validate_on_submit():
         try:
@@ -180,7 +175,7 @@ def repeat(slug: str) -> Any:
 @blueprint.route("/<slug>/authorities", methods=["GET", "POST"])
 def add_authorities(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     present = {r.authority_id for r in request_service.campaign_requests(session, campaign)}
     form = AddAuthoritiesForm()
     form.authorities.choices = _authority_choices(exclude=present)

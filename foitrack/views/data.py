@@ -12,7 +12,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,33 +25,21 @@ from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as request_service
 from foitrack.services import templates, tracker_import
 from foitrack.services.datasets import campaign_dataset
-from foitrack.services.errors import Invalid, NotFound
-from foitrack.storage import FileStore
+from foitrack.services.errors import Invalid
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import ConfirmUploadForm, FiguresImportForm, TemplatesUploadForm
+from foitrack.views.lookups import campaign_or_404, file_store, request_or_404
 from foitrack.web import actor, clock_settings, database, db_session, today
 
 blueprint = Blueprint("data", __name__, url_prefix="/campaigns/<slug>")
 
 
-def _campaign(slug: str) -> Any:
-    try:
-        return campaign_service.get_campaign(db_session(), slug)
-    except NotFound:
-        abort(404)
-
-
-def _store() -> FileStore:
-    return FileStore(Path(current_app.config["STORAGE_PATH"]))
 
 
 @blueprint.get("/requests/<authority>/template.xlsx")
 def template(slug: str, authority: str) -> Any:
-    campaign = _campaign(slug)
-    try:
-        found = request_service.get_request(db_session(), slug, authority)
-    except NotFound:
-        abort(404)
+    campaign = campaign_or_404(slug)
+    found = request_or_404(slug, authority)
     if not campaign.measures:
         abort(404)
     return Response(templates.template_bytes(campaign, found), mimetype=templates.XLSX_TYPE,
@@ -62,7 +49,7 @@ def template(slug: str, authority: str) -> Any:
 
 @blueprint.get("/templates.zip")
 def all_templates(slug: str) -> Any:
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     if not campaign.measures:
         abort(404)
     out = io.BytesIO()
@@ -78,7 +65,7 @@ def all_templates(slug: str) -> Any:
 def import_templates(slug: str) -> Any:
     """Upload filled templates: kept in the store, previewed, imported on confirmation."""
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     form = TemplatesUploadForm()
     problems: list[str] = []
     if form.validate_on_submit() and not request.files.getlist(form.file.name):
@@ -92,7 +79,7 @@ def import_templates(slug: str) -> Any:
             problems = [str(p) for p in error.problems]
         else:
             # Keep the uploads so the confirmation imports exactly what was previewed.
-            store = _store()
+            store = file_store()
             confirm = ConfirmUploadForm(formdata=None)
             confirm.files.data = ",".join(f"{store.put(data)}:{name}" for name, data in files)
             return render_template("data/preview.html", campaign=campaign, plan=plan,
@@ -104,11 +91,11 @@ def import_templates(slug: str) -> Any:
 @blueprint.post("/templates/confirm")
 def confirm_templates(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     form = ConfirmUploadForm()
     if not form.validate_on_submit():
         abort(400)
-    store = _store()
+    store = file_store()
     files = []
     for item in (form.files.data or "").split(","):
         digest, _, name = item.partition(":")
@@ -132,7 +119,7 @@ def confirm_templates(slug: str) -> Any:
 @blueprint.route("/tracker/import", methods=["GET", "POST"])
 def import_tracker(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     form = FiguresImportForm()
     problems: list[str] = []
     if form.validate_on_submit():
@@ -165,7 +152,7 @@ def export(slug: str, fmt: str) -> Any:
     """The dataset: streamed (CSV, JSON) or built in a temporary file (XLSX, data package)."""
     if fmt not in ("csv", "xlsx", "json", "zip"):
         abort(404)
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     checked, day, settings = request.args.get("checked") == "1", today(), clock_settings()
     stamp = day.isoformat()
     table = request.args.get("table", "figures")

@@ -8,7 +8,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from foitrack import aggregate
-from foitrack.services import campaigns as campaign_service
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
 from foitrack.services import release as release_service
@@ -17,16 +16,11 @@ from foitrack.services.authorities import list_sets
 from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
+from foitrack.views.lookups import campaign_or_404, request_or_404
 from foitrack.web import actor, clock_settings, db_session, today
 
 blueprint = Blueprint("figures", __name__, url_prefix="/campaigns/<slug>")
 
-
-def _campaign(slug: str) -> Any:
-    try:
-        return campaign_service.get_campaign(db_session(), slug)
-    except NotFound:
-        abort(404)
 
 
 def _user() -> Any:
@@ -38,7 +32,7 @@ def _user() -> Any:
 @blueprint.route("/design", methods=["GET", "POST"])
 def design(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     form = DesignForm()
     if not form.is_submitted():
         full = design_service.campaign_file(session, campaign)
@@ -70,18 +64,12 @@ def design(slug: str) -> Any:
 
 @blueprint.get("/campaign.toml")
 def campaign_file(slug: str) -> Any:
-    text = design_service.campaign_file(db_session(), _campaign(slug))
+    text = design_service.campaign_file(db_session(), campaign_or_404(slug))
     return Response(text, mimetype="application/toml", headers={
         "Content-Disposition": f'attachment; filename="{slug}.toml"'})
 
 
 # ---- entering figures ---------------------------------------------------------------------
-
-def _request(slug: str, authority: str) -> Any:
-    try:
-        return request_service.get_request(db_session(), slug, authority)
-    except NotFound:
-        abort(404)
 
 
 def _cell_name(measure_id: int, period_id: int, category_id: int | None) -> str:
@@ -91,7 +79,7 @@ def _cell_name(measure_id: int, period_id: int, category_id: int | None) -> str:
 @blueprint.route("/requests/<authority>/figures", methods=["GET", "POST"])
 def grid(slug: str, authority: str) -> Any:
     session = db_session()
-    found = _request(slug, authority)
+    found = request_or_404(slug, authority)
     campaign = found.campaign
     existing = service.figures_of(session, found)
     form = FigureGridForm()
@@ -135,7 +123,7 @@ def grid(slug: str, authority: str) -> Any:
 @blueprint.post("/requests/<authority>/figures/check")
 def check(slug: str, authority: str) -> Any:
     session = db_session()
-    found = _request(slug, authority)
+    found = request_or_404(slug, authority)
     form = FigureGridForm()
     if form.validate_on_submit():
         try:
@@ -153,7 +141,7 @@ def check(slug: str, authority: str) -> Any:
 @blueprint.route("/figures/import", methods=["GET", "POST"])
 def import_figures(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     form = FiguresImportForm()
     problems: list[str] = []
     if form.validate_on_submit():
@@ -174,7 +162,7 @@ def import_figures(slug: str) -> Any:
 def export_figures(slug: str) -> Any:
     out = io.StringIO()
     out.write("\ufeff")
-    service.write_csv(service.export_rows(db_session(), _campaign(slug)), out)
+    service.write_csv(service.export_rows(db_session(), campaign_or_404(slug)), out)
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{slug}-figures.csv"'})
 
@@ -194,7 +182,7 @@ def _build(campaign: Any, with_authorities: bool = True) -> tuple[Any, str | Non
 
 @blueprint.get("/aggregate")
 def aggregate_page(slug: str) -> Any:
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     result, problem = _build(campaign)
     return render_template("figures/aggregate.html", campaign=campaign, result=result,
                            problem=problem, sets=list_sets(db_session()),
@@ -206,7 +194,7 @@ def aggregate_page(slug: str) -> Any:
 def cell(slug: str) -> Any:
     """The figures behind one number: every authority's value, caveat and source."""
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     args = request.args
     rows = service.cell_figures(session, campaign, args.get("measure", ""), args.get("period", ""),
                                 args.get("dimension") or None, args.get("category") or None,
@@ -219,7 +207,7 @@ def cell(slug: str) -> Any:
 @blueprint.get("/release")
 def release(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     national, problem = _build(campaign)
     subject = national.subset
     result = release_service.national_release(session, campaign, national, today(),
@@ -231,7 +219,7 @@ def release(slug: str) -> Any:
 @blueprint.get("/fact-sheets/")
 def fact_sheets(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     requests = request_service.campaign_requests(session, campaign)
     return render_template("figures/fact_sheets.html", campaign=campaign, requests=requests)
 
@@ -239,7 +227,7 @@ def fact_sheets(slug: str) -> Any:
 @blueprint.get("/fact-sheets/<authority>")
 def fact_sheet(slug: str, authority: str) -> Any:
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     national = aggregate.build(session, campaign)
     try:
         sheet = release_service.fact_sheet(session, campaign, national, authority, today(),

@@ -25,40 +25,30 @@ from foitrack.models import (
     Request,
     StoredFile,
 )
-from foitrack.services import campaigns as campaign_service
 from foitrack.services import inbound, mail
 from foitrack.services import requests as request_service
 from foitrack.services.errors import Invalid, NotFound
 from foitrack.services.mail_templates import DEFAULTS, save_template, template_for
-from foitrack.storage import FileStore
 from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.figures import TemplatesUploadForm
 from foitrack.views.forms.mail import AssignForm, ConfirmForm, MailTemplateForm
+from foitrack.views.lookups import campaign_or_404, file_store
 from foitrack.web import actor, clock_settings, database, db_session, today
 
 blueprint = Blueprint("mail", __name__)
 
-
-def _campaign(slug: str) -> Any:
-    try:
-        return campaign_service.get_campaign(db_session(), slug)
-    except NotFound:
-        abort(404)
 
 
 def _settings() -> mail.MailSettings:
     return mail.settings_from(current_app.config)
 
 
-def _store() -> FileStore:
-    return FileStore(current_app.config["STORAGE_PATH"])
-
 
 @blueprint.route("/campaigns/<slug>/send", methods=["GET", "POST"])
 def send(slug: str) -> Any:
     """Confirm, then email the request to every authority not yet sent to."""
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     chosen = request_service.campaign_requests(session, campaign)
     plan = mail.plan_campaign_send(session, campaign, chosen)
     form = ConfirmForm()
@@ -80,7 +70,7 @@ def send(slug: str) -> Any:
 @blueprint.route("/campaigns/<slug>/chase", methods=["GET", "POST"])
 def chase(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     queued, skipped = mail.queue_chasers(session, actor(), _settings(), today(), clock_settings(),
                                          slug)
     form = ConfirmForm()
@@ -99,7 +89,7 @@ def chase(slug: str) -> Any:
 @blueprint.route("/campaigns/<slug>/mail-templates", methods=["GET", "POST"])
 def templates(slug: str) -> Any:
     session = db_session()
-    campaign = _campaign(slug)
+    campaign = campaign_or_404(slug)
     kind = MessageKind(request.args.get("kind", "chaser")) \
         if request.args.get("kind", "chaser") in {k.value for k in DEFAULTS} else abort(404)
     form = MailTemplateForm()
@@ -140,7 +130,7 @@ def inbox() -> Any:
         try:
             total = inbound.ImportReport()
             for upload in uploads:
-                report = inbound.import_file(session, actor(), _store(), upload.filename or "x.eml",
+                report = inbound.import_file(session, actor(), file_store(), upload.filename or "x.eml",
                                              upload.read(), today())
                 total.filed += report.filed
                 total.triage += report.triage
@@ -187,7 +177,7 @@ def download(file_id: int) -> Any:
     if stored is None:
         abort(404)
     try:
-        data = _store().read(stored.sha256)
+        data = file_store().read(stored.sha256)
     except (OSError, ValueError):
         abort(404)
     name = inbound.safe_name(stored.filename).replace('"', "")

@@ -12,16 +12,11 @@ from foitrack.services import requests as service
 from foitrack.services.errors import Invalid, NotFound
 from foitrack.views.forms import show_problems
 from foitrack.views.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
+from foitrack.views.lookups import request_or_404
 from foitrack.web import actor, clock_settings, db_session, today
 
 blueprint = Blueprint("requests", __name__)
 
-
-def _request_or_404(slug: str, authority: str) -> Any:
-    try:
-        return service.get_request(db_session(), slug, authority)
-    except NotFound:
-        abort(404)
 
 
 def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, status: int = 200) -> Any:
@@ -43,7 +38,7 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
 
 @blueprint.get("/campaigns/<slug>/requests/<authority>")
 def detail(slug: str, authority: str) -> Any:
-    found = _request_or_404(slug, authority)
+    found = request_or_404(slug, authority)
     event_form = EventForm(formdata=None)
     event_form.occurred_on.data = today()
     return _render(found, event_form, ReferenceForm(formdata=None, obj=found))
@@ -52,7 +47,7 @@ def detail(slug: str, authority: str) -> Any:
 @blueprint.post("/campaigns/<slug>/requests/<authority>/events")
 def add_event(slug: str, authority: str) -> Any:
     session = db_session()
-    found = _request_or_404(slug, authority)
+    found = request_or_404(slug, authority)
     form = EventForm()
     if form.validate_on_submit():
         try:
@@ -76,7 +71,7 @@ def add_event(slug: str, authority: str) -> Any:
 @blueprint.post("/campaigns/<slug>/requests/<authority>/events/<int:event_id>/remove")
 def remove_event(slug: str, authority: str, event_id: int) -> Any:
     session = db_session()
-    found = _request_or_404(slug, authority)
+    found = request_or_404(slug, authority)
     form = RemoveEventForm()
     if form.validate_on_submit():
         try:
@@ -96,7 +91,7 @@ def remove_event(slug: str, authority: str, event_id: int) -> Any:
 @blueprint.post("/campaigns/<slug>/requests/<authority>/reference")
 def reference(slug: str, authority: str) -> Any:
     session = db_session()
-    found = _request_or_404(slug, authority)
+    found = request_or_404(slug, authority)
     form = ReferenceForm()
     if form.validate_on_submit():
         try:
