@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 FOITRACK_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-postgres lint install install-test clean
+.PHONY: run test test-postgres lint install install-test clean tools
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("foitrack needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -34,10 +34,15 @@ run: $(STAMP)
 	@echo
 	$(BIN)/foitrack serve
 
-test: $(TEST_STAMP)
+# The export benchmark's smoke test compares with the sqlite3 command's own CSV output.
+tools:
+	@command -v sqlite3 >/dev/null || apt-get install -y -q sqlite3 >/dev/null || \
+		{ echo "install the sqlite3 command (Debian: apt-get install sqlite3)"; exit 1; }
+
+test: $(TEST_STAMP) tools
 	$(BIN)/python -m pytest
 
-test-postgres: $(TEST_STAMP)
+test-postgres: $(TEST_STAMP) tools
 	FOITRACK_TEST_DATABASE_URL=$(FOITRACK_TEST_DATABASE_URL) $(BIN)/python -m pytest
 
 lint: $(TEST_STAMP)

@@ -1,0 +1,127 @@
+"""Realistic synthetic data at a chosen size: authorities, campaigns with a data design,
+requests with timelines, and figures with some suppressed and not-recorded values.
+
+Rows go in with bulk inserts (SQLAlchemy Core executemany), as a team's years of data would
+sit in the database; the app's own services are exercised by the benchmarks, not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from foitrack.db import utcnow
+from foitrack.models import (
+    Authority,
+    Campaign,
+    CampaignStatus,
+    CampaignVersion,
+    Category,
+    Dimension,
+    Event,
+    Figure,
+    Measure,
+    Period,
+    Request,
+)
+from foitrack.services.audit import Actor
+from foitrack.services.registry import load_registry
+
+CATEGORIES = ["Instagram", "Facebook", "Messenger", "WhatsApp", "Snapchat", "Other", "Not recorded"]
+CELLS_PER_PERIOD = 1 + len(CATEGORIES)  # the total and each category
+
+
+@dataclass(frozen=True)
+class Shape:
+    figures: int
+    campaigns: int
+    authorities: int
+    periods: int
+
+
+def shape_for(figures: int) -> Shape:
+    """Campaigns x authorities x periods x cells close to ``figures``, like ten years of work."""
+    authorities = 43 if figures <= 10_000 else 400
+    periods = 3 if figures <= 10_000 else 6
+    campaigns = max(1, round(figures / (authorities * periods * CELLS_PER_PERIOD)))
+    return Shape(campaigns * authorities * periods * CELLS_PER_PERIOD, campaigns, authorities,
+                 periods)
+
+
+def generate(session: Session, figures: int, seed: int = 1) -> Shape:
+    rng = random.Random(seed)
+    shape = shape_for(figures)
+    load_registry(session, Actor.system("benchmark"))
+    session.flush()
+    now = utcnow()
+    existing = session.scalars(select(Authority).order_by(Authority.id)).all()
+    extra = shape.authorities - len(existing)
+    if extra > 0:
+        session.execute(insert(Authority), [{
+            "slug": f"council-{n}", "code": f"E0{n:07d}", "name": f"Synthetic Council {n}",
+            "short_name": f"Council {n}", "former_names": [], "kind": "council",
+            "country": "England", "region": None, "foi_email": f"foi{n}@council.example",
+            "website": None, "active": True, "note": None, "source": "import",
+            "search_text": f"synthetic council {n}", "locally_edited": [], "created_at": now,
+            "updated_at": now} for n in range(extra)])
+    authority_ids = list(session.scalars(select(Authority.id).order_by(Authority.id)))[
+        :shape.authorities]
+    for c in range(shape.campaigns):
+        year = 2015 + c % 10
+        campaign = Campaign(slug=f"bench-{c}", title=f"Benchmark campaign {c}",
+                            status=CampaignStatus.active)
+        campaign.versions.append(CampaignVersion(number=1, subject="FOI", request_text="Dear x",
+                                                 created_by="benchmark"))
+        measure = Measure(key="offences", label="Offences recorded", unit="offences")
+        campaign.measures.append(measure)
+        periods = [Period(key=f"p{p}", label=f"Period {p}", start=dt.date(year - p, 4, 1),
+                          end=dt.date(year - p + 1, 3, 31), position=p)
+                   for p in range(shape.periods)]
+        campaign.periods.extend(periods)
+        dimension = Dimension(key="platform", label="Communication method")
+        dimension.categories.extend(Category(label=label, position=i,
+                                             is_not_recorded=label == "Not recorded")
+                                    for i, label in enumerate(CATEGORIES))
+        campaign.dimensions.append(dimension)
+        session.add(campaign)
+        session.flush()
+        session.execute(insert(Request), [{"campaign_id": campaign.id, "authority_id": a,
+                                           "created_at": now} for a in authority_ids])
+        requests = list(session.scalars(select(Request.id).where(
+            Request.campaign_id == campaign.id).order_by(Request.id)))
+        sent = dt.date(year, 5, 1)
+        events = []
+        for request_id in requests:
+            events.append({"request_id": request_id, "kind": "sent", "occurred_on": sent,
+                           "exemptions": [], "created_at": now, "created_by": "benchmark"})
+            if rng.random() < 0.9:
+                events.append({"request_id": request_id, "kind": "response",
+                               "occurred_on": sent + dt.timedelta(days=rng.randint(10, 50)),
+                               "outcome": "provided", "exemptions": [], "created_at": now,
+                               "created_by": "benchmark"})
+        session.execute(insert(Event), events)
+        rows = []
+        categories = [None, *dimension.categories]
+        for request_id in requests:
+            for period in periods:
+                for category in categories:
+                    roll = rng.random()
+                    row = {"request_id": request_id, "measure_id": measure.id,
+                           "period_id": period.id, "category_id": category.id if category else None,
+                           "kind": "exact", "value": rng.randint(0, 400), "lower": None,
+                           "upper": None, "entered_by": "benchmark", "entered_at": now,
+                           "updated_at": now, "exemptions": None}
+                    if roll < 0.05:
+                        row.update(kind="suppressed", value=None, lower=0, upper=4)
+                    elif roll < 0.08:
+                        row.update(kind="not_recorded", value=None)
+                    row.pop("exemptions")
+                    rows.append(row)
+        for start in range(0, len(rows), 50_000):
+            session.execute(insert(Figure), rows[start:start + 50_000])
+        session.flush()
+    return shape

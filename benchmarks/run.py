@@ -1,0 +1,239 @@
+"""Benchmark runner: prints one table. Not part of the test suite (a smoke run at the smallest size is).
+
+    python -m benchmarks.run --sizes 1000,10000,100000 [--postgres URL] [--repeat 3]
+
+For each size and database it generates the data, then measures, in the same run:
+- aggregate: the app's national aggregate of one campaign against one hand-written SQL query
+  computing the same totals (the floor), as a ratio;
+- export: the app's CSV export of every figure, against the database's own CSV output of the
+  same join (sqlite3's .mode csv, or PostgreSQL's COPY), as a ratio, with the peak memory of
+  the exporting process;
+- import: importing the figures of one campaign from a tidy CSV through the app, against a
+  plain executemany of the same rows, as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from foitrack import aggregate, migrate
+from foitrack.db import Database, make_engine
+from foitrack.services.audit import Actor
+from foitrack.services.campaigns import get_campaign
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FLOOR_SQL = """
+SELECT f.measure_id, f.period_id, f.category_id,
+       SUM(CASE WHEN f.kind = 'exact' THEN f.value ELSE 0 END),
+       SUM(CASE WHEN f.kind = 'exact' THEN f.value WHEN f.kind = 'suppressed' THEN f.lower ELSE 0 END),
+       SUM(CASE WHEN f.kind = 'exact' THEN f.value WHEN f.kind = 'suppressed' THEN f.upper ELSE 0 END),
+       COUNT(DISTINCT CASE WHEN f.kind = 'exact' THEN f.request_id END)
+FROM figure f JOIN request r ON r.id = f.request_id
+WHERE r.campaign_id = :campaign
+GROUP BY f.measure_id, f.period_id, f.category_id
+"""
+
+EXPORT_SQL = """
+SELECT COALESCE(a.code, a.slug), a.name, m.key, p.key, p.start, p."end", COALESCE(d.key, ''),
+       COALESCE(c.label, ''), f.kind, f.value, f.lower, f.upper, f.caveat, f.source
+FROM figure f JOIN request r ON r.id = f.request_id JOIN authority a ON a.id = r.authority_id
+JOIN measure m ON m.id = f.measure_id JOIN period p ON p.id = f.period_id
+LEFT JOIN category c ON c.id = f.category_id LEFT JOIN dimension d ON d.id = c.dimension_id
+ORDER BY a.name, m.position, p.position, d.position, c.position
+"""
+
+
+def best(run: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def fresh_database(backend: str, size: int, postgres: str | None) -> str:
+    if backend == "sqlite":
+        path = Path(tempfile.gettempdir()) / f"foitrack-bench-{size}.sqlite3"
+        path.unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    assert postgres
+    name = f"foitrack_bench_{size}"
+    admin = make_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return postgres.rsplit("/", 1)[0] + f"/{name}"
+
+
+def measure_size(backend: str, size: int, postgres: str | None, repeat: int) -> dict[str, Any]:
+    from benchmarks.generate import generate
+
+    url = fresh_database(backend, size, postgres)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    database = Database(engine)
+    with database.session() as session:
+        shape = generate(session, size)
+        session.commit()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+    result: dict[str, Any] = {"backend": backend, "figures": shape.figures,
+                              "campaigns": shape.campaigns, "authorities": shape.authorities}
+    with database.session() as session:
+        campaign = get_campaign(session, "bench-0")
+        result["aggregate_s"] = best(lambda: aggregate.build(
+            session, campaign, with_authorities=False), repeat)
+        result["floor_s"] = best(lambda: session.execute(
+            text(FLOOR_SQL), {"campaign": campaign.id}).all(), repeat)
+    result["aggregate_ratio"] = result["aggregate_s"] / result["floor_s"]
+    result.update(_export(url, backend, engine, repeat))
+    result.update(_import(database, repeat))
+    engine.dispose()
+    return result
+
+
+def _export(url: str, backend: str, engine: Any, repeat: int) -> dict[str, Any]:
+    """The app's CSV export of every figure, in a child process so its peak memory is its own."""
+    script = (
+        "import sys, io, datetime\n"
+        "from foitrack.db import Database, make_engine\n"
+        "from foitrack.exporters.dataset import Table, write_csv\n"
+        "from foitrack.services.datasets import FIGURE_COLUMNS, figure_rows\n"
+        "from foitrack.models import Campaign\n"
+        "from sqlalchemy import select\n"
+        "db = Database(make_engine(sys.argv[1]))\n"
+        "with db.session() as s, open(sys.argv[2], 'w', newline='') as out:\n"
+        "    campaigns = s.scalars(select(Campaign)).all()\n"
+        "    rows = lambda: (r for c in campaigns for r in figure_rows(s, c))\n"
+        "    write_csv(Table('figures', 'Figures', '', FIGURE_COLUMNS, rows), out, False)\n"
+    )
+    target = Path(tempfile.gettempdir()) / "foitrack-bench-export.csv"
+    times, peaks = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        child = subprocess.run([sys.executable, "-c", script, url, str(target)], check=True,
+                               cwd=ROOT, capture_output=True)
+        times.append(time.perf_counter() - start)
+        peaks.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+        del child
+    rows = sum(1 for _ in target.open()) - 1
+    floor_target = Path(tempfile.gettempdir()) / "foitrack-bench-floor.csv"
+    if backend == "sqlite":
+        database = url.removeprefix("sqlite:///")
+        command = ["sqlite3", "-csv", database, EXPORT_SQL.replace("\n", " ")]
+    else:
+        plain = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        command = ["psql", plain, "-c",
+                   f"\\copy ({EXPORT_SQL.replace(chr(10), ' ')}) TO STDOUT WITH CSV"]
+    floor_times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        with floor_target.open("wb") as handle:
+            subprocess.run(command, check=True, stdout=handle)
+        floor_times.append(time.perf_counter() - start)
+    return {"export_rows": rows, "export_s": min(times), "export_floor_s": min(floor_times),
+            "export_speed": min(floor_times) / min(times), "export_peak_mb": max(peaks)}
+
+
+def _import(database: Database, repeat: int) -> dict[str, Any]:
+    """One campaign's figures through the app's CSV import, against a plain executemany."""
+    from foitrack.models import Figure, Request
+    from foitrack.services.figures import export_rows, import_csv, write_csv
+
+    with database.session() as session:
+        source = get_campaign(session, "bench-0")
+        rows = export_rows(session, source)
+        out = io.StringIO()
+        write_csv(rows, out)
+        data = out.getvalue().encode()
+        raw = [dict(request_id=f.request_id, measure_id=f.measure_id, period_id=f.period_id,
+                    category_id=f.category_id, kind=f.kind.value, value=f.value, lower=f.lower,
+                    upper=f.upper, entered_by="bench", entered_at=f.entered_at,
+                    updated_at=f.updated_at)
+               for f in session.query(Figure).join(Request).filter(
+                   Request.campaign_id == source.id)]
+
+    def app_import() -> None:
+        with database.session() as session:
+            campaign = get_campaign(session, "bench-0")
+            session.execute(text("DELETE FROM figure WHERE request_id IN (SELECT id FROM request "
+                                 "WHERE campaign_id = :c)"), {"c": campaign.id})
+            import_csv(session, Actor.system("benchmark"), campaign, io.BytesIO(data))
+            session.rollback()
+
+    def plain_import() -> None:
+        with database.session() as session:
+            campaign = get_campaign(session, "bench-0")
+            session.execute(text("DELETE FROM figure WHERE request_id IN (SELECT id FROM request "
+                                 "WHERE campaign_id = :c)"), {"c": campaign.id})
+            session.execute(Figure.__table__.insert(), raw)
+            session.rollback()
+
+    app_s, plain_s = best(app_import, repeat), best(plain_import, repeat)
+    return {"import_rows": len(raw), "import_s": app_s, "import_floor_s": plain_s,
+            "import_ratio": app_s / plain_s}
+
+
+COLUMNS = (
+    ("backend", "{}"), ("figures", "{:,}"), ("aggregate_s", "{:.3f}"), ("floor_s", "{:.3f}"),
+    ("aggregate_ratio", "{:.2f}"), ("export_rows", "{:,}"), ("export_s", "{:.2f}"),
+    ("export_floor_s", "{:.2f}"), ("export_speed", "{:.2f}"), ("export_peak_mb", "{:.0f}"),
+    ("import_rows", "{:,}"), ("import_s", "{:.2f}"), ("import_floor_s", "{:.2f}"),
+    ("import_ratio", "{:.1f}"),
+)
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    header = [name for name, _ in COLUMNS]
+    lines = [[fmt.format(r[name]) for name, fmt in COLUMNS] for r in results]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
+    rendered = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    rendered += ["  ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)) for line in lines]
+    return "\n".join(rendered)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000", help="figures, comma-separated")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL to benchmark too")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--csv", help="also write the results to this CSV file")
+    args = parser.parse_args(argv)
+    results = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        for backend in ["sqlite", *(["postgresql"] if args.postgres else [])]:
+            results.append(measure_size(backend, size, args.postgres, args.repeat))
+            print(f"done {backend} {size:,}", file=sys.stderr, flush=True)
+    print(table(results))
+    if args.csv:
+        with open(args.csv, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(results[0]))
+            writer.writeheader()
+            writer.writerows(results)
+    print(f"median aggregate ratio {statistics.median(r['aggregate_ratio'] for r in results):.2f}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    raise SystemExit(main())

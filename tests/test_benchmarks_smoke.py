@@ -1,0 +1,15 @@
+"""A smoke run of the benchmark runner at its smallest size: it runs and prints its table.
+
+The figures themselves live in docs/benchmarks.md; speed is never asserted here."""
+
+from __future__ import annotations
+
+from benchmarks import run
+
+
+def test_the_runner_prints_its_table(capsys):
+    assert run.main(["--sizes", "1000", "--repeat", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:5] == ["backend", "figures", "aggregate_s", "floor_s",
+                                    "aggregate_ratio"]
+    assert lines[1].split()[0] == "sqlite" and lines[1].split()[1] == "1,032"
