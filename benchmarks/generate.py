@@ -52,7 +52,8 @@ def shape_for(figures: int) -> Shape:
                  periods)
 
 
-def generate(session: Session, figures: int, seed: int = 1) -> Shape:
+def generate(session: Session, figures: int, seed: int = 1, first: int = 0) -> Shape:
+    """Add about ``figures`` figures, in campaigns named bench-<first>, bench-<first + 1>..."""
     rng = random.Random(seed)
     shape = shape_for(figures)
     load_registry(session, Actor.system("benchmark"))
@@ -72,7 +73,7 @@ def generate(session: Session, figures: int, seed: int = 1) -> Shape:
         :shape.authorities]
     for c in range(shape.campaigns):
         year = 2015 + c % 10
-        campaign = Campaign(slug=f"bench-{c}", title=f"Benchmark campaign {c}",
+        campaign = Campaign(slug=f"bench-{first + c}", title=f"Benchmark campaign {first + c}",
                             status=CampaignStatus.active)
         campaign.versions.append(CampaignVersion(number=1, subject="FOI", request_text="Dear x",
                                                  created_by="benchmark"))
