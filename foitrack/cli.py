@@ -875,26 +875,28 @@ def mail_send(campaign: str, subset: str | None, attach_template: bool, yes: boo
             click.echo(f"  to {request.authority.name} <{request.authority.foi_email}>")
         for request in plan.no_address:
             click.echo(f"  not sent: {request.authority.name} has no FOI email address")
+        from sqlalchemy import select
+
+        from foitrack.models import DeliveryStatus, MessageKind, OutgoingMessage
+        retries = list(session.scalars(select(OutgoingMessage).where(
+            OutgoingMessage.kind == MessageKind.request,
+            OutgoingMessage.request_id.in_([r.id for r in chosen]),
+            OutgoingMessage.status.in_([DeliveryStatus.queued, DeliveryStatus.failed]))))
+        for message in retries:
+            click.echo(f"  again to {message.to_address} (last time: {message.last_error or 'queued'})")
         where = f"through {settings.smtp_host}" if settings.smtp_host else \
             "to the outbox folder (no FOITRACK_SMTP_HOST: nothing leaves)"
-        click.echo(f"{len(plan.to_send)} messages to send {where}; {len(plan.already)} already "
-                   "sent or queued.")
-        if plan.to_send and not (yes or click.confirm("Send them?", default=False)):
+        click.echo(f"{len(plan.to_send) + len(retries)} messages to send {where}.")
+        if not plan.to_send and not retries:
+            click.echo("Nothing to send.")
+            return
+        if not (yes or click.confirm("Send them?", default=False)):
             click.echo("Nothing was sent.")
             return
         queued = mail.queue_campaign(session, _system_actor(), found, plan.to_send, settings,
                                      today_in_uk(), attach_template)
         session.commit()
-        # Earlier failures and the newly queued: all of this campaign's request messages.
-        from sqlalchemy import select
-
-        from foitrack.models import DeliveryStatus, MessageKind, OutgoingMessage, Request
-        ids_to_send = list(session.scalars(
-            select(OutgoingMessage.id).join(Request).where(
-                Request.campaign_id == found.id, OutgoingMessage.kind == MessageKind.request,
-                OutgoingMessage.status.in_([DeliveryStatus.queued, DeliveryStatus.failed,
-                                            DeliveryStatus.sending]))))
-    del queued
+        ids_to_send = [m.id for m in retries] + [m.id for m in queued]
     click.echo(f"Done: {_deliver(ids_to_send)}.")
 
 
@@ -925,8 +927,9 @@ def chase_command(campaign: str | None, send: bool) -> None:
             session.rollback()
             click.echo(f"{len(queued)} chasers would be sent; run with --send to send them.")
             return
-        ids = [m.id for m in queued]
         session.commit()
+        # The new ones and any that failed before: each is tried until it goes.
+        ids = mail.pending_ids(session, mail.MessageKind.chaser, campaign)
     click.echo(f"Chasers: {_deliver(ids)}.")
 
 
@@ -982,12 +985,18 @@ def mail_fetch() -> None:
     store = FileStore(config["STORAGE_PATH"])
     with _database().session() as session:
         total = inbound.ImportReport()
-        for name, raw in messages:
-            report = inbound.import_file(session, _system_actor(), store, name, raw, today_in_uk())
-            total.filed += report.filed
-            total.triage += report.triage
-            total.duplicates += report.duplicates
+        try:
+            for name, raw in messages:
+                report = inbound.import_file(session, _system_actor(), store, name, raw,
+                                             today_in_uk())
+                total.filed += report.filed
+                total.triage += report.triage
+                total.duplicates += report.duplicates
+        except DomainError as error:
+            raise _fail(error) from None
         session.commit()
+    # Only now, with the messages safely kept, are they marked read in the mailbox.
+    inbound.mark_seen(settings, [name for name, _ in messages])
     click.echo(f"Fetched {len(messages)} messages: {total.summary()}.")
 
 

@@ -117,6 +117,8 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "WTF_CSRF_TIME_LIMIT": None,
         "CHECK_SCHEMA": True,
+        # Uploads (filled templates, replies, trackers) are refused above this size.
+        "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
         "CLOCK": clock_settings(env),
         # A fixed date for "today" (tests only); None means the date in the UK now.
         "TODAY": None,

@@ -154,6 +154,8 @@ def init_app(app: Flask) -> None:
         403, _error_page(403, "Not allowed", "Your role does not allow this page.")
     )
     app.register_error_handler(404, _error_page(404, "Page not found", "There is no such page."))
+    app.register_error_handler(413, _error_page(
+        413, "File too large", "Uploads may be up to 50 MB each time. Nothing was saved."))
     app.register_error_handler(
         500, _error_page(500, "Something went wrong", "The error has been logged. Nothing was saved.")
     )

@@ -79,8 +79,9 @@ TRACKER_COLUMNS = (
 )
 
 
-def figure_rows(session: Session, campaign: Campaign, batch: int = 2000) -> Iterator[dict[str, Any]]:
-    """Every figure, in a stable order, read in batches so memory stays flat."""
+def figure_rows(session: Session, campaign: Campaign, batch: int = 2000,
+                checked_only: bool = False) -> Iterator[dict[str, Any]]:
+    """Every figure (or every checked one), in a stable order, read in batches."""
     query = (
         select(Figure, Authority.code, Authority.slug, Authority.name, Measure.key, Period.key,
                Period.start, Period.end, Dimension.key, Category.label)
@@ -90,7 +91,8 @@ def figure_rows(session: Session, campaign: Campaign, batch: int = 2000) -> Iter
         .join(Period, Period.id == Figure.period_id)
         .outerjoin(Category, Category.id == Figure.category_id)
         .outerjoin(Dimension, Dimension.id == Category.dimension_id)
-        .where(Request.campaign_id == campaign.id)
+        .where(Request.campaign_id == campaign.id,
+               *([Figure.checked_by.is_not(None)] if checked_only else []))
         .order_by(Authority.name, Measure.position, Period.position,
                   Dimension.position.nulls_first(), Category.position.nulls_first())
         .execution_options(yield_per=batch)
@@ -141,7 +143,8 @@ def campaign_dataset(session: Session, campaign: Campaign, today: dt.date,
                   "group.", AGGREGATE_COLUMNS_DESCRIBED,
                   lambda: (row_dict(row) for row in result.rows)),
             Table("figures", "Figures", "Every figure each authority gave, with its caveat and "
-                  "source.", FIGURE_COLUMNS, lambda: figure_rows(session, campaign)),
+                  "source.", FIGURE_COLUMNS,
+                  lambda: figure_rows(session, campaign, checked_only=checked_only)),
             Table("tracker", "Requests", "Every request: dates, status, outcome and lateness.",
                   TRACKER_COLUMNS, lambda: tracker_rows(session, campaign, today, settings)),
             Table("coverage", "Coverage", "Who gave a usable total, for each measure and period.",

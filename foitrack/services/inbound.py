@@ -119,10 +119,9 @@ def _match(session: Session, message: EmailMessage) -> tuple[Request | None, str
     subject = str(message.get("Subject", ""))
     token = TOKEN.search(subject.upper())
     if token:
-        campaign_id = int(token.group(2))
-        for request in session.scalars(select(Request).where(Request.campaign_id == campaign_id)):
-            if token_for(request) == token.group(1):
-                return request, "token"
+        request = session.get(Request, int(token.group(2)))
+        if request is not None and token_for(request) == token.group(1):
+            return request, "token"
     ids = re.findall(r"<[^>]+>", f"{message.get('In-Reply-To', '')} {message.get('References', '')}")
     if ids:
         sent = session.scalar(select(OutgoingMessage).where(OutgoingMessage.message_id.in_(ids)))
@@ -138,23 +137,32 @@ def _match(session: Session, message: EmailMessage) -> tuple[Request | None, str
                 select(Request).join(Campaign).where(
                     Request.authority_id == authorities[0].id,
                     Campaign.status == CampaignStatus.active)))
-            open_requests = [r for r in open_requests if any(e.kind.value == "sent"
-                                                             for e in r.events)]
+            # Only requests still waiting for their answer: anything else from that domain
+            # (a newsletter, another team) goes to triage.
+            open_requests = [r for r in open_requests
+                             if any(e.kind.value == "sent" and e.removed_at is None
+                                    for e in r.events)
+                             and not any(e.kind.value in ("response", "withdrawn")
+                                         and e.removed_at is None for e in r.events)]
             if len(open_requests) == 1:
                 return open_requests[0], "sender"
     return None, None
 
 
 def _attachments(message: EmailMessage) -> Iterable[tuple[str, str, bytes]]:
-    for part in message.iter_attachments():
-        name = part.get_filename() or "attachment"
+    """Every file in the message, however deeply nested (signed, related, forwarded mail)."""
+    body = message.get_body(preferencelist=("plain", "html"))
+    for part in message.walk():
+        if part is body or part.is_multipart():
+            continue
+        content_type = part.get_content_type()
+        name = part.get_filename()
+        if content_type == "message/rfc822" or (name is None and content_type.startswith("text/")):
+            continue  # forwarded messages are walked into; unnamed text is the body
+        if content_type in ("application/pkcs7-signature", "application/x-pkcs7-signature"):
+            continue  # the signature of a signed message, not a document
         payload = part.get_payload(decode=True) or b""
-        yield name, part.get_content_type(), payload  # type: ignore[misc]
-        if part.get_content_type() == "message/rfc822":
-            # A forwarded message: its own attachments are the authority's documents.
-            inner = part.get_payload()
-            if isinstance(inner, list) and inner:
-                yield from _attachments(inner[0])
+        yield name or "attachment", content_type, payload  # type: ignore[misc]
 
 
 def safe_name(name: str) -> str:
@@ -181,7 +189,8 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore, messa
     except (TypeError, ValueError):
         sent_at = None
     inbound = InboundMessage(
-        message_key=key[:300], from_address=(address or "unknown")[:254], from_name=name or None,
+        message_key=key[:300], from_address=(address or "unknown")[:254],
+        from_name=(name or None) and name[:254],
         subject=str(message.get("Subject", ""))[:1000], sent_at=sent_at,
         body_text=_text_body(message), in_reply_to=str(message.get("In-Reply-To") or "")[:1000]
         or None, references=str(message.get("References") or "") or None,
@@ -192,25 +201,34 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore, messa
     for filename, content_type, payload in _attachments(message):
         clean = safe_name(filename)
         suffix = Path(clean).suffix.lower()
-        attachment = Attachment(message_id=inbound.id, filename=clean, content_type=content_type,
+        attachment = Attachment(message_id=inbound.id, filename=clean,
+                                content_type=content_type[:100],
                                 size=len(payload), flagged=suffix in ARCHIVES)
         if len(payload) > MAX_ATTACHMENT_BYTES:
             attachment.refused = f"larger than {MAX_ATTACHMENT_BYTES // 2**20} MB"
         elif suffix not in ALLOWED and suffix not in ARCHIVES:
             attachment.refused = f"{suffix or 'no extension'} is not an allowed type"
         else:
+            # Served back with the type its extension says (archives as plain bytes), never the
+            # sender's own claim.
             stored = StoredFile(sha256=store.put(payload), filename=clean,
-                                content_type=ALLOWED.get(suffix, content_type),
+                                content_type=ALLOWED.get(suffix, "application/octet-stream"),
                                 size=len(payload), created_by=actor.label)
             session.add(stored)
             attachment.stored_file = stored
         session.add(attachment)
     request, how = _match(session, message)
+    where = "triage"
     if request is not None:
-        file_against(session, actor, inbound, request, how or "manual", today)
-        where = f"filed against {request.authority.name} ({how})"
-    else:
-        where = "triage"
+        try:
+            file_against(session, actor, inbound, request, how or "manual", today)
+        except Invalid as error:
+            # E.g. a reply to a withdrawn request: kept for a person to look at, not lost.
+            inbound.request = None
+            inbound.matched_by = None
+            where = f"triage ({error})"
+        else:
+            where = f"filed against {request.authority.name} ({how})"
     audit.record(session, actor, "inbound_message", inbound.id, "import", None,
                  {"from": inbound.from_address, "subject": inbound.subject, "where": where})
     return inbound, where
@@ -248,7 +266,12 @@ def import_file(session: Session, actor: audit.Actor, store: FileStore, filename
                 data: bytes, today: dt.date) -> ImportReport:
     report = ImportReport()
     for message, raw in read_messages(filename, data):
-        inbound, where = import_message(session, actor, store, message, raw, today)
+        try:
+            inbound, where = import_message(session, actor, store, message, raw, today)
+        except (ValueError, IndexError, LookupError, TypeError) as error:
+            # A malformed header the email package cannot read: say which message, keep going.
+            raise Invalid(f"{filename}: a message could not be read ({error}); nothing was "
+                          "imported from this file") from None
         if inbound is None:
             report.duplicates += 1
         elif inbound.request_id is None:
@@ -282,11 +305,21 @@ def fetch_imap(settings: ImapSettings) -> list[tuple[str, bytes]]:
         status, numbers = client.search(None, "UNSEEN")
         found = []
         for number in (numbers[0] or b"").split():
-            status, data = client.fetch(number, "(RFC822)")
+            # PEEK: fetching must not mark it read; mark_seen() does, after the import commits.
+            status, data = client.fetch(number, "(BODY.PEEK[])")
             if status == "OK" and data and isinstance(data[0], tuple):
                 found.append((f"imap-{number.decode()}.eml", data[0][1]))
-                client.store(number, "+FLAGS", "\\Seen")
         return found
+
+
+def mark_seen(settings: ImapSettings, names: list[str]) -> None:
+    """Mark fetched messages read once they are safely imported."""
+    client_class = imaplib.IMAP4_SSL if settings.ssl else imaplib.IMAP4
+    with client_class(settings.host, settings.port) as client:
+        client.login(settings.username, settings.password)
+        client.select(settings.folder)
+        for name in names:
+            client.store(name.removeprefix("imap-").removesuffix(".eml"), "+FLAGS", "\\Seen")
 
 
 

@@ -20,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from foitrack.clock import ClockSettings, working_days_between
@@ -62,18 +62,31 @@ class Transport(Protocol):
         """Send ``message``; returns the outbox file name when it was only written there."""
 
 
+class MaybeSent(Exception):
+    """The connection failed after the message may have been accepted: never retry blindly."""
+
+
 class SmtpTransport:
     def __init__(self, settings: MailSettings) -> None:
         self.settings = settings
 
     def send(self, message: EmailMessage) -> str | None:
         s = self.settings
-        with smtplib.SMTP(s.smtp_host or "localhost", s.smtp_port, timeout=30) as smtp:
+        smtp = smtplib.SMTP(s.smtp_host or "localhost", s.smtp_port, timeout=30)
+        try:
             if s.smtp_starttls:
                 smtp.starttls()
             if s.smtp_username:
                 smtp.login(s.smtp_username, s.smtp_password or "")
-            smtp.send_message(message)
+            try:
+                smtp.send_message(message)
+            except (smtplib.SMTPServerDisconnected, TimeoutError) as error:
+                raise MaybeSent(str(error)) from error
+        finally:
+            try:
+                smtp.quit()  # the message was accepted already; a failed goodbye changes nothing
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
         return None
 
 
@@ -112,9 +125,10 @@ def transport_for(settings: MailSettings) -> Transport:
 
 
 def token_for(request: Request) -> str:
-    """The reference token put in subjects, e.g. FOI-12-WESTMERCIA: replies quote it back."""
+    """The reference token put in subjects, e.g. FOI-1234-WESTMERCIA: replies quote it back.
+    The number is the request's own, so two authorities with alike names never share one."""
     short = re.sub(r"[^A-Za-z0-9]", "", request.authority.short_name).upper()[:12] or "X"
-    return f"FOI-{request.campaign_id}-{short}"
+    return f"FOI-{request.id}-{short}"
 
 
 TOKEN = re.compile(r"\[(FOI-(\d+)-([A-Z0-9]{1,12}))\]")
@@ -182,8 +196,10 @@ class SendPlan:
 
 def plan_campaign_send(session: Session, campaign: Campaign,
                        requests: Sequence[Request]) -> SendPlan:
+    # Queued, failed (to be retried) or sent: not again. Written to the outbox: nothing left.
     queued = {m.request_id for m in session.scalars(
         select(OutgoingMessage).where(OutgoingMessage.kind == MessageKind.request,
+                                      OutgoingMessage.status != DeliveryStatus.outbox,
                                       OutgoingMessage.request_id.in_([r.id for r in requests])))}
     plan = SendPlan([], [], [])
     for request in requests:
@@ -218,6 +234,10 @@ def queue_chasers(session: Session, actor: audit.Actor, mail: MailSettings, toda
     for row in chase_list(session, today, settings, campaign_slug=campaign_slug):
         request = get_request(session, row.campaign_slug, row.authority_slug)
         label = f"{row.authority_name} ({row.campaign_slug})"
+        if row.lateness.value == "review_overdue":
+            # The s.10 chaser would be wrong here: an overdue review is chased by hand.
+            skipped.append(f"{label}: internal review overdue (chase it by hand)")
+            continue
         if not request.authority.foi_email:
             skipped.append(f"{label}: no FOI address")
             continue
@@ -226,7 +246,7 @@ def queue_chasers(session: Session, actor: audit.Actor, mail: MailSettings, toda
             OutgoingMessage.status.in_([DeliveryStatus.queued, DeliveryStatus.sending,
                                         DeliveryStatus.failed])))
         if waiting is not None:
-            skipped.append(f"{label}: a chaser is waiting to be sent")
+            skipped.append(f"{label}: a chaser is waiting to be sent (or tried again)")
             continue
         last = row.last_chased  # the "chaser sent" events of its timeline, by hand or by mail
         if last is not None and working_days_between(last, today, request.authority.regime) < \
@@ -296,27 +316,41 @@ def deliver(new_session: Callable[[], Any], mail: MailSettings, actor: audit.Act
         with new_session() as session:
             message = session.get(OutgoingMessage, message_id)
             assert message is not None
-            message.status = DeliveryStatus.sending
-            message.attempts += 1
-            session.commit()
             try:
-                outbox_name = transport.send(build_email(message, mail))
-            except (smtplib.SMTPException, OSError) as error:
-                message.status = DeliveryStatus.failed
-                message.last_error = f"{type(error).__name__}: {error}"[:2000]
-                audit.record(session, actor, "outgoing_message", message.id, "failed", None,
-                             {"error": message.last_error})
+                email = build_email(message, mail)
+            except Exception as error:  # noqa: BLE001 - any fault in one message is that message's
+                _fail_message(session, actor, message, f"cannot be built: {error}", report)
+                continue
+            # Claimed with a conditional update: two sends running at once cannot both take it.
+            claimed = session.execute(
+                update(OutgoingMessage)
+                .where(OutgoingMessage.id == message_id,
+                       OutgoingMessage.status.in_([DeliveryStatus.queued, DeliveryStatus.failed]))
+                .values(status=DeliveryStatus.sending, attempts=OutgoingMessage.attempts + 1)
+            ).rowcount
+            session.commit()
+            if claimed != 1:
+                continue
+            session.refresh(message)
+            try:
+                outbox_name = transport.send(email)
+            except MaybeSent as error:
+                message.last_error = f"connection lost after sending: {error}; check by hand"
                 session.commit()
-                report.failed.append(f"{message.to_address}: {message.last_error}")  # type: ignore[union-attr]
+                report.unknown.append(str(message_id))  # type: ignore[union-attr]
+                continue
+            except Exception as error:  # noqa: BLE001 - refused, unreachable: try again later
+                _fail_message(session, actor, message, f"{type(error).__name__}: {error}", report)
                 continue
             message.status = DeliveryStatus.outbox if outbox_name else DeliveryStatus.sent
             message.outbox_file = outbox_name
             message.sent_at = utcnow()
-            if message.request is not None and message.kind in (MessageKind.request,
-                                                                MessageKind.chaser):
+            # Written to the outbox, nothing left: the FOI clock has not started, so no event.
+            if not outbox_name and message.request is not None and message.kind in (
+                MessageKind.request, MessageKind.chaser
+            ):
                 kind = "sent" if message.kind is MessageKind.request else "chaser_sent"
-                note = f"{'written to the outbox' if outbox_name else 'emailed'} to " \
-                       f"{message.to_address}: {message.subject}"
+                note = f"emailed to {message.to_address}: {message.subject}"
                 try:
                     add_event(session, actor, message.request, kind, today, today=today, note=note)
                 except Invalid as error:
@@ -330,6 +364,30 @@ def deliver(new_session: Callable[[], Any], mail: MailSettings, actor: audit.Act
             else:
                 report.sent += 1
     return report
+
+
+def _fail_message(session: Session, actor: audit.Actor, message: OutgoingMessage, reason: str,
+                  report: DeliveryReport) -> None:
+    session.rollback()
+    message = session.get(OutgoingMessage, message.id)  # type: ignore[assignment]
+    message.status = DeliveryStatus.failed
+    message.last_error = reason[:2000]
+    audit.record(session, actor, "outgoing_message", message.id, "failed", None,
+                 {"error": message.last_error})
+    session.commit()
+    report.failed.append(f"{message.to_address}: {message.last_error}")  # type: ignore[union-attr]
+
+
+def pending_ids(session: Session, kind: MessageKind, campaign_slug: str | None = None) -> list[int]:
+    """Messages of ``kind`` still to send (queued, or failed and to be tried again)."""
+    from foitrack.models import Campaign
+
+    query = (select(OutgoingMessage.id).where(
+        OutgoingMessage.kind == kind,
+        OutgoingMessage.status.in_([DeliveryStatus.queued, DeliveryStatus.failed])))
+    if campaign_slug:
+        query = query.join(Request).join(Campaign).where(Campaign.slug == campaign_slug)
+    return list(session.scalars(query.order_by(OutgoingMessage.id)))
 
 
 def retry_unknown(session: Session, actor: audit.Actor, message_id: int, was_sent: bool,
@@ -364,9 +422,13 @@ def queue_digests(session: Session, actor: audit.Actor, mail: MailSettings, toda
                 f"- {row.authority_name} ({row.campaign_title}): due {row.due.isoformat()}")
     queued = []
     for email, lines in sorted(by_owner.items()):
+        subject = f"foitrack: {len(lines)} requests became overdue on {today.isoformat()}"
+        if session.scalar(select(OutgoingMessage.id).where(
+                OutgoingMessage.kind == MessageKind.digest, OutgoingMessage.to_address == email,
+                OutgoingMessage.subject.like(f"%{today.isoformat()}"))):
+            continue  # one digest a day, however often it is run
         message = OutgoingMessage(
-            kind=MessageKind.digest, to_address=email,
-            subject=f"foitrack: {len(lines)} requests became overdue on {today.isoformat()}",
+            kind=MessageKind.digest, to_address=email, subject=subject,
             body="These requests passed their due date without a response:\n\n"
                  + "\n".join(lines) + "\n\nThe chase list has them all.",
             message_id=make_msgid(domain=mail.domain), created_by=actor.label)

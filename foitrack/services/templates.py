@@ -149,10 +149,14 @@ def read_template(campaign: Campaign, requests: Sequence[Request], filename: str
             return None, [Problem(f"names the authority {meta.get('authority')!r}, which is not "
                                   "in this campaign", f"{name} {layout.META_SHEET}!B3")]
         sheet = book[layout.SHEET]
-        header_row = int(meta.get("header_row") or layout.HEADER_ROW)
-        count = int(meta.get("rows") or 0)
+        # The layout is the template's own, not whatever the file now claims.
+        header_row = layout.HEADER_ROW
+        count = len(template_info(campaign, request).rows)
         rows = list(sheet.iter_rows(min_row=header_row, max_row=header_row + count + 50,
                                     max_col=len(layout.COLUMNS), values_only=True))
+    except Exception:  # noqa: BLE001 - a damaged workbook can fail in many ways inside openpyxl
+        return None, [Problem("could not be read as a workbook: it may be damaged; save it "
+                              "again from Excel as .xlsx", name)]
     finally:
         book.close()
     problems: list[Problem] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tempfile
 import zipfile
 from pathlib import Path
@@ -81,7 +82,7 @@ def import_templates(slug: str) -> Any:
             # Keep the uploads so the confirmation imports exactly what was previewed.
             store = file_store()
             confirm = ConfirmUploadForm(formdata=None)
-            confirm.files.data = ",".join(f"{store.put(data)}:{name}" for name, data in files)
+            confirm.files.data = json.dumps([[store.put(data), name] for name, data in files])
             return render_template("data/preview.html", campaign=campaign, plan=plan,
                                    confirm=confirm)
     return render_template("data/import_templates.html", campaign=campaign, form=form,
@@ -97,12 +98,12 @@ def confirm_templates(slug: str) -> Any:
         abort(400)
     store = file_store()
     files = []
-    for item in (form.files.data or "").split(","):
-        digest, _, name = item.partition(":")
-        try:
-            files.append((templates.safe_filename(name), store.read(digest)))
-        except (ValueError, OSError):
-            abort(400)
+    try:
+        listed = json.loads(form.files.data or "[]")
+        for digest, name in listed:
+            files.append((templates.safe_filename(str(name)), store.read(str(digest))))
+    except (ValueError, TypeError, OSError):
+        abort(400)
     try:
         plan = templates.preview(session, campaign, files)
         report = templates.apply(session, actor(), plan, store,

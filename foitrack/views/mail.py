@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from sqlalchemy import select
@@ -53,11 +54,12 @@ def send(slug: str) -> Any:
     plan = mail.plan_campaign_send(session, campaign, chosen)
     form = ConfirmForm()
     if form.validate_on_submit():
-        queued = mail.queue_campaign(session, actor(), campaign, plan.to_send, _settings(),
-                                     today(), attach_template=request.form.get("attach") == "1")
+        mail.queue_campaign(session, actor(), campaign, plan.to_send, _settings(), today(),
+                            attach_template=request.form.get("attach") == "1")
         session.commit()
+        # The new ones and any that failed or were cut off before: each until it goes.
         report = mail.deliver(database().session, _settings(), actor(), today(),
-                              message_ids=[m.id for m in queued])
+                              message_ids=mail.pending_ids(session, MessageKind.request, slug))
         flash(f"Sent the request: {report.summary()}.", "error" if report.failed else "success")
         return redirect(url_for("campaigns.detail", slug=slug))
     preview = None
@@ -74,10 +76,10 @@ def chase(slug: str) -> Any:
     queued, skipped = mail.queue_chasers(session, actor(), _settings(), today(), clock_settings(),
                                          slug)
     form = ConfirmForm()
-    if form.validate_on_submit() and queued:
+    if form.validate_on_submit():
         session.commit()
         report = mail.deliver(database().session, _settings(), actor(), today(),
-                              message_ids=[m.id for m in queued])
+                              message_ids=mail.pending_ids(session, MessageKind.chaser, slug))
         flash(f"Chasers: {report.summary()}.", "error" if report.failed else "success")
         return redirect(url_for("campaigns.detail", slug=slug))
     listed = [(m.request.authority.name, m.to_address, m.subject) for m in queued]
@@ -180,10 +182,9 @@ def download(file_id: int) -> Any:
         data = file_store().read(stored.sha256)
     except (OSError, ValueError):
         abort(404)
-    name = inbound.safe_name(stored.filename).replace('"', "")
-    return Response(data, mimetype=stored.content_type or "application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "X-Content-Type-Options": "nosniff"})
+    # send_file writes a Content-Disposition any browser reads, non-Latin names included.
+    return send_file(io.BytesIO(data), mimetype=stored.content_type or "application/octet-stream",
+                     as_attachment=True, download_name=inbound.safe_name(stored.filename))
 
 
 def messages_for(request_id: int) -> tuple[list[OutgoingMessage], list[InboundMessage]]:

@@ -55,7 +55,7 @@ def test_a_campaign_goes_out_once_per_authority_with_its_token(app, session, cam
     received = server.to(mercia.authority.foi_email)
     assert len(received) == 1
     message = received[0]
-    assert message["Subject"].endswith(f"[FOI-{campaign.id}-WESTMERCIA]")
+    assert message["Subject"].endswith(f"[FOI-{mercia.id}-WESTMERCIA]")
     assert message["From"] == "research@charity.example"
     assert "Dear West Mercia Police" in message.get_body(("plain",)).get_content()
     attachment = next(message.iter_attachments())
@@ -115,7 +115,12 @@ def test_without_a_mail_server_messages_go_to_the_outbox(app, session, campaign,
     assert b"To: " in files[0].read_bytes()
     session.expire_all()
     mercia = requests.get_request(session, campaign.slug, "west-mercia")
-    assert "written to the outbox" in mercia.events[0].note
+    # Nothing left, so the FOI clock has not started: no "sent" event, and a real send later
+    # still goes to everyone.
+    assert mercia.events == []
+    assert requests.state_of(mercia, TODAY).status is Status.not_sent
+    plan = mail.plan_campaign_send(session, campaign, requests.campaign_requests(session, campaign))
+    assert len(plan.to_send) == 3
 
 
 def test_a_chaser_run_twice_sends_once(app, session, campaign, smtp_server, tmp_path):
@@ -164,3 +169,65 @@ def test_the_owner_gets_a_digest_of_what_became_overdue(app, session, campaign, 
     body = digest[0].get_body(("plain",)).get_content()
     assert "- Kent Police (Sexual communication with a child" in body
     assert body.count("due 2019-05-31") == 3
+
+
+def test_two_sends_at_once_cannot_both_take_a_message(app, session, campaign, smtp_server,
+                                                      tmp_path):
+    server, port = smtp_server
+    settings = settings_for(port, tmp_path)
+    chosen = requests.campaign_requests(session, campaign)
+    queued = mail.queue_campaign(session, TEST_ACTOR, campaign, chosen, settings, TODAY)
+    session.commit()
+    ids = [m.id for m in queued]
+    calls = []
+
+    def other_run_first(seconds):
+        # While this run sleeps between messages, a second run delivers everything.
+        if not calls:
+            calls.append(mail.deliver(app.extensions["foitrack.db"].session, settings, TEST_ACTOR,
+                                      TODAY, message_ids=ids))
+
+    settings = mail.MailSettings(**{**settings.__dict__, "throttle_seconds": 1})
+    mail.deliver(app.extensions["foitrack.db"].session, settings, TEST_ACTOR, TODAY,
+                 message_ids=ids, sleep=other_run_first)
+    assert sorted(m["To"] for m in server.messages) == sorted(r.authority.foi_email for r in chosen)
+
+
+def test_a_failed_chaser_is_tried_again_not_blocked(app, session, campaign, smtp_server, tmp_path):
+    server, port = smtp_server
+    settings = settings_for(port, tmp_path)
+    send_campaign(app, session, campaign, settings)
+    kent = requests.get_request(session, campaign.slug, "kent").authority.foi_email
+    server.refuse.add(kent.lower())
+    late = dt.date(2019, 6, 10)
+    session.expire_all()
+    mail.queue_chasers(session, TEST_ACTOR, settings, late)
+    session.commit()
+    mail.deliver(app.extensions["foitrack.db"].session, settings, TEST_ACTOR, late,
+                 message_ids=mail.pending_ids(session, mail.MessageKind.chaser))
+    def chasers_to_kent():
+        return [m for m in server.to(kent) if m["Subject"].startswith("Overdue:")]
+
+    assert chasers_to_kent() == []
+    server.refuse.clear()
+    session.expire_all()
+    mail.queue_chasers(session, TEST_ACTOR, settings, late)
+    session.commit()
+    mail.deliver(app.extensions["foitrack.db"].session, settings, TEST_ACTOR, late,
+                 message_ids=mail.pending_ids(session, mail.MessageKind.chaser))
+    assert len(chasers_to_kent()) == 1
+
+
+def test_an_overdue_review_gets_no_s10_chaser(app, session, campaign, smtp_server, tmp_path):
+    server, port = smtp_server
+    settings = settings_for(port, tmp_path)
+    mercia = requests.get_request(session, campaign.slug, "west-mercia")
+    requests.add_event(session, TEST_ACTOR, mercia, "sent", dt.date(2019, 5, 1), today=TODAY)
+    requests.add_event(session, TEST_ACTOR, mercia, "response", dt.date(2019, 5, 20),
+                       today=dt.date(2019, 8, 1), outcome="refused", exemptions="s.12")
+    requests.add_event(session, TEST_ACTOR, mercia, "internal_review_requested",
+                       dt.date(2019, 5, 22), today=dt.date(2019, 8, 1))
+    session.commit()
+    queued, skipped = mail.queue_chasers(session, TEST_ACTOR, settings, dt.date(2019, 8, 1))
+    assert [m.request.authority.slug for m in queued if m.request_id == mercia.id] == []
+    assert any("internal review overdue" in reason for reason in skipped)

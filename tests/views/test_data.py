@@ -37,7 +37,10 @@ def test_upload_filled_templates_preview_then_confirm(client, researcher):
                                   "file": [(io.BytesIO(filled.getvalue()), "kent.xlsx")]},
                        content_type="multipart/form-data").get_data(as_text=True)
     assert "1 file: 1 new, 0 changed, 0 unchanged, 0 changing a checked figure." in page
-    files = __import__("re").search(r'name="files" type="hidden" value="([^"]+)"', page).group(1)
+    import html
+    import re
+
+    files = html.unescape(re.search(r'name="files" type="hidden" value="([^"]+)"', page).group(1))
     response = client.post("/campaigns/grooming-2019/templates/confirm",
                            data={"csrf_token": csrf_token(client, url), "files": files})
     assert response.status_code == 302
@@ -71,7 +74,7 @@ def test_downloads_carry_a_sensible_name(client, researcher, path, kind, name):
     response = client.get(f"/campaigns/grooming-2019/{path}")
     assert response.status_code == 200 and response.mimetype == kind
     assert f'filename="{name}' in response.headers["Content-Disposition"]
-    assert response.data
+    assert len(response.data) > 200  # a real file, not an empty or error body
 
 
 def test_tracker_import_page_previews_then_records(client, researcher):
@@ -86,3 +89,18 @@ def test_tracker_import_page_previews_then_records(client, researcher):
                            content_type="multipart/form-data")
     assert response.status_code == 302
     assert "Recorded 1 requests from t.csv." in client.get(response.location).get_data(as_text=True)
+
+
+def test_uploaded_names_with_commas_and_accents_survive_the_confirmation(client, researcher):
+    import html
+    import re
+
+    response = client.get("/campaigns/grooming-2019/requests/kent/template.xlsx")
+    url = "/campaigns/grooming-2019/templates/import"
+    page = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                  "file": [(io.BytesIO(response.data), "Kent, réponse.xlsx")]},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    files = html.unescape(re.search(r'name="files" type="hidden" value="([^"]+)"', page).group(1))
+    confirmed = client.post("/campaigns/grooming-2019/templates/confirm",
+                            data={"csrf_token": csrf_token(client, url), "files": files})
+    assert confirmed.status_code == 302
