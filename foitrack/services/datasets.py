@@ -15,6 +15,7 @@ from foitrack.clock import ClockSettings
 from foitrack.exporters.aggregate import CSV_COLUMNS as AGGREGATE_COLUMNS
 from foitrack.exporters.aggregate import row_dict
 from foitrack.exporters.dataset import Column, Dataset, Table
+from foitrack.figure_values import FigureValue, ValueKind
 from foitrack.models import Authority, Campaign, Category, Dimension, Figure, Measure, Period, Request
 from foitrack.services.release import methods_note
 from foitrack.services.requests import campaign_requests, state_of
@@ -83,8 +84,10 @@ def figure_rows(session: Session, campaign: Campaign, batch: int = 2000,
                 checked_only: bool = False) -> Iterator[dict[str, Any]]:
     """Every figure (or every checked one), in a stable order, read in batches."""
     query = (
-        select(Figure, Authority.code, Authority.slug, Authority.name, Measure.key, Period.key,
-               Period.start, Period.end, Dimension.key, Category.label)
+        select(Figure.kind, Figure.value, Figure.lower, Figure.upper, Figure.exemption,
+               Figure.caveat, Figure.source, Figure.checked_by, Authority.code, Authority.slug,
+               Authority.name, Measure.key, Period.key, Period.start, Period.end, Dimension.key,
+               Category.label)
         .join(Request, Request.id == Figure.request_id)
         .join(Authority, Authority.id == Request.authority_id)
         .join(Measure, Measure.id == Figure.measure_id)
@@ -97,16 +100,18 @@ def figure_rows(session: Session, campaign: Campaign, batch: int = 2000,
                   Dimension.position.nulls_first(), Category.position.nulls_first())
         .execution_options(yield_per=batch)
     )
-    for figure, code, slug, name, measure, period, start, end, dimension, category in \
-            session.execute(query):
+    # Plain columns, not ORM objects: this runs once per figure of the largest exports.
+    for (kind, value, lower, upper, exemption, caveat, source, checked_by, code, slug, name,
+         measure, period, start, end, dimension, category) in session.execute(query):
+        kind = ValueKind(kind)
         yield {
             "authority_code": code or slug, "authority": name, "measure": measure,
             "period": period, "period_start": start, "period_end": end,
-            "dimension": dimension or "", "category": category or "", "kind": figure.kind.value,
-            "value": figure.value, "lower": figure.lower, "upper": figure.upper,
-            "as_given": figure.figure_value.text, "exemption": figure.exemption or "",
-            "caveat": figure.caveat or "", "source": figure.source or "",
-            "checked_by": figure.checked_by or "",
+            "dimension": dimension or "", "category": category or "", "kind": kind.value,
+            "value": value, "lower": lower, "upper": upper,
+            "as_given": FigureValue(kind, value, lower, upper, exemption).text,
+            "exemption": exemption or "", "caveat": caveat or "", "source": source or "",
+            "checked_by": checked_by or "",
         }
 
 

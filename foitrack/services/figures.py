@@ -198,6 +198,8 @@ def save_figures(
 
     figures = existing if existing is not None else figures_of(session, request)
     report = SaveReport()
+    created: list[Figure] = []
+    updated: list[tuple[Figure, dict[str, Any]]] = []
     for _entry, (measure, period, category), value, caveat, source in planned:
         key = (measure.id, period.id, category.id if category else None)
         figure = figures.get(key)
@@ -214,9 +216,8 @@ def save_figures(
                             entered_by_user_id=user.id if user else None, source_file=source_file)
             figure.set_value(value)
             session.add(figure)
-            session.flush()
             figures[key] = figure
-            audit.record(session, actor, "figure", figure.id, "create", None, figure.snapshot())
+            created.append(figure)
             report.created += 1
             continue
         before = figure.snapshot()
@@ -233,10 +234,15 @@ def save_figures(
             figure.source_file = source_file
         figure.entered_by = actor.label
         figure.entered_by_user_id = user.id if user else None
-        session.flush()
+        updated.append((figure, before))
+        report.changed += 1
+    # One flush for the lot (ids for the audit trail), not one per figure.
+    session.flush()
+    for figure in created:
+        audit.record(session, actor, "figure", figure.id, "create", None, figure.snapshot())
+    for figure, before in updated:
         old, new = audit.changed_fields(before, figure.snapshot())
         audit.record(session, actor, "figure", figure.id, "update", old, new)
-        report.changed += 1
     return report
 
 
