@@ -566,8 +566,7 @@ def figures_import(campaign: str, files: tuple[str, ...], yes: bool, dry_run: bo
                     for path in bar:
                         with path.open("rb") as handle:
                             part = figures.import_csv(session, _system_actor(), found, handle)
-                        for name in ("created", "changed", "unchanged", "removed", "unchecked"):
-                            setattr(total, name, getattr(total, name) + getattr(part, name))
+                        total.add(part)
                 summary = total.summary()
             else:
                 if len(sheets) != len(paths):
@@ -952,9 +951,7 @@ def mail_import(files: tuple[str, ...]) -> None:
             for name in files:
                 report = inbound.import_file(session, _system_actor(), store, Path(name).name,
                                              Path(name).read_bytes(), today_in_uk())
-                total.filed += report.filed
-                total.triage += report.triage
-                total.duplicates += report.duplicates
+                total.add(report)
         except DomainError as error:
             raise _fail(error) from None
         session.commit()
@@ -989,9 +986,7 @@ def mail_fetch() -> None:
             for name, raw in messages:
                 report = inbound.import_file(session, _system_actor(), store, name, raw,
                                              today_in_uk())
-                total.filed += report.filed
-                total.triage += report.triage
-                total.duplicates += report.duplicates
+                total.add(report)
         except DomainError as error:
             raise _fail(error) from None
         session.commit()

@@ -60,6 +60,14 @@ class SaveReport:
     removed: int = 0
     unchecked: int = 0  # changed figures whose check was cleared
 
+    def add(self, other: SaveReport) -> None:
+        """Count ``other`` in too (several files or requests make one report)."""
+        self.created += other.created
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.removed += other.removed
+        self.unchecked += other.unchecked
+
     def summary(self) -> str:
         text = (f"{self.created} new, {self.changed} changed, {self.unchanged} unchanged"
                 + (f", {self.removed} removed" if self.removed else ""))
@@ -382,8 +390,7 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
         except Invalid as error:
             problems += error.problems
             continue
-        for name in ("created", "changed", "unchanged", "removed", "unchecked"):
-            setattr(report, name, getattr(report, name) + getattr(part, name))
+        report.add(part)
     if problems:
         raise Invalid(sorted(problems, key=lambda p: (p.line or 0)))
     return report

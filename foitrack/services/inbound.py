@@ -61,6 +61,11 @@ class ImportReport:
     triage: list[str] = field(default_factory=list)
     duplicates: int = 0
 
+    def add(self, other: ImportReport) -> None:
+        self.filed += other.filed
+        self.triage += other.triage
+        self.duplicates += other.duplicates
+
     def summary(self) -> str:
         return (f"{len(self.filed)} filed against requests, {len(self.triage)} waiting in the "
                 f"triage inbox, {self.duplicates} already imported")

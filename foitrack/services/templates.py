@@ -258,6 +258,5 @@ def apply(session: Session, actor: audit.Actor, plan: Plan, store: FileStore,
                           "request_id": item.request.id})
         part = save_figures(session, actor, item.request, item.entries, user=user,
                             source_file=stored)
-        for name in ("created", "changed", "unchanged", "removed", "unchecked"):
-            setattr(report, name, getattr(report, name) + getattr(part, name))
+        report.add(part)
     return report

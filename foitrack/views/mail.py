@@ -134,9 +134,7 @@ def inbox() -> Any:
             for upload in uploads:
                 report = inbound.import_file(session, actor(), file_store(), upload.filename or "x.eml",
                                              upload.read(), today())
-                total.filed += report.filed
-                total.triage += report.triage
-                total.duplicates += report.duplicates
+                total.add(report)
         except Invalid as error:
             session.rollback()
             problems = [str(p) for p in error.problems]
