@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -55,3 +55,11 @@ class FileStore:
 
     def exists(self, digest: str) -> bool:
         return self.fs.exists(self._path(digest))
+
+
+def safe_filename(name: str, default: str) -> str:
+    """The last part of an uploaded or attached name, without anything that could climb
+    folders or upset a file system; ``default`` when nothing is left. Shown and offered on
+    download, never used as a path (files are stored by their hash)."""
+    base = PurePath(str(name).replace("\\", "/")).name.strip().lstrip(".")
+    return "".join(c for c in base if c.isprintable() and c not in '<>:"|?*')[:200] or default

@@ -43,9 +43,13 @@ def authority_row(authority: Any) -> dict[str, Any]:
     }
 
 
+# Characters a spreadsheet reads as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def protect(cell: Any) -> Any:
     """Stop a spreadsheet running a cell as a formula ('=HYPERLINK(...)' in an imported name)."""
-    if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
         return "'" + cell
     return cell
 

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from foitrack.exporters.authorities import FORMULA_STARTS
 from foitrack.models import Authority, AuthoritySet
 from foitrack.models.authority import casefold
 from foitrack.services import audit
@@ -52,8 +53,6 @@ WRITTEN_FIELDS = (
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0"}
-# Characters a spreadsheet reads as a formula; exports put an apostrophe before them.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass

@@ -24,6 +24,7 @@ from foitrack.models import (
 from foitrack.services import audit
 from foitrack.services.authorities import SLUG_PATTERN, get_set, slugify
 from foitrack.services.errors import Conflict, Invalid, NotFound, Problem
+from foitrack.services.requests import campaign_requests
 
 # Sandboxed: the request text is written by users and must not reach anything but these values.
 _templates = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
@@ -219,7 +220,7 @@ def repeat_campaign(
     so next year's figures line up with this year's."""
     from foitrack.services.design import apply_design, design_dict, parse_design
 
-    keys = [request.authority.slug for request in _requests(session, source)]
+    keys = [request.authority.slug for request in campaign_requests(session, source)]
     wording = source.current_version
     campaign = create_campaign(
         session, actor, title=title, slug=slug, request_text=wording.request_text,
@@ -233,15 +234,6 @@ def repeat_campaign(
             raise Invalid(problems)
         apply_design(session, actor, campaign, design)
     return campaign
-
-
-def _requests(session: Session, campaign: Campaign) -> list[Request]:
-    return list(
-        session.scalars(
-            select(Request).where(Request.campaign_id == campaign.id)
-            .options(selectinload(Request.authority)).join(Authority).order_by(Authority.name)
-        )
-    )
 
 
 def update_campaign(
@@ -328,7 +320,7 @@ def add_authorities(
 ) -> list[Request]:
     """Add requests for more authorities (by slug or code); ones already in are skipped."""
     authorities = find_authorities_by_keys(session, keys, "authorities")
-    present = {request.authority_id for request in _requests(session, campaign)}
+    present = {request.authority_id for request in campaign_requests(session, campaign)}
     added = [
         _add_request(session, actor, campaign, authority)
         for authority in authorities

@@ -30,6 +30,7 @@ from foitrack.models.authority import casefold
 from foitrack.services import audit
 from foitrack.services.authority_import import unprotect
 from foitrack.services.errors import Forbidden, Invalid, NotFound, Problem
+from foitrack.services.requests import campaign_requests
 
 # Scripts rely on these columns, in this order.
 CSV_COLUMNS = ("authority", "measure", "period", "dimension", "category", "value", "caveat", "source")
@@ -318,13 +319,6 @@ class AuthorityIndex:
         return f"{text!r} is not an authority in this campaign"
 
 
-def campaign_requests_with_design(session: Session, campaign: Campaign) -> list[Request]:
-    return list(session.scalars(
-        select(Request).where(Request.campaign_id == campaign.id)
-        .options(selectinload(Request.authority)).join(Authority).order_by(Authority.name)
-    ))
-
-
 def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source: BinaryIO,
                user: User | None = None) -> SaveReport:
     """Figures from a tidy CSV (CSV_COLUMNS). One bad row and nothing is imported.
@@ -347,7 +341,7 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
         raise Invalid([Problem(f"the header needs the columns {','.join(CSV_COLUMNS)}"
                                + (f"; missing {', '.join(missing)}" if missing else "")
                                + (f"; unknown {', '.join(unknown)}" if unknown else ""), line=1)])
-    requests = campaign_requests_with_design(session, campaign)
+    requests = campaign_requests(session, campaign)
     authorities = AuthorityIndex.of(requests)
     by_request: dict[int, list[Entry]] = {}
     request_of: dict[int, Request] = {}

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,7 +40,7 @@ from foitrack.services import audit
 from foitrack.services.errors import Invalid, NotFound
 from foitrack.services.mail import TOKEN, token_for
 from foitrack.services.requests import add_event
-from foitrack.storage import FileStore
+from foitrack.storage import FileStore, safe_filename
 
 ALLOWED = {
     ".pdf": "application/pdf", ".xlsx": "application/vnd.openxmlformats-officedocument."
@@ -170,11 +170,6 @@ def _attachments(message: EmailMessage) -> Iterable[tuple[str, str, bytes]]:
         yield name or "attachment", content_type, payload  # type: ignore[misc]
 
 
-def safe_name(name: str) -> str:
-    base = PurePath(str(name).replace("\\", "/")).name.strip().lstrip(".")
-    return "".join(c for c in base if c.isprintable() and c not in '<>:"|?*')[:200] or "attachment"
-
-
 def import_message(session: Session, actor: audit.Actor, store: FileStore, message: EmailMessage,
                    raw: bytes, today: dt.date) -> tuple[InboundMessage | None, str]:
     """File one message. Returns it (None if already imported) and where it went."""
@@ -204,7 +199,7 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore, messa
     session.add(inbound)
     session.flush()
     for filename, content_type, payload in _attachments(message):
-        clean = safe_name(filename)
+        clean = safe_filename(filename, "attachment")
         suffix = Path(clean).suffix.lower()
         attachment = Attachment(message_id=inbound.id, filename=clean,
                                 content_type=content_type[:100],

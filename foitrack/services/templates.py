@@ -13,7 +13,6 @@ import io
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any
 
 from openpyxl import load_workbook
@@ -28,7 +27,7 @@ from foitrack.services import audit
 from foitrack.services.errors import Invalid, Problem
 from foitrack.services.figures import DesignIndex, Entry, SaveReport, figures_of, save_figures
 from foitrack.services.requests import campaign_requests
-from foitrack.storage import FileStore
+from foitrack.storage import FileStore, safe_filename
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BYTES = 20 * 1024 * 1024
@@ -94,12 +93,6 @@ class Plan:
                 "checked figure")
 
 
-def safe_filename(name: str) -> str:
-    """The last part of an uploaded name, without anything that could climb folders."""
-    base = PurePath(name.replace("\\", "/")).name.strip().lstrip(".")
-    return "".join(c for c in base if c.isprintable())[:200] or "upload.xlsx"
-
-
 def _cell_value(value: Any, where: str, threshold: int | None) -> tuple[str | None, Problem | None]:
     """A cell as figure text, or a problem naming the cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -121,7 +114,7 @@ def _cell_value(value: Any, where: str, threshold: int | None) -> tuple[str | No
 def read_template(campaign: Campaign, requests: Sequence[Request], filename: str,
                   data: bytes) -> tuple[TemplateFile | None, list[Problem]]:
     """Read one filled template: the request it answers and its entries, or the problems."""
-    name = safe_filename(filename)
+    name = safe_filename(filename, "upload.xlsx")
     if not data:
         return None, [Problem("the file is empty", name)]
     if len(data) > MAX_BYTES:

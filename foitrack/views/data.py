@@ -27,6 +27,7 @@ from foitrack.services import requests as request_service
 from foitrack.services import templates, tracker_import
 from foitrack.services.datasets import campaign_dataset
 from foitrack.services.errors import Invalid
+from foitrack.storage import safe_filename
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import ConfirmUploadForm, FiguresImportForm, TemplatesUploadForm
 from foitrack.views.lookups import campaign_or_404, file_store, request_or_404
@@ -72,7 +73,7 @@ def import_templates(slug: str) -> Any:
     if form.validate_on_submit() and not request.files.getlist(form.file.name):
         problems = ["Choose at least one filled template."]
     elif form.validate_on_submit():
-        files = [(templates.safe_filename(f.filename or "upload.xlsx"), f.read())
+        files = [(safe_filename(f.filename or "", "upload.xlsx"), f.read())
                  for f in request.files.getlist(form.file.name)]
         try:
             plan = templates.preview(session, campaign, files)
@@ -101,7 +102,7 @@ def confirm_templates(slug: str) -> Any:
     try:
         listed = json.loads(form.files.data or "[]")
         for digest, name in listed:
-            files.append((templates.safe_filename(str(name)), store.read(str(digest))))
+            files.append((safe_filename(str(name), "upload.xlsx"), store.read(str(digest))))
     except (ValueError, TypeError, OSError):
         abort(400)
     try:
@@ -124,7 +125,7 @@ def import_tracker(slug: str) -> Any:
     form = FiguresImportForm()
     problems: list[str] = []
     if form.validate_on_submit():
-        name = templates.safe_filename(form.file.data.filename or "tracker.csv")
+        name = safe_filename(form.file.data.filename or "", "tracker.csv")
         data = form.file.data.read()
         try:
             planned = tracker_import.plan(session, campaign, name, data, today())

@@ -30,6 +30,7 @@ from foitrack.services import inbound, mail
 from foitrack.services import requests as request_service
 from foitrack.services.errors import Invalid, NotFound
 from foitrack.services.mail_templates import DEFAULTS, save_template, template_for
+from foitrack.storage import safe_filename
 from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.figures import TemplatesUploadForm
 from foitrack.views.forms.mail import AssignForm, ConfirmForm, MailTemplateForm
@@ -182,7 +183,7 @@ def download(file_id: int) -> Any:
         abort(404)
     # send_file writes a Content-Disposition any browser reads, non-Latin names included.
     return send_file(io.BytesIO(data), mimetype=stored.content_type or "application/octet-stream",
-                     as_attachment=True, download_name=inbound.safe_name(stored.filename))
+                     as_attachment=True, download_name=safe_filename(stored.filename, "download"))
 
 
 def messages_for(request_id: int) -> tuple[list[OutgoingMessage], list[InboundMessage]]:
