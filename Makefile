@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+CHROMIUM ?= /usr/bin/chromium
 FOITRACK_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run test test-postgres lint install install-test clean tools
@@ -34,10 +35,13 @@ run: $(STAMP)
 	@echo
 	$(BIN)/foitrack serve
 
-# The export benchmark's smoke test compares with the sqlite3 command's own CSV output.
+# The export benchmark's smoke test compares with the sqlite3 command's own CSV output; the
+# browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 tools:
 	@command -v sqlite3 >/dev/null || apt-get install -y -q sqlite3 >/dev/null || \
 		{ echo "install the sqlite3 command (Debian: apt-get install sqlite3)"; exit 1; }
+	@test -x $(CHROMIUM) || DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
+		{ echo "install Chromium at $(CHROMIUM) (Debian: apt-get install chromium)"; exit 1; }
 
 test: $(TEST_STAMP) tools
 	$(BIN)/python -m pytest

@@ -156,7 +156,8 @@ def grid_entry(measure: Measure, period: Period, category: Category | None, text
 
 def figures_of(session: Session, request: Request) -> dict[tuple[int, int, int | None], Figure]:
     """A request's figures by (measure id, period id, category id or None)."""
-    found = session.scalars(select(Figure).where(Figure.request_id == request.id))
+    found = session.scalars(select(Figure).where(Figure.request_id == request.id)
+                            .options(selectinload(Figure.source_file)))
     return {(f.measure_id, f.period_id, f.category_id): f for f in found}
 
 

@@ -24,7 +24,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from foitrack.models import (
     Attachment,
@@ -279,6 +279,15 @@ def import_file(session: Session, actor: audit.Actor, store: FileStore, filename
         else:
             report.filed.append(f"{inbound.subject}: {where}")
     return report
+
+
+def filed_messages(session: Session, request_id: int) -> list[InboundMessage]:
+    """The replies filed against a request, oldest first, with their attachments' files."""
+    return list(session.scalars(
+        select(InboundMessage).where(InboundMessage.request_id == request_id)
+        .order_by(InboundMessage.id)
+        .options(selectinload(InboundMessage.attachments).selectinload(Attachment.stored_file))
+    ))
 
 
 def triage(session: Session) -> list[InboundMessage]:

@@ -186,6 +186,33 @@ def download(file_id: int) -> Any:
                      as_attachment=True, download_name=safe_filename(stored.filename, "download"))
 
 
+# Types a browser shows safely inside the figure-entry page. HTML and SVG never are: they could
+# run script under this site's origin.
+VIEWABLE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "text/plain"}
+
+
+@blueprint.get("/files/<int:file_id>/view")
+def view_file(file_id: int) -> Any:
+    """A kept PDF, image or text shown in the page beside the figure grid; others download."""
+    stored = db_session().get(StoredFile, file_id)
+    if stored is None:
+        abort(404)
+    if stored.content_type not in VIEWABLE:
+        return redirect(url_for("mail.download", file_id=file_id))
+    try:
+        data = file_store().read(stored.sha256)
+    except (OSError, ValueError):
+        abort(404)
+    mimetype = "text/plain; charset=utf-8" if stored.content_type == "text/plain" else stored.content_type
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=False,
+                         download_name=safe_filename(stored.filename, "file"))
+    # Framed by this site's own pages only; the file itself may run nothing.
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    # (Not default-src 'none': Chromium's PDF viewer counts as an object and would be refused.)
+    response.headers["Content-Security-Policy"] = "script-src 'none'; frame-ancestors 'self'"
+    return response
+
+
 def messages_for(request_id: int) -> tuple[list[OutgoingMessage], list[InboundMessage]]:
     session = db_session()
     out = session.scalars(select(OutgoingMessage).where(OutgoingMessage.request_id == request_id)

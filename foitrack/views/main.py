@@ -2,18 +2,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, url_for
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from foitrack.web import db_session
+from foitrack.services import dashboard
+from foitrack.web import clock_settings, db_session, today
 
 blueprint = Blueprint("main", __name__)
 
 
 @blueprint.get("/")
 def index() -> Any:
-    return redirect(url_for("campaigns.index"))
+    """The dashboard: the user's campaigns and what needs doing today."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    board = dashboard.build(db_session(), user, today(), clock_settings())
+    return render_template("main/dashboard.html", board=board, today=today())
 
 
 @blueprint.get("/healthz")

@@ -68,11 +68,19 @@ def add_event(slug: str, authority: str) -> Any:
     return _render(found, form, ReferenceForm(formdata=None, obj=found), 400)
 
 
-@blueprint.post("/campaigns/<slug>/requests/<authority>/events/<int:event_id>/remove")
+@blueprint.route("/campaigns/<slug>/requests/<authority>/events/<int:event_id>/remove",
+                 methods=["GET", "POST"])
 def remove_event(slug: str, authority: str, event_id: int) -> Any:
+    """Asks first (GET), then removes (POST): a removal changes the request's status and dates."""
     session = db_session()
     found = request_or_404(slug, authority)
     form = RemoveEventForm()
+    if not form.is_submitted():
+        event = next((e for e in found.events if e.id == event_id and e.removed_at is None), None)
+        if event is None:
+            abort(404)
+        return render_template("requests/remove_event.html", req=found, campaign=found.campaign,
+                               event=event, form=form)
     if form.validate_on_submit():
         try:
             event = service.remove_event(session, actor(), found, event_id)

@@ -1,0 +1,150 @@
+"""The researcher's start page: their campaigns' progress and what needs doing today."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from foitrack.clock import ClockSettings
+from foitrack.models import Authority, Campaign, CampaignStatus, Event, Figure, Request, User
+from foitrack.models.mail import InboundMessage
+from foitrack.services.requests import Progress, progress, state_of
+from foitrack.timeline import EventKind, Lateness, RequestState
+
+# Events that say what a reply was: after one of them, an earlier "reply received" is classified.
+_CLASSIFYING = {
+    EventKind.acknowledged, EventKind.clarification_requested, EventKind.fees_notice,
+    EventKind.extension, EventKind.response, EventKind.internal_review_outcome,
+    EventKind.ico_decision, EventKind.withdrawn,
+}
+RECENT_REPLIES = 8
+
+
+@dataclass(frozen=True)
+class RequestLink:
+    """One request named on the dashboard, enough to link to it."""
+
+    campaign_slug: str
+    campaign_title: str
+    authority_slug: str
+    authority_name: str
+    on: dt.date | None = None
+    detail: str = ""
+
+
+@dataclass
+class CampaignCard:
+    campaign: Campaign
+    progress: Progress
+    mine: bool
+
+
+@dataclass
+class Dashboard:
+    campaigns: list[CampaignCard] = field(default_factory=list)
+    overdue: list[RequestLink] = field(default_factory=list)
+    due_soon: list[RequestLink] = field(default_factory=list)
+    to_classify: list[RequestLink] = field(default_factory=list)
+    to_check: list[RequestLink] = field(default_factory=list)
+    triage: int = 0
+    recent_replies: list[RequestLink] = field(default_factory=list)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not (self.overdue or self.due_soon or self.to_classify or self.to_check or self.triage)
+
+
+def _link(request: Request, on: dt.date | None = None, detail: str = "") -> RequestLink:
+    return RequestLink(request.campaign.slug, request.campaign.title, request.authority.slug,
+                       request.authority.name, on, detail)
+
+
+def _unclassified_reply(request: Request) -> dt.date | None:
+    """The date of a reply received that no later event has classified, if there is one."""
+    waiting: dt.date | None = None
+    for event in sorted((e for e in request.events if e.removed_at is None),
+                        key=lambda e: (e.occurred_on, e.id)):
+        if event.kind is EventKind.reply_received:
+            waiting = waiting or event.occurred_on
+        elif event.kind in _CLASSIFYING:
+            waiting = None
+    return waiting
+
+
+def build(session: Session, user: User, today: dt.date,
+          settings: ClockSettings | None = None) -> Dashboard:
+    """Everything on the start page, in a fixed number of queries whatever the data's size.
+
+    The user's own campaigns come first; the lists of things to do cover every campaign that
+    is not closed, since a team shares the work.
+    """
+    board = Dashboard()
+    campaigns = list(session.scalars(
+        select(Campaign).where(Campaign.status != CampaignStatus.closed)
+        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    ))
+    by_id = {c.id: c for c in campaigns}
+    states: dict[int, list[RequestState]] = {c.id: [] for c in campaigns}
+    if campaigns:
+        requests = session.scalars(
+            select(Request).join(Authority).where(Request.campaign_id.in_(by_id))
+            .options(selectinload(Request.events), selectinload(Request.authority),
+                     selectinload(Request.campaign))
+            .order_by(Authority.name)
+        )
+        for request in requests:
+            state = state_of(request, today, settings)
+            states[request.campaign_id].append(state)
+            if state.lateness in (Lateness.overdue, Lateness.very_overdue, Lateness.review_overdue):
+                board.overdue.append(_link(request, state.response_deadline.due
+                                           if state.response_deadline else None,
+                                           f"{state.working_days_late} working days late"))
+            elif state.lateness is Lateness.due_soon and state.response_deadline:
+                board.due_soon.append(_link(request, state.response_deadline.due))
+            waiting = _unclassified_reply(request)
+            if waiting:
+                board.to_classify.append(_link(request, waiting))
+    board.overdue.sort(key=lambda link: (link.on or today, link.authority_name))
+    board.due_soon.sort(key=lambda link: (link.on or today, link.authority_name))
+    board.campaigns = sorted(
+        (CampaignCard(c, progress(states[c.id]), c.owner_id == user.id) for c in campaigns),
+        key=lambda card: not card.mine,
+    )
+
+    # Figures someone else entered: a second researcher checks them against the reply.
+    unchecked = session.execute(
+        select(Figure.request_id, func.count())
+        .join(Request, Figure.request_id == Request.id)
+        .where(Figure.checked_by.is_(None), Request.campaign_id.in_(by_id))
+        .where((Figure.entered_by_user_id != user.id) | Figure.entered_by_user_id.is_(None))
+        .group_by(Figure.request_id)
+    ).all()
+    if unchecked:
+        found = {r.id: r for r in session.scalars(
+            select(Request).where(Request.id.in_([row[0] for row in unchecked]))
+            .options(selectinload(Request.authority), selectinload(Request.campaign)))}
+        board.to_check = sorted(
+            (_link(found[request_id], detail=f"{count} figure{'s' if count != 1 else ''}")
+             for request_id, count in unchecked),
+            key=lambda link: (link.campaign_title, link.authority_name))
+
+    board.triage = session.scalar(
+        select(func.count()).select_from(InboundMessage).where(InboundMessage.request_id.is_(None))
+    ) or 0
+    recent = session.scalars(
+        select(Event).where(Event.kind.in_([EventKind.reply_received, EventKind.response]),
+                            Event.removed_at.is_(None))
+        .order_by(Event.occurred_on.desc(), Event.id.desc()).limit(RECENT_REPLIES)
+        .options(selectinload(Event.request).selectinload(Request.authority),
+                 selectinload(Event.request).selectinload(Request.campaign))
+    )
+    board.recent_replies = [
+        _link(event.request, event.occurred_on,
+              event.kind.label if event.kind is EventKind.reply_received
+              else (event.outcome or "response").replace("_", " "))
+        for event in recent
+    ]
+    return board
