@@ -515,3 +515,18 @@ def subset_ids(session: Session, spec: str | None) -> tuple[list[int] | None, st
         raise NotFound(f"{error.problems[0].message}, and no set {spec!r}") from None
     return [a.id for a in authorities], ", ".join(a.short_name for a in authorities)
 
+
+
+def asked_authorities(session: Session, campaign: Campaign,
+                      authority_ids: Sequence[int] | None = None) -> list[tuple[str, str, str | None]]:
+    """(slug, name, code) of every authority the campaign asked, or of those in ``authority_ids``.
+
+    The map needs them to tell "asked, no figure" from "not asked": the per-authority rows only
+    hold authorities that gave something.
+    """
+    query = (select(Authority.slug, Authority.name, Authority.code)
+             .join(Request, Request.authority_id == Authority.id)
+             .where(Request.campaign_id == campaign.id).order_by(Authority.name))
+    if authority_ids is not None:
+        query = query.where(Authority.id.in_(authority_ids))
+    return [(slug, name, code) for slug, name, code in session.execute(query)]

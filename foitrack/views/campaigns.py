@@ -20,6 +20,7 @@ from foitrack.views.forms.campaigns import (
     RepeatForm,
 )
 from foitrack.views.lookups import campaign_or_404
+from foitrack.views.tilemaps import campaign_map
 from foitrack.web import actor, clock_settings, db_session, today
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -84,6 +85,7 @@ def detail(slug: str) -> Any:
         progress=request_service.progress(list(states.values())), bulk=bulk,
         history=audit.history(session, "campaign", campaign.id),
         example=requests[0] if requests else None,
+        tile_map=campaign_map(campaign, requests, states),
     )
 
 

@@ -17,6 +17,7 @@ from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Pro
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
 from foitrack.views.lookups import campaign_or_404, request_or_404
+from foitrack.views.tilemaps import aggregate_map
 from foitrack.web import actor, clock_settings, db_session, today
 
 blueprint = Blueprint("figures", __name__, url_prefix="/campaigns/<slug>")
@@ -184,10 +185,12 @@ def _build(campaign: Any, with_authorities: bool = True) -> tuple[Any, str | Non
 def aggregate_page(slug: str) -> Any:
     campaign = campaign_or_404(slug)
     result, problem = _build(campaign)
+    tile_map, map_choice = aggregate_map(campaign, result, request.args)
     return render_template("figures/aggregate.html", campaign=campaign, result=result,
                            problem=problem, sets=list_sets(db_session()),
                            chosen=request.args.get("authorities", ""),
-                           checked=request.args.get("checked") == "1"), (400 if problem else 200)
+                           checked=request.args.get("checked") == "1", tile_map=tile_map,
+                           map_choice=map_choice), (400 if problem else 200)
 
 
 @blueprint.get("/aggregate/cell")

@@ -1,0 +1,358 @@
+"""The 43 forces of England and Wales as a grid cartogram, coloured by request status or a figure.
+
+Pure: reads two shipped CSV files and works on plain values. The colours live in ``FILLS`` and
+are drawn by the matching ``.fill-<name>`` rules in foitrack.css (the Content-Security-Policy
+forbids inline styles); a test holds the two to each other and checks the text contrast.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from foitrack.paths import DATA_DIR
+from foitrack.timeline import Lateness, Status
+
+TILES_FILE = DATA_DIR / "police-force-tiles.csv"
+REGISTRY_FILE = DATA_DIR / "police-forces.csv"
+
+# fill name -> (background, text). Where a fill is a pattern, the background given is its
+# darker stripe: the one the text contrast has to hold against.
+FILLS: dict[str, tuple[str, str]] = {
+    "status-not_sent": ("#dedede", "#0b0c0c"),
+    "status-awaiting_response": ("#0072b2", "#ffffff"),
+    "status-awaiting_clarification": ("#f0e442", "#0b0c0c"),
+    "status-awaiting_fee": ("#e69f00", "#0b0c0c"),
+    "status-answered": ("#009e73", "#0b0c0c"),
+    "status-awaiting_review": ("#56b4e9", "#0b0c0c"),
+    "status-reviewed": ("#a6dcc5", "#0b0c0c"),
+    "status-with_commissioner": ("#cc79a7", "#0b0c0c"),
+    "status-closed": ("#505a5f", "#ffffff"),
+    "status-withdrawn": ("#b1b4b6", "#0b0c0c"),
+    # Sequential, light to dark blue: more is darker.
+    "seq-1": ("#e8f1fa", "#0b0c0c"),
+    "seq-2": ("#b5d0ea", "#0b0c0c"),
+    "seq-3": ("#74a7d6", "#0b0c0c"),
+    "seq-4": ("#2f6eaf", "#ffffff"),
+    "seq-5": ("#0d3b6e", "#ffffff"),
+    # Diverging blue (fell) to orange-brown (rose), pale grey for no change: readable with the
+    # common red-green colour blindnesses, unlike red-green scales.
+    "div-1": ("#1d5a96", "#ffffff"),
+    "div-2": ("#93bfe3", "#0b0c0c"),
+    "div-3": ("#f3f2f1", "#0b0c0c"),
+    "div-4": ("#f4b073", "#0b0c0c"),
+    "div-5": ("#9a4a05", "#ffffff"),
+    "suppressed": ("#d0d3d4", "#0b0c0c"),
+    "no-figure": ("#dcdcdc", "#0b0c0c"),
+    "not-asked": ("#ffffff", "#505a5f"),
+}
+SEQUENTIAL = ("seq-1", "seq-2", "seq-3", "seq-4", "seq-5")
+DIVERGING = ("div-1", "div-2", "div-3", "div-4", "div-5")
+# A late request keeps its status colour and gets a red outline and a "!" on its label, so
+# lateness is not shown by colour alone.
+LATE = (Lateness.overdue, Lateness.very_overdue, Lateness.review_overdue)
+
+
+@dataclass(frozen=True)
+class Position:
+    code: str
+    label: str
+    row: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Place:
+    """An authority to show: its ONS code (None if it has none), its name and where a click goes."""
+
+    code: str | None
+    name: str
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What a tile says: its fill, the words for it, and whether it is flagged late."""
+
+    name: str
+    fill: str
+    text: str
+    link: str | None = None
+    late: bool = False
+
+    @property
+    def title(self) -> str:
+        return f"{self.name}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Tile:
+    position: Position
+    mark: Mark
+
+    @property
+    def label(self) -> str:
+        return self.position.label + ("!" if self.mark.late else "")
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    fill: str
+    text: str
+    count: int
+    outline: bool = False  # the "late" entry shows an outline, not a fill
+
+
+@dataclass
+class TileMap:
+    tiles: list[Tile]
+    legend: list[LegendEntry]
+    off_map: list[Mark] = field(default_factory=list)  # asked, but with no tile to draw
+
+    @property
+    def rows(self) -> int:
+        return max((t.position.row for t in self.tiles), default=0)
+
+    @property
+    def cols(self) -> int:
+        return max((t.position.col for t in self.tiles), default=0)
+
+    @property
+    def any_asked(self) -> bool:
+        """Worth drawing: at least one tile is an authority that was asked."""
+        return any(t.mark.fill != "not-asked" for t in self.tiles)
+
+
+@cache
+def positions() -> dict[str, Position]:
+    """The tile of each force, by ONS code, from police-force-tiles.csv."""
+    with TILES_FILE.open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: Position(row["code"], row["label"], int(row["row"]), int(row["col"]))
+                for row in csv.DictReader(handle)}
+
+
+@cache
+def registry_names() -> dict[str, str]:
+    """Force names by code, for the tiles of forces a campaign did not ask."""
+    with REGISTRY_FILE.open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: row["name"] for row in csv.DictReader(handle) if row["code"]}
+
+
+def lay_out(marked: Iterable[tuple[Place, Mark]], legend: list[LegendEntry]) -> TileMap:
+    """Every tile, with its mark or "not asked"; authorities without a tile go to ``off_map``."""
+    tiles_by_code = positions()
+    marks: dict[str, Mark] = {}
+    off_map: list[Mark] = []
+    for place, mark in marked:
+        if place.code and place.code in tiles_by_code:
+            marks[place.code] = mark
+        else:
+            off_map.append(mark)
+    names = registry_names()
+    tiles = [
+        Tile(position, marks.get(code) or Mark(names.get(code, position.label), "not-asked",
+                                               "not asked"))
+        for code, position in sorted(tiles_by_code.items(),
+                                     key=lambda item: (item[1].row, item[1].col))
+    ]
+    not_asked = sum(1 for t in tiles if t.mark.fill == "not-asked")
+    if not_asked:
+        legend = [*legend, LegendEntry("not-asked", "Not asked", not_asked)]
+    return TileMap(tiles, legend, off_map)
+
+
+# ---- colouring by request status ----------------------------------------------------------
+
+def status_map(entries: Iterable[tuple[Place, Status, Lateness | None]]) -> TileMap:
+    """Tiles coloured by each request's status, late ones outlined; the legend lists what is shown."""
+    marked = []
+    for place, status, lateness in entries:
+        late = lateness in LATE
+        text = status.label + (f", {lateness.label.lower()}" if lateness else "")
+        marked.append((place, Mark(place.name, f"status-{status.value}", text, place.link, late)))
+    counts = Counter(mark.fill for _, mark in marked)
+    legend = [LegendEntry(f"status-{s.value}", s.label, counts[f"status-{s.value}"])
+              for s in Status if counts[f"status-{s.value}"]]
+    late_count = sum(1 for _, mark in marked if mark.late)
+    if late_count:
+        legend.append(LegendEntry("late", "Overdue (outlined, marked !)", late_count, outline=True))
+    return lay_out(marked, legend)
+
+
+# ---- colouring by a figure ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reading:
+    """One authority's number for the map: a value, or why there is none.
+
+    ``kind`` is "value", "suppressed" or "none"; ``text`` says it in words ("122",
+    "1 to 4 (suppressed)", "not recorded").
+    """
+
+    kind: str
+    text: str
+    value: float | None = None
+
+
+def quantile_bounds(values: Sequence[float], classes: int = 5) -> list[float]:
+    """Upper bounds of up to ``classes`` classes holding about equal numbers of values.
+
+    Quantiles rather than equal steps, because one large force (the Met) would otherwise put
+    nearly every other force in the lowest class. Ties can merge classes, so fewer may come back.
+    """
+    ordered = sorted(values)
+    if not ordered:
+        return []
+    bounds: list[float] = []
+    for k in range(1, classes + 1):
+        bound = ordered[math.ceil(k * len(ordered) / classes) - 1]
+        if not bounds or bound > bounds[-1]:
+            bounds.append(bound)
+    return bounds
+
+
+def class_of(value: float, bounds: Sequence[float]) -> int:
+    """The index of the first class whose upper bound is at least ``value``."""
+    for index, bound in enumerate(bounds):
+        if value <= bound:
+            return index
+    return len(bounds) - 1
+
+
+def sequential_fill(index: int, classes: int) -> str:
+    """Spread fewer than five classes over the whole scale, so light and dark both show."""
+    if classes <= 1:
+        return SEQUENTIAL[2]
+    return SEQUENTIAL[round(index * (len(SEQUENTIAL) - 1) / (classes - 1))]
+
+
+def diverging_class(value: float, threshold: float) -> int:
+    """0 fell by ``threshold`` or more, 1 fell by less, 2 no change, 3 rose by less, 4 rose more."""
+    if value == 0:
+        return 2
+    if value < 0:
+        return 0 if -value >= threshold else 1
+    return 4 if value >= threshold else 3
+
+
+def change_threshold(values: Iterable[float]) -> float:
+    """The median size of the non-zero changes: about half the moving forces fall each side."""
+    sizes = [abs(v) for v in values if v != 0]
+    return statistics.median(sizes) if sizes else 0.0
+
+
+def _range_text(members: Sequence[float], fmt: Callable[[float], str]) -> str:
+    low, high = min(members), max(members)
+    return fmt(low) if low == high else f"{fmt(low)} to {fmt(high)}"
+
+
+def figure_map(entries: Iterable[tuple[Place, Reading]], *, diverging: bool = False,
+               fmt: Callable[[float], str] = lambda v: f"{v:,.0f}") -> TileMap:
+    """Tiles coloured by a figure (five sequential classes) or a change (five diverging ones).
+
+    Each legend entry gives the range of the values actually in its class.
+    """
+    entries = list(entries)
+    values = [r.value for _, r in entries if r.kind == "value" and r.value is not None]
+    members: dict[int, list[float]] = {}
+    bounds: list[float] = []
+    if diverging:
+        threshold = change_threshold(values)
+
+        def fill_of(value: float) -> str:
+            index = diverging_class(value, threshold)
+            members.setdefault(index, []).append(value)
+            return DIVERGING[index]
+    else:
+        bounds = quantile_bounds(values)
+
+        def fill_of(value: float) -> str:
+            index = class_of(value, bounds)
+            members.setdefault(index, []).append(value)
+            return sequential_fill(index, len(bounds))
+
+    marked = []
+    for place, reading in entries:
+        if reading.kind == "value" and reading.value is not None:
+            fill = fill_of(reading.value)
+        else:
+            fill = "suppressed" if reading.kind == "suppressed" else "no-figure"
+        marked.append((place, Mark(place.name, fill, reading.text, place.link)))
+
+    legend = []
+    for index in sorted(members):
+        fill = DIVERGING[index] if diverging else sequential_fill(index, len(bounds))
+        text = "No change" if diverging and index == 2 else _range_text(members[index], fmt)
+        legend.append(LegendEntry(fill, text, len(members[index])))
+    counts = Counter(mark.fill for _, mark in marked)
+    if counts["suppressed"]:
+        legend.append(LegendEntry("suppressed", "Suppressed (a small number)", counts["suppressed"]))
+    if counts["no-figure"]:
+        legend.append(LegendEntry("no-figure", "No figure", counts["no-figure"]))
+    return lay_out(marked, legend)
+
+
+# ---- readings from the aggregate's per-authority rows -------------------------------------
+
+SHOW = {
+    "value": "the figure",
+    "change": "the change from the period before",
+    "change_pct": "the change from the period before, in per cent",
+}
+
+
+def _in_cell(row: Any, measure: str, period: str, dimension: str | None,
+             category: str | None) -> bool:
+    cell = row.cell
+    return (cell.measure, cell.period, cell.dimension, cell.category) == (
+        measure, period, dimension, category)
+
+
+def _one(row: Any | None) -> Reading:
+    """An authority's figure in one cell, as a reading."""
+    if row is None:
+        return Reading("none", "no figure")
+    if row.kind == "exact":
+        return Reading("value", f"{row.value:,}", float(row.value))
+    if row.kind == "suppressed":
+        return Reading("suppressed", f"{row.lower} to {row.upper} (suppressed)")
+    return Reading("none", row.kind.replace("_", " "))
+
+
+def readings(rows: Iterable[Any], measure: str, period: str, dimension: str | None = None,
+             category: str | None = None, *, earlier: str | None = None,
+             show: str = "value") -> dict[str, Reading]:
+    """Each authority's reading (by slug) from the aggregate's ``AuthorityRow`` list.
+
+    With ``earlier`` and a change to ``show``, the reading is the change from ``earlier`` to
+    ``period``: only when both figures are exact, since a suppressed one has no single value.
+    """
+    rows = list(rows)
+    now = {r.slug: r for r in rows if _in_cell(r, measure, period, dimension, category)}
+    if show == "value" or earlier is None:
+        return {slug: _one(row) for slug, row in now.items()}
+    before = {r.slug: r for r in rows if _in_cell(r, measure, earlier, dimension, category)}
+    found: dict[str, Reading] = {}
+    for slug in now.keys() | before.keys():
+        a, b = _one(before.get(slug)), _one(now.get(slug))
+        if a.kind != "value" or b.kind != "value":
+            kind = "suppressed" if "suppressed" in (a.kind, b.kind) else "none"
+            found[slug] = Reading(kind, f"{a.text}, then {b.text}")
+            continue
+        assert a.value is not None and b.value is not None
+        change = b.value - a.value
+        if show == "change_pct":
+            if a.value == 0:
+                found[slug] = Reading("none", f"{a.text} → {b.text} (no percentage change from 0)")
+                continue
+            percent = change / a.value * 100
+            found[slug] = Reading("value", f"{a.text} → {b.text} ({percent:+.0f}%)", percent)
+        else:
+            found[slug] = Reading("value", f"{a.text} → {b.text} ({change:+,.0f})", change)
+    return found

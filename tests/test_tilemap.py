@@ -1,0 +1,183 @@
+"""The tile map: its layout file against the registry, its colour classes, and its colouring."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+
+from foitrack import tilemap
+from foitrack.aggregate import AuthorityRow, Cell
+from foitrack.paths import PACKAGE_DIR
+from foitrack.tilemap import Mark, Place, Reading
+from foitrack.timeline import Lateness, Status
+
+CSS = (PACKAGE_DIR / "static" / "foitrack.css").read_text(encoding="utf-8")
+
+
+def territorial_codes() -> set[str]:
+    with tilemap.REGISTRY_FILE.open(encoding="utf-8", newline="") as handle:
+        return {row["code"] for row in csv.DictReader(handle)
+                if row["kind"] == "territorial-police" and row["country"] in ("England", "Wales")}
+
+
+def test_the_layout_has_exactly_the_43_territorial_forces_of_england_and_wales():
+    with tilemap.TILES_FILE.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 43
+    assert {row["code"] for row in rows} == territorial_codes()
+    assert len(territorial_codes()) == 43
+
+
+def test_no_two_tiles_share_a_cell_and_labels_are_unique_and_short():
+    positions = tilemap.positions().values()
+    assert len({(p.row, p.col) for p in positions}) == 43
+    assert len({p.label for p in positions}) == 43
+    assert all(2 <= len(p.label) <= 4 for p in positions)
+    assert all(1 <= p.row <= 12 and 1 <= p.col <= 10 for p in positions)  # the CSS's classes
+
+
+def test_the_layout_keeps_the_country_recognisable():
+    by_label = {p.label: p for p in tilemap.positions().values()}
+    assert by_label["Nbr"].row == 1  # Northumbria at the top
+    assert by_label["Ken"].col == max(p.col for p in by_label.values() if p.row == by_label["Ken"].row)
+    assert by_label["DeC"].row == by_label["Ken"].row and by_label["DeC"].col < by_label["Dor"].col
+    welsh = [p for p in tilemap.positions().values() if p.code.startswith("W15")]
+    assert all(p.col <= 2 for p in welsh)
+    assert abs(by_label["CoL"].col - by_label["MPS"].col) == 1 and by_label["CoL"].row == by_label["MPS"].row
+
+
+def contrast(a: str, b: str) -> float:
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("fill", sorted(tilemap.FILLS))
+def test_every_fill_is_drawn_by_the_css_with_readable_text(fill):
+    background, text = tilemap.FILLS[fill]
+    rule = re.search(r"\.fill-" + re.escape(fill) + r" \{([^}]*)\}", CSS)
+    assert rule, f".fill-{fill} is missing from foitrack.css"
+    assert background in rule.group(1) and f"color: {text}" in rule.group(1)
+    assert contrast(background, text) >= 4.5  # WCAG AA for normal text
+
+
+def test_every_status_has_a_fill():
+    assert all(f"status-{status.value}" in tilemap.FILLS for status in Status)
+
+
+def test_the_css_places_every_row_and_column_used():
+    for position in tilemap.positions().values():
+        assert f".tile-r{position.row} {{ grid-row: {position.row}; }}" in CSS
+        assert f".tile-c{position.col} {{ grid-column: {position.col}; }}" in CSS
+
+
+# ---- classes ----------------------------------------------------------------------------
+
+def test_quantile_classes_put_values_into_the_right_bins():
+    values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    bounds = tilemap.quantile_bounds(values)
+    assert bounds == [2, 4, 6, 8, 10]
+    assert [tilemap.class_of(v, bounds) for v in values] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+
+
+def test_one_large_force_does_not_flatten_the_others():
+    bounds = tilemap.quantile_bounds([10, 12, 14, 16, 18, 20, 22, 24, 26, 900])
+    assert tilemap.class_of(900, bounds) == 4 and tilemap.class_of(14, bounds) == 1
+
+
+def test_ties_merge_classes_and_the_fills_still_spread_over_the_scale():
+    bounds = tilemap.quantile_bounds([5, 5, 5, 5, 9])
+    assert bounds == [5, 9]
+    assert [tilemap.sequential_fill(i, 2) for i in range(2)] == ["seq-1", "seq-5"]
+
+
+def test_diverging_classes_split_at_zero_and_the_median_change():
+    changes = [-40, -10, 0, 5, 20, 60]
+    threshold = tilemap.change_threshold(changes)
+    assert threshold == 20
+    assert [tilemap.diverging_class(v, threshold) for v in changes] == [0, 1, 2, 3, 4, 4]
+
+
+# ---- maps -------------------------------------------------------------------------------
+
+WEST_MERCIA = Place("E23000016", "West Mercia Police", "/wm")
+KENT = Place("E23000032", "Kent Police", "/kent")
+BTP = Place(None, "British Transport Police", "/btp")
+
+
+def tile(map_, code):
+    return next(t for t in map_.tiles if t.position.code == code)
+
+
+def test_a_force_without_a_tile_is_listed_not_dropped():
+    map_ = tilemap.status_map([(WEST_MERCIA, Status.answered, None),
+                               (BTP, Status.awaiting_response, Lateness.overdue)])
+    assert [m.name for m in map_.off_map] == ["British Transport Police"]
+    assert map_.off_map[0].text == "Awaiting response, overdue"
+    assert len(map_.tiles) == 43
+
+
+def test_forces_not_asked_are_drawn_empty_and_counted_in_the_legend():
+    map_ = tilemap.status_map([(WEST_MERCIA, Status.answered, None)])
+    assert tile(map_, "E23000032").mark == Mark("Kent Police", "not-asked", "not asked")
+    assert tile(map_, "E23000016").mark.title == "West Mercia Police: Answered"
+    assert [(e.text, e.count) for e in map_.legend] == [("Answered", 1), ("Not asked", 42)]
+
+
+def test_a_late_request_is_outlined_and_marked_on_its_label():
+    map_ = tilemap.status_map([(KENT, Status.awaiting_response, Lateness.very_overdue),
+                               (WEST_MERCIA, Status.awaiting_response, Lateness.due_soon)])
+    assert tile(map_, KENT.code).mark.late and tile(map_, KENT.code).label == "Ken!"
+    assert not tile(map_, WEST_MERCIA.code).mark.late
+    assert ("Overdue (outlined, marked !)", 1) in [(e.text, e.count) for e in map_.legend]
+
+
+def test_a_figure_map_gives_each_class_the_range_it_holds():
+    map_ = tilemap.figure_map([
+        (WEST_MERCIA, Reading("value", "122", 122)), (KENT, Reading("value", "300", 300)),
+        (Place("E23000031", "Surrey Police"), Reading("suppressed", "1 to 4 (suppressed)")),
+        (Place("E23000033", "Sussex Police"), Reading("none", "not held")),
+    ])
+    assert tile(map_, WEST_MERCIA.code).mark.fill == "seq-1"
+    assert tile(map_, KENT.code).mark.fill == "seq-5"
+    assert tile(map_, "E23000031").mark.fill == "suppressed"
+    assert tile(map_, "E23000033").mark.title == "Sussex Police: not held"
+    assert [(e.fill, e.text, e.count) for e in map_.legend] == [
+        ("seq-1", "122", 1), ("seq-5", "300", 1), ("suppressed", "Suppressed (a small number)", 1),
+        ("no-figure", "No figure", 1), ("not-asked", "Not asked", 39)]
+
+
+def row(slug, period, kind="exact", value=None, lower=None, upper=None):
+    return AuthorityRow(slug=slug, name=slug, short_name=slug, code=None,
+                        cell=Cell("offences", period, None, None, "total"), kind=kind, value=value,
+                        lower=lower, upper=upper, rank=None, ranked=None, caveat=None, figure_id=0)
+
+
+ROWS = [row("west-mercia", "2017-18", value=73), row("west-mercia", "2018-19", value=122),
+        row("surrey", "2017-18", "suppressed", lower=1, upper=4), row("surrey", "2018-19", value=9),
+        row("kent", "2018-19", "not_held"), row("dorset", "2017-18", value=0),
+        row("dorset", "2018-19", value=3)]
+
+
+def test_readings_of_a_figure():
+    found = tilemap.readings(ROWS, "offences", "2018-19")
+    assert found["west-mercia"] == Reading("value", "122", 122.0)
+    assert found["kent"] == Reading("none", "not held")
+
+
+def test_readings_of_a_change_need_two_exact_figures():
+    found = tilemap.readings(ROWS, "offences", "2018-19", earlier="2017-18", show="change_pct")
+    assert found["west-mercia"].text == "73 → 122 (+67%)"
+    assert round(found["west-mercia"].value, 1) == 67.1
+    assert found["surrey"] == Reading("suppressed", "1 to 4 (suppressed), then 9")
+    assert found["kent"].kind == "none"
+    assert found["dorset"].kind == "none"  # no percentage change from nothing
+    absolute = tilemap.readings(ROWS, "offences", "2018-19", earlier="2017-18", show="change")
+    assert absolute["west-mercia"] == Reading("value", "73 → 122 (+49)", 49.0)
+    assert absolute["dorset"].value == 3
