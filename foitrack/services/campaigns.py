@@ -85,6 +85,14 @@ def get_campaign(session: Session, slug: str) -> Campaign:
     return campaign
 
 
+def authority_kinds(session: Session, campaign: Campaign) -> set[str]:
+    """The kinds of authority a campaign asked, in one query (not one per request)."""
+    return set(session.scalars(
+        select(Authority.kind).join(Request, Request.authority_id == Authority.id)
+        .where(Request.campaign_id == campaign.id).distinct()
+    ))
+
+
 def list_campaigns(session: Session) -> list[Campaign]:
     return list(
         session.scalars(

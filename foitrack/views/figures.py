@@ -2,18 +2,22 @@ from __future__ import annotations
 
 import io
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from foitrack import aggregate
+from foitrack import aggregate, charts
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
 from foitrack.services import release as release_service
 from foitrack.services import requests as request_service
 from foitrack.services.authorities import list_sets
+from foitrack.services.campaigns import authority_kinds
 from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Problem
+from foitrack.storage import safe_filename
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
 from foitrack.views.lookups import campaign_or_404, request_or_404
@@ -186,10 +190,13 @@ def aggregate_page(slug: str) -> Any:
     campaign = campaign_or_404(slug)
     result, problem = _build(campaign)
     tile_map, map_choice = aggregate_map(campaign, result, request.args)
+    links = _chart_links(charts.catalogue(_outline(campaign), result), "figures.aggregate_chart",
+                         lambda chart: {"chart": chart.name}, slug=slug, **_selection())
     return render_template("figures/aggregate.html", campaign=campaign, result=result,
                            problem=problem, sets=list_sets(db_session()),
                            chosen=request.args.get("authorities", ""),
-                           checked=request.args.get("checked") == "1", tile_map=tile_map,
+                           checked=request.args.get("checked") == "1",
+                           charts=links, tile_map=tile_map,
                            map_choice=map_choice), (400 if problem else 200)
 
 
@@ -237,5 +244,83 @@ def fact_sheet(slug: str, authority: str) -> Any:
                                            clock_settings())
     except NotFound:
         abort(404)
+    found = request_or_404(slug, authority).authority
+    links = _chart_links(
+        charts.fact_sheet_catalogue(_outline(campaign), national, found.slug, found.name),
+        "figures.fact_sheet_chart", lambda chart: {"measure": chart.name}, slug=slug,
+        authority=found.slug)
     return render_template("figures/release.html", campaign=campaign, release=sheet,
-                           problem=None, chosen="", authority=authority)
+                           problem=None, chosen="", authority=authority, charts=links)
+
+
+# ---- charts ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChartLink:
+    """A chart as a page shows it: the image, its words, and the two downloads."""
+
+    chart: charts.Chart
+    src: str
+    png: str
+    svg: str
+
+
+def _outline(campaign: Any) -> charts.Outline:
+    return charts.outline(campaign, authority_kinds(db_session(), campaign))
+
+
+def _selection() -> dict[str, str]:
+    """The aggregate page's choice of authorities and figures, for the charts' URLs."""
+    args = {"authorities": request.args.get("authorities", "").strip()}
+    if request.args.get("checked") == "1":
+        args["checked"] = "1"
+    return {k: v for k, v in args.items() if v}
+
+
+def _chart_links(found: list[charts.Chart], endpoint: str,
+                 name_args: Callable[[charts.Chart], dict[str, str]], **url_args: str) -> list[ChartLink]:
+    def url(chart: charts.Chart, image_format: str, **extra: str) -> str:
+        return url_for(endpoint, **url_args, **name_args(chart), image_format=image_format, **extra)
+    return [ChartLink(chart, url(chart, "svg"), url(chart, "png", download="1"),
+                      url(chart, "svg", download="1")) for chart in found]
+
+
+def _chart_response(chart: charts.Chart | None, image_format: str, filename: str) -> Response:
+    """The image, shown in place or (``?download=1``) saved under ``filename``."""
+    if chart is None or image_format not in charts.FORMATS:
+        abort(404)
+    disposition = "attachment" if request.args.get("download") == "1" else "inline"
+    name = safe_filename(f"{filename}.{image_format}", f"chart.{image_format}")
+    return Response(charts.render(chart.spec, image_format), mimetype=charts.FORMATS[image_format],
+                    headers={"Content-Disposition": f'{disposition}; filename="{name}"',
+                             # Figures change as replies come in: never show a stale chart.
+                             "Cache-Control": "no-cache"})
+
+
+@blueprint.get("/charts/<chart>.<image_format>")
+def aggregate_chart(slug: str, chart: str, image_format: str) -> Any:
+    """One of the aggregate page's charts, for the same authorities and figures as the page."""
+    campaign = campaign_or_404(slug)
+    result, problem = _build(campaign)
+    if problem:
+        abort(404)
+    found = next((c for c in charts.catalogue(_outline(campaign), result) if c.name == chart),
+                 None)
+    chosen = _selection()
+    # A download says which authorities and figures it shows, so two can sit in one folder.
+    suffix = "".join([f"-{chosen['authorities'].replace(',', '-')}" if "authorities" in chosen
+                      else "", "-checked" if "checked" in chosen else ""])
+    return _chart_response(found, image_format, f"{slug}-{chart}{suffix}")
+
+
+@blueprint.get("/fact-sheets/<authority>/charts/<measure>.<image_format>")
+def fact_sheet_chart(slug: str, authority: str, measure: str, image_format: str) -> Any:
+    """A fact sheet's chart: the authority's figure for a measure beside the national total."""
+    campaign = campaign_or_404(slug)
+    found = request_or_404(slug, authority).authority
+    design = _outline(campaign)
+    info = design.measure(measure)
+    national = aggregate.build(db_session(), campaign)
+    drawn = (charts.authority_against_total(design, national, found.slug, found.name, info)
+             if info is not None else None)
+    return _chart_response(drawn, image_format, f"{slug}-{found.slug}-{measure}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from email.message import EmailMessage
 
 import pytest
@@ -12,6 +13,7 @@ from foitrack import permissions
 from foitrack.models import Role
 from foitrack.services import inbound
 from foitrack.services.design import create_from_file
+from foitrack.services.figures import import_csv
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore
 from tests.conftest import csrf_token, sign_in
@@ -22,7 +24,8 @@ VISITORS = [None, Role.viewer, Role.researcher, Role.admin]
 # Sample values for URL parameters, so every rule can be visited.
 # One slug serves both the authority and a campaign made for this test.
 SAMPLE_ARGS = {"slug": "west-mercia", "authority": "west-mercia", "filename": "foitrack.css",
-               "fmt": "csv"}
+               "fmt": "csv", "chart": "national-total-offences", "measure": "offences",
+               "image_format": "svg"}
 
 
 def _routes(app: Flask):
@@ -56,6 +59,10 @@ def test_every_route_for_every_role(app, session, visitor):
         'authorities = "england-wales"', 'authorities = ["west-mercia"]'))
     note = add_event(session, TEST_ACTOR, campaign.requests[0], "note", dt.date(2019, 5, 1),
                      today=dt.date(2019, 5, 1))
+    # One figure, so the chart routes have something to draw rather than a 404.
+    import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
+        b"authority,measure,period,dimension,category,value,caveat,source\n"
+        b"E23000016,offences,2018-19,,,122,,Reply\n"))
     message = EmailMessage()
     message["From"], message["Subject"], message["Message-ID"] = "x@nowhere.example", "Hi", "<a@b>"
     message.set_content("A message for triage")

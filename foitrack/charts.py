@@ -1,0 +1,456 @@
+"""Charts of a campaign's aggregate for pages and the press: Vega-Lite specs built with Altair
+from the aggregate's numbers, and rendered to SVG or PNG by vl-convert without a browser or Node.
+
+Building (a ``Chart``: its data rows and spec) is kept apart from rendering, so a test can check
+that what a chart plots is exactly what the aggregate computed. Nothing here knows about Flask
+or the database: ``outline`` reads a campaign's design once, and the rest works on plain values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import vl_convert
+
+from foitrack.aggregate import Aggregate, AggregateRow
+from foitrack.phrasing import join_names, number
+from foitrack.services.release import comparable
+
+FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+
+# Okabe and Ito's palette (2008), chosen to stay distinguishable with any common colour-vision
+# deficiency; the first two are the strongest pair.
+BLUE, ORANGE, SKY, GREEN, YELLOW, VERMILLION, PURPLE = (
+    "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#D55E00", "#CC79A7")
+PALETTE = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW, "#000000"]
+GREY = "#6b6b6b"
+
+# The plotting area: with axis labels and margins the image stays under the ~1,170px of text
+# column a 1280px page leaves, and a newspaper can still scale it down to a column.
+WIDTH = 640
+# Fonts installed with the operating system, never fetched: vl-convert draws PNG text with the
+# first one it finds, and a browser shows the SVG with its own.
+FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+# "+12" and "-3" on a change axis, but "0" rather than d3's "+0".
+SIGNED_LABEL = "datum.value > 0 ? '+' + format(datum.value, ',d') : format(datum.value, ',d')"
+BAR_STEP = 18  # pixels per bar in the horizontal bar charts
+
+
+@dataclass(frozen=True)
+class PeriodInfo:
+    key: str
+    label: str
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class MeasureInfo:
+    key: str
+    label: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class DimensionInfo:
+    key: str
+    label: str
+    categories: tuple[str, ...]  # in the design's order
+
+
+@dataclass(frozen=True)
+class Outline:
+    """What the charts need to know about a campaign's design, read once from the models."""
+
+    slug: str
+    title: str
+    bodies: str  # "forces", or "authorities" for a mixed campaign
+    measures: tuple[MeasureInfo, ...]
+    periods: tuple[PeriodInfo, ...]  # in time order; period groups are not points in time
+    dimensions: tuple[DimensionInfo, ...]
+
+    @property
+    def credit(self) -> str:
+        return f"Source: FOI responses to {self.title}"
+
+    def measure(self, key: str) -> MeasureInfo | None:
+        return next((m for m in self.measures if m.key == key), None)
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str  # unique within a page, and the last part of the chart's URL
+    title: str
+    subtitle: tuple[str, ...]  # coverage: who gave the figures plotted
+    alt: str  # the chart's finding in words, for screen readers and search
+    rows: tuple[dict[str, Any], ...]  # exactly the data plotted
+    spec: dict[str, Any]  # Vega-Lite, with ``rows`` inline
+
+
+POLICE_KINDS = {"territorial-police", "special-police"}
+
+
+def outline(campaign: Any, authority_kinds: set[str]) -> Outline:
+    """The design of ``campaign`` (a model) as plain values; ``authority_kinds`` (from
+    ``services.campaigns.authority_kinds``) says whether to call them forces, as the release
+    lines do."""
+    return Outline(
+        slug=campaign.slug, title=campaign.title,
+        bodies="forces" if authority_kinds <= POLICE_KINDS else "authorities",
+        measures=tuple(MeasureInfo(m.key, m.label, m.unit or m.label) for m in campaign.measures),
+        periods=tuple(PeriodInfo(p.key, p.label, p.start, p.end)
+                      for p in sorted(campaign.periods, key=lambda p: p.start)),
+        dimensions=tuple(DimensionInfo(d.key, d.label, tuple(c.label for c in d.categories))
+                         for d in campaign.dimensions),
+    )
+
+
+# ---- the charts ----------------------------------------------------------------------------
+
+def national_total(design: Outline, result: Aggregate, measure: MeasureInfo) -> Chart | None:
+    """The total of ``measure`` in each period, with the range suppressed figures could add."""
+    rows = [row for period in design.periods
+            if (row := _row(result, measure.key, period.key)) is not None]
+    if not rows:
+        return None
+    data = [{"period": r.period_label, "total": r.total, "lower": r.lower_bound,
+             "upper": r.upper_bound, "with_figure": r.with_figure, "asked": r.asked} for r in rows]
+    order = [r.period_label for r in rows]
+    subtitle = [_coverage_by_period(rows, design.bodies)]
+    if len({r.with_figure for r in rows}) > 1:
+        subtitle.append("Different numbers of forces gave figures in each period, so the totals "
+                        "are not a like-for-like comparison." if design.bodies == "forces" else
+                        "Different numbers of authorities gave figures in each period, so the "
+                        "totals are not a like-for-like comparison.")
+    subtitle += _length_note([p for p in design.periods if any(r.cell.period == p.key for r in rows)])
+    has_range = any(r.lower_bound != r.upper_bound for r in rows)
+    if has_range:
+        subtitle.append("Thin lines: the range that suppressed small figures could add.")
+    _note_selection(subtitle, result)
+    base = alt.Chart(alt.Data(values=data)).encode(
+        x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=200)),
+    )
+    layers = [
+        base.mark_bar(color=BLUE).encode(
+            y=alt.Y("total:Q", title=_capitalise(measure.unit), axis=alt.Axis(format=",d"))),
+        base.mark_text(dy=-6, baseline="bottom", fontSize=13, fontWeight="bold").encode(
+            y="total:Q", text=alt.Text("total:Q", format=",d")),
+    ]
+    if has_range:
+        layers.append(base.mark_rule(color=GREY, strokeWidth=1.5).encode(y="lower:Q", y2="upper:Q"))
+    title = f"{measure.label}{_area(result)}"
+    chart = alt.layer(*layers).properties(width=min(WIDTH, 160 * len(rows) + 80), height=320)
+    alt_text = (f"Bar chart of {_lower_first(measure.label)}{_area(result)}, by period: "
+                + "; ".join(f"{number(r.total)} in {r.period_label} (figures from {r.coverage})"
+                            for r in rows) + ".")
+    return _finish(design, f"national-total-{measure.key}", title, subtitle, alt_text, data, chart)
+
+
+def force_change(design: Outline, result: Aggregate, measure: MeasureInfo) -> Chart | None:
+    """Each authority's change between the last two comparable periods, largest rise first.
+
+    Only authorities with exact figures for both periods are drawn: a change against a gap
+    would be a change in reporting, not in what was recorded.
+    """
+    pair = last_comparable_pair(design.periods)
+    if pair is None:
+        return None
+    before, after = pair
+    values: dict[str, dict[str, Any]] = {}
+    for row in result.authorities:
+        if row.cell.level != "total" or row.cell.measure != measure.key or row.kind != "exact":
+            continue
+        if row.cell.period in (before.key, after.key):
+            values.setdefault(row.slug, {"name": row.short_name or row.name})[row.cell.period] = \
+                row.value
+    both = [(v["name"], v[before.key], v[after.key]) for v in values.values()
+            if before.key in v and after.key in v]
+    if not both:
+        return None
+    data = [{"authority": name, "from": old, "to": new, "change": new - old,
+             "direction": "Rise" if new > old else "Fall" if new < old else "No change"}
+            for name, old, new in sorted(both, key=lambda t: (-(t[2] - t[1]), t[0]))]
+    bodies = design.bodies
+    shown = len(data)
+    subtitle = [f"The {shown} of {result.asked} {bodies} asked that gave exact figures for both "
+                f"{before.label} and {after.label}; "
+                + ("no others are left out." if shown == result.asked
+                   else f"the other {result.asked - shown} are left out.")]
+    _note_selection(subtitle, result)
+    colours = {"Rise": VERMILLION, "Fall": BLUE, "No change": GREY}
+    # The key lists only what is drawn; each direction keeps its colour from chart to chart.
+    directions = [d for d in colours if any(row["direction"] == d for row in data)]
+    base = alt.Chart(alt.Data(values=data)).encode(
+        y=alt.Y("authority:N", sort=[d["authority"] for d in data], title=None,
+                axis=alt.Axis(labelLimit=220)),
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("change:Q", title=f"Change in {measure.unit}, {before.label} to {after.label}",
+                axis=alt.Axis(orient="top", tickCount=10, tickMinStep=1, labelExpr=SIGNED_LABEL)),
+        color=alt.Color("direction:N", scale=alt.Scale(domain=directions,
+                                                        range=[colours[d] for d in directions]),
+                        legend=alt.Legend(title=None, orient="top", offset=4)),
+    )
+    # Each label sits beyond the end of its bar: right of a rise, left of a fall.
+    rise_labels, fall_labels = (
+        base.mark_text(align=align, dx=dx, fontSize=11).encode(
+            x=alt.X("change:Q"), text="label:N",
+        ).transform_filter(test).transform_calculate(label=SIGNED_LABEL.replace("value", "change"))
+        for align, dx, test in (("left", 4, "datum.change >= 0"), ("right", -4, "datum.change < 0"))
+    )
+    chart = alt.layer(bars, rise_labels, fall_labels).properties(width=WIDTH,
+                                                                 height=BAR_STEP * shown)
+    rises = sum(1 for d in data if d["change"] > 0)
+    falls = sum(1 for d in data if d["change"] < 0)
+    alt_text = (f"Bar chart of each of {shown} {bodies}' change in {_lower_first(measure.label)} "
+                f"from {before.label} to {after.label}: {rises} rose, {falls} fell"
+                + (f", {shown - rises - falls} did not change" if shown - rises - falls else "")
+                + f". Largest rise: {data[0]['authority']} ({data[0]['change']:+,})"
+                + (f"; largest fall: {data[-1]['authority']} ({data[-1]['change']:+,})."
+                   if data[-1]["change"] < 0 else "."))
+    title = f"Change in {_lower_first(measure.label)}, {before.label} to {after.label}, by force" \
+        if bodies == "forces" else \
+        f"Change in {_lower_first(measure.label)}, {before.label} to {after.label}, by authority"
+    return _finish(design, f"force-change-{measure.key}", title, subtitle, alt_text, data, chart)
+
+
+def shares(design: Outline, result: Aggregate, measure: MeasureInfo,
+           dimension: DimensionInfo) -> Chart | None:
+    """Each category's share of the cases where the detail was recorded, period by period.
+
+    Category groups are left out: they overlap the categories and would be counted twice.
+    """
+    by_period: dict[str, list[AggregateRow]] = {}
+    for period in design.periods:
+        rows = [r for r in result.rows if r.cell.level == "category"
+                and (r.cell.measure, r.cell.period, r.cell.dimension) == (measure.key, period.key,
+                                                                           dimension.key)
+                and r.share_where_recorded is not None]
+        if rows:
+            by_period[period.label] = rows
+    if not by_period:
+        return None
+    data = [{"category": r.category_label or r.cell.category or "", "period": label,
+             "share": r.share_where_recorded, "total": r.total, "denominator": r.denominator}
+            for label, rows in by_period.items() for r in rows]
+    periods = list(by_period)
+    categories = [c for c in dimension.categories if any(d["category"] == c for d in data)]
+    recorded = _lower_first(dimension.label)
+    subtitle = [
+        f"{label}: {number(rows[0].denominator or 0)} {measure.unit} where the {recorded} was "
+        f"recorded, {_coverage_of(rows, design.bodies)}" for label, rows in by_period.items()
+    ]
+    subtitle.append("Shares leave out the cases in which the detail was not recorded.")
+    _note_selection(subtitle, result)
+    base = alt.Chart(alt.Data(values=data)).encode(
+        y=alt.Y("category:N", sort=categories, title=None, axis=alt.Axis(labelLimit=220)),
+        yOffset=alt.YOffset("period:N", sort=periods),
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("share:Q", title=f"Share of {measure.unit} where the {recorded} was recorded",
+                axis=alt.Axis(format="%", orient="top")),
+        color=alt.Color("period:N", sort=periods, scale=alt.Scale(domain=periods,
+                                                                   range=PALETTE[:len(periods)]),
+                        # One period is named in the subtitle: a one-entry key says nothing.
+                        legend=alt.Legend(title=None, orient="top", offset=4)
+                        if len(periods) > 1 else None),
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(
+        x="share:Q", text=alt.Text("share:Q", format=".1%"))
+    chart = alt.layer(bars, labels).properties(
+        width=WIDTH, height=alt.Step(BAR_STEP) if len(periods) == 1 else BAR_STEP * len(data))
+    alt_text = (f"Bar chart of {_lower_first(measure.label)} by {recorded}, as shares of the "
+                "cases where it was recorded. " + " ".join(
+                    f"{label}: " + ", ".join(f"{r.category_label} {r.share_where_recorded:.1%}"
+                                             for r in rows) + "."
+                    for label, rows in by_period.items()))
+    title = f"{measure.label}, by {recorded}{_area(result)}"
+    return _finish(design, f"shares-{measure.key}-{dimension.key}", title, subtitle, alt_text,
+                   data, chart)
+
+
+def authority_against_total(design: Outline, national: Aggregate, authority_slug: str,
+                            authority_name: str, measure: MeasureInfo) -> Chart | None:
+    """For a fact sheet: one authority's figure in each period beside the national total,
+    each on its own scale (one force's bars would vanish beside the total's)."""
+    mine = {r.cell.period: r for r in national.for_authority(authority_slug)
+            if r.cell.level == "total" and r.cell.measure == measure.key}
+    everyone = f"All {design.bodies} that gave a figure"
+    data: list[dict[str, Any]] = []
+    gaps: list[str] = []
+    shares_of_total: list[str] = []
+    for period in design.periods:
+        total = _row(national, measure.key, period.key)
+        if total is None:
+            continue
+        own = mine.get(period.key)
+        if own is not None and own.kind == "exact" and own.value is not None:
+            data.append({"series": authority_name, "period": period.label, "value": own.value})
+            if total.total:
+                shares_of_total.append(f"{own.value / total.total:.1%} in {period.label}")
+        else:
+            gaps.append(f"{period.label} ({own.kind.replace('_', ' ')})" if own is not None
+                        else period.label)
+        data.append({"series": everyone, "period": period.label, "value": total.total})
+    if not any(d["series"] == authority_name for d in data):
+        return None
+    periods = list(dict.fromkeys(d["period"] for d in data))
+    subtitle = []
+    if shares_of_total:
+        subtitle.append(f"{authority_name}'s share of the total of all {design.bodies} that gave "
+                        f"a figure: {', '.join(shares_of_total)}.")
+    if gaps:
+        subtitle.append(f"No exact figure from {authority_name} for {', '.join(gaps)}.")
+    subtitle += _length_note([p for p in design.periods if p.label in periods])
+    subtitle.append("Each panel has its own scale.")
+    panel = alt.Chart().encode(
+        x=alt.X("period:N", sort=periods, title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=_capitalise(measure.unit), axis=alt.Axis(format=",d")),
+    )
+    layered = alt.layer(
+        panel.mark_bar().encode(color=alt.Color(
+            "series:N", scale=alt.Scale(domain=[authority_name, everyone], range=[ORANGE, BLUE]),
+            legend=None)),
+        panel.mark_text(dy=-6, baseline="bottom", fontSize=13, fontWeight="bold").encode(
+            text=alt.Text("value:Q", format=",d")),
+    ).properties(width=min(300, 110 * len(periods) + 40), height=260)
+    chart = alt.FacetChart(
+        data=alt.Data(values=data), spec=layered,
+        facet=alt.Facet("series:N", sort=[authority_name, everyone], title=None,
+                        header=alt.Header(labelFontSize=13, labelFontWeight="bold",
+                                          labelAnchor="start")),
+    ).resolve_scale(y="independent")
+    alt_text = (f"Two bar charts of {_lower_first(measure.label)}: {authority_name}, "
+                + ", ".join(f"{d['value']:,} in {d['period']}" for d in data
+                            if d["series"] == authority_name)
+                + f"; all {design.bodies} that gave a figure, "
+                + ", ".join(f"{d['value']:,} in {d['period']}" for d in data
+                            if d["series"] == everyone) + ".")
+    title = f"{authority_name}: {_lower_first(measure.label)}"
+    return _finish(design, measure.key, title, subtitle, alt_text, data, chart)
+
+
+def catalogue(design: Outline, result: Aggregate) -> list[Chart]:
+    """Every chart the aggregate page offers, in page order; charts without data are left out."""
+    found: list[Chart | None] = []
+    for measure in design.measures:
+        found.append(national_total(design, result, measure))
+        found.append(force_change(design, result, measure))
+        found += [shares(design, result, measure, d) for d in design.dimensions]
+    return [chart for chart in found if chart is not None]
+
+
+def fact_sheet_catalogue(design: Outline, national: Aggregate, authority_slug: str,
+                         authority_name: str) -> list[Chart]:
+    """The fact sheet's charts: one per measure the authority gave an exact figure for."""
+    found = [authority_against_total(design, national, authority_slug, authority_name, m)
+             for m in design.measures]
+    return [chart for chart in found if chart is not None]
+
+
+def last_comparable_pair(periods: Sequence[PeriodInfo]) -> tuple[PeriodInfo, PeriodInfo] | None:
+    """The latest period with an earlier one of the same length, and that earlier one."""
+    for i in range(len(periods) - 1, 0, -1):
+        for j in range(i - 1, -1, -1):
+            if comparable(periods[j], periods[i]):
+                return periods[j], periods[i]
+    return None
+
+
+# ---- rendering -----------------------------------------------------------------------------
+
+def render(spec: dict[str, Any], image_format: str) -> bytes:
+    """The chart as SVG (UTF-8) or PNG at twice the size, for print.
+
+    ``allowed_base_urls=[]`` makes vl-convert refuse any URL a spec might name, so rendering
+    never waits on, or leaks to, the network.
+
+    :raises ValueError: for a format other than svg or png.
+    """
+    if image_format == "svg":
+        return vl_convert.vegalite_to_svg(spec, allowed_base_urls=[]).encode()
+    if image_format == "png":
+        return vl_convert.vegalite_to_png(spec, scale=2, allowed_base_urls=[])
+    raise ValueError(f"no chart format {image_format!r}")
+
+
+# ---- shared parts ----------------------------------------------------------------------------
+
+def _finish(design: Outline, name: str, title: str, subtitle: list[str], alt_text: str,
+            data: list[dict[str, Any]], chart: Any) -> Chart:
+    """Title, coverage and the credit line round the chart, in the house style."""
+    credit = alt.Chart(alt.Data(values=[{}])).mark_text(
+        text=design.credit, align="left", baseline="top", fontSize=11, color=GREY, x=0, y=0,
+    ).properties(height=14, width=WIDTH)
+    whole = (
+        alt.vconcat(chart, credit, spacing=12)
+        .properties(title=alt.Title(title, subtitle=subtitle, anchor="start", fontSize=16,
+                                    subtitleFontSize=12, subtitleColor="#333", offset=14))
+        .configure(font=FONT, background="white", padding=16)
+        .configure_view(stroke=None)
+        .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal", grid=True,
+                        gridColor="#e6e6e6")
+        .configure_legend(labelFontSize=12)
+    )
+    return Chart(name, title, tuple(subtitle), alt_text, tuple(data), whole.to_dict())
+
+
+def _row(result: Aggregate, measure: str, period: str) -> AggregateRow | None:
+    try:
+        return result.row(measure, period)
+    except KeyError:
+        return None
+
+
+def _coverage_by_period(rows: Sequence[AggregateRow], bodies: str) -> str:
+    if len({(r.with_figure, r.asked) for r in rows}) == 1:
+        return (f"Figures from {rows[0].with_figure} of the {rows[0].asked} {bodies} asked"
+                + (" in each period." if len(rows) > 1 else "."))
+    return f"Figures from {bodies} asked: " + "; ".join(
+        f"{r.with_figure} of {r.asked} in {r.period_label}" for r in rows) + "."
+
+
+def _coverage_of(rows: Sequence[AggregateRow], bodies: str) -> str:
+    """Who gave a breakdown: categories can differ, when a figure was suppressed or withheld."""
+    counts = sorted({r.with_figure for r in rows})
+    asked = rows[0].asked
+    if len(counts) == 1:
+        return f"figures from {counts[0]} of the {asked} {bodies} asked."
+    return (f"figures from between {counts[0]} and {counts[-1]} of the {asked} {bodies} asked, "
+            "depending on the category.")
+
+
+def _length_note(periods: Sequence[PeriodInfo]) -> list[str]:
+    """A warning when a bar stands for a shorter time than the others (a quarter among years)."""
+    if not periods:
+        return []
+    longest = max(periods, key=lambda p: p.end - p.start)
+    shorter = [p.label for p in periods if not comparable(p, longest)]
+    if not shorter:
+        return []
+    return [f"{join_names(shorter)} {'covers' if len(shorter) == 1 else 'cover'} a shorter time "
+            f"than {longest.label}: {'its total is' if len(shorter) == 1 else 'their totals are'} "
+            "not comparable with the others."]
+
+
+def _note_selection(subtitle: list[str], result: Aggregate) -> None:
+    if result.checked_only:
+        subtitle.append("Checked figures only.")
+
+
+def _area(result: Aggregate) -> str:
+    """The chart title's suffix naming a subset of authorities; nothing for all of them."""
+    return f": {result.subset}" if result.subset else ""
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    # "Offences ..." reads as a sentence's object; an acronym ("FOI ...") keeps its capitals.
+    return text[:1].lower() + text[1:] if text[:1].isupper() and not text[1:2].isupper() else text
