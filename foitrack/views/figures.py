@@ -12,6 +12,7 @@ from flask_login import current_user
 from foitrack import aggregate, charts
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
+from foitrack.services import inbound
 from foitrack.services import release as release_service
 from foitrack.services import requests as request_service
 from foitrack.services.authorities import list_sets
@@ -21,6 +22,7 @@ from foitrack.storage import safe_filename
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
 from foitrack.views.lookups import campaign_or_404, request_or_404
+from foitrack.views.mail import VIEWABLE
 from foitrack.views.tilemaps import aggregate_map
 from foitrack.web import actor, clock_settings, db_session, today
 
@@ -119,9 +121,22 @@ def grid(slug: str, authority: str) -> Any:
         for (m, p, c), figure in existing.items():
             values[_cell_name(m, p, c)] = figure.figure_value.text
     checkable = [f for f in existing.values() if not f.checked_by]
+    # Each bad cell named in the error summary, linked to the cell (GOV.UK's pattern).
+    labels = {_cell_name(m.id, p.id, c.id if c else None): f"{m.label}, {p.label}, "
+              f"{c.label if c else 'total'}" for m, p, c in cells}
+    cell_problems = [(name, f"{labels.get(name, name)}: {message}")
+                     for name, messages in errors.items() for message in messages]
+    # The reply beside the grid: the messages filed against the request and their files, and
+    # any other file the figures came from (an imported template).
+    replies = inbound.filed_messages(session, found.id)
+    shown = {a.stored_file_id for m in replies for a in m.attachments}
+    source_files = {f.source_file.id: f.source_file for f in existing.values()
+                    if f.source_file is not None and f.source_file.id not in shown}
     return render_template(
         "figures/grid.html", req=found, campaign=campaign, form=form, values=values,
         errors=errors, cell_name=_cell_name, existing=existing, checkable=checkable,
+        replies=replies, source_files=list(source_files.values()), viewable=VIEWABLE,
+        cell_problems=cell_problems,
     ), (400 if errors or form.form_errors else 200)
 
 

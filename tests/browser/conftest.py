@@ -23,12 +23,13 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from foitrack import create_app, migrate
 from foitrack.db import make_engine
-from tests.conftest import PASSWORD, ScratchDatabases
+from tests.conftest import PASSWORD, POSTGRES_URL, ScratchDatabases
 from tests.factories import load_forces, make_user
 
 CHROMIUM = os.environ.get("FOITRACK_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("FOITRACK_TEST_ARTIFACTS",
-                                Path(__file__).resolve().parents[2] / "test-artifacts")) / "browser"
+                                Path(__file__).resolve().parents[2] / "test-artifacts")) / "browser" \
+    / ("postgresql" if POSTGRES_URL else "sqlite")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
 # Chromium's own calls home fail on a closed network and slow every start; the sandbox needs
@@ -123,8 +124,19 @@ def new_page(browser: Browser, server: LiveServer, viewport: dict[str, int] = DE
     # A script error, a refused resource or a blocked CSP rule on any page is a failure.
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    # A form sent back with errors answers 400 by design; a failed image, script or style
+    # sheet never should. Chromium logs both as "Failed to load resource", so the responses
+    # are judged by their kind instead.
     page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
-            if message.type == "error" else None)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None)
+    page.on("response", lambda response: problems.append(
+        f"{response.status} for the {response.request.resource_type} {response.url}")
+        if response.status >= 400 and response.request.resource_type != "document" else None)
+    # (Aborted is not failed: a download, or images cut off by the next page.)
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} "
+                                                             f"({request.failure})")
+            if request.failure != "net::ERR_ABORTED" else None)
     page.problems = problems  # type: ignore[attr-defined]
     return page
 

@@ -184,10 +184,12 @@ def test_a_researchers_day(browser, live_server, tmp_path):
     assert {"README", "Aggregate", "Figures", "Requests"} <= set(book.sheetnames)
     figures = list(book["Figures"].iter_rows(values_only=True))
     header = figures[0]
-    west_mercia = [dict(zip(header, row)) for row in figures[1:] if "West Mercia Police" in row]
-    values = {(r.get("period"), r.get("category") or None): r.get("value") for r in west_mercia}
-    assert values[("2018-19", None)] == 122
-    assert values[("2018-19", "Messenger")] == "<5"
+    west_mercia = [dict(zip(header, row, strict=True)) for row in figures[1:] if "West Mercia Police" in row]
+    values = {(r["period"], r["category"] or None): (r["kind"], r["value"], r["as_given"])
+              for r in west_mercia}
+    assert values[("2018-19", None)] == ("exact", 122, "122")
+    assert values[("2018-19", "Messenger")] == ("suppressed", None, "<5")
+    assert values[("2017-18", "Messenger")] == ("exact", 4, "4")
 
     # The dashboard now has work in it: the late ones, and figures for a second pair of eyes.
     page.goto("/")

@@ -9,7 +9,7 @@ from tests.conftest import sign_in
 from tests.factories import make_user
 
 PAGES = [
-    "/campaigns/", "/campaigns/bench-0", "/campaigns/bench-0/aggregate", "/chase",
+    "/", "/campaigns/", "/campaigns/bench-0", "/campaigns/bench-0/aggregate", "/chase",
     "/authorities/", "/authorities/west-mercia", "/campaigns/bench-0/requests/west-mercia",
     "/campaigns/bench-0/requests/west-mercia/figures", "/campaigns/bench-0/release",
     "/campaigns/bench-0/fact-sheets/", "/mail/outbox", "/mail/inbox",
