@@ -23,6 +23,7 @@ from foitrack.models.mail import (
     OutgoingMessage,
 )
 from foitrack.models.request import Event, Request
+from foitrack.models.sign_in import SignInFailure
 from foitrack.models.stored_file import StoredFile
 from foitrack.models.user import Role, User
 
@@ -30,6 +31,6 @@ __all__ = [
     "Attachment", "AuditEntry", "Authority", "DeliveryStatus", "InboundMessage", "MailTemplate",
     "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignStatus", "CampaignVersion",
     "Category", "CategoryGroup", "Dimension", "Event", "Figure", "Measure", "Period",
-    "PeriodGroup", "Request", "Role", "StoredFile", "User", "authority_set_member", "category_group_member",
-    "period_group_member",
+    "PeriodGroup", "Request", "Role", "SignInFailure", "StoredFile", "User", "authority_set_member",
+    "category_group_member", "period_group_member",
 ]
