@@ -102,6 +102,11 @@ class Visits:
     def check(self, page: Page, name: str, full_page: bool = True) -> None:
         """Photograph the page and fail on any serious or critical axe-core violation."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        # Charts are rendered on the server: photograph the page once every image is in.
+        page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        broken = page.evaluate("Array.from(document.images).filter(i => !i.naturalWidth)"
+                               ".map(i => i.src)")
+        assert not broken, f"{name}: images that did not load: {broken}"
         number = len(self.seen) + 1
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{number:02d}-{slug}.png"),
