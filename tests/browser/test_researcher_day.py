@@ -173,6 +173,15 @@ def test_a_researchers_day(browser, live_server, tmp_path):
     # Rendered on the server by vl-convert: wait until the browser has it decoded.
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
     visits.check(page, "aggregate")
+    # Each chart downloads as a PNG for the press release, and as SVG to edit.
+    with page.expect_download() as download_info:
+        page.locator("figure").first.get_by_role("link", name=re.compile("^PNG")).click()
+    png = download_info.value
+    assert png.suggested_filename.endswith(".png")
+    assert Path(png.path()).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    with page.expect_download() as download_info:
+        page.locator("figure").first.get_by_role("link", name=re.compile("^SVG")).click()
+    assert b"<svg" in Path(download_info.value.path()).read_bytes()[:500]
 
     # The XLSX a journalist gets: West Mercia's figures as typed, numbers as numbers.
     page.goto("/campaigns/grooming-2019")
