@@ -118,6 +118,8 @@ def non_working_reason(day: dt.date, regime: Regime = Regime.foia) -> str | None
     """Why ``day`` is not a working day under the regime, or None if it is one."""
     if day.weekday() >= 5:
         return WEEKDAY_NAMES[day.weekday()]
+    if day not in _weekday_holidays(regime, day.year):
+        return None  # most days: no need to name the holidays
     reason = holiday_reason(day, regime)
     if reason:
         return reason
@@ -192,12 +194,27 @@ def working_days_between(
 
     The number of working days late when ``start`` is the due date and ``end`` today.
     """
-    pauses = tuple(pauses)
-    total = 0
-    for day in _days_after(start, end):
-        if is_working_day(day, regime) and not any(p.start <= day <= p.end for p in pauses):
-            total += 1
-    return total
+    first = start + dt.timedelta(days=1)
+    if end < first:
+        return 0
+    # Counted, not walked: a request sent years ago is on every chase list and page.
+    span = (end - first).days + 1
+    total = span // 7 * 5 + sum(
+        1 for offset in range(span % 7) if (first.weekday() + offset) % 7 < 5)
+    total -= sum(1 for year in range(first.year, end.year + 1)
+                 for day in _weekday_holidays(regime, year) if first <= day <= end)
+    paused = {day for p in pauses for day in _days_after(max(p.start, first) - dt.timedelta(days=1),
+                                                         min(p.end, end))
+              if is_working_day(day, regime)}
+    return total - len(paused)
+
+
+@lru_cache(maxsize=256)
+def _weekday_holidays(regime: Regime, year: int) -> frozenset[dt.date]:
+    """The days of ``year`` that are not working days though they fall Monday to Friday."""
+    days = {day for part in regime.parts for day in _holidays_for(part, year)}
+    days.add(dt.date(year, 12, 25))
+    return frozenset(day for day in days if day.weekday() < 5)
 
 
 def _days_after(start: dt.date, end: dt.date) -> Iterator[dt.date]:
