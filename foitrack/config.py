@@ -21,7 +21,14 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "DATABASE_URL": "SQLAlchemy database URL; default an SQLite file foitrack.sqlite3 in the instance folder",
     "SECRET_KEY": "key that signs sessions and CSRF tokens; default a random key kept in the instance folder",
     "INSTANCE_PATH": "folder for the SQLite database, the generated secret key and stored files",
-    "SESSION_COOKIE_SECURE": "set to 1 when served over HTTPS so cookies are only sent over it",
+    "SECURE_COOKIES": "1: cookies only over HTTPS; 0: never marked so; auto (default): marked Secure "
+                      "except on plain http to localhost",
+    "SESSION_COOKIE_SECURE": "the older name of FOITRACK_SECURE_COOKIES",
+    "TRUSTED_PROXIES": "how many proxies in front set X-Forwarded-For/-Proto (0); used for the "
+                       "client address sign-in failures are counted against",
+    "SIGN_IN_MAX_FAILURES": "failed sign-ins allowed per account within the window (5)",
+    "SIGN_IN_MAX_FAILURES_PER_ADDRESS": "failed sign-ins allowed per client address within the window (20)",
+    "SIGN_IN_WINDOW_MINUTES": "the window failed sign-ins are counted in, in minutes (15)",
     "STORAGE_PATH": "folder where source files (imported spreadsheets) are kept",
     "SMTP_HOST": "mail server to send through; unset: messages go to the outbox folder only",
     "SMTP_PORT": "mail server port (587)",
@@ -62,6 +69,7 @@ def clock_settings(env: Mapping[str, str]) -> ClockSettings:
     return ClockSettings(**values)
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
 class ConfigError(Exception):
@@ -112,6 +120,9 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
+        # None: decided per response (see foitrack.web.SecureCookieResponse); True/False: always.
+        "SECURE_COOKIES": None,
+        "REMEMBER_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
@@ -129,11 +140,16 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
     for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "IMAP_HOST",
                  "IMAP_USERNAME", "IMAP_PASSWORD", "IMAP_FOLDER"):
         config[name] = env.get(ENV_PREFIX + name) or None
-    for name, default in (("SMTP_PORT", 587), ("IMAP_PORT", 993), ("CHASE_INTERVAL_DAYS", 5)):
+    for name, default in (("SMTP_PORT", 587), ("IMAP_PORT", 993), ("CHASE_INTERVAL_DAYS", 5),
+                          ("TRUSTED_PROXIES", 0), ("SIGN_IN_MAX_FAILURES", 5),
+                          ("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20), ("SIGN_IN_WINDOW_MINUTES", 15)):
         raw = env.get(ENV_PREFIX + name)
         if raw is not None and not raw.strip().isdigit():
             raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}")
         config[name] = int(raw) if raw else default
+    for name in ("SIGN_IN_MAX_FAILURES", "SIGN_IN_MAX_FAILURES_PER_ADDRESS", "SIGN_IN_WINDOW_MINUTES"):
+        if config[name] < 1:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be at least 1, not {config[name]}")
     raw = env.get(ENV_PREFIX + "MAIL_THROTTLE_SECONDS")
     try:
         config["MAIL_THROTTLE_SECONDS"] = float(raw) if raw else 2.0
@@ -143,11 +159,14 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         config[name] = (env.get(ENV_PREFIX + name) or "1").strip().lower() in _TRUE
     if env.get(ENV_PREFIX + "DATABASE_URL"):
         config["DATABASE_URL"] = env[ENV_PREFIX + "DATABASE_URL"]
-    if env.get(ENV_PREFIX + "SESSION_COOKIE_SECURE"):
-        secure = env[ENV_PREFIX + "SESSION_COOKIE_SECURE"].strip().lower() in _TRUE
-        config["SESSION_COOKIE_SECURE"] = secure
-        config["REMEMBER_COOKIE_SECURE"] = secure
+    raw = env.get(ENV_PREFIX + "SECURE_COOKIES") or env.get(ENV_PREFIX + "SESSION_COOKIE_SECURE")
+    if raw and raw.strip().lower() != "auto":
+        if raw.strip().lower() not in _TRUE | _FALSE:
+            raise ConfigError(f"{ENV_PREFIX}SECURE_COOKIES must be 1, 0 or auto, not {raw!r}")
+        config["SECURE_COOKIES"] = raw.strip().lower() in _TRUE
     config.update(overrides)
+    if config["SECURE_COOKIES"] is not None:
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = config["SECURE_COOKIES"]
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = env.get(ENV_PREFIX + "SECRET_KEY") or secret_key_from_instance(
             instance_path

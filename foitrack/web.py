@@ -6,7 +6,7 @@ import datetime as dt
 import hmac
 from typing import Any
 
-from flask import Flask, abort, flash, g, render_template, request
+from flask import Flask, Response, abort, flash, g, has_request_context, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
@@ -86,6 +86,40 @@ def _check_access() -> Any:
     return None
 
 
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+
+
+def cookies_must_be_secure(scheme: str, host: str) -> bool:
+    """Whether a response to a request for ``scheme://host`` marks its cookies Secure when
+    FOITRACK_SECURE_COOKIES is auto: always, except on plain http to this machine (the
+    development server, tests, and browsers on loopback, where there is no HTTPS to insist on).
+    """
+    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return scheme == "https" or hostname.lower() not in LOOPBACK_HOSTS
+
+
+class SecureCookieResponse(Response):
+    """Marks every cookie Secure when the request needs it (see cookies_must_be_secure).
+
+    Done where cookies are set, because Flask's session cookie and Flask-Login's remember-me
+    cookie read a fixed setting and the answer depends on the request.
+    """
+
+    def set_cookie(self, key: str, *args: Any, secure: bool = False, **kwargs: Any) -> None:
+        from flask import current_app
+
+        if (not secure and has_request_context()
+                and current_app.config.get("SECURE_COOKIES") is None
+                and cookies_must_be_secure(request.scheme, request.host)):
+            secure = True
+        super().set_cookie(key, *args, secure=secure, **kwargs)
+
+
+def client_address() -> str:
+    """The visitor's address: the peer's, or the one trusted proxies forwarded (ProxyFix)."""
+    return request.remote_addr or "unknown"
+
+
 def _security_headers(response: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -136,6 +170,12 @@ def init_app(app: Flask) -> None:
         users,
     )
 
+    app.response_class = SecureCookieResponse
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -19,6 +20,14 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     """The change clashes with the current state (a duplicate, the last admin...)."""
+
+
+class TooManyAttempts(DomainError):
+    """Refused for now after too many failures; may try again at ``retry_at`` (UTC)."""
+
+    def __init__(self, retry_at: dt.datetime) -> None:
+        self.retry_at = retry_at
+        super().__init__(f"too many failed attempts; try again after {retry_at:%H:%M} UTC")
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from foitrack.services import users
+from foitrack.db import utcnow
+from foitrack.services import signin, users
 from foitrack.services.audit import Actor
-from foitrack.services.errors import Invalid
+from foitrack.services.errors import Invalid, TooManyAttempts
 from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.auth import PasswordForm, SignInForm
-from foitrack.web import db_session
+from foitrack.web import client_address, db_session
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -32,7 +33,20 @@ def login() -> Any:
     form = SignInForm()
     if form.validate_on_submit():
         session = db_session()
-        user = users.authenticate(session, form.email.data or "", form.password.data or "")
+        now = utcnow()
+        try:
+            user = signin.sign_in(session, form.email.data or "", form.password.data or "",
+                                  client_address(), signin.Limits.from_config(current_app.config), now)
+        except TooManyAttempts as error:
+            # The same words whether or not the address has an account.
+            minutes = max(1, -(-int((error.retry_at - now).total_seconds()) // 60))
+            form.form_errors.append(
+                "Too many failed sign-ins from this address or for this account. Try again after "
+                f"{error.retry_at:%H:%M} UTC (in {minutes} minute{'s' if minutes != 1 else ''})."
+            )
+            response = current_app.make_response((render_template("auth/login.html", form=form), 429))
+            response.headers["Retry-After"] = str(int((error.retry_at - now).total_seconds()) + 1)
+            return response
         session.commit()  # the sign-in, or the failed attempt, is in the audit trail
         if user is not None:
             login_user(user, remember=bool(form.remember.data))
