@@ -164,6 +164,50 @@ def db_current() -> None:
     click.echo(f"database: {current or 'empty'}\nhead:     {head}\n{state}")
 
 
+# ---- backups --------------------------------------------------------------------------
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write the database and the stored files to one new file PATH (a zip). Safe while running."""
+    from foitrack import backups
+    from foitrack.storage import FileStore
+
+    try:
+        manifest = backups.create_backup(_database().engine, FileStore(current_app.config["STORAGE_PATH"]),
+                                         path)
+    except backups.BackupError as error:
+        raise click.ClickException(f"{error}; no backup was written") from None
+    click.echo(f"Backed up {sum(manifest.tables.values())} rows in {len(manifest.tables)} tables "
+               f"and {len(manifest.files)} files ({manifest.database}, revision "
+               f"{manifest.alembic_revision}) to {path}.")
+    if manifest.missing_files:
+        click.echo(f"Warning: {len(manifest.missing_files)} stored files were missing from "
+                   f"{current_app.config['STORAGE_PATH']} and are not in the backup: "
+                   + ", ".join(digest[:12] for digest in manifest.missing_files), err=True)
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@with_appcontext
+def restore_command(path: Path, force: bool) -> None:
+    """Put back the database and stored files from the backup PATH (stop the app first)."""
+    from foitrack import backups
+    from foitrack.storage import FileStore
+
+    try:
+        manifest = backups.restore_backup(_database().engine,
+                                          FileStore(current_app.config["STORAGE_PATH"]), path,
+                                          force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {sum(manifest.tables.values())} rows in {len(manifest.tables)} tables "
+               f"and {len(manifest.files)} files from {path} (made {manifest.created_at}, revision "
+               f"{manifest.alembic_revision}); database now at {migrate.head_revision()}.")
+
+
 # ---- authorities ----------------------------------------------------------------------
 
 @main.group("authorities")
