@@ -69,6 +69,37 @@ def _load_user(session_id: str) -> User | None:
     return user
 
 
+def _api_token_user() -> User | None:
+    """The user whose API token the request carries (`Authorization: Bearer ...`), if any."""
+    from foitrack.services.api_tokens import user_for_token
+
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    session = db_session()
+    user = user_for_token(session, token.strip())
+    if user is not None:
+        session.commit()  # when the token was last used
+    return user
+
+
+def _check_api_access(needed: Role | None) -> Any:
+    """The API's door: only a token counts there. A browser's session cookie must not drive
+    the API, which takes JSON without CSRF tokens."""
+    from foitrack.api import problem
+
+    user = _api_token_user()
+    g._login_user = user if user is not None else login_manager.anonymous_user()
+    if needed is permissions.PUBLIC:
+        return None
+    if user is None:
+        return problem(401, "Unauthorized", "Send a valid API token: Authorization: Bearer <token>.",
+                       headers={"WWW-Authenticate": 'Bearer realm="foitrack"'})
+    if not user.role.allows(needed):
+        return problem(403, "Forbidden", f"A {user.role.value}'s token may not do this.")
+    return None
+
+
 def _check_access() -> Any:
     """The one place roles are enforced, before any view runs."""
     if request.endpoint is None:
@@ -77,6 +108,8 @@ def _check_access() -> Any:
         needed = permissions.required_role(request.endpoint)
     except KeyError:
         abort(403)
+    if request.blueprint == "api":
+        return _check_api_access(needed)
     if needed is permissions.PUBLIC:
         return None
     if not current_user.is_authenticated:
@@ -152,6 +185,10 @@ def _on_csrf_error(error: CSRFError) -> Any:
 
 def _error_page(code: int, title: str, message: str) -> Any:
     def handler(_error: Exception) -> Any:
+        if request.path.startswith("/api/"):
+            from foitrack.api import problem
+
+            return problem(code, title, message)
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
     return handler
@@ -167,6 +204,7 @@ def init_app(app: Flask) -> None:
         mail,
         main,
         requests,
+        tokens,
         users,
     )
 
@@ -200,8 +238,12 @@ def init_app(app: Flask) -> None:
         500, _error_page(500, "Something went wrong", "The error has been logged. Nothing was saved.")
     )
 
-    for module in (main, auth, authorities, users, campaigns, requests, figures, data, mail):
+    for module in (main, auth, authorities, users, campaigns, requests, figures, data, mail, tokens):
         app.register_blueprint(module.blueprint)
+    from foitrack import api
+
+    csrf.exempt(api.blueprint)  # token-only: no cookie reaches it (see _check_api_access)
+    app.register_blueprint(api.blueprint)
 
     missing = permissions.unlisted_endpoints([rule.endpoint for rule in app.url_map.iter_rules()])
     if missing:

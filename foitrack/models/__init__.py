@@ -1,5 +1,6 @@
 """The tables, one module per entity; importing this package registers them all on Base."""
 
+from foitrack.models.api_token import ApiToken
 from foitrack.models.audit import AuditEntry
 from foitrack.models.authority import Authority, AuthoritySet, authority_set_member
 from foitrack.models.campaign import Campaign, CampaignStatus, CampaignVersion
@@ -28,7 +29,7 @@ from foitrack.models.stored_file import StoredFile
 from foitrack.models.user import Role, User
 
 __all__ = [
-    "Attachment", "AuditEntry", "Authority", "DeliveryStatus", "InboundMessage", "MailTemplate",
+    "ApiToken", "Attachment", "AuditEntry", "Authority", "DeliveryStatus", "InboundMessage", "MailTemplate",
     "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignStatus", "CampaignVersion",
     "Category", "CategoryGroup", "Dimension", "Event", "Figure", "Measure", "Period",
     "PeriodGroup", "Request", "Role", "SignInFailure", "StoredFile", "User", "authority_set_member",

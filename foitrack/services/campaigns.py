@@ -18,6 +18,7 @@ from foitrack.models import (
     Campaign,
     CampaignStatus,
     CampaignVersion,
+    Figure,
     Request,
     User,
 )
@@ -91,6 +92,23 @@ def authority_kinds(session: Session, campaign: Campaign) -> set[str]:
         select(Authority.kind).join(Request, Request.authority_id == Authority.id)
         .where(Request.campaign_id == campaign.id).distinct()
     ))
+
+
+def request_counts(session: Session, campaign_ids: Sequence[int]) -> dict[int, int]:
+    """How many requests each campaign has, in one query."""
+    if not campaign_ids:
+        return {}
+    return dict(session.execute(  # type: ignore[arg-type]
+        select(Request.campaign_id, func.count()).where(Request.campaign_id.in_(campaign_ids))
+        .group_by(Request.campaign_id)).all())
+
+
+def figure_count(session: Session, campaign: Campaign, checked_only: bool = False) -> int:
+    query = (select(func.count()).select_from(Figure).join(Request, Request.id == Figure.request_id)
+             .where(Request.campaign_id == campaign.id))
+    if checked_only:
+        query = query.where(Figure.checked_by.is_not(None))
+    return session.scalar(query) or 0
 
 
 def list_campaigns(session: Session) -> list[Campaign]:

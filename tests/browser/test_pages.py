@@ -96,6 +96,7 @@ PAGES = [
     ("users", "/users/"),
     ("new user", "/users/new"),
     ("password", "/auth/password"),
+    ("API tokens", "/account/tokens/"),
 ]
 
 

@@ -1,0 +1,434 @@
+"""The JSON API under /api/v1: authorities, campaigns, requests, events, figures, aggregates.
+
+Scripts authenticate with a per-user API token (`Authorization: Bearer foit_...`); the token
+acts with its user's role through the same access table as the pages. Errors are RFC 9457
+problem details. Each route is declared with `operation`, which also writes its part of the
+OpenAPI document served at /api/v1/openapi.json, so the document is generated from the code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from foitrack import aggregate as agg
+from foitrack.api import schemas as s
+from foitrack.exporters.aggregate import row_dict
+from foitrack.services import authorities as authority_service
+from foitrack.services import campaigns as campaign_service
+from foitrack.services import datasets
+from foitrack.services import requests as request_service
+from foitrack.services.errors import Invalid, NotFound, Problem
+from foitrack.timeline import EventKind, Status
+from foitrack.web import actor, clock_settings, db_session, today
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_PER_PAGE = 500
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    endpoint: str
+    summary: str
+    response: dict[str, Any]
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    body: dict[str, Any] | None = None
+    status: int = 200
+    public: bool = False
+
+
+OPERATIONS: list[Operation] = []
+
+
+def operation(rule: str, summary: str, response: dict[str, Any], *, method: str = "GET",
+              parameters: Iterable[dict[str, Any]] = (), body: dict[str, Any] | None = None,
+              status: int = 200, public: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view as a route of the API and as an operation of its OpenAPI document."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        OPERATIONS.append(Operation(rule, method, f"api.{view.__name__}", summary, response,
+                                    list(parameters), body, status, public))
+        return blueprint.route(rule, methods=[method])(view)
+
+    return decorate
+
+
+# ---- problems ---------------------------------------------------------------------------------
+
+def problem(status: int, title: str, detail: str, errors: list[Problem] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = [{"field": p.field, "message": str(p) if p.line else p.message}
+                          for p in errors]
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+@blueprint.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    return problem(error.code or 500, error.name, error.description or error.name)
+
+
+@blueprint.errorhandler(NotFound)
+def _not_found(error: NotFound) -> Response:
+    return problem(404, "Not Found", str(error))
+
+
+@blueprint.errorhandler(Invalid)
+def _invalid(error: Invalid) -> Response:
+    db_session().rollback()
+    return problem(422, "Unprocessable Content", "Nothing was changed: the input has problems.",
+                   error.problems)
+
+
+# ---- parameters -------------------------------------------------------------------------------
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema}
+
+
+def _path(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 80}}
+
+
+PAGE = [_query("page", "page number, from 1", {"type": "integer", "minimum": 1, "maximum": 10**9,
+                                               "default": 1}),
+        _query("per_page", f"items a page, at most {MAX_PER_PAGE}",
+               {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 100})]
+SLUG = _path("slug", "the campaign's short name")
+AUTHORITY = _path("authority", "the authority's slug or ONS code, lower-cased")
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be a whole number", field=name) from None
+    if not low <= value <= high:
+        raise Invalid(f"{name} must be from {low} to {high}", field=name)
+    return value
+
+
+def _paged(rows: Iterable[dict[str, Any]], total: int | None = None) -> dict[str, Any]:
+    page = _int_arg("page", 1, 1, 10**9)
+    per_page = _int_arg("per_page", 100, 1, MAX_PER_PAGE)
+    rows = list(rows) if total is None else rows
+    if total is None:
+        total = len(rows)  # type: ignore[arg-type]
+    start = (page - 1) * per_page
+    items = list(itertools.islice(rows, start, start + per_page))
+    more = start + per_page < total
+    next_url = url_for(request.endpoint or "", **{**request.view_args, **request.args.to_dict(),  # type: ignore[dict-item]
+                                                 "page": page + 1}, _external=True) if more else None
+    return {"items": items, "page": page, "per_page": per_page, "total": total, "next": next_url}
+
+
+# ---- the document ------------------------------------------------------------------------------
+
+AUTHORITY_SCHEMA = s.obj({
+    "slug": s.string("foitrack's key for the authority"),
+    "code": s.string("ONS code, e.g. E23000016", nullable=True),
+    "name": s.string("full name"), "short_name": s.string("short name"),
+    "kind": s.string("e.g. territorial-police"),
+    "country": s.string("country", nullable=True), "region": s.string("region", nullable=True),
+    "foi_email": s.string("FOI address", nullable=True),
+    "website": s.string("website", nullable=True),
+    "active": {"type": "boolean", "description": "still asked in new campaigns"},
+    "sets": {"type": "array", "items": {"type": "string"}, "description": "sets it belongs to"},
+})
+CAMPAIGN_SCHEMA = s.obj({
+    "slug": s.string("short name"), "title": s.string("title"),
+    "status": s.string("draft, active or closed"),
+    "embargo_until": s.string("embargo date", nullable=True, format="date"),
+    "requests": s.integer("how many authorities were asked", minimum=0),
+    "created_at": s.string("when it was made", format="date-time"),
+    "links": s.obj({name: s.string(f"URL of the {name.replace('_', ' ')}") for name in (
+        "requests", "figures", "aggregate", "xlsx", "csv_figures", "data_package")}),
+})
+TRACKER_SCHEMA = s.object_schema(datasets.TRACKER_COLUMNS)
+EVENT_SCHEMA = s.obj({
+    "id": s.integer("event id"), "kind": s.string("what happened", enum=[k.value for k in EventKind]),
+    "occurred_on": s.string("date", format="date"),
+    "outcome": s.string("outcome of a response, review or decision", nullable=True),
+    "exemptions": {"type": "array", "items": {"type": "string"}},
+    "note": s.string("note", nullable=True),
+    "removed": {"type": "boolean", "description": "removed as a mistake (kept, struck through)"},
+    "created_by": s.string("who recorded it"),
+})
+REQUEST_SCHEMA = {**TRACKER_SCHEMA, "properties": {
+    **TRACKER_SCHEMA["properties"], "events": {"type": "array", "items": EVENT_SCHEMA}},
+    "required": [*TRACKER_SCHEMA["required"], "events"]}
+FIGURE_SCHEMA = s.object_schema(datasets.FIGURE_COLUMNS)
+AGGREGATE_SCHEMA = s.object_schema(datasets.AGGREGATE_COLUMNS_DESCRIBED)
+NEW_EVENT = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": [k.value for k in EventKind]},
+        "occurred_on": {"type": "string", "format": "date"},
+        "outcome": {"type": ["string", "null"]},
+        "exemptions": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 20},
+        "note": {"type": ["string", "null"], "maxLength": 20000},
+        "received_on": {"type": ["string", "null"], "format": "date"},
+        "due_on": {"type": ["string", "null"], "format": "date"},
+    },
+    "required": ["kind", "occurred_on"],
+    "additionalProperties": False,
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 description of every operation registered above."""
+    paths: dict[str, Any] = {}
+    sets = sorted(x.slug for x, _count in authority_service.list_sets(db_session()))
+    for op in OPERATIONS:
+        path = op.rule.replace("<", "{").replace(">", "}")
+        responses: dict[str, Any] = {str(op.status): {
+            "description": op.summary,
+            "content": {"application/json": {"schema": op.response}}}}
+        errors = {"404": "no such campaign, request or authority"} if "{" in path else {}
+        if not op.public:
+            errors.update({"401": "no valid API token", "403": "the token's role does not allow this"})
+        if op.parameters or op.body:
+            errors["422"] = "the input has problems; nothing was changed"
+        if op.method == "POST":
+            errors["409"] = "the change clashes with the current state; nothing was changed"
+        for code, text in errors.items():
+            responses[code] = {"description": text, "content": {
+                "application/problem+json": {"schema": s.PROBLEM}}}
+        parameters = [{**p, "schema": {"type": "string", "enum": sets}}
+                      if p["name"] == "set" and p["in"] == "query" and sets else p
+                      for p in op.parameters]
+        item: dict[str, Any] = {"operationId": op.endpoint.removeprefix("api."),
+                                "summary": op.summary, "parameters": parameters,
+                                "responses": responses}
+        if op.public:
+            item["security"] = []
+        if op.body:
+            item["requestBody"] = {"required": True,
+                                   "content": {"application/json": {"schema": op.body}}}
+        paths.setdefault("/api/v1" + path, {})[op.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "foitrack API", "version": "1",
+                 "description": "FOI campaigns, requests and the figures they returned."},
+        "servers": [{"url": request.host_url.rstrip("/")}],
+        "components": {"securitySchemes": {"token": {
+            "type": "http", "scheme": "bearer",
+            "description": "An API token made on the 'API tokens' page; it acts with your role."}}},
+        "security": [{"token": []}],
+        "paths": paths,
+    }
+
+
+@operation("/openapi.json", "This document", {"type": "object"}, public=True)
+def openapi() -> Any:
+    return jsonify(openapi_document())
+
+
+# ---- resources ---------------------------------------------------------------------------------
+
+def _authority(a: Any) -> dict[str, Any]:
+    return {"slug": a.slug, "code": a.code, "name": a.name, "short_name": a.short_name,
+            "kind": a.kind, "country": a.country, "region": a.region, "foi_email": a.foi_email,
+            "website": a.website, "active": a.active, "sets": sorted(x.slug for x in a.sets)}
+
+
+@operation("/authorities", "Authorities, by name", s.page_of(AUTHORITY_SCHEMA), parameters=[
+    # The sets that exist are filled in when the document is served (see openapi_document).
+    _query("set", "only this set's members", {"type": "string", "maxLength": 80}),
+    _query("region", "only this region", {"type": "string", "maxLength": 100}),
+    _query("q", "names and codes containing this", {"type": "string", "maxLength": 200}), *PAGE])
+def authorities() -> Any:
+    try:
+        found = authority_service.find_authorities(
+            db_session(), set_slug=request.args.get("set") or None,
+            region=request.args.get("region") or None, search=request.args.get("q"))
+    except NotFound as error:  # a filter naming no set is bad input, not a missing resource
+        raise Invalid(str(error), field="set") from None
+    return jsonify(_paged([_authority(a) for a in found]))
+
+
+@operation("/authorities/<authority>", "One authority", AUTHORITY_SCHEMA, parameters=[AUTHORITY])
+def authority(authority: str) -> Any:
+    return jsonify(_authority(authority_service.get_authority(db_session(), authority)))
+
+
+def _campaign(c: Any, requests: int) -> dict[str, Any]:
+    return {
+        "slug": c.slug, "title": c.title, "status": c.status.value,
+        "embargo_until": c.embargo_until.isoformat() if c.embargo_until else None,
+        "requests": requests, "created_at": c.created_at.isoformat(),
+        "links": {
+            "requests": url_for("api.campaign_requests", slug=c.slug, _external=True),
+            "figures": url_for("api.figures", slug=c.slug, _external=True),
+            "aggregate": url_for("api.aggregate", slug=c.slug, _external=True),
+            "xlsx": url_for("data.export", slug=c.slug, fmt="xlsx", _external=True),
+            "csv_figures": url_for("data.export", slug=c.slug, fmt="csv", table="figures",
+                                   _external=True),
+            "data_package": url_for("data.export", slug=c.slug, fmt="zip", _external=True),
+        },
+    }
+
+
+@operation("/campaigns", "Campaigns, newest first", s.page_of(CAMPAIGN_SCHEMA), parameters=[
+    _query("status", "only campaigns with this status",
+           {"type": "string", "enum": ["draft", "active", "closed"]}), *PAGE])
+def campaigns() -> Any:
+    session = db_session()
+    status = request.args.get("status")
+    if status and status not in ("draft", "active", "closed"):
+        raise Invalid("status must be draft, active or closed", field="status")
+    found = [c for c in campaign_service.list_campaigns(session) if not status or c.status.value == status]
+    counts = campaign_service.request_counts(session, [c.id for c in found])
+    return jsonify(_paged([_campaign(c, counts.get(c.id, 0)) for c in found]))
+
+
+@operation("/campaigns/<slug>", "One campaign", CAMPAIGN_SCHEMA, parameters=[SLUG])
+def campaign(slug: str) -> Any:
+    session = db_session()
+    found = campaign_service.get_campaign(session, slug)
+    return jsonify(_campaign(found, campaign_service.request_counts(session, [found.id]).get(found.id, 0)))
+
+
+def _tracker(session: Any, found: Any) -> list[dict[str, Any]]:
+    return [s.typed(row, datasets.TRACKER_COLUMNS)
+            for row in datasets.tracker_rows(session, found, today(), clock_settings())]
+
+
+@operation("/campaigns/<slug>/requests", "A campaign's requests, with their derived status",
+           s.page_of(TRACKER_SCHEMA), parameters=[
+               SLUG, _query("status", "only requests with this status",
+                            {"type": "string", "enum": [x.value for x in Status]}), *PAGE])
+def campaign_requests(slug: str) -> Any:
+    session = db_session()
+    status = request.args.get("status")
+    if status and status not in {x.value for x in Status}:
+        raise Invalid(f"status must be one of {', '.join(x.value for x in Status)}", field="status")
+    rows = _tracker(session, campaign_service.get_campaign(session, slug))
+    return jsonify(_paged([r for r in rows if not status or r["status"] == status]))
+
+
+def _event(e: Any) -> dict[str, Any]:
+    return {"id": e.id, "kind": e.kind.value, "occurred_on": e.occurred_on.isoformat(),
+            "outcome": e.outcome, "exemptions": list(e.exemptions or []), "note": e.note,
+            "removed": e.removed_at is not None, "created_by": e.created_by}
+
+
+def _request_body(session: Any, found: Any) -> dict[str, Any]:
+    state = request_service.state_of(found, today(), clock_settings())
+    deadline = state.response_deadline
+    late = state.answered_days_late if state.first_response_on else state.working_days_late
+    row = {
+        "authority_code": found.authority.code or found.authority.slug,
+        "authority": found.authority.name, "reference": found.reference or "",
+        "status": state.status.value, "outcome": state.outcome or "",
+        "exemptions": ", ".join(state.exemptions), "sent_on": state.sent_on,
+        "received_on": state.received_on, "due": deadline.due if deadline else None,
+        "responded_on": state.first_response_on, "answered_on_time": state.answered_on_time,
+        "days_late": late if state.sent_on else None, "last_chased": state.last_chased_on,
+    }
+    return {**s.typed(row, datasets.TRACKER_COLUMNS),
+            "events": [_event(e) for e in sorted(found.events, key=lambda e: (e.occurred_on, e.id))]}
+
+
+@operation("/campaigns/<slug>/requests/<authority>", "One request and its timeline",
+           REQUEST_SCHEMA, parameters=[SLUG, AUTHORITY])
+def request_detail(slug: str, authority: str) -> Any:
+    session = db_session()
+    return jsonify(_request_body(session, request_service.get_request(session, slug, authority)))
+
+
+def _date(body: dict[str, Any], name: str, required: bool = False) -> dt.date | None:
+    raw = body.get(name)
+    if raw in (None, ""):
+        if required:
+            raise Invalid(f"{name} is required", field=name)
+        return None
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise Invalid(f"{name} must be a date as YYYY-MM-DD", field=name) from None
+
+
+@operation("/campaigns/<slug>/requests/<authority>/events", "Record an event on a request",
+           REQUEST_SCHEMA, method="POST", parameters=[SLUG, AUTHORITY], body=NEW_EVENT, status=201)
+def add_event(slug: str, authority: str) -> Any:
+    session = db_session()
+    found = request_service.get_request(session, slug, authority)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid("send a JSON object with at least kind and occurred_on")
+    unknown = sorted(set(body) - set(NEW_EVENT["properties"]))
+    if unknown:
+        raise Invalid(f"unknown fields: {', '.join(unknown)}", field=unknown[0])
+    kind = body.get("kind")
+    if kind not in {k.value for k in EventKind}:
+        raise Invalid("kind must be one of " + ", ".join(k.value for k in EventKind), field="kind")
+    exemptions = body.get("exemptions") or []
+    note, outcome = body.get("note"), body.get("outcome")
+    if not isinstance(exemptions, list) or not all(isinstance(x, str) for x in exemptions):
+        raise Invalid("exemptions must be a list of sections, e.g. [\"s.12\"]", field="exemptions")
+    if note is not None and not isinstance(note, str):
+        raise Invalid("note must be text", field="note")
+    if outcome is not None and not isinstance(outcome, str):
+        raise Invalid("outcome must be text", field="outcome")
+    occurred_on = _date(body, "occurred_on", required=True) or today()
+    received_on, due_on = _date(body, "received_on"), _date(body, "due_on")
+    try:
+        request_service.add_event(
+            session, actor(), found, kind, occurred_on, today=today(), note=note,
+            outcome=outcome or None, exemptions=exemptions, received_on=received_on, due_on=due_on)
+    except Invalid as error:
+        # Well-formed, but the request's timeline does not allow it (a response before the
+        # request was sent, a date in the future...): a clash with its state, so 409.
+        session.rollback()
+        return problem(409, "Conflict", "The request's timeline does not allow this event; "
+                       "nothing was recorded.", error.problems)
+    session.commit()
+    session.refresh(found)
+    response = jsonify(_request_body(session, found))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.request_detail", slug=slug, authority=authority)
+    return response
+
+
+@operation("/campaigns/<slug>/figures", "Every figure the authorities gave", s.page_of(FIGURE_SCHEMA),
+           parameters=[SLUG, _query("checked", "only figures a second researcher checked",
+                                    {"type": "boolean"}), *PAGE])
+def figures(slug: str) -> Any:
+    session = db_session()
+    found = campaign_service.get_campaign(session, slug)
+    checked = request.args.get("checked", "false").lower()
+    if checked not in ("true", "false", "1", "0"):
+        raise Invalid("checked must be true or false", field="checked")
+    total = campaign_service.figure_count(session, found, checked_only=checked in ("true", "1"))
+    rows = (s.typed(r, datasets.FIGURE_COLUMNS)
+            for r in datasets.figure_rows(session, found, checked_only=checked in ("true", "1")))
+    return jsonify(_paged(rows, total))
+
+
+@operation("/campaigns/<slug>/aggregate", "The national aggregate: totals, bounds, shares, coverage",
+           s.page_of(AGGREGATE_SCHEMA), parameters=[SLUG, *PAGE])
+def aggregate(slug: str) -> Any:
+    session = db_session()
+    result = agg.build(session, campaign_service.get_campaign(session, slug), with_authorities=False)
+    return jsonify(_paged([s.typed(row_dict(r), datasets.AGGREGATE_COLUMNS_DESCRIBED)
+                           for r in result.rows]))

@@ -1,0 +1,64 @@
+"""API tokens: made, listed, revoked, and checked when a script calls the API."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from foitrack.db import utcnow
+from foitrack.models import ApiToken, User
+from foitrack.services import audit
+from foitrack.services.errors import Invalid, NotFound
+
+# Recognisable in logs and by secret scanners; the rest is 256 random bits.
+TOKEN_PREFIX = "foit_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, actor: audit.Actor, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for ``user``: returns the row and the token, which is never shown again."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise Invalid("give the token a name of up to 100 characters, e.g. 'newsroom scripts'",
+                      field="name")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain),
+                     prefix=plain[:len(TOKEN_PREFIX) + 4])
+    session.add(token)
+    session.flush()
+    audit.record(session, actor, "api_token", token.id, "create", None,
+                 {"name": name, "user": user.email, "prefix": token.prefix})
+    return token, plain
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, actor: audit.Actor, user: User, token_id: int) -> ApiToken:
+    """Revoke one of ``user``'s tokens. :raises NotFound: for another user's or no token."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("no such token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(session, actor, "api_token", token.id, "revoke", {"prefix": token.prefix}, None)
+    return token
+
+
+def user_for_token(session: Session, plain: str) -> User | None:
+    """The active user a presented token belongs to, or None; notes when it was last used."""
+    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plain)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user
