@@ -65,15 +65,7 @@ class FigureValue:
     @property
     def text(self) -> str:
         """The canonical way to write it; parse(text) gives it back."""
-        if self.kind is ValueKind.exact:
-            return str(self.value)
-        if self.kind is ValueKind.suppressed:
-            if self.lower == 0:
-                return f"<{(self.upper or 0) + 1}"
-            return f"{self.lower}-{self.upper}"
-        if self.kind is ValueKind.withheld:
-            return f"withheld {self.exemption}" if self.exemption else "withheld"
-        return self.kind.label
+        return value_text(self.kind, self.value, self.lower, self.upper, self.exemption)
 
     @property
     def is_usable(self) -> bool:
@@ -92,6 +84,20 @@ def _number(text: str) -> int:
     if number > MAX_VALUE:
         raise NotAFigure(f"{text!r} is too large to be a count")
     return number
+
+
+def value_text(kind: str, value: int | None, lower: int | None, upper: int | None,
+               exemption: str | None) -> str:
+    """FigureValue.text from a row's plain columns, for exports that never build the object."""
+    if kind == "exact":
+        return str(value)
+    if kind == "suppressed":
+        if lower == 0:
+            return f"<{(upper or 0) + 1}"
+        return f"{lower}-{upper}"
+    if kind == "withheld":
+        return f"withheld {exemption}" if exemption else "withheld"
+    return kind.replace("_", " ")
 
 
 def parse(text: str, threshold: int | None = None) -> FigureValue:

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
-from foitrack.exporters.authorities import protect
+from foitrack.exporters.authorities import FORMULA_STARTS, protect
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     rows: Callable[[], Iterable[dict[str, Any]]]  # called once per writer: a fresh iterator
+    # Optional, for large tables: the same rows as CSV text cells in column order (None as ""),
+    # which the CSV writers pass straight to csv.writer.
+    text_rows: Callable[[], Iterable[Sequence[str]]] | None = None
 
 
 @dataclass
@@ -62,6 +65,26 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _csv_rows(table: Table, for_spreadsheets: bool) -> Iterator[Sequence[str]]:
+    """A table's rows as CSV cells; for spreadsheets, text that looks like a formula made safe."""
+    if table.text_rows is None:
+        for row in table.rows():
+            yield [protect(_text(row.get(c.name))) if c.type == "string" and for_spreadsheets
+                   else _text(row.get(c.name)) for c in table.columns]
+        return
+    if not for_spreadsheets:
+        yield from table.text_rows()
+        return
+    strings = [i for i, c in enumerate(table.columns) if c.type == "string"]
+    for row in table.text_rows():
+        if any(row[i][:1] in _FORMULA_FIRST for i in strings):
+            row = [protect(cell) if i in strings else cell for i, cell in enumerate(row)]
+        yield row
+
+
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
 def write_csv(table: Table, out: TextIO, for_spreadsheets: bool = True) -> None:
     """One table as CSV. For spreadsheets: a byte order mark so Excel reads UTF-8, and text
     that looks like a formula made safe; for data packages, the values exactly."""
@@ -69,9 +92,7 @@ def write_csv(table: Table, out: TextIO, for_spreadsheets: bool = True) -> None:
         out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.name for c in table.columns])
-    for row in table.rows():
-        writer.writerow([protect(_text(row.get(c.name))) if c.type == "string" and for_spreadsheets
-                         else _text(row.get(c.name)) for c in table.columns])
+    writer.writerows(_csv_rows(table, for_spreadsheets))
 
 
 def iter_csv(table: Table) -> Iterator[str]:
@@ -82,9 +103,8 @@ def iter_csv(table: Table) -> Iterator[str]:
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.name for c in table.columns])
-    for row in table.rows():
-        writer.writerow([protect(_text(row.get(c.name))) if c.type == "string"
-                         else _text(row.get(c.name)) for c in table.columns])
+    for row in _csv_rows(table, for_spreadsheets=True):
+        writer.writerow(row)
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

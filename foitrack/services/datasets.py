@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from foitrack import aggregate as agg
@@ -15,7 +15,7 @@ from foitrack.clock import ClockSettings
 from foitrack.exporters.aggregate import CSV_COLUMNS as AGGREGATE_COLUMNS
 from foitrack.exporters.aggregate import row_dict
 from foitrack.exporters.dataset import Column, Dataset, Table
-from foitrack.figure_values import FigureValue, ValueKind
+from foitrack.figure_values import ValueKind, value_text
 from foitrack.models import Authority, Campaign, Category, Dimension, Figure, Measure, Period, Request
 from foitrack.services.release import methods_note
 from foitrack.services.requests import campaign_requests, state_of
@@ -80,10 +80,9 @@ TRACKER_COLUMNS = (
 )
 
 
-def figure_rows(session: Session, campaign: Campaign, batch: int = 2000,
-                checked_only: bool = False) -> Iterator[dict[str, Any]]:
-    """Every figure (or every checked one), in a stable order, read in batches."""
-    query = (
+def _figure_query(campaign: Campaign, batch: int, checked_only: bool) -> Select[Any]:
+    """One query with its joins for every figure (or every checked one), in a stable order."""
+    return (
         select(Figure.kind, Figure.value, Figure.lower, Figure.upper, Figure.exemption,
                Figure.caveat, Figure.source, Figure.checked_by, Authority.code, Authority.slug,
                Authority.name, Measure.key, Period.key, Period.start, Period.end, Dimension.key,
@@ -100,19 +99,51 @@ def figure_rows(session: Session, campaign: Campaign, batch: int = 2000,
                   Dimension.position.nulls_first(), Category.position.nulls_first())
         .execution_options(yield_per=batch)
     )
+
+
+def figure_rows(session: Session, campaign: Campaign, batch: int = 2000,
+                checked_only: bool = False) -> Iterator[dict[str, Any]]:
+    """Every figure (or every checked one), in a stable order, read in batches."""
     # Plain columns, not ORM objects: this runs once per figure of the largest exports.
     for (kind, value, lower, upper, exemption, caveat, source, checked_by, code, slug, name,
-         measure, period, start, end, dimension, category) in session.execute(query):
-        kind = ValueKind(kind)
+         measure, period, start, end, dimension, category) in session.execute(
+            _figure_query(campaign, batch, checked_only)):
         yield {
             "authority_code": code or slug, "authority": name, "measure": measure,
             "period": period, "period_start": start, "period_end": end,
-            "dimension": dimension or "", "category": category or "", "kind": kind.value,
+            "dimension": dimension or "", "category": category or "", "kind": ValueKind(kind).value,
             "value": value, "lower": lower, "upper": upper,
-            "as_given": FigureValue(kind, value, lower, upper, exemption).text,
+            "as_given": value_text(kind, value, lower, upper, exemption),
             "exemption": exemption or "", "caveat": caveat or "", "source": source or "",
             "checked_by": checked_by or "",
         }
+
+
+def figure_text_rows(session: Session, campaign: Campaign, batch: int = 10_000,
+                     checked_only: bool = False) -> Iterator[tuple[str, ...]]:
+    """The same figures as figure_rows, as the CSV's text cells in FIGURE_COLUMNS order.
+
+    Tuples straight from the cursor for csv.writer: no dictionary and no value object a row.
+    """
+    # The kind and the dates as the driver gives them, skipping SQLAlchemy's conversions (on
+    # SQLite a date is stored as its ISO text already): a third of the time of a large export.
+    query = _figure_query(campaign, batch, checked_only).with_only_columns(
+        type_coerce(Figure.kind, String), Figure.value, Figure.lower, Figure.upper,
+        Figure.exemption, Figure.caveat, Figure.source, Figure.checked_by, Authority.code,
+        Authority.slug, Authority.name, Measure.key, Period.key, type_coerce(Period.start, String),
+        type_coerce(Period.end, String), Dimension.key, Category.label, maintain_column_froms=True)
+    result = session.connection().execute(query)
+    for partition in result.partitions():
+        for (kind, value, lower, upper, exemption, caveat, source, checked_by, code, slug, name,
+             measure, period, start, end, dimension, category) in partition:
+            if not isinstance(start, str):
+                start, end = start.isoformat(), end.isoformat()
+            yield (code or slug, name, measure, period, start, end,
+                   dimension or "", category or "", kind,
+                   "" if value is None else str(value), "" if lower is None else str(lower),
+                   "" if upper is None else str(upper),
+                   value_text(kind, value, lower, upper, exemption), exemption or "",
+                   caveat or "", source or "", checked_by or "")
 
 
 def tracker_rows(session: Session, campaign: Campaign, today: dt.date,
@@ -149,7 +180,8 @@ def campaign_dataset(session: Session, campaign: Campaign, today: dt.date,
                   lambda: (row_dict(row) for row in result.rows)),
             Table("figures", "Figures", "Every figure each authority gave, with its caveat and "
                   "source.", FIGURE_COLUMNS,
-                  lambda: figure_rows(session, campaign, checked_only=checked_only)),
+                  lambda: figure_rows(session, campaign, checked_only=checked_only),
+                  text_rows=lambda: figure_text_rows(session, campaign, checked_only=checked_only)),
             Table("tracker", "Requests", "Every request: dates, status, outcome and lateness.",
                   TRACKER_COLUMNS, lambda: tracker_rows(session, campaign, today, settings)),
             Table("coverage", "Coverage", "Who gave a usable total, for each measure and period.",
