@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from foitrack import aggregate, charts
+from foitrack import aggregate, charts, edit_merge
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
 from foitrack.services import inbound
@@ -93,38 +93,57 @@ def grid(slug: str, authority: str) -> Any:
              for c in [None, *(c for d in campaign.dimensions for c in d.categories)]]
     values: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
+    saved = {_cell_name(m, p, c): f.figure_value.text for (m, p, c), f in existing.items()}
+    # What each cell held when the form was shown: re-based to now after a conflict, so that
+    # saving again means "keep mine" knowingly.
+    bases: dict[str, str] = dict(saved)
+    conflicts: list[edit_merge.CellConflict] = []
     if form.validate_on_submit():
-        entries = []
-        for measure, period, category in cells:
-            name = _cell_name(measure.id, period.id, category.id if category else None)
-            values[name] = request.form.get(name, "")
-            figure = existing.get((measure.id, period.id, category.id if category else None))
-            entries.append(service.grid_entry(
-                measure, period, category, values[name], figure, form.caveat.data,
-                form.source.data, campaign.suppression_threshold, name))
-        try:
-            report = service.save_figures(session, actor(), found, entries, remove_blank=True,
-                                          user=_user(), existing=existing)
-        except Invalid as error:
-            session.rollback()
-            for problem in error.problems:
-                errors.setdefault(problem.field or "", []).append(problem.message)
-            form.form_errors.append(f"Nothing was saved: {len(error.problems)} "
-                                    f"{'cell needs' if len(error.problems) == 1 else 'cells need'} "
-                                    "correcting.")
+        names = [_cell_name(m.id, p.id, c.id if c else None) for m, p, c in cells]
+        merged = edit_merge.merge(
+            {n: request.form.get(f"base-{n}") for n in names},
+            {n: request.form.get(n, "") for n in names}, saved)
+        values = merged.values
+        conflicts = merged.conflicts
+        if conflicts:
+            form.form_errors.append(
+                f"Nothing was saved: someone else changed {len(conflicts)} of the cells you "
+                "changed while you were editing. Each is shown below with both values; "
+                "save again to keep yours.")
         else:
-            session.commit()
-            flash(f"Saved figures for {found.authority.name}: {report.summary()}.", "success")
-            return redirect(url_for("figures.grid", slug=slug, authority=authority))
+            entries = [
+                service.grid_entry(m, p, c, values[_cell_name(m.id, p.id, c.id if c else None)],
+                                   existing.get((m.id, p.id, c.id if c else None)), form.caveat.data,
+                                   form.source.data, campaign.suppression_threshold,
+                                   _cell_name(m.id, p.id, c.id if c else None))
+                for m, p, c in cells]
+            try:
+                report = service.save_figures(session, actor(), found, entries, remove_blank=True,
+                                              user=_user(), existing=existing)
+            except Invalid as error:
+                session.rollback()
+                for problem in error.problems:
+                    errors.setdefault(problem.field or "", []).append(problem.message)
+                form.form_errors.append(
+                    f"Nothing was saved: {len(error.problems)} "
+                    f"{'cell needs' if len(error.problems) == 1 else 'cells need'} correcting.")
+            else:
+                session.commit()
+                kept = (f" Kept {len(merged.kept_theirs)} figures someone else changed meanwhile, "
+                        "which you had left as they were." if merged.kept_theirs else "")
+                flash(f"Saved figures for {found.authority.name}: {report.summary()}.{kept}",
+                      "success")
+                return redirect(url_for("figures.grid", slug=slug, authority=authority))
     else:
-        for (m, p, c), figure in existing.items():
-            values[_cell_name(m, p, c)] = figure.figure_value.text
+        values = dict(saved)
     checkable = [f for f in existing.values() if not f.checked_by]
     # Each bad cell named in the error summary, linked to the cell (GOV.UK's pattern).
     labels = {_cell_name(m.id, p.id, c.id if c else None): f"{m.label}, {p.label}, "
               f"{c.label if c else 'total'}" for m, p, c in cells}
     cell_problems = [(name, f"{labels.get(name, name)}: {message}")
                      for name, messages in errors.items() for message in messages]
+    cell_problems += [(c.name, f"{labels.get(c.name, c.name)}: you typed {c.mine or '(empty)'}; "
+                       f"saved meanwhile: {c.theirs or '(empty)'}") for c in conflicts]
     # The reply beside the grid: the messages filed against the request and their files, and
     # any other file the figures came from (an imported template).
     replies = inbound.filed_messages(session, found.id)
@@ -135,8 +154,9 @@ def grid(slug: str, authority: str) -> Any:
         "figures/grid.html", req=found, campaign=campaign, form=form, values=values,
         errors=errors, cell_name=_cell_name, existing=existing, checkable=checkable,
         replies=replies, source_files=list(source_files.values()), viewable=VIEWABLE,
-        cell_problems=cell_problems,
-    ), (400 if errors or form.form_errors else 200)
+        cell_problems=cell_problems, bases=bases,
+        conflicts={c.name: c for c in conflicts},
+    ), (409 if conflicts else 400 if errors or form.form_errors else 200)
 
 
 @blueprint.post("/requests/<authority>/figures/check")
