@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
+from foitrack import edit_merge
 from foitrack.exporters.chase import write_csv
 from foitrack.services import audit
 from foitrack.services import campaigns as campaign_service
@@ -27,6 +28,8 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
     from foitrack.views.mail import messages_for
 
     sent_mail, received = messages_for(found.id)
+    if reference_form.base.data is None:
+        reference_form.base.data = found.reference or ""
     return render_template(
         "requests/detail.html", req=found, campaign=found.campaign, state=state, events=events,
         event_form=event_form, reference_form=reference_form,
@@ -102,8 +105,18 @@ def reference(slug: str, authority: str) -> Any:
     found = request_or_404(slug, authority)
     form = ReferenceForm()
     if form.validate_on_submit():
+        current = found.reference or ""
+        merged = edit_merge.merge({"reference": form.base.data if "base" in request.form else None},
+                                  {"reference": form.reference.data or ""}, {"reference": current})
+        if merged.conflicts:
+            form.reference.errors = [f"Someone else saved {current or 'an empty reference'!r} while "
+                                     f"you were editing. Save again to keep yours."]
+            form.base.data = current
+            event_form = EventForm(formdata=None)
+            event_form.occurred_on.data = today()
+            return _render(found, event_form, form, 409)
         try:
-            service.set_reference(session, actor(), found, form.reference.data)
+            service.set_reference(session, actor(), found, merged.values["reference"] or None)
         except Invalid as error:
             session.rollback()
             show_problems(form, error)

@@ -88,3 +88,22 @@ def test_a_cell_left_alone_does_not_undo_a_colleagues_change(desks):
     assert "Kept 1 figures someone else changed meanwhile" in saved.get_data(as_text=True)
     now = _form(rosa)
     assert now[one] == "73" and now[two] == "122"
+
+
+def test_a_request_reference_changed_meanwhile_is_not_overwritten(desks):
+    rosa, chen = desks
+    url = "/campaigns/two-desks/requests/west-mercia"
+
+    def form(client):
+        page = client.get(url).get_data(as_text=True)
+        reference_form = page.split('/reference"')[1].split("</form>")[0]
+        return dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', reference_form))
+
+    first, second = form(rosa), form(chen)
+    assert first["base"] == ""
+    assert rosa.post(f"{url}/reference", data={**first, "reference": "FOI-1"}).status_code == 302
+    clash = chen.post(f"{url}/reference", data={**second, "reference": "FOI-2"})
+    assert clash.status_code == 409 and "Someone else saved" in clash.get_data(as_text=True)
+    assert form(rosa)["reference"] == "FOI-1"
+    assert chen.post(f"{url}/reference", data={**form(chen), "reference": "FOI-2"}).status_code == 302
+    assert form(rosa)["reference"] == "FOI-2"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -116,6 +117,8 @@ class EventForm(FlaskForm):
 
 class ReferenceForm(FlaskForm):
     reference = StringField("The authority's reference", validators=[Optional(), Length(max=100)])
+    # The reference as the form showed it, so a colleague's change meanwhile is not overwritten.
+    base = HiddenField()
 
 
 class RemoveEventForm(FlaskForm):
