@@ -41,6 +41,7 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "figures.design": Role.researcher,
     "figures.campaign_file": Role.viewer,
     "figures.grid": Role.researcher,
+    "figures.figure": Role.viewer,
     "figures.check": Role.researcher,
     "figures.import_figures": Role.researcher,
     "figures.export_figures": Role.viewer,

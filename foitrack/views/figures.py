@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from foitrack import aggregate, charts, edit_merge
+from foitrack.services import audit
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
 from foitrack.services import inbound
@@ -157,6 +158,21 @@ def grid(slug: str, authority: str) -> Any:
         cell_problems=cell_problems, bases=bases,
         conflicts={c.name: c for c in conflicts},
     ), (409 if conflicts else 400 if errors or form.form_errors else 200)
+
+
+@blueprint.get("/requests/<authority>/figures/<int:figure_id>")
+def figure(slug: str, authority: str, figure_id: int) -> Any:
+    """One figure: as given, where it came from, who entered and checked it, and its history."""
+    session = db_session()
+    found = request_or_404(slug, authority)
+    try:
+        shown = service.get_figure(session, figure_id)
+    except NotFound:
+        abort(404)
+    if shown.request_id != found.id:
+        abort(404)
+    return render_template("figures/figure.html", req=found, campaign=found.campaign, figure=shown,
+                           history=audit.history(session, "figure", shown.id))
 
 
 @blueprint.post("/requests/<authority>/figures/check")

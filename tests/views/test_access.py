@@ -7,10 +7,11 @@ import io
 from email.message import EmailMessage
 
 import pytest
+from sqlalchemy import select
 from flask import Flask
 
 from foitrack import permissions
-from foitrack.models import Role
+from foitrack.models import Figure, Role
 from foitrack.services import api_tokens, inbound
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
@@ -70,7 +71,8 @@ def test_every_route_for_every_role(app, session, visitor):
                         bytes(message), dt.date(2019, 5, 1))
     session.commit()
     waiting = inbound.triage(session)[0]
-    sample_args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id,
+    figure_id = session.scalar(select(Figure.id))
+    sample_args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id, "figure_id": figure_id,
                    "message_id": waiting.id, "file_id": waiting.raw_file_id}
     client = app.test_client()
     if visitor is not None:

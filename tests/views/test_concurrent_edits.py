@@ -107,3 +107,18 @@ def test_a_request_reference_changed_meanwhile_is_not_overwritten(desks):
     assert form(rosa)["reference"] == "FOI-1"
     assert chen.post(f"{url}/reference", data={**form(chen), "reference": "FOI-2"}).status_code == 302
     assert form(rosa)["reference"] == "FOI-2"
+
+
+def test_a_figures_page_shows_who_changed_it_and_when(desks, session):
+    rosa, chen = desks
+    cell = _cells(_form(rosa))[0]
+    assert rosa.post(URL, data={**_form(rosa), cell: "73"}).status_code == 302
+    assert chen.post(URL, data={**_form(chen), cell: "<5"}).status_code == 302
+    grid = rosa.get(URL).get_data(as_text=True)
+    link = re.search(r'href="(/campaigns/two-desks/requests/west-mercia/figures/\d+)"', grid).group(1)
+    page = rosa.get(link).get_data(as_text=True)
+    history = page.split("<h2>History</h2>")[1]
+    assert "create" in history and "update" in history
+    assert "73" in history and "&lt;5" in history
+    assert history.index("update") < history.index("create")  # newest first
+    assert rosa.get(link.replace("/figures/", "/figures/9")).status_code == 404
