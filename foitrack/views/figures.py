@@ -9,10 +9,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from foitrack import aggregate, charts, edit_merge
-from foitrack.services import audit
+from foitrack.services import audit, inbound
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
-from foitrack.services import inbound
 from foitrack.services import release as release_service
 from foitrack.services import requests as request_service
 from foitrack.services.authorities import list_sets

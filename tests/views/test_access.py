@@ -7,8 +7,8 @@ import io
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import select
 from flask import Flask
+from sqlalchemy import select
 
 from foitrack import permissions
 from foitrack.models import Figure, Role
