@@ -36,6 +36,7 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "requests.add_event": Role.researcher,
     "requests.reference": Role.researcher,
     "requests.remove_event": Role.researcher,
+    "requests.restore_event": Role.admin,
     "requests.chase": Role.viewer,
     "requests.chase_csv": Role.viewer,
     "figures.design": Role.researcher,

@@ -179,6 +179,31 @@ def remove_event(session: Session, actor: audit.Actor, request: Request, event_i
     return event
 
 
+def restore_event(session: Session, actor: audit.Actor, request: Request, event_id: int,
+                  today: dt.date) -> Event:
+    """Put a removed event back (an admin's undo), if the timeline still makes sense with it.
+
+    :raises NotFound: for an event not removed from this request; :raises Invalid: when the
+        timeline would not make sense with it back (e.g. it was recorded again meanwhile).
+    """
+    event = next((e for e in request.events if e.id == event_id and e.removed_at is not None), None)
+    if event is None:
+        raise NotFound(f"no removed event {event_id} in this request")
+    try:
+        check(request.timeline(), event.as_timeline(), today, request.authority.regime)
+    except TimelineError as error:
+        raise Invalid(f"cannot restore it: {error}", field="event") from None
+    before = {"removed_by": event.removed_by}
+    event.removed_at = None
+    event.removed_by = None
+    if event.kind is EventKind.sent and request.version is None:
+        # The wording it went with was not kept on removal; the current one is the best known.
+        request.version = request.campaign.current_version
+    session.flush()
+    audit.record(session, actor, "event", event.id, "restore", before, event.snapshot())
+    return event
+
+
 def _field_for(kind: EventKind, message: str) -> str:
     if "outcome" in message:
         return "outcome"

@@ -99,6 +99,32 @@ def remove_event(slug: str, authority: str, event_id: int) -> Any:
     return redirect(url_for("requests.detail", slug=slug, authority=authority))
 
 
+@blueprint.route("/campaigns/<slug>/requests/<authority>/events/<int:event_id>/restore",
+                 methods=["GET", "POST"])
+def restore_event(slug: str, authority: str, event_id: int) -> Any:
+    """An admin's undo of a removal: asks first (GET), then restores (POST)."""
+    session = db_session()
+    found = request_or_404(slug, authority)
+    form = RemoveEventForm()
+    event = next((e for e in found.events if e.id == event_id and e.removed_at is not None), None)
+    if event is None:
+        abort(404)
+    if not form.is_submitted():
+        return render_template("requests/remove_event.html", req=found, campaign=found.campaign,
+                               event=event, form=form, restoring=True)
+    if form.validate_on_submit():
+        try:
+            service.restore_event(session, actor(), found, event_id, today())
+        except Invalid as error:
+            session.rollback()
+            flash(f"Not restored: {'; '.join(p.message for p in error.problems)}", "error")
+        else:
+            session.commit()
+            flash(f"Restored: {event.kind.label.lower()} on {event.occurred_on.isoformat()}.",
+                  "success")
+    return redirect(url_for("requests.detail", slug=slug, authority=authority))
+
+
 @blueprint.post("/campaigns/<slug>/requests/<authority>/reference")
 def reference(slug: str, authority: str) -> Any:
     session = db_session()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from foitrack.models import AuditEntry, Event
 from foitrack.services import campaigns, requests
-from foitrack.services.errors import Invalid
+from foitrack.services.errors import Invalid, NotFound
 from foitrack.timeline import Lateness, Status
 from tests.factories import TEST_ACTOR, load_forces
 
@@ -184,3 +184,21 @@ def test_a_mistaken_event_is_removed_but_kept_on_the_record(session, campaign):
     assert entry.before["outcome"] == "not_held"
     add(session, "kent", "response", "2019-05-20", outcome="provided")
     assert requests.state_of(request, D("2019-05-21")).outcome == "provided"
+
+
+def test_an_admin_restores_a_removed_event_unless_the_timeline_moved_on(session, campaign):
+    add(session, "kent", "sent", "2019-05-01")
+    wrong = add(session, "kent", "response", "2019-05-20", outcome="not_held")
+    request = requests.get_request(session, "grooming-2019", "kent")
+    requests.remove_event(session, TEST_ACTOR, request, wrong.id)
+    requests.restore_event(session, TEST_ACTOR, request, wrong.id, D("2019-05-21"))
+    session.commit()
+    assert requests.state_of(request, D("2019-05-21")).outcome == "not_held"
+    assert session.scalars(select(AuditEntry).where(AuditEntry.action == "restore")).one()
+    with pytest.raises(NotFound):
+        requests.restore_event(session, TEST_ACTOR, request, wrong.id, D("2019-05-21"))
+    # Removed again, and the withdrawal recorded since leaves no room for the response.
+    requests.remove_event(session, TEST_ACTOR, request, wrong.id)
+    add(session, "kent", "withdrawn", "2019-05-10")
+    with pytest.raises(Invalid, match="cannot restore it"):
+        requests.restore_event(session, TEST_ACTOR, request, wrong.id, D("2019-05-21"))
