@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from foitrack.db import utcnow
 from foitrack.models import AuditEntry, User
 
 
@@ -62,6 +63,28 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(
+    session: Session,
+    actor: Actor,
+    entity_type: str,
+    action: str,
+    afters: list[tuple[object, dict[str, Any]]],
+    at: dt.datetime | None = None,
+) -> None:
+    """Audit entries for many entities at once (one batched INSERT), e.g. a large import.
+
+    ``afters`` pairs each entity's id with its state after the change, in JSON-ready values
+    (strings, numbers, None): unlike record(), they are not converted.
+    """
+    if not afters:
+        return
+    at = at or utcnow()
+    session.execute(insert(AuditEntry.__table__), [
+        {"at": at, "user_id": actor.user_id, "actor": actor.label, "entity_type": entity_type,
+         "entity_id": str(entity_id), "action": action, "before": None, "after": after}
+        for entity_id, after in afters])
 
 
 def changed_fields(

@@ -7,13 +7,14 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, BinaryIO, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.db import utcnow
-from foitrack.figure_values import FigureValue, NotAFigure, parse, value_text
+from foitrack.figure_values import FigureValue, NotAFigure, ValueKind, parse, value_text
 from foitrack.models import (
     Authority,
     Campaign,
@@ -26,11 +27,14 @@ from foitrack.models import (
     StoredFile,
     User,
 )
-from foitrack.models.authority import casefold
+from foitrack.models.authority import casefold as _casefold
 from foitrack.services import audit
 from foitrack.services.authority_import import unprotect
 from foitrack.services.errors import Forbidden, Invalid, NotFound, Problem
 from foitrack.services.requests import campaign_requests
+
+# Pure, and asked again for every row of a large import: the same few labels each time.
+casefold = lru_cache(maxsize=4096)(_casefold)
 
 # Scripts rely on these columns, in this order.
 CSV_COLUMNS = ("authority", "measure", "period", "dimension", "category", "value", "caveat", "source")
@@ -234,16 +238,7 @@ def save_figures(
         if (figure.figure_value, figure.caveat, figure.source) == (value, caveat, source):
             report.unchanged += 1
             continue
-        if figure.figure_value != value and figure.checked_by:
-            # A checked number that changes must be checked again.
-            figure.checked_by, figure.checked_at = None, None
-            report.unchecked += 1
-        figure.set_value(value)
-        figure.caveat, figure.source = caveat, source
-        if source_file is not None:
-            figure.source_file = source_file
-        figure.entered_by = actor.label
-        figure.entered_by_user_id = user.id if user else None
+        report.unchecked += _change(figure, value, caveat, source, actor, user, source_file)
         updated.append((figure, before))
         report.changed += 1
     # One flush for the lot (ids for the audit trail), not one per figure.
@@ -254,6 +249,23 @@ def save_figures(
         old, new = audit.changed_fields(before, figure.snapshot())
         audit.record(session, actor, "figure", figure.id, "update", old, new)
     return report
+
+
+def _change(figure: Figure, value: FigureValue, caveat: str | None, source: str | None,
+            actor: audit.Actor, user: User | None, source_file: StoredFile | None) -> bool:
+    """Give a figure a new value, caveat and source; True when that cleared its check."""
+    unchecked = False
+    if figure.figure_value != value and figure.checked_by:
+        # A checked number that changes must be checked again.
+        figure.checked_by, figure.checked_at = None, None
+        unchecked = True
+    figure.set_value(value)
+    figure.caveat, figure.source = caveat, source
+    if source_file is not None:
+        figure.source_file = source_file
+    figure.entered_by = actor.label
+    figure.entered_by_user_id = user.id if user else None
+    return unchecked
 
 
 def check_figures(session: Session, actor: audit.Actor, figures: Iterable[Figure], user: User) -> int:
@@ -345,7 +357,7 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
     requests = campaign_requests(session, campaign)
     authorities = AuthorityIndex.of(requests)
     by_request: dict[int, list[Entry]] = {}
-    request_of: dict[int, Request] = {}
+    found_by_name: dict[str, Request | str] = {}  # thousands of rows name each authority
     problems: list[Problem] = []
     seen: dict[tuple[Any, ...], int] = {}
     line = 2
@@ -358,8 +370,13 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
                 problems.append(Problem(f"has {len(record)} cells but the header has {len(header)}",
                                         line=start))
                 continue
-            row = dict(zip(header, (unprotect(cell.strip()) for cell in record), strict=True))
-            found = authorities.find(row["authority"])
+            cells = [cell.strip() for cell in record]
+            if any(cell[:1] == "'" for cell in cells):
+                cells = [unprotect(cell) for cell in cells]
+            row = dict(zip(header, cells, strict=True))
+            found = found_by_name.get(row["authority"])
+            if found is None:
+                found = found_by_name[row["authority"]] = authorities.find(row["authority"])
             if isinstance(found, str):
                 problems.append(Problem(found, "authority", start))
                 continue
@@ -375,19 +392,118 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
                 problems.append(Problem(f"the same figure is also on line {seen[cell]}", "value", start))
             seen[cell] = start
             by_request.setdefault(found.id, []).append(entry)
-            request_of[found.id] = found
     except csv.Error as error:
         problems.append(Problem(f"the CSV cannot be read: {error}", line=line))
-    report = SaveReport()
+    # Every row checked before anything is written: all or nothing.
+    index = DesignIndex.of(campaign)
+    threshold = campaign.suppression_threshold
+    planned: list[_Planned] = []
     for request_id, entries in by_request.items():
-        try:
-            part = save_figures(session, actor, request_of[request_id], entries, user=user)
-        except Invalid as error:
-            problems += error.problems
-            continue
-        report.add(part)
+        for entry in entries:
+            target, found_problems = index.resolve(entry)
+            problems += found_problems
+            value: FigureValue | None = None
+            if entry.value.strip():
+                try:
+                    value = parse(entry.value, threshold)
+                except NotAFigure as error:
+                    problems.append(DesignIndex._problem(entry, "value", str(error)))
+            caveat = _clean(entry.caveat, entry, "caveat", problems)
+            source_text = _clean(entry.source, entry, "source", problems)
+            if target is not None and value is not None:
+                measure, period, category = target
+                planned.append(_Planned(request_id, measure.id, period.id,
+                                        category.id if category else None, value, caveat,
+                                        source_text))
     if problems:
         raise Invalid(sorted(problems, key=lambda p: (p.line or 0)))
+    return _store(session, actor, campaign, planned, user)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """One checked row of an import, ready to write."""
+
+    request_id: int
+    measure_id: int
+    period_id: int
+    category_id: int | None
+    value: FigureValue
+    caveat: str | None
+    source: str | None
+
+
+_BATCH = 5000
+
+
+def _store(session: Session, actor: audit.Actor, campaign: Campaign, planned: list[_Planned],
+           user: User | None) -> SaveReport:
+    """Write checked rows: new figures and their audit entries with batched INSERTs (a large
+    import is mostly new figures), changed ones through their objects as save_figures does."""
+    existing = {
+        (request_id, measure_id, period_id, category_id): (figure_id, FigureValue(
+            ValueKind(kind), value, lower, upper, exemption), caveat, source)
+        for (figure_id, request_id, measure_id, period_id, category_id, kind, value, lower, upper,
+             exemption, caveat, source) in session.execute(
+            select(Figure.id, Figure.request_id, Figure.measure_id, Figure.period_id,
+                   Figure.category_id, Figure.kind, Figure.value, Figure.lower, Figure.upper,
+                   Figure.exemption, Figure.caveat, Figure.source)
+            .join(Request, Request.id == Figure.request_id)
+            .where(Request.campaign_id == campaign.id))
+    }
+    report = SaveReport()
+    new: list[_Planned] = []
+    changes: dict[int, _Planned] = {}
+    for row in planned:
+        old = existing.get((row.request_id, row.measure_id, row.period_id, row.category_id))
+        if old is None:
+            new.append(row)
+        elif old[1:] == (row.value, row.caveat, row.source):
+            report.unchanged += 1
+        else:
+            changes[old[0]] = row
+    if changes:
+        ids = list(changes)
+        updated: list[tuple[Figure, dict[str, Any]]] = []
+        for start in range(0, len(ids), _BATCH):
+            for figure in session.scalars(select(Figure).where(
+                    Figure.id.in_(ids[start:start + _BATCH]))):
+                row = changes[figure.id]
+                before = figure.snapshot()
+                report.unchecked += _change(figure, row.value, row.caveat, row.source, actor,
+                                            user, None)
+                updated.append((figure, before))
+                report.changed += 1
+        session.flush()
+        for figure, before in updated:
+            old_fields, new_fields = audit.changed_fields(before, figure.snapshot())
+            audit.record(session, actor, "figure", figure.id, "update", old_fields, new_fields)
+    now = utcnow()
+    user_id = user.id if user else None
+    # Plain executemany, not INSERT ... RETURNING: SQLite can only return ids in order one row
+    # a statement. The new ids are read back with one query, by cell.
+    for start in range(0, len(new), _BATCH):
+        session.execute(insert(Figure.__table__), [
+            {"request_id": r.request_id, "measure_id": r.measure_id, "period_id": r.period_id,
+             "category_id": r.category_id, "kind": r.value.kind, "value": r.value.value,
+             "lower": r.value.lower, "upper": r.value.upper, "exemption": r.value.exemption,
+             "caveat": r.caveat, "source": r.source, "entered_by": actor.label,
+             "entered_by_user_id": user_id, "entered_at": now, "updated_at": now}
+            for r in new[start:start + _BATCH]])
+    if new:
+        ids = {(request_id, measure_id, period_id, category_id): figure_id
+               for figure_id, request_id, measure_id, period_id, category_id in session.execute(
+                   select(Figure.id, Figure.request_id, Figure.measure_id, Figure.period_id,
+                          Figure.category_id)
+                   .join(Request, Request.id == Figure.request_id)
+                   .where(Request.campaign_id == campaign.id))}
+        for start in range(0, len(new), _BATCH):
+            audit.record_many(session, actor, "figure", "create", [
+                (ids[(r.request_id, r.measure_id, r.period_id, r.category_id)],
+                 {"value": r.value.text, "caveat": r.caveat, "source": r.source,
+                  "checked_by": None})
+                for r in new[start:start + _BATCH]], at=now)
+        report.created = len(new)
     return report
 
 
