@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from foitrack.figure_values import ValueKind
 from foitrack.models import (
@@ -22,7 +22,6 @@ from foitrack.models import (
     CategoryGroup,
     Dimension,
     Figure,
-    Period,
     PeriodGroup,
     Request,
     category_group_member,
@@ -278,22 +277,57 @@ def _panel(session: Session, campaign: Campaign, authority_ids: Sequence[int] | 
            checked_only: bool, by_category_group: bool) -> dict[tuple[int, int, int, int],
                                                                 tuple[int, int, int]]:
     """Matched panels: per (measure, category, earlier period, later period), the authorities
-    with exact figures in both, and their totals in each."""
-    per = _per_request(campaign, authority_ids, checked_only, by_category_group)
-    a, b = aliased(per), aliased(per)
-    pa, pb = aliased(Period), aliased(Period)
-    query = (
-        select(a.c.measure_id, a.c.category_id, a.c.period_id, b.c.period_id,
-               func.count(), func.sum(a.c.value), func.sum(b.c.value))
-        .select_from(a)
-        .join(b, and_(a.c.request_id == b.c.request_id, a.c.measure_id == b.c.measure_id,
-                      a.c.category_id == b.c.category_id))
-        .join(pa, pa.id == a.c.period_id)
-        .join(pb, pb.id == b.c.period_id)
-        .where(pa.start < pb.start, a.c.not_exact == 0, b.c.not_exact == 0)
-        .group_by(a.c.measure_id, a.c.category_id, a.c.period_id, b.c.period_id)
-    )
-    return {(m, c, p0, p1): (n, s0, s1) for m, c, p0, p1, n, s0, s1 in session.execute(query)}
+    with exact figures in both, and their totals in each.
+
+    One pass: each authority's exact values side by side, a column per period, then counted
+    and summed for every pair of periods. (Joining the per-authority values to themselves, as
+    this did before, took five times as long as the rest of the aggregate together.)
+    """
+    periods = sorted(campaign.periods, key=lambda p: p.start)
+    pairs = [(i, j) for i in range(len(periods)) for j in range(i + 1, len(periods))
+             if periods[i].start < periods[j].start]
+    if not pairs:
+        return {}
+    if by_category_group:
+        per = _per_request(campaign, authority_ids, checked_only, by_category_group)
+        side_by_side = (
+            select(per.c.measure_id, per.c.category_id,
+                   *(func.max(case((per.c.period_id == period.id, per.c.value))).label(f"v{n}")
+                     for n, period in enumerate(periods)))
+            .where(per.c.not_exact == 0)
+            .group_by(per.c.request_id, per.c.measure_id, per.c.category_id)
+            .subquery()
+        )
+    else:
+        # One figure a cell: its value if exact, straight from the figures.
+        exact = Figure.kind == ValueKind.exact.value
+        side_by_side = (
+            select(Figure.measure_id.label("measure_id"),
+                   func.coalesce(Figure.category_id, literal(0)).label("category_id"),
+                   *(func.max(case((and_(Figure.period_id == period.id, exact), Figure.value)))
+                     .label(f"v{n}") for n, period in enumerate(periods)))
+            .select_from(Figure)
+            .join(Request, Request.id == Figure.request_id)
+            .where(*_base_filters(campaign, authority_ids, checked_only))
+            .group_by(Figure.request_id, Figure.measure_id, Figure.category_id)
+            .subquery()
+        )
+    columns = []
+    for i, j in pairs:
+        earlier, later = side_by_side.c[f"v{i}"], side_by_side.c[f"v{j}"]
+        both = and_(earlier.is_not(None), later.is_not(None))
+        columns += [func.count(case((both, 1))), func.sum(case((both, earlier))),
+                    func.sum(case((both, later)))]
+    query = (select(side_by_side.c.measure_id, side_by_side.c.category_id, *columns)
+             .group_by(side_by_side.c.measure_id, side_by_side.c.category_id))
+    panels: dict[tuple[int, int, int, int], tuple[int, int, int]] = {}
+    for measure_id, category_id, *sums in session.execute(query):
+        for n, (i, j) in enumerate(pairs):
+            size, total_from, total_to = sums[3 * n:3 * n + 3]
+            if size:
+                panels[(measure_id, category_id, periods[i].id, periods[j].id)] = (
+                    size, total_from, total_to)
+    return panels
 
 
 def _ranks(session: Session, campaign: Campaign, authority_ids: Sequence[int] | None,

@@ -30,6 +30,10 @@ class Figure(Base):
               unique=True, sqlite_where=text("category_id IS NOT NULL"),
               postgresql_where=text("category_id IS NOT NULL")),
         Index("ix_figure_measure_period", "measure_id", "period_id"),
+        # A campaign's figures by request: the partial indexes above cannot serve a plain join
+        # on request_id, so without it every aggregate and export scans all figures of every
+        # campaign (the plans are in docs/benchmarks.md).
+        Index("ix_figure_request_id", "request_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
