@@ -187,7 +187,7 @@ def _dump_sqlite(engine: Engine, work: Path) -> tuple[str, Path, str, dict[str, 
     if not source_path.exists():
         raise BackupError(f"there is no SQLite database at {source_path}")
     copy = work / SQLITE_MEMBER
-    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    source = sqlite3.connect(_read_only(source_path), uri=True)
     target = sqlite3.connect(copy)
     try:
         # The online backup API copies a consistent snapshot even while others write.
@@ -204,6 +204,11 @@ def _dump_sqlite(engine: Engine, work: Path) -> tuple[str, Path, str, dict[str, 
                 _stored_digests(connection), None
     finally:
         copy_engine.dispose()
+
+
+def _read_only(path: Path) -> str:
+    """An SQLite URI opening ``path`` read-only (quoted, so '?' or '#' in a folder name is safe)."""
+    return f"{path.resolve().as_uri()}?mode=ro"
 
 
 def _engine_for_file(path: Path) -> Engine:
@@ -386,7 +391,7 @@ def _restore_sqlite(engine: Engine, copy: Path) -> None:
     # Pooled connections must not keep pages of the database being replaced.
     engine.dispose()
     target_path.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    source = sqlite3.connect(_read_only(copy), uri=True)
     target = sqlite3.connect(target_path)
     try:
         # The backup API writes the whole database in one locked step: readers see old or new.

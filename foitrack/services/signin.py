@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from foitrack.models import SignInFailure, User
@@ -90,9 +90,3 @@ def sign_in(session: Session, email: str, password: str, client: str, limits: Li
     session.flush()
     return user
 
-
-def count_failures(session: Session, email: str) -> int:
-    """Failures kept against an address (all of the window's; for tests and admins)."""
-    return session.scalar(
-        select(func.count()).select_from(SignInFailure).where(SignInFailure.email == _email_key(email))
-    ) or 0
