@@ -100,6 +100,47 @@ def _check_api_access(needed: Role | None) -> Any:
     return None
 
 
+def _unstorable(value: Any) -> bool:
+    """Text no database here can keep: a NUL (PostgreSQL refuses it) or an unpaired surrogate
+    (not encodable as UTF-8), which a form or JSON can carry but no person types."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+def _refuse_unstorable_text() -> Any:
+    """Refuse, before any view runs and so before anything is written, a request whose fields
+    hold text that cannot be stored, naming the field."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    fields: list[tuple[str, Any]] = list(request.form.items(multi=True))
+    if request.is_json:
+        body = request.get_json(silent=True)
+        fields += list(body.items()) if isinstance(body, dict) else [("body", body)]
+    bad = next((name for name, value in fields if _unstorable(name) or _unstorable(value)), None)
+    if bad is None:
+        return None
+    message = (f"The field {bad!r} holds characters that cannot be stored (a NUL character or "
+               "an unpaired surrogate). Nothing was saved.")
+    if request.path.startswith("/api/"):
+        from foitrack.api import problem
+        from foitrack.services.errors import Problem
+
+        return problem(422, "Unprocessable Content", message, [Problem(message, field=bad)])
+    return render_template("errors/error.html", code=400, title="Text that cannot be stored",
+                           message=message), 400
+
+
 def _check_access() -> Any:
     """The one place roles are enforced, before any view runs."""
     if request.endpoint is None:
@@ -225,6 +266,7 @@ def init_app(app: Flask) -> None:
 
     app.teardown_appcontext(_close_session)
     app.before_request(_check_access)
+    app.before_request(_refuse_unstorable_text)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.register_error_handler(CSRFError, _on_csrf_error)

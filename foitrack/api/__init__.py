@@ -386,8 +386,8 @@ def add_event(slug: str, authority: str) -> Any:
     note, outcome = body.get("note"), body.get("outcome")
     if not isinstance(exemptions, list) or not all(isinstance(x, str) for x in exemptions):
         raise Invalid("exemptions must be a list of sections, e.g. [\"s.12\"]", field="exemptions")
-    if note is not None and not isinstance(note, str):
-        raise Invalid("note must be text", field="note")
+    if note is not None and (not isinstance(note, str) or len(note) > 20000):
+        raise Invalid("note must be text of up to 20,000 characters", field="note")
     if outcome is not None and not isinstance(outcome, str):
         raise Invalid("outcome must be text", field="outcome")
     occurred_on = _date(body, "occurred_on", required=True) or today()
