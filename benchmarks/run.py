@@ -250,10 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the databases of a former run instead of generating them")
     parser.add_argument("--csv", help="also write the results to this CSV file")
+    parser.add_argument("--backends", default="sqlite,postgresql",
+                        help="which of sqlite,postgresql to run (postgresql needs --postgres)")
     args = parser.parse_args(argv)
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
-        for backend in ["sqlite", *(["postgresql"] if args.postgres else [])]:
+        for backend in [b for b in ("sqlite", "postgresql") if b in args.backends.split(",")
+                        and (b == "sqlite" or args.postgres)]:
             results.append(measure_size(backend, size, args.postgres, args.repeat,
                                         tuple(args.only.split(",")), args.reuse))
             print(f"done {backend} {size:,}", file=sys.stderr, flush=True)

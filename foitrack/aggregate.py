@@ -162,7 +162,12 @@ class Aggregate:
         return [row for row in self.authorities if row.slug == slug]
 
 
-def _count(kind: str) -> Any:
+def _count(kind: str, one_per_request: bool = False) -> Any:
+    """Authorities whose figure is of ``kind``. When each authority has at most one figure in
+    the cell (no period or category group), a plain count gives the same number without the
+    sort a DISTINCT needs for each of the counts."""
+    if one_per_request:
+        return func.count(case((Figure.kind == kind, Figure.request_id)))
     return func.count(distinct(case((Figure.kind == kind, Figure.request_id))))
 
 
@@ -183,6 +188,8 @@ def _grouped(campaign: Campaign, authority_ids: Sequence[int] | None, checked_on
     suppressed = Figure.kind == ValueKind.suppressed.value
     period_key = PeriodGroup.id if by_period_group else Figure.period_id
     category_key = CategoryGroup.id if by_category_group else Figure.category_id
+    # One figure per request, measure, period and category (the unique indexes on figure).
+    one_per_request = not by_period_group and not by_category_group
     query = (
         select(
             Figure.measure_id.label("measure_id"),
@@ -193,10 +200,13 @@ def _grouped(campaign: Campaign, authority_ids: Sequence[int] | None, checked_on
                                         else_=0)), 0).label("lower_bound"),
             func.coalesce(func.sum(case((exact, Figure.value), (suppressed, Figure.upper),
                                         else_=0)), 0).label("upper_bound"),
-            *(_count(kind).label(kind) for kind in KINDS),
+            *(_count(kind, one_per_request).label(kind) for kind in KINDS),
             # Distinct authorities: in a group one authority may give several kinds of value.
-            func.count(distinct(case((or_(exact, suppressed), Figure.request_id)))).label("usable"),
-            func.count(distinct(Figure.request_id)).label("answered"),
+            (func.count(case((or_(exact, suppressed), Figure.request_id))) if one_per_request
+             else func.count(distinct(case((or_(exact, suppressed), Figure.request_id)))))
+            .label("usable"),
+            (func.count(Figure.request_id) if one_per_request
+             else func.count(distinct(Figure.request_id))).label("answered"),
         )
         .select_from(Figure)
         .join(Request, Request.id == Figure.request_id)
