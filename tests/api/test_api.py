@@ -149,3 +149,14 @@ def test_the_openapi_document_describes_every_api_route(app, client):
     assert described == routed
     # And every API operation is in the access table with a role, the same table as the pages.
     assert all(op.endpoint in permissions.ROUTE_ROLES for op in api.OPERATIONS)
+
+
+def test_a_deactivated_users_token_stops_working(client, session, grooming):
+    user = make_user(session, role="researcher")
+    _, plain = api_tokens.create_token(session, TEST_ACTOR, user, "leaver")
+    session.commit()
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert client.get("/api/v1/campaigns", headers=headers).status_code == 200
+    user.active = False
+    session.commit()
+    assert client.get("/api/v1/campaigns", headers=headers).status_code == 401
