@@ -178,14 +178,19 @@ REQUEST_SCHEMA = {**TRACKER_SCHEMA, "properties": {
     "required": [*TRACKER_SCHEMA["required"], "events"]}
 FIGURE_SCHEMA = s.object_schema(datasets.FIGURE_COLUMNS)
 AGGREGATE_SCHEMA = s.object_schema(datasets.AGGREGATE_COLUMNS_DESCRIBED)
+# Text a database can keep: no NUL and no unpaired surrogate (refused by foitrack.web). Said
+# as the characters allowed, a form schema generators honour; characters beyond U+FFFF (emoji)
+# are accepted too, though a portable pattern cannot say so.
+STORABLE = "^[\\x01-\\uD7FF\\uE000-\\uFFFF]*$"
 NEW_EVENT = {
     "type": "object",
     "properties": {
         "kind": {"type": "string", "enum": [k.value for k in EventKind]},
         "occurred_on": {"type": "string", "format": "date"},
-        "outcome": {"type": ["string", "null"]},
-        "exemptions": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 20},
-        "note": {"type": ["string", "null"], "maxLength": 20000},
+        "outcome": {"type": ["string", "null"], "pattern": STORABLE},
+        "exemptions": {"type": "array", "items": {"type": "string", "maxLength": 40,
+                                                   "pattern": STORABLE}, "maxItems": 20},
+        "note": {"type": ["string", "null"], "maxLength": 20000, "pattern": STORABLE},
         "received_on": {"type": ["string", "null"], "format": "date"},
         "due_on": {"type": ["string", "null"], "format": "date"},
     },
