@@ -337,20 +337,8 @@ def _event(e: Any) -> dict[str, Any]:
             "removed": e.removed_at is not None, "created_by": e.created_by}
 
 
-def _request_body(session: Any, found: Any) -> dict[str, Any]:
-    state = request_service.state_of(found, today(), clock_settings())
-    deadline = state.response_deadline
-    late = state.answered_days_late if state.first_response_on else state.working_days_late
-    row = {
-        "authority_code": found.authority.code or found.authority.slug,
-        "authority": found.authority.name, "reference": found.reference or "",
-        "status": state.status.value, "outcome": state.outcome or "",
-        "exemptions": ", ".join(state.exemptions), "sent_on": state.sent_on,
-        "received_on": state.received_on, "due": deadline.due if deadline else None,
-        "responded_on": state.first_response_on, "answered_on_time": state.answered_on_time,
-        "days_late": late if state.sent_on else None, "last_chased": state.last_chased_on,
-    }
-    return {**s.typed(row, datasets.TRACKER_COLUMNS),
+def _request_body(found: Any) -> dict[str, Any]:
+    return {**s.typed(datasets.tracker_row(found, today(), clock_settings()), datasets.TRACKER_COLUMNS),
             "events": [_event(e) for e in sorted(found.events, key=lambda e: (e.occurred_on, e.id))]}
 
 
@@ -358,7 +346,7 @@ def _request_body(session: Any, found: Any) -> dict[str, Any]:
            REQUEST_SCHEMA, parameters=[SLUG, AUTHORITY])
 def request_detail(slug: str, authority: str) -> Any:
     session = db_session()
-    return jsonify(_request_body(session, request_service.get_request(session, slug, authority)))
+    return jsonify(_request_body(request_service.get_request(session, slug, authority)))
 
 
 def _date(body: dict[str, Any], name: str, required: bool = False) -> dt.date | None:
@@ -409,7 +397,7 @@ def add_event(slug: str, authority: str) -> Any:
                        "nothing was recorded.", error.problems)
     session.commit()
     session.refresh(found)
-    response = jsonify(_request_body(session, found))
+    response = jsonify(_request_body(found))
     response.status_code = 201
     response.headers["Location"] = url_for("api.request_detail", slug=slug, authority=authority)
     return response

@@ -146,23 +146,28 @@ def figure_text_rows(session: Session, campaign: Campaign, batch: int = 10_000,
                    caveat or "", source or "", checked_by or "")
 
 
+def tracker_row(request: Request, today: dt.date, settings: ClockSettings | None = None
+                ) -> dict[str, Any]:
+    """One request as the tracker shows it: dates, status, outcome, lateness, exemptions."""
+    state = state_of(request, today, settings)
+    deadline = state.response_deadline
+    late = state.answered_days_late if state.first_response_on else state.working_days_late
+    return {
+        "authority_code": request.authority.code or request.authority.slug,
+        "authority": request.authority.name, "reference": request.reference or "",
+        "status": state.status.value, "outcome": state.outcome or "",
+        "exemptions": ", ".join(state.exemptions), "sent_on": state.sent_on,
+        "received_on": state.received_on, "due": deadline.due if deadline else None,
+        "responded_on": state.first_response_on, "answered_on_time": state.answered_on_time,
+        "days_late": late if state.sent_on else None, "last_chased": state.last_chased_on,
+    }
+
+
 def tracker_rows(session: Session, campaign: Campaign, today: dt.date,
                  settings: ClockSettings | None = None) -> Iterator[dict[str, Any]]:
-    """Every request: dates, status, outcome, lateness, exemptions."""
-    requests = campaign_requests(session, campaign)
-    for request in requests:
-        state = state_of(request, today, settings)
-        deadline = state.response_deadline
-        late = state.answered_days_late if state.first_response_on else state.working_days_late
-        yield {
-            "authority_code": request.authority.code or request.authority.slug,
-            "authority": request.authority.name, "reference": request.reference or "",
-            "status": state.status.value, "outcome": state.outcome or "",
-            "exemptions": ", ".join(state.exemptions), "sent_on": state.sent_on,
-            "received_on": state.received_on, "due": deadline.due if deadline else None,
-            "responded_on": state.first_response_on, "answered_on_time": state.answered_on_time,
-            "days_late": late if state.sent_on else None, "last_chased": state.last_chased_on,
-        }
+    """Every request of a campaign, as ``tracker_row``."""
+    for request in campaign_requests(session, campaign):
+        yield tracker_row(request, today, settings)
 
 
 def campaign_dataset(session: Session, campaign: Campaign, today: dt.date,

@@ -172,6 +172,24 @@ def _clean(text: str | None, entry: Entry, column: str, problems: list[Problem])
     return text
 
 
+def _check_entry(index: DesignIndex, entry: Entry, threshold: int | None, problems: list[Problem]
+                 ) -> tuple[tuple[Measure, Period, Category | None] | None, FigureValue | None,
+                            str | None, str | None]:
+    """One entry checked against the design: its cell, its value (None when blank), caveat and
+    source; what is wrong is added to ``problems``."""
+    target, found = index.resolve(entry)
+    problems += found
+    value: FigureValue | None = None
+    if entry.value.strip():
+        try:
+            value = parse(entry.value, threshold)
+        except NotAFigure as error:
+            problems.append(DesignIndex._problem(entry, "value", str(error)))
+    caveat = _clean(entry.caveat, entry, "caveat", problems)
+    source = _clean(entry.source, entry, "source", problems)
+    return target, value, caveat, source
+
+
 def save_figures(
     session: Session,
     actor: audit.Actor,
@@ -195,16 +213,7 @@ def save_figures(
     planned: list[tuple[Entry, tuple[Measure, Period, Category | None], FigureValue | None,
                         str | None, str | None]] = []
     for entry in entries:
-        target, found = index.resolve(entry)
-        problems += found
-        value: FigureValue | None = None
-        if entry.value.strip():
-            try:
-                value = parse(entry.value, threshold)
-            except NotAFigure as error:
-                problems.append(DesignIndex._problem(entry, "value", str(error)))
-        caveat = _clean(entry.caveat, entry, "caveat", problems)
-        source = _clean(entry.source, entry, "source", problems)
+        target, value, caveat, source = _check_entry(index, entry, threshold, problems)
         if target is not None:
             planned.append((entry, target, value, caveat, source))
     if problems:
@@ -400,16 +409,7 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
     planned: list[_Planned] = []
     for request_id, entries in by_request.items():
         for entry in entries:
-            target, found_problems = index.resolve(entry)
-            problems += found_problems
-            value: FigureValue | None = None
-            if entry.value.strip():
-                try:
-                    value = parse(entry.value, threshold)
-                except NotAFigure as error:
-                    problems.append(DesignIndex._problem(entry, "value", str(error)))
-            caveat = _clean(entry.caveat, entry, "caveat", problems)
-            source_text = _clean(entry.source, entry, "source", problems)
+            target, value, caveat, source_text = _check_entry(index, entry, threshold, problems)
             if target is not None and value is not None:
                 measure, period, category = target
                 planned.append(_Planned(request_id, measure.id, period.id,
