@@ -187,14 +187,8 @@ def _dump_sqlite(engine: Engine, work: Path) -> tuple[str, Path, str, dict[str, 
     if not source_path.exists():
         raise BackupError(f"there is no SQLite database at {source_path}")
     copy = work / SQLITE_MEMBER
-    source = sqlite3.connect(_read_only(source_path), uri=True)
-    target = sqlite3.connect(copy)
-    try:
-        # The online backup API copies a consistent snapshot even while others write.
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+    # The online backup API copies a consistent snapshot even while others write.
+    _sqlite_copy(source_path, copy)
     # Everything in the manifest is read from the copy, so it describes exactly what is kept.
     copy_engine = _engine_for_file(copy)
     try:
@@ -204,6 +198,17 @@ def _dump_sqlite(engine: Engine, work: Path) -> tuple[str, Path, str, dict[str, 
                 _stored_digests(connection), None
     finally:
         copy_engine.dispose()
+
+
+def _sqlite_copy(source_path: Path, target_path: Path) -> None:
+    """Copy one SQLite database onto another with SQLite's online backup API."""
+    source = sqlite3.connect(_read_only(source_path), uri=True)
+    target = sqlite3.connect(target_path)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
 
 
 def _read_only(path: Path) -> str:
@@ -391,14 +396,8 @@ def _restore_sqlite(engine: Engine, copy: Path) -> None:
     # Pooled connections must not keep pages of the database being replaced.
     engine.dispose()
     target_path.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(_read_only(copy), uri=True)
-    target = sqlite3.connect(target_path)
-    try:
-        # The backup API writes the whole database in one locked step: readers see old or new.
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+    # The backup API writes the whole database in one locked step: readers see old or new.
+    _sqlite_copy(copy, target_path)
 
 
 def _restore_postgres(engine: Engine, dump: Path, manifest: Manifest) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -95,21 +96,27 @@ def write_csv(table: Table, out: TextIO, for_spreadsheets: bool = True) -> None:
     writer.writerows(_csv_rows(table, for_spreadsheets))
 
 
-def iter_csv(table: Table) -> Iterator[str]:
-    """CSV text in chunks, for a streamed download."""
-    from io import StringIO
-
-    buffer = StringIO()
-    buffer.write("\ufeff")
+def csv_pieces(header: Sequence[str], rows: Iterable[Sequence[Any]], prefix: str = "",
+               piece: int = 64 * 1024) -> Iterator[str]:
+    """CSV text (``prefix``, the header, the rows) in pieces of about ``piece`` characters, so
+    a streamed download never holds the whole file."""
+    buffer = io.StringIO()
+    buffer.write(prefix)
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.name for c in table.columns])
-    for row in _csv_rows(table, for_spreadsheets=True):
+    writer.writerow(header)
+    for row in rows:
         writer.writerow(row)
-        if buffer.tell() > 64 * 1024:
+        if buffer.tell() > piece:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def iter_csv(table: Table) -> Iterator[str]:
+    """CSV text in chunks, for a streamed download."""
+    return csv_pieces([c.name for c in table.columns], _csv_rows(table, for_spreadsheets=True),
+                      prefix="\ufeff")
 
 
 def iter_json(dataset: Dataset) -> Iterator[str]:

@@ -539,19 +539,14 @@ def iter_csv(rows: Iterable[dict[str, str] | Sequence[str]]) -> Iterator[str]:
     """Rows (dictionaries, or tuples in CSV_COLUMNS order) as the tidy CSV in pieces of about
     64 KB, formulas made safe; for a streamed download."""
     from foitrack.exporters.authorities import protect
+    from foitrack.exporters.dataset import csv_pieces
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        cells = [row[c] for c in CSV_COLUMNS] if isinstance(row, dict) else list(row)
-        cells[6], cells[7] = protect(cells[6]), protect(cells[7])  # caveat, source
-        writer.writerow(cells)
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    def cells(row: dict[str, str] | Sequence[str]) -> list[str]:
+        found = [row[c] for c in CSV_COLUMNS] if isinstance(row, dict) else list(row)
+        found[6], found[7] = protect(found[6]), protect(found[7])  # caveat, source
+        return found
+
+    return csv_pieces(CSV_COLUMNS, (cells(row) for row in rows))
 
 
 def write_csv(rows: Iterable[dict[str, str] | Sequence[str]], out: TextIO) -> None:
