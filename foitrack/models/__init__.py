@@ -3,7 +3,7 @@
 from foitrack.models.api_token import ApiToken
 from foitrack.models.audit import AuditEntry
 from foitrack.models.authority import Authority, AuthoritySet, authority_set_member
-from foitrack.models.campaign import Campaign, CampaignStatus, CampaignVersion
+from foitrack.models.campaign import Campaign, CampaignMember, CampaignStatus, CampaignVersion
 from foitrack.models.design import (
     Category,
     CategoryGroup,
@@ -30,7 +30,7 @@ from foitrack.models.user import Role, User
 
 __all__ = [
     "ApiToken", "Attachment", "AuditEntry", "Authority", "DeliveryStatus", "InboundMessage", "MailTemplate",
-    "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignStatus", "CampaignVersion",
+    "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignMember", "CampaignStatus", "CampaignVersion",
     "Category", "CategoryGroup", "Dimension", "Event", "Figure", "Measure", "Period",
     "PeriodGroup", "Request", "Role", "SignInFailure", "StoredFile", "User", "authority_set_member",
     "category_group_member", "period_group_member",

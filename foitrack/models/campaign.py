@@ -91,3 +91,22 @@ class CampaignVersion(Base):
 
     def __repr__(self) -> str:
         return f"<CampaignVersion {self.campaign_id} v{self.number}>"
+
+
+class CampaignMember(Base):
+    """A person let into a campaign. While its embargo lasts, only its owner, its members and
+    admins see it; afterwards the list still says who works on it."""
+
+    __tablename__ = "campaign_member"
+    __table_args__ = (UniqueConstraint("campaign_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(254))
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<CampaignMember {self.campaign_id} user {self.user_id}>"
