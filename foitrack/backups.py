@@ -3,7 +3,9 @@
 A backup holds ``manifest.json`` (foitrack version, Alembic revision, database kind, rows per
 table, the files' SHA-256s, checksums), the database (``database.sqlite3``, a copy made with
 SQLite's online backup API, or ``database.pgdump``, ``pg_dump --format=custom`` of the schema
-foitrack uses) and every stored file as ``files/<sha256>``. Nothing here knows about Flask.
+foitrack uses), every stored file as ``files/<sha256>`` and every message in the outbox folder
+(mail written there when no mail server is set) as ``outbox/<name>``. Nothing here knows about
+Flask.
 
 Restoring checks the whole file first (zip CRCs, checksums, row counts of the SQLite copy), so
 a damaged backup changes nothing; then puts the files back (content-addressed: adding them
@@ -45,6 +47,8 @@ MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 POSTGRES_MEMBER = "database.pgdump"
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
+# An outbox file's name as OutboxTransport writes it: one plain name, never a path.
+_OUTBOX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,250}")
 
 
 class BackupError(Exception):
@@ -64,6 +68,8 @@ class Manifest:
     database_sha256: str
     missing_files: list[str] = field(default_factory=list)
     schema: str | None = None
+    # Outbox file name -> SHA-256 of its bytes; absent from backups made before it was kept.
+    outbox: dict[str, str] = field(default_factory=dict)
     format: int = FORMAT
 
     def to_json(self) -> str:
@@ -82,6 +88,9 @@ class Manifest:
             raise BackupError(f"its manifest cannot be read ({error})") from None
         if manifest.database not in ("sqlite", "postgresql") or not all(
             _DIGEST.match(digest) for digest in manifest.files
+        ) or not isinstance(manifest.outbox, dict) or not all(
+            isinstance(name, str) and _OUTBOX_NAME.fullmatch(name) and isinstance(digest, str)
+            and _DIGEST.match(digest) for name, digest in manifest.outbox.items()
         ):
             raise BackupError("its manifest is not one foitrack wrote")
         return manifest
@@ -116,6 +125,14 @@ def count_rows(connection: Connection) -> dict[str, int]:
     }
 
 
+def _outbox_files(outbox: Path | None) -> list[Path]:
+    """The messages in the outbox folder: its plain files, not hidden ones half-written."""
+    if outbox is None or not outbox.is_dir():
+        return []
+    return sorted(path for path in outbox.iterdir()
+                  if path.is_file() and _OUTBOX_NAME.fullmatch(path.name))
+
+
 def _stored_digests(connection: Connection) -> list[str]:
     if "stored_file" not in inspect(connection).get_table_names():
         return []
@@ -125,8 +142,9 @@ def _stored_digests(connection: Connection) -> list[str]:
 # ---- making a backup ----------------------------------------------------------------------
 
 def create_backup(engine: Engine, store: FileStore, path: Path,
-                  now: dt.datetime | None = None) -> Manifest:
-    """Write a backup of the database behind ``engine`` and the files in ``store`` to ``path``.
+                  now: dt.datetime | None = None, outbox: Path | None = None) -> Manifest:
+    """Write a backup of the database behind ``engine``, the files in ``store`` and the
+    messages in the ``outbox`` folder to ``path``.
 
     Safe while foitrack is running: the database is read from one consistent snapshot, and
     the zip is written beside ``path`` and renamed into place only when complete.
@@ -143,11 +161,14 @@ def create_backup(engine: Engine, store: FileStore, path: Path,
         else:
             member, dump, revision, tables, digests, schema = _dump_postgres(engine, work_dir)
         missing = [digest for digest in digests if not store.exists(digest)]
+        # Read once, so the bytes zipped are the bytes the manifest's checksum describes.
+        outbox_files = {item.name: item.read_bytes() for item in _outbox_files(outbox)}
         manifest = Manifest(
             foitrack_version=_foitrack_version(), alembic_revision=revision,
             database=engine.dialect.name, created_at=created_at, tables=tables,
             files=[digest for digest in digests if digest not in missing],
             database_sha256=_sha256_file(dump), missing_files=missing, schema=schema,
+            outbox={name: hashlib.sha256(data).hexdigest() for name, data in outbox_files.items()},
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
@@ -160,6 +181,8 @@ def create_backup(engine: Engine, store: FileStore, path: Path,
                               if member == POSTGRES_MEMBER else zipfile.ZIP_DEFLATED)
                 for digest in manifest.files:
                     archive.writestr(f"files/{digest}", store.read(digest))
+                for name, data in outbox_files.items():
+                    archive.writestr(f"outbox/{name}", data)
                 # Last, so a backup cut short has no manifest and is refused as a whole.
                 archive.writestr(MANIFEST, manifest.to_json())
             os.replace(partial, path)
@@ -305,14 +328,17 @@ def _checked_manifest(path: Path, archive: zipfile.ZipFile) -> Manifest:
         raise BackupError(f"{path} is damaged: {bad} does not match its checksum")
     manifest = Manifest.from_json(archive.read(MANIFEST))
     member = SQLITE_MEMBER if manifest.database == "sqlite" else POSTGRES_MEMBER
-    missing = [name for name in (member, *(f"files/{d}" for d in manifest.files)) if name not in names]
+    missing = [name for name in (member, *(f"files/{d}" for d in manifest.files),
+                                 *(f"outbox/{n}" for n in manifest.outbox)) if name not in names]
     if missing:
         raise BackupError(f"{path} is not a complete foitrack backup (missing {missing[0]})")
     return manifest
 
 
-def restore_backup(engine: Engine, store: FileStore, path: Path, *, force: bool = False) -> Manifest:
-    """Replace the database behind ``engine`` with the backup at ``path``, and restore its files.
+def restore_backup(engine: Engine, store: FileStore, path: Path, *, force: bool = False,
+                   outbox: Path | None = None) -> Manifest:
+    """Replace the database behind ``engine`` with the backup at ``path``, and restore its files
+    (and its outbox messages into the ``outbox`` folder, when one is given).
 
     :raises BackupError: when the backup is damaged, was made from another kind of database or
         by a newer foitrack, or the database has data and ``force`` is not set. Nothing is
@@ -340,12 +366,20 @@ def restore_backup(engine: Engine, store: FileStore, path: Path, *, force: bool 
             if hashlib.sha256(data).hexdigest() != digest:
                 raise BackupError(f"{path} is damaged: file {digest[:12]} does not match its name")
             files[digest] = data
+        outbox_files = {}
+        for name, digest in manifest.outbox.items():
+            data = archive.read(f"outbox/{name}")
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise BackupError(f"{path} is damaged: outbox message {name} does not match the manifest")
+            outbox_files[name] = data
         if manifest.database == "sqlite":
             _check_sqlite_copy(dump, manifest)
         _refuse_unless_empty(engine, force)
 
         for data in files.values():
             store.put(data)
+        if outbox is not None:
+            _restore_outbox(outbox, outbox_files)
         if manifest.database == "sqlite":
             _restore_sqlite(engine, dump)
         else:
@@ -361,6 +395,23 @@ def restore_backup(engine: Engine, store: FileStore, path: Path, *, force: bool 
         except CommandError as error:
             raise BackupError(f"restored, but upgrading it failed: {error}") from None
     return manifest
+
+
+def _restore_outbox(folder: Path, messages: dict[str, bytes]) -> None:
+    """Put the backup's outbox messages back; messages written since stay (like stored files,
+    an extra one never harms, and deleting mail a person may still need is not a restore's job)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in messages.items():
+        target = folder / name
+        # Names were checked against _OUTBOX_NAME: one plain name, so this stays in the folder.
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".restoring.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
 
 def _refuse_unless_empty(engine: Engine, force: bool) -> None:

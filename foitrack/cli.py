@@ -176,12 +176,12 @@ def backup_command(path: Path) -> None:
 
     try:
         manifest = backups.create_backup(_database().engine, FileStore(current_app.config["STORAGE_PATH"]),
-                                         path)
+                                         path, outbox=Path(current_app.config["OUTBOX_PATH"]))
     except backups.BackupError as error:
         raise click.ClickException(f"{error}; no backup was written") from None
     click.echo(f"Backed up {sum(manifest.tables.values())} rows in {len(manifest.tables)} tables "
-               f"and {len(manifest.files)} files ({manifest.database}, revision "
-               f"{manifest.alembic_revision}) to {path}.")
+               f"and {len(manifest.files)} files, {len(manifest.outbox)} outbox messages "
+               f"({manifest.database}, revision {manifest.alembic_revision}) to {path}.")
     if manifest.missing_files:
         click.echo(f"Warning: {len(manifest.missing_files)} stored files were missing from "
                    f"{current_app.config['STORAGE_PATH']} and are not in the backup: "
@@ -200,11 +200,12 @@ def restore_command(path: Path, force: bool) -> None:
     try:
         manifest = backups.restore_backup(_database().engine,
                                           FileStore(current_app.config["STORAGE_PATH"]), path,
-                                          force=force)
+                                          force=force, outbox=Path(current_app.config["OUTBOX_PATH"]))
     except backups.BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Restored {sum(manifest.tables.values())} rows in {len(manifest.tables)} tables "
-               f"and {len(manifest.files)} files from {path} (made {manifest.created_at}, revision "
+               f"and {len(manifest.files)} files, {len(manifest.outbox)} outbox messages from "
+               f"{path} (made {manifest.created_at}, revision "
                f"{manifest.alembic_revision}); database now at {migrate.head_revision()}.")
 
 

@@ -4,6 +4,7 @@ backup or a database that holds data is refused and nothing changes."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import zipfile
@@ -261,3 +262,101 @@ def test_a_backup_taken_while_others_write_is_consistent(app, data, store, fresh
     engine, target_store = fresh
     # The restore checks every table against the manifest's counts.
     backups.restore_backup(engine, target_store, tmp_path / "busy.zip")
+
+
+# ---- the outbox --------------------------------------------------------------------------
+
+def _write_to_outbox(app, count: int) -> dict[str, bytes]:
+    """Messages written as sending does when no mail server is set; their names and bytes."""
+    from foitrack.services.mail import OutboxTransport
+
+    folder = Path(app.config["OUTBOX_PATH"])
+    transport = OutboxTransport(folder)
+    for number in range(count):
+        message = EmailMessage()
+        message["From"] = "research@charity.example"
+        message["To"] = f"foi{number}@police.example"
+        message["Subject"] = f"Freedom of Information request {number}"
+        message["Message-ID"] = f"<request-{number}@charity.example>"
+        message.set_content(f"Dear FOI team,\n\nrequest number {number}: caf\u00e9 \u2014 ok\n")
+        transport.send(message)
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def test_outbox_messages_make_the_round_trip_from_the_command_line(runner, app, data, scratch,
+                                                                   tmp_path):
+    written = _write_to_outbox(app, 3)
+    assert len(written) == 3
+    path = tmp_path / "nightly.zip"
+    result = runner.invoke(main, ["backup", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "3 outbox messages" in result.output
+    manifest = backups.read_manifest(path)
+    assert set(manifest.outbox) == set(written)
+
+    elsewhere_instance = tmp_path / "elsewhere"
+    elsewhere = CliRunner(env={"FOITRACK_DATABASE_URL": scratch.new_url(),
+                               "FOITRACK_INSTANCE_PATH": str(elsewhere_instance)})
+    result = elsewhere.invoke(main, ["restore", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "3 outbox messages" in result.output
+    outbox = elsewhere_instance / "outbox"
+    assert {item.name: item.read_bytes() for item in outbox.iterdir()} == written
+
+
+def test_the_outbox_is_restored_beside_newer_messages(app, data, store, fresh, tmp_path):
+    written = _write_to_outbox(app, 2)
+    path = tmp_path / "backup.zip"
+    backups.create_backup(app.extensions["foitrack.db"].engine, store, path,
+                          outbox=Path(app.config["OUTBOX_PATH"]))
+    engine, target_store = fresh
+    target = tmp_path / "target-outbox"
+    target.mkdir()
+    (target / "20991231T000000-later.eml").write_bytes(b"written after the backup")
+    backups.restore_backup(engine, target_store, path, outbox=target)
+    restored = {item.name: item.read_bytes() for item in target.iterdir()}
+    assert restored == {**written, "20991231T000000-later.eml": b"written after the backup"}
+
+
+def _rewrite(path: Path, change) -> None:
+    with zipfile.ZipFile(path) as archive:
+        members = {item.filename: archive.read(item) for item in archive.infolist()}
+    change(members)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
+def test_a_changed_outbox_message_is_refused_and_changes_nothing(app, data, store, fresh, tmp_path):
+    written = _write_to_outbox(app, 2)
+    path = tmp_path / "backup.zip"
+    backups.create_backup(app.extensions["foitrack.db"].engine, store, path,
+                          outbox=Path(app.config["OUTBOX_PATH"]))
+    name = sorted(written)[0]
+    _rewrite(path, lambda members: members.__setitem__(f"outbox/{name}", b"tampered"))
+    engine, target_store = fresh
+    target = tmp_path / "target-outbox"
+    with pytest.raises(backups.BackupError, match=f"outbox message {name} does not match"):
+        backups.restore_backup(engine, target_store, path, outbox=target)
+    assert migrate.current_revision(engine) is None
+    assert not target.exists() and not Path(target_store.root).exists()
+
+
+@pytest.mark.parametrize("name", ["../escaped.eml", "/tmp/absolute.eml", ".hidden", "a/b.eml",
+                                  "x.eml\n"])
+def test_an_outbox_name_that_is_not_a_plain_name_is_refused(app, data, store, fresh, tmp_path, name):
+    path = tmp_path / "backup.zip"
+    backups.create_backup(app.extensions["foitrack.db"].engine, store, path)
+
+    def smuggle(members):
+        manifest = json.loads(members["manifest.json"])
+        manifest["outbox"] = {name: hashlib.sha256(b"x").hexdigest()}
+        members["manifest.json"] = json.dumps(manifest).encode()
+        members[f"outbox/{name}"] = b"x"
+
+    _rewrite(path, smuggle)
+    engine, target_store = fresh
+    with pytest.raises(backups.BackupError, match="manifest is not one foitrack wrote"):
+        backups.restore_backup(engine, target_store, path, outbox=tmp_path / "target-outbox")
+    assert migrate.current_revision(engine) is None
+    assert not (tmp_path / "escaped.eml").exists() and not (tmp_path / "target-outbox").exists()
