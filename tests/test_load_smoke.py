@@ -1,0 +1,27 @@
+"""A smoke run of the load test at a tiny size: real gunicorn, real locust, the test database.
+
+Three simulated users for five seconds against gunicorn on the backend the suite runs on
+(SQLite, or PostgreSQL when FOITRACK_TEST_DATABASE_URL is set). It asserts that no request
+failed and that every write the users saw succeed is in the database; the latencies live in
+docs/reliability.md, and speed is never asserted here."""
+
+from __future__ import annotations
+
+from benchmarks import load
+from tests.conftest import ScratchDatabases
+
+
+def test_a_short_load_has_no_errors_and_every_write_lands(scratch: ScratchDatabases, capsys):
+    url = scratch.new_url()
+    load.fill(url, 1000)
+
+    outcome = load.run(url, users=3, seconds=5, workers=2, think=(0.1, 0.3))
+
+    assert outcome.locust_status == 0, capsys.readouterr().err
+    assert outcome.failures == []
+    totals = next(row for row in outcome.rows if row["name"] == "Aggregated")
+    assert totals["count"] > 0 and totals["failures"] == 0
+    # Each researcher saves its own grid as it starts, so there are writes to look for.
+    assert outcome.writes["grid_saves"] >= 1
+    assert outcome.write_problems == []
+    assert outcome.errors == 0
