@@ -7,11 +7,13 @@ sit in the database; the app's own services are exercised by the benchmarks, not
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import TextIO
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from foitrack.db import utcnow
@@ -126,3 +128,79 @@ def generate(session: Session, figures: int, seed: int = 1, first: int = 0) -> S
             session.execute(insert(Figure), rows[start:start + 50_000])
         session.flush()
     return shape
+
+
+IMPORT_CAMPAIGN = "bench-import"
+
+
+def import_shape(rows: int) -> Shape:
+    """A campaign whose every cell, one figure each, makes a tidy CSV of about ``rows`` rows:
+    authorities x monthly periods x (a total and each category)."""
+    authorities = 43 if rows <= 10_000 else 400
+    periods = max(1, round(rows / (authorities * CELLS_PER_PERIOD)))
+    return Shape(authorities * periods * CELLS_PER_PERIOD, 1, authorities, periods)
+
+
+def import_campaign(session: Session, rows: int) -> Shape:
+    """The campaign the import benchmark fills (requests and design, no figures), made once."""
+    shape = import_shape(rows)
+    if session.scalar(select(Campaign.id).where(Campaign.slug == IMPORT_CAMPAIGN)) is not None:
+        return shape
+    load_registry(session, Actor.system("benchmark"))
+    session.flush()
+    authority_ids = list(session.scalars(select(Authority.id).order_by(Authority.id)))[
+        :shape.authorities]
+    if len(authority_ids) < shape.authorities:
+        raise ValueError(f"{shape.authorities} authorities needed, {len(authority_ids)} found")
+    campaign = Campaign(slug=IMPORT_CAMPAIGN, title="Benchmark import",
+                        status=CampaignStatus.active)
+    campaign.versions.append(CampaignVersion(number=1, subject="FOI", request_text="Dear x",
+                                             created_by="benchmark"))
+    campaign.measures.append(Measure(key="offences", label="Offences recorded", unit="offences"))
+    first = dt.date(2000, 1, 1)
+    for p in range(shape.periods):
+        start = dt.date(first.year + (p // 12), p % 12 + 1, 1)
+        end = (dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+               - dt.timedelta(days=1))
+        campaign.periods.append(Period(key=f"m{p}", label=f"Month {p}", start=start, end=end,
+                                       position=p))
+    dimension = Dimension(key="platform", label="Communication method")
+    dimension.categories.extend(Category(label=label, position=i,
+                                         is_not_recorded=label == "Not recorded")
+                                for i, label in enumerate(CATEGORIES))
+    campaign.dimensions.append(dimension)
+    session.add(campaign)
+    session.flush()
+    now = utcnow()
+    session.execute(insert(Request), [{"campaign_id": campaign.id, "authority_id": a,
+                                       "created_at": now} for a in authority_ids])
+    session.flush()
+    return shape
+
+
+def write_import_csv(session: Session, out: TextIO, seed: int = 1) -> int:
+    """The import campaign's tidy CSV (every cell once; 5% suppressed, 3% not recorded);
+    returns the number of rows."""
+    rng = random.Random(seed)
+    campaign = session.scalars(select(Campaign).where(Campaign.slug == IMPORT_CAMPAIGN)).one()
+    codes = list(session.scalars(
+        select(func.coalesce(Authority.code, Authority.slug))
+        .join(Request, Request.authority_id == Authority.id)
+        .where(Request.campaign_id == campaign.id).order_by(Authority.id)))
+    writer = csv.writer(out)
+    writer.writerow(("authority", "measure", "period", "dimension", "category", "value",
+                     "caveat", "source"))
+    cells = [("", ""), *(("platform", label) for label in CATEGORIES)]
+    rows = 0
+    for code in codes:
+        for period in campaign.periods:
+            batch = []
+            for dimension, category in cells:
+                roll = rng.random()
+                value = ("<5" if roll < 0.05 else "not recorded" if roll < 0.08
+                         else str(rng.randint(0, 400)))
+                batch.append((code, "offences", period.key, dimension, category, value, "",
+                              "table 1"))
+            writer.writerows(batch)
+            rows += len(batch)
+    return rows

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, BinaryIO, TextIO
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.db import utcnow
@@ -345,14 +346,21 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
                user: User | None = None) -> SaveReport:
     """Figures from a tidy CSV (CSV_COLUMNS). One bad row and nothing is imported.
 
+    Rows are checked and written in batches as the file is read, so a file of a million rows
+    never has a million rows in memory. After the first problem nothing more is written and
+    the rest of the file is only checked; the caller rolls back on ``Invalid``, as on any
+    domain error, so what was written before it goes too.
     :raises Invalid: naming each line and column.
     """
+    data = source.read()
     try:
-        text = source.read().decode("utf-8-sig")
+        data.decode("utf-8-sig")  # the whole file is text, or a message naming the byte
     except UnicodeDecodeError as error:
         raise Invalid(f"the file is not UTF-8 text (byte {error.start + 1}); "
                       "in Excel use Save As > CSV UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # Decoded as it is read (a StringIO of the whole file would take four bytes a character).
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""),
+                        strict=True)
     try:
         header = [c.strip().lower() for c in next(reader, [])]
     except csv.Error as error:
@@ -365,10 +373,12 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
                                + (f"; unknown {', '.join(unknown)}" if unknown else ""), line=1)])
     requests = campaign_requests(session, campaign)
     authorities = AuthorityIndex.of(requests)
-    by_request: dict[int, list[Entry]] = {}
+    index = DesignIndex.of(campaign)
+    threshold = campaign.suppression_threshold
+    lines = _CellLines(campaign, requests)
+    writer = _BulkWriter(session, actor, campaign, user)
     found_by_name: dict[str, Request | str] = {}  # thousands of rows name each authority
     problems: list[Problem] = []
-    seen: dict[tuple[Any, ...], int] = {}
     line = 2
     try:
         for record in reader:
@@ -392,119 +402,156 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
             entry = Entry(row["measure"], row["period"], row["dimension"] or None,
                           row["category"] or None, row["value"], row["caveat"] or None,
                           row["source"] or None, line=start)
+            checked: list[Problem] = []
+            target, value, caveat, source_text = _check_entry(index, entry, threshold, checked)
             if not entry.value:
                 problems.append(Problem(f"is empty; write {'a whole number, <N, A-B, not recorded'}"
                                         "...", "value", start))
-            cell = (found.id, entry.measure, entry.period, entry.dimension,
-                    casefold(entry.category or ""))
-            if cell in seen:
-                problems.append(Problem(f"the same figure is also on line {seen[cell]}", "value", start))
-            seen[cell] = start
-            by_request.setdefault(found.id, []).append(entry)
+            earlier = lines.see(found.id, entry, target, start)
+            if earlier is not None:
+                problems.append(Problem(f"the same figure is also on line {earlier}", "value",
+                                        start))
+            problems += checked
+            if not problems and target is not None and value is not None:
+                measure, period, category = target
+                writer.add(found.id, measure.id, period.id, category.id if category else None,
+                           value, caveat, source_text)
     except csv.Error as error:
         problems.append(Problem(f"the CSV cannot be read: {error}", line=line))
-    # Every row checked before anything is written: all or nothing.
-    index = DesignIndex.of(campaign)
-    threshold = campaign.suppression_threshold
-    planned: list[_Planned] = []
-    for request_id, entries in by_request.items():
-        for entry in entries:
-            target, value, caveat, source_text = _check_entry(index, entry, threshold, problems)
-            if target is not None and value is not None:
-                measure, period, category = target
-                planned.append(_Planned(request_id, measure.id, period.id,
-                                        category.id if category else None, value, caveat,
-                                        source_text))
     if problems:
         raise Invalid(sorted(problems, key=lambda p: (p.line or 0)))
-    return _store(session, actor, campaign, planned, user)
+    return writer.finish()
 
 
-@dataclass(frozen=True)
-class _Planned:
-    """One checked row of an import, ready to write."""
+class _CellLines:
+    """The line each cell of the campaign's grid was last given on, to find a figure given
+    twice: four bytes a cell of the design, however long the file."""
 
-    request_id: int
-    measure_id: int
-    period_id: int
-    category_id: int | None
-    value: FigureValue
-    caveat: str | None
-    source: str | None
+    def __init__(self, campaign: Campaign, requests: Sequence[Request]) -> None:
+        self.requests = {r.id: n for n, r in enumerate(requests)}
+        self.measures = {m.id: n for n, m in enumerate(campaign.measures)}
+        self.periods = {p.id: n for n, p in enumerate(campaign.periods)}
+        self.categories = {c.id: n + 1 for n, c in enumerate(
+            c for d in campaign.dimensions for c in d.categories)}
+        self.size = (len(self.measures) * len(self.periods) * (len(self.categories) + 1))
+        self.seen = array("I", [0]) * (len(self.requests) * self.size)
+        # Rows whose cell is not in the design (already a problem) by their text.
+        self.unresolved: dict[tuple[Any, ...], int] = {}
+
+    def see(self, request_id: int, entry: Entry, target: tuple[Measure, Period, Category | None]
+            | None, line: int) -> int | None:
+        """Note the line; the line this cell was last given on before, if any."""
+        if target is None:
+            key = (request_id, entry.measure, entry.period, entry.dimension,
+                   casefold(entry.category or ""))
+            earlier = self.unresolved.get(key)
+            self.unresolved[key] = line
+            return earlier
+        measure, period, category = target
+        at = ((self.requests[request_id] * len(self.measures) + self.measures[measure.id])
+              * len(self.periods) + self.periods[period.id]) * (len(self.categories) + 1) + (
+            self.categories[category.id] if category else 0)
+        earlier = self.seen[at]
+        self.seen[at] = line
+        return earlier or None
 
 
 _BATCH = 5000
 
 
-def _store(session: Session, actor: audit.Actor, campaign: Campaign, planned: list[_Planned],
-           user: User | None) -> SaveReport:
-    """Write checked rows: new figures and their audit entries with batched INSERTs (a large
-    import is mostly new figures), changed ones through their objects as save_figures does."""
-    existing = {
-        (request_id, measure_id, period_id, category_id): (figure_id, FigureValue(
-            ValueKind(kind), value, lower, upper, exemption), caveat, source)
-        for (figure_id, request_id, measure_id, period_id, category_id, kind, value, lower, upper,
-             exemption, caveat, source) in session.execute(
-            select(Figure.id, Figure.request_id, Figure.measure_id, Figure.period_id,
-                   Figure.category_id, Figure.kind, Figure.value, Figure.lower, Figure.upper,
-                   Figure.exemption, Figure.caveat, Figure.source)
-            .join(Request, Request.id == Figure.request_id)
-            .where(Request.campaign_id == campaign.id))
-    }
-    report = SaveReport()
-    new: list[_Planned] = []
-    changes: dict[int, _Planned] = {}
-    for row in planned:
-        old = existing.get((row.request_id, row.measure_id, row.period_id, row.category_id))
+class _BulkWriter:
+    """Writes checked rows in batches: new figures and their audit entries with executemany
+    (a large import is mostly new figures), changed ones through their objects as
+    save_figures does."""
+
+    def __init__(self, session: Session, actor: audit.Actor, campaign: Campaign,
+                 user: User | None) -> None:
+        self.session, self.actor, self.user = session, actor, user
+        self.report = SaveReport()
+        self.now = utcnow()
+        self.existing = {
+            (request_id, measure_id, period_id, category_id): (figure_id, FigureValue(
+                ValueKind(kind), value, lower, upper, exemption), caveat, source)
+            for (figure_id, request_id, measure_id, period_id, category_id, kind, value, lower,
+                 upper, exemption, caveat, source) in session.execute(
+                select(Figure.id, Figure.request_id, Figure.measure_id, Figure.period_id,
+                       Figure.category_id, Figure.kind, Figure.value, Figure.lower, Figure.upper,
+                       Figure.exemption, Figure.caveat, Figure.source)
+                .join(Request, Request.id == Figure.request_id)
+                .where(Request.campaign_id == campaign.id))
+        }
+        self.new: dict[tuple[int, int, int, int | None], tuple[FigureValue, str | None,
+                                                                 str | None]] = {}
+        self.changes: dict[int, tuple[FigureValue, str | None, str | None]] = {}
+
+    def add(self, request_id: int, measure_id: int, period_id: int, category_id: int | None,
+            value: FigureValue, caveat: str | None, source: str | None) -> None:
+        key = (request_id, measure_id, period_id, category_id)
+        old = self.existing.get(key) if self.existing else None
         if old is None:
-            new.append(row)
-        elif old[1:] == (row.value, row.caveat, row.source):
-            report.unchanged += 1
+            self.new[key] = (value, caveat, source)
+            if len(self.new) >= _BATCH:
+                self._write_new()
+        elif old[1:] == (value, caveat, source):
+            self.report.unchanged += 1
         else:
-            changes[old[0]] = row
-    if changes:
-        ids = list(changes)
+            self.changes[old[0]] = (value, caveat, source)
+            if len(self.changes) >= _BATCH:
+                self._write_changes()
+
+    def finish(self) -> SaveReport:
+        self._write_new()
+        self._write_changes()
+        return self.report
+
+    def _write_new(self) -> None:
+        if not self.new:
+            return
+        session, label = self.session, self.actor.label
+        user_id = self.user.id if self.user else None
+        # Plain executemany, not INSERT ... RETURNING: SQLite can only return ids in order one
+        # row a statement. The batch's ids are read back by cell: ids only grow, so they are
+        # those above the largest before it (a range of the primary key, not a scan).
+        last = session.scalar(select(func.max(Figure.id))) or 0
+        session.execute(insert(Figure.__table__), [
+            {"request_id": request_id, "measure_id": measure_id, "period_id": period_id,
+             "category_id": category_id, "kind": value.kind, "value": value.value,
+             "lower": value.lower, "upper": value.upper, "exemption": value.exemption,
+             "caveat": caveat, "source": source, "entered_by": label,
+             "entered_by_user_id": user_id, "entered_at": self.now, "updated_at": self.now}
+            for (request_id, measure_id, period_id, category_id), (value, caveat, source)
+            in self.new.items()])
+        created = []
+        for figure_id, *cell in session.execute(
+                select(Figure.id, Figure.request_id, Figure.measure_id, Figure.period_id,
+                       Figure.category_id).where(Figure.id > last)):
+            row = self.new.get(tuple(cell))  # type: ignore[arg-type]
+            if row is not None:
+                value, caveat, source = row
+                created.append((figure_id, {"value": value.text, "caveat": caveat,
+                                            "source": source, "checked_by": None}))
+        audit.record_many(session, self.actor, "figure", "create", created, at=self.now)
+        self.report.created += len(self.new)
+        self.new = {}
+
+    def _write_changes(self) -> None:
+        if not self.changes:
+            return
+        session, report = self.session, self.report
         updated: list[tuple[Figure, dict[str, Any]]] = []
-        for start in range(0, len(ids), _BATCH):
-            for figure in session.scalars(select(Figure).where(
-                    Figure.id.in_(ids[start:start + _BATCH]))):
-                row = changes[figure.id]
-                before = figure.snapshot()
-                report.unchecked += _change(figure, row.value, row.caveat, row.source, actor,
-                                            user, None)
-                updated.append((figure, before))
-                report.changed += 1
+        for figure in session.scalars(select(Figure).where(Figure.id.in_(list(self.changes)))):
+            value, caveat, source = self.changes[figure.id]
+            before = figure.snapshot()
+            report.unchecked += _change(figure, value, caveat, source, self.actor, self.user,
+                                        None)
+            updated.append((figure, before))
+            report.changed += 1
         session.flush()
         for figure, before in updated:
             old_fields, new_fields = audit.changed_fields(before, figure.snapshot())
-            audit.record(session, actor, "figure", figure.id, "update", old_fields, new_fields)
-    now = utcnow()
-    user_id = user.id if user else None
-    # Plain executemany, not INSERT ... RETURNING: SQLite can only return ids in order one row
-    # a statement. The new ids are read back with one query, by cell.
-    for start in range(0, len(new), _BATCH):
-        session.execute(insert(Figure.__table__), [
-            {"request_id": r.request_id, "measure_id": r.measure_id, "period_id": r.period_id,
-             "category_id": r.category_id, "kind": r.value.kind, "value": r.value.value,
-             "lower": r.value.lower, "upper": r.value.upper, "exemption": r.value.exemption,
-             "caveat": r.caveat, "source": r.source, "entered_by": actor.label,
-             "entered_by_user_id": user_id, "entered_at": now, "updated_at": now}
-            for r in new[start:start + _BATCH]])
-    if new:
-        ids = {(request_id, measure_id, period_id, category_id): figure_id
-               for figure_id, request_id, measure_id, period_id, category_id in session.execute(
-                   select(Figure.id, Figure.request_id, Figure.measure_id, Figure.period_id,
-                          Figure.category_id)
-                   .join(Request, Request.id == Figure.request_id)
-                   .where(Request.campaign_id == campaign.id))}
-        for start in range(0, len(new), _BATCH):
-            audit.record_many(session, actor, "figure", "create", [
-                (ids[(r.request_id, r.measure_id, r.period_id, r.category_id)],
-                 {"value": r.value.text, "caveat": r.caveat, "source": r.source,
-                  "checked_by": None})
-                for r in new[start:start + _BATCH]], at=now)
-        report.created = len(new)
-    return report
+            audit.record(session, self.actor, "figure", figure.id, "update", old_fields,
+                         new_fields)
+        self.changes = {}
 
 
 def export_rows(session: Session, campaign: Campaign) -> list[dict[str, str]]:

@@ -129,3 +129,71 @@ def test_export_then_import_gives_the_same_figures(session, campaign):
     report = figures.import_csv(session, TEST_ACTOR, campaign, io.BytesIO(out.getvalue().encode()))
     assert (report.created, report.changed, report.unchanged) == (0, 0, 5)
     assert figures.export_rows(session, campaign) == first
+
+
+BATCHED_ROWS = (
+    "E23000016,offences,2018-19,,,122,,letter\n"
+    "E23000016,offences,2017-18,,,73,,letter\n"
+    "Kent,offences,2018-19,platform,Instagram,<5,Small numbers,table 2\n"
+    "Kent,offences,2018-19,,,300,,\n"
+    "Sussex,offences,2018-19,platform,Other,not recorded,,\n"
+)
+
+
+def test_an_import_written_in_batches_keeps_every_figure_and_its_history(
+        session, campaign, monkeypatch):
+    monkeypatch.setattr(figures, "_BATCH", 2)
+    report = figures.import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
+        (HEADER + BATCHED_ROWS).encode()))
+    session.commit()
+    assert (report.created, count(session)) == (5, 5)
+    created = session.scalars(select(AuditEntry).where(
+        AuditEntry.entity_type == "figure", AuditEntry.action == "create")).all()
+    by_figure = {int(e.entity_id): e.after["value"] for e in created}
+    assert by_figure == {f.id: f.figure_value.text for f in session.scalars(select(Figure))}
+    assert sorted(by_figure.values()) == ["122", "300", "73", "<5", "not recorded"]
+
+    changed = BATCHED_ROWS.replace(",300,", ",301,").replace(",73,", ",74,")
+    report = figures.import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
+        (HEADER + changed).encode()))
+    assert (report.created, report.changed, report.unchanged) == (0, 2, 3)
+    assert sorted(f.figure_value.text for f in session.scalars(select(Figure))) == [
+        "122", "301", "74", "<5", "not recorded"]
+
+
+def test_a_problem_after_batches_were_written_imports_nothing(session, campaign, monkeypatch):
+    monkeypatch.setattr(figures, "_BATCH", 1)
+    text = HEADER + BATCHED_ROWS + "Kent,offences,2017-18,,,lots,,\n"
+    with pytest.raises(Invalid) as caught:
+        figures.import_csv(session, TEST_ACTOR, campaign, io.BytesIO(text.encode()))
+    assert str(caught.value.problems[0]).startswith("line 7, column value: 'lots'")
+    session.rollback()
+    assert count(session) == 0
+    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.entity_type == "figure")) == 0
+
+
+def test_a_figure_given_three_times_names_the_line_before_each(session, campaign):
+    text = HEADER + ("Kent,offences,2018-19,platform,Instagram,1,,\n"
+                     "Kent,offences,2018-19,platform,instagram,2,,\n"
+                     "Kent,offences,2018-19,platform,INSTAGRAM,3,,\n")
+    with pytest.raises(Invalid) as caught:
+        figures.import_csv(session, TEST_ACTOR, campaign, io.BytesIO(text.encode()))
+    assert [str(p) for p in caught.value.problems] == [
+        "line 3, column value: the same figure is also on line 2",
+        "line 4, column value: the same figure is also on line 3",
+    ]
+
+
+def test_a_file_with_old_mac_line_endings_imports(session, campaign):
+    text = (HEADER + BATCHED_ROWS).replace("\n", "\r")
+    report = figures.import_csv(session, TEST_ACTOR, campaign, io.BytesIO(text.encode()))
+    assert report.created == 5
+
+
+def test_a_byte_that_is_not_utf8_is_named_and_nothing_imported(session, campaign):
+    data = (HEADER + BATCHED_ROWS).encode() + b"Kent,offences,2017-18,,,1,caf\xe9,\n"
+    with pytest.raises(Invalid, match=rf"byte {len((HEADER + BATCHED_ROWS).encode()) + 30}\)"):
+        figures.import_csv(session, TEST_ACTOR, campaign, io.BytesIO(data))
+    session.rollback()
+    assert count(session) == 0
