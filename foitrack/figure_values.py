@@ -79,11 +79,15 @@ _RANGE = re.compile(r"^(\d+)\s*[-–]\s*(\d+)$")
 _WITHHELD = re.compile(r"^withheld(?:\s*(?:under\s*)?(?:s(?:ection)?\.?\s*)(\d{1,3}(?:\(\w{1,4}\))*))?$")
 
 
-def _number(text: str) -> int:
-    number = int(text.replace(",", ""))
-    if number > MAX_VALUE:
-        raise NotAFigure(f"{text!r} is too large to be a count")
-    return number
+def _number(text: str, ceiling: int = MAX_VALUE) -> int:
+    # Any script's digits (\d matches them and int() reads them) as ASCII, without separators
+    # or leading zeros.
+    digits = "".join(str(int(c)) for c in text if c != ",").lstrip("0") or "0"
+    # Checked before int(): Python refuses to convert more than 4,300 digits (a ValueError
+    # that is not ours), and no count has more than ten.
+    if len(digits) > len(str(ceiling)) or int(digits) > ceiling:
+        raise NotAFigure(f"{text[:40]!r}{'...' if len(text) > 40 else ''} is too large to be a count")
+    return int(digits)
 
 
 def value_text(kind: str, value: int | None, lower: int | None, upper: int | None,
@@ -112,7 +116,9 @@ def parse(text: str, threshold: int | None = None) -> FigureValue:
     if _NUMBER.match(cleaned):
         return FigureValue(ValueKind.exact, value=_number(cleaned))
     if match := _BELOW.match(cleaned):
-        limit = _number(match.group(1))
+        # "<N" is below N: N may be one more than the largest count, so that "0-MAX" (written
+        # back as "<MAX+1") reads again.
+        limit = _number(match.group(1), MAX_VALUE + 1)
         if limit < 1:
             raise NotAFigure(f"{text!r}: nothing is below 0")
         return FigureValue(ValueKind.suppressed, lower=0, upper=limit - 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path, PurePath
 
@@ -61,5 +62,7 @@ def safe_filename(name: str, default: str) -> str:
     """The last part of an uploaded or attached name, without anything that could climb
     folders or upset a file system; ``default`` when nothing is left. Shown and offered on
     download, never used as a path (files are stored by their hash)."""
-    base = PurePath(str(name).replace("\\", "/")).name.strip().lstrip(".")
-    return "".join(c for c in base if c.isprintable() and c not in '<>:"|?*')[:200] or default
+    base = PurePath(str(name).replace("\\", "/")).name
+    kept = "".join(c for c in base if c.isprintable() and c not in '<>:"|?*')
+    # Leading dots and spaces go after the filtering: "\x00.." must not become "..".
+    return re.sub(r"^[ .]+", "", kept)[:200].rstrip() or default
