@@ -32,6 +32,9 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "campaigns.repeat": Role.researcher,
     "campaigns.bulk": Role.researcher,
     "campaigns.add_authorities": Role.researcher,
+    # Viewers see who is let in; the service lets only the owner or an admin change it.
+    "campaigns.members": Role.viewer,
+    "campaigns.remove_member": Role.researcher,
     "requests.detail": Role.viewer,
     "requests.add_event": Role.researcher,
     "requests.reference": Role.researcher,
@@ -79,6 +82,7 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "api.add_event": Role.researcher,
     "api.figures": Role.viewer,
     "api.aggregate": Role.viewer,
+    "api.export": Role.viewer,
     "users.index": Role.admin,
     "users.new": Role.admin,
     "users.edit": Role.admin,

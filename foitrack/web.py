@@ -53,6 +53,13 @@ def clock_settings() -> ClockSettings:
     return current_app.config["CLOCK"]
 
 
+def visible_campaigns() -> Any:
+    """The condition on Campaign for the campaigns the signed-in user (or token) may see."""
+    from foitrack.services.membership import visible_clause
+
+    return visible_clause(current_user, today())
+
+
 def actor() -> Actor:
     """The signed-in user, as the audit trail names them."""
     return Actor.for_user(current_user._get_current_object())  # type: ignore[attr-defined]
@@ -150,14 +157,33 @@ def _check_access() -> Any:
     except KeyError:
         abort(403)
     if request.blueprint == "api":
-        return _check_api_access(needed)
+        refused = _check_api_access(needed)
+        if refused is None and needed is not permissions.PUBLIC:
+            _check_visible()
+        return refused
     if needed is permissions.PUBLIC:
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.role.allows(needed):
         abort(403)
+    _check_visible()
     return None
+
+
+def _check_visible() -> None:
+    """Embargoed campaigns, for pages and API alike: a campaign hidden from this user, and any
+    file kept for it, answer 404, as if they did not exist."""
+    from foitrack.services import membership
+
+    args = request.view_args or {}
+    rule = request.url_rule.rule if request.url_rule is not None else ""
+    if "/campaigns/<slug>" in rule and not membership.can_see_slug(
+            db_session(), current_user, args["slug"], today()):
+        abort(404)
+    if "file_id" in args and not membership.can_see_file(
+            db_session(), current_user, args["file_id"], today()):
+        abort(404)
 
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
@@ -215,7 +241,12 @@ def _template_globals() -> dict[str, Any]:
             return True
         return role is not None and role.allows(needed)
 
-    return {"can": can}
+    def embargoed(campaign: Any) -> bool:
+        from foitrack.services.membership import under_embargo
+
+        return under_embargo(campaign, today())
+
+    return {"can": can, "embargoed": embargoed}
 
 
 def _on_csrf_error(error: CSRFError) -> Any:

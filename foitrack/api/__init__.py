@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1: authorities, campaigns, requests, events, figures, aggregates.
+"""The JSON API under /api/v1: authorities, campaigns, requests, events, figures, aggregates, exports.
 
 Scripts authenticate with a per-user API token (`Authorization: Bearer foit_...`); the token
 acts with its user's role through the same access table as the pages. Errors are RFC 9457
@@ -26,7 +26,8 @@ from foitrack.services import datasets
 from foitrack.services import requests as request_service
 from foitrack.services.errors import Invalid, NotFound, Problem
 from foitrack.timeline import EventKind, Status
-from foitrack.web import actor, clock_settings, db_session, today
+from foitrack.views.data import CSV_TABLES, EXPORT_FORMATS, dataset_download
+from foitrack.web import actor, clock_settings, db_session, today, visible_campaigns
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 500
@@ -43,6 +44,8 @@ class Operation:
     body: dict[str, Any] | None = None
     status: int = 200
     public: bool = False
+    # Media types and schemas of a success that is not JSON (downloads); None: the JSON response.
+    content: dict[str, Any] | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -50,12 +53,13 @@ OPERATIONS: list[Operation] = []
 
 def operation(rule: str, summary: str, response: dict[str, Any], *, method: str = "GET",
               parameters: Iterable[dict[str, Any]] = (), body: dict[str, Any] | None = None,
-              status: int = 200, public: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              status: int = 200, public: bool = False, content: dict[str, Any] | None = None,
+              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view as a route of the API and as an operation of its OpenAPI document."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         OPERATIONS.append(Operation(rule, method, f"api.{view.__name__}", summary, response,
-                                    list(parameters), body, status, public))
+                                    list(parameters), body, status, public, content))
         return blueprint.route(rule, methods=[method])(view)
 
     return decorate
@@ -154,6 +158,9 @@ AUTHORITY_SCHEMA = s.obj({
     "active": {"type": "boolean", "description": "still asked in new campaigns"},
     "sets": {"type": "array", "items": {"type": "string"}, "description": "sets it belongs to"},
 })
+EXPORT_LINKS: dict[str, tuple[str, dict[str, str]]] = {
+    "xlsx": ("xlsx", {}), "json": ("json", {}), "data_package": ("zip", {}),
+    **{f"csv_{table}": ("csv", {"table": table}) for table in CSV_TABLES}}
 CAMPAIGN_SCHEMA = s.obj({
     "slug": s.string("short name"), "title": s.string("title"),
     "status": s.string("draft, active or closed"),
@@ -161,7 +168,7 @@ CAMPAIGN_SCHEMA = s.obj({
     "requests": s.integer("how many authorities were asked", minimum=0),
     "created_at": s.string("when it was made", format="date-time"),
     "links": s.obj({name: s.string(f"URL of the {name.replace('_', ' ')}") for name in (
-        "requests", "figures", "aggregate", "xlsx", "csv_figures", "data_package")}),
+        "requests", "figures", "aggregate", *EXPORT_LINKS)}),
 })
 TRACKER_SCHEMA = s.object_schema(datasets.TRACKER_COLUMNS)
 EVENT_SCHEMA = s.obj({
@@ -207,7 +214,7 @@ def openapi_document() -> dict[str, Any]:
         path = op.rule.replace("<", "{").replace(">", "}")
         responses: dict[str, Any] = {str(op.status): {
             "description": op.summary,
-            "content": {"application/json": {"schema": op.response}}}}
+            "content": op.content or {"application/json": {"schema": op.response}}}}
         errors = {"404": "no such campaign, request or authority"} if "{" in path else {}
         if not op.public:
             errors.update({"401": "no valid API token", "403": "the token's role does not allow this"})
@@ -285,10 +292,10 @@ def _campaign(c: Any, requests: int) -> dict[str, Any]:
             "requests": url_for("api.campaign_requests", slug=c.slug, _external=True),
             "figures": url_for("api.figures", slug=c.slug, _external=True),
             "aggregate": url_for("api.aggregate", slug=c.slug, _external=True),
-            "xlsx": url_for("data.export", slug=c.slug, fmt="xlsx", _external=True),
-            "csv_figures": url_for("data.export", slug=c.slug, fmt="csv", table="figures",
-                                   _external=True),
-            "data_package": url_for("data.export", slug=c.slug, fmt="zip", _external=True),
+            # Downloads through the API, so the same token opens them (a page's link needs a
+            # signed-in browser).
+            **{name: url_for("api.export", slug=c.slug, fmt=fmt, _external=True, **args)
+               for name, (fmt, args) in EXPORT_LINKS.items()},
         },
     }
 
@@ -301,7 +308,8 @@ def campaigns() -> Any:
     status = request.args.get("status")
     if status and status not in ("draft", "active", "closed"):
         raise Invalid("status must be draft, active or closed", field="status")
-    found = [c for c in campaign_service.list_campaigns(session) if not status or c.status.value == status]
+    found = [c for c in campaign_service.list_campaigns(session, visible_campaigns())
+             if not status or c.status.value == status]
     counts = campaign_service.request_counts(session, [c.id for c in found])
     return jsonify(_paged([_campaign(c, counts.get(c.id, 0)) for c in found]))
 
@@ -425,3 +433,25 @@ def aggregate(slug: str) -> Any:
     result = agg.build(session, campaign_service.get_campaign(session, slug), with_authorities=False)
     return jsonify(_paged([s.typed(row_dict(r), datasets.AGGREGATE_COLUMNS_DESCRIBED)
                            for r in result.rows]))
+
+
+@operation("/campaigns/<slug>/export.<fmt>", "The campaign's dataset as a file: CSV (one table), "
+           "XLSX, JSON, or a Frictionless data package (ZIP)", {}, parameters=[
+               SLUG,
+               {"name": "fmt", "in": "path", "required": True, "description": "the file format",
+                "schema": {"type": "string", "enum": list(EXPORT_FORMATS)}},
+               _query("table", "for CSV: which table", {"type": "string", "enum": list(CSV_TABLES),
+                                                        "default": "figures"}),
+               _query("checked", "only figures a second researcher checked", {"type": "boolean"})],
+           content={media: {"schema": {}} for media in EXPORT_FORMATS.values()})
+def export(slug: str, fmt: str) -> Any:
+    if fmt not in EXPORT_FORMATS:
+        raise Invalid(f"the format must be one of {', '.join(EXPORT_FORMATS)}", field="fmt")
+    table = request.args.get("table", "figures")
+    if table not in CSV_TABLES:
+        raise Invalid(f"table must be one of {', '.join(CSV_TABLES)}", field="table")
+    checked = request.args.get("checked", "false").lower()
+    if checked not in ("true", "false", "1", "0"):
+        raise Invalid("checked must be true or false", field="checked")
+    return dataset_download(campaign_service.get_campaign(db_session(), slug), fmt, table,
+                            checked in ("true", "1"))

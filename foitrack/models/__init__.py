@@ -30,7 +30,8 @@ from foitrack.models.user import Role, User
 
 __all__ = [
     "ApiToken", "Attachment", "AuditEntry", "Authority", "DeliveryStatus", "InboundMessage", "MailTemplate",
-    "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignMember", "CampaignStatus", "CampaignVersion",
+    "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignMember", "CampaignStatus",
+    "CampaignVersion",
     "Category", "CategoryGroup", "Dimension", "Event", "Figure", "Measure", "Period",
     "PeriodGroup", "Request", "Role", "SignInFailure", "StoredFile", "User", "authority_set_member",
     "category_group_member", "period_group_member",

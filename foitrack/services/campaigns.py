@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.models import (
@@ -111,14 +111,13 @@ def figure_count(session: Session, campaign: Campaign, checked_only: bool = Fals
     return session.scalar(query) or 0
 
 
-def list_campaigns(session: Session) -> list[Campaign]:
-    return list(
-        session.scalars(
-            select(Campaign).options(selectinload(Campaign.owner)).order_by(
-                Campaign.created_at.desc(), Campaign.id.desc()
-            )
-        )
-    )
+def list_campaigns(session: Session, visible: ColumnElement[bool] | None = None) -> list[Campaign]:
+    """Campaigns, newest first; only those meeting ``visible`` (membership.visible_clause)."""
+    query = select(Campaign).options(selectinload(Campaign.owner)).order_by(
+        Campaign.created_at.desc(), Campaign.id.desc())
+    if visible is not None:
+        query = query.where(visible)
+    return list(session.scalars(query))
 
 
 def find_authorities_by_keys(session: Session, keys: Sequence[str], field: str) -> list[Authority]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from foitrack.clock import ClockSettings
 from foitrack.models import Authority, Campaign, CampaignStatus, Event, Figure, Request, User
 from foitrack.models.mail import InboundMessage
+from foitrack.services import membership
 from foitrack.services.requests import Progress, progress, state_of
 from foitrack.timeline import EventKind, Lateness, RequestState
 
@@ -83,7 +84,8 @@ def build(session: Session, user: User, today: dt.date,
     """
     board = Dashboard()
     campaigns = list(session.scalars(
-        select(Campaign).where(Campaign.status != CampaignStatus.closed)
+        select(Campaign).where(Campaign.status != CampaignStatus.closed,
+                               membership.visible_clause(user, today))
         .order_by(Campaign.created_at.desc(), Campaign.id.desc())
     ))
     by_id = {c.id: c for c in campaigns}
@@ -136,7 +138,9 @@ def build(session: Session, user: User, today: dt.date,
     ) or 0
     recent = session.scalars(
         select(Event).where(Event.kind.in_([EventKind.reply_received, EventKind.response]),
-                            Event.removed_at.is_(None))
+                            Event.removed_at.is_(None),
+                            Event.request_id.in_(select(Request.id).where(
+                                membership.visible_request_clause(user, today))))
         .order_by(Event.occurred_on.desc(), Event.id.desc()).limit(RECENT_REPLIES)
         .options(selectinload(Event.request).selectinload(Request.authority),
                  selectinload(Event.request).selectinload(Request.campaign))

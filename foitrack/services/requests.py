@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.clock import ClockSettings, Regime
@@ -281,10 +281,12 @@ def chase_list(
     settings: ClockSettings | None = None,
     campaign_slug: str | None = None,
     include_due_soon: bool = False,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[ChaseRow]:
-    """Late requests across active campaigns (or one), latest first: worked out on ``today``.
+    """Late requests across active campaigns (or one), latest first: worked out on ``today``;
+    only of campaigns meeting ``visible`` (membership.visible_clause).
 
-    :raises NotFound: for an unknown campaign.
+    :raises NotFound: for an unknown campaign, or one not visible.
     """
     query = (
         select(Request)
@@ -293,8 +295,11 @@ def chase_list(
         .options(selectinload(Request.events), selectinload(Request.authority),
                  selectinload(Request.campaign))
     )
+    if visible is not None:
+        query = query.where(visible)
     if campaign_slug:
-        if session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug)) is None:
+        if session.scalar(select(Campaign.id).where(
+                Campaign.slug == campaign_slug, true() if visible is None else visible)) is None:
             raise NotFound(f"no campaign {campaign_slug!r}")
         query = query.where(Campaign.slug == campaign_slug)
     else:

@@ -2,26 +2,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms.fields import SelectChoice
 
-from foitrack.services import audit
+from foitrack.services import audit, membership
 from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
 from foitrack.services import requests as request_service
-from foitrack.services.errors import Invalid
+from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.campaigns import (
     AddAuthoritiesForm,
     BulkEventForm,
     CampaignEditForm,
     CampaignForm,
+    MemberForm,
+    RemoveMemberForm,
     RepeatForm,
 )
 from foitrack.views.lookups import campaign_or_404
 from foitrack.views.tilemaps import campaign_map
-from foitrack.web import actor, clock_settings, db_session, today
+from foitrack.web import actor, clock_settings, db_session, today, visible_campaigns
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -38,7 +40,7 @@ def _authority_choices(exclude: set[int] | None = None) -> list[SelectChoice]:
 @blueprint.get("/")
 def index() -> Any:
     session = db_session()
-    found = service.list_campaigns(session)
+    found = service.list_campaigns(session, visible_campaigns())
     progress = request_service.campaign_progress(session, found, today(), clock_settings())
     return render_template("campaigns/index.html", campaigns=found, progress=progress)
 
@@ -134,6 +136,7 @@ def edit(slug: str) -> Any:
     if form.validate_on_submit():
         try:
             before = campaign.current_version.number
+            membership.check_embargo_change(current_user, campaign, form.embargo_until.data)
             service.update_campaign(session, actor(), campaign, {
                 "title": form.title.data, "status": form.status.data,
                 "embargo_until": form.embargo_until.data, "notes": form.notes.data,
@@ -193,3 +196,53 @@ def add_authorities(slug: str) -> Any:
             return redirect(url_for("campaigns.detail", slug=campaign.slug))
     return render_template("campaigns/add_authorities.html", form=form, campaign=campaign), \
         form_status(form)
+
+
+@blueprint.route("/<slug>/members", methods=["GET", "POST"])
+def members(slug: str) -> Any:
+    """Who may see the campaign while it is under embargo; its owner and admins choose."""
+    session = db_session()
+    campaign = campaign_or_404(slug)
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            membership.add_member(session, actor(), current_user, campaign, form.email.data or "")
+        except Forbidden as error:
+            session.rollback()
+            abort(403, str(error))
+        except (Invalid, Conflict) as error:
+            session.rollback()
+            if isinstance(error, Invalid):
+                show_problems(form, error)
+            else:
+                form.email.errors = [*form.email.errors, str(error)]  # type: ignore[list-item]
+        else:
+            session.commit()
+            flash(f"{(form.email.data or '').strip().lower()} may now see this campaign.", "success")
+            return redirect(url_for("campaigns.members", slug=slug))
+    return render_template(
+        "campaigns/members.html", campaign=campaign, form=form, remove=RemoveMemberForm(formdata=None),
+        members=membership.members(session, campaign), manage=membership.can_manage(current_user, campaign),
+        embargoed=membership.under_embargo(campaign, today()),
+    ), form_status(form)
+
+
+@blueprint.post("/<slug>/members/remove")
+def remove_member(slug: str) -> Any:
+    session = db_session()
+    campaign = campaign_or_404(slug)
+    form = RemoveMemberForm()
+    if not form.validate_on_submit() or not (form.user_id.data or "").isdigit():
+        abort(400)
+    try:
+        gone = membership.remove_member(session, actor(), current_user, campaign, int(form.user_id.data or 0))
+    except Forbidden as error:
+        session.rollback()
+        abort(403, str(error))
+    except NotFound as error:
+        session.rollback()
+        flash(f"Nobody was removed: {error}.", "error")
+    else:
+        session.commit()
+        flash(f"{gone.email} is no longer a member.", "success")
+    return redirect(url_for("campaigns.members", slug=slug))

@@ -149,18 +149,27 @@ def import_tracker(slug: str) -> Any:
                            problems=problems), form_status(form, problems)
 
 
+EXPORT_FORMATS = {"csv": "text/csv", "xlsx": templates.XLSX_TYPE, "json": "application/json",
+                  "zip": "application/zip"}
+CSV_TABLES = ("figures", "aggregate", "tracker", "coverage")
+
+
 @blueprint.get("/export.<fmt>")
 def export(slug: str, fmt: str) -> Any:
     """The dataset: streamed (CSV, JSON) or built in a temporary file (XLSX, data package)."""
-    if fmt not in ("csv", "xlsx", "json", "zip"):
+    if fmt not in EXPORT_FORMATS:
         abort(404)
-    campaign = campaign_or_404(slug)
-    checked, day, settings = request.args.get("checked") == "1", today(), clock_settings()
-    stamp = day.isoformat()
     table = request.args.get("table", "figures")
-    sessions = database().sessionmaker
-    if fmt == "csv" and table not in ("figures", "aggregate", "tracker", "coverage"):
+    if fmt == "csv" and table not in CSV_TABLES:
         abort(404)
+    return dataset_download(campaign_or_404(slug), fmt, table, request.args.get("checked") == "1")
+
+
+def dataset_download(campaign: Any, fmt: str, table: str, checked: bool) -> Response:
+    """The campaign's dataset as a download, for the page's links and the API alike."""
+    slug, day, settings = campaign.slug, today(), clock_settings()
+    stamp = day.isoformat()
+    sessions = database().sessionmaker
 
     def streamed(pieces: Any) -> Any:
         # A session of its own, closed when the last piece is sent: the request's session is

@@ -16,6 +16,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_login import current_user
 from sqlalchemy import select
 
 from foitrack.models import (
@@ -26,7 +27,7 @@ from foitrack.models import (
     Request,
     StoredFile,
 )
-from foitrack.services import inbound, mail
+from foitrack.services import inbound, mail, membership
 from foitrack.services import requests as request_service
 from foitrack.services.errors import Invalid, NotFound
 from foitrack.services.mail_templates import DEFAULTS, save_template, template_for
@@ -117,7 +118,8 @@ def templates(slug: str) -> Any:
 
 @blueprint.get("/mail/outbox")
 def outbox() -> Any:
-    messages = db_session().scalars(select(OutgoingMessage).order_by(
+    messages = db_session().scalars(select(OutgoingMessage).where(
+        membership.visible_message_clause(current_user, today())).order_by(
         OutgoingMessage.id.desc()).limit(500)).all()
     return render_template("mail/outbox.html", messages=messages, statuses=DeliveryStatus)
 
@@ -144,7 +146,8 @@ def inbox() -> Any:
             flash(f"Imported: {total.summary()}.", "success")
             return redirect(url_for("mail.inbox"))
     waiting = inbound.triage(session)
-    requests = session.scalars(select(Request).join(Request.campaign)).all()
+    requests = session.scalars(select(Request).join(Request.campaign).where(
+        membership.visible_request_clause(current_user, today()))).all()
     return render_template("mail/inbox.html", waiting=waiting, form=form, problems=problems,
                            requests=requests, assign=AssignForm(formdata=None)), \
         form_status(form, problems)
@@ -157,7 +160,7 @@ def assign(message_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     found = session.get(Request, int(form.request_id.data or 0))
-    if found is None:
+    if found is None or not membership.can_see(session, current_user, found.campaign, today()):
         flash("Choose the request the message belongs to.", "error")
         return redirect(url_for("mail.inbox"))
     try:

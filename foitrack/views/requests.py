@@ -14,7 +14,7 @@ from foitrack.services.errors import Invalid, NotFound
 from foitrack.views.forms import show_problems
 from foitrack.views.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
 from foitrack.views.lookups import request_or_404
-from foitrack.web import actor, clock_settings, db_session, today
+from foitrack.web import actor, clock_settings, db_session, today, visible_campaigns
 
 blueprint = Blueprint("requests", __name__)
 
@@ -159,7 +159,8 @@ def _chase_rows() -> tuple[list[Any], str | None]:
     campaign = request.args.get("campaign") or None
     try:
         rows = service.chase_list(db_session(), today(), clock_settings(), campaign_slug=campaign,
-                                  include_due_soon=request.args.get("due_soon") == "1")
+                                  include_due_soon=request.args.get("due_soon") == "1",
+                                  visible=visible_campaigns())
     except NotFound as error:
         return [], str(error)
     return rows, None
@@ -168,7 +169,7 @@ def _chase_rows() -> tuple[list[Any], str | None]:
 @blueprint.get("/chase")
 def chase() -> Any:
     rows, problem = _chase_rows()
-    campaigns = campaign_service.list_campaigns(db_session())
+    campaigns = campaign_service.list_campaigns(db_session(), visible_campaigns())
     return render_template("requests/chase.html", rows=rows, problem=problem, campaigns=campaigns,
                            chosen=request.args.get("campaign", ""), today=today(),
                            due_soon=request.args.get("due_soon") == "1"), (400 if problem else 200)

@@ -160,3 +160,47 @@ def test_a_deactivated_users_token_stops_working(client, session, grooming):
     user.active = False
     session.commit()
     assert client.get("/api/v1/campaigns", headers=headers).status_code == 401
+
+
+def test_every_export_link_opens_with_the_token_and_gives_the_pages_download(client, session, grooming,
+                                                                            tokens):
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    links = client.get("/api/v1/campaigns/grooming-2019", headers=tokens["viewer"]).json["links"]
+    assert set(links) >= {"xlsx", "json", "data_package", "csv_figures", "csv_aggregate",
+                          "csv_tracker", "csv_coverage"}
+    browser = client.application.test_client()
+    sign_in(browser, make_user(session, role="viewer").email)
+    for name, link in links.items():
+        if name in ("requests", "figures", "aggregate"):
+            continue
+        path = link.removeprefix("http://localhost")
+        response = client.get(path, headers=tokens["viewer"])
+        assert response.status_code == 200, (name, response.status_code)
+        assert "attachment" in response.headers["Content-Disposition"]
+        # The same file the campaign page's link gives a signed-in browser (the XLSX and the
+        # ZIP carry their build time, so those are compared by content below).
+        page = browser.get(path.removeprefix("/api/v1"))
+        assert page.status_code == 200, name
+        if name.startswith("csv") or name == "json":
+            assert response.data == page.data, name
+    tidy = client.get("/api/v1/campaigns/grooming-2019/export.csv", headers=tokens["viewer"]).data
+    assert tidy.startswith("\ufeff".encode()) and b"E23000016" in tidy
+    workbook = load_workbook(io.BytesIO(client.get("/api/v1/campaigns/grooming-2019/export.xlsx",
+                                                   headers=tokens["viewer"]).data))
+    assert {"README", "Aggregate", "Figures", "Requests", "Coverage"} <= set(workbook.sheetnames)
+    package = zipfile.ZipFile(io.BytesIO(client.get(
+        "/api/v1/campaigns/grooming-2019/export.zip", headers=tokens["viewer"]).data))
+    assert "grooming-2019/datapackage.json" in package.namelist()
+
+
+def test_bad_export_parameters_are_named_problems(client, grooming, tokens):
+    for query, field in (("export.pdf", "fmt"), ("export.csv?table=secrets", "table"),
+                         ("export.csv?checked=perhaps", "checked")):
+        response = client.get(f"/api/v1/campaigns/grooming-2019/{query}", headers=tokens["viewer"])
+        assert response.status_code == 422 and response.mimetype == "application/problem+json"
+        assert response.json["errors"][0]["field"] == field
+    assert client.get("/api/v1/campaigns/grooming-2019/export.csv").status_code == 401

@@ -123,3 +123,12 @@ class ReferenceForm(FlaskForm):
 
 class RemoveEventForm(FlaskForm):
     """Only the CSRF token: the event is named in the URL."""
+
+
+class MemberForm(FlaskForm):
+    email = StringField("Email address of the person to let in", validators=[DataRequired(), Length(max=254)],
+                        description="They must already have an account.")
+
+
+class RemoveMemberForm(FlaskForm):
+    user_id = HiddenField(validators=[DataRequired()])
