@@ -18,7 +18,6 @@ smoke run at a tiny size is).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import signal
@@ -32,12 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session
 
 from benchmarks.generate import generate, shape_for
 from benchmarks.throughput import ROOT, free_port, prepare, start_gunicorn
 from foitrack import migrate
 from foitrack.db import Database, make_engine
+from foitrack.models import AuditEntry, Authority, Campaign, Figure, Request
 from foitrack.services.api_tokens import create_token
 from foitrack.services.audit import Actor
 from foitrack.services.users import create_user
@@ -56,12 +57,12 @@ class Outcome:
     writes: dict[str, Any] = field(default_factory=dict)
     write_problems: list[str] = field(default_factory=list)
     locust_status: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
-        total = next((row for row in self.rows if row["name"] == "Aggregated"), None)
-        return (total["failures"] if total else 0) + len(self.write_problems) + (
-            1 if self.locust_status and not self.failures else 0)
+        failed = sum(row["failures"] for row in self.rows if row["name"] != "Aggregated")
+        return failed + len(self.write_problems) + (1 if self.locust_status and not failed else 0)
 
 
 def fill(url: str, figures: int) -> None:
@@ -87,14 +88,22 @@ def make_accounts(url: str, users: int, think: tuple[float, float], writes: Path
         campaigns: dict[str, list[str]] = {}
         for slug, authority in pairs:
             campaigns.setdefault(slug, []).append(authority)
-        if len(pairs) < users + 1:
+        if len(pairs) < users + 2:
             raise SystemExit(f"{len(pairs)} requests are too few for {users} researchers")
-        shared, owned = pairs[0], pairs[1:]
+        # One request whose grid every researcher saves (each its own cell), one whose single
+        # cell they all change, emptied first so that the first saves race to create it.
+        shared, contended, owned = pairs[0], pairs[1], pairs[2:]
+        session.execute(text(
+            "DELETE FROM figure WHERE request_id = (SELECT r.id FROM request r "
+            "JOIN campaign c ON c.id = r.campaign_id JOIN authority a ON a.id = r.authority_id "
+            "WHERE c.slug = :slug AND a.slug = :authority)"),
+            {"slug": contended[0], "authority": contended[1]})
         step = len(owned) // users
         system = Actor.system("load test")
         config: dict[str, Any] = {
             "password": PASSWORD, "think": list(think), "writes": str(writes),
             "campaigns": campaigns, "shared": {"campaign": shared[0], "authority": shared[1]},
+            "contended": {"campaign": contended[0], "authority": contended[1]},
             "researchers": [], "viewers": []}
         for n in range(users):
             for role in ("researcher", "viewer"):
@@ -112,11 +121,11 @@ def make_accounts(url: str, users: int, think: tuple[float, float], writes: Path
 
 
 def run_locust(base: str, config: Path, users: int, seconds: int, folder: Path) -> int:
-    """Locust, headless, in its own process; its CSV files land in ``folder``."""
+    """Locust, headless, in its own process; its log lands in ``folder``."""
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
                "--host", base, "--users", str(users), "--spawn-rate", str(max(1, users // 2)),
-               "--run-time", f"{seconds}s", "--stop-timeout", "120", "--csv", str(folder / "load"),
-               "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "1"]
+               "--run-time", f"{seconds}s", "--stop-timeout", "120", "--only-summary",
+               "--loglevel", "WARNING", "--exit-code-on-error", "1"]
     env = {**os.environ, "FOITRACK_LOAD_CONFIG": str(config)}
     with open(folder / "locust.log", "wb") as log:
         status = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=log).returncode
@@ -124,23 +133,6 @@ def run_locust(base: str, config: Path, users: int, seconds: int, folder: Path) 
         # Its own summary, and any error from the locustfile itself, say what went wrong.
         print((folder / "locust.log").read_text(errors="replace")[-6000:], file=sys.stderr)
     return status
-
-
-def read_stats(folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    rows = []
-    with open(folder / "load_stats.csv", newline="") as stats:
-        for row in csv.DictReader(stats):
-            rows.append({"name": row["Name"], "count": int(row["Request Count"]),
-                         "failures": int(row["Failure Count"]), "median": row["50%"],
-                         "p90": row["90%"], "p95": row["95%"], "p99": row["99%"],
-                         "max": row["100%"], "req/s": float(row["Requests/s"])})
-    failures = []
-    with open(folder / "load_failures.csv", newline="") as found:
-        failures += [f"{row['Occurrences']} x {row['Method']} {row['Name']}: {row['Error']}"
-                     for row in csv.DictReader(found)]
-    with open(folder / "load_exceptions.csv", newline="") as found:
-        failures += [f"{row['Count']} x exception: {row['Message']}" for row in csv.DictReader(found)]
-    return rows, failures
 
 
 def check_writes(url: str, config: dict[str, Any], writes: dict[str, Any]) -> list[str]:
@@ -181,7 +173,38 @@ def check_writes(url: str, config: dict[str, Any], writes: dict[str, Any]) -> li
                  "category": category}).scalar()
             if value is None or str(value) != expected:
                 problems.append(f"figure {key}: last saved {expected}, the database holds {value}")
+    problems += check_contended(engine, config["contended"], writes["contended"])
     engine.dispose()
+    return problems
+
+
+def check_contended(engine: Any, where: dict[str, str], saves: list[list[str]]) -> list[str]:
+    """The cell everyone changed: its history must be one unbroken chain, each save starting
+    from the value the one before it left, and hold exactly the saves users saw succeed."""
+    with Session(engine) as session:
+        figures = session.scalars(
+            select(Figure).join(Request).join(Campaign).join(Authority)
+            .where(Campaign.slug == where["campaign"], Authority.slug == where["authority"])).all()
+        if not saves:
+            return [] if not figures else [f"the contended request has {len(figures)} figures "
+                                           "but no save succeeded"]
+        if len(figures) != 1:
+            return [f"the contended request has {len(figures)} figures, not 1"]
+        history = [((entry.before or {}).get("value") or "", (entry.after or {}).get("value") or "")
+                   for entry in session.scalars(
+                       select(AuditEntry).where(AuditEntry.entity_type == "figure",
+                                                AuditEntry.entity_id == str(figures[0].id))
+                       .order_by(AuditEntry.id))]
+        final = figures[0].figure_value.text
+    problems = []
+    breaks = [n for n in range(1, len(history)) if history[n][0] != history[n - 1][1]]
+    if history and history[0][0] != "" or breaks:
+        problems.append(f"the contended cell lost updates: its history {history[:12]} breaks at "
+                        f"{breaks[:5]}")
+    if Counter(map(tuple, saves)) != Counter(history):
+        problems.append(f"the contended cell: {len(saves)} saves seen, {len(history)} in its history")
+    if history and final != history[-1][1]:
+        problems.append(f"the contended cell holds {final}, its last save wrote {history[-1][1]}")
     return problems
 
 
@@ -210,24 +233,35 @@ def run(url: str, users: int, seconds: int, workers: int,
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
             reader.join(timeout=5)
-        rows, failures = read_stats(folder)
-        writes = json.loads((folder / "writes.json").read_text())
-        outcome = Outcome(rows, failures, writes, check_writes(url, config, writes), status)
+        results = folder / "writes.json"
+        if not results.exists():
+            raise SystemExit(f"locust stopped (exit status {status}) before any user ran")
+        saved = json.loads(results.read_text())
+        writes = saved["writes"]
+        outcome = Outcome(saved["rows"], saved["failures"], writes,
+                          check_writes(url, config, writes), status, config)
         if outcome.errors and log:
             print("gunicorn's log (last 60 lines):\n" + "".join(log[-60:]), file=sys.stderr)
         return outcome
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 def report(outcome: Outcome) -> None:
     print(f"{'request':<28} " + " ".join(f"{c:>8}" for c in COLUMNS))
     for row in outcome.rows:
-        print(f"{row['name']:<28} {row['count']:>8} {row['failures']:>8} {row['median']:>8} "
-              f"{row['p90']:>8} {row['p95']:>8} {row['p99']:>8} {row['max']:>8} {row['req/s']:>8.2f}")
+        print(f"{row['name']:<28} {row['count']:>8} {row['failures']:>8} "
+              + " ".join(f"{_ms(row[key]):>8}" for key in ("median", "p90", "p95", "p99", "max"))
+              + f" {row['req/s']:>8.2f}")
     print("(times in milliseconds)")
     writes = outcome.writes
     print(f"writes: {len(writes.get('web_events', []))} events through the form, "
           f"{len(writes.get('api_events', []))} through the API, {writes.get('grid_saves', 0)} "
-          f"grid saves ({len(writes.get('cells', {}))} cells): "
+          f"grid saves ({len(writes.get('cells', {}))} cells of their own, "
+          f"{len(writes.get('contended', []))} saves of one shared cell, "
+          f"{writes.get('conflicts', 0)} conflicts (409) there): "
           + ("all found in the database" if not outcome.write_problems else "PROBLEMS"))
     for line in outcome.failures + outcome.write_problems:
         print(f"  {line}")
@@ -260,8 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{backend}, {shape.figures:,} figures ({shape.campaigns} campaigns x "
           f"{shape.authorities} authorities), gunicorn {args.workers} workers, {args.users} users "
           f"for {args.seconds} s, pauses {low}-{high} s", flush=True)
+    before = os.getloadavg()[0]
     outcome = run(url, args.users, args.seconds, args.workers, (low, high))
     report(outcome)
+    # The machine is shared: its load says how much of the latency is other people's work.
+    print(f"load average (1 min): {before:.2f} before, {os.getloadavg()[0]:.2f} after")
     return 1 if outcome.errors else 0
 
 

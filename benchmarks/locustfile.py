@@ -25,7 +25,8 @@ from locust import HttpUser, between, events, task
 CONFIG: dict[str, Any] = json.loads(Path(os.environ["FOITRACK_LOAD_CONFIG"]).read_text())
 THINK = CONFIG.get("think", [0.5, 2.0])
 # What landed, as the users saw it: event notes, and each grid cell's last saved value.
-WRITES: dict[str, Any] = {"web_events": [], "api_events": [], "grid_saves": 0, "cells": {}}
+WRITES: dict[str, Any] = {"web_events": [], "api_events": [], "grid_saves": 0, "cells": {},
+                          "contended": [], "conflicts": 0}
 _researchers = iter(CONFIG["researchers"])
 _viewers = iter(CONFIG["viewers"])
 _notes = itertools.count(1)
@@ -179,7 +180,8 @@ class Researcher(Reader):
 
     Each researcher owns one request, whose grid only they save, and one cell of a grid all
     researchers save at once: the three-way merge must keep every colleague's cell, so no save
-    there may end in a conflict (409) or undo another's figure.
+    there may end in a conflict (409) or undo another's figure. And all of them now and then
+    change the same cell of a third request, where a 409 is the right answer to a stale page.
     """
 
     weight = 3
@@ -190,8 +192,13 @@ class Researcher(Reader):
         # A researcher sits down to enter the figures of a reply they have in hand.
         self.save_own_grid()
 
-    def save_grid(self, slug: str, authority: str, cell_at: int | None, name: str) -> None:
-        """Open a grid, change one cell to a new number, and post the form as the page gave it."""
+    def save_grid(self, slug: str, authority: str, cell_at: int | None, name: str,
+                  contended: bool = False) -> None:
+        """Open a grid, change one cell to a new number, and post the form as the page gave it.
+
+        With ``contended``, a 409 (a colleague saved the cell since the page was shown) is the
+        right answer, counted apart; every save is noted with the value it started from.
+        """
         path = f"/campaigns/{slug}/requests/{authority}/figures"
         page = self.expect("GET", path, f"{name} (form)")
         if page.status_code != 200:
@@ -208,10 +215,20 @@ class Researcher(Reader):
         new = str((int(old) + random.randint(1, 500)) % 1000 if old.isdigit() else random.randint(0, 999))
         fields[cell] = new
         fields.update(source="load test", caveat="")
-        response = self.expect("POST", path, f"{name} (save)", 302, data=fields)
-        if response.status_code == 302:
-            WRITES["grid_saves"] += 1
-            WRITES["cells"][f"{slug}/{authority}/{cell}"] = new
+        with self.client.post(path, data=fields, name=f"{name} (save)", allow_redirects=False,
+                              catch_response=True) as response:
+            if response.status_code == 302:
+                response.success()
+                WRITES["grid_saves"] += 1
+                if contended:
+                    WRITES["contended"].append([old, new])
+                else:
+                    WRITES["cells"][f"{slug}/{authority}/{cell}"] = new
+            elif contended and response.status_code == 409:
+                response.success()
+                WRITES["conflicts"] += 1
+            else:
+                response.failure(f"{response.status_code} (expected 302)")
 
     def save_own_grid(self) -> None:
         self.save_grid(self.account["campaign"], self.account["authority"], None, "grid, own request")
@@ -225,6 +242,13 @@ class Researcher(Reader):
         shared = CONFIG["shared"]
         self.save_grid(shared["campaign"], shared["authority"], self.account["cell"],
                        "grid, shared request")
+
+    @task(1)
+    def same_cell(self) -> None:
+        # Everyone at one cell: a conflict is fine, a lost update or a server error is not.
+        contended = CONFIG["contended"]
+        self.save_grid(contended["campaign"], contended["authority"], 0, "grid, same cell",
+                       contended=True)
 
     @task(2)
     def event_through_the_form(self) -> None:
@@ -252,7 +276,29 @@ class Researcher(Reader):
             WRITES["api_events"].append(note)
 
 
+PERCENTILES = {"median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+
+
 @events.test_stop.add_listener
-def _save_writes(**_kwargs: Any) -> None:
-    Path(CONFIG["writes"]).write_text(json.dumps(WRITES))
+def _save_outcome(environment: Any, **_kwargs: Any) -> None:
+    """The writes, and the statistics of every request, once the users have stopped.
+
+    Written here rather than read from locust's CSV files: those are written by a greenlet
+    that is stopped before the users are, so requests finishing in the stop phase can miss them.
+    """
+    stats = environment.stats
+    rows = []
+    for entry in [*sorted(stats.entries.values(), key=lambda e: (e.name, e.method)), stats.total]:
+        row = {"name": entry.name, "method": entry.method or "", "count": entry.num_requests,
+               "failures": entry.num_failures, "max": entry.max_response_time,
+               "req/s": entry.total_rps}
+        row.update({key: entry.get_response_time_percentile(p) if entry.num_requests else None
+                    for key, p in PERCENTILES.items()})
+        rows.append(row)
+    failures = [f"{error.occurrences} x {error.method} {error.name}: {error.error}"
+                for error in stats.errors.values()]
+    failures += [f"{exception['count']} x exception: {exception['msg']}"
+                 for exception in environment.runner.exceptions.values()]
+    Path(CONFIG["writes"]).write_text(json.dumps({"writes": WRITES, "rows": rows,
+                                                  "failures": failures}))
 

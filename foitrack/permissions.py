@@ -46,6 +46,8 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "figures.campaign_file": Role.viewer,
     "figures.grid": Role.researcher,
     "figures.figure": Role.viewer,
+    "removed_figures.index": Role.viewer,
+    "removed_figures.restore": Role.admin,
     "figures.check": Role.researcher,
     "figures.import_figures": Role.researcher,
     "figures.export_figures": Role.viewer,

@@ -275,6 +275,7 @@ def init_app(app: Flask) -> None:
         figures,
         mail,
         main,
+        removed_figures,
         requests,
         tokens,
         users,
@@ -311,7 +312,8 @@ def init_app(app: Flask) -> None:
         500, _error_page(500, "Something went wrong", "The error has been logged. Nothing was saved.")
     )
 
-    for module in (main, auth, authorities, users, campaigns, requests, figures, data, mail, tokens):
+    for module in (main, auth, authorities, users, campaigns, requests, figures, removed_figures, data,
+                   mail, tokens):
         app.register_blueprint(module.blueprint)
     from foitrack import api
 

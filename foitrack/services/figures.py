@@ -29,7 +29,7 @@ from foitrack.models import (
     User,
 )
 from foitrack.models.authority import casefold as _casefold
-from foitrack.services import audit
+from foitrack.services import audit, removed_figures
 from foitrack.services.authority_import import unprotect
 from foitrack.services.errors import Forbidden, Invalid, NotFound, Problem
 from foitrack.services.requests import campaign_requests
@@ -229,7 +229,7 @@ def save_figures(
         figure = figures.get(key)
         if value is None:
             if figure is not None and remove_blank:
-                audit.record(session, actor, "figure", figure.id, "delete", figure.snapshot(), None)
+                removed_figures.record_removal(session, actor, figure)
                 session.delete(figure)
                 del figures[key]
                 report.removed += 1

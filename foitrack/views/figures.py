@@ -87,6 +87,8 @@ def grid(slug: str, authority: str) -> Any:
     session = db_session()
     found = request_or_404(slug, authority)
     campaign = found.campaign
+    if request.method == "POST":
+        service.hold_for_saving(session, found)  # before the figures the save is merged with
     existing = service.figures_of(session, found)
     form = FigureGridForm()
     cells = [(m, p, c) for m in campaign.measures for p in campaign.periods
