@@ -166,6 +166,22 @@ def figures_of(session: Session, request: Request) -> dict[tuple[int, int, int |
     return {(f.measure_id, f.period_id, f.category_id): f for f in found}
 
 
+def hold_for_saving(session: Session, request: Request) -> None:
+    """Make a colleague's save of this request's figures wait until this transaction ends.
+
+    Call it before reading the figures a save is merged with: otherwise two saves read the
+    same figures, and the later one overwrites the earlier or fails on a duplicate cell (found
+    by the load test, benchmarks/load.py). PostgreSQL locks the request's row; SQLite locks the
+    whole database for writing, and takes that lock now rather than at the first write.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        connection = session.connection()
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        session.execute(select(Request.id).where(Request.id == request.id).with_for_update())
+
+
 def _clean(text: str | None, entry: Entry, column: str, problems: list[Problem]) -> str | None:
     text = (text or "").strip() or None
     if text and len(text) > MAX_TEXT:
