@@ -167,9 +167,17 @@ def add_working_days(
     """
     if days < 0:
         raise ValueError("days must be 0 or more")
-    pauses = tuple(pauses)
-    count = Count(start=start, working_days=days, due=start, day_one=None)
-    day, counted = start, 0
+    due, day_one, skipped = _counted(start, days, regime, tuple(pauses))
+    return Count(start=start, working_days=days, due=due, day_one=day_one, skipped=list(skipped))
+
+
+@lru_cache(maxsize=8192)
+def _counted(start: dt.date, days: int, regime: Regime, pauses: tuple[Pause, ...]
+             ) -> tuple[dt.date, dt.date | None, tuple[Skipped, ...]]:
+    # Remembered: the requests of a campaign mostly go out on the same few days, and every
+    # list page counts their deadlines again; the answer depends on nothing else.
+    day, counted, day_one = start, 0, None
+    skipped: list[Skipped] = []
     while counted < days:
         day += dt.timedelta(days=1)
         reason = non_working_reason(day, regime)
@@ -178,13 +186,12 @@ def add_working_days(
             if paused is not None:
                 reason = paused.reason
         if reason is not None:
-            count.skipped.append(Skipped(day, reason))
+            skipped.append(Skipped(day, reason))
             continue
         counted += 1
         if counted == 1:
-            count.day_one = day
-    count.due = day
-    return count
+            day_one = day
+    return day, day_one, tuple(skipped)
 
 
 def working_days_between(

@@ -4,6 +4,7 @@ from foitrack.models.api_token import ApiToken
 from foitrack.models.audit import AuditEntry
 from foitrack.models.authority import Authority, AuthoritySet, authority_set_member
 from foitrack.models.campaign import Campaign, CampaignMember, CampaignStatus, CampaignVersion
+from foitrack.models.data_version import DataVersion
 from foitrack.models.design import (
     Category,
     CategoryGroup,
@@ -31,7 +32,7 @@ from foitrack.models.user import Role, User
 __all__ = [
     "ApiToken", "Attachment", "AuditEntry", "Authority", "DeliveryStatus", "InboundMessage", "MailTemplate",
     "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignMember", "CampaignStatus",
-    "CampaignVersion",
+    "CampaignVersion", "DataVersion",
     "Category", "CategoryGroup", "Dimension", "Event", "Figure", "Measure", "Period",
     "PeriodGroup", "Request", "Role", "SignInFailure", "StoredFile", "User", "authority_set_member",
     "category_group_member", "period_group_member",

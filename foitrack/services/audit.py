@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from foitrack import data_version
 from foitrack.db import utcnow
 from foitrack.models import AuditEntry, User
 
@@ -62,6 +63,7 @@ def record(
         after=_plain(after) if after is not None else None,
     )
     session.add(entry)
+    data_version.mark_changed(session)
     return entry
 
 
@@ -81,6 +83,7 @@ def record_many(
     if not afters:
         return
     at = at or utcnow()
+    data_version.mark_changed(session)
     session.execute(insert(AuditEntry.__table__), [
         {"at": at, "user_id": actor.user_id, "actor": actor.label, "entity_type": entity_type,
          "entity_id": str(entity_id), "action": action, "before": None, "after": after}

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, or_, select, true
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from foitrack.clock import ClockSettings, Regime
 from foitrack.db import utcnow
@@ -304,24 +304,11 @@ def chase_list(
         query = query.where(Campaign.slug == campaign_slug)
     else:
         query = query.where(Campaign.status != CampaignStatus.closed)
-    rows = []
-    for request in session.scalars(query):
-        state = state_of(request, today, settings)
-        if state.lateness is None or (state.lateness is Lateness.due_soon and not include_due_soon):
-            continue
-        deadline = (
-            state.review_deadline if state.lateness is Lateness.review_overdue
-            else state.response_deadline
-        )
-        rows.append(ChaseRow(
-            campaign_slug=request.campaign.slug, campaign_title=request.campaign.title,
-            authority_slug=request.authority.slug, authority_name=request.authority.name,
-            authority_code=request.authority.code or "", reference=request.reference or "",
-            due=deadline.due if deadline else None, working_days_late=state.working_days_late,
-            lateness=state.lateness, last_chased=state.last_chased_on, status=state.status,
-        ))
-    rows.sort(key=lambda row: (-row.working_days_late, row.due or today, row.authority_name))
-    return rows
+    found = list(session.scalars(query))
+    names = {request.campaign_id: (request.campaign.slug, request.campaign.title)
+             for request in found}
+    return late_rows([_row(request, today, settings) for request in found], names, today,
+                     include_due_soon)
 
 
 @dataclass
@@ -371,3 +358,69 @@ def campaign_progress(
         for request in requests:
             states[request.campaign_id].append(state_of(request, today, settings))
     return {campaign_id: progress(found) for campaign_id, found in states.items()}
+
+
+# ---- list pages: every request's state, worked out once and kept by the views ----------------
+
+@dataclass(frozen=True)
+class RequestRow:
+    """A request as the list pages show it: plain values, and its state on one day."""
+
+    request_id: int
+    campaign_id: int
+    authority_slug: str
+    authority_name: str
+    authority_code: str
+    reference: str
+    state: RequestState
+
+    @property
+    def late(self) -> bool:
+        return self.state.lateness is not None and self.state.lateness is not Lateness.due_soon
+
+
+def request_rows(session: Session, campaign_ids: Sequence[int], today: dt.date,
+                 settings: ClockSettings | None = None) -> dict[int, list[RequestRow]]:
+    """Each campaign's requests by authority name, with their states, in two queries whatever
+    the number of campaigns; no ORM object is kept, so the views can keep the rows."""
+    found: dict[int, list[RequestRow]] = {campaign_id: [] for campaign_id in campaign_ids}
+    if not found:
+        return found
+    requests = session.scalars(
+        select(Request).join(Request.authority).where(Request.campaign_id.in_(list(found)))
+        .options(selectinload(Request.events), contains_eager(Request.authority))
+        .order_by(Authority.name, Request.id)
+    )
+    for request in requests:
+        found[request.campaign_id].append(_row(request, today, settings))
+    return found
+
+
+def _row(request: Request, today: dt.date, settings: ClockSettings | None) -> RequestRow:
+    authority = request.authority
+    return RequestRow(request.id, request.campaign_id, authority.slug, authority.name,
+                      authority.code or "", request.reference or "",
+                      state_of(request, today, settings))
+
+
+def late_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, str]], today: dt.date,
+              include_due_soon: bool = False) -> list[ChaseRow]:
+    """The chase list from list rows: the late ones (and those due soon, if asked), latest
+    first; ``campaigns`` gives each campaign id's slug and title."""
+    found = []
+    for row in rows:
+        state = row.state
+        if state.lateness is None or (state.lateness is Lateness.due_soon and not include_due_soon):
+            continue
+        deadline = (state.review_deadline if state.lateness is Lateness.review_overdue
+                    else state.response_deadline)
+        slug, title = campaigns[row.campaign_id]
+        found.append(ChaseRow(
+            campaign_slug=slug, campaign_title=title, authority_slug=row.authority_slug,
+            authority_name=row.authority_name, authority_code=row.authority_code,
+            reference=row.reference, due=deadline.due if deadline else None,
+            working_days_late=state.working_days_late, lateness=state.lateness,
+            last_chased=state.last_chased_on, status=state.status,
+        ))
+    found.sort(key=lambda row: (-row.working_days_late, row.due or today, row.authority_name))
+    return found

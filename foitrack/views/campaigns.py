@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields import SelectChoice
 
+from foitrack import data_version, page_cache
 from foitrack.services import audit, membership
 from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
 from foitrack.services import requests as request_service
 from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound
+from foitrack.tilemap import TileMap
+from foitrack.timeline import Status
 from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.campaigns import (
     AddAuthoritiesForm,
@@ -22,6 +26,7 @@ from foitrack.views.forms.campaigns import (
     RepeatForm,
 )
 from foitrack.views.lookups import campaign_or_404
+from foitrack.views.paging import BadPage, paginate
 from foitrack.views.tilemaps import campaign_map
 from foitrack.web import actor, clock_settings, db_session, today, visible_campaigns
 
@@ -74,21 +79,62 @@ def new() -> Any:
     return render_template("campaigns/new.html", form=form), form_status(form)
 
 
+@dataclass(frozen=True)
+class _CampaignRows:
+    """What the campaign page derives from every request, kept until the data change."""
+
+    rows: list[request_service.RequestRow]
+    progress: request_service.Progress
+    tile_map: TileMap
+
+
+def _campaign_rows(campaign: Any) -> _CampaignRows:
+    session = db_session()
+    version = data_version.current(session)  # before the data, so the rows are no older
+
+    def build() -> _CampaignRows:
+        rows = request_service.request_rows(session, [campaign.id], today(),
+                                            clock_settings())[campaign.id]
+        return _CampaignRows(rows, request_service.progress([r.state for r in rows]),
+                             campaign_map(campaign.slug, rows))
+
+    return page_cache.of(current_app.extensions).get(
+        version, ("campaign", campaign.id, today(), clock_settings()), build)
+
+
+# The status filter's choices besides the statuses themselves.
+LATE = "late"
+
+
 @blueprint.get("/<slug>")
 def detail(slug: str) -> Any:
+    """The campaign and a page of its requests; the counts and map cover every request."""
     session = db_session()
     campaign = campaign_or_404(slug)
-    requests = request_service.campaign_requests(session, campaign)
-    states = {r.id: request_service.state_of(r, today(), clock_settings()) for r in requests}
+    derived = _campaign_rows(campaign)
+    shown = request.args.get("status", "")
+    statuses = {s.value: s for s in Status}
+    problem = None
+    rows = derived.rows
+    if shown == LATE:
+        rows = [row for row in rows if row.late]
+    elif shown in statuses:
+        rows = [row for row in rows if row.state.status is statuses[shown]]
+    elif shown:
+        problem = f"status: {shown!r} is not a status; choose {', '.join([*statuses, LATE])}"
+        shown, rows = "", []
+    try:
+        page = paginate(rows, request.args.get("page"))
+    except BadPage as error:
+        problem, page = str(error), paginate([], None)
     bulk = BulkEventForm(formdata=None)
     bulk.occurred_on.data = today()
     return render_template(
-        "campaigns/detail.html", campaign=campaign, requests=requests, states=states,
-        progress=request_service.progress(list(states.values())), bulk=bulk,
-        history=audit.history(session, "campaign", campaign.id),
-        example=requests[0] if requests else None,
-        tile_map=campaign_map(campaign, requests, states),
-    )
+        "campaigns/detail.html", campaign=campaign, page=page, progress=derived.progress,
+        shown=shown, statuses=list(Status), late_count=sum(1 for row in derived.rows if row.late),
+        problem=problem, bulk=bulk, history=audit.history(session, "campaign", campaign.id),
+        example=derived.rows[0] if derived.rows else None, tile_map=derived.tile_map,
+    ), (400 if problem else 200)
 
 
 @blueprint.post("/<slug>/bulk")

@@ -5,10 +5,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from markupsafe import Markup
 
-from foitrack import aggregate, charts, edit_merge
+from foitrack import aggregate, charts, data_version, edit_merge, page_cache
 from foitrack.services import audit, inbound
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
@@ -236,29 +247,83 @@ def export_figures(slug: str) -> Any:
 # ---- the aggregate, the release and the fact sheets -----------------------------------------
 
 def _build(campaign: Any, with_authorities: bool = True) -> tuple[Any, str | None]:
+    """The aggregate for the page's choice of authorities and figures, and any problem with it."""
+    return _build_for(campaign, request.args.get("authorities", "").strip() or None,
+                      request.args.get("checked") == "1", with_authorities)
+
+
+def _build_for(campaign: Any, subset: str | None, checked: bool,
+               with_authorities: bool = True) -> tuple[Any, str | None]:
     session = db_session()
-    subset = request.args.get("authorities", "").strip() or None
     try:
         ids, label = aggregate.subset_ids(session, subset)
     except NotFound as error:
         return aggregate.build(session, campaign, [], subset="nobody"), str(error)
-    return aggregate.build(session, campaign, ids, checked_only=request.args.get("checked") == "1",
-                           subset=label, with_authorities=with_authorities), None
+    return aggregate.build(session, campaign, ids, checked_only=checked, subset=label,
+                           with_authorities=with_authorities), None
+
+
+@dataclass(frozen=True)
+class _Built:
+    """An aggregate and its charts, kept until the data change (foitrack.page_cache)."""
+
+    version: tuple[int, str]
+    result: aggregate.Aggregate
+    problem: str | None
+    charts: list[charts.Chart]
+
+
+def _built(campaign: Any, subset: str | None = None, checked: bool = False) -> _Built:
+    """The aggregate and charts for a choice of authorities and figures, built once per data
+    version: the page, each of its chart images and the fact sheets' charts share it."""
+    version = data_version.current(db_session())  # before the data, so they are no older
+
+    def build() -> _Built:
+        result, problem = _build_for(campaign, subset, checked)
+        return _Built(version, result, problem, charts.catalogue(_outline(campaign), result))
+
+    return page_cache.of(current_app.extensions).get(
+        version, ("aggregate", campaign.id, subset, checked), build)
+
+
+def _chosen() -> tuple[str | None, bool]:
+    return request.args.get("authorities", "").strip() or None, request.args.get("checked") == "1"
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The aggregate page's long tables as HTML, rendered once per data version."""
+
+    numbers: Markup
+    by_authority: Markup
+
+
+# The aggregate map's choices: with the page's choice of authorities and figures, its key.
+MAP_ARGS = ("map_measure", "map_period", "map_category", "map_show")
 
 
 @blueprint.get("/aggregate")
 def aggregate_page(slug: str) -> Any:
     campaign = campaign_or_404(slug)
-    result, problem = _build(campaign)
-    tile_map, map_choice = aggregate_map(campaign, result, request.args)
-    links = _chart_links(charts.catalogue(_outline(campaign), result), "figures.aggregate_chart",
+    subset, checked = _chosen()
+    built = _built(campaign, subset, checked)
+    result, problem = built.result, built.problem
+    cache = page_cache.of(current_app.extensions)
+    key = ("aggregate", campaign.id, subset, checked)
+    tables = cache.get(built.version, (*key, "tables"), lambda: _Tables(
+        Markup(render_template("figures/_aggregate_table.html", campaign=campaign, result=result)),
+        Markup(render_template("figures/_by_authority.html", campaign=campaign, totals=[
+            r for r in result.authorities if r.cell.level == "total"]))))
+    tile_map, map_choice = cache.get(
+        built.version, (*key, "map", *(request.args.get(name) for name in MAP_ARGS)),
+        lambda: aggregate_map(campaign, result, request.args))
+    links = _chart_links(built.charts, "figures.aggregate_chart",
                          lambda chart: {"chart": chart.name}, slug=slug, **_selection())
     return render_template("figures/aggregate.html", campaign=campaign, result=result,
                            problem=problem, sets=list_sets(db_session()),
-                           chosen=request.args.get("authorities", ""),
-                           checked=request.args.get("checked") == "1",
-                           charts=links, tile_map=tile_map,
-                           map_choice=map_choice), (400 if problem else 200)
+                           chosen=request.args.get("authorities", ""), checked=checked,
+                           charts=links, tile_map=tile_map, map_choice=map_choice,
+                           tables=tables), (400 if problem else 200)
 
 
 @blueprint.get("/aggregate/cell")
@@ -346,13 +411,23 @@ def _chart_links(found: list[charts.Chart], endpoint: str,
                       url(chart, "svg", download="1")) for chart in found]
 
 
-def _chart_response(chart: charts.Chart | None, image_format: str, filename: str) -> Response:
-    """The image, shown in place or (``?download=1``) saved under ``filename``."""
+def _chart_response(chart: charts.Chart | None, image_format: str, filename: str,
+                    key: tuple[Any, ...] | None = None, version: tuple[int, str] | None = None
+                    ) -> Response:
+    """The image, shown in place or (``?download=1``) saved under ``filename``; rendered once
+    per data version when ``key`` and ``version`` are given."""
     if chart is None or image_format not in charts.FORMATS:
         abort(404)
     disposition = "attachment" if request.args.get("download") == "1" else "inline"
     name = safe_filename(f"{filename}.{image_format}", f"chart.{image_format}")
-    return Response(charts.render(chart.spec, image_format), mimetype=charts.FORMATS[image_format],
+    drawn = chart
+
+    def render() -> bytes:
+        return charts.render(drawn.spec, image_format)
+
+    image = (page_cache.of(current_app.extensions).get(version, ("image", *key, image_format), render)
+             if key is not None and version is not None else render())
+    return Response(image, mimetype=charts.FORMATS[image_format],
                     headers={"Content-Disposition": f'{disposition}; filename="{name}"',
                              # Figures change as replies come in: never show a stale chart.
                              "Cache-Control": "no-cache"})
@@ -362,16 +437,17 @@ def _chart_response(chart: charts.Chart | None, image_format: str, filename: str
 def aggregate_chart(slug: str, chart: str, image_format: str) -> Any:
     """One of the aggregate page's charts, for the same authorities and figures as the page."""
     campaign = campaign_or_404(slug)
-    result, problem = _build(campaign)
-    if problem:
+    subset, checked = _chosen()
+    built = _built(campaign, subset, checked)
+    if built.problem:
         abort(404)
-    found = next((c for c in charts.catalogue(_outline(campaign), result) if c.name == chart),
-                 None)
+    found = next((c for c in built.charts if c.name == chart), None)
     chosen = _selection()
     # A download says which authorities and figures it shows, so two can sit in one folder.
     suffix = "".join([f"-{chosen['authorities'].replace(',', '-')}" if "authorities" in chosen
                       else "", "-checked" if "checked" in chosen else ""])
-    return _chart_response(found, image_format, f"{slug}-{chart}{suffix}")
+    return _chart_response(found, image_format, f"{slug}-{chart}{suffix}",
+                           ("aggregate", campaign.id, subset, checked, chart), built.version)
 
 
 @blueprint.get("/fact-sheets/<authority>/charts/<measure>.<image_format>")
@@ -381,7 +457,11 @@ def fact_sheet_chart(slug: str, authority: str, measure: str, image_format: str)
     found = request_or_404(slug, authority).authority
     design = _outline(campaign)
     info = design.measure(measure)
-    national = aggregate.build(db_session(), campaign)
-    drawn = (charts.authority_against_total(design, national, found.slug, found.name, info)
-             if info is not None else None)
-    return _chart_response(drawn, image_format, f"{slug}-{found.slug}-{measure}")
+    national = _built(campaign)  # everyone's figures, as on the aggregate page unfiltered
+    key = ("fact sheet", campaign.id, found.slug, measure)
+    drawn = page_cache.of(current_app.extensions).get(
+        national.version, key,
+        lambda: charts.authority_against_total(design, national.result, found.slug, found.name,
+                                               info) if info is not None else None)
+    return _chart_response(drawn, image_format, f"{slug}-{found.slug}-{measure}", key,
+                           national.version)

@@ -3,17 +3,30 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
-from foitrack import edit_merge
+from foitrack import data_version, edit_merge, page_cache
 from foitrack.exporters.chase import write_csv
+from foitrack.models import CampaignStatus
 from foitrack.services import audit
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as service
 from foitrack.services.errors import Invalid, NotFound
+from foitrack.timeline import Lateness
 from foitrack.views.forms import show_problems
 from foitrack.views.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
 from foitrack.views.lookups import request_or_404
+from foitrack.views.paging import BadPage, paginate
 from foitrack.web import actor, clock_settings, db_session, today, visible_campaigns
 
 blueprint = Blueprint("requests", __name__)
@@ -155,29 +168,50 @@ def reference(slug: str, authority: str) -> Any:
     return _render(found, event_form, form, 400)
 
 
-def _chase_rows() -> tuple[list[Any], str | None]:
-    campaign = request.args.get("campaign") or None
-    try:
-        rows = service.chase_list(db_session(), today(), clock_settings(), campaign_slug=campaign,
-                                  include_due_soon=request.args.get("due_soon") == "1",
-                                  visible=visible_campaigns())
-    except NotFound as error:
-        return [], str(error)
-    return rows, None
+def _chase_rows() -> tuple[list[service.ChaseRow], str | None, list[Any]]:
+    """Every late request of the campaigns asked for, as the page's choices say, with the
+    problem with those choices and the campaigns this user may choose from."""
+    session = db_session()
+    version = data_version.current(session)  # before the data, so the rows are no older
+    campaigns = campaign_service.list_campaigns(session, visible_campaigns())
+    chosen = request.args.get("campaign") or None
+    if chosen:
+        targets = [c for c in campaigns if c.slug == chosen]
+        if not targets:
+            return [], f"no campaign {chosen!r}", campaigns
+    else:
+        targets = [c for c in campaigns if c.status is not CampaignStatus.closed]
+    names = {c.id: (c.slug, c.title) for c in targets}
+
+    def build() -> list[service.ChaseRow]:
+        found = service.request_rows(session, list(names), today(), clock_settings())
+        return service.late_rows([row for rows in found.values() for row in rows], names, today(),
+                                 include_due_soon=True)
+
+    # One entry for every choice of campaigns, due soon or not: the page only filters it.
+    rows = page_cache.of(current_app.extensions).get(
+        version, ("chase", tuple(sorted(names)), today(), clock_settings()), build)
+    if request.args.get("due_soon") != "1":
+        rows = [row for row in rows if row.lateness is not Lateness.due_soon]
+    return rows, None, campaigns
 
 
 @blueprint.get("/chase")
 def chase() -> Any:
-    rows, problem = _chase_rows()
-    campaigns = campaign_service.list_campaigns(db_session(), visible_campaigns())
-    return render_template("requests/chase.html", rows=rows, problem=problem, campaigns=campaigns,
+    """The late requests, most late first, a page at a time (the CSV has them all)."""
+    rows, problem, campaigns = _chase_rows()
+    try:
+        page = paginate(rows, request.args.get("page"))
+    except BadPage as error:
+        problem, page = str(error), paginate([], None)
+    return render_template("requests/chase.html", page=page, problem=problem, campaigns=campaigns,
                            chosen=request.args.get("campaign", ""), today=today(),
                            due_soon=request.args.get("due_soon") == "1"), (400 if problem else 200)
 
 
 @blueprint.get("/chase.csv")
 def chase_csv() -> Any:
-    rows, problem = _chase_rows()
+    rows, problem, _ = _chase_rows()
     if problem:
         abort(404)
     out = io.StringIO()

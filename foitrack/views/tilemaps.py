@@ -13,6 +13,7 @@ from flask import url_for
 
 from foitrack import aggregate, tilemap
 from foitrack.services.errors import NotFound
+from foitrack.services.requests import RequestRow
 from foitrack.tilemap import Place, Reading, TileMap
 from foitrack.web import db_session
 
@@ -23,13 +24,13 @@ FORMATS = {
 }
 
 
-def campaign_map(campaign: Any, requests: Sequence[Any], states: Mapping[int, Any]) -> TileMap:
+def campaign_map(slug: str, rows: Sequence[RequestRow]) -> TileMap:
     """Each request's force coloured by its status; a click opens the request."""
     return tilemap.status_map(
-        (Place(r.authority.code, r.authority.name,
-               url_for("requests.detail", slug=campaign.slug, authority=r.authority.slug)),
-         states[r.id].status, states[r.id].lateness)
-        for r in requests
+        (Place(r.authority_code, r.authority_name,
+               url_for("requests.detail", slug=slug, authority=r.authority_slug)),
+         r.state.status, r.state.lateness)
+        for r in rows
     )
 
 

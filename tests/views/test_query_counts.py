@@ -13,6 +13,10 @@ PAGES = [
     "/authorities/", "/authorities/west-mercia", "/campaigns/bench-0/requests/west-mercia",
     "/campaigns/bench-0/requests/west-mercia/figures", "/campaigns/bench-0/release",
     "/campaigns/bench-0/fact-sheets/", "/mail/outbox", "/mail/inbox",
+    # A page of a filtered list, and the images drawn from the kept aggregate.
+    "/campaigns/bench-0?status=awaiting_response&page=1", "/chase?due_soon=1&page=1",
+    "/campaigns/bench-0/aggregate?checked=1", "/campaigns/bench-0/charts/national-total-offences.svg",
+    "/campaigns/bench-0/fact-sheets/west-mercia/charts/offences.svg",
 ]
 
 

@@ -1,0 +1,65 @@
+"""What pages derive slowly, kept in each process under the data version it was derived from.
+
+A key starts with the data version (foitrack.data_version) read before the data: an entry can
+only be found again while no audited change has committed since, so a page never shows
+numbers older than the database's. Several gunicorn workers each keep their own; a worker
+that has not seen a version yet builds it once. Nothing here knows about Flask.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Entries of the newest version, a few campaigns and selections each; older ones go at once.
+SIZE = 64
+
+
+class PageCache:
+    """A small least-recently-used map from (version, what, ...) to what was built."""
+
+    def __init__(self, size: int = SIZE) -> None:
+        self.size = size
+        self.newest = -1  # the highest version number seen
+        self._entries: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version: tuple[int, str], key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
+        """The value kept under ``(version, *key)``, or ``build()``'s, kept for next time.
+
+        ``version`` is foitrack.data_version.current(), read before the data ``build`` reads.
+        """
+        full = (version, *key)
+        with self._lock:
+            if full in self._entries:
+                self._entries.move_to_end(full)
+                return self._entries[full]  # type: ignore[no-any-return]
+        value = build()  # outside the lock: another thread may build the same; both are right
+        with self._lock:
+            number = version[0]
+            if number < self.newest - 1:
+                # Far behind: a database restored from a backup. Start again from it.
+                self._entries.clear()
+                self.newest = number
+            if number > self.newest:
+                # A newer version makes older entries unreachable: free them now.
+                self.newest = number
+                for old in [k for k in self._entries if k[0][0] < number]:
+                    del self._entries[old]
+            if number == self.newest:
+                self._entries[full] = value
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def of(extensions: dict[str, Any]) -> PageCache:
+    """The cache kept in an app's ``extensions``, made on first use."""
+    return extensions.setdefault("foitrack.page_cache", PageCache())  # type: ignore[no-any-return]
