@@ -20,7 +20,6 @@ import argparse
 import csv
 import datetime as dt
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -158,7 +157,7 @@ def measure_size(backend: str, size: int, postgres: str | None, repeat: int,
 
 def _export(url: str, backend: str, engine: Any, repeat: int) -> dict[str, Any]:
     """The app's CSV export of every figure, in a child process so its peak memory is its own."""
-    script = (
+    script = PEAK + (
         "import sys, io, datetime\n"
         "from foitrack.db import Database, make_engine\n"
         "from foitrack.exporters.dataset import Table, write_csv\n"
@@ -174,17 +173,16 @@ def _export(url: str, backend: str, engine: Any, repeat: int) -> dict[str, Any]:
         "    text_rows = lambda: (r for c in campaigns for r in figure_text_rows(s, c))\n"
         "    write_csv(Table('figures', 'Figures', '', FIGURE_COLUMNS, rows, text_rows), out, False)\n"
         "print(time.perf_counter() - start)\n"
+        "print(peak_mb())\n"
     )
     target = Path(tempfile.gettempdir()) / "foitrack-bench-export.csv"
     times, inside, peaks = [], [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        child = subprocess.run([sys.executable, "-c", script, url, str(target)], check=True,
-                               cwd=ROOT, capture_output=True)
+        output, peak = _child(["-c", script, url, str(target)])
         times.append(time.perf_counter() - start)
-        inside.append(float(child.stdout.decode().split()[-1]))
-        peaks.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
-        del child
+        inside.append(float(output[-1]))
+        peaks.append(peak)
     rows = sum(1 for _ in target.open()) - 1
     floor_target = Path(tempfile.gettempdir()) / "foitrack-bench-floor.csv"
     if backend == "sqlite":
@@ -209,7 +207,16 @@ def _export(url: str, backend: str, engine: Any, repeat: int) -> dict[str, Any]:
             "export_query_speed": floor_s / query_s, "export_peak_mb": max(peaks)}
 
 
-IMPORT_SCRIPT = """
+# A child's own peak memory: VmHWM starts again at exec (ru_maxrss would count the pages of
+# the runner it was forked from).
+PEAK = """
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+"""
+
+IMPORT_SCRIPT = PEAK + """
 import sys, time
 from foitrack.db import Database, make_engine
 from foitrack.models import Authority
@@ -224,19 +231,16 @@ with database.session() as session, open(sys.argv[2], "rb") as source:
     session.flush()
     print(time.perf_counter() - start, report.created)
     session.rollback()
+print(peak_mb())
 """
 
 
-def _child(arguments: list[str]) -> tuple[str, float]:
-    """Run a child Python; its output and its own peak resident memory in MB."""
-    child = subprocess.Popen([sys.executable, *arguments], cwd=ROOT, stdout=subprocess.PIPE)
-    assert child.stdout is not None
-    output = child.stdout.read().decode()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise subprocess.CalledProcessError(child.returncode, arguments, output)
-    return output, usage.ru_maxrss / 1024
+def _child(arguments: list[str]) -> tuple[list[str], float]:
+    """Run a child Python script ending with print(peak_mb()): its other output, and its peak
+    resident memory in MB."""
+    output = subprocess.run([sys.executable, *arguments], check=True, cwd=ROOT,
+                            capture_output=True).stdout.decode().split()
+    return output[:-1], float(output[-1])
 
 
 def _import(database: Database, url: str, size: int, repeat: int) -> dict[str, Any]:
@@ -263,6 +267,13 @@ def _import(database: Database, url: str, size: int, repeat: int) -> dict[str, A
             Period.campaign_id == campaign.id)).all())
         categories = {c.label: c.id for d in campaign.dimensions for c in d.categories}
         measure = campaign.measures[0].id
+    times, peaks, created = [], [], 0
+    for _ in range(repeat):
+        output, peak = _child(["-c", IMPORT_SCRIPT, url, str(path), IMPORT_CAMPAIGN])
+        seconds, created_text = output[-2:]
+        times.append(float(seconds))
+        peaks.append(peak)
+        created = int(created_text)
     # The floor's rows: the same figures, already resolved to ids and parsed.
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     raw = []
@@ -279,13 +290,6 @@ def _import(database: Database, url: str, size: int, repeat: int) -> dict[str, A
     insert_sql = (f"INSERT INTO figure ({', '.join(columns)}) "
                   f"VALUES ({', '.join([marker] * len(columns))})")
 
-    times, peaks, created = [], [], 0
-    for _ in range(repeat):
-        output, peak = _child(["-c", IMPORT_SCRIPT, url, str(path), IMPORT_CAMPAIGN])
-        seconds, created_text = output.split()[-2:]
-        times.append(float(seconds))
-        peaks.append(peak)
-        created = int(created_text)
 
     def plain_import() -> None:
         connection = database.engine.raw_connection()
