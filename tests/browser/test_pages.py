@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
-from foitrack.services import inbound
+from foitrack.models import Authority, CampaignMember, Figure, Request, User
+from foitrack.services import inbound, removed_figures
 from foitrack.services import requests as request_service
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.services.mail import token_for
 from foitrack.storage import FileStore
 from tests.browser.conftest import DESKTOP, PHONE, Visits, new_page, sign_in
-from tests.factories import TEST_ACTOR
+from tests.factories import TEST_ACTOR, make_user
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TODAY = dt.date.today()
@@ -57,6 +59,17 @@ def campaign_data(live_server):
         raw = message.as_bytes()
         store = FileStore(live_server.app.config["STORAGE_PATH"])
         inbound.import_message(session, TEST_ACTOR, store, message, raw, TODAY)
+        # The second campaign under embargo, with the researcher and a viewer let in, and one
+        # of its figures emptied from the grid (West Mercia's, which no test here reads).
+        lockdown = made["lockdown-2020"]
+        lockdown.embargo_until = TODAY + dt.timedelta(days=60)
+        researcher = session.scalar(select(User).where(User.email == live_server.researcher))
+        for member in (researcher, make_user(session, role="viewer")):
+            session.add(CampaignMember(campaign_id=lockdown.id, user_id=member.id, added_by="tests"))
+        emptied = session.scalar(select(Figure).join(Request).join(Authority).where(
+            Request.campaign_id == lockdown.id, Authority.slug == "west-mercia").limit(1))
+        removed_figures.record_removal(session, TEST_ACTOR, emptied)
+        session.delete(emptied)
         session.commit()
         cumbria_event = next(e.id for e in by_slug["cumbria"].events if e.kind.value == "response")
     return {"event": cumbria_event}
@@ -71,6 +84,8 @@ PAGES = [
     ("request", "/campaigns/grooming-2019/requests/west-mercia"),
     ("request refused", "/campaigns/grooming-2019/requests/cumbria"),
     ("remove event", "/campaigns/grooming-2019/requests/cumbria/events/{event}/remove"),
+    ("removed figures", "/campaigns/lockdown-2020/requests/west-mercia/figures/removed/"),
+    ("members", "/campaigns/lockdown-2020/members"),
     ("figure grid with reply", "/campaigns/grooming-2019/requests/west-mercia/figures"),
     ("data design", "/campaigns/grooming-2019/design"),
     ("aggregate", "/campaigns/grooming-2019/aggregate"),
