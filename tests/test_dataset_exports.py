@@ -101,3 +101,32 @@ def test_the_data_package_passes_frictionless_validate(small, tmp_path):
     assert [r["name"] for r in descriptor["resources"]] == ["aggregate", "figures", "tracker",
                                                            "coverage"]
     assert "=SUM(A1)" in (tmp_path / "pkg" / "data" / "figures.csv").read_text()  # exact values
+
+
+def test_the_database_writes_every_kind_of_figure_as_python_would(session):
+    """The figures CSV's cells are written by the database (figure_text_rows); they must be
+    the text of figure_rows, value by value, for every kind of value and awkward text."""
+    from foitrack.exporters.dataset import _text
+    from foitrack.services.datasets import FIGURE_COLUMNS, figure_rows, figure_text_rows
+
+    load_forces(session)
+    campaign = create_from_file(session, TEST_ACTOR, SMALL)
+    import_csv(session, TEST_ACTOR, campaign, io.BytesIO((
+        "authority,measure,period,dimension,category,value,caveat,source\n"
+        "E23000016,offences,2018-19,,,0,\"Says \"\"about\"\" 3, maybe\",\n"
+        "E23000016,offences,2018-19,platform,Instagram,<5,\"line one\nline two\",table 1\n"
+        "E23000016,offences,2018-19,platform,Facebook,10-14,,\n"
+        "E23000016,offences,2018-19,platform,Messenger,withheld s.40(2),,\n"
+        "E23000016,offences,2018-19,platform,WhatsApp,withheld,,\n"
+        "E23000016,offences,2018-19,platform,Snapchat,not held,,\n"
+        "E23000016,offences,2018-19,platform,Other,not provided,,\n"
+        "E23000016,offences,2018-19,platform,Not recorded,not recorded,,\n"
+        "E23000032,offences,2018-19,,,1234567,Café – ünïcode ✓,=SUM(A1)\n").encode()))
+    session.commit()
+    expected = [tuple(_text(row[c.name]) for c in FIGURE_COLUMNS)
+                for row in figure_rows(session, campaign)]
+    written = [tuple(row) for row in figure_text_rows(session, campaign)]
+    assert written == expected
+    assert {row[12] for row in written} == {
+        "0", "<5", "10-14", "withheld s.40(2)", "withheld", "not held", "not provided",
+        "not recorded", "1234567"}
