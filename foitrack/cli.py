@@ -21,7 +21,7 @@ from foitrack.services import authorities as authority_service
 from foitrack.services import users as user_service
 from foitrack.services.audit import Actor
 from foitrack.services.authority_import import import_authorities
-from foitrack.services.errors import DomainError, Invalid
+from foitrack.services.errors import DomainError, Invalid, NotFound
 from foitrack.services.registry import REGISTRY_FILE, load_registry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -475,6 +475,42 @@ def campaigns_export(slug: str, output: Any) -> None:
         except DomainError as error:
             raise click.ClickException(str(error)) from None
     output.write(text)
+
+
+@campaigns_group.command("members")
+@click.argument("slug")
+@click.option("--add", "add", multiple=True, metavar="EMAIL",
+              help="Let this account see the campaign while it is under embargo (repeatable).")
+@click.option("--remove", "remove", multiple=True, metavar="EMAIL",
+              help="Take this account out of the campaign's members (repeatable).")
+@with_appcontext
+@needs_current_schema
+def campaigns_members(slug: str, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+    """List campaign SLUG's members, after adding and removing any given; all or nothing."""
+    from sqlalchemy import select
+
+    from foitrack.models import User
+    from foitrack.services import campaigns, membership
+
+    actor = _system_actor()
+    with _database().session() as session:
+        try:
+            campaign = campaigns.get_campaign(session, slug)
+            for email in add:
+                membership.add_member(session, actor, membership.OPERATOR, campaign, email)
+            for email in remove:
+                user = session.scalar(select(User).where(User.email == email.strip().lower()))
+                if user is None:
+                    raise NotFound(f"no account with the address {email.strip().lower()!r}")
+                membership.remove_member(session, actor, membership.OPERATOR, campaign, user.id)
+        except DomainError as error:
+            session.rollback()
+            raise _fail(error) from None
+        session.commit()
+        owner = campaign.owner.email if campaign.owner else "nobody"
+        click.echo(f"owner: {owner}")
+        for member in membership.members(session, campaign):
+            click.echo(f"member: {member.user.email} ({member.user.role.value})")
 
 
 @campaigns_group.command("list")

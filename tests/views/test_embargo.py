@@ -243,3 +243,26 @@ def test_a_signed_out_visitor_is_sent_to_sign_in_not_told_the_campaign_exists(ap
     assert response.status_code == 302 and "/auth/sign-in" in response.location
     unknown = app.test_client().get("/campaigns/no-such-campaign")
     assert unknown.status_code == 302
+
+
+def test_the_operator_manages_members_from_the_command_line(world, runner, session):
+    from foitrack.cli import main
+
+    outsider = world["people"]["researcher-outsider"].email
+    member = world["people"]["viewer-member"].email
+    added = runner.invoke(main, ["campaigns", "members", SLUG, "--add", outsider])
+    assert added.exit_code == 0, added.output
+    assert f"member: {outsider} (researcher)" in added.stdout
+    # One bad address and nothing changes, the good one included.
+    refused = runner.invoke(main, ["campaigns", "members", SLUG, "--remove", outsider,
+                                   "--remove", "nobody@example.org"])
+    assert refused.exit_code == 1 and "no account with the address 'nobody@example.org'" in refused.output
+    listed = runner.invoke(main, ["campaigns", "members", SLUG])
+    # Members by name: "Test researcher" before "Test viewer".
+    assert listed.stdout.splitlines() == [
+        f"owner: {world['people']['researcher-owner'].email}",
+        f"member: {outsider} (researcher)", f"member: {member} (viewer)"]
+    assert runner.invoke(main, ["campaigns", "members", SLUG, "--remove", outsider]).exit_code == 0
+    session.expire_all()
+    assert [m.user_id for m in session.scalars(select(CampaignMember))] == [
+        world["people"]["viewer-member"].id]
