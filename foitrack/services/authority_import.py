@@ -87,14 +87,26 @@ def unprotect(cell: str) -> str:
     return cell
 
 
+def refuse_nul(data: bytes, prefix: str = "") -> None:
+    """Refuse a text file holding a NUL character, naming its line: PostgreSQL cannot store one,
+    so it would otherwise fail only when written. :raises Invalid:"""
+    at = data.find(b"\x00")
+    if at >= 0:
+        line = data.count(b"\n", 0, at) + 1
+        raise Invalid(f"{prefix}line {line}: holds a NUL character, which cannot be stored (is the "
+                      "file UTF-16? in Excel use Save As > CSV UTF-8); nothing was imported")
+
+
 def _decode(data: bytes) -> str:
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise Invalid(
             f"the file is not UTF-8 text (byte {error.start + 1} cannot be read); "
             "in Excel use Save As > CSV UTF-8"
         ) from None
+    refuse_nul(data)
+    return text
 
 
 def _read_header(reader: Any) -> list[str]:

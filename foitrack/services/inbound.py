@@ -110,6 +110,12 @@ def _text_body(message: EmailMessage) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _storable(text: str) -> str:
+    """Mail text as every database here can keep it: a NUL (PostgreSQL refuses one) dropped, and
+    bytes the email package could not decode (kept as lone surrogates) shown as '?'."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def _is_bounce(message: EmailMessage) -> bool:
     sender = parseaddr(str(message.get("From", "")))[1].lower()
     return (message.get_content_type() == "multipart/report"
@@ -173,7 +179,7 @@ def _attachments(message: EmailMessage) -> Iterable[tuple[str, str, bytes]]:
 def import_message(session: Session, actor: audit.Actor, store: FileStore, message: EmailMessage,
                    raw: bytes, today: dt.date) -> tuple[InboundMessage | None, str]:
     """File one message. Returns it (None if already imported) and where it went."""
-    key = str(message.get("Message-ID") or "").strip() or \
+    key = _storable(str(message.get("Message-ID") or "").strip()) or \
         f"sha256:{hashlib.sha256(raw).hexdigest()}"
     if session.scalar(select(InboundMessage.id).where(InboundMessage.message_key == key[:300])):
         return None, "duplicate"
@@ -188,12 +194,14 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore, messa
             sent_at = sent_at.replace(tzinfo=dt.UTC)
     except (TypeError, ValueError):
         sent_at = None
+    name, address = _storable(name), _storable(address)
     inbound = InboundMessage(
         message_key=key[:300], from_address=(address or "unknown")[:254],
         from_name=(name or None) and name[:254],
-        subject=str(message.get("Subject", ""))[:1000], sent_at=sent_at,
-        body_text=_text_body(message), in_reply_to=str(message.get("In-Reply-To") or "")[:1000]
-        or None, references=str(message.get("References") or "") or None,
+        subject=_storable(str(message.get("Subject", "")))[:1000], sent_at=sent_at,
+        body_text=_storable(_text_body(message)),
+        in_reply_to=_storable(str(message.get("In-Reply-To") or ""))[:1000] or None,
+        references=_storable(str(message.get("References") or "")) or None,
         is_bounce=_is_bounce(message), raw_file=raw_file, received_by=actor.label,
     )
     session.add(inbound)
@@ -202,7 +210,7 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore, messa
         clean = safe_filename(filename, "attachment")
         suffix = Path(clean).suffix.lower()
         attachment = Attachment(message_id=inbound.id, filename=clean,
-                                content_type=content_type[:100],
+                                content_type=_storable(content_type)[:100],
                                 size=len(payload), flagged=suffix in ARCHIVES)
         if len(payload) > MAX_ATTACHMENT_BYTES:
             attachment.refused = f"larger than {MAX_ATTACHMENT_BYTES // 2**20} MB"

@@ -31,6 +31,23 @@ from foitrack.storage import FileStore, safe_filename
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BYTES = 20 * 1024 * 1024
+# What an XLSX may expand to once unzipped: far above any real template or tracker, far below
+# what a zip bomb (a few hundred KB that unzip to gigabytes) would make openpyxl hold in memory.
+MAX_EXPANDED_BYTES = 200 * 1024 * 1024
+
+
+def too_large_when_unzipped(data: bytes) -> str | None:
+    """Why a workbook may not be opened (it unzips to too much), or None; read from the zip's
+    directory, before anything is decompressed. A file that is not a zip is left to openpyxl."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return None
+    if expanded > MAX_EXPANDED_BYTES:
+        return (f"expands to more than {MAX_EXPANDED_BYTES // 2**20} MB when unzipped "
+                f"({expanded // 2**20} MB); it is not a workbook foitrack will open")
+    return None
 
 
 def template_info(campaign: Campaign, request: Request) -> layout.TemplateInfo:
@@ -97,8 +114,12 @@ def _cell_value(value: Any, where: str, threshold: int | None) -> tuple[str | No
     """A cell as figure text, or a problem naming the cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, None
-    if isinstance(value, bool | dt.date | dt.datetime | dt.time):
-        return None, Problem(f"{value!r} is not a figure", where)
+    if isinstance(value, bool):
+        return None, Problem(f"{str(value).upper()} is not a figure", where)
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        # A date typed where a count belongs (Excel turns "1-4" into 1 April, for one).
+        return None, Problem(f"a date or time ({value.isoformat()}) is not a figure; if it "
+                             "was a range such as 1-4, format the cell as text", where)
     if isinstance(value, float):
         if not value.is_integer():
             return None, Problem(f"{value:g} is not a whole number", where)
@@ -119,6 +140,8 @@ def read_template(campaign: Campaign, requests: Sequence[Request], filename: str
         return None, [Problem("the file is empty", name)]
     if len(data) > MAX_BYTES:
         return None, [Problem(f"the file is larger than {MAX_BYTES // 2**20} MB", name)]
+    if reason := too_large_when_unzipped(data):
+        return None, [Problem(reason, name)]
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):

@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 from foitrack.models import Authority, Campaign, Request
 from foitrack.models.authority import casefold
 from foitrack.services import audit
+from foitrack.services.authority_import import refuse_nul
 from foitrack.services.campaigns import add_authorities
 from foitrack.services.errors import Invalid, Problem
 from foitrack.services.requests import add_event
+from foitrack.services.templates import too_large_when_unzipped
 
 # Accepted headings for each column, compared without case, spaces or punctuation.
 HEADINGS = {
@@ -140,20 +142,28 @@ class TrackerPlan:
 
 def _read_rows(filename: str, data: bytes) -> list[tuple[int, list[Any]]]:
     if filename.lower().endswith((".xlsx", ".xlsm")):
+        if reason := too_large_when_unzipped(data):
+            raise Invalid(f"{filename} {reason}")
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:  # openpyxl raises many kinds for a file that is not a workbook
             raise Invalid(f"{filename} is not an XLSX workbook") from None
-        sheet = book.worksheets[0]
-        rows = [(index, list(row)) for index, row in enumerate(sheet.iter_rows(values_only=True),
-                                                                start=1)]
-        book.close()
+        try:
+            sheet = book.worksheets[0]
+            rows = [(index, list(row))
+                    for index, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        except Exception:  # noqa: BLE001 - a damaged sheet fails in many ways inside openpyxl
+            raise Invalid(f"{filename} could not be read as a workbook: it may be damaged; save "
+                          "it again from Excel as .xlsx") from None
+        finally:
+            book.close()
         return rows
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise Invalid(f"{filename} is not UTF-8 text (byte {error.start + 1}); in Excel use "
                       "Save As > CSV UTF-8") from None
+    refuse_nul(data, f"{filename}: ")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         return [(reader.line_num, row) for row in reader]
