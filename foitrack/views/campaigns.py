@@ -3,8 +3,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.fields import SelectChoice
 
 from foitrack import data_version, page_cache
@@ -83,9 +94,12 @@ def new() -> Any:
 class _CampaignRows:
     """What the campaign page derives from every request, kept until the data change."""
 
+    version: tuple[int, str]
     rows: list[request_service.RequestRow]
     progress: request_service.Progress
     tile_map: TileMap
+    # The map drawn: it lists every authority off the map too, 400 lines in a large campaign.
+    map_html: Markup
 
 
 def _campaign_rows(campaign: Any) -> _CampaignRows:
@@ -95,13 +109,16 @@ def _campaign_rows(campaign: Any) -> _CampaignRows:
     def build() -> _CampaignRows:
         rows = request_service.request_rows(session, [campaign.id], today(),
                                             clock_settings())[campaign.id]
-        return _CampaignRows(rows, request_service.progress([r.state for r in rows]),
-                             campaign_map(campaign.slug, rows))
+        tile_map = campaign_map(campaign.slug, rows)
+        draw = get_template_attribute("_tilemap.html", "tile_map")
+        return _CampaignRows(version, rows, request_service.progress([r.state for r in rows]), tile_map,
+                             Markup(draw(tile_map, MAP_CAPTION, id="status-map")))
 
     return page_cache.of(current_app.extensions).get(
         version, ("campaign", campaign.id, today(), clock_settings()), build)
 
 
+MAP_CAPTION = "Each force's request, by status. The table below lists every request, a page at a time."
 # The status filter's choices besides the statuses themselves.
 LATE = "late"
 
@@ -129,11 +146,25 @@ def detail(slug: str) -> Any:
         problem, page = str(error), paginate([], None)
     bulk = BulkEventForm(formdata=None)
     bulk.occurred_on.data = today()
+
+    def requests_table(can_bulk: bool) -> Markup:
+        def draw() -> Markup:
+            return Markup(render_template("campaigns/_requests_table.html", campaign=campaign,
+                                          page=page, can_bulk=can_bulk))
+        if problem:  # an empty page, not the one its key would name
+            return draw()
+        # The rows as HTML, kept like the rows themselves: most loads are of the same pages.
+        return page_cache.of(current_app.extensions).get(
+            derived.version, ("campaign table", campaign.id, today(), clock_settings(), shown,
+                              page.number, can_bulk), draw)
+
     return render_template(
         "campaigns/detail.html", campaign=campaign, page=page, progress=derived.progress,
+        requests_table=requests_table,
         shown=shown, statuses=list(Status), late_count=sum(1 for row in derived.rows if row.late),
         problem=problem, bulk=bulk, history=audit.history(session, "campaign", campaign.id),
         example=derived.rows[0] if derived.rows else None, tile_map=derived.tile_map,
+        map_html=derived.map_html,
     ), (400 if problem else 200)
 
 

@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_template_attribute,
     redirect,
     render_template,
     request,
@@ -314,16 +315,23 @@ def aggregate_page(slug: str) -> Any:
         Markup(render_template("figures/_aggregate_table.html", campaign=campaign, result=result)),
         Markup(render_template("figures/_by_authority.html", campaign=campaign, totals=[
             r for r in result.authorities if r.cell.level == "total"]))))
-    tile_map, map_choice = cache.get(
-        built.version, (*key, "map", *(request.args.get(name) for name in MAP_ARGS)),
-        lambda: aggregate_map(campaign, result, request.args))
+    def draw_map() -> tuple[Any, Any, Markup]:
+        tile_map, choice = aggregate_map(campaign, result, request.args)
+        drawn = Markup("")
+        if tile_map is not None and choice is not None and tile_map.any_asked:
+            drawn = Markup(get_template_attribute("_tilemap.html", "tile_map")(
+                tile_map, choice.caption, id="figure-map", about="figure"))
+        return tile_map, choice, drawn
+
+    tile_map, map_choice, map_html = cache.get(
+        built.version, (*key, "map", *(request.args.get(name) for name in MAP_ARGS)), draw_map)
     links = _chart_links(built.charts, "figures.aggregate_chart",
                          lambda chart: {"chart": chart.name}, slug=slug, **_selection())
     return render_template("figures/aggregate.html", campaign=campaign, result=result,
                            problem=problem, sets=list_sets(db_session()),
                            chosen=request.args.get("authorities", ""), checked=checked,
                            charts=links, tile_map=tile_map, map_choice=map_choice,
-                           tables=tables), (400 if problem else 200)
+                           map_html=map_html, tables=tables), (400 if problem else 200)
 
 
 @blueprint.get("/aggregate/cell")

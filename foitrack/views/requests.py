@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup
 
 from foitrack import data_version, edit_merge, page_cache
 from foitrack.exporters.chase import write_csv
@@ -168,9 +169,10 @@ def reference(slug: str, authority: str) -> Any:
     return _render(found, event_form, form, 400)
 
 
-def _chase_rows() -> tuple[list[service.ChaseRow], str | None, list[Any]]:
+def _chase_rows() -> tuple[list[service.ChaseRow], str | None, list[Any], tuple[Any, ...]]:
     """Every late request of the campaigns asked for, as the page's choices say, with the
-    problem with those choices and the campaigns this user may choose from."""
+    problem with those choices, the campaigns this user may choose from, and the key the rows
+    are kept under."""
     session = db_session()
     version = data_version.current(session)  # before the data, so the rows are no older
     campaigns = campaign_service.list_campaigns(session, visible_campaigns())
@@ -178,7 +180,7 @@ def _chase_rows() -> tuple[list[service.ChaseRow], str | None, list[Any]]:
     if chosen:
         targets = [c for c in campaigns if c.slug == chosen]
         if not targets:
-            return [], f"no campaign {chosen!r}", campaigns
+            return [], f"no campaign {chosen!r}", campaigns, ()
     else:
         targets = [c for c in campaigns if c.status is not CampaignStatus.closed]
     names = {c.id: (c.slug, c.title) for c in targets}
@@ -189,29 +191,41 @@ def _chase_rows() -> tuple[list[service.ChaseRow], str | None, list[Any]]:
                                  include_due_soon=True)
 
     # One entry for every choice of campaigns, due soon or not: the page only filters it.
-    rows = page_cache.of(current_app.extensions).get(
-        version, ("chase", tuple(sorted(names)), today(), clock_settings()), build)
-    if request.args.get("due_soon") != "1":
+    key = ("chase", tuple(sorted(names)), today(), clock_settings())
+    rows = page_cache.of(current_app.extensions).get(version, key, build)
+    due_soon = request.args.get("due_soon") == "1"
+    if not due_soon:
         rows = [row for row in rows if row.lateness is not Lateness.due_soon]
-    return rows, None, campaigns
+    return rows, None, campaigns, (version, (*key, due_soon))
 
 
 @blueprint.get("/chase")
 def chase() -> Any:
     """The late requests, most late first, a page at a time (the CSV has them all)."""
-    rows, problem, campaigns = _chase_rows()
+    rows, problem, campaigns, kept = _chase_rows()
     try:
         page = paginate(rows, request.args.get("page"))
     except BadPage as error:
         problem, page = str(error), paginate([], None)
+
+    def chase_table() -> Markup:
+        def draw() -> Markup:
+            return Markup(render_template("requests/_chase_table.html", page=page))
+        if not kept or problem:
+            return draw()
+        # The rows as HTML, kept like the rows themselves.
+        version, key = kept
+        return page_cache.of(current_app.extensions).get(version, (*key, "table", page.number), draw)
+
     return render_template("requests/chase.html", page=page, problem=problem, campaigns=campaigns,
+                           chase_table=chase_table,
                            chosen=request.args.get("campaign", ""), today=today(),
                            due_soon=request.args.get("due_soon") == "1"), (400 if problem else 200)
 
 
 @blueprint.get("/chase.csv")
 def chase_csv() -> Any:
-    rows, problem, _ = _chase_rows()
+    rows, problem, _, _ = _chase_rows()
     if problem:
         abort(404)
     out = io.StringIO()

@@ -54,6 +54,7 @@ def test_a_page_that_does_not_exist_is_named_and_shows_nothing(client, researche
     assert response.status_code == 400
     assert f"page: &#39;{asked}&#39; is not a page of this list; choose 1 to 5" in page
     assert names(page) == []
+    assert len(names(client.get(URL).get_data(as_text=True))) == 10  # the empty page is not kept
 
 
 def test_the_status_filter_pages_too_and_the_counts_and_map_cover_every_request(
@@ -84,6 +85,7 @@ def test_an_unknown_status_is_named(client, researcher):
     response = client.get(f"{URL}?status=lost")
     assert response.status_code == 400
     assert "status: &#39;lost&#39; is not a status; choose not_sent" in response.get_data(as_text=True)
+    assert len(names(client.get(URL).get_data(as_text=True))) == 10
 
 
 def test_a_change_from_another_worker_shows_on_the_next_load(client, researcher, session):
@@ -119,6 +121,7 @@ def test_the_chase_list_pages_latest_first_and_the_csv_has_every_row(client, res
         shown += chase_names(client.get(f"/chase?page={number}").get_data(as_text=True))
     assert len(shown) == len(set(shown)) == 43
     assert client.get("/chase?page=6").status_code == 400
+    assert chase_names(client.get("/chase").get_data(as_text=True)) == shown[:10]
     rows = list(csv.reader(io.StringIO(client.get("/chase.csv").get_data(as_text=True))))
     assert len(rows) == 44 and [r[0] for r in rows[1:]] == shown
 
