@@ -485,3 +485,38 @@ def test_a_nul_and_undecodable_bytes_in_a_message_are_kept_as_text_a_database_ca
         assert "\x00" not in text
         text.encode("utf-8")  # no lone surrogates left
     assert "before" in message.body_text and "after" in message.body_text
+
+
+@pytest.mark.parametrize(("command", "name", "data", "expected"), [
+    (["requests", "import-tracker", SLUG], "t.csv", b"Force,Date sent\nKent,31/02/2019\n",
+     "line 2, column sent"),
+    (["requests", "import-tracker", SLUG], "t.csv", b"Force,Ref\nKent,a\x00b\n",
+     "line 2: holds a NUL character"),
+    (["authorities", "import"], "a.csv", (AUTHORITY_HEADER + "A\x00C,E1,council,England,a@b.c\n")
+     .encode(), "line 2: holds a NUL character"),
+])
+def test_the_command_line_refuses_hostile_trackers_and_authorities(app, runner, campaign, tmp_path,
+                                                                   command, name, data, expected):
+    path = tmp_path / name
+    path.write_bytes(data)
+    before = _counts(app)
+    result = runner.invoke(main, [*command, str(path), "--yes"] if "import-tracker" in command
+                           else [*command, str(path)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert "Error:" in result.output and expected in result.output
+    assert "Traceback" not in result.output
+    assert _counts(app) == before
+
+
+@pytest.mark.parametrize("case", ["a zip bomb", "a date for a number", "a zip that is not xlsx"])
+def test_the_command_line_refuses_hostile_templates(app, runner, session, campaign, tmp_path, case):
+    make, _name, *expected = XLSX_CASES[case]
+    path = tmp_path / "reply.xlsx"
+    path.write_bytes(make(session, campaign))
+    before = _counts(app)
+    result = runner.invoke(main, ["figures", "import", SLUG, str(path), "--yes"],
+                           catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert "Error:" in result.output and "Traceback" not in result.output
+    assert all(phrase in result.output for phrase in expected)
+    assert _counts(app) == before
