@@ -4,6 +4,7 @@ gathered as tables for the exporters. Figures are read from the database in batc
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -128,8 +129,32 @@ def figure_text_rows(session: Session, campaign: Campaign, batch: int = 10_000,
     """
     query = _figure_query(campaign, batch, checked_only).with_only_columns(
         *_figure_text_columns(session.get_bind().dialect.name), maintain_column_froms=True)
-    for partition in session.connection().execute(query).partitions():
-        yield from partition
+    yield from _driver_rows(session, query, batch)
+
+
+_CURSORS = itertools.count()
+
+
+def _driver_rows(session: Session, query: Select[Any], batch: int) -> Iterator[tuple[Any, ...]]:
+    """A query's rows as the driver's own tuples, fetched ``batch`` at a time (on PostgreSQL
+    from a server-side cursor): a SQLAlchemy Row for each of a million rows cost a tenth of
+    the export."""
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = query.compile(dialect=dialect)
+    params: Any = (tuple(compiled.params[name] for name in compiled.positiontup or ())
+                   if dialect.positional else compiled.params)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    # A name of its own: a generator left unfinished keeps its cursor until it is collected.
+    cursor = (driver.cursor(name=f"foitrack_export_{next(_CURSORS)}")
+              if dialect.name == "postgresql" else driver.cursor())
+    try:
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def _figure_text_columns(dialect: str) -> tuple[Any, ...]:
