@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from benchmarks.generate import generate, shape_for
 from benchmarks.throughput import ROOT, free_port, prepare, start_gunicorn
 from foitrack import migrate
-from foitrack.db import Database, make_engine
+from foitrack.db import Database, make_engine, parse_database_url
 from foitrack.models import AuditEntry, Authority, Campaign, Figure, Request
 from foitrack.services.api_tokens import create_token
 from foitrack.services.audit import Actor
@@ -282,15 +282,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", default="0.5,2", help="each user's pause between actions, "
                         "min,max seconds")
     args = parser.parse_args(argv)
+    try:
+        low, high = (float(part) for part in args.think.split(","))
+    except ValueError:
+        parser.error(f"--think {args.think!r}: give two numbers of seconds, e.g. 0.5,2")
     if args.database_url:
         fill(args.database_url, args.figures)
         url = args.database_url
     else:
         url = prepare(args.figures, "postgresql" if args.postgres else "sqlite", args.postgres,
                       args.reuse)
-    low, high = (float(part) for part in args.think.split(","))
     shape = shape_for(args.figures)
-    backend = make_engine(url).dialect.name
+    backend = parse_database_url(url).get_backend_name()
     print(f"{backend}, {shape.figures:,} figures ({shape.campaigns} campaigns x "
           f"{shape.authorities} authorities), gunicorn {args.workers} workers, {args.users} users "
           f"for {args.seconds} s, pauses {low}-{high} s", flush=True)
