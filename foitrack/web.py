@@ -180,6 +180,13 @@ def _check_visible() -> None:
     rule = request.url_rule.rule if request.url_rule is not None else ""
     if "/campaigns/<slug>" in rule and not membership.can_see_slug(
             db_session(), current_user, args["slug"], today()):
+        if request.blueprint == "api":
+            # The very words the API gives for a campaign that does not exist.
+            from foitrack.services.errors import NotFound
+
+            slug = args["slug"]
+            raise NotFound(f"campaign {slug!r} has no request to {args['authority']!r}"
+                           if "authority" in args else f"no campaign {slug!r}")
         abort(404)
     if "file_id" in args and not membership.can_see_file(
             db_session(), current_user, args["file_id"], today()):
@@ -246,7 +253,12 @@ def _template_globals() -> dict[str, Any]:
 
         return under_embargo(campaign, today())
 
-    return {"can": can, "embargoed": embargoed}
+    def sees(campaign: Any) -> bool:
+        from foitrack.views.lookups import sees as user_sees
+
+        return user_sees(campaign)
+
+    return {"can": can, "embargoed": embargoed, "sees": sees}
 
 
 def _on_csrf_error(error: CSRFError) -> Any:

@@ -34,6 +34,9 @@ class Figure(Base):
         # on request_id, so without it every aggregate and export scans all figures of every
         # campaign (the plans are in docs/benchmarks.md).
         Index("ix_figure_request_id", "request_id"),
+        # Never hand out a removed figure's id again (SQLite reuses the highest by default):
+        # the audit trail, and so the figure's history page, knows a figure by its id.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

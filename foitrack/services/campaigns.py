@@ -16,13 +16,14 @@ from foitrack.models import (
     Authority,
     AuthoritySet,
     Campaign,
+    CampaignMember,
     CampaignStatus,
     CampaignVersion,
     Figure,
     Request,
     User,
 )
-from foitrack.services import audit
+from foitrack.services import audit, membership
 from foitrack.services.authorities import SLUG_PATTERN, get_set, slugify
 from foitrack.services.errors import Conflict, Invalid, NotFound, Problem
 from foitrack.services.requests import campaign_requests
@@ -239,10 +240,14 @@ def _add_request(session: Session, actor: audit.Actor, campaign: Campaign, autho
 
 def repeat_campaign(
     session: Session, actor: audit.Actor, source: Campaign, *, title: str, slug: str | None = None,
-    owner: User | None = None,
+    owner: User | None = None, today: dt.date | None = None,
 ) -> Campaign:
     """Next year's campaign: the same authorities, wording and data design, linked to ``source``,
-    so next year's figures line up with this year's."""
+    so next year's figures line up with this year's.
+
+    A repeat of a campaign under embargo on ``today`` keeps the embargo and the people let in
+    (the source's owner among them): it holds the same unpublished design and wording.
+    """
     from foitrack.services.design import apply_design, design_dict, parse_design
 
     keys = [request.authority.slug for request in campaign_requests(session, source)]
@@ -252,6 +257,19 @@ def repeat_campaign(
         subject=None, authority_keys=keys, owner=owner or source.owner, repeat_of=source,
     )
     campaign.target_set = source.target_set
+    if today is not None and source.embargo_until is not None and today < source.embargo_until:
+        campaign.embargo_until = source.embargo_until
+        people = [m.user for m in membership.members(session, source)]
+        if source.owner is not None:
+            people.append(source.owner)
+        let_in = sorted({user.id: user for user in people if user.id != campaign.owner_id}.values(),
+                        key=lambda user: user.email)
+        for user in let_in:
+            session.add(CampaignMember(campaign_id=campaign.id, user_id=user.id, added_by=actor.label))
+        session.flush()
+        audit.record(session, actor, "campaign", campaign.id, "update", {"embargo_until": None},
+                     {"embargo_until": campaign.embargo_until,
+                      "members": [user.email for user in let_in]})
     if source.measures:
         problems: list[Problem] = []
         design = parse_design(design_dict(source), problems)

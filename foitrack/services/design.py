@@ -404,8 +404,11 @@ def design_dict(campaign: Campaign) -> dict[str, Any]:
     return data
 
 
-def campaign_file(session: Session, campaign: Campaign) -> str:
-    """The campaign file for ``campaign``: create --from it to make the same campaign again."""
+def campaign_file(session: Session, campaign: Campaign, with_repeat_of: bool = True) -> str:
+    """The campaign file for ``campaign``: create --from it to make the same campaign again.
+
+    ``with_repeat_of`` False leaves out the campaign it repeats (one hidden from the reader).
+    """
     from foitrack.services.requests import campaign_requests
 
     targets = [r.authority for r in campaign_requests(session, campaign)]
@@ -425,7 +428,7 @@ def campaign_file(session: Session, campaign: Campaign) -> str:
         data["embargo_until"] = campaign.embargo_until
     if campaign.notes:
         data["notes"] = campaign.notes
-    if campaign.repeat_of:
+    if campaign.repeat_of and with_repeat_of:
         data["repeat_of"] = campaign.repeat_of.slug
     design = design_dict(campaign)
     for name in ("suppression_threshold",):

@@ -3,8 +3,10 @@
 A campaign whose results are embargoed (``embargo_until`` after today) is seen only by its
 owner, the people made its members, and admins, who look after every account and backup and so
 could read it anyway. To everyone else it does not exist: lists leave it out and its pages
-answer 404, not 403, so even its title and slug stay private. From the embargo date on it is
-seen by everyone signed in, as any other campaign; its members are still listed.
+answer 404, not 403, and the API says what it says of a campaign that never existed. (A new
+campaign cannot take its slug, which confirms a guessed slug exists: slugs are one namespace.)
+From the embargo date on it is seen by everyone signed in, as any other campaign; its members
+are still listed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.models import (
@@ -80,25 +82,52 @@ def can_see_slug(session: Session, user: Any, slug: str, today: dt.date) -> bool
 
 
 def can_see_file(session: Session, user: Any, file_id: int, today: dt.date) -> bool:
-    """Whether ``user`` may download a kept file: not if it belongs (as a figure's source, a
-    reply or an attachment) to a campaign hidden from them.
+    """Whether ``user`` may download a kept file: one that a page they can see links to.
 
-    A file in the triage inbox belongs to no campaign yet and stays open to the team.
+    That is a figure's source, a reply or an attachment filed against a campaign they can see,
+    or mail in the triage inbox (no campaign yet) that does not name a campaign hidden from
+    them. Anything else, such as a template no figure points to any more, is for admins only:
+    file ids are sequential, and a file that lost its link must not become everyone's.
     """
-    hidden = ~visible_clause(user, today)
-    via = [
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.role is Role.admin:
+        return True
+    visible = visible_clause(user, today)
+    linked = [
         select(Figure.id).join(Request, Request.id == Figure.request_id).join(
             Campaign, Campaign.id == Request.campaign_id)
-        .where(Figure.source_file_id == file_id, hidden),
+        .where(Figure.source_file_id == file_id, visible),
         select(InboundMessage.id).join(Request, Request.id == InboundMessage.request_id).join(
             Campaign, Campaign.id == Request.campaign_id)
-        .where(InboundMessage.raw_file_id == file_id, hidden),
+        .where(InboundMessage.raw_file_id == file_id, visible),
         select(Attachment.id).join(InboundMessage, InboundMessage.id == Attachment.message_id)
         .join(Request, Request.id == InboundMessage.request_id)
         .join(Campaign, Campaign.id == Request.campaign_id)
-        .where(Attachment.stored_file_id == file_id, hidden),
+        .where(Attachment.stored_file_id == file_id, visible),
     ]
-    return not any(session.scalar(select(exists(query))) for query in via)
+    if any(session.scalar(select(exists(query))) for query in linked):
+        return True
+    waiting = session.scalars(select(InboundMessage.subject).where(
+        InboundMessage.request_id.is_(None),
+        or_(InboundMessage.raw_file_id == file_id, InboundMessage.id.in_(
+            select(Attachment.message_id).where(Attachment.stored_file_id == file_id))))).all()
+    hidden = hidden_names(session, user, today)
+    return any(not names_hidden(subject, hidden) for subject in waiting)
+
+
+def hidden_names(session: Session, user: Any, today: dt.date) -> list[str]:
+    """The titles and slugs, lower-cased, of the campaigns under embargo hidden from ``user``."""
+    rows = session.execute(select(Campaign.title, Campaign.slug).where(
+        Campaign.embargo_until > today, ~visible_clause(user, today))).all()
+    return [name.casefold() for row in rows for name in row if len(name) >= 4]
+
+
+def names_hidden(subject: str, hidden: list[str]) -> bool:
+    """Whether a message's subject names a hidden campaign: such a reply, waiting in the triage
+    inbox because it could not be matched, is kept from those outside the campaign."""
+    subject = (subject or "").casefold()
+    return any(name in subject for name in hidden)
 
 
 def visible_request_clause(user: Any, today: dt.date) -> ColumnElement[bool]:
@@ -107,10 +136,13 @@ def visible_request_clause(user: Any, today: dt.date) -> ColumnElement[bool]:
 
 
 def visible_message_clause(user: Any, today: dt.date) -> ColumnElement[bool]:
-    """A condition on OutgoingMessage for those of visible campaigns (and those of none, such as
-    a researcher's digest)."""
-    return or_(OutgoingMessage.request_id.is_(None), OutgoingMessage.request_id.in_(
-        select(Request.id).where(visible_request_clause(user, today))))
+    """A condition on OutgoingMessage for those of visible campaigns; a digest (of no campaign,
+    counting the recipient's late requests) only for its recipient and admins."""
+    if getattr(user, "is_authenticated", False) and user.role is Role.admin:
+        return true()
+    return or_(
+        and_(OutgoingMessage.request_id.is_(None), OutgoingMessage.to_address == user.email),
+        OutgoingMessage.request_id.in_(select(Request.id).where(visible_request_clause(user, today))))
 
 
 # ---- members ----------------------------------------------------------------------------------

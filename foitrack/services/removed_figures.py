@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from foitrack.figure_values import NotAFigure, parse
@@ -120,6 +121,11 @@ def restore_figure(session: Session, actor: audit.Actor, request: Request, figur
     :raises NotFound: if no such figure was removed from this request.
     :raises Conflict: if its cell holds a value now or has left the data design.
     """
+    # A colleague's grid save (or a second restore) of this request waits for this one, so the
+    # cell checked empty below is still empty when the figure goes back in.
+    from foitrack.services.figures import hold_for_saving  # (figures imports this module)
+
+    hold_for_saving(session, request)
     entry = next((e for e in _removals(session, request)
                   if e.before and int(e.before["figure_id"]) == figure_id), None)
     if entry is None or entry.before is None:
@@ -143,7 +149,10 @@ def restore_figure(session: Session, actor: audit.Actor, request: Request, figur
                     entered_by_user_id=before.get("entered_by_user_id"))
     figure.set_value(value)
     session.add(figure)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # a writer that does not take the lock filled the cell meanwhile
+        raise Conflict("the figure cannot be put back: its cell was given a value meanwhile") from None
     audit.record(session, actor, "figure", figure.id, "restore", None, figure.snapshot())
     audit.record(session, actor, "request", request.id, RESTORED, None,
                  {**removal_snapshot(figure), "restored_from": figure_id})

@@ -243,6 +243,7 @@ def repeat(slug: str) -> Any:
             campaign = service.repeat_campaign(
                 session, actor(), source, title=form.title.data or "", slug=form.slug.data,
                 owner=current_user._get_current_object(),  # type: ignore[attr-defined]
+                today=today(),
             )
         except Invalid as error:
             session.rollback()

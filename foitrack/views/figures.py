@@ -32,7 +32,7 @@ from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Pro
 from foitrack.storage import safe_filename
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
-from foitrack.views.lookups import campaign_or_404, request_or_404
+from foitrack.views.lookups import campaign_or_404, request_or_404, sees
 from foitrack.views.mail import VIEWABLE
 from foitrack.views.tilemaps import aggregate_map
 from foitrack.web import actor, clock_settings, database, db_session, today
@@ -53,7 +53,7 @@ def design(slug: str) -> Any:
     campaign = campaign_or_404(slug)
     form = DesignForm()
     if not form.is_submitted():
-        full = design_service.campaign_file(session, campaign)
+        full = design_service.campaign_file(session, campaign, sees(campaign.repeat_of))
         form.design.data = full[full.find("[[measures]]"):] if "[[measures]]" in full else ""
     problems: list[str] = []
     if form.validate_on_submit():
@@ -82,7 +82,8 @@ def design(slug: str) -> Any:
 
 @blueprint.get("/campaign.toml")
 def campaign_file(slug: str) -> Any:
-    text = design_service.campaign_file(db_session(), campaign_or_404(slug))
+    found = campaign_or_404(slug)
+    text = design_service.campaign_file(db_session(), found, sees(found.repeat_of))
     return Response(text, mimetype="application/toml", headers={
         "Content-Disposition": f'attachment; filename="{slug}.toml"'})
 

@@ -145,7 +145,8 @@ def inbox() -> Any:
             session.commit()
             flash(f"Imported: {total.summary()}.", "success")
             return redirect(url_for("mail.inbox"))
-    waiting = inbound.triage(session)
+    hidden = membership.hidden_names(session, current_user, today())
+    waiting = [m for m in inbound.triage(session) if not membership.names_hidden(m.subject, hidden)]
     requests = session.scalars(select(Request).join(Request.campaign).where(
         membership.visible_request_clause(current_user, today()))).all()
     return render_template("mail/inbox.html", waiting=waiting, form=form, problems=problems,
@@ -163,6 +164,10 @@ def assign(message_id: int) -> Any:
     if found is None or not membership.can_see(session, current_user, found.campaign, today()):
         flash("Choose the request the message belongs to.", "error")
         return redirect(url_for("mail.inbox"))
+    waiting = session.get(InboundMessage, message_id)
+    if waiting is not None and membership.names_hidden(
+            waiting.subject, membership.hidden_names(session, current_user, today())):
+        abort(404)  # a reply they are not let see, as if it were not there
     try:
         inbound.assign(session, actor(), message_id, found, today())
     except (NotFound, Invalid) as error:

@@ -266,3 +266,115 @@ def test_the_operator_manages_members_from_the_command_line(world, runner, sessi
     session.expire_all()
     assert [m.user_id for m in session.scalars(select(CampaignMember))] == [
         world["people"]["viewer-member"].id]
+
+
+def test_the_api_answers_for_a_hidden_campaign_in_the_words_it_uses_for_none(app, world, session):
+    _, token = api_tokens.create_token(session, TEST_ACTOR, world["people"]["viewer-outsider"], "t")
+    session.commit()
+    client = app.test_client()
+    args = {**SAMPLE_ARGS, "event_id": world["event_id"], "figure_id": world["figure"].id}
+    compared = 0
+    for rule, method in _campaign_routes(app):
+        if not rule.endpoint.startswith("api.") or method != "GET":
+            continue
+        answers = []
+        for slug in (SLUG, "never-was-2019"):
+            response = client.get(rule.build({**args, "slug": slug}, append_unknown=False)[1],
+                                  headers={"Authorization": f"Bearer {token}"})
+            answers.append((response.status_code, response.mimetype,
+                            response.get_data(as_text=True).replace(slug, "SLUG")))
+        assert answers[0] == answers[1], rule.rule
+        compared += 1
+    assert compared >= 6
+
+
+def test_a_repeat_keeps_the_embargo_and_its_people(app, world, session):
+    owner, member = world["people"]["researcher-owner"], world["people"]["viewer-member"]
+    client = app.test_client()
+    assert sign_in(client, owner.email).status_code == 302
+    page = f"/campaigns/{SLUG}/repeat"
+    made = client.post(page, data={"csrf_token": csrf_token(client, page), "title": "Next year's",
+                                   "slug": "secret-2020"})
+    assert made.status_code == 302
+    for who, status in (("viewer-member", 200), ("researcher-owner", 200), ("viewer-outsider", 404)):
+        visitor = app.test_client()
+        assert sign_in(visitor, world["people"][who].email).status_code == 302
+        assert visitor.get("/campaigns/secret-2020").status_code == status, who
+    session.expire_all()
+    repeat = session.scalar(select(CampaignMember.user_id).where(
+        CampaignMember.campaign_id != world["campaign"].id))
+    assert repeat == member.id
+
+
+def test_a_visible_campaign_does_not_name_the_hidden_one_it_repeats(app, world, session):
+    create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+        'slug = "grooming-2019"', f'slug = "open-2020"\nrepeat_of = "{SLUG}"').replace(
+        'authorities = "england-wales"', 'authorities = ["cumbria"]'))
+    session.commit()
+    for who, shown in (("viewer-outsider", False), ("viewer-member", True)):
+        visitor = app.test_client()
+        assert sign_in(visitor, world["people"][who].email).status_code == 302
+        for path in ("/campaigns/open-2020", "/campaigns/open-2020/campaign.toml"):
+            body = visitor.get(path).get_data(as_text=True)
+            assert (SLUG in body or TITLE in body) is shown, (who, path)
+
+
+def _signed_in(app, user):
+    client = app.test_client()
+    assert sign_in(client, user.email).status_code == 302
+    return client
+
+
+def test_a_file_no_page_links_to_is_for_admins_only(app, world, session):
+    store = FileStore(app.config["STORAGE_PATH"])
+    orphan = StoredFile(sha256=store.put(b"an old template"), filename="old.xlsx", size=15,
+                        content_type="application/octet-stream", created_by="tests")
+    session.add(orphan)
+    session.commit()
+    people = world["people"]
+    for who, status in (("researcher-outsider", 404), ("viewer-member", 404), ("admin", 200)):
+        assert _signed_in(app, people[who]).get(f"/files/{orphan.id}").status_code == status, who
+
+
+def test_a_triage_reply_naming_a_hidden_campaign_is_kept_from_outsiders(app, world, session):
+    store = FileStore(app.config["STORAGE_PATH"])
+    for subject, key in ((f"FOI: {TITLE.upper()}, our ref 123", "<a@x>"),
+                         ("A question about parking", "<b@x>")):
+        message = EmailMessage()
+        message["From"], message["Subject"], message["Message-ID"] = "someone@nowhere.example", subject, key
+        message.set_content("Figures attached.")
+        inbound.import_file(session, TEST_ACTOR, store, "t.eml", bytes(message), dt.date(2019, 6, 1))
+    session.commit()
+    naming, other = (session.scalar(select(InboundMessage).where(InboundMessage.message_key == key))
+                     for key in ("<a@x>", "<b@x>"))
+    assert naming.request_id is None and other.request_id is None  # both wait in triage
+    outsider = _signed_in(app, world["people"]["researcher-outsider"])
+    member = _signed_in(app, world["people"]["researcher-owner"])
+    assert "our ref 123" not in outsider.get("/mail/inbox").get_data(as_text=True)
+    assert "A question about parking" in outsider.get("/mail/inbox").get_data(as_text=True)
+    assert "our ref 123" in member.get("/mail/inbox").get_data(as_text=True)
+    assert outsider.get(f"/files/{naming.raw_file_id}").status_code == 404
+    assert outsider.get(f"/files/{other.raw_file_id}").status_code == 200
+    assert member.get(f"/files/{naming.raw_file_id}").status_code == 200
+    # Filing it by guessing its number is refused as if it were not there.
+    request = world["request"]
+    page = "/mail/inbox"
+    refused = outsider.post(f"/mail/inbox/{naming.id}/assign",
+                            data={"csrf_token": csrf_token(outsider, page), "request_id": str(request.id)})
+    assert refused.status_code in (302, 404)
+    session.expire_all()
+    assert session.get(InboundMessage, naming.id).request_id is None
+
+
+def test_a_digest_is_seen_by_its_recipient_and_admins_only(app, world, session):
+    from foitrack.models import MessageKind, OutgoingMessage
+
+    owner = world["people"]["researcher-owner"]
+    session.add(OutgoingMessage(kind=MessageKind.digest, to_address=owner.email, created_by="tests",
+                                subject="foitrack: 7 requests became overdue on 2019-06-03",
+                                body="...", message_id="<digest-1@x>"))
+    session.commit()
+    for who, shown in (("researcher-owner", True), ("admin", True), ("researcher-outsider", False),
+                       ("viewer-member", False)):
+        page = _signed_in(app, world["people"][who]).get("/mail/outbox").get_data(as_text=True)
+        assert ("7 requests became overdue" in page) is shown, who

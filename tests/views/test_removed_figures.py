@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from sqlalchemy import select
 
@@ -9,9 +11,15 @@ from foitrack.models import AuditEntry, Figure
 from foitrack.services.design import create_from_file
 from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.views.test_concurrent_edits import DESIGN, URL, _cells, _form
+from tests.views.test_concurrent_edits import DESIGN, URL, _cells
+from tests.views.test_concurrent_edits import _form as _raw_form
 
 REMOVED = URL + "/removed/"
+
+
+def _form(client) -> dict[str, str]:
+    """The grid's fields as a browser sends them: values unescaped (the page writes "&lt;5")."""
+    return {name: html.unescape(value) for name, value in _raw_form(client).items()}
 
 
 @pytest.fixture
@@ -91,3 +99,18 @@ def test_restoring_a_figure_never_removed_from_this_request_is_a_404(desk):
     _researcher, admin, _first, _second = desk
     response = admin.post(f"{REMOVED}999/restore", data={"csrf_token": csrf_token(admin, REMOVED)})
     assert response.status_code == 404
+
+
+def test_a_new_figure_never_takes_a_removed_figures_id_or_history(desk, session):
+    researcher, admin, first, second = desk
+    newest = session.scalar(select(Figure.id).order_by(Figure.id.desc()).limit(1))
+    cell = first if session.get(Figure, newest).value == 73 else second
+    _empty(researcher, cell)
+    form = _form(researcher)
+    form[cell] = "12"
+    assert researcher.post(URL, data=form).status_code == 302
+    session.expire_all()
+    again = session.scalar(select(Figure).where(Figure.value == 12))
+    assert again.id > newest  # SQLite would hand out the removed id again without AUTOINCREMENT
+    history = admin.get(f"{URL}/{again.id}").get_data(as_text=True)
+    assert "delete" not in history
