@@ -33,6 +33,7 @@ from foitrack.models.authority import casefold as _casefold
 from foitrack.services import audit, removed_figures
 from foitrack.services.authority_import import refuse_nul, unprotect
 from foitrack.services.errors import Forbidden, Invalid, NotFound, Problem
+from foitrack.services.locks import hold_campaign_requests, hold_request
 from foitrack.services.requests import campaign_requests
 
 # Pure, and asked again for every row of a large import: the same few labels each time.
@@ -167,20 +168,8 @@ def figures_of(session: Session, request: Request) -> dict[tuple[int, int, int |
     return {(f.measure_id, f.period_id, f.category_id): f for f in found}
 
 
-def hold_for_saving(session: Session, request: Request) -> None:
-    """Make a colleague's save of this request's figures wait until this transaction ends.
-
-    Call it before reading the figures a save is merged with: otherwise two saves read the
-    same figures, and the later one overwrites the earlier or fails on a duplicate cell (found
-    by the load test, benchmarks/load.py). PostgreSQL locks the request's row; SQLite locks the
-    whole database for writing, and takes that lock now rather than at the first write.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        connection = session.connection()
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        session.execute(select(Request.id).where(Request.id == request.id).with_for_update())
+# Kept under its first name for the grid and the restore of a removed figure.
+hold_for_saving = hold_request
 
 
 def _clean(text: str | None, entry: Entry, column: str, problems: list[Problem]) -> str | None:
@@ -369,6 +358,10 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
     domain error, so what was written before it goes too.
     :raises Invalid: naming each line and column.
     """
+    # Any of the campaign's requests may be written: all held (by id) before the figures are
+    # read, so a grid save meanwhile waits instead of being overwritten or hitting the
+    # one-figure-a-cell index, and no figure read below is gone when its change is written.
+    hold_campaign_requests(session, campaign)
     data = source.read()
     try:
         data.decode("utf-8-sig")  # the whole file is text, or a message naming the byte

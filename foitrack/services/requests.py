@@ -16,6 +16,7 @@ from foitrack.db import utcnow
 from foitrack.models import Authority, Campaign, CampaignStatus, Event, Request
 from foitrack.services import audit
 from foitrack.services.errors import Invalid, NotFound, Problem
+from foitrack.services.locks import hold_request, hold_requests
 from foitrack.timeline import (
     OUTCOMES,
     EventKind,
@@ -134,6 +135,7 @@ def add_event(
         kind=kind, on=on, seq=1 << 62, at=at, outcome=outcome, exemptions=cited,
         received_on=received_on, due_on=due_on,
     )
+    _hold_timeline(session, request)
     try:
         check(request.timeline(), new, today, request.authority.regime)
     except TimelineError as error:
@@ -162,6 +164,7 @@ def remove_event(session: Session, actor: audit.Actor, request: Request, event_i
     :raises NotFound: for an event not in this request; :raises Invalid: when later events
         depend on it (e.g. the sending of a request that has a response).
     """
+    _hold_timeline(session, request)
     event = next((e for e in request.events if e.id == event_id and e.removed_at is None), None)
     if event is None:
         raise NotFound(f"no event {event_id} in this request")
@@ -186,6 +189,7 @@ def restore_event(session: Session, actor: audit.Actor, request: Request, event_
     :raises NotFound: for an event not removed from this request; :raises Invalid: when the
         timeline would not make sense with it back (e.g. it was recorded again meanwhile).
     """
+    _hold_timeline(session, request)
     event = next((e for e in request.events if e.id == event_id and e.removed_at is not None), None)
     if event is None:
         raise NotFound(f"no removed event {event_id} in this request")
@@ -202,6 +206,15 @@ def restore_event(session: Session, actor: audit.Actor, request: Request, event_
     session.flush()
     audit.record(session, actor, "event", event.id, "restore", before, event.snapshot())
     return event
+
+
+def _hold_timeline(session: Session, request: Request) -> None:
+    """Hold the request, then read its timeline again: a colleague's event on it (the same
+    "sent" recorded at the same moment, a withdrawal beside a response) waits for this one to
+    end and is then checked against it, instead of both passing on the timeline as it was."""
+    session.flush()  # nothing of ours pending is lost when the events are read again
+    hold_request(session, request)
+    session.expire(request, ["events"])
 
 
 def _field_for(kind: EventKind, message: str) -> str:
@@ -232,6 +245,9 @@ def bulk_add_event(
         raise Invalid("bulk actions are for sent, acknowledged, chaser sent and note", field="kind")
     if not requests:
         raise Invalid("choose at least one request", field="requests")
+    # All held before any is read, by id (locks: a bulk action beside an import must not
+    # deadlock), not one by one in the order shown as add_event would.
+    hold_requests(session, requests)
     events, problems = [], []
     for request in requests:
         # add_event checks before it adds anything, so a refused request leaves no trace; the
