@@ -132,3 +132,26 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session whose statements all see one state of the database, for work
+        that reads it in several statements and must agree with itself (a download holding the
+        aggregate and the figures it sums). Rolled back and closed at the end.
+
+        PostgreSQL: REPEATABLE READ, read only, set on this session's connection alone (the
+        pool puts it back as it was). SQLite: one explicit transaction, as pysqlite starts none
+        for reads (each statement would see the latest commit). On SQLite that transaction
+        holds the read lock that makes writers wait, so keep the work inside short: build, then
+        send (foitrack.views.downloads).
+        """
+        session = self.sessionmaker()
+        try:
+            if self.engine.dialect.name == "postgresql":
+                session.connection(execution_options={
+                    "isolation_level": "REPEATABLE READ", "postgresql_readonly": True})
+            else:
+                session.connection().exec_driver_sql("BEGIN")
+            yield session
+        finally:
+            session.close()

@@ -7,7 +7,7 @@ import json
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import (
     Blueprint,
@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from foitrack.exporters import dataset as writers
 from foitrack.services import campaigns as campaign_service
@@ -28,10 +29,11 @@ from foitrack.services import templates, tracker_import
 from foitrack.services.datasets import campaign_dataset
 from foitrack.services.errors import Invalid
 from foitrack.storage import safe_filename
+from foitrack.views.downloads import snapshot_download, write_text
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import ConfirmUploadForm, FiguresImportForm, TemplatesUploadForm
 from foitrack.views.lookups import campaign_or_404, file_store, request_or_404
-from foitrack.web import actor, clock_settings, database, db_session, today
+from foitrack.web import actor, clock_settings, db_session, today
 
 blueprint = Blueprint("data", __name__, url_prefix="/campaigns/<slug>")
 
@@ -156,7 +158,7 @@ CSV_TABLES = ("figures", "aggregate", "tracker", "coverage")
 
 @blueprint.get("/export.<fmt>")
 def export(slug: str, fmt: str) -> Any:
-    """The dataset: streamed (CSV, JSON) or built in a temporary file (XLSX, data package)."""
+    """The dataset, built from one snapshot into a temporary file, then sent."""
     if fmt not in EXPORT_FORMATS:
         abort(404)
     table = request.args.get("table", "figures")
@@ -166,47 +168,30 @@ def export(slug: str, fmt: str) -> Any:
 
 
 def dataset_download(campaign: Any, fmt: str, table: str, checked: bool) -> Response:
-    """The campaign's dataset as a download, for the page's links and the API alike."""
+    """The campaign's dataset as a download, for the page's links and the API alike: built from
+    one snapshot of the database into a temporary file, then sent (foitrack.views.downloads
+    says why it is no longer streamed from the cursor)."""
     slug, day, settings = campaign.slug, today(), clock_settings()
     stamp = day.isoformat()
-    sessions = database().sessionmaker
 
-    def streamed(pieces: Any) -> Any:
-        # A session of its own, closed when the last piece is sent: the request's session is
-        # gone by then, and holding one open would hold its transaction (and locks) too.
-        session = sessions()
-        try:
-            found = campaign_service.get_campaign(session, slug)
-            yield from pieces(campaign_dataset(session, found, day, settings, checked))
-        finally:
-            session.close()
+    def build(session: Session, out: IO[bytes]) -> None:
+        # The campaign again, in the snapshot's own session: the request's is not in it.
+        data = campaign_dataset(session, campaign_service.get_campaign(session, slug), day,
+                                settings, checked)
+        if fmt == "csv":
+            write_text(writers.iter_csv(data.table(table)), out)
+        elif fmt == "json":
+            write_text(writers.iter_json(data), out)
+        elif fmt == "xlsx":
+            writers.write_xlsx(data, out)
+        else:
+            with tempfile.TemporaryDirectory() as folder:
+                writers.write_datapackage(data, Path(folder) / slug)
+                with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+                    for path in sorted((Path(folder) / slug).rglob("*")):
+                        if path.is_file():
+                            archive.write(path, f"{slug}/{path.relative_to(Path(folder) / slug)}")
 
-    if fmt == "csv":
-        return Response(streamed(lambda data: writers.iter_csv(data.table(table))),
-                        mimetype="text/csv", headers={"Content-Disposition":
-                        f'attachment; filename="{slug}-{table}-{stamp}.csv"'})
-    if fmt == "json":
-        return Response(streamed(writers.iter_json), mimetype="application/json", headers={
-            "Content-Disposition": f'attachment; filename="{slug}-{stamp}.json"'})
-    data = campaign_dataset(db_session(), campaign, day, settings, checked)
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115
-    if fmt == "xlsx":
-        writers.write_xlsx(data, spool)
-        name, mimetype = f"{slug}-{stamp}.xlsx", templates.XLSX_TYPE
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            writers.write_datapackage(data, Path(folder) / slug)
-            with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
-                for path in sorted((Path(folder) / slug).rglob("*")):
-                    if path.is_file():
-                        archive.write(path, f"{slug}/{path.relative_to(Path(folder) / slug)}")
-        name, mimetype = f"{slug}-datapackage-{stamp}.zip", "application/zip"
-    spool.seek(0)
-
-    def chunks() -> Any:
-        with spool:
-            while block := spool.read(64 * 1024):
-                yield block
-
-    return Response(chunks(), mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    name = {"csv": f"{slug}-{table}-{stamp}.csv", "json": f"{slug}-{stamp}.json",
+            "xlsx": f"{slug}-{stamp}.xlsx", "zip": f"{slug}-datapackage-{stamp}.zip"}[fmt]
+    return snapshot_download(build, name, EXPORT_FORMATS[fmt])
