@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foitrack import data_version
@@ -84,10 +84,27 @@ def record_many(
         return
     at = at or utcnow()
     data_version.mark_changed(session)
-    session.execute(insert(AuditEntry.__table__), [
-        {"at": at, "user_id": actor.user_id, "actor": actor.label, "entity_type": entity_type,
-         "entity_id": str(entity_id), "action": action, "before": None, "after": after}
-        for entity_id, after in afters])
+    # Straight to the driver's executemany, each column converted by its own type (the same
+    # JSON and timestamp text SQLAlchemy would write), the constants once: SQLAlchemy's per-row
+    # parameter processing was the largest part of a million-row import.
+    table = AuditEntry.__table__
+    connection = session.connection()
+    dialect = connection.dialect
+
+    def converter(name: str) -> Any:
+        return (table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                or (lambda value: value))
+
+    to_json = converter("after")
+    constants = (converter("at")(at), actor.user_id, actor.label, entity_type, action,
+                 to_json(None))
+    columns = ("at", "user_id", "actor", "entity_type", "action", "before", "entity_id", "after")
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    quote = dialect.identifier_preparer.quote
+    connection.exec_driver_sql(
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})",
+        [(*constants, str(entity_id), to_json(after)) for entity_id, after in afters])
 
 
 def changed_fields(

@@ -514,14 +514,14 @@ def _driver_values(session: Session, table: Table, values: dict[str, Any]) -> di
     dialect = session.get_bind().dialect
     converted = {}
     for name, value in values.items():
-        process = table.c[name].type.bind_processor(dialect)
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         converted[name] = process(value) if process and value is not None else value
     return converted
 
 
 def _kind_values(session: Session) -> dict[ValueKind, Any]:
     dialect = session.get_bind().dialect
-    process = Figure.__table__.c.kind.type.bind_processor(dialect)
+    process = Figure.__table__.c.kind.type.dialect_impl(dialect).bind_processor(dialect)
     return {kind: process(kind) if process else kind.value for kind in ValueKind}
 
 

@@ -197,3 +197,28 @@ def test_a_byte_that_is_not_utf8_is_named_and_nothing_imported(session, campaign
         figures.import_csv(session, TEST_ACTOR, campaign, io.BytesIO(data))
     session.rollback()
     assert count(session) == 0
+
+
+def test_an_imported_figure_is_stored_as_a_saved_one(session, campaign):
+    """The import writes through the driver; its rows must hold exactly what SQLAlchemy would
+    write (timestamps' text on SQLite, JSON null, the kind), as a figure saved from the grid."""
+    from sqlalchemy import text
+
+    request = requests.get_request(session, campaign.slug, "kent")
+    figures.save_figures(session, TEST_ACTOR, request, [entry("5")])
+    figures.import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
+        (HEADER + "E23000016,offences,2018-19,,,7,,\n").encode()))
+    session.commit()
+    raw = session.execute(text(
+        "SELECT f.kind, f.entered_at, f.updated_at, a.at, a.before, a.after FROM figure f "
+        "JOIN audit_entry a ON a.entity_id = CAST(f.id AS VARCHAR(100)) "
+        "AND a.entity_type = 'figure' ORDER BY f.value")).all()
+    saved, imported = raw
+
+    def shape(value):
+        return (type(value), len(value), "+" in value) if isinstance(value, str) else type(value)
+
+    assert [shape(v) for v in imported[:5]] == [shape(v) for v in saved[:5]]
+    assert imported[0] == saved[0] == "exact"
+    assert session.scalars(select(AuditEntry.after).order_by(AuditEntry.id)).all()[-1] == {
+        "value": "7", "caveat": None, "source": None, "checked_by": None}
