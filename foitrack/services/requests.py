@@ -214,7 +214,10 @@ def _hold_timeline(session: Session, request: Request) -> None:
     end and is then checked against it, instead of both passing on the timeline as it was."""
     session.flush()  # nothing of ours pending is lost when the events are read again
     hold_request(session, request)
-    session.expire(request, ["events"])
+    # Each event too, not only the list: one removed meanwhile must be read as removed.
+    for event in request.events:
+        session.expire(event)
+    session.expire(request)
 
 
 def _field_for(kind: EventKind, message: str) -> str:
@@ -262,10 +265,13 @@ def bulk_add_event(
     return events
 
 
+MAX_REFERENCE = 100  # the column's length
+
+
 def set_reference(session: Session, actor: audit.Actor, request: Request, reference: str | None) -> None:
     reference = (reference or "").strip() or None
-    if reference and len(reference) > 100:
-        raise Invalid("is longer than 100 characters", field="reference")
+    if reference and len(reference) > MAX_REFERENCE:
+        raise Invalid(f"is longer than {MAX_REFERENCE} characters", field="reference")
     if reference == request.reference:
         return
     audit.record(session, actor, "request", request.id, "update",

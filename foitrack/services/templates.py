@@ -26,6 +26,7 @@ from foitrack.models import Campaign, Request, StoredFile, User
 from foitrack.services import audit
 from foitrack.services.errors import Invalid, Problem
 from foitrack.services.figures import DesignIndex, Entry, SaveReport, figures_of, save_figures
+from foitrack.services.locks import hold_requests
 from foitrack.services.requests import campaign_requests
 from foitrack.storage import FileStore, safe_filename
 
@@ -259,6 +260,11 @@ def apply(session: Session, actor: audit.Actor, plan: Plan, store: FileStore,
           user: User | None = None) -> SaveReport:
     """Import a previewed plan: keep each file, then save its figures (in the caller's
     transaction, so all files go in or none)."""
+    # Its requests held by id before save_figures reads their figures (locks): a grid save of
+    # one of them meanwhile waits, and is then merged with what the import wrote.
+    hold_requests(session, [item.request for item in plan.files])
+    session.flush()
+    session.expire_all()  # the figures as they are now, not as the preview read them
     report = SaveReport()
     for item in plan.files:
         digest = store.put(item.data)

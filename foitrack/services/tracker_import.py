@@ -27,7 +27,8 @@ from foitrack.services import audit
 from foitrack.services.authority_import import refuse_nul
 from foitrack.services.campaigns import add_authorities
 from foitrack.services.errors import Invalid, Problem
-from foitrack.services.requests import add_event
+from foitrack.services.locks import hold_campaign_requests
+from foitrack.services.requests import MAX_REFERENCE, add_event, set_reference
 from foitrack.services.templates import too_large_when_unzipped
 
 # Accepted headings for each column, compared without case, spaces or punctuation.
@@ -123,6 +124,8 @@ class TrackerRow:
     outcome: str | None
     reference: str | None
     action: str = ""  # what importing would do
+    # The reference typed in foitrack, kept where the tracker gives a different one.
+    kept_reference: str | None = None
 
 
 @dataclass
@@ -136,8 +139,10 @@ class TrackerPlan:
     def summary(self) -> str:
         acting = [r for r in self.rows if r.authority and not r.action.startswith("skip")]
         skipped = [r for r in self.rows if r.action.startswith("skip")]
+        kept = sum(1 for r in acting if r.kept_reference)
         return (f"{len(self.rows)} rows: {len(acting)} requests to record, {len(skipped)} skipped, "
-                f"{len(self.unmatched)} not matched to an authority")
+                f"{len(self.unmatched)} not matched to an authority"
+                + (f"; {kept} references typed in foitrack kept" if kept else ""))
 
 
 def _read_rows(filename: str, data: bytes) -> list[tuple[int, list[Any]]]:
@@ -224,6 +229,9 @@ def plan(session: Session, campaign: Campaign, filename: str, data: bytes,
             if day and day > today:
                 problems.append(Problem(f"{day} is in the future", f"line {line}, column {name}"))
         reference = str(cell(row, "reference") or "").strip() or None
+        if reference and len(reference) > MAX_REFERENCE:
+            problems.append(Problem(f"is longer than {MAX_REFERENCE} characters",
+                                    f"line {line}, column reference"))
         item = TrackerRow(line, text, authority, how, sent, reply, outcome, reference)
         if authority is not None:
             request = existing.get(authority.id)
@@ -234,6 +242,11 @@ def plan(session: Session, campaign: Campaign, filename: str, data: bytes,
             else:
                 item.action = f"sent {sent.isoformat()}" + (
                     f", {outcome.replace('_', ' ')} {reply.isoformat()}" if reply and outcome else "")
+            if (reference and request is not None and request.reference
+                    and request.reference != reference and not item.action.startswith("skip")):
+                item.kept_reference = request.reference
+                item.action += (f"; keeps the reference {request.reference!r} typed in foitrack "
+                                f"(the tracker says {reference!r})")
         result.rows.append(item)
     if problems:
         raise Invalid(problems)
@@ -242,7 +255,16 @@ def plan(session: Session, campaign: Campaign, filename: str, data: bytes,
 
 def apply(session: Session, actor: audit.Actor, campaign: Campaign, planned: TrackerPlan,
           today: dt.date) -> int:
-    """Record a confirmed plan. Returns the number of requests recorded."""
+    """Record a confirmed plan. Returns the number of requests recorded.
+
+    A reference is set only on a request that has none: one typed in foitrack is kept (the
+    preview says so), even one typed after the preview was shown.
+    """
+    # Any of the campaign's requests may get events: all held by id before any is read
+    # (locks), then read as they are now rather than as the preview read them.
+    hold_campaign_requests(session, campaign)
+    session.flush()
+    session.expire_all()
     existing = {r.authority_id: r for r in session.scalars(
         select(Request).where(Request.campaign_id == campaign.id))}
     count = 0
@@ -253,8 +275,8 @@ def apply(session: Session, actor: audit.Actor, campaign: Campaign, planned: Tra
         if request is None:
             request = add_authorities(session, actor, campaign, [row.authority.slug])[0]
             existing[row.authority.id] = request
-        if row.reference:
-            request.reference = row.reference
+        if row.reference and request.reference is None:
+            set_reference(session, actor, request, row.reference)  # audited, like one typed
         if row.sent:
             add_event(session, actor, request, "sent", row.sent, today=today,
                       note="imported from a tracker")

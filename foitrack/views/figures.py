@@ -196,6 +196,9 @@ def check(slug: str, authority: str) -> Any:
     found = request_or_404(slug, authority)
     form = FigureGridForm()
     if form.validate_on_submit():
+        # A grid save or import of this request meanwhile waits: the figures marked are those
+        # saved now, not ones changed or removed between this read and the write.
+        service.hold_for_saving(session, found)
         try:
             count = service.check_figures(session, actor(), service.figures_of(session, found).values(),
                                           _user())

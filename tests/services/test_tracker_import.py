@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from foitrack.services import requests, tracker_import
+from foitrack import data_version
+from foitrack.services import audit, requests, tracker_import
 from foitrack.services.campaigns import create_campaign
 from foitrack.services.errors import Invalid
 from foitrack.timeline import Status
@@ -102,3 +103,60 @@ def test_an_xlsx_tracker(session, campaign, tmp_path):
     row = planned.rows[0]
     assert (row.authority.slug, row.sent, row.reply, row.outcome) == (
         "sussex", dt.date(2019, 5, 1), dt.date(2019, 5, 29), "part_provided")
+
+
+def test_a_reference_typed_in_foitrack_is_kept_and_the_preview_says_so(session, campaign):
+    kent = requests.get_request(session, campaign.slug, "kent")
+    requests.set_reference(session, TEST_ACTOR, kent, "KENT/TYPED/1")
+    session.commit()
+    planned = tracker_import.plan(session, campaign, "t.csv",
+                                  b"Force,Date sent,Ref\nKent,01/05/2019,K/FROM/TRACKER\n", TODAY)
+    assert planned.rows[0].kept_reference == "KENT/TYPED/1"
+    assert planned.rows[0].action == ("sent 2019-05-01; keeps the reference 'KENT/TYPED/1' typed "
+                                      "in foitrack (the tracker says 'K/FROM/TRACKER')")
+    assert planned.summary().endswith("; 1 references typed in foitrack kept")
+    history = len(audit.history(session, "request", kent.id))
+    assert tracker_import.apply(session, TEST_ACTOR, campaign, planned, TODAY) == 1
+    session.commit()
+    kent = requests.get_request(session, campaign.slug, "kent")
+    assert kent.reference == "KENT/TYPED/1"
+    assert len(audit.history(session, "request", kent.id)) == history
+
+
+def test_a_reference_typed_after_the_preview_is_kept_too(session, campaign):
+    planned = tracker_import.plan(session, campaign, "t.csv",
+                                  b"Force,Date sent,Ref\nKent,01/05/2019,K/FROM/TRACKER\n", TODAY)
+    assert planned.rows[0].kept_reference is None
+    kent = requests.get_request(session, campaign.slug, "kent")
+    requests.set_reference(session, TEST_ACTOR, kent, "KENT/TYPED/2")
+    session.commit()
+    tracker_import.apply(session, TEST_ACTOR, campaign, planned, TODAY)
+    session.commit()
+    assert requests.get_request(session, campaign.slug, "kent").reference == "KENT/TYPED/2"
+
+
+def test_a_reference_from_the_tracker_is_on_the_record(session, campaign):
+    before = data_version.current(session)
+    planned = tracker_import.plan(session, campaign, "t.csv", b"Force,Ref\nKent,K/1\n", TODAY)
+    tracker_import.apply(session, TEST_ACTOR, campaign, planned, TODAY)
+    session.commit()
+    # Only the reference changed, and the cached pages see it: the data version went up.
+    assert data_version.current(session)[0] > before[0]
+    planned = tracker_import.plan(session, campaign, "t.csv",
+                                  b"Force,Date sent,Ref\nWest Mercia,01/05/2019,WM/2\n", TODAY)
+    tracker_import.apply(session, TEST_ACTOR, campaign, planned, TODAY)
+    session.commit()
+    for key, reference in (("kent", "K/1"), ("west-mercia", "WM/2")):  # existing and new
+        found = requests.get_request(session, campaign.slug, key)
+        assert found.reference == reference
+        assert [(e.before, e.after) for e in audit.history(session, "request", found.id)
+                if e.after and "reference" in e.after] == [({"reference": None},
+                                                           {"reference": reference})]
+
+
+def test_a_reference_too_long_is_refused_in_the_preview(session, campaign):
+    with pytest.raises(Invalid) as refused:
+        tracker_import.plan(session, campaign, "t.csv",
+                            b"Force,Ref\nKent," + b"9" * 101 + b"\n", TODAY)
+    assert str(refused.value.problems[0]) == ("line 2, column reference: is longer than 100 "
+                                              "characters")
