@@ -202,3 +202,24 @@ def test_an_admin_restores_a_removed_event_unless_the_timeline_moved_on(session,
     add(session, "kent", "withdrawn", "2019-05-10")
     with pytest.raises(Invalid, match="cannot restore it"):
         requests.restore_event(session, TEST_ACTOR, request, wrong.id, D("2019-05-21"))
+
+
+def test_an_event_is_checked_against_the_timeline_as_it_is_when_added(app, session, campaign):
+    add(session, "kent", "sent", "2019-05-01")
+    kent = requests.get_request(session, "grooming-2019", "kent")  # read, with their events
+    essex = requests.get_request(session, "grooming-2019", "essex")
+    shown = list(kent.events)  # as a page would hold them (the session keeps only those held)
+    with app.extensions["foitrack.db"].session() as other:  # a colleague, meanwhile
+        theirs = requests.get_request(other, "grooming-2019", "kent")
+        requests.remove_event(other, TEST_ACTOR, theirs, theirs.events[0].id)
+        requests.add_event(other, TEST_ACTOR, requests.get_request(other, "grooming-2019", "essex"),
+                           "sent", D("2019-05-01"), today=D("2019-12-31"))
+        other.commit()
+    # Kent's sending was removed meanwhile: an acknowledgement has nothing to acknowledge.
+    with pytest.raises(Invalid, match="sent"):
+        requests.add_event(session, TEST_ACTOR, kent, "acknowledged", D("2019-05-02"),
+                           today=D("2019-12-31"))
+    with pytest.raises(Invalid, match="sent"):  # and Essex was sent meanwhile: not twice
+        requests.add_event(session, TEST_ACTOR, essex, "sent", D("2019-05-01"),
+                           today=D("2019-12-31"))
+    assert shown[0].removed_at is not None

@@ -14,7 +14,12 @@ from sqlalchemy import select
 
 from foitrack.models import Figure
 from foitrack.services import figures as figure_service
+from foitrack.services import templates
+from foitrack.services.campaigns import get_campaign
+from foitrack.storage import FileStore
 from tests.conftest import csrf_token
+from tests.factories import TEST_ACTOR
+from tests.services.test_templates import blank, cell_for, saved
 from tests.views.test_concurrent_edits import URL, _cells, _form, desks  # noqa: F401
 
 IMPORT = "/campaigns/two-desks/figures/import"
@@ -93,3 +98,41 @@ def test_a_grid_save_during_mark_checked_waits_for_it(desks, session, monkeypatc
     # emptying removed it: never a number Chen did not see marked checked by him.
     assert [(f.figure_value.text, f.checked_by) for f in figures] == (
         [("80", None)] if rosas_value else [])
+
+
+@pytest.mark.parametrize("before", ["73", ""], ids=["emptied-meanwhile", "new-meanwhile"])
+def test_a_grid_save_during_a_template_import_waits_and_then_gets_a_conflict(
+        desks, session, monkeypatch, tmp_path, before):  # noqa: F811
+    rosa, chen = desks
+    form = _form(rosa)
+    cell = min(_cells(form), key=lambda name: int(name.split("-")[2]))  # offences, 2023, total
+    if before:
+        assert rosa.post(URL, data={**form, cell: before}).status_code == 302
+    chens = _form(chen)
+    chens_value = "" if before else "75"
+    campaign = get_campaign(session, "two-desks")
+    book = blank(session, campaign)
+    book["Figures"][cell_for(book["Figures"], "Total")] = 80  # the first Total: 2023
+    plan = templates.preview(session, campaign, [("reply.xlsx", saved(book))])
+    statuses: dict[str, int] = {}
+    colleague = threading.Thread(
+        target=lambda: statuses.update(chen=chen.post(URL, data={**chens, cell: chens_value})
+                                       .status_code))
+    read_figures = figure_service.figures_of
+
+    def a_colleague_saves_meanwhile(*args):
+        figures = read_figures(*args)  # the figures the import is merged with
+        if not colleague.is_alive() and "chen" not in statuses:
+            colleague.start()
+            colleague.join(timeout=2)  # until the import ends he can only wait
+        return figures
+
+    monkeypatch.setattr(figure_service, "figures_of", a_colleague_saves_meanwhile)
+    report = templates.apply(session, TEST_ACTOR, plan, FileStore(tmp_path / "files"))
+    session.commit()
+    colleague.join()
+    monkeypatch.undo()
+
+    assert (report.created, report.changed) == ((0, 1) if before else (1, 0))
+    assert statuses == {"chen": 409}
+    assert _form(rosa)[cell] == "80"
