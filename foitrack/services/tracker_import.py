@@ -145,6 +145,12 @@ class TrackerPlan:
                 + (f"; {kept} references typed in foitrack kept" if kept else ""))
 
 
+# No tracker cell is longer: a reference, a name, a date, a short note. Checked here because
+# Python's csv module refuses fields over 128 KB only until something in the process raises
+# that limit for everyone (frictionless does, when it is imported for a data package).
+MAX_CELL = 10_000
+
+
 def _read_rows(filename: str, data: bytes) -> list[tuple[int, list[Any]]]:
     if filename.lower().endswith((".xlsx", ".xlsm")):
         if reason := too_large_when_unzipped(data):
@@ -173,7 +179,18 @@ def _read_rows(filename: str, data: bytes) -> list[tuple[int, list[Any]]]:
     try:
         return [(reader.line_num, row) for row in reader]
     except csv.Error as error:
+        if "field larger than field limit" in str(error):  # the same answer whatever the limit
+            raise Invalid([Problem(f"a cell is longer than {MAX_CELL:,} characters",
+                                   line=reader.line_num)]) from None
         raise Invalid(f"{filename}: the CSV cannot be read: {error}") from None
+
+
+def _refuse_long_cells(rows: list[tuple[int, list[Any]]]) -> None:
+    for line, row in rows:
+        for index, cell in enumerate(row, start=1):
+            if isinstance(cell, str) and len(cell) > MAX_CELL:
+                raise Invalid([Problem(f"a cell is longer than {MAX_CELL:,} characters",
+                                       field=str(index), line=line)])
 
 
 def plan(session: Session, campaign: Campaign, filename: str, data: bytes,
@@ -181,6 +198,7 @@ def plan(session: Session, campaign: Campaign, filename: str, data: bytes,
     """Read a tracker and say what importing it would do. :raises Invalid: on unreadable input."""
     rows = [(line, row) for line, row in _read_rows(filename, data)
             if any(str(cell or "").strip() for cell in row)]
+    _refuse_long_cells(rows)
     if not rows:
         raise Invalid(f"{filename} is empty")
     header_line, header = rows[0]
