@@ -7,7 +7,7 @@ import io
 import operator
 import re
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, BinaryIO, TextIO
@@ -32,7 +32,7 @@ from foitrack.models import (
 from foitrack.models.authority import casefold as _casefold
 from foitrack.services import audit, removed_figures
 from foitrack.services.authority_import import refuse_nul, unprotect
-from foitrack.services.errors import Forbidden, Invalid, NotFound, Problem
+from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from foitrack.services.locks import hold_campaign_requests, hold_request
 from foitrack.services.requests import campaign_requests
 
@@ -284,11 +284,24 @@ def _change(figure: Figure, value: FigureValue, caveat: str | None, source: str 
     return unchecked
 
 
-def check_figures(session: Session, actor: audit.Actor, figures: Iterable[Figure], user: User) -> int:
+def check_figures(session: Session, actor: audit.Actor, figures: Iterable[Figure], user: User,
+                  seen: Mapping[int, str] | None = None) -> int:
     """Mark figures checked. The checker must not be the one who entered them.
 
+    ``seen`` is each figure's value as the checker's page showed it (by figure id): a figure
+    changed or added since then is not theirs to vouch for, so nothing is marked.
     :raises Forbidden: naming the first figure the user entered themselves.
+    :raises Conflict: naming the figures that changed since the checker's page was drawn.
     """
+    figures = list(figures)
+    if seen is not None:
+        changed = [f for f in figures if not f.checked_by and seen.get(f.id) != f.figure_value.text]
+        if changed:
+            names = ", ".join(f"{f.measure.key} {f.period.key} "
+                              f"{f.category.label if f.category else 'total'} (now {f.figure_value.text})"
+                              for f in changed)
+            raise Conflict(f"{len(changed)} figure{'s' if len(changed) != 1 else ''} changed or "
+                           f"came in since your page was drawn: {names}; look at them again")
     count = 0
     for figure in figures:
         if figure.checked_by:

@@ -199,10 +199,13 @@ def check(slug: str, authority: str) -> Any:
         # A grid save or import of this request meanwhile waits: the figures marked are those
         # saved now, not ones changed or removed between this read and the write.
         service.hold_for_saving(session, found)
+        # The values the checker's page showed: a number changed since is not checked unseen.
+        seen = {int(name[5:]): value for name, value in request.form.items()
+                if name.startswith("seen-") and name[5:].isdigit()}
         try:
             count = service.check_figures(session, actor(), service.figures_of(session, found).values(),
-                                          _user())
-        except Forbidden as error:
+                                          _user(), seen)
+        except (Forbidden, Conflict) as error:
             session.rollback()
             flash(f"Not checked: {error}.", "error")
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from pathlib import Path
@@ -15,6 +16,13 @@ from tests.factories import TEST_ACTOR, load_forces, make_user
 from tests.services.test_design import EXAMPLE
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def seen(client, url: str) -> dict[str, str]:
+    """The values the grid page's "mark checked" form says its reader saw, as a browser posts them."""
+    page = client.get(url).get_data(as_text=True)
+    return {name: html.unescape(value)
+            for name, value in re.findall(r'name="(seen-\d+)" value="([^"]*)"', page)}
 
 
 @pytest.fixture
@@ -59,14 +67,37 @@ def test_a_second_researcher_checks_the_figures(app, client, researcher, session
     names = cell_names(client.get(url).get_data(as_text=True))
     total = names["Offences of sexual communication with a child recorded, 2018/19, total"]
     client.post(url, data={"csrf_token": csrf_token(client, url), total: "122"})
-    client.post(f"{url}/check", data={"csrf_token": csrf_token(client, url)})
+    client.post(f"{url}/check", data={"csrf_token": csrf_token(client, url), **seen(client, url)})
     assert "Not checked: a second researcher must check a figure" in client.get(url).get_data(as_text=True)
     other = app.test_client()
     checker = make_user(session, role="researcher")
     sign_in(other, checker.email)
-    other.post(f"{url}/check", data={"csrf_token": csrf_token(other, url)})
+    other.post(f"{url}/check", data={"csrf_token": csrf_token(other, url), **seen(other, url)})
     page = other.get(url).get_data(as_text=True)
     assert "Marked 1 figures checked." in page and f'title="checked by {checker.email}"' in page
+
+
+def test_a_figure_changed_since_the_checkers_page_was_drawn_is_not_checked(app, client, researcher,
+                                                                            session):
+    url = "/campaigns/grooming-2019/requests/west-mercia/figures"
+    names = cell_names(client.get(url).get_data(as_text=True))
+    total = names["Offences of sexual communication with a child recorded, 2018/19, total"]
+    client.post(url, data={"csrf_token": csrf_token(client, url), total: "122"})
+    other = app.test_client()
+    sign_in(other, make_user(session, role="researcher").email)
+    looked_at = seen(other, url)
+    assert list(looked_at.values()) == ["122"]
+    # The enterer corrects the figure while the checker reads the reply.
+    form = {"csrf_token": csrf_token(client, url), total: "112", f"base-{total}": "122"}
+    assert client.post(url, data=form).status_code == 302
+    refused = other.post(f"{url}/check", data={"csrf_token": csrf_token(other, url), **looked_at},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "Not checked: 1 figure changed or came in since your page was drawn" in refused
+    assert "(now 112)" in refused
+    assert "Marked" not in refused
+    # Looking again, they check what they now see.
+    other.post(f"{url}/check", data={"csrf_token": csrf_token(other, url), **seen(other, url)})
+    assert "Marked 1 figures checked." in other.get(url).get_data(as_text=True)
 
 
 def test_the_aggregate_page_links_every_number_to_its_figures(client, researcher, session):

@@ -21,6 +21,7 @@ from tests.conftest import csrf_token
 from tests.factories import TEST_ACTOR
 from tests.services.test_templates import blank, cell_for, saved
 from tests.views.test_concurrent_edits import URL, _cells, _form, desks  # noqa: F401
+from tests.views.test_figures import seen
 
 IMPORT = "/campaigns/two-desks/figures/import"
 ROW = "West Mercia Police,offences,2023,,,80,,\n"
@@ -87,7 +88,8 @@ def test_a_grid_save_during_mark_checked_waits_for_it(desks, session, monkeypatc
         return mark(*args, **kwargs)
 
     monkeypatch.setattr(figure_service, "check_figures", rosa_saves_meanwhile)
-    statuses["chen"] = chen.post(f"{URL}/check", data={"csrf_token": token}).status_code
+    statuses["chen"] = chen.post(f"{URL}/check", data={"csrf_token": token, **seen(chen, URL)}
+                                 ).status_code
     colleague.join()
     monkeypatch.undo()
 
