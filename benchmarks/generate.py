@@ -45,6 +45,15 @@ class Shape:
     periods: int
 
 
+def _platform() -> Dimension:
+    """The communication-method dimension every generated campaign breaks its figures down by."""
+    dimension = Dimension(key="platform", label="Communication method")
+    dimension.categories.extend(Category(label=label, position=i,
+                                         is_not_recorded=label == "Not recorded")
+                                for i, label in enumerate(CATEGORIES))
+    return dimension
+
+
 def shape_for(figures: int) -> Shape:
     """Campaigns x authorities x periods x cells close to ``figures``, like ten years of work."""
     authorities = 43 if figures <= 10_000 else 400
@@ -85,10 +94,7 @@ def generate(session: Session, figures: int, seed: int = 1, first: int = 0) -> S
                           end=dt.date(year - p + 1, 3, 31), position=p)
                    for p in range(shape.periods)]
         campaign.periods.extend(periods)
-        dimension = Dimension(key="platform", label="Communication method")
-        dimension.categories.extend(Category(label=label, position=i,
-                                             is_not_recorded=label == "Not recorded")
-                                    for i, label in enumerate(CATEGORIES))
+        dimension = _platform()
         campaign.dimensions.append(dimension)
         session.add(campaign)
         session.flush()
@@ -164,11 +170,7 @@ def import_campaign(session: Session, rows: int) -> Shape:
                - dt.timedelta(days=1))
         campaign.periods.append(Period(key=f"m{p}", label=f"Month {p}", start=start, end=end,
                                        position=p))
-    dimension = Dimension(key="platform", label="Communication method")
-    dimension.categories.extend(Category(label=label, position=i,
-                                         is_not_recorded=label == "Not recorded")
-                                for i, label in enumerate(CATEGORIES))
-    campaign.dimensions.append(dimension)
+    campaign.dimensions.append(_platform())
     session.add(campaign)
     session.flush()
     now = utcnow()

@@ -40,7 +40,7 @@ from foitrack import migrate
 from foitrack.db import Base
 from foitrack.models import StoredFile
 from foitrack.paths import migrations_dir
-from foitrack.storage import FileStore
+from foitrack.storage import FileStore, write_whole
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -402,16 +402,8 @@ def _restore_outbox(folder: Path, messages: dict[str, bytes]) -> None:
     an extra one never harms, and deleting mail a person may still need is not a restore's job)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in messages.items():
-        target = folder / name
         # Names were checked against _OUTBOX_NAME: one plain name, so this stays in the folder.
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".restoring.")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_whole(folder / name, data, ".restoring.")
 
 
 def _refuse_unless_empty(engine: Engine, force: bool) -> None:

@@ -37,16 +37,8 @@ class FileStore:
             return digest
         if self.local:
             # Written beside its final name and renamed, so a reader never sees half a file.
-            folder = Path(path).parent
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=folder, prefix=".incoming.")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            write_whole(Path(path), data, ".incoming.")
         else:
             self.fs.pipe_file(path, data)  # object stores write whole objects
         return digest
@@ -56,6 +48,19 @@ class FileStore:
 
     def exists(self, digest: str) -> bool:
         return self.fs.exists(self._path(digest))
+
+
+def write_whole(target: Path, data: bytes, prefix: str) -> None:
+    """Write ``data`` beside ``target`` and rename it into place: a reader (or a crash) never
+    sees half a file. The folder must exist."""
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=prefix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def safe_filename(name: str, default: str) -> str:

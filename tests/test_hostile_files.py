@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from foitrack.backups import count_rows
 from foitrack.cli import main
 from foitrack.models import Attachment, Figure, InboundMessage, StoredFile
-from foitrack.services import requests as request_service
 from foitrack.services import templates
 from foitrack.services.design import create_from_file
 from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
+from tests.services.test_templates import blank, saved
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCRIPT = '<script>alert("x")</script>'
@@ -197,17 +197,6 @@ def test_a_script_in_an_imported_caveat_is_escaped_on_the_pages(app, researcher,
 
 # ---- filled templates (XLSX) ------------------------------------------------------------
 
-def _template(session, campaign, authority="west-mercia"):
-    request = request_service.get_request(session, campaign.slug, authority)
-    return load_workbook(io.BytesIO(templates.template_bytes(campaign, request)))
-
-
-def _saved(book) -> bytes:
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def _value_row(book, category="Total", period="2017/18") -> int:
     sheet = book[templates.layout.SHEET]
     for row in sheet.iter_rows(min_row=templates.layout.HEADER_ROW + 1):
@@ -227,7 +216,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
 def _bomb(session, campaign) -> bytes:
     """A real template whose shared strings expand to 300 MB from a few hundred KB (streamed
     into the zip, so the test itself never holds 300 MB)."""
-    with zipfile.ZipFile(io.BytesIO(_saved(_template(session, campaign)))) as archive:
+    with zipfile.ZipFile(io.BytesIO(saved(blank(session, campaign)))) as archive:
         members = {item.filename: archive.read(item) for item in archive.infolist()}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -245,10 +234,10 @@ def _bomb(session, campaign) -> bytes:
 
 
 def _cell_case(session, campaign, value) -> bytes:
-    book = _template(session, campaign)
+    book = blank(session, campaign)
     row = _value_row(book)
     book[templates.layout.SHEET][f"{templates.layout.VALUE_COLUMN}{row}"] = value
-    return _saved(book)
+    return saved(book)
 
 
 CELL = f"{templates.layout.SHEET}!{templates.layout.VALUE_COLUMN}"
@@ -258,7 +247,7 @@ XLSX_CASES = {
                                "not an XLSX workbook"),
     "path traversal entries": (lambda s, c: _zip({"../../etc/passwd": b"root", "/abs": b"x"}),
                                "reply.xlsx", "not an XLSX workbook"),
-    "a nested zip": (lambda s, c: _zip({"inner.xlsx": _saved(_template(s, c))}), "reply.xlsx",
+    "a nested zip": (lambda s, c: _zip({"inner.xlsx": saved(blank(s, c))}), "reply.xlsx",
                      "not an XLSX workbook"),
     "a zip bomb": (_bomb, "reply.xlsx", "expands to more than"),
     "a date for a number": (lambda s, c: _cell_case(s, c, dt.datetime(2019, 1, 1)), "reply.xlsx",
@@ -292,7 +281,7 @@ def test_a_hostile_template_upload_is_refused_by_cell_and_writes_nothing(app, re
 
 def test_merged_cells_and_a_formula_are_read_as_the_template_says(app, researcher, session,
                                                                   campaign):
-    book = _template(session, campaign)
+    book = blank(session, campaign)
     sheet = book[templates.layout.SHEET]
     row = _value_row(book)
     sheet[f"{templates.layout.VALUE_COLUMN}{row}"] = 73
@@ -300,7 +289,7 @@ def test_merged_cells_and_a_formula_are_read_as_the_template_says(app, researche
     other = _value_row(book, period="2018/19")
     sheet[f"{templates.layout.VALUE_COLUMN}{other}"] = "=1+1"  # no saved result: read as empty
     response = upload(researcher, f"/campaigns/{SLUG}/templates/import", "reply.xlsx",
-                      _saved(book))
+                      saved(book))
     assert response.status_code == 200, response.get_data(as_text=True)[:1000]
     assert "1 new" in response.get_data(as_text=True)
 

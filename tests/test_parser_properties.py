@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from foitrack.figure_values import MAX_VALUE, NotAFigure, ValueKind, parse
@@ -24,6 +24,7 @@ from foitrack.services.errors import Invalid
 from foitrack.services.figures import CSV_COLUMNS
 from foitrack.storage import FileStore, safe_filename
 from tests.factories import TEST_ACTOR, load_forces
+from tests.services.test_templates import blank, saved
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = dt.date(2019, 7, 1)
@@ -184,29 +185,18 @@ cell_value = st.one_of(
 )
 
 
-def _blank(session, campaign, authority="west-mercia"):
-    request = requests.get_request(session, campaign.slug, authority)
-    return load_workbook(io.BytesIO(templates.template_bytes(campaign, request)))
-
-
-def _saved(book) -> bytes:
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 @WITH_DB
 @given(st.lists(st.tuples(st.integers(1, 60), st.integers(1, 9), cell_value), max_size=12),
        st.booleans())
 def test_a_filled_template_is_read_or_refused_cell_by_cell(session, campaign, changes, meta):
-    book = _blank(session, campaign)
+    book = blank(session, campaign)
     sheet = book[templates.layout.META_SHEET] if meta else book[templates.layout.SHEET]
     for row, column, value in changes:
         try:
             sheet.cell(row=row, column=column).value = value
         except (ValueError, TypeError):
             assume(False)  # openpyxl itself refuses to write it (e.g. a date out of Excel's range)
-    data = _saved(book)
+    data = saved(book)
     found, problems = templates.read_template(campaign, requests.campaign_requests(session, campaign),
                                               "reply.xlsx", data)
     assert (found is None) == bool(problems)
@@ -236,7 +226,7 @@ def test_any_workbook_is_refused_with_a_message_naming_the_file(session, campaig
                 sheet.append(row)
         except (ValueError, TypeError):
             assume(False)
-    data = _saved(book)
+    data = saved(book)
     found, problems = templates.read_template(campaign, requests.campaign_requests(session, campaign),
                                               "odd.xlsx", data)
     assert found is None and problems and all("odd.xlsx" in str(p) for p in problems)
