@@ -60,6 +60,14 @@ def visible_campaigns() -> Any:
     return visible_clause(current_user, today())
 
 
+def sees(campaign: Any) -> bool:
+    """Whether the signed-in user may see ``campaign`` (a linked one, such as the campaign a
+    repeat repeats: it may be under an embargo they are not let into)."""
+    from foitrack.services.membership import can_see
+
+    return campaign is not None and can_see(db_session(), current_user, campaign, today())
+
+
 def actor() -> Actor:
     """The signed-in user, as the audit trail names them."""
     return Actor.for_user(current_user._get_current_object())  # type: ignore[attr-defined]
@@ -252,11 +260,6 @@ def _template_globals() -> dict[str, Any]:
         from foitrack.services.membership import under_embargo
 
         return under_embargo(campaign, today())
-
-    def sees(campaign: Any) -> bool:
-        from foitrack.views.lookups import sees as user_sees
-
-        return user_sees(campaign)
 
     return {"can": can, "embargoed": embargoed, "sees": sees}
 

@@ -116,6 +116,15 @@ PAGE = [_query("page", "page number, from 1", {"type": "integer", "minimum": 1, 
                {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 100})]
 SLUG = _path("slug", "the campaign's short name")
 AUTHORITY = _path("authority", "the authority's slug or ONS code, lower-cased")
+CHECKED = _query("checked", "only figures a second researcher checked", {"type": "boolean"})
+
+
+def _checked_only() -> bool:
+    """The ``checked`` filter. :raises Invalid: naming it, for anything but true or false."""
+    checked = request.args.get("checked", "false").lower()
+    if checked not in ("true", "false", "1", "0"):
+        raise Invalid("checked must be true or false", field="checked")
+    return checked in ("true", "1")
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -412,17 +421,14 @@ def add_event(slug: str, authority: str) -> Any:
 
 
 @operation("/campaigns/<slug>/figures", "Every figure the authorities gave", s.page_of(FIGURE_SCHEMA),
-           parameters=[SLUG, _query("checked", "only figures a second researcher checked",
-                                    {"type": "boolean"}), *PAGE])
+           parameters=[SLUG, CHECKED, *PAGE])
 def figures(slug: str) -> Any:
     session = db_session()
     found = campaign_service.get_campaign(session, slug)
-    checked = request.args.get("checked", "false").lower()
-    if checked not in ("true", "false", "1", "0"):
-        raise Invalid("checked must be true or false", field="checked")
-    total = campaign_service.figure_count(session, found, checked_only=checked in ("true", "1"))
+    checked = _checked_only()
+    total = campaign_service.figure_count(session, found, checked_only=checked)
     rows = (s.typed(r, datasets.FIGURE_COLUMNS)
-            for r in datasets.figure_rows(session, found, checked_only=checked in ("true", "1")))
+            for r in datasets.figure_rows(session, found, checked_only=checked))
     return jsonify(_paged(rows, total))
 
 
@@ -442,7 +448,7 @@ def aggregate(slug: str) -> Any:
                 "schema": {"type": "string", "enum": list(EXPORT_FORMATS)}},
                _query("table", "for CSV: which table", {"type": "string", "enum": list(CSV_TABLES),
                                                         "default": "figures"}),
-               _query("checked", "only figures a second researcher checked", {"type": "boolean"})],
+               CHECKED],
            content={media: {"schema": {}} for media in EXPORT_FORMATS.values()})
 def export(slug: str, fmt: str) -> Any:
     if fmt not in EXPORT_FORMATS:
@@ -450,8 +456,5 @@ def export(slug: str, fmt: str) -> Any:
     table = request.args.get("table", "figures")
     if table not in CSV_TABLES:
         raise Invalid(f"table must be one of {', '.join(CSV_TABLES)}", field="table")
-    checked = request.args.get("checked", "false").lower()
-    if checked not in ("true", "false", "1", "0"):
-        raise Invalid("checked must be true or false", field="checked")
     return dataset_download(campaign_service.get_campaign(db_session(), slug), fmt, table,
-                            checked in ("true", "1"))
+                            _checked_only())

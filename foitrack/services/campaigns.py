@@ -257,7 +257,7 @@ def repeat_campaign(
         subject=None, authority_keys=keys, owner=owner or source.owner, repeat_of=source,
     )
     campaign.target_set = source.target_set
-    if today is not None and source.embargo_until is not None and today < source.embargo_until:
+    if today is not None and membership.under_embargo(source, today):
         campaign.embargo_until = source.embargo_until
         people = [m.user for m in membership.members(session, source)]
         if source.owner is not None:
@@ -280,9 +280,14 @@ def repeat_campaign(
 
 
 def update_campaign(
-    session: Session, actor: audit.Actor, campaign: Campaign, changes: dict[str, Any]
+    session: Session, actor: audit.Actor, campaign: Campaign, changes: dict[str, Any],
+    by: Any = None,
 ) -> list[str]:
-    """Change title, status, embargo, notes or owner. Returns the fields changed."""
+    """Change title, status, embargo, notes or owner. Returns the fields changed.
+
+    ``by`` is who asks (a user, or membership.OPERATOR): only the owner or an admin may set,
+    move or lift the embargo (:raises Invalid: naming ``embargo_until`` otherwise).
+    """
     before = campaign_snapshot(campaign)
     problems: list[Problem] = []
     if "title" in changes:
@@ -299,6 +304,7 @@ def update_campaign(
         except ValueError:
             problems.append(Problem(f"{changes['status']!r} is not draft, active or closed", "status"))
     if "embargo_until" in changes:
+        membership.check_embargo_change(by, campaign, changes["embargo_until"])
         campaign.embargo_until = changes["embargo_until"]
     if "notes" in changes:
         campaign.notes = (changes["notes"] or "").strip() or None

@@ -33,7 +33,7 @@ from foitrack.models.authority import casefold as _casefold
 from foitrack.services import audit, removed_figures
 from foitrack.services.authority_import import refuse_nul, unprotect
 from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Problem
-from foitrack.services.locks import hold_campaign_requests, hold_request
+from foitrack.services.locks import hold_campaign_requests
 from foitrack.services.requests import campaign_requests
 
 # Pure, and asked again for every row of a large import: the same few labels each time.
@@ -166,10 +166,6 @@ def figures_of(session: Session, request: Request) -> dict[tuple[int, int, int |
     found = session.scalars(select(Figure).where(Figure.request_id == request.id)
                             .options(selectinload(Figure.source_file)))
     return {(f.measure_id, f.period_id, f.category_id): f for f in found}
-
-
-# Kept under its first name for the grid and the restore of a removed figure.
-hold_for_saving = hold_request
 
 
 def _clean(text: str | None, entry: Entry, column: str, problems: list[Problem]) -> str | None:

@@ -112,6 +112,8 @@ def can_see_file(session: Session, user: Any, file_id: int, today: dt.date) -> b
         InboundMessage.request_id.is_(None),
         or_(InboundMessage.raw_file_id == file_id, InboundMessage.id.in_(
             select(Attachment.message_id).where(Attachment.stored_file_id == file_id))))).all()
+    if not waiting:
+        return False
     hidden = hidden_names(session, user, today)
     return any(not names_hidden(subject, hidden) for subject in waiting)
 

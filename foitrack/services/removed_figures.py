@@ -21,6 +21,7 @@ from foitrack.figure_values import NotAFigure, parse
 from foitrack.models import AuditEntry, Category, Figure, Measure, Period, Request
 from foitrack.services import audit
 from foitrack.services.errors import Conflict, NotFound
+from foitrack.services.locks import hold_request
 
 REMOVED = "remove figure"
 RESTORED = "restore figure"
@@ -75,14 +76,17 @@ def _occupant(session: Session, request: Request, before: dict[str, Any]) -> Fig
         else Figure.category_id == before["category_id"]))
 
 
-def _blocked(session: Session, request: Request, before: dict[str, Any]) -> str | None:
-    *_, complete = _cell_parts(session, before)
+def _why_blocked(complete: bool, occupant: Figure | None) -> str | None:
+    """Why a removed figure cannot go back: its cell left the design, or holds a value now."""
     if not complete:
         return "its cell is no longer in the campaign's data design"
-    occupant = _occupant(session, request, before)
     if occupant is not None:
         return f"its cell now holds {occupant.figure_value.text}"
     return None
+
+
+def _blocked(session: Session, request: Request, before: dict[str, Any]) -> str | None:
+    return _why_blocked(_cell_parts(session, before)[3], _occupant(session, request, before))
 
 
 def _removals(session: Session, request: Request) -> list[AuditEntry]:
@@ -105,13 +109,13 @@ def removed_figures(session: Session, request: Request) -> list[RemovedFigure]:
         occupant = _occupant(session, request, before)
         if occupant is not None and occupant.id == before["figure_id"]:
             continue  # restored already
-        measure, period, category, _ = _cell_parts(session, before)
+        measure, period, category, complete = _cell_parts(session, before)
         cell = " · ".join(part.label for part in (measure, period, category) if part is not None)
         found.append(RemovedFigure(
             figure_id=int(before["figure_id"]), removed_at=entry.at, removed_by=entry.actor,
             cell=cell or "a cell no longer in the design", value=before["value"],
             caveat=before.get("caveat"), source=before.get("source"),
-            blocked=_blocked(session, request, before)))
+            blocked=_why_blocked(complete, occupant)))
     return found
 
 
@@ -123,9 +127,7 @@ def restore_figure(session: Session, actor: audit.Actor, request: Request, figur
     """
     # A colleague's grid save (or a second restore) of this request waits for this one, so the
     # cell checked empty below is still empty when the figure goes back in.
-    from foitrack.services.figures import hold_for_saving  # (figures imports this module)
-
-    hold_for_saving(session, request)
+    hold_request(session, request)
     entry = next((e for e in _removals(session, request)
                   if e.before and int(e.before["figure_id"]) == figure_id), None)
     if entry is None or entry.before is None:

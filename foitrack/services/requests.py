@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from foitrack.clock import ClockSettings, Regime
@@ -303,12 +303,10 @@ def chase_list(
     settings: ClockSettings | None = None,
     campaign_slug: str | None = None,
     include_due_soon: bool = False,
-    visible: ColumnElement[bool] | None = None,
 ) -> list[ChaseRow]:
-    """Late requests across active campaigns (or one), latest first: worked out on ``today``;
-    only of campaigns meeting ``visible`` (membership.visible_clause).
+    """Late requests across active campaigns (or one), latest first: worked out on ``today``.
 
-    :raises NotFound: for an unknown campaign, or one not visible.
+    :raises NotFound: for an unknown campaign.
     """
     query = (
         select(Request)
@@ -317,11 +315,8 @@ def chase_list(
         .options(selectinload(Request.events), selectinload(Request.authority),
                  selectinload(Request.campaign))
     )
-    if visible is not None:
-        query = query.where(visible)
     if campaign_slug:
-        if session.scalar(select(Campaign.id).where(
-                Campaign.slug == campaign_slug, true() if visible is None else visible)) is None:
+        if session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug)) is None:
             raise NotFound(f"no campaign {campaign_slug!r}")
         query = query.where(Campaign.slug == campaign_slug)
     else:

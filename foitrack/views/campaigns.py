@@ -213,11 +213,10 @@ def edit(slug: str) -> Any:
     if form.validate_on_submit():
         try:
             before = campaign.current_version.number
-            membership.check_embargo_change(current_user, campaign, form.embargo_until.data)
             service.update_campaign(session, actor(), campaign, {
                 "title": form.title.data, "status": form.status.data,
                 "embargo_until": form.embargo_until.data, "notes": form.notes.data,
-            })
+            }, by=current_user)
             version = service.update_wording(
                 session, actor(), campaign, subject=form.subject.data or "",
                 request_text=form.request_text.data or "",
@@ -301,7 +300,6 @@ def members(slug: str) -> Any:
     return render_template(
         "campaigns/members.html", campaign=campaign, form=form, remove=RemoveMemberForm(formdata=None),
         members=membership.members(session, campaign), manage=membership.can_manage(current_user, campaign),
-        embargoed=membership.under_embargo(campaign, today()),
     ), form_status(form)
 
 

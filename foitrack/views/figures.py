@@ -29,14 +29,15 @@ from foitrack.services import requests as request_service
 from foitrack.services.authorities import list_sets
 from foitrack.services.campaigns import authority_kinds, get_campaign
 from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Problem
+from foitrack.services.locks import hold_request
 from foitrack.storage import safe_filename
 from foitrack.views.downloads import snapshot_download, write_text
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
-from foitrack.views.lookups import campaign_or_404, request_or_404, sees
+from foitrack.views.lookups import campaign_or_404, request_or_404
 from foitrack.views.mail import VIEWABLE
 from foitrack.views.tilemaps import aggregate_map
-from foitrack.web import actor, clock_settings, db_session, today
+from foitrack.web import actor, clock_settings, db_session, sees, today
 
 blueprint = Blueprint("figures", __name__, url_prefix="/campaigns/<slug>")
 
@@ -102,7 +103,7 @@ def grid(slug: str, authority: str) -> Any:
     found = request_or_404(slug, authority)
     campaign = found.campaign
     if request.method == "POST":
-        service.hold_for_saving(session, found)  # before the figures the save is merged with
+        hold_request(session, found)  # before the figures the save is merged with
     existing = service.figures_of(session, found)
     form = FigureGridForm()
     cells = [(m, p, c) for m in campaign.measures for p in campaign.periods
@@ -198,7 +199,7 @@ def check(slug: str, authority: str) -> Any:
     if form.validate_on_submit():
         # A grid save or import of this request meanwhile waits: the figures marked are those
         # saved now, not ones changed or removed between this read and the write.
-        service.hold_for_saving(session, found)
+        hold_request(session, found)
         # The values the checker's page showed: a number changed since is not checked unseen.
         seen = {int(name[5:]): value for name, value in request.form.items()
                 if name.startswith("seen-") and name[5:].isdigit()}

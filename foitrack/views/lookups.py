@@ -10,7 +10,7 @@ from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as request_service
 from foitrack.services.errors import NotFound
 from foitrack.storage import FileStore
-from foitrack.web import db_session, today
+from foitrack.web import db_session
 
 
 def campaign_or_404(slug: str) -> Any:
@@ -25,16 +25,6 @@ def request_or_404(slug: str, authority: str) -> Any:
         return request_service.get_request(db_session(), slug, authority)
     except NotFound:
         abort(404)
-
-
-def sees(campaign: Any) -> bool:
-    """Whether the signed-in user may see ``campaign`` (a linked one, such as the campaign a
-    repeat repeats: it may be under an embargo they are not let into)."""
-    from flask_login import current_user
-
-    from foitrack.services.membership import can_see
-
-    return campaign is not None and can_see(db_session(), current_user, campaign, today())
 
 
 def file_store() -> FileStore:
