@@ -253,12 +253,6 @@ def export_figures(slug: str) -> Any:
 
 # ---- the aggregate, the release and the fact sheets -----------------------------------------
 
-def _build(campaign: Any, with_authorities: bool = True) -> tuple[Any, str | None]:
-    """The aggregate for the page's choice of authorities and figures, and any problem with it."""
-    return _build_for(campaign, request.args.get("authorities", "").strip() or None,
-                      request.args.get("checked") == "1", with_authorities)
-
-
 def _build_for(campaign: Any, subset: str | None, checked: bool,
                with_authorities: bool = True) -> tuple[Any, str | None]:
     session = db_session()
@@ -358,7 +352,9 @@ def cell(slug: str) -> Any:
 def release(slug: str) -> Any:
     session = db_session()
     campaign = campaign_or_404(slug)
-    national, problem = _build(campaign)
+    # The aggregate page's, kept until the data change (the release is worded from it anew).
+    built = _built(campaign, *_chosen())
+    national, problem = built.result, built.problem
     subject = national.subset
     result = release_service.national_release(session, campaign, national, today(),
                                               clock_settings(), subject=subject)
@@ -378,7 +374,7 @@ def fact_sheets(slug: str) -> Any:
 def fact_sheet(slug: str, authority: str) -> Any:
     session = db_session()
     campaign = campaign_or_404(slug)
-    national = aggregate.build(session, campaign)
+    national = _built(campaign).result  # the national aggregate, as the aggregate page keeps it
     try:
         sheet = release_service.fact_sheet(session, campaign, national, authority, today(),
                                            clock_settings())

@@ -89,3 +89,18 @@ def test_a_changed_design_shows_on_the_next_load(client, researcher):
                        ).status_code == 302
     # The map's choice of categories comes from the kept map: it names the new one at once.
     assert "Communication method: TikTok" in client.get(f"{BASE}/aggregate").get_data(as_text=True)
+
+
+def test_the_release_and_a_fact_sheet_use_the_kept_aggregate_and_never_an_old_one(client, researcher):
+    release, sheet = f"{BASE}/release", f"{BASE}/fact-sheets/kent"
+    assert "1,334" in client.get(release).get_data(as_text=True)
+    assert "1,234" in client.get(sheet).get_data(as_text=True)
+    url = f"{BASE}/requests/kent/figures"
+    total = cell_names(client.get(url).get_data(as_text=True))[
+        "Offences of sexual communication with a child recorded, 2018/19, total"]
+    assert client.post(url, data={"csrf_token": csrf_token(client, url), total: "1235"}
+                       ).status_code == 302
+    page = client.get(release).get_data(as_text=True)
+    assert "1,335" in page and "1,334" not in page
+    page = client.get(sheet).get_data(as_text=True)
+    assert "1,235" in page and "1,234" not in page
