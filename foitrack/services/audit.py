@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foitrack import data_version
-from foitrack.db import utcnow
+from foitrack.db import driver_converter, driver_insert, utcnow
 from foitrack.models import AuditEntry, User
 
 
@@ -84,27 +84,16 @@ def record_many(
         return
     at = at or utcnow()
     data_version.mark_changed(session)
-    # Straight to the driver's executemany, each column converted by its own type (the same
-    # JSON and timestamp text SQLAlchemy would write), the constants once: SQLAlchemy's per-row
-    # parameter processing was the largest part of a million-row import.
+    # Straight to the driver (foitrack.db.driver_insert), the same JSON and timestamp text
+    # SQLAlchemy would write, the constants converted once.
     table = AuditEntry.__table__
     connection = session.connection()
-    dialect = connection.dialect
-
-    def converter(name: str) -> Any:
-        return (table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-                or (lambda value: value))
-
-    to_json = converter("after")
-    constants = (converter("at")(at), actor.user_id, actor.label, entity_type, action,
-                 to_json(None))
+    to_json = driver_converter(table, "after", connection.dialect)
+    constants = (driver_converter(table, "at", connection.dialect)(at), actor.user_id, actor.label,
+                 entity_type, action, to_json(None))
     columns = ("at", "user_id", "actor", "entity_type", "action", "before", "entity_id", "after")
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    quote = dialect.identifier_preparer.quote
-    connection.exec_driver_sql(
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join([marker] * len(columns))})",
-        [(*constants, str(entity_id), to_json(after)) for entity_id, after in afters])
+    driver_insert(connection, table, columns,
+                  [(*constants, str(entity_id), to_json(after)) for entity_id, after in afters])
 
 
 def changed_fields(

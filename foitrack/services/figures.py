@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, TextIO
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from foitrack.db import utcnow
+from foitrack.db import driver_converter, driver_insert, utcnow
 from foitrack.figure_values import FigureValue, NotAFigure, ValueKind, parse, value_text
 from foitrack.models import (
     Authority,
@@ -521,28 +521,14 @@ _NEW_FIGURE_COLUMNS = ("request_id", "measure_id", "period_id", "category_id", "
 def _driver_values(session: Session, table: Table, values: dict[str, Any]) -> dict[str, Any]:
     """Values as the driver takes them for these columns (each column type's conversion)."""
     dialect = session.get_bind().dialect
-    converted = {}
-    for name, value in values.items():
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        converted[name] = process(value) if process and value is not None else value
-    return converted
+    return {name: driver_converter(table, name, dialect)(value) if value is not None else value
+            for name, value in values.items()}
 
 
 def _kind_values(session: Session) -> dict[ValueKind, Any]:
     dialect = session.get_bind().dialect
     process = Figure.__table__.c.kind.type.dialect_impl(dialect).bind_processor(dialect)
     return {kind: process(kind) if process else kind.value for kind in ValueKind}
-
-
-def _executemany(session: Session, table: Table, columns: Sequence[str],
-                 rows: list[tuple[Any, ...]]) -> None:
-    """INSERT rows, values in the driver's terms, with the driver's own executemany."""
-    connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    quote = connection.dialect.identifier_preparer.quote
-    connection.exec_driver_sql(
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join([marker] * len(columns))})", rows)
 
 
 class _BulkWriter:
@@ -605,7 +591,7 @@ class _BulkWriter:
         kinds = _kind_values(session)
         # Straight to the driver's executemany, the values already in its terms: SQLAlchemy's
         # per-row parameter processing took twice as long as the inserts themselves.
-        _executemany(session, Figure.__table__, (*_NEW_FIGURE_COLUMNS, *constants), [
+        driver_insert(session.connection(), Figure.__table__, (*_NEW_FIGURE_COLUMNS, *constants), [
             (request_id, measure_id, period_id, category_id, kinds[value.kind], value.value,
              value.lower, value.upper, value.exemption, caveat, source, *constants.values())
             for (request_id, measure_id, period_id, category_id), (value, caveat, source)
