@@ -16,6 +16,7 @@ from foitrack.models.design import (
     period_group_member,
 )
 from foitrack.models.figure import Figure
+from foitrack.models.finding import FindingExplanation
 from foitrack.models.mail import (
     Attachment,
     DeliveryStatus,
@@ -33,7 +34,7 @@ __all__ = [
     "ApiToken", "Attachment", "AuditEntry", "Authority", "DeliveryStatus", "InboundMessage", "MailTemplate",
     "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignMember", "CampaignStatus",
     "CampaignVersion", "DataVersion",
-    "Category", "CategoryGroup", "Dimension", "Event", "Figure", "Measure", "Period",
+    "Category", "CategoryGroup", "Dimension", "Event", "Figure", "FindingExplanation", "Measure", "Period",
     "PeriodGroup", "Request", "Role", "SignInFailure", "StoredFile", "User", "authority_set_member",
     "category_group_member", "period_group_member",
 ]

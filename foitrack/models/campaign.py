@@ -53,6 +53,11 @@ class Campaign(Base):
     requests: Mapped[list[Request]] = relationship(back_populates="campaign")
     # Suppressed values written "*" stand for 0 to this minus one.
     suppression_threshold: Mapped[int | None]
+    # Release thresholds (None: the defaults in services.release): the share of the authorities
+    # asked that must give a usable figure for a national line, and the smallest base a share
+    # may be stated on.
+    min_coverage: Mapped[float | None]
+    min_base: Mapped[int | None]
 
     measures: Mapped[list[Measure]] = relationship(order_by="Measure.position",
                                                    cascade="all, delete-orphan")

@@ -88,6 +88,11 @@ class Dimension(Base):
     key: Mapped[str] = mapped_column(String(80))
     label: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
+    # A case may be counted under several categories (one offence on Instagram and Snapchat), so
+    # the categories may add up to more than the total and are never checked against it.
+    overlapping: Mapped[bool] = mapped_column(default=False)
+    # What the dimension's counts are called in words ("instances"); empty: the measure's unit.
+    unit: Mapped[str] = mapped_column(String(80), default="")
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="dimension", order_by="Category.position", cascade="all, delete-orphan"

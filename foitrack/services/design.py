@@ -35,6 +35,8 @@ from foitrack.services.errors import Conflict, Invalid, Problem
 
 DEFAULT_NOT_RECORDED = "Not recorded"
 RESERVED_PERIOD_KEYS = {"all"}
+DIMENSION_KEYS = {"key", "label", "categories", "not_recorded", "overlapping", "unit"}
+RELEASE_KEYS = {"min_coverage", "min_base"}
 
 
 @dataclass
@@ -65,6 +67,8 @@ class DimensionSpec:
     label: str
     categories: list[str]
     not_recorded: str
+    overlapping: bool = False  # a case may count under several categories
+    unit: str = ""  # what its counts are called ("instances"); empty: the measure's unit
 
 
 @dataclass
@@ -83,6 +87,8 @@ class Design:
     dimensions: list[DimensionSpec] = field(default_factory=list)
     groups: list[GroupSpec] = field(default_factory=list)
     suppression_threshold: int | None = None
+    min_coverage: float | None = None  # [release]; None: release.DEFAULT_MIN_COVERAGE
+    min_base: int | None = None  # [release]; None: release.DEFAULT_MIN_BASE
 
 
 @dataclass
@@ -202,8 +208,17 @@ def parse_design(data: dict[str, Any], problems: list[Problem]) -> Design:
         key, label = _key(item, where, problems, seen), _text(item, "label", where, problems)
         categories = _labels(item, "categories", where, problems)
         not_recorded = _text(item, "not_recorded", where, problems, required=False, limit=200)
+        overlapping = item.get("overlapping", False)
+        if not isinstance(overlapping, bool):
+            problems.append(Problem("must be true or false (no quotes)", f"{where}overlapping"))
+            overlapping = False
+        unit = _text(item, "unit", where, problems, required=False, limit=80)
+        for name in sorted(set(item) - DIMENSION_KEYS):
+            problems.append(Problem("unknown setting; known ones are "
+                                    + ", ".join(sorted(DIMENSION_KEYS)), f"{where}{name}"))
         design.dimensions.append(DimensionSpec(key, label, categories,
-                                               not_recorded or DEFAULT_NOT_RECORDED))
+                                               not_recorded or DEFAULT_NOT_RECORDED,
+                                               overlapping, unit))
     dimensions = {d.key: d for d in design.dimensions}
     for index, item in enumerate(_table_list(data, "groups", problems)):
         where = f"groups[{index + 1}]."
@@ -231,7 +246,33 @@ def parse_design(data: dict[str, Any], problems: list[Problem]) -> Design:
         problems.append(Problem("must be a whole number from 1 to 1000", "suppression_threshold"))
     elif threshold is not None:
         design.suppression_threshold = threshold
+    _parse_release(data, design, problems)
     return design
+
+
+def _parse_release(data: dict[str, Any], design: Design, problems: list[Problem]) -> None:
+    """The [release] table: the thresholds below which a national line is not written."""
+    release = data.get("release", {})
+    if not isinstance(release, dict):
+        problems.append(Problem("must be a table, written [release]", "release"))
+        return
+    for name in sorted(set(release) - RELEASE_KEYS):
+        problems.append(Problem(f"unknown setting; known ones are {', '.join(sorted(RELEASE_KEYS))}",
+                                f"release.{name}"))
+    coverage = release.get("min_coverage")
+    if coverage is not None:
+        if isinstance(coverage, bool) or not isinstance(coverage, int | float) \
+                or not 0 < coverage <= 1:
+            problems.append(Problem("must be a fraction above 0 and at most 1, e.g. 0.5",
+                                    "release.min_coverage"))
+        else:
+            design.min_coverage = float(coverage)
+    base = release.get("min_base")
+    if base is not None:
+        if isinstance(base, bool) or not isinstance(base, int) or not 1 <= base <= 1_000_000:
+            problems.append(Problem("must be a whole number from 1 to 1000000", "release.min_base"))
+        else:
+            design.min_base = base
 
 
 def parse_campaign_file(text: str) -> CampaignFile:
@@ -243,7 +284,7 @@ def parse_campaign_file(text: str) -> CampaignFile:
     problems: list[Problem] = []
     known = {"slug", "title", "authorities", "request_text", "subject", "embargo_until", "notes",
              "repeat_of", "suppression_threshold", "measures", "periods", "period_groups",
-             "dimensions", "groups"}
+             "dimensions", "groups", "release"}
     for name in sorted(set(data) - known):
         problems.append(Problem(f"unknown setting; known ones are {', '.join(sorted(known))}", name))
     slug = _text(data, "slug", "", problems, limit=80)
@@ -330,6 +371,7 @@ def apply_design(session: Session, actor: audit.Actor, campaign: Campaign, desig
     for position, spec in enumerate(design.dimensions):
         dimension = dimensions.pop(spec.key, None) or Dimension(key=spec.key)
         dimension.label, dimension.position = spec.label, position
+        dimension.overlapping, dimension.unit = spec.overlapping, spec.unit
         if dimension not in campaign.dimensions:
             campaign.dimensions.append(dimension)
         labels = [label for label in spec.categories if label != spec.not_recorded]
@@ -372,6 +414,7 @@ def apply_design(session: Session, actor: audit.Actor, campaign: Campaign, desig
         period_group.periods = [by_period_key[key] for key in spec.periods]
         campaign.period_groups.append(period_group)
     campaign.suppression_threshold = design.suppression_threshold
+    campaign.min_coverage, campaign.min_base = design.min_coverage, design.min_base
     session.flush()
     after = design_dict(campaign)
     if after != before:
@@ -393,15 +436,42 @@ def design_dict(campaign: Campaign) -> dict[str, Any]:
     data["dimensions"] = []
     for d in campaign.dimensions:
         not_recorded = d.not_recorded
-        data["dimensions"].append({
+        dimension: dict[str, Any] = {
             "key": d.key, "label": d.label,
             "categories": [c.label for c in d.categories if not c.is_not_recorded],
             "not_recorded": not_recorded.label if not_recorded else DEFAULT_NOT_RECORDED,
-        })
+        }
+        if d.overlapping:
+            dimension["overlapping"] = True
+        if d.unit:
+            dimension["unit"] = d.unit
+        data["dimensions"].append(dimension)
     if campaign.groups:
         data["groups"] = [{"key": g.key, "label": g.label, "dimension": g.dimension.key,
                            "categories": [c.label for c in g.categories]} for g in campaign.groups]
+    release = {name: value for name, value in (("min_coverage", campaign.min_coverage),
+                                               ("min_base", campaign.min_base))
+               if value is not None}
+    if release:
+        data["release"] = release
     return data
+
+
+def design_toml(campaign: Campaign) -> str:
+    """The design part of the campaign file, as the data design page edits it: the threshold,
+    each [[table]] of the design, then [release]."""
+    design = design_dict(campaign)
+    text = ""
+    if "suppression_threshold" in design:
+        text += tomli_w.dumps({"suppression_threshold": design["suppression_threshold"]})
+    # Written by hand around tomli_w, so each item gets its own [[table]] as in the README
+    # (tomli_w inlines short ones); every value is still escaped by tomli_w.
+    for section in ("measures", "periods", "period_groups", "dimensions", "groups"):
+        for table in design.get(section, []):
+            text += f"\n[[{section}]]\n" + tomli_w.dumps(table)
+    if "release" in design:
+        text += "\n[release]\n" + tomli_w.dumps(design["release"])
+    return text
 
 
 def campaign_file(session: Session, campaign: Campaign, with_repeat_of: bool = True) -> str:
@@ -430,14 +500,4 @@ def campaign_file(session: Session, campaign: Campaign, with_repeat_of: bool = T
         data["notes"] = campaign.notes
     if campaign.repeat_of and with_repeat_of:
         data["repeat_of"] = campaign.repeat_of.slug
-    design = design_dict(campaign)
-    for name in ("suppression_threshold",):
-        if name in design:
-            data[name] = design.pop(name)
-    # Written by hand around tomli_w, so each item gets its own [[table]] as in the README
-    # (tomli_w inlines short ones); every value is still escaped by tomli_w.
-    text = tomli_w.dumps(data, multiline_strings=True)
-    for section in ("measures", "periods", "period_groups", "dimensions", "groups"):
-        for table in design.get(section, []):
-            text += f"\n[[{section}]]\n" + tomli_w.dumps(table)
-    return text
+    return tomli_w.dumps(data, multiline_strings=True) + design_toml(campaign)

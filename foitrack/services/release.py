@@ -7,13 +7,12 @@ so pages can link every number to the figures behind it and nothing is typed by 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from foitrack import aggregate as agg
 from foitrack.clock import ClockSettings
@@ -30,7 +29,10 @@ from foitrack.phrasing import (
     share_words,
 )
 from foitrack.services.errors import NotFound
-from foitrack.services.requests import state_of
+from foitrack.services.methods import bodies_word, methods_note
+
+__all__ = ["Line", "Num", "Release", "fact_sheet", "methods_note", "national_release",
+           "subset_release"]
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,6 @@ class Release:
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:1].isupper() and not text[1:2].isupper() else text
-
-
-def _bodies(campaign: Campaign) -> str:
-    kinds = {r.authority.kind for r in campaign.requests}
-    return "forces" if kinds <= {"territorial-police", "special-police"} else "authorities"
 
 
 def _latest_pair(campaign: Campaign) -> tuple[Any, Any | None]:
@@ -189,7 +186,7 @@ def national_release(session: Session, campaign: Campaign, aggregate: agg.Aggreg
                      today: dt.date, settings: ClockSettings | None = None,
                      subject: str | None = None) -> Release:
     """The national lines (or a subset's, named by ``subject``)."""
-    bodies = _bodies(campaign)
+    bodies = bodies_word(campaign)
     release = Release(f"{campaign.title}: {subject or 'national figures'}")
     release.methods = methods_note(session, campaign, today, settings)
     if not campaign.periods:
@@ -303,7 +300,7 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
     if not campaign.periods:
         return sheet
     latest, previous = _latest_pair(campaign)
-    bodies = _bodies(campaign)
+    bodies = bodies_word(campaign)
     slug = authority.slug
     for measure in campaign.measures:
         now = mine.get((measure.key, latest.key))
@@ -367,65 +364,3 @@ def subset_release(session: Session, campaign: Campaign, authority_ids: Sequence
 
 def _figures(session: Session, request: Request) -> list[Figure]:
     return list(session.scalars(select(Figure).where(Figure.request_id == request.id)))
-
-
-def methods_note(session: Session, campaign: Campaign, today: dt.date,
-                 settings: ClockSettings | None = None) -> list[str]:
-    """How the figures were gathered: dates, replies, timeliness, refusals, suppression, caveats."""
-    requests = list(session.scalars(
-        select(Request).where(Request.campaign_id == campaign.id)
-        .options(selectinload(Request.events), selectinload(Request.authority))
-    ))
-    states = [(r, state_of(r, today, settings)) for r in requests]
-    bodies = _bodies(campaign)
-    lines = []
-    sent = sorted(s.sent_on for _, s in states if s.sent_on)
-    if sent:
-        span = sent[0].isoformat() if sent[0] == sent[-1] else \
-            f"between {sent[0].isoformat()} and {sent[-1].isoformat()}"
-        lines.append(f"Freedom of Information requests were sent to {len(sent)} {bodies} {span}.")
-        answered = [s for _, s in states if s.first_response_on]
-        on_time = [s for s in answered if s.answered_on_time]
-        extended = sum(1 for s in on_time if s.response_deadline and s.response_deadline.count
-                       and s.response_deadline.due != s.response_deadline.count.due)
-        days = (settings or ClockSettings()).response_days
-        lines.append(f"{len(answered)} replied, {len(on_time)} of them by the due date (the "
-                     f"{days}th working day after receipt"
-                     + (f", or a public interest extension for {extended}" if extended else "")
-                     + ").")
-    else:
-        lines.append(f"{len(requests)} {bodies} were asked; no sending dates are recorded.")
-    refusals: Counter[str] = Counter()
-    for _, state in states:
-        if state.outcome in ("refused", "part_provided", "ncnd"):
-            for section in state.exemptions or ("no section cited",):
-                refusals[section] += 1
-    if refusals:
-        lines.append("Refusals, in full or in part: " + ", ".join(
-            f"{section} ({count})" for section, count in sorted(refusals.items())) + ".")
-    figures = list(session.scalars(
-        select(Figure).join(Request).where(Request.campaign_id == campaign.id)
-        .options(selectinload(Figure.request).selectinload(Request.authority))
-    ))
-    kinds = Counter(f.kind for f in figures)
-    given = sorted({f.request.authority.name for f in figures if f.figure_value.is_usable})
-    lines.append(f"{len(given)} of the {len(requests)} {bodies} gave usable figures.")
-    if kinds[ValueKind.suppressed]:
-        lines.append(f"{kinds[ValueKind.suppressed]} "
-                     f"{'figure was' if kinds[ValueKind.suppressed] == 1 else 'figures were'} "
-                     "suppressed (small numbers): "
-                     "totals leave them out, and the bounds give the range they could add.")
-    for kind in (ValueKind.withheld, ValueKind.not_recorded, ValueKind.not_held,
-                 ValueKind.not_provided):
-        if kinds[kind]:
-            lines.append(f"{kinds[kind]} {'figure was' if kinds[kind] == 1 else 'figures were'} "
-                         f"{kind.label}.")
-    lines.append("Shares 'where recorded' leave out the cases in which the authority did not "
-                 "record the detail.")
-    caveats: dict[str, set[str]] = {}
-    for figure in figures:
-        if figure.caveat:
-            caveats.setdefault(figure.request.authority.name, set()).add(figure.caveat)
-    for name in sorted(caveats):
-        lines.append(f"{name}: " + " ".join(sorted(caveats[name])))
-    return lines

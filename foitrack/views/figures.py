@@ -55,8 +55,7 @@ def design(slug: str) -> Any:
     campaign = campaign_or_404(slug)
     form = DesignForm()
     if not form.is_submitted():
-        full = design_service.campaign_file(session, campaign, sees(campaign.repeat_of))
-        form.design.data = full[full.find("[[measures]]"):] if "[[measures]]" in full else ""
+        form.design.data = design_service.design_toml(campaign).lstrip("\n")
     problems: list[str] = []
     if form.validate_on_submit():
         try:
