@@ -7,6 +7,7 @@ than 70%. Every phrase returned here is checked by property tests against its nu
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -141,3 +142,8 @@ def join_names(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def long_date(day: dt.date) -> str:
+    """2019-04-01 -> '1 April 2019', as dates are written in lines and notes for print."""
+    return f"{day.day} {day:%B %Y}"
