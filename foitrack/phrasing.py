@@ -80,10 +80,24 @@ def more_than_percent(share: float, step: int = 10) -> str | None:
 
 
 def share_words(share: float) -> str:
-    """A share as a press officer writes it, with the exact figure: 'more than a quarter (25.3%)'."""
+    """A share as a press officer writes it, with the exact figure: 'more than a quarter (25.3%)'.
+
+    One family of words: where "more than N%" would land on a fraction the words have a name
+    for (10%, 20%, 40%...), it is written with that name ("more than one in ten"), so a release
+    never says "more than 10%" beside "more than one in five". All is "all", none is "none".
+    """
+    exact = percent(share, 1)
+    if share >= 1:
+        return f"all ({exact})"
+    if share <= 0:
+        return f"none ({exact})"
     phrase = fraction_phrase(share)
     words = phrase.words if phrase else more_than_percent(share)
-    exact = percent(share, 1)
+    if phrase is None and words is not None:
+        floor = int(words.removeprefix("more than ").removesuffix("%")) / 100
+        named = next((name for value, name, _ in FRACTIONS if abs(value - floor) < 1e-9), None)
+        if named:
+            words = f"more than {named}"
     return f"{words} ({exact})" if words else exact
 
 
@@ -102,6 +116,8 @@ def change_words(old: int, new: int) -> str:
     """'up 36%', 'down 12%', 'unchanged', 'more than double', 'double', 'up from none'."""
     if old == 0:
         return "unchanged" if new == 0 else "up from none"
+    if new == 0:
+        return "down to none"
     ratio = new / old
     if ratio == 1:
         return "unchanged"
@@ -132,6 +148,17 @@ def rise_words(old: int, new: int) -> str | None:
     return f"a rise of {phrase.words}"
 
 
+def rank_words(rank: int, ranked: int, tied: int = 1) -> str:
+    """'the highest', 'the joint 3rd highest', 'the lowest' of ``ranked`` figures (rank 1 is
+    the highest; ``tied`` figures share this rank)."""
+    joint = "joint " if tied > 1 else ""
+    if ranked > 1 and rank + tied - 1 >= ranked and rank > 1:
+        return f"the {joint}lowest"
+    if rank == 1:
+        return f"the {joint}highest"
+    return f"the {joint}{ordinal(rank)} highest"
+
+
 def ordinal(rank: int) -> str:
     suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
     return f"{rank}{suffix}"
@@ -142,6 +169,26 @@ def join_names(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def join_authority_names(names: list[str]) -> str:
+    """['Surrey Police', 'Sussex Police', 'Kent Police'] -> 'Surrey, Sussex and Kent Police':
+    a last word all the names share is said once, as people write it."""
+    words = [name.split() for name in names]
+    last = {w[-1] for w in words if w}
+    if len(names) > 1 and len(last) == 1 and all(len(w) > 1 for w in words):
+        return f"{join_names([' '.join(w[:-1]) for w in words])} {last.pop()}"
+    return join_names(names)
+
+
+def set_in_text(title: str, members: int) -> str:
+    """A set's title in running text: 'Territorial police forces of England and Wales' with 43
+    members -> 'the 43 territorial police forces of England and Wales'."""
+    words = title.removeprefix("All ").removeprefix("all ")
+    first = words.split(" ", 1)[0]
+    if first[:1].isupper() and not first[1:2].isupper():  # "Territorial", not "UK"
+        words = words[:1].lower() + words[1:]
+    return f"the {members} {words}"
 
 
 def long_date(day: dt.date) -> str:

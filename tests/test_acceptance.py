@@ -94,12 +94,16 @@ def test_the_national_release_lines(session, campaigns, national):
     )
     assert ("Aged 11 or younger accounted for one in five (20.4%) of the 2,500 offences where the "
             "victim age was recorded in 2018/19 (figures from 25 of the 43 asked).") in text
+    # The platform is an overlapping breakdown: its counts are instances, never offences; a
+    # group over the two years counts the forces that gave both, and carries its WhatsApp
+    # figures' suppressed range.
     assert ("Facebook-owned apps and Snapchat accounted for more than 70% (72.4%) of the 4,900 "
-            "offences where the communication method was recorded in the two years (figures from "
-            "33 of the 43 asked).") in text
-    assert ("Instagram accounted for more than a quarter (25.3%) of the 4,900 offences where the "
-            "communication method was recorded in the two years (figures from 33 of the 43 "
-            "asked).") in text
+            "instances where the communication method was recorded in the two years (between "
+            "3,549 and 3,556 instances counting suppressed figures; figures from the 33 of the 43 "
+            "forces asked that gave figures for both 2017/18 and 2018/19).") in text
+    assert ("Instagram accounted for more than a quarter (25.3%) of the 4,900 instances where the "
+            "communication method was recorded in the two years (figures from the 33 of the 43 "
+            "forces asked that gave figures for both 2017/18 and 2018/19).") in text
     assert ("Recorded instances of Instagram in 2018/19 were more than double those of 2017/18 "
             "(860 against 380).") in text
 
@@ -113,8 +117,8 @@ def test_the_west_mercia_fact_sheet(session, campaigns, national):
     assert sheet[1] == "That was the joint 14th highest of the 43 forces that gave a figure."
     assert sheet[2] == "Across the forces that answered, 4,373 were recorded in 2018/19, up 36%."
     assert ("Facebook-owned apps and Snapchat accounted for more than two thirds (68.0%) of the 100 "
-            "offences where the communication method was recorded in the two years.") in sheet
-    assert ("Instagram accounted for a quarter (25.0%) of the 100 offences where the communication "
+            "instances where the communication method was recorded in the two years.") in sheet
+    assert ("Instagram accounted for a quarter (25.0%) of the 100 instances where the communication "
             "method was recorded in the two years.") in sheet
 
 
@@ -125,7 +129,9 @@ def test_april_to_june_2020_more_than_1200_from_38_forces(session, campaigns):
     assert result.row("offences", "2020-q1").coverage == "38 of 43"
     assert result.row("offences", "2020-q1").no_reply == 5
     text = lines(release.national_release(session, lockdown, result, TODAY))
-    assert text[0] == "More than 1,200 online grooming crimes recorded in April to June 2020."
+    # 38 of 43 answered: the line most copied says so itself.
+    assert text[0] == ("More than 1,200 online grooming crimes recorded in April to June 2020, from "
+                       "the 38 of the 43 forces that gave figures.")
     # A quarter is not compared with a year: no "down 73%".
     assert text[1] == ("1,220 online grooming crimes recorded in April to June 2020. From FOI "
                        "responses of 38 of the 43 forces asked.")
@@ -141,16 +147,28 @@ def test_surrey_sussex_and_kent_together(session, campaigns):
     assert result.row("offences", "2020-q1").total == 114
     text = lines(release.subset_release(session, campaigns["lockdown-2020"], ids,
                                         names.split(", "), TODAY))
-    assert text[0] == ("114 online grooming crimes recorded in Surrey, Sussex and Kent together in "
-                       "April to June 2020. From FOI responses of 3 of the 3 forces asked.")
+    assert text[0] == ("114 online grooming crimes recorded in Surrey, Sussex and Kent Police "
+                       "together in April to June 2020. From FOI responses of 3 of the 3 forces "
+                       "asked.")
 
 
 def test_sussex_instagram_36_against_29_over_the_previous_three_years(session, campaigns):
     lockdown = campaigns["lockdown-2020"]
+    lockdown.min_base = 20  # the charity published shares of Sussex's 25 cases
+    session.commit()
     national = aggregate.build(session, lockdown)
     sheet = lines(release.fact_sheet(session, lockdown, national, "sussex", TODAY))
     assert ("Instagram accounted for more than a third (36.0%) of the 25 crimes where the platform "
             "was recorded in April to June 2020, against 29.0% in the previous three years.") in sheet
+
+
+def test_sussex_instagram_on_a_base_under_min_base_is_a_count(session, campaigns):
+    lockdown = campaigns["lockdown-2020"]
+    national = aggregate.build(session, lockdown)
+    sheet = lines(release.fact_sheet(session, lockdown, national, "sussex", TODAY))
+    assert ("Instagram accounted for 9 of the 25 crimes where the platform was recorded in April to "
+            "June 2020, against 58 of the 200 in the previous three years.") in sheet
+    assert not any("36.0%" in line or "a third" in line for line in sheet)
 
 
 def test_checked_only_leaves_out_unchecked_figures(session, campaigns):

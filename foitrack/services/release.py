@@ -2,6 +2,17 @@
 
 Each number in a line is a ``Num`` that names the aggregate cell (or the figure) it came from,
 so pages can link every number to the figures behind it and nothing is typed by hand.
+
+The publication rules, each stated with the test that holds it in docs/statistics.md:
+- coverage: a national (or subset) total, share or change is written only from usable figures
+  of at least ``min_coverage`` of the authorities asked, and says how many whenever that is
+  fewer than all; below it, a plain statement takes the line's place;
+- base: a share needs a base (the recorded total) of at least ``min_base``; a fact sheet gives a
+  share on a smaller base as a count ("9 of the 25"), a national release says it is too few;
+- panels: a change, or a share against an earlier one, is stated over all that answered only
+  when the same authorities gave both; otherwise on the matched panel, which the line names;
+- bounds: a number with suppressed values in it carries the range they could make it;
+- overlapping dimensions count "instances" (their own unit), never the measure's offences.
 """
 
 from __future__ import annotations
@@ -17,22 +28,30 @@ from sqlalchemy.orm import Session
 from foitrack import aggregate as agg
 from foitrack.clock import ClockSettings
 from foitrack.figure_values import ValueKind
-from foitrack.models import Authority, Campaign, Figure, Request
+from foitrack.models import Authority, Campaign, Category, Dimension, Figure, Request
 from foitrack.phrasing import (
     change_words,
+    join_authority_names,
     join_names,
     more_than_number,
     number,
-    ordinal,
     percent,
+    rank_words,
     rise_words,
+    set_in_text,
     share_words,
 )
 from foitrack.services.errors import NotFound
 from foitrack.services.methods import bodies_word, methods_note
 
-__all__ = ["Line", "Num", "Release", "fact_sheet", "methods_note", "national_release",
+__all__ = ["DEFAULT_MIN_BASE", "DEFAULT_MIN_COVERAGE", "Line", "Num", "Release", "Thresholds",
+           "comparable", "describe_subset", "fact_sheet", "methods_note", "national_release",
            "subset_release"]
+
+# Half the authorities asked: below it a "national" figure says more about who answered than
+# about what happened. 50: a share of fewer cases moves by 2 points or more with each case.
+DEFAULT_MIN_COVERAGE = 0.5
+DEFAULT_MIN_BASE = 50
 
 
 @dataclass(frozen=True)
@@ -58,7 +77,7 @@ Segment = str | Num
 @dataclass
 class Line:
     parts: list[Segment]
-    kind: str  # "total", "share", "change", "coverage", "local"
+    kind: str  # "headline", "total", "share", "change", "coverage", "local"
 
     @property
     def text(self) -> str:
@@ -77,6 +96,46 @@ class Release:
         return f"{self.title}\n\n{body}\n\nMethods\n{methods}\n"
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """Below these a line is not written as a finding (the campaign file's [release])."""
+
+    min_coverage: float = DEFAULT_MIN_COVERAGE
+    min_base: int = DEFAULT_MIN_BASE
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> Thresholds:
+        return cls(DEFAULT_MIN_COVERAGE if campaign.min_coverage is None else campaign.min_coverage,
+                   DEFAULT_MIN_BASE if campaign.min_base is None else campaign.min_base)
+
+    def covered(self, given: int, asked: int) -> bool:
+        """Whether ``given`` of ``asked`` authorities are enough for a national (or subset) line."""
+        return asked > 0 and given > 0 and given >= self.min_coverage * asked - 1e-9
+
+
+@dataclass
+class _Story:
+    """What every line of one release needs to know."""
+
+    session: Session
+    campaign: Campaign
+    aggregate: agg.Aggregate
+    thresholds: Thresholds
+    bodies: str
+    authority_ids: Sequence[int] | None = None
+    subject: str | None = None
+    authority: str | None = None  # a fact sheet's authority: its shares, counted as counts
+    panels: dict[tuple[int, ...], agg.Aggregate] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f" in {self.subject}" if self.subject else ""
+
+    @property
+    def too_few_for(self) -> str:
+        return f"a figure for {self.subject}" if self.subject else "a national figure"
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:1].isupper() and not text[1:2].isupper() else text
 
@@ -92,34 +151,31 @@ def _category_label(row: agg.AggregateRow, dimension_label: str) -> str:
     return f"{dimension_label} {label}" if label[:1].isdigit() else label
 
 
-def _share_line(row: agg.AggregateRow, measure: Any, dimension_label: str, period_label: str,
-                authority: str | None = None,
-                earlier: tuple[agg.AggregateRow, str] | None = None) -> Line | None:
-    share = row.share_where_recorded
-    if share is None or row.denominator is None:
-        return None
-    if row.with_figure * 2 < row.asked:
-        return None  # fewer than half the authorities asked: not a national (or group) finding
-    cell = row.cell
-    parts: list[Segment] = [
-        f"{_category_label(row, dimension_label)} accounted for ",
-        Num(share_words(share), cell.measure, cell.period, cell.dimension, cell.category, authority),
-        " of the ",
-        Num(number(row.denominator), cell.measure, cell.period, cell.dimension, None, authority),
-        f" {measure.unit} where the {_lower_first(dimension_label)} was recorded in {period_label}",
-    ]
-    if row.with_figure < row.asked:
-        parts.append(f" (figures from {row.with_figure} of the {row.asked} asked)")
-    if earlier is not None and earlier[0].share_where_recorded is not None \
-            and earlier[0].with_figure == row.with_figure == row.asked:
-        # Compared only when every authority asked gave both: otherwise the change could be
-        # who answered, not what happened.
-        before, label = earlier
-        parts += [", against ", Num(percent(before.share_where_recorded or 0, 1), before.cell.measure,
-                                    before.cell.period, before.cell.dimension, before.cell.category,
-                                    authority), f" in {label}"]
-    parts.append(".")
-    return Line(parts, "share")
+def _unit(measure: Any, dimension: Dimension) -> str:
+    """What a dimension's counts are called: its own unit ("instances") or the measure's."""
+    return dimension.unit or measure.unit
+
+
+def _suppressed_range(row: agg.AggregateRow, full: bool = True) -> str:
+    """' (between 3,217 and 3,221 counting suppressed figures)' when suppressed values are in it."""
+    if row.lower_bound == row.upper_bound == row.total:
+        return ""
+    tail = " counting suppressed figures" if full else ""
+    return f" (between {number(row.lower_bound)} and {number(row.upper_bound)}{tail})"
+
+
+def _all_of(labels: list[str]) -> str:
+    return f"both {labels[0]} and {labels[1]}" if len(labels) == 2 else f"each of {join_names(labels)}"
+
+
+def _same_authorities(change: agg.ChangeRow | None, before: agg.AggregateRow | None,
+                      after: agg.AggregateRow | None) -> bool:
+    """Whether the same authorities gave exact figures in both periods (the panel is all of
+    them), and as many gave suppressed ones: then a change over everyone is a like-for-like one,
+    with the ranges said."""
+    return (change is not None and before is not None and after is not None
+            and change.panel_size == before.counts["exact"] == after.counts["exact"]
+            and before.with_figure == after.with_figure)
 
 
 def comparable(first: Any, second: Any) -> bool:
@@ -127,141 +183,348 @@ def comparable(first: Any, second: Any) -> bool:
     return abs((first.end - first.start).days - (second.end - second.start).days) <= 3
 
 
-def _spans(campaign: Campaign, aggregate: agg.Aggregate, measure: str, dimension: str,
-           latest: Any) -> list[tuple[str, str, tuple[str, str] | None]]:
+# ---- spans: where shares are stated ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Span:
+    key: str
+    label: str
+    periods: tuple[Any, ...]  # the period models it covers (one, or a group's members)
+
+    @property
+    def is_group(self) -> bool:
+        return len(self.periods) > 1 or self.key != self.periods[0].key
+
+    def period_labels(self) -> list[str]:
+        return [p.label for p in self.periods]
+
+
+def _spans(story: _Story, measure: str, dimension: str,
+           latest: Any) -> list[tuple[_Span, _Span | None]]:
     """Where to state shares: the latest period (compared with an earlier group of periods),
     then each group of periods in which every period has this breakdown."""
-    has = {(r.cell.period) for r in aggregate.rows
-           if r.cell.measure == measure and r.cell.dimension == dimension and r.cell.level == "category"}
-    complete = [g for g in campaign.period_groups if all(p.key in has for p in g.periods)]
+    has = {r.cell.period for r in story.aggregate.rows
+           if r.cell.measure == measure and r.cell.dimension == dimension
+           and r.cell.level == "category"}
+    complete = [g for g in story.campaign.period_groups
+                if g.periods and all(p.key in has for p in g.periods)]
     before = next((g for g in complete if all(p.end < latest.start for p in g.periods)), None)
-    spans: list[tuple[str, str, tuple[str, str] | None]] = []
+    spans: list[tuple[_Span, _Span | None]] = []
     if latest.key in has:
-        spans.append((latest.key, latest.label, (before.key, before.label) if before else None))
-    spans += [(g.key, g.label, None) for g in complete]
+        spans.append((_Span(latest.key, latest.label, (latest,)),
+                      _Span(before.key, before.label, tuple(before.periods)) if before else None))
+    spans += [(_Span(g.key, g.label, tuple(g.periods)), None) for g in complete]
     return spans
 
 
-def _earlier(aggregate: agg.Aggregate, measure: str, dimension: str,
-             compare: tuple[str, str] | None, category: str | None,
-             level: str) -> tuple[agg.AggregateRow, str] | None:
-    """The same cell in the earlier group of periods, to compare a share with."""
-    if compare is None:
-        return None
-    row = _row(aggregate, measure, compare[0], category, dimension)
-    return (row, compare[1]) if row is not None and row.cell.level == level else None
+def _coverage_note(story: _Story, row: agg.AggregateRow, span: _Span) -> str:
+    """'figures from 25 of the 43 asked', or for a group of periods, who gave every one."""
+    if story.authority or row.with_figure >= row.asked:
+        return ""
+    if span.is_group:
+        return (f"figures from the {row.with_figure} of the {row.asked} {story.bodies} asked "
+                f"that gave figures for {_all_of(span.period_labels())}")
+    return f"figures from {row.with_figure} of the {row.asked} asked"
 
 
-def _shares(campaign: Campaign, aggregate: agg.Aggregate, measure: Any, latest: Any,
-            authority: str | None = None) -> list[Line]:
-    """Group shares, then the categories that make up a tenth or more, for each span."""
+def _share_line(story: _Story, row: agg.AggregateRow, unit: str, dimension_label: str,
+                span: _Span, earlier: tuple[agg.AggregateRow, _Span] | None) -> Line:
+    """'Instagram accounted for more than a quarter (25.3%) of the 4,900 instances where the
+    communication method was recorded in the two years', with its range, coverage and the
+    earlier share when the same authorities gave both."""
+    cell = row.cell
+    denominator = row.denominator or 0
+    recorded = f" {unit} where the {_lower_first(dimension_label)} was recorded in {span.label}"
+    den = Num(number(denominator), cell.measure, cell.period, cell.dimension, None, story.authority)
+    label = _category_label(row, dimension_label)
+    if denominator >= story.thresholds.min_base:
+        parts: list[Segment] = [
+            f"{label} accounted for ",
+            Num(share_words(row.share_where_recorded or 0), cell.measure, cell.period,
+                cell.dimension, cell.category, story.authority),
+            " of the ", den, recorded]
+    else:  # a small base: the count, never a fraction that would overstate it
+        parts = [f"{label} accounted for ",
+                 Num(number(row.total), cell.measure, cell.period, cell.dimension, cell.category,
+                     story.authority),
+                 " of the ", den, recorded]
+    notes: list[list[Segment]] = []
+    if row.lower_bound != row.upper_bound or row.lower_bound != row.total:
+        notes.append([Num(f"between {number(row.lower_bound)} and {number(row.upper_bound)}",
+                          cell.measure, cell.period, cell.dimension, cell.category,
+                          story.authority), f" {unit} counting suppressed figures"])
+    coverage = _coverage_note(story, row, span)
+    if coverage:
+        notes.append([coverage])
+    for index, note in enumerate(notes):
+        parts += [" (" if index == 0 else "; ", *note]
+    if notes:
+        parts.append(")")
+    if earlier is not None:
+        before, before_span = earlier
+        base = before.denominator or 0
+        if base >= story.thresholds.min_base and denominator >= story.thresholds.min_base:
+            said = percent(before.share_where_recorded or 0, 1)
+        else:
+            said = f"{number(before.total)} of the {number(base)}"
+        parts += [", against ", Num(said, before.cell.measure, before.cell.period,
+                                    before.cell.dimension, before.cell.category, story.authority),
+                  f" in {before_span.label}"]
+    parts.append(".")
+    return Line(parts, "share")
+
+
+def _dimension_given(rows: list[agg.AggregateRow]) -> int:
+    """Authorities that gave the breakdown at all: the most that gave any one category."""
+    return max((r.with_figure for r in rows if not r.is_not_recorded), default=0)
+
+
+def _panel_ids(story: _Story, dimension: Dimension, spans: Sequence[_Span]) -> list[int]:
+    """Authorities with a usable recorded figure for ``dimension`` in every period of ``spans``."""
+    wanted = {p.id for span in spans for p in span.periods}
+    query = (
+        select(Request.authority_id, Figure.period_id).distinct()
+        .select_from(Figure).join(Request, Request.id == Figure.request_id)
+        .join(Category, Category.id == Figure.category_id)
+        .where(Request.campaign_id == story.campaign.id, Category.dimension_id == dimension.id,
+               Category.is_not_recorded.is_(False), Figure.period_id.in_(wanted),
+               Figure.kind.in_([ValueKind.exact.value, ValueKind.suppressed.value]))
+    )
+    if story.authority_ids is not None:
+        query = query.where(Request.authority_id.in_(story.authority_ids))
+    if story.aggregate.checked_only:
+        query = query.where(Figure.checked_by.is_not(None))
+    periods: dict[int, set[int]] = {}
+    for authority_id, period_id in story.session.execute(query):
+        periods.setdefault(authority_id, set()).add(period_id)
+    return sorted(a for a, given in periods.items() if given >= wanted)
+
+
+def _panel_aggregate(story: _Story, ids: list[int]) -> agg.Aggregate:
+    key = tuple(ids)
+    if key not in story.panels:
+        story.panels[key] = agg.build(story.session, story.campaign, ids,
+                                      checked_only=story.aggregate.checked_only,
+                                      with_authorities=False)
+    return story.panels[key]
+
+
+def _panel_share_lines(story: _Story, measure: Any, dimension: Dimension, span: _Span,
+                       compare: _Span, rows: list[agg.AggregateRow]) -> list[Line]:
+    """Shares against an earlier span, restated on the authorities that gave the breakdown for
+    both: 'Among the 34 forces that gave platform figures for both ..., Instagram accounted for
+    36.0% of the instances where the platform was recorded in ..., against 29.0% in ...'."""
+    ids = _panel_ids(story, dimension, (span, compare))
+    if not story.thresholds.covered(len(ids), story.aggregate.asked):
+        return []
+    panel = _panel_aggregate(story, ids)
+    unit = _unit(measure, dimension)
+    dimension_words = _lower_first(dimension.label)
     lines = []
-    for dimension in campaign.dimensions:
-        for period_key, period_label, compare in _spans(campaign, aggregate, measure.key,
-                                                        dimension.key, latest):
-            for group in campaign.groups:
-                if group.dimension.key != dimension.key:
-                    continue
-                row = _row(aggregate, measure.key, period_key, group.key, dimension.key)
-                line = row and _share_line(row, measure, dimension.label, period_label, authority,
-                                           _earlier(aggregate, measure.key, dimension.key, compare,
-                                                    group.key, "group"))
-                if line:
-                    lines.append(line)
-            rows = [r for r in aggregate.rows if r.cell.level == "category"
-                    and r.cell.measure == measure.key and r.cell.period == period_key
-                    and r.cell.dimension == dimension.key and not r.is_not_recorded
-                    and not (r.category_label or "").lower().startswith("other")
-                    and (r.share_where_recorded or 0) >= 0.1]
-            for row in sorted(rows, key=lambda r: -r.total):
-                line = _share_line(row, measure, dimension.label, period_label, authority,
-                                   _earlier(aggregate, measure.key, dimension.key, compare,
-                                            row.cell.category, "category"))
-                if line:
-                    lines.append(line)
+    for row in rows:
+        now = _row(panel, measure.key, span.key, row.cell.category, dimension.key)
+        then = _row(panel, measure.key, compare.key, row.cell.category, dimension.key)
+        if now is None or then is None or now.share_where_recorded is None \
+                or then.share_where_recorded is None \
+                or min(now.denominator or 0, then.denominator or 0) < story.thresholds.min_base:
+            continue
+        lines.append(Line([
+            "Among the ", Num(str(len(ids)), measure.key, span.key, dimension.key),
+            f" {story.bodies} that gave {dimension_words} figures for both {span.label} and "
+            f"{compare.label}, {_category_label(now, dimension.label)} accounted for ",
+            Num(percent(now.share_where_recorded, 1), measure.key, span.key, dimension.key,
+                now.cell.category),
+            f" of the {unit} where the {dimension_words} was recorded in {span.label}, against ",
+            Num(percent(then.share_where_recorded, 1), measure.key, compare.key, dimension.key,
+                then.cell.category),
+            f" in {compare.label}.",
+        ], "share"))
+    return lines
+
+
+def _shares(story: _Story, measure: Any, latest: Any) -> list[Line]:
+    """For each breakdown and span: its group shares, then the categories that make up a tenth
+    or more; or, below the thresholds, a plain statement of why there are none."""
+    lines: list[Line] = []
+    aggregate, thresholds = story.aggregate, story.thresholds
+    for dimension in story.campaign.dimensions:
+        unit = _unit(measure, dimension)
+        dimension_words = _lower_first(dimension.label)
+        for span, compare in _spans(story, measure.key, dimension.key, latest):
+            categories = [r for r in aggregate.rows if r.cell.level == "category"
+                          and r.cell.measure == measure.key and r.cell.period == span.key
+                          and r.cell.dimension == dimension.key]
+            given = _dimension_given(categories)
+            denominator = next((r.denominator or 0 for r in categories), 0)
+            if not story.authority and not thresholds.covered(given, aggregate.asked):
+                lines.append(Line([
+                    "Only ", Num(f"{given} of the {aggregate.asked}", measure.key, span.key,
+                                 dimension.key),
+                    f" {story.bodies} asked gave {dimension_words} figures for {span.label}: too "
+                    f"few for {'shares for ' + story.subject if story.subject else 'national shares'}.",
+                ], "coverage"))
+                continue
+            if not story.authority and denominator < thresholds.min_base:
+                lines.append(Line([
+                    f"The {dimension_words} was recorded for only ",
+                    Num(number(denominator), measure.key, span.key, dimension.key),
+                    f" {unit}{story.where} in {span.label}: too few to give shares.",
+                ], "coverage"))
+                continue
+            chosen: list[agg.AggregateRow] = []
+            for group in story.campaign.groups:
+                if group.dimension.key == dimension.key:
+                    row = _row(aggregate, measure.key, span.key, group.key, dimension.key)
+                    if row is not None and row.cell.level == "group" \
+                            and row.share_where_recorded is not None:
+                        chosen.append(row)
+            chosen += sorted((r for r in categories if not r.is_not_recorded
+                              and not (r.category_label or "").lower().startswith("other")
+                              and (r.share_where_recorded or 0) >= 0.1), key=lambda r: -r.total)
+            # Compared over everyone only when every authority asked gave both spans; else on
+            # the authorities that did (the panel), in lines of their own.
+            unpaired: list[agg.AggregateRow] = []
+            for row in chosen:
+                earlier = None
+                if compare is not None:
+                    before = _row(aggregate, measure.key, compare.key, row.cell.category,
+                                  dimension.key)
+                    if before is not None and before.cell.level == row.cell.level \
+                            and before.share_where_recorded is not None:
+                        if before.with_figure == row.with_figure == row.asked:
+                            earlier = (before, compare)
+                        else:
+                            unpaired.append(row)
+                lines.append(_share_line(story, row, unit, dimension.label, span, earlier))
+            if compare is not None and unpaired:
+                lines += _panel_share_lines(story, measure, dimension, span, compare, unpaired)
+    return lines
+
+
+# ---- the national (or subset) release -------------------------------------------------------
+
+def _changed_lines(story: _Story, measure: Any, previous: Any, latest: Any) -> list[Line]:
+    """Categories that more than doubled: over everyone when the same authorities gave both
+    periods, else over the matched panel, saying so."""
+    lines: list[Line] = []
+    aggregate, thresholds = story.aggregate, story.thresholds
+    dimensions = {d.key: d for d in story.campaign.dimensions}
+    for change in aggregate.changes:
+        if (change.measure, change.from_period, change.to_period, change.level) != (
+            measure.key, previous.key, latest.key, "category"
+        ) or change.dimension not in dimensions:
+            continue
+        dimension = dimensions[change.dimension]
+        then = _row(aggregate, measure.key, previous.key, change.category, change.dimension)
+        later = _row(aggregate, measure.key, latest.key, change.category, change.dimension)
+        if then is None or later is None or then.is_not_recorded:
+            continue
+        unit = _unit(measure, dimension)
+        label = _category_label(later, dimension.label)
+        what = (f"recorded {unit} of {label}" if dimension.overlapping else
+                f"{unit} where the {_lower_first(dimension.label)} was {label}")
+        cell = (change.dimension, change.category)
+        if _same_authorities(change, then, later):
+            before_value, after_value, prefix = change.from_total, change.to_total, []
+        else:
+            before_value, after_value = change.panel_from, change.panel_to
+            prefix = ["Among the ", Num(str(change.panel_size), measure.key, latest.key, *cell),
+                      f" {story.bodies} that gave {label} figures for both {previous.label} and "
+                      f"{latest.label}, "]
+        if not before_value or after_value <= 2 * before_value \
+                or before_value < thresholds.min_base \
+                or not thresholds.covered(change.panel_size, aggregate.asked):
+            continue
+        sentence = what[:1].upper() + what[1:] if not prefix else what
+        lines.append(Line([
+            *prefix, f"{sentence} in {latest.label} were ",
+            Num(change_words(before_value, after_value), measure.key, latest.key, *cell),
+            f" those of {previous.label} (",
+            Num(number(after_value), measure.key, latest.key, *cell), " against ",
+            Num(number(before_value), measure.key, previous.key, *cell), ").",
+        ], "change"))
+    return lines
+
+
+def _total_lines(story: _Story, measure: Any, latest: Any, previous: Any | None) -> list[Line]:
+    """The headline and the total with its change, or why there are none."""
+    aggregate, thresholds, bodies = story.aggregate, story.thresholds, story.bodies
+    now = _row(aggregate, measure.key, latest.key, None, None)
+    given = now.with_figure if now is not None else 0
+    if now is None or not thresholds.covered(given, aggregate.asked):
+        return [Line([
+            "Only " if given else "",
+            Num(f"{given} of the {aggregate.asked}" if given else f"None of the {aggregate.asked}",
+                measure.key, latest.key),
+            f" {bodies} asked gave figures for {latest.label}: too few for {story.too_few_for}.",
+        ], "coverage")]
+    lines = []
+    unit_phrase = _lower_first(measure.label)
+    partial: list[Segment] = []
+    if now.with_figure < now.asked:
+        partial = [", from the ", Num(f"{now.with_figure} of the {now.asked}", measure.key,
+                                      latest.key), f" {bodies} that gave figures"]
+    if now.total >= 1000 and more_than_number(now.total).startswith("more than"):
+        lines.append(Line([
+            Num(more_than_number(now.total).capitalize(), measure.key, latest.key),
+            f" {unit_phrase}{story.where} in {latest.label}", *partial, ".",
+        ], "headline"))
+    parts: list[Segment] = [Num(number(now.total), measure.key, latest.key),
+                            f" {unit_phrase}{story.where} in {latest.label}",
+                            _suppressed_range(now)]
+    before = change = None
+    if previous is not None and comparable(previous, latest):
+        before = _row(aggregate, measure.key, previous.key, None, None)
+        change = _change(aggregate, measure.key, previous.key, latest.key, None)
+    same = _same_authorities(change, before, now)
+    if same and before is not None and previous is not None:
+        parts += [", ", Num(change_words(before.total, now.total), measure.key, latest.key),
+                  " from ", Num(number(before.total), measure.key, previous.key),
+                  f" in {previous.label}", _suppressed_range(before, full=now.lower_bound
+                                                              == now.upper_bound)]
+        rise = rise_words(before.total, now.total)
+        if rise:
+            parts.append(f": {rise}")
+    parts += [". From FOI responses of ", Num(now.coverage.replace(" of ", " of the "),
+                                              measure.key, latest.key), f" {bodies} asked"]
+    if aggregate.checked_only:
+        parts.append(", counting only figures checked by a second person")
+    parts.append(".")
+    lines.append(Line(parts, "total"))
+    if not same and before is not None and change is not None and previous is not None \
+            and change.panel_size and thresholds.covered(change.panel_size, aggregate.asked):
+        # Different authorities answered each year: compare only those that gave both.
+        lines.append(Line([
+            "Among the ", Num(str(change.panel_size), measure.key, latest.key),
+            f" {bodies} that gave figures for both {previous.label} and {latest.label}: ",
+            Num(number(change.panel_to), measure.key, latest.key), " against ",
+            Num(number(change.panel_from), measure.key, previous.key), ", ",
+            change_words(change.panel_from, change.panel_to),
+            f" ({previous.label}: figures from {before.coverage} asked).",
+        ], "change"))
     return lines
 
 
 def national_release(session: Session, campaign: Campaign, aggregate: agg.Aggregate,
                      today: dt.date, settings: ClockSettings | None = None,
-                     subject: str | None = None) -> Release:
-    """The national lines (or a subset's, named by ``subject``)."""
-    bodies = bodies_word(campaign)
+                     subject: str | None = None,
+                     authority_ids: Sequence[int] | None = None) -> Release:
+    """The national lines, or a subset's (``subject`` names it in the lines, ``authority_ids``
+    are its authorities, for the methods note; the aggregate must be built over the same)."""
+    story = _Story(session, campaign, aggregate, Thresholds.of(campaign), bodies_word(campaign),
+                   authority_ids, subject)
     release = Release(f"{campaign.title}: {subject or 'national figures'}")
-    release.methods = methods_note(session, campaign, today, settings)
+    release.methods = methods_note(session, campaign, today, settings,
+                                   authority_ids=authority_ids,
+                                   checked_only=aggregate.checked_only, subject=subject)
     if not campaign.periods:
         return release
     latest, previous = _latest_pair(campaign)
     for measure in campaign.measures:
-        try:
-            now = aggregate.row(measure.key, latest.key)
-        except KeyError:
-            continue
-        where = f" in {subject}" if subject else ""
-        unit_phrase = _lower_first(measure.label)
-        if now.total >= 1000 and more_than_number(now.total).startswith("more than"):
-            release.lines.append(Line([
-                Num(more_than_number(now.total).capitalize(), measure.key, latest.key),
-                f" {unit_phrase}{where} in {latest.label}.",
-            ], "headline"))
-        parts: list[Segment] = [Num(number(now.total), measure.key, latest.key),
-                                f" {unit_phrase}{where} in {latest.label}"]
-        before = change = None
+        release.lines += _total_lines(story, measure, latest, previous)
+        release.lines += _shares(story, measure, latest)
         if previous is not None and comparable(previous, latest):
-            before = _row(aggregate, measure.key, previous.key, None, None)
-            change = _change(aggregate, measure.key, previous.key, latest.key, None)
-        same = (before is not None and change is not None
-                and change.panel_size == before.with_figure == now.with_figure)
-        if same and before is not None and previous is not None:
-            parts += [", ", Num(change_words(before.total, now.total), measure.key, latest.key),
-                      " from ", Num(number(before.total), measure.key, previous.key),
-                      f" in {previous.label}"]
-            rise = rise_words(before.total, now.total)
-            if rise:
-                parts.append(f": {rise}")
-        if now.lower_bound != now.upper_bound:
-            parts.append(f" (between {number(now.lower_bound)} and {number(now.upper_bound)} "
-                         "counting suppressed figures)")
-        parts += [". From FOI responses of ", Num(now.coverage.replace(" of ", " of the "),
-                                                  measure.key, latest.key), f" {bodies} asked."]
-        release.lines.append(Line(parts, "total"))
-        if not same and before is not None and change is not None and previous is not None \
-                and change.panel_size:
-            # Different authorities answered each year: compare only those that gave both.
-            release.lines.append(Line([
-                "Among the ", Num(str(change.panel_size), measure.key, latest.key),
-                f" {bodies} that gave figures for both {previous.label} and {latest.label}: ",
-                Num(number(change.panel_to), measure.key, latest.key), " against ",
-                Num(number(change.panel_from), measure.key, previous.key), ", ",
-                change_words(change.panel_from, change.panel_to),
-                f" ({previous.label}: figures from {before.coverage} asked).",
-            ], "change"))
-        release.lines += _shares(campaign, aggregate, measure, latest)
-        # Categories that more than doubled, where the same authorities gave both figures.
-        if previous is not None and comparable(previous, latest):
-            for change in aggregate.changes:
-                if (change.measure, change.from_period, change.to_period, change.level) != (
-                    measure.key, previous.key, latest.key, "category"
-                ) or not change.from_total or change.to_total <= 2 * change.from_total:
-                    continue
-                then = _row(aggregate, measure.key, previous.key, change.category, change.dimension)
-                later = _row(aggregate, measure.key, latest.key, change.category, change.dimension)
-                if then is None or later is None or not (
-                    change.panel_size == then.with_figure == later.with_figure
-                ):
-                    continue
-                release.lines.append(Line([
-                    f"Recorded instances of {change.category} in {latest.label} were ",
-                    Num(change_words(change.from_total, change.to_total), measure.key, latest.key,
-                        change.dimension, change.category),
-                    f" those of {previous.label} (",
-                    Num(number(change.to_total), measure.key, latest.key, change.dimension,
-                        change.category),
-                    " against ",
-                    Num(number(change.from_total), measure.key, previous.key, change.dimension,
-                        change.category),
-                    ").",
-                ], "change"))
+            release.lines += _changed_lines(story, measure, previous, latest)
     return release
 
 
@@ -281,6 +544,31 @@ def _row(aggregate: agg.Aggregate, measure: str, period: str, category: str | No
         return None
 
 
+# ---- fact sheets ---------------------------------------------------------------------------
+
+def _national_context(story: _Story, measure: Any, latest: Any, previous: Any | None,
+                      national: agg.Aggregate) -> Line:
+    """'Across the forces that answered, 4,373 were recorded in 2018/19, up 36%.'"""
+    bodies = story.bodies
+    now = _row(national, measure.key, latest.key, None, None)
+    if now is None or not story.thresholds.covered(now.with_figure, national.asked):
+        given = now.with_figure if now is not None else 0
+        return Line([f"Only {given} of the {national.asked} {bodies} asked gave figures for "
+                     f"{latest.label}: too few for a national figure."], "local")
+    who = (f"Across the {bodies} that answered" if now.with_figure == now.asked
+           else f"Across the {now.with_figure} of the {now.asked} {bodies} that gave figures")
+    context: list[Segment] = [f"{who}, ", Num(number(now.total), measure.key, latest.key),
+                              f" were recorded in {latest.label}", _suppressed_range(now)]
+    before = (_row(national, measure.key, previous.key, None, None)
+              if previous and comparable(previous, latest) else None)
+    change = _change(national, measure.key, previous.key, latest.key, None) \
+        if previous and before else None
+    if _same_authorities(change, before, now) and before is not None:
+        context += [", ", Num(change_words(before.total, now.total), measure.key, latest.key)]
+    context.append(".")
+    return Line(context, "local")
+
+
 def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, authority_slug: str,
                today: dt.date, settings: ClockSettings | None = None) -> Release:
     """One authority's story, in the style of a local paper, with the national context.
@@ -292,15 +580,18 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
     if request is None:
         raise NotFound(f"campaign {campaign.slug!r} has no request to {authority_slug!r}")
     authority: Authority = request.authority
-    own = agg.build(session, campaign, [authority.id], with_authorities=False)
+    own = agg.build(session, campaign, [authority.id], checked_only=national.checked_only,
+                    with_authorities=False)
     mine = {(r.cell.measure, r.cell.period): r for r in national.for_authority(authority.slug)
             if r.cell.level == "total"}
     sheet = Release(f"{authority.name}: {campaign.title}")
-    sheet.methods = methods_note(session, campaign, today, settings)
+    sheet.methods = methods_note(session, campaign, today, settings,
+                                 checked_only=national.checked_only)
     if not campaign.periods:
         return sheet
     latest, previous = _latest_pair(campaign)
-    bodies = bodies_word(campaign)
+    story = _Story(session, campaign, own, Thresholds.of(campaign), bodies_word(campaign),
+                   [authority.id], authority=authority.slug)
     slug = authority.slug
     for measure in campaign.measures:
         now = mine.get((measure.key, latest.key))
@@ -323,43 +614,45 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
                                     authority=slug), f" in {previous.label}"]
         parts.append(".")
         sheet.lines.append(Line(parts, "local"))
-        if now.rank:
+        if now.rank and now.ranked:
             tied = sum(1 for r in national.authorities if r.cell == now.cell and r.rank == now.rank)
             sheet.lines.append(Line([
-                f"That was the {'joint ' if tied > 1 else ''}{ordinal(now.rank)} highest of the ",
-                Num(str(now.ranked), measure.key, latest.key), f" {bodies} that gave a figure.",
+                f"That was {rank_words(now.rank, now.ranked, tied)} of the ",
+                Num(str(now.ranked), measure.key, latest.key),
+                f" {story.bodies} that gave a figure.",
             ], "local"))
-        national_now = _row(national, measure.key, latest.key, None, None)
-        if national_now is not None:
-            context: list[Segment] = [
-                f"Across the {bodies} that answered, ",
-                Num(number(national_now.total), measure.key, latest.key),
-                f" were recorded in {latest.label}",
-            ]
-            national_before = (_row(national, measure.key, previous.key, None, None)
-                               if previous and comparable(previous, latest) else None)
-            national_change = (_change(national, measure.key, previous.key, latest.key, None)
-                               if previous and national_before else None)
-            if national_before and national_change and (
-                national_change.panel_size == national_before.with_figure == national_now.with_figure
-            ):
-                context += [", ", Num(change_words(national_before.total, national_now.total),
-                                      measure.key, latest.key)]
-            context.append(".")
-            sheet.lines.append(Line(context, "local"))
-        sheet.lines += _shares(campaign, own, measure, latest, slug)
+        sheet.lines.append(_national_context(story, measure, latest, previous, national))
+        sheet.lines += _shares(story, measure, latest)
     caveats = sorted({f.caveat for f in _figures(session, request) if f.caveat})
     if caveats:
         sheet.lines.append(Line([f"{authority.name}'s caveats: " + " ".join(caveats)], "local"))
     return sheet
 
 
+# ---- subsets -------------------------------------------------------------------------------
+
+def describe_subset(session: Session, authority_ids: Sequence[int], label: str | None) -> str:
+    """How lines name a subset: a set as 'the 43 territorial police forces of England and
+    Wales', chosen authorities as 'Surrey, Sussex and Kent Police together'."""
+    if label and "," not in label and len(authority_ids) != 1:
+        return set_in_text(label, len(authority_ids))
+    names = dict(session.execute(select(Authority.id, Authority.name)
+                                 .where(Authority.id.in_(authority_ids))).all())
+    ordered = [names[i] for i in authority_ids if i in names]
+    return f"{join_authority_names(ordered)} together" if len(ordered) > 1 else "".join(ordered)
+
+
 def subset_release(session: Session, campaign: Campaign, authority_ids: Sequence[int],
-                   names: Sequence[str], today: dt.date) -> Release:
-    """Lines for a group of authorities, e.g. 'Surrey, Sussex and Kent together'."""
-    aggregate = agg.build(session, campaign, authority_ids, with_authorities=False)
-    subject = f"{join_names(list(names))} together" if len(names) > 1 else names[0]
-    return national_release(session, campaign, aggregate, today, subject=subject)
+                   names: Sequence[str], today: dt.date, *, checked_only: bool = False,
+                   settings: ClockSettings | None = None) -> Release:
+    """Lines for a group of authorities, e.g. 'Surrey, Sussex and Kent Police together'
+    (``names`` as subset_ids gives them: a set's title, or the authorities')."""
+    aggregate = agg.build(session, campaign, authority_ids, checked_only=checked_only,
+                          with_authorities=False)
+    label = names[0] if len(names) == 1 else ", ".join(names)
+    return national_release(session, campaign, aggregate, today, settings,
+                            subject=describe_subset(session, authority_ids, label),
+                            authority_ids=authority_ids)
 
 
 def _figures(session: Session, request: Request) -> list[Figure]:

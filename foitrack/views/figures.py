@@ -352,11 +352,16 @@ def release(slug: str) -> Any:
     session = db_session()
     campaign = campaign_or_404(slug)
     # The aggregate page's, kept until the data change (the release is worded from it anew).
-    built = _built(campaign, *_chosen())
+    subset, checked = _chosen()
+    built = _built(campaign, subset, checked)
     national, problem = built.result, built.problem
-    subject = national.subset
+    ids: list[int] | None = None
+    subject = None
+    if subset and problem is None:
+        ids, label = aggregate.subset_ids(session, subset)
+        subject = release_service.describe_subset(session, ids or [], label)
     result = release_service.national_release(session, campaign, national, today(),
-                                              clock_settings(), subject=subject)
+                                              clock_settings(), subject=subject, authority_ids=ids)
     return render_template("figures/release.html", campaign=campaign, release=result,
                            problem=problem, chosen=request.args.get("authorities", ""))
 
