@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,11 +12,15 @@ from foitrack.phrasing import (
     FRACTIONS,
     change_words,
     fraction_phrase,
+    join_authority_names,
+    long_date,
     more_than_number,
     more_than_percent,
     number,
     percent,
+    rank_words,
     rise_words,
+    set_in_text,
     share_words,
 )
 
@@ -100,3 +106,34 @@ def test_change_words_point_the_right_way(old, new):
         assert words == "unchanged"
     if words.startswith("more than double"):
         assert new > 2 * old
+
+
+def test_all_none_and_down_to_none():
+    assert share_words(1.0) == "all (100.0%)"
+    assert share_words(0.0) == "none (0.0%)"
+    assert change_words(12, 0) == "down to none"
+
+
+@given(shares)
+def test_one_family_of_share_words(share):
+    """Never "more than 10%" where the words have a name ("more than one in ten")."""
+    words = share_words(share)
+    for named in (10, 20, 40, 50, 60, 80, 90):
+        assert not words.startswith(f"more than {named}%")
+
+
+def test_ranks_lists_sets_and_dates_read_as_written_for_print():
+    assert rank_words(1, 43) == "the highest"
+    assert rank_words(1, 43, tied=2) == "the joint highest"
+    assert rank_words(3, 43, tied=2) == "the joint 3rd highest"
+    assert rank_words(14, 43) == "the 14th highest"
+    assert rank_words(43, 43) == "the lowest"
+    assert rank_words(42, 43, tied=2) == "the joint lowest"
+    assert join_authority_names(["Surrey Police", "Sussex Police", "Kent Police"]) == \
+        "Surrey, Sussex and Kent Police"
+    assert join_authority_names(["West Mercia Police", "Durham Constabulary"]) == \
+        "West Mercia Police and Durham Constabulary"
+    assert set_in_text("Territorial police forces of England and Wales", 43) == \
+        "the 43 territorial police forces of England and Wales"
+    assert set_in_text("All UK police forces", 48) == "the 48 UK police forces"
+    assert long_date(dt.date(2019, 4, 1)) == "1 April 2019"
