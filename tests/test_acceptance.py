@@ -189,9 +189,10 @@ def test_checked_only_leaves_out_unchecked_figures(session, campaigns):
 
 def test_the_methods_note(session, campaigns):
     note = release.methods_note(session, campaigns["grooming-2019"], TODAY)
-    assert "2 figures were suppressed (small numbers): totals leave them out, and the bounds give " \
-           "the range they could add." in note
-    assert "1 figure was withheld." in note
+    # Authorities, not cells (issue 14, point 7).
+    assert ("Figures were suppressed (small numbers) by 2 forces: totals leave them out, and the "
+            "bounds give the range they could add.") in note
+    assert "Figures were withheld by 1 force (s.40(2))." in note
     assert "Dorset Police: Figures from a keyword search of crime records." in note
 
 
