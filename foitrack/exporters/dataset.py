@@ -2,7 +2,8 @@
 
 Tables come in as described columns and row iterables (no database, no Flask), and are written
 as they arrive, so memory stays flat however many figures there are (XLSX in openpyxl's
-write-only mode).
+write-only mode). Each table may name its primary key and foreign keys, which the data package
+declares so that a validator checks them and a reader can join the tables.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ class Column:
     width: int = 14
 
 
+@dataclass(frozen=True)
+class ForeignKey:
+    """Columns of one table whose values are a key of another table."""
+
+    fields: tuple[str, ...]
+    resource: str
+    reference: tuple[str, ...]
+
+
 @dataclass
 class Table:
     name: str
@@ -42,6 +52,9 @@ class Table:
     # Optional, for large tables: the same rows as CSV text cells in column order (None as ""),
     # which the CSV writers pass straight to csv.writer.
     text_rows: Callable[[], Iterable[Sequence[str]]] | None = None
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    in_json: bool = True  # False for a table the JSON document already carries another way
 
 
 @dataclass
@@ -51,6 +64,9 @@ class Dataset:
     methods: list[str]
     tables: list[Table] = field(default_factory=list)
     created: dt.date | None = None
+    # Data Package "licenses" and "sources": {"name", "path", "title"} and {"title", ...}.
+    licenses: list[dict[str, str]] = field(default_factory=list)
+    sources: list[dict[str, str]] = field(default_factory=list)
 
     def table(self, name: str) -> Table:
         return next(t for t in self.tables if t.name == name)
@@ -125,7 +141,10 @@ def iter_json(dataset: Dataset) -> Iterator[str]:
     yield f'  "campaign": {json.dumps(dataset.slug)},\n'
     yield f'  "title": {json.dumps(dataset.title, ensure_ascii=False)},\n'
     yield f'  "methods": {json.dumps(dataset.methods, ensure_ascii=False)},\n'
-    for index, table in enumerate(dataset.tables):
+    if dataset.licenses:
+        yield f'  "licenses": {json.dumps(dataset.licenses, ensure_ascii=False)},\n'
+    tables = [table for table in dataset.tables if table.in_json]
+    for index, table in enumerate(tables):
         yield f"  {json.dumps(table.name)}: ["
         first = True
         for row in table.rows():
@@ -134,7 +153,7 @@ def iter_json(dataset: Dataset) -> Iterator[str]:
             yield ("\n    " if first else ",\n    ") + json.dumps(item, ensure_ascii=False)
             first = False
         yield "\n  ]" if not first else "]"
-        yield ",\n" if index < len(dataset.tables) - 1 else "\n"
+        yield ",\n" if index < len(tables) - 1 else "\n"
     yield "}\n"
 
 
@@ -153,16 +172,21 @@ def write_xlsx(dataset: Dataset, out: BinaryIO | str | Path) -> None:
     bold = Font(bold=True)
 
     def cell(sheet: Any, value: Any, font: Font | None = None) -> WriteOnlyCell:
-        made = WriteOnlyCell(sheet, value=value)
+        # Text is never a formula here either: the title and the methods note's caveats are
+        # typed by people, and openpyxl stores any string starting "=" as a formula.
+        made = WriteOnlyCell(sheet, value=protect(value))
         if font is not None:
             made.font = font
         made.alignment = Alignment(wrap_text=True, vertical="top")
         return made
 
     readme.append([cell(readme, dataset.title, Font(bold=True, size=14))])
-    readme.append([cell(readme, "Campaign", bold), dataset.slug])
+    readme.append([cell(readme, "Campaign", bold), cell(readme, dataset.slug)])
     if dataset.created:
         readme.append([cell(readme, "Exported", bold), dataset.created.isoformat()])
+    for licence in dataset.licenses:
+        readme.append([cell(readme, "Licence", bold),
+                       cell(readme, f"{licence['title']}: {licence['path']}")])
     readme.append([])
     readme.append([cell(readme, "Methods", bold)])
     for line in dataset.methods:
@@ -208,9 +232,34 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-") or "dataset"
 
 
+def table_schema(table: Table) -> dict[str, Any]:
+    """A table's Table Schema: its fields, primary key and foreign keys.
+
+    A key's text column keeps "" as a value (the total's empty dimension and category), not as
+    a missing one: a primary key must not be missing, and "" is how every table writes "no
+    dimension". Elsewhere "" is missing, as the exports have always written it.
+    """
+    keyed = set(table.primary_key)
+    schema: dict[str, Any] = {"fields": [
+        {"name": c.name, "type": c.type, "description": c.description,
+         **({"missingValues": []} if c.name in keyed and c.type == "string" else {})}
+        for c in table.columns
+    ]}
+    if table.primary_key:
+        schema["primaryKey"] = list(table.primary_key)
+    if table.foreign_keys:
+        schema["foreignKeys"] = [
+            {"fields": list(key.fields),
+             "reference": {"resource": key.resource, "fields": list(key.reference)}}
+            for key in table.foreign_keys
+        ]
+    return schema
+
+
 def write_datapackage(dataset: Dataset, folder: Path) -> Path:
-    """A Frictionless Data Package: datapackage.json with table schemas, one CSV per table, the
-    methods note as the description. Returns the path of datapackage.json."""
+    """A Frictionless Data Package: datapackage.json with table schemas (keys included), one CSV
+    per table, the methods note as the description, the licence and the sources. Returns the
+    path of datapackage.json."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "data").mkdir(exist_ok=True)
     resources = []
@@ -226,16 +275,15 @@ def write_datapackage(dataset: Dataset, folder: Path) -> Path:
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
-            "schema": {"fields": [
-                {"name": c.name, "type": c.type, "description": c.description}
-                for c in table.columns
-            ]},
+            "schema": table_schema(table),
         })
     descriptor = {
         "name": _slug(dataset.slug),
         "title": dataset.title,
         "description": "\n".join(dataset.methods),
         "created": (dataset.created or dt.date.today()).isoformat() + "T00:00:00Z",
+        **({"licenses": dataset.licenses} if dataset.licenses else {}),
+        **({"sources": dataset.sources} if dataset.sources else {}),
         "resources": resources,
     }
     target = folder / "datapackage.json"

@@ -1,4 +1,5 @@
-"""A campaign's dataset: the aggregate, every authority's figures and the request tracker,
+"""A campaign's dataset: the aggregate and its changes, every authority's figures, the request
+tracker, the release lines with the cell behind each number, the methods note and the design,
 gathered as tables for the exporters. Figures are read from the database in batches."""
 
 from __future__ import annotations
@@ -14,12 +15,24 @@ from sqlalchemy.orm import Session
 from foitrack import aggregate as agg
 from foitrack.clock import ClockSettings
 from foitrack.exporters.aggregate import CSV_COLUMNS as AGGREGATE_COLUMNS
-from foitrack.exporters.aggregate import row_dict
-from foitrack.exporters.dataset import Column, Dataset, Table
+from foitrack.exporters.aggregate import change_dict, row_dict
+from foitrack.exporters.dataset import Column, Dataset, ForeignKey, Table
 from foitrack.figure_values import ValueKind, value_text
 from foitrack.models import Authority, Campaign, Category, Dimension, Figure, Measure, Period, Request
-from foitrack.services.release import methods_note
+from foitrack.services.release import Num, Release, national_release
 from foitrack.services.requests import campaign_requests, state_of
+
+# The licence the data package states, by default. The figures are public authorities'
+# information released under the Freedom of Information Act; the Open Government Licence v3.0
+# is the default licence for re-using public sector information under The National Archives'
+# UK Government Licensing Framework, and the one UK public bodies (police forces among them)
+# usually name in their replies. OGL-UK-3.0 is its SPDX identifier. A reply under other terms,
+# or a licence chosen per campaign, is not provided for yet.
+DEFAULT_LICENSE = {
+    "name": "OGL-UK-3.0",
+    "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+    "title": "Open Government Licence v3.0",
+}
 
 FIGURE_COLUMNS = (
     Column("authority_code", "string", "ONS code of the authority (or its foitrack slug)", 14),
@@ -63,6 +76,91 @@ AGGREGATE_COLUMNS_DESCRIBED = tuple(
            22 if name in ("category", "share_where_recorded") else 12)
     for name in AGGREGATE_COLUMNS
 )
+
+_CHANGE_TEXT = {
+    "measure": ("string", "measure key"),
+    "from_period": ("string", "the earlier period's key"),
+    "to_period": ("string", "the later period's key"),
+    "dimension": ("string", "dimension key; empty for a total"),
+    "category": ("string", "category, or a group's key; empty for a total"),
+    "level": ("string", "total, category or group"),
+    "from_total": ("integer", "total in the earlier period, over every authority with a figure"),
+    "to_total": ("integer", "total in the later period, over every authority with a figure"),
+    "change": ("integer", "to_total minus from_total"),
+    "panel_size": ("integer", "authorities with an exact figure in both periods (the matched "
+                   "panel)"),
+    "panel_from": ("integer", "the panel's total in the earlier period"),
+    "panel_to": ("integer", "the panel's total in the later period"),
+    "panel_change": ("integer", "panel_to minus panel_from: the like-for-like change"),
+    "change_ratio": ("number", "to_total divided by from_total; empty when from_total is 0"),
+    "panel_ratio": ("number", "panel_to divided by panel_from; empty when panel_from is 0"),
+}
+CHANGE_COLUMNS = tuple(
+    Column(name, kind, text, 22 if name == "category" else 12)
+    for name, (kind, text) in _CHANGE_TEXT.items()
+)
+
+RELEASE_COLUMNS = (
+    Column("line", "integer", "the line's number, in the release's order", 6),
+    Column("kind", "string", "what the line is about, e.g. total, share or change", 12),
+    Column("text", "string", "the line as written for the press", 100),
+)
+RELEASE_NUMBER_COLUMNS = (
+    Column("line", "integer", "the release line the number is in", 6),
+    Column("position", "integer", "the number's place among the line's numbers (1 = first)", 9),
+    Column("start", "integer", "the position of the number's first character in the line's "
+           "text (1 = first, as a spreadsheet's MID counts)", 8),
+    Column("text", "string", "the number as written in the line", 24),
+    Column("measure", "string", "measure key of the cell it came from"),
+    Column("period", "string", "period or period-group key of the cell it came from"),
+    Column("dimension", "string", "dimension key of the cell; empty for a total"),
+    Column("category", "string", "category (or group key) of the cell; empty for a total", 20),
+    Column("authority", "string", "the authority whose own figure it is; empty for a sum", 14),
+)
+METHODS_COLUMNS = (
+    Column("line", "integer", "the paragraph's number, in the note's order", 6),
+    Column("text", "string", "the methods note, a paragraph a row", 120),
+)
+MEASURE_COLUMNS = (
+    Column("measure", "string", "measure key from the campaign file"),
+    Column("label", "string", "what is counted", 60),
+    Column("unit", "string", "the noun its counts take in words"),
+)
+PERIOD_COLUMNS = (
+    Column("period", "string", "period or period-group key from the campaign file"),
+    Column("label", "string", "the period's name in words", 20),
+    Column("kind", "string", "period, or group (the sum of several periods)", 10),
+    Column("start", "date", "first day of the period; empty for a group", 12),
+    Column("end", "date", "last day of the period; empty for a group", 12),
+    Column("members", "string", "a group's periods, separated by ' | '", 24),
+)
+CATEGORY_COLUMNS = (
+    Column("dimension", "string", "dimension key; empty for the total"),
+    Column("category", "string", "category, or a group's key; empty for the total", 20),
+    Column("level", "string", "total, category or group"),
+    Column("label", "string", "the category's or group's name", 24),
+    Column("dimension_label", "string", "the dimension's name", 24),
+    Column("not_recorded", "boolean", "the category for cases where the detail was not "
+           "recorded, left out of shares where recorded", 10),
+    Column("overlapping", "boolean", "a case may be counted under several of the dimension's "
+           "categories, so they may add up to more than the total", 10),
+    Column("members", "string", "a group's categories, separated by ' | '", 30),
+)
+
+# Keys, as the data package declares them. "" in a key column is the total's empty dimension
+# or category (a value, not a missing one: see foitrack.exporters.dataset.table_schema).
+_CELL_KEY = ("dimension", "category", "level")
+_TO_CATEGORIES = ForeignKey(_CELL_KEY, "categories", _CELL_KEY)
+_TO_MEASURES = ForeignKey(("measure",), "measures", ("measure",))
+AGGREGATE_KEY = ("measure", "period", "level", "dimension", "category")
+AGGREGATE_FOREIGN_KEYS = (_TO_MEASURES, ForeignKey(("period",), "periods", ("period",)),
+                          _TO_CATEGORIES)
+CHANGE_KEY = ("measure", "from_period", "to_period", "level", "dimension", "category")
+CHANGE_FOREIGN_KEYS = (_TO_MEASURES, ForeignKey(("from_period",), "periods", ("period",)),
+                       ForeignKey(("to_period",), "periods", ("period",)), _TO_CATEGORIES)
+FIGURE_KEY = ("authority_code", "measure", "period", "dimension", "category")
+FIGURE_FOREIGN_KEYS = (ForeignKey(("authority_code",), "tracker", ("authority_code",)),
+                       _TO_MEASURES, ForeignKey(("period",), "periods", ("period",)))
 
 TRACKER_COLUMNS = (
     Column("authority_code", "string", "ONS code of the authority (or its foitrack slug)", 14),
@@ -214,30 +312,119 @@ def tracker_rows(session: Session, campaign: Campaign, today: dt.date,
         yield tracker_row(request, today, settings)
 
 
+def release_rows(release: Release) -> Iterator[dict[str, Any]]:
+    """The release's lines, numbered from 1, as written."""
+    for number, line in enumerate(release.lines, start=1):
+        yield {"line": number, "kind": line.kind, "text": line.text}
+
+
+def release_number_rows(release: Release) -> Iterator[dict[str, Any]]:
+    """Every number in the release's lines, with where it sits and the cell it came from."""
+    for number, line in enumerate(release.lines, start=1):
+        start, position = 1, 0
+        for part in line.parts:
+            if isinstance(part, Num):
+                position += 1
+                yield {"line": number, "position": position, "start": start, "text": part.text,
+                       "measure": part.measure, "period": part.period,
+                       "dimension": part.dimension or "", "category": part.category or "",
+                       "authority": part.authority or ""}
+            start += len(part if isinstance(part, str) else part.text)
+
+
+def design_rows(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
+    """The campaign's design as small tables (measures, periods, categories), which the other
+    tables' keys refer to. The categories start with the total (empty dimension and category)."""
+    measures = [{"measure": m.key, "label": m.label, "unit": m.unit} for m in campaign.measures]
+    periods = [{"period": p.key, "label": p.label, "kind": "period", "start": p.start,
+                "end": p.end, "members": ""} for p in campaign.periods]
+    periods += [{"period": g.key, "label": g.label, "kind": "group", "start": None, "end": None,
+                 "members": " | ".join(p.key for p in g.periods)} for g in campaign.period_groups]
+    categories: list[dict[str, Any]] = [{
+        "dimension": "", "category": "", "level": "total", "label": "Total",
+        "dimension_label": "", "not_recorded": None, "overlapping": None, "members": ""}]
+    for dimension in campaign.dimensions:
+        for category in dimension.categories:
+            categories.append({
+                "dimension": dimension.key, "category": category.label, "level": "category",
+                "label": category.label, "dimension_label": dimension.label,
+                "not_recorded": category.is_not_recorded, "overlapping": dimension.overlapping,
+                "members": ""})
+    for group in campaign.groups:
+        categories.append({
+            "dimension": group.dimension.key, "category": group.key, "level": "group",
+            "label": group.label, "dimension_label": group.dimension.label,
+            "not_recorded": False, "overlapping": group.dimension.overlapping,
+            "members": " | ".join(c.label for c in group.categories)})
+    return {"measures": measures, "periods": periods, "categories": categories}
+
+
+def dataset_sources(session: Session, campaign: Campaign) -> list[dict[str, str]]:
+    """The data package's sources: the FOI request to each authority asked, by name."""
+    asked = session.execute(
+        select(Authority.name, Request.reference).join(Request.authority)
+        .where(Request.campaign_id == campaign.id).order_by(Authority.name))
+    return [{"title": f"{campaign.title}: Freedom of Information request to {name}"
+                      + (f" (reference {reference})" if reference else "")}
+            for name, reference in asked]
+
+
 def campaign_dataset(session: Session, campaign: Campaign, today: dt.date,
                      settings: ClockSettings | None = None, checked_only: bool = False) -> Dataset:
+    """Every table of the campaign's dataset. The aggregate, its changes and the release lines
+    are worked out here, once; the figures and the tracker are read as a writer asks for them."""
     result = agg.build(session, campaign, checked_only=checked_only, with_authorities=False)
-    note = methods_note(session, campaign, today, settings)
-    if checked_only:
-        note = ["Only figures checked by a second researcher are counted.", *note]
+    # The release the `release` command writes from this same aggregate, and its methods note
+    # (which says so itself when only checked figures count), carried by the README sheet and
+    # the package's description too.
+    release = national_release(session, campaign, result, today, settings)
+    note = list(release.methods)
+    design = design_rows(campaign)
     return Dataset(
         slug=campaign.slug, title=campaign.title, methods=note, created=today,
+        licenses=[DEFAULT_LICENSE], sources=dataset_sources(session, campaign),
         tables=[
             Table("aggregate", "Aggregate",
                   "Totals, bounds, coverage and shares for each measure, period, category and "
                   "group.", AGGREGATE_COLUMNS_DESCRIBED,
-                  lambda: (row_dict(row) for row in result.rows)),
+                  lambda: (row_dict(row) for row in result.rows),
+                  primary_key=AGGREGATE_KEY, foreign_keys=AGGREGATE_FOREIGN_KEYS),
             Table("figures", "Figures", "Every figure each authority gave, with its caveat and "
                   "source.", FIGURE_COLUMNS,
                   lambda: figure_rows(session, campaign, checked_only=checked_only),
-                  text_rows=lambda: figure_text_rows(session, campaign, checked_only=checked_only)),
+                  text_rows=lambda: figure_text_rows(session, campaign, checked_only=checked_only),
+                  primary_key=FIGURE_KEY, foreign_keys=FIGURE_FOREIGN_KEYS),
             Table("tracker", "Requests", "Every request: dates, status, outcome and lateness.",
-                  TRACKER_COLUMNS, lambda: tracker_rows(session, campaign, today, settings)),
+                  TRACKER_COLUMNS, lambda: tracker_rows(session, campaign, today, settings),
+                  primary_key=("authority_code",)),
             Table("coverage", "Coverage", "Who gave a usable total, for each measure and period.",
                   AGGREGATE_COLUMNS_DESCRIBED,
-                  lambda: (row_dict(row) for row in result.rows if row.cell.level == "total")),
+                  lambda: (row_dict(row) for row in result.rows if row.cell.level == "total"),
+                  primary_key=AGGREGATE_KEY, foreign_keys=AGGREGATE_FOREIGN_KEYS),
+            Table("changes", "Changes",
+                  "Each period against every earlier one, for each total, category and group: "
+                  "over every authority with a figure, and over the matched panel of "
+                  "authorities with exact figures in both.", CHANGE_COLUMNS,
+                  lambda: (change_dict(change) for change in result.changes),
+                  primary_key=CHANGE_KEY, foreign_keys=CHANGE_FOREIGN_KEYS),
+            Table("release", "Release", "The release lines, as `foitrack release` writes them.",
+                  RELEASE_COLUMNS, lambda: release_rows(release), primary_key=("line",)),
+            Table("release_numbers", "Release numbers",
+                  "Every number in the release lines, with the cell of the aggregate it came "
+                  "from.", RELEASE_NUMBER_COLUMNS, lambda: release_number_rows(release),
+                  primary_key=("line", "position"),
+                  foreign_keys=(ForeignKey(("line",), "release", ("line",)), _TO_MEASURES,
+                                ForeignKey(("period",), "periods", ("period",)))),
+            # The JSON document has the note already, as "methods".
+            Table("methods", "Methods", "The methods note, a paragraph a row.", METHODS_COLUMNS,
+                  lambda: ({"line": i, "text": text} for i, text in enumerate(note, start=1)),
+                  primary_key=("line",), in_json=False),
+            Table("measures", "Measures", "The campaign's measures.", MEASURE_COLUMNS,
+                  lambda: iter(design["measures"]), primary_key=("measure",)),
+            Table("periods", "Periods", "The campaign's periods and period groups.",
+                  PERIOD_COLUMNS, lambda: iter(design["periods"]), primary_key=("period",)),
+            Table("categories", "Categories",
+                  "The total, then each dimension's categories and each category group.",
+                  CATEGORY_COLUMNS, lambda: iter(design["categories"]), primary_key=_CELL_KEY),
         ],
     )
-
-
-

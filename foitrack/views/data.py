@@ -29,6 +29,7 @@ from foitrack.services import templates, tracker_import
 from foitrack.services.datasets import campaign_dataset
 from foitrack.services.errors import Invalid
 from foitrack.storage import safe_filename
+from foitrack.views.checks import warnings_for
 from foitrack.views.downloads import snapshot_download, write_text
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import ConfirmUploadForm, FiguresImportForm, TemplatesUploadForm
@@ -87,7 +88,9 @@ def import_templates(slug: str) -> Any:
             confirm = ConfirmUploadForm(formdata=None)
             confirm.files.data = json.dumps([[store.put(data), name] for name, data in files])
             return render_template("data/preview.html", campaign=campaign, plan=plan,
-                                   confirm=confirm)
+                                   confirm=confirm, warnings=warnings_for(
+                                       campaign, [item.request.id for item in plan.files],
+                                       {item.request.id: item.entries for item in plan.files}))
     return render_template("data/import_templates.html", campaign=campaign, form=form,
                            problems=problems), form_status(form, problems)
 
@@ -153,7 +156,7 @@ def import_tracker(slug: str) -> Any:
 
 EXPORT_FORMATS = {"csv": "text/csv", "xlsx": templates.XLSX_TYPE, "json": "application/json",
                   "zip": "application/zip"}
-CSV_TABLES = ("figures", "aggregate", "tracker", "coverage")
+CSV_TABLES = ("figures", "aggregate", "tracker", "coverage", "changes")
 
 
 @blueprint.get("/export.<fmt>")

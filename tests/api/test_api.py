@@ -171,7 +171,7 @@ def test_every_export_link_opens_with_the_token_and_gives_the_pages_download(cli
 
     links = client.get("/api/v1/campaigns/grooming-2019", headers=tokens["viewer"]).json["links"]
     assert set(links) >= {"xlsx", "json", "data_package", "csv_figures", "csv_aggregate",
-                          "csv_tracker", "csv_coverage"}
+                          "csv_tracker", "csv_coverage", "csv_changes"}
     browser = client.application.test_client()
     sign_in(browser, make_user(session, role="viewer").email)
     for name, link in links.items():
@@ -191,10 +191,25 @@ def test_every_export_link_opens_with_the_token_and_gives_the_pages_download(cli
     assert tidy.startswith("\ufeff".encode()) and b"E23000016" in tidy
     workbook = load_workbook(io.BytesIO(client.get("/api/v1/campaigns/grooming-2019/export.xlsx",
                                                    headers=tokens["viewer"]).data))
-    assert {"README", "Aggregate", "Figures", "Requests", "Coverage"} <= set(workbook.sheetnames)
+    assert {"README", "Aggregate", "Figures", "Requests", "Coverage", "Changes", "Release",
+            "Release numbers", "Methods"} <= set(workbook.sheetnames)
     package = zipfile.ZipFile(io.BytesIO(client.get(
         "/api/v1/campaigns/grooming-2019/export.zip", headers=tokens["viewer"]).data))
     assert "grooming-2019/datapackage.json" in package.namelist()
+
+
+def test_the_changes_table_is_an_export_choice_in_the_document_and_the_api(client, grooming,
+                                                                            tokens):
+    document = client.get("/api/v1/openapi.json").json
+    parameters = document["paths"]["/api/v1/campaigns/{slug}/export.{fmt}"]["get"]["parameters"]
+    table = next(p for p in parameters if p["name"] == "table")
+    assert table["schema"]["enum"] == ["figures", "aggregate", "tracker", "coverage", "changes"]
+    response = client.get("/api/v1/campaigns/grooming-2019/export.csv?table=changes",
+                          headers=tokens["viewer"])
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).splitlines()[0] == (
+        "\ufeffmeasure,from_period,to_period,dimension,category,level,from_total,to_total,"
+        "change,panel_size,panel_from,panel_to,panel_change,change_ratio,panel_ratio")
 
 
 def test_bad_export_parameters_are_named_problems(client, grooming, tokens):

@@ -77,6 +77,15 @@ def test_downloads_carry_a_sensible_name(client, researcher, path, kind, name):
     assert len(response.data) > 200  # a real file, not an empty or error body
 
 
+def test_the_campaign_page_offers_the_changes_csv(client, researcher):
+    page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
+    assert 'href="/campaigns/grooming-2019/export.csv?table=changes">changes CSV</a>' in page
+    changes = client.get("/campaigns/grooming-2019/export.csv?table=changes")
+    assert 'filename="grooming-2019-changes-' in changes.headers["Content-Disposition"]
+    assert changes.get_data(as_text=True).startswith(
+        "\ufeffmeasure,from_period,to_period,dimension,category,level,from_total,to_total,change,")
+
+
 def test_tracker_import_page_previews_then_records(client, researcher):
     url = "/campaigns/grooming-2019/tracker/import"
     text = b"Force,Date sent\nW Mercia Police,01/05/2019\n"
