@@ -7,7 +7,7 @@ the grouped rows (shares, percentages), whose number does not grow with the data
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from foitrack.models import (
 )
 
 KINDS = ("exact", "suppressed", "not_recorded", "not_held", "withheld", "not_provided")
+USABLE_KINDS = ("exact", "suppressed")
 
 
 @dataclass
@@ -56,6 +57,11 @@ class AggregateRow:
     asked: int
     denominator: int | None = None  # the recorded total of the dimension: shares' denominator
     is_not_recorded: bool = False
+    # A period group's row counts only authorities with a usable figure in every one of its
+    # periods ("from the 34 forces that gave figures for both years"): ``usable`` is how many,
+    # ``left_out`` how many gave a usable figure in some of its periods only.
+    complete_only: bool = False
+    left_out: int = 0
 
     @property
     def with_figure(self) -> int:
@@ -139,36 +145,49 @@ class Aggregate:
     subset: str | None = None
 
     def row(self, measure: str, period: str, category: str | None = None,
-            dimension: str | None = None) -> AggregateRow:
-        """The row for a cell: category by label or group key (None: the total)."""
-        for row in self.rows:
-            cell = row.cell
-            if (cell.measure, cell.period, cell.category) == (measure, period, category) and (
-                dimension is None or cell.dimension == dimension
-            ):
-                return row
-        raise KeyError((measure, period, dimension, category))
+            dimension: str | None = None, *, level: str | None = None) -> AggregateRow:
+        """The row for a cell: category by label or group key (None: the total).
+
+        :raises KeyError: for no such row, or for a label that several cells share (every
+            dimension has its "Not recorded") when ``dimension`` and ``level`` do not say which.
+        """
+        return _one([row for row in self.rows
+                     if (row.cell.measure, row.cell.period, row.cell.category) == (
+                         measure, period, category)
+                     and dimension in (None, row.cell.dimension)
+                     and level in (None, row.cell.level)],
+                    lambda row: (row.cell.dimension, row.cell.level),
+                    (measure, period, dimension, category))
 
     def change(self, measure: str, from_period: str, to_period: str,
-               category: str | None = None) -> ChangeRow:
-        for change in self.changes:
-            if (change.measure, change.from_period, change.to_period, change.category) == (
-                measure, from_period, to_period, category
-            ):
-                return change
-        raise KeyError((measure, from_period, to_period, category))
+               category: str | None = None, dimension: str | None = None, *,
+               level: str | None = None) -> ChangeRow:
+        """The change in a cell from one period to a later one, found as ``row`` finds a row.
+
+        :raises KeyError: for no such change, or a shared label without its dimension.
+        """
+        return _one([change for change in self.changes
+                     if (change.measure, change.from_period, change.to_period, change.category)
+                     == (measure, from_period, to_period, category)
+                     and dimension in (None, change.dimension)
+                     and level in (None, change.level)],
+                    lambda change: (change.dimension, change.level),
+                    (measure, from_period, to_period, dimension, category))
 
     def for_authority(self, slug: str) -> list[AuthorityRow]:
         return [row for row in self.authorities if row.slug == slug]
 
 
-def _count(kind: str, one_per_request: bool = False) -> Any:
-    """Authorities whose figure is of ``kind``. When each authority has at most one figure in
-    the cell (no period or category group), a plain count gives the same number without the
-    sort a DISTINCT needs for each of the counts."""
-    if one_per_request:
-        return func.count(case((Figure.kind == kind, Figure.request_id)))
-    return func.count(distinct(case((Figure.kind == kind, Figure.request_id))))
+def _one(found: list[Any], where: Callable[[Any], tuple[str | None, str]],
+         wanted: tuple[str | None, ...]) -> Any:
+    """The single match, refusing to guess between cells that share a label."""
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise KeyError(f"{wanted!r} is in more than one cell: "
+                       + ", ".join(f"{dimension} ({level})" for dimension, level in map(where, found))
+                       + "; say which dimension (or level)")
+    raise KeyError(wanted)
 
 
 def _base_filters(campaign: Campaign, authority_ids: Sequence[int] | None,
@@ -183,28 +202,55 @@ def _base_filters(campaign: Campaign, authority_ids: Sequence[int] | None,
 
 def _grouped(campaign: Campaign, authority_ids: Sequence[int] | None, checked_only: bool,
              by_period_group: bool, by_category_group: bool) -> Select[Any]:
-    """One grouped query: sums and counts per measure, period (group) and category (group)."""
+    """One grouped query: sums and counts per measure, period (group) and category (group).
+
+    A period group sums a figure only if its authority gave a usable figure for the same
+    category in every period of the group (``_complete_cells``): otherwise "the two years"
+    would add one year of some authorities to two of others. Its counts of exact and
+    suppressed figures are of those authorities too; the other kinds (not recorded, withheld
+    ...) are counted over all, as they say why an authority is left out.
+    """
     exact = Figure.kind == ValueKind.exact.value
     suppressed = Figure.kind == ValueKind.suppressed.value
+    usable = or_(exact, suppressed)
     period_key = PeriodGroup.id if by_period_group else Figure.period_id
     category_key = CategoryGroup.id if by_category_group else Figure.category_id
     # One figure per request, measure, period and category (the unique indexes on figure).
     one_per_request = not by_period_group and not by_category_group
+    complete = (_complete_cells(campaign, authority_ids, checked_only) if by_period_group
+                else None)
+    counted = complete.c.request_id.is_not(None) if complete is not None else None
+
+    def summed(condition: Any) -> Any:
+        return condition if counted is None else and_(counted, condition)
+
+    def authorities(condition: Any) -> Any:
+        """Authorities with a figure that meets ``condition``. With at most one figure each in
+        the cell (no period or category group), a plain count gives the same number without
+        the sort a DISTINCT needs for each of the counts."""
+        if one_per_request:
+            return func.count(case((condition, Figure.request_id)))
+        return func.count(distinct(case((condition, Figure.request_id))))
+
+    with_figure = authorities(summed(usable))
     query = (
         select(
             Figure.measure_id.label("measure_id"),
             period_key.label("period_id"),
             category_key.label("category_id"),
-            func.coalesce(func.sum(case((exact, Figure.value), else_=0)), 0).label("total"),
-            func.coalesce(func.sum(case((exact, Figure.value), (suppressed, Figure.lower),
+            func.coalesce(func.sum(case((summed(exact), Figure.value), else_=0)), 0).label("total"),
+            func.coalesce(func.sum(case((summed(exact), Figure.value),
+                                        (summed(suppressed), Figure.lower),
                                         else_=0)), 0).label("lower_bound"),
-            func.coalesce(func.sum(case((exact, Figure.value), (suppressed, Figure.upper),
+            func.coalesce(func.sum(case((summed(exact), Figure.value),
+                                        (summed(suppressed), Figure.upper),
                                         else_=0)), 0).label("upper_bound"),
-            *(_count(kind, one_per_request).label(kind) for kind in KINDS),
+            *(authorities(summed(Figure.kind == kind) if kind in USABLE_KINDS
+                          else Figure.kind == kind).label(kind) for kind in KINDS),
             # Distinct authorities: in a group one authority may give several kinds of value.
-            (func.count(case((or_(exact, suppressed), Figure.request_id))) if one_per_request
-             else func.count(distinct(case((or_(exact, suppressed), Figure.request_id)))))
-            .label("usable"),
+            with_figure.label("usable"),
+            ((authorities(usable) - with_figure) if by_period_group else literal(0))
+            .label("left_out"),
             (func.count(Figure.request_id) if one_per_request
              else func.count(distinct(Figure.request_id))).label("answered"),
         )
@@ -214,8 +260,14 @@ def _grouped(campaign: Campaign, authority_ids: Sequence[int] | None, checked_on
         .group_by(Figure.measure_id, period_key, category_key)
     )
     if by_period_group:
+        assert complete is not None
         query = (query.join(period_group_member, period_group_member.c.period_id == Figure.period_id)
-                 .join(PeriodGroup, PeriodGroup.id == period_group_member.c.group_id))
+                 .join(PeriodGroup, PeriodGroup.id == period_group_member.c.group_id)
+                 .outerjoin(complete, and_(
+                     complete.c.request_id == Figure.request_id,
+                     complete.c.measure_id == Figure.measure_id,
+                     complete.c.group_id == period_group_member.c.group_id,
+                     complete.c.category_id == func.coalesce(Figure.category_id, literal(0)))))
     if by_category_group:
         query = (query.join(category_group_member,
                             category_group_member.c.category_id == Figure.category_id)
@@ -223,34 +275,26 @@ def _grouped(campaign: Campaign, authority_ids: Sequence[int] | None, checked_on
     return query
 
 
-def _period_group_coverage(campaign: Campaign, authority_ids: Sequence[int] | None,
-                           checked_only: bool, by_category_group: bool) -> Select[Any]:
-    """For period groups: authorities usable in *every* member period, and in any."""
+def _complete_cells(campaign: Campaign, authority_ids: Sequence[int] | None,
+                    checked_only: bool) -> Any:
+    """(request, measure, period group, category; 0 for the total) where the request gave a
+    usable figure, exact or suppressed, in every period of the group: a subquery."""
     usable = or_(Figure.kind == ValueKind.exact.value, Figure.kind == ValueKind.suppressed.value)
-    category_key = CategoryGroup.id if by_category_group else Figure.category_id
-    per = (
-        select(Figure.request_id.label("request_id"), Figure.measure_id.label("measure_id"),
-               PeriodGroup.id.label("group_id"), category_key.label("category_id"),
-               func.count(distinct(case((usable, Figure.period_id)))).label("usable_periods"))
-        .select_from(Figure)
-        .join(Request, Request.id == Figure.request_id)
-        .join(period_group_member, period_group_member.c.period_id == Figure.period_id)
-        .join(PeriodGroup, PeriodGroup.id == period_group_member.c.group_id)
-        .where(*_base_filters(campaign, authority_ids, checked_only))
-        .group_by(Figure.request_id, Figure.measure_id, PeriodGroup.id, category_key)
-    )
-    if by_category_group:
-        per = (per.join(category_group_member,
-                        category_group_member.c.category_id == Figure.category_id)
-               .join(CategoryGroup, CategoryGroup.id == category_group_member.c.group_id))
-    per = per.subquery()
     sizes = (select(period_group_member.c.group_id, func.count().label("periods"))
              .group_by(period_group_member.c.group_id).subquery())
     return (
-        select(per.c.measure_id, per.c.group_id, per.c.category_id,
-               func.count(case((per.c.usable_periods == sizes.c.periods, 1))).label("usable"))
-        .select_from(per).join(sizes, sizes.c.group_id == per.c.group_id)
-        .group_by(per.c.measure_id, per.c.group_id, per.c.category_id)
+        select(Figure.request_id.label("request_id"), Figure.measure_id.label("measure_id"),
+               period_group_member.c.group_id.label("group_id"),
+               func.coalesce(Figure.category_id, literal(0)).label("category_id"))
+        .select_from(Figure)
+        .join(Request, Request.id == Figure.request_id)
+        .join(period_group_member, period_group_member.c.period_id == Figure.period_id)
+        .join(sizes, sizes.c.group_id == period_group_member.c.group_id)
+        .where(*_base_filters(campaign, authority_ids, checked_only), usable)
+        .group_by(Figure.request_id, Figure.measure_id, period_group_member.c.group_id,
+                  Figure.category_id, sizes.c.periods)
+        .having(func.count(distinct(Figure.period_id)) == sizes.c.periods)
+        .subquery()
     )
 
 
@@ -416,32 +460,29 @@ def build(
                     upper_bound=int(row["upper_bound"]),
                     counts={kind: int(row[kind]) for kind in KINDS}, usable=int(row["usable"]),
                     answered=int(row["answered"]), asked=asked,
-                    is_not_recorded=not_recorded,
+                    is_not_recorded=not_recorded, complete_only=by_period_group,
+                    left_out=int(row["left_out"]),
                 ))
-    if period_groups:
-        # A period group counts an authority as covered only if it is usable in every period.
-        covered: dict[tuple[Any, ...], int] = {}
-        for by_category_group in (False, True):
-            if by_category_group and not groups:
-                continue
-            query = _period_group_coverage(campaign, authority_ids, checked_only, by_category_group)
-            for measure_id, group_id, category_id, usable in session.execute(query):
-                key = (measures[measure_id].key, period_groups[group_id].key,
-                       groups[category_id].key if by_category_group and category_id in groups
-                       else categories[category_id][0].label if category_id in categories else None,
-                       "group" if by_category_group else "category" if category_id else "total")
-                covered[key] = int(usable)
-        group_keys = {g.key for g in period_groups.values()}
-        for row in result.rows:
-            if row.cell.period in group_keys:
-                row.usable = covered.get(
-                    (row.cell.measure, row.cell.period, row.cell.category, row.cell.level), 0)
+    _drop_partly_asked(result, campaign)
     _add_denominators(result)
     _sort(result, campaign)
     _add_changes(session, result, campaign, authority_ids, checked_only)
     if with_authorities:
         result.authorities = _authority_rows(session, campaign, authority_ids, checked_only)
     return result
+
+
+def _drop_partly_asked(result: Aggregate, campaign: Campaign) -> None:
+    """No period-group rows for a dimension (or a measure's total) with no figures at all in
+    one of the group's periods: it was not asked about then, and a sum over the group would
+    be of the other periods only."""
+    if not campaign.period_groups:
+        return
+    asked = {(r.cell.measure, r.cell.period, r.cell.dimension) for r in result.rows
+             if not r.complete_only}
+    members = {g.key: [p.key for p in g.periods] for g in campaign.period_groups}
+    result.rows = [r for r in result.rows if not r.complete_only or all(
+        (r.cell.measure, period, r.cell.dimension) in asked for period in members[r.cell.period])]
 
 
 def _add_denominators(result: Aggregate) -> None:
@@ -485,8 +526,9 @@ def _add_changes(session: Session, result: Aggregate, campaign: Campaign,
     measure_ids = {m.key: m.id for m in campaign.measures}
     category_ids = {(d.key, c.label): c.id for d in campaign.dimensions for c in d.categories}
     group_ids = {g.key: g.id for g in campaign.groups}
-    rows = {(r.cell.measure, r.cell.period, r.cell.level, r.cell.category): r for r in result.rows
-            if r.cell.period in by_key}
+    # Keyed by dimension too: every dimension has its "Not recorded", and labels may repeat.
+    rows = {(r.cell.measure, r.cell.period, r.cell.level, r.cell.dimension, r.cell.category): r
+            for r in result.rows if r.cell.period in by_key}
     panels = _panel(session, campaign, authority_ids, checked_only, False)
     group_panels = (_panel(session, campaign, authority_ids, checked_only, True)
                     if campaign.groups else {})
@@ -495,8 +537,8 @@ def _add_changes(session: Session, result: Aggregate, campaign: Campaign,
     for measure, level, dimension, category in sorted(cells, key=lambda c: tuple(map(str, c))):
         for i, earlier in enumerate(periods):
             for later in periods[i + 1:]:
-                before = rows.get((measure, earlier.key, level, category))
-                after = rows.get((measure, later.key, level, category))
+                before = rows.get((measure, earlier.key, level, dimension, category))
+                after = rows.get((measure, later.key, level, dimension, category))
                 if before is None or after is None:
                     continue
                 if level == "group":
