@@ -632,7 +632,8 @@ def figures_import(campaign: str, files: tuple[str, ...], yes: bool, dry_run: bo
     """
     from pathlib import Path
 
-    from foitrack.services import campaigns, figures, templates
+    from foitrack.clock import today_in_uk
+    from foitrack.services import campaigns, checks, figures, templates
     from foitrack.storage import FileStore
 
     paths = [Path(f) for f in files]
@@ -649,6 +650,8 @@ def figures_import(campaign: str, files: tuple[str, ...], yes: bool, dry_run: bo
                             part = figures.import_csv(session, _system_actor(), found, handle)
                         total.add(part)
                 summary = total.summary()
+                _warn_findings(checks.warnings_for(session, found, total.request_ids,
+                                                   today=today_in_uk()), campaign)
             else:
                 if len(sheets) != len(paths):
                     raise click.ClickException("give either CSV files or .xlsx templates, not both")
@@ -662,6 +665,10 @@ def figures_import(campaign: str, files: tuple[str, ...], yes: bool, dry_run: bo
                         note = f" (checked by {item.checked_by})" if item.status == "conflict" else ""
                         click.echo(f"  {item.status}: {item.authority} {item.cell}: "
                                    f"{item.old} -> {item.new}{note}")
+                _warn_findings(checks.warnings_for(
+                    session, found, [item.request.id for item in plan.files],
+                    entries={item.request.id: item.entries for item in plan.files},
+                    today=today_in_uk()), campaign)
                 if dry_run or not (yes or click.confirm("Import these figures?", default=False)):
                     click.echo("Nothing was imported.")
                     return
@@ -732,6 +739,91 @@ def figures_export(campaign: str, output: Any) -> None:
     output.write(out.getvalue())
 
 
+def _warn_findings(found: list[Any], campaign: str) -> None:
+    """Findings the figures just given trip, on standard error: a warning, never a refusal."""
+    from foitrack.services.checks import warning_lines
+
+    if found:
+        click.echo(f"Warning: {len(found)} consistency "
+                   f"{'finding' if len(found) == 1 else 'findings'} to look at before publishing "
+                   f"(`foitrack figures check {campaign}` lists them all):", err=True)
+        for line in warning_lines(found):
+            click.echo(f"  {line}", err=True)
+
+
+@figures_group.command("check")
+@click.argument("campaign")
+@click.option("--authorities", "subset", help="Only a set, or comma-separated authority codes.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--strict", is_flag=True,
+              help="Exit with code 1 when any finding is open (not explained).")
+@with_appcontext
+@needs_current_schema
+def figures_check(campaign: str, subset: str | None, fmt: str, strict: bool) -> None:
+    """Consistency checks on CAMPAIGN's figures, to look at before anything is published.
+
+    A breakdown (not an overlapping one) whose categories add up to more than the total, or to
+    a different total when every figure is exact; a change beyond a factor of 3 either way
+    from the period before, on a base of 10 or more; figures for a request with no response,
+    or with no source; figures from a request refused in full or answered "not held".
+    Explained findings are listed too, but are not open.
+    """
+    from foitrack import aggregate
+    from foitrack.clock import today_in_uk
+    from foitrack.exporters import findings as writers
+    from foitrack.services import campaigns, checks
+
+    with _database().session() as session:
+        try:
+            found = campaigns.get_campaign(session, campaign)
+            ids, _label = aggregate.subset_ids(session, subset)
+            result = checks.findings(session, found, ids, today=today_in_uk(),
+                                     settings=current_app.config["CLOCK"])
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+    out = io.StringIO()
+    writers.WRITERS[fmt](result, out)
+    click.echo(out.getvalue(), nl=False)
+    still = sum(1 for finding in result if finding.is_open)
+    if strict and still:
+        click.echo(f"{still} open {'finding' if still == 1 else 'findings'}.", err=True)
+        click.get_current_context().exit(1)
+
+
+@figures_group.command("explain")
+@click.argument("campaign")
+@click.argument("key")
+@click.option("--note", help="What explains it, e.g. 'the force confirmed 31 in its letter of 2 May'.")
+@click.option("--remove", is_flag=True, help="Take the explanation back: the finding is open again.")
+@with_appcontext
+@needs_current_schema
+def figures_explain(campaign: str, key: str, note: str | None, remove: bool) -> None:
+    """Mark a finding of CAMPAIGN explained, or with --remove open again.
+
+    KEY is check|authority|measure|period|dimension|category: a row of `figures check
+    --format csv` joined with '|' (the authority by code or slug), or `key` in its JSON.
+    """
+    from foitrack.clock import today_in_uk
+    from foitrack.services import campaigns, checks
+
+    if remove and note is not None:
+        raise click.ClickException("give --note TEXT or --remove, not both")
+    with _database().session() as session:
+        try:
+            found = campaigns.get_campaign(session, campaign)
+            if remove:
+                checks.unexplain(session, _system_actor(), found, key)
+            else:
+                explained = checks.explain(session, _system_actor(), found, key, note or "",
+                                           today=today_in_uk())
+        except DomainError as error:
+            raise _fail(error) from None
+        session.commit()
+    click.echo("The finding is open again." if remove else
+               f"Explained {explained.key}: {explained.note}")
+
+
 @main.command("aggregate")
 @click.argument("campaign")
 @click.option("--authorities", "subset", help="A set name, or comma-separated authority codes.")
@@ -780,9 +872,9 @@ def release_command(campaign: str, authority: str | None, subset: str | None,
                 ids, label = aggregate.subset_ids(session, subset)
                 result = aggregate.build(session, found, ids, checked_only=checked_only,
                                          with_authorities=False)
-                text = release.national_release(session, found, result, today_in_uk(), settings,
-                                                subject=f"{label} together"
-                                                if label and "," in label else label).text()
+                text = release.national_release(
+                    session, found, result, today_in_uk(), settings, authority_ids=ids,
+                    subject=release.describe_subset(session, ids or [], label)).text()
             else:
                 national = aggregate.build(session, found, checked_only=checked_only)
                 if authority:
@@ -802,14 +894,18 @@ def release_command(campaign: str, authority: str | None, subset: str | None,
               required=True, help="csv: one table; xlsx, json and datapackage: every table.")
 @click.option("-o", "--output", required=True, type=click.Path(),
               help="The file to write (for datapackage: a folder, or a .zip file).")
-@click.option("--table", type=click.Choice(["figures", "aggregate", "tracker", "coverage"]),
-              default="figures", show_default=True, help="For csv: which table.")
+@click.option("--table", type=click.Choice(["figures", "aggregate", "tracker", "coverage",
+                                            "changes"]),
+              default="figures", show_default=True,
+              help="For csv: which table (changes: each period against each earlier one, "
+                   "with the matched panel).")
 @click.option("--checked-only", is_flag=True, help="Only figures a second researcher has checked.")
 @with_appcontext
 @needs_current_schema
 def export_command(campaign: str, fmt: str, output: str, table: str, checked_only: bool) -> None:
-    """Export CAMPAIGN's dataset: the aggregate, every figure and the request tracker, with the
-    methods note (the README sheet in xlsx, the description of a data package)."""
+    """Export CAMPAIGN's dataset: the aggregate and its changes, every figure, the request
+    tracker and the release lines (each number with its cell), with the methods note (the
+    README sheet in xlsx, the description of a data package)."""
     import shutil
     import tempfile
     from pathlib import Path

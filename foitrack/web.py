@@ -286,6 +286,7 @@ def init_app(app: Flask) -> None:
         auth,
         authorities,
         campaigns,
+        checks,
         data,
         figures,
         mail,
@@ -328,7 +329,7 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (main, auth, authorities, users, campaigns, requests, figures, removed_figures, data,
-                   mail, tokens):
+                   mail, tokens, checks):
         app.register_blueprint(module.blueprint)
     from foitrack import api
 

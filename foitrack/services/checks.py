@@ -204,9 +204,9 @@ def open_findings(session: Session, campaign: Campaign,
 
 
 def warnings_for(session: Session, campaign: Campaign, request_ids: Iterable[int], *,
-             entries: Mapping[int, Sequence[Entry]] | None = None,
-             today: dt.date | None = None,
-             settings: ClockSettings | None = None) -> list[Finding]:
+                 entries: Mapping[int, Sequence[Entry]] | None = None,
+                 today: dt.date | None = None,
+                 settings: ClockSettings | None = None) -> list[Finding]:
     """The open findings of these requests only, for a warning when figures are saved or
     imported; with ``entries`` (by request id), as they would be once those were saved (a
     preview: an entry with no value empties its cell). Entries count as having a source."""
@@ -390,8 +390,6 @@ def _request_findings(design: _Design, request: Request, cells: dict[Cell, _Valu
                       ) -> list[tuple[tuple[Any, ...], Finding]]:
     authority = request.authority
     found: list[tuple[tuple[Any, ...], Finding]] = []
-    positions = {("m", m.id): i for i, m in enumerate(design.measures)}
-    positions.update({("p", p.id): i for i, p in enumerate(design.periods)})
 
     def add(check: str, measure: Measure, period: Period, dimension: Dimension | None,
             category: Category | None, detail: str, slot: int = -1) -> None:
@@ -408,8 +406,8 @@ def _request_findings(design: _Design, request: Request, cells: dict[Cell, _Valu
                             dimension.key if dimension else None,
                             category.label if category else None),
             authority_code=authority.code, cell=", ".join(where))
-        found.append(((authority.name, authority.slug, positions[("m", measure.id)],
-                       positions[("p", period.id)], _ORDER[check], slot), finding))
+        found.append(((authority.name, authority.slug, design.measures.index(measure),
+                       design.periods.index(period), _ORDER[check], slot), finding))
 
     slots = design.slots()
     for measure in design.measures:

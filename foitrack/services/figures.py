@@ -67,9 +67,12 @@ class SaveReport:
     unchanged: int = 0
     removed: int = 0
     unchecked: int = 0  # changed figures whose check was cleared
+    # The requests whose figures were given, changed or not: what a warning looks at.
+    request_ids: set[int] = field(default_factory=set)
 
     def add(self, other: SaveReport) -> None:
         """Count ``other`` in too (several files or requests make one report)."""
+        self.request_ids |= other.request_ids
         self.created += other.created
         self.changed += other.changed
         self.unchanged += other.unchanged
@@ -223,7 +226,7 @@ def save_figures(
         raise Invalid(problems)
 
     figures = existing if existing is not None else figures_of(session, request)
-    report = SaveReport()
+    report = SaveReport(request_ids={request.id})
     created: list[Figure] = []
     updated: list[tuple[Figure, dict[str, Any]]] = []
     for _entry, (measure, period, category), value, caveat, source in planned:
@@ -559,6 +562,7 @@ class _BulkWriter:
     def add(self, request_id: int, measure_id: int, period_id: int, category_id: int | None,
             value: FigureValue, caveat: str | None, source: str | None) -> None:
         key = (request_id, measure_id, period_id, category_id)
+        self.report.request_ids.add(request_id)
         old = self.existing.get(key) if self.existing else None
         if old is None:
             self.new[key] = (value, caveat, source)

@@ -23,6 +23,7 @@ from foitrack.services import audit, membership
 from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
 from foitrack.services import requests as request_service
+from foitrack.services.checks import open_findings
 from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.tilemap import TileMap
 from foitrack.timeline import Status
@@ -118,6 +119,14 @@ def _campaign_rows(campaign: Any) -> _CampaignRows:
         version, ("campaign", campaign.id, today(), clock_settings()), build)
 
 
+def _open_findings(campaign: Any, version: Any) -> int:
+    """How many consistency findings are open, kept like the rows: a figure, an event or an
+    explanation changes the data version, and so the count."""
+    return page_cache.of(current_app.extensions).get(
+        version, ("open findings", campaign.id, today(), clock_settings()),
+        lambda: len(open_findings(db_session(), campaign, today=today(), settings=clock_settings())))
+
+
 MAP_CAPTION = "Each force's request, by status. The table below lists every request, a page at a time."
 # The status filter's choices besides the statuses themselves.
 LATE = "late"
@@ -164,7 +173,7 @@ def detail(slug: str) -> Any:
         shown=shown, statuses=list(Status), late_count=sum(1 for row in derived.rows if row.late),
         problem=problem, bulk=bulk, history=audit.history(session, "campaign", campaign.id),
         example=derived.rows[0] if derived.rows else None, tile_map=derived.tile_map,
-        map_html=derived.map_html,
+        map_html=derived.map_html, open_findings=_open_findings(campaign, derived.version),
     ), (400 if problem else 200)
 
 

@@ -31,6 +31,7 @@ from foitrack.services.campaigns import authority_kinds, get_campaign
 from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from foitrack.services.locks import hold_request
 from foitrack.storage import safe_filename
+from foitrack.views.checks import flash_warnings
 from foitrack.views.downloads import snapshot_download, write_text
 from foitrack.views.forms import form_status
 from foitrack.views.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
@@ -149,6 +150,7 @@ def grid(slug: str, authority: str) -> Any:
                         "which you had left as they were." if merged.kept_theirs else "")
                 flash(f"Saved figures for {found.authority.name}: {report.summary()}.{kept}",
                       "success")
+                flash_warnings(campaign, [found.id])
                 return redirect(url_for("figures.grid", slug=slug, authority=authority))
     else:
         values = dict(saved)
@@ -229,6 +231,7 @@ def import_figures(slug: str) -> Any:
         else:
             session.commit()
             flash(f"Imported {form.file.data.filename}: {report.summary()}.", "success")
+            flash_warnings(campaign, report.request_ids)
             return redirect(url_for("figures.aggregate_page", slug=slug))
     return render_template("figures/import.html", campaign=campaign, form=form, problems=problems,
                            columns=service.CSV_COLUMNS), form_status(form, problems)

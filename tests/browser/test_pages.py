@@ -92,6 +92,7 @@ PAGES = [
     ("aggregate, lockdown", "/campaigns/lockdown-2020/aggregate"),
     ("figures behind a number", "/campaigns/grooming-2019/aggregate/cell?measure=offences&period=2018-19"),
     ("release", "/campaigns/grooming-2019/release"),
+    ("consistency checks", "/campaigns/grooming-2019/checks/"),
     ("fact sheets", "/campaigns/grooming-2019/fact-sheets/"),
     ("fact sheet", "/campaigns/grooming-2019/fact-sheets/west-mercia"),
     ("import figures", "/campaigns/grooming-2019/figures/import"),
