@@ -322,8 +322,9 @@ def _panel_share_lines(story: _Story, measure: Any, dimension: Dimension, span: 
     dimension_words = _lower_first(dimension.label)
     lines = []
     for row in rows:
-        now = _row(panel, measure.key, span.key, row.cell.category, dimension.key)
-        then = _row(panel, measure.key, compare.key, row.cell.category, dimension.key)
+        now = _row(panel, measure.key, span.key, row.cell.category, dimension.key, row.cell.level)
+        then = _row(panel, measure.key, compare.key, row.cell.category, dimension.key,
+                    row.cell.level)
         if now is None or then is None or now.share_where_recorded is None \
                 or then.share_where_recorded is None \
                 or min(now.denominator or 0, then.denominator or 0) < story.thresholds.min_base:
@@ -374,8 +375,8 @@ def _shares(story: _Story, measure: Any, latest: Any) -> list[Line]:
             chosen: list[agg.AggregateRow] = []
             for group in story.campaign.groups:
                 if group.dimension.key == dimension.key:
-                    row = _row(aggregate, measure.key, span.key, group.key, dimension.key)
-                    if row is not None and row.cell.level == "group" \
+                    row = _row(aggregate, measure.key, span.key, group.key, dimension.key, "group")
+                    if row is not None \
                             and row.share_where_recorded is not None:
                         chosen.append(row)
             chosen += sorted((r for r in categories if not r.is_not_recorded
@@ -388,8 +389,8 @@ def _shares(story: _Story, measure: Any, latest: Any) -> list[Line]:
                 earlier = None
                 if compare is not None:
                     before = _row(aggregate, measure.key, compare.key, row.cell.category,
-                                  dimension.key)
-                    if before is not None and before.cell.level == row.cell.level \
+                                  dimension.key, row.cell.level)
+                    if before is not None \
                             and before.share_where_recorded is not None:
                         if before.with_figure == row.with_figure == row.asked:
                             earlier = (before, compare)
@@ -415,9 +416,12 @@ def _changed_lines(story: _Story, measure: Any, previous: Any, latest: Any) -> l
         ) or change.dimension not in dimensions:
             continue
         dimension = dimensions[change.dimension]
-        then = _row(aggregate, measure.key, previous.key, change.category, change.dimension)
-        later = _row(aggregate, measure.key, latest.key, change.category, change.dimension)
-        if then is None or later is None or then.is_not_recorded:
+        then = _row(aggregate, measure.key, previous.key, change.category, change.dimension,
+                    "category")
+        later = _row(aggregate, measure.key, latest.key, change.category, change.dimension,
+                     "category")
+        if then is None or later is None or then.is_not_recorded \
+                or (later.category_label or "").lower().startswith("other"):
             continue
         unit = _unit(measure, dimension)
         label = _category_label(later, dimension.label)
@@ -537,9 +541,9 @@ def _change(aggregate: agg.Aggregate, measure: str, earlier: str, later: str,
 
 
 def _row(aggregate: agg.Aggregate, measure: str, period: str, category: str | None,
-         dimension: str | None) -> agg.AggregateRow | None:
+         dimension: str | None, level: str | None = None) -> agg.AggregateRow | None:
     try:
-        return aggregate.row(measure, period, category, dimension)
+        return aggregate.row(measure, period, category, dimension, level=level)
     except KeyError:
         return None
 
