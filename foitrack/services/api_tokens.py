@@ -53,6 +53,13 @@ def revoke_token(session: Session, actor: audit.Actor, user: User, token_id: int
     return token
 
 
+def revoke_all(session: Session, actor: audit.Actor, user: User) -> None:
+    """Revoke every token ``user`` still has (when the account is deactivated)."""
+    for token in tokens_of(session, user):
+        if token.revoked_at is None:
+            revoke_token(session, actor, user, token.id)
+
+
 def user_for_token(session: Session, plain: str) -> User | None:
     """The active user a presented token belongs to, or None; notes when it was last used."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+import unicodedata
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -10,11 +12,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from foitrack.db import utcnow
 from foitrack.models import Role, User
 from foitrack.models.user import new_session_token
-from foitrack.services import audit
+from foitrack.services import api_tokens, audit
 from foitrack.services.errors import Conflict, Invalid, NotFound, Problem
 
 MIN_PASSWORD_LENGTH = 10
@@ -35,7 +38,80 @@ def normalise_email(email: str, field: str = "email") -> str:
     return result.normalized.lower()
 
 
-def check_password(password: str) -> list[Problem]:
+# Scripts that may share one label, after Unicode TS #39's "highly restrictive" level: Japanese
+# and Korean are written in several scripts at once, and Latin mixes with each of them.
+_SCRIPT_SETS = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+# unicodedata has no Script property; a character's name starts with its script's name, except
+# for these (a Python-only check keeps the dependency list as it is; see docs/reliability.md).
+_NAME_TO_SCRIPT = {"CJK": "HAN", "KATAKANA-HIRAGANA": "KATAKANA"}
+
+
+def _script(character: str) -> str | None:
+    """The script of a letter or digit (by its Unicode name), None for anything else."""
+    if character.isascii():
+        return "LATIN" if character.isalpha() else None
+    if unicodedata.category(character)[0] not in "LN":
+        return None  # accents (combining marks) and punctuation belong to no one script
+    words = unicodedata.name(character, "UNKNOWN").split()
+    if words[0] in {"FULLWIDTH", "HALFWIDTH"} and len(words) > 1:
+        words = words[1:]
+    return _NAME_TO_SCRIPT.get(words[0], words[0])
+
+
+def mixed_script_label(email: str) -> tuple[str, list[str]] | None:
+    """The first part of an address (between dots or the @) whose letters come from scripts
+    that are not written together, and those scripts; None when there is none.
+
+    A Cyrillic "а" in "pаypal.example" looks like the Latin "a": an account under such an
+    address can pass for someone else's in the audit trail and on every page that names users.
+    """
+    local, _, domain = email.rpartition("@")
+    for label in [*local.split("."), *domain.split(".")]:
+        scripts = {script for script in map(_script, label) if script is not None}
+        if len(scripts) > 1 and not any(scripts <= allowed for allowed in _SCRIPT_SETS):
+            return label, sorted(scripts)
+    return None
+
+
+def check_account_email(email: str) -> str:
+    """An address fit for an account, normalised. :raises Invalid: naming the field."""
+    email = normalise_email(email)
+    mixed = mixed_script_label(email)
+    if mixed is not None:
+        label, scripts = mixed
+        names = " and ".join(script.title() for script in scripts)
+        raise Invalid(
+            f"{label!r} mixes {names} letters, which can make one address look like another; "
+            "type the address in one script", field="email")
+    return email
+
+
+# How guessable a password may be, on zxcvbn's 0-4 scale: 3 is "safely unguessable" against an
+# online attack and takes ~10^8 guesses offline. zxcvbn (Dropbox's estimator) ranks a password
+# against 30,000 common passwords, names, words and keyboard patterns, so it refuses
+# "password12" and "aaaaaaaaaa" that a length rule lets through, yet passes a long passphrase.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn refuses to look at more than 72 characters (its matching grows fast with length); the
+# first 72 are scored, which is enough to tell a weak password from a strong one.
+_ZXCVBN_MAX_LENGTH = 72
+# zxcvbn keeps the user's inputs in a module global while it scores, so two threads scoring at
+# once could each see the other's.
+_zxcvbn_lock = threading.Lock()
+
+
+def _personal_words(email: str, name: str) -> list[str]:
+    local = email.rpartition("@")[0]
+    return [word for word in [email, local, *local.replace("_", ".").replace("-", ".").split("."),
+                              name, *name.split(), "foitrack"] if word]
+
+
+def check_password(password: str, *, email: str = "", name: str = "") -> list[Problem]:
+    """What is wrong with ``password`` for the account of ``email`` and ``name`` (empty when
+    nothing is): too short or long, too easy to guess, or made of the email address."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(
@@ -45,6 +121,26 @@ def check_password(password: str) -> list[Problem]:
         problems.append(
             Problem(f"must be at most {MAX_PASSWORD_LENGTH} characters", field="password")
         )
+    if problems:
+        return problems
+    lowered, email = password.lower(), email.strip().lower()
+    local = email.rpartition("@")[0]
+    if email and email in lowered:
+        return [Problem("must not contain your email address", field="password")]
+    # A local part of one or two letters is in too many words to refuse them all; zxcvbn
+    # still counts it as a guessable part of the password.
+    if len(local) >= 3 and local in lowered:
+        return [Problem(f"must not contain {local!r}, the first part of your email address",
+                        field="password")]
+    with _zxcvbn_lock:
+        result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=_personal_words(email, name))
+    if result["score"] < MIN_PASSWORD_SCORE:
+        feedback = result["feedback"]
+        advice = " ".join([feedback["warning"], *feedback["suggestions"]]).strip() or (
+            "Add another word or two. Uncommon words are better.")
+        problems.append(Problem(
+            f"is too easy to guess (password-guessing tools would try it early): "
+            f"{advice}", field="password"))
     return problems
 
 
@@ -92,7 +188,7 @@ def create_user(
     """Add an account. :raises Invalid: naming the field; :raises Conflict: email in use."""
     problems: list[Problem] = []
     try:
-        email = normalise_email(email)
+        email = check_account_email(email)
     except Invalid as error:
         problems += error.problems
     name = (name or "").strip()
@@ -104,7 +200,7 @@ def create_user(
         role = parse_role(role)
     except Invalid as error:
         problems += error.problems
-    problems += check_password(password)
+    problems += check_password(password, email=email, name=name)
     if problems:
         raise Invalid(problems)
     if find_by_email(session, email) is not None:
@@ -173,7 +269,11 @@ def update_user(
         user.role = parse_role(role)
     if active is not None:
         if user.active and not active:
-            user.session_token = new_session_token()  # signs them out everywhere
+            end_sessions(user)
+            # Revoked, not only unusable while deactivated: reactivating an account must not
+            # bring back keys that may have been copied meanwhile (they stay in the token list,
+            # marked revoked).
+            api_tokens.revoke_all(session, actor, user)
         user.active = active
     was_admin = before["role"] == Role.admin.value and before["active"]
     if was_admin and not (user.role == Role.admin and user.active):
@@ -184,6 +284,13 @@ def update_user(
     if new:
         session.flush()
         audit.record(session, actor, "user", user.id, "update", old, new)
+
+
+def end_sessions(user: User) -> None:
+    """Sign ``user`` out of every browser, remembered ones included: the signed-in session's
+    id carries the session token (User.get_id), so a copy of an old session or remember-me
+    cookie no longer matches once the token is new."""
+    user.session_token = new_session_token()
 
 
 def change_password(
@@ -198,11 +305,11 @@ def change_password(
             _hasher.verify(user.password_hash, current)
         except (VerificationError, InvalidHashError):
             raise Invalid("is not your current password", field="current_password") from None
-    problems = check_password(new)
+    problems = check_password(new, email=user.email, name=user.name)
     if problems:
         raise Invalid(problems)
     user.password_hash = _hasher.hash(new)
     # Every other signed-in browser, remembered ones included, must sign in again.
-    user.session_token = new_session_token()
+    end_sessions(user)
     session.flush()
     audit.record(session, actor, "user", user.id, "change_password", None, {"password": "changed"})

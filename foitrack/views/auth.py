@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_login import current_user, login_user, logout_user
 
 from foitrack.db import utcnow
@@ -17,12 +19,34 @@ from foitrack.web import client_address, db_session
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 
 
+def _is_local_path(target: str) -> bool:
+    """Whether ``target`` is a path on this site that no browser, proxy or later decoding can
+    read as another site: one leading "/", never "//" or "/\\" (browsers read a backslash as a
+    slash), no control characters or spaces (browsers drop tabs and newlines, so "/\t/evil"
+    becomes "//evil"), no "." or ".." segments, and the same after percent-decoding (a
+    "/%2F%2Fevil" that something decodes on the way is "///evil")."""
+    if not target or len(target) > 2000:
+        return False
+    seen = target
+    for _ in range(3):  # percent-encoding of percent-encoding, and so on
+        if any(unicodedata.category(char)[0] in "CZ" for char in seen) or "\\" in seen:
+            return False
+        parts = urlsplit(seen)
+        if parts.scheme or parts.netloc or not seen.startswith("/") or seen.startswith("//"):
+            return False
+        if any(segment in {".", ".."} for segment in parts.path.split("/")):
+            return False
+        decoded = unquote(seen)
+        if decoded == seen:
+            return True
+        seen = decoded
+    return False
+
+
 def _safe_next(target: str | None) -> str:
     """Only same-site paths, so a crafted link cannot bounce a user to another site."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
+    if target and _is_local_path(target):
+        return target
     return url_for("main.index")
 
 
@@ -35,9 +59,10 @@ def login() -> Any:
         session = db_session()
         now = utcnow()
         try:
-            user = signin.sign_in(session, form.email.data or "", form.password.data or "",
-                                  client_address(), signin.Limits.from_config(current_app.config), now)
+            attempt = signin.start_attempt(session, form.email.data or "", client_address(),
+                                           signin.Limits.from_config(current_app.config), now)
         except TooManyAttempts as error:
+            session.rollback()  # frees the account for the next attempt's count
             # The same words whether or not the address has an account.
             minutes = max(1, -(-int((error.retry_at - now).total_seconds()) // 60))
             form.form_errors.append(
@@ -47,8 +72,12 @@ def login() -> Any:
             response = current_app.make_response((render_template("auth/login.html", form=form), 429))
             response.headers["Retry-After"] = str(int((error.retry_at - now).total_seconds()) + 1)
             return response
+        # The attempt counts for any arriving meanwhile before its password is checked.
+        session.commit()
+        user = signin.finish_attempt(session, attempt, form.password.data or "")
         session.commit()  # the sign-in, or the failed attempt, is in the audit trail
         if user is not None:
+            _clear_cookie_session()
             login_user(user, remember=bool(form.remember.data))
             flash(f"Signed in as {user.email}.", "success")
             return redirect(_safe_next(request.args.get("next")))
@@ -57,9 +86,25 @@ def login() -> Any:
     return render_template("auth/login.html", form=form), status
 
 
+def _clear_cookie_session() -> None:
+    """Start the browser's session afresh at sign-in and sign-out, above all with a new CSRF
+    secret: a token seen before sign-in (in a shared browser, a page's source) is refused
+    after it."""
+    cookie_session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's copy for this request
+
+
 @blueprint.post("/sign-out")
 def logout() -> Any:
+    if current_user.is_authenticated:
+        session = db_session()
+        user = session.merge(current_user._get_current_object())  # type: ignore[attr-defined]
+        # Ends the session on the server: a copy of this browser's session or remember-me
+        # cookie no longer signs anyone in (and the user's other browsers sign in again).
+        users.end_sessions(user)
+        session.commit()
     logout_user()
+    _clear_cookie_session()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))
 

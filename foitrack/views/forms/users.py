@@ -6,6 +6,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from foitrack.models import Role
+from foitrack.views.forms.auth import PASSWORD_HINT
 
 ROLE_CHOICES = [
     SelectChoice(Role.viewer.value, "Viewer: reads everything"),
@@ -18,7 +19,7 @@ class NewUserForm(FlaskForm):
     email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.researcher.value)
-    password = PasswordField("Password", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()], description=PASSWORD_HINT)
     confirm = PasswordField(
         "Password again",
         validators=[DataRequired(), EqualTo("password", message="must match the password")],
@@ -32,7 +33,7 @@ class EditUserForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired()])
+    password = PasswordField("New password", validators=[DataRequired()], description=PASSWORD_HINT)
     confirm = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("password", message="must match the password")],
