@@ -8,6 +8,7 @@ are kept once.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -34,6 +35,10 @@ class FileStore:
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
         if self.fs.exists(path):
+            if self.local:
+                # Freshly wanted again: `foitrack files prune` judges a file's age by when it
+                # was last written, and must not take one an import is about to record.
+                os.utime(path)
             return digest
         if self.local:
             # Written beside its final name and renamed, so a reader never sees half a file.
@@ -48,6 +53,34 @@ class FileStore:
 
     def exists(self, digest: str) -> bool:
         return self.fs.exists(self._path(digest))
+
+    def prune(self, keep: set[str], older_than: dt.datetime, remove: bool = True) -> list[str]:
+        """Remove the stored files whose digest is not in ``keep`` and that were last written
+        before ``older_than`` (and half-written leftovers of an interrupted write); returns the
+        names removed (with ``remove`` false: that would be).
+
+        Files are written before the transaction that records them commits, so an import that
+        failed, timed out or was never confirmed (a template preview) leaves files nothing
+        refers to. The age limit spares a file whose import is still running.
+        """
+        removed = []
+        for path in self.fs.find(self.root):
+            name = path.rsplit("/", 1)[-1]
+            if name in keep:
+                continue
+            if not (_DIGEST.fullmatch(name) or name.startswith(".incoming.")):
+                continue  # not ours: left alone
+            modified = self.fs.modified(path)
+            if modified.tzinfo is None:
+                modified = modified.replace(tzinfo=dt.UTC)
+            if modified < older_than:
+                if remove:
+                    self.fs.rm_file(path)
+                removed.append(name)
+        return removed
+
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def write_whole(target: Path, data: bytes, prefix: str) -> None:

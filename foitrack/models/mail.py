@@ -119,3 +119,6 @@ class MailTemplate(Base):
     kind: Mapped[MessageKind] = mapped_column(str_enum(MessageKind, "message_kind", 20))
     subject: Mapped[str] = mapped_column(String(400))
     body: Mapped[str] = mapped_column(Text)
+    # Raised by one on every save: a form carries the version it was loaded at, so a save over
+    # someone else's newer wording is refused, not silently written over (0: the defaults).
+    version: Mapped[int] = mapped_column(default=1)

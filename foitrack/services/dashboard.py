@@ -133,9 +133,17 @@ def build(session: Session, user: User, today: dt.date,
              for request_id, count in unchecked),
             key=lambda link: (link.campaign_title, link.authority_name))
 
-    board.triage = session.scalar(
-        select(func.count()).select_from(InboundMessage).where(InboundMessage.request_id.is_(None))
-    ) or 0
+    # Only the unmatched messages this user may see: those that may belong to a campaign
+    # hidden from them are neither listed nor counted.
+    screen = membership.triage_screen(session, user, today)
+    waiting = select(InboundMessage).where(InboundMessage.request_id.is_(None))
+    if screen.hides_nothing:
+        board.triage = session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
+    else:
+        board.triage = sum(1 for message in session.execute(select(
+            InboundMessage.subject, InboundMessage.body_text, InboundMessage.in_reply_to,
+            InboundMessage.references, InboundMessage.from_address).where(
+            InboundMessage.request_id.is_(None))) if not screen.hides(message))
     recent = session.scalars(
         select(Event).where(Event.kind.in_([EventKind.reply_received, EventKind.response]),
                             Event.removed_at.is_(None),

@@ -22,6 +22,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -36,8 +37,8 @@ from foitrack.models import (
     Request,
     StoredFile,
 )
-from foitrack.services import audit
-from foitrack.services.errors import Invalid, NotFound
+from foitrack.services import audit, membership
+from foitrack.services.errors import Invalid, NotFound, Problem
 from foitrack.services.mail import TOKEN, token_for
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore, safe_filename
@@ -53,6 +54,10 @@ ALLOWED = {
 }
 ARCHIVES = {".zip", ".7z", ".rar", ".gz", ".tar"}
 MAX_ATTACHMENT_BYTES = 25 * 2**20
+UNREADABLE = "kept unread: "
+# Messages one web upload may hold: about 9 s of work on a busy two-core machine (1,000 took
+# 18 s), well inside a worker's 30 s. Larger mailboxes go through `foitrack mail import`.
+WEB_UPLOAD_MAX_MESSAGES = 500
 
 
 @dataclass
@@ -60,19 +65,58 @@ class ImportReport:
     filed: list[str] = field(default_factory=list)
     triage: list[str] = field(default_factory=list)
     duplicates: int = 0
+    # Messages that could not be read at all: kept whole in the triage inbox, named here.
+    unreadable: list[str] = field(default_factory=list)
 
     def add(self, other: ImportReport) -> None:
         self.filed += other.filed
         self.triage += other.triage
         self.duplicates += other.duplicates
+        self.unreadable += other.unreadable
+
+    @property
+    def messages(self) -> int:
+        """How many messages were read, wherever they went."""
+        return len(self.filed) + len(self.triage) + self.duplicates + len(self.unreadable)
 
     def summary(self) -> str:
-        return (f"{len(self.filed)} filed against requests, {len(self.triage)} waiting in the "
+        text = (f"{len(self.filed)} filed against requests, {len(self.triage)} waiting in the "
                 f"triage inbox, {self.duplicates} already imported")
+        if self.unreadable:
+            text += (f", {len(self.unreadable)} could not be read (kept as they came in the "
+                     "triage inbox)")
+        return text
 
 
-def read_messages(filename: str, data: bytes) -> list[tuple[EmailMessage, bytes]]:
-    """The messages in an .eml or .mbox file, each with its raw bytes. :raises Invalid:"""
+@dataclass
+class ReadMessage:
+    """One message as read from a file: parsed, or why it could not be."""
+
+    label: str  # the file's name, and the message's place in a mailbox file
+    raw: bytes
+    message: EmailMessage | None
+    problem: str | None = None
+
+
+def _parse(label: str, raw: bytes) -> ReadMessage:
+    """Parse one message on its own: whatever is wrong with it is its problem, nobody else's."""
+    try:
+        message = email.message_from_bytes(raw, policy=policy.default)
+    except RecursionError:
+        # The parser recurses once per nested part: 2,000 multiparts in multiparts exhaust the
+        # stack. No reply an authority sends is built like that.
+        return ReadMessage(label, raw, None, "its parts are nested too deeply to read")
+    except Exception as error:  # noqa: BLE001 - any fault in one message is that message's
+        return ReadMessage(label, raw, None, f"it cannot be read ({type(error).__name__})")
+    return ReadMessage(label, raw, message)  # type: ignore[arg-type]
+
+
+def read_messages(filename: str, data: bytes, max_messages: int | None = None) -> list[ReadMessage]:
+    """The messages in an .eml or .mbox file, each parsed on its own, with its raw bytes.
+
+    :raises Invalid: naming the file when it is empty, holds no message at all, or holds more
+        than ``max_messages`` (counted before any is parsed).
+    """
     if not data.strip():
         raise Invalid(f"{filename}: the file is empty")
     if filename.lower().endswith(".mbox") or data.startswith(b"From "):
@@ -80,15 +124,26 @@ def read_messages(filename: str, data: bytes) -> list[tuple[EmailMessage, bytes]
             handle.write(data)
             handle.flush()
             box = mailbox.mbox(handle.name, factory=None, create=False)
-            found = [(email.message_from_bytes(m.as_bytes(), policy=policy.default), m.as_bytes())
-                     for m in box]
-        if not found:
+            # Each message's bytes, split on the "From " lines without parsing: a message the
+            # email package chokes on is then that message's problem, not the mailbox's.
+            raws = [box.get_bytes(key) for key in box.iterkeys()]
+        if not raws:
             raise Invalid(f"{filename}: no messages in this mailbox file")
-        return found  # type: ignore[return-value]
-    message = email.message_from_bytes(data, policy=policy.default)
-    if not message.keys():
+        if max_messages is not None and len(raws) > max_messages:
+            raise Invalid(
+                f"{filename}: {len(raws):,} messages, more than the {max_messages:,} a web upload "
+                "takes at once (a long import would be cut off part-way). Import it on the server "
+                f"with `foitrack mail import {filename}`, which has no limit; nothing was imported")
+        return [_parse(f"{filename}, message {number}", raw)
+                for number, raw in enumerate(raws, start=1)]
+    if max_messages is not None and max_messages < 1:
+        raise Invalid(f"{filename}: a web upload takes at most {WEB_UPLOAD_MAX_MESSAGES:,} "
+                      "messages at once; import more with `foitrack mail import`; nothing was "
+                      "imported")
+    found = _parse(filename, data)
+    if found.message is not None and not found.message.keys():
         raise Invalid(f"{filename}: is not an email message (.eml)")
-    return [(message, data)]  # type: ignore[list-item]
+    return [found]
 
 
 def _text_body(message: EmailMessage) -> str:
@@ -126,21 +181,25 @@ def _domain(address: str) -> str:
     return address.rsplit("@", 1)[-1].lower().strip(">") if "@" in address else ""
 
 
-def _match(session: Session, message: EmailMessage) -> tuple[Request | None, str | None]:
-    subject = str(message.get("Subject", ""))
-    token = TOKEN.search(subject.upper())
+def _match(session: Session, message: InboundMessage,
+           who: _Uploader) -> tuple[Request | None, str | None]:
+    """The request a message answers, of those ``who`` may see: a request hidden from them is
+    passed over exactly as if it did not exist."""
+    token = TOKEN.search(message.subject.upper())
     if token:
         request = session.get(Request, int(token.group(2)))
-        if request is not None and token_for(request) == token.group(1):
+        if request is not None and token_for(request) == token.group(1) and who.may_file(request):
             return request, "token"
-    ids = re.findall(r"<[^>]+>", f"{message.get('In-Reply-To', '')} {message.get('References', '')}")
+    ids = re.findall(r"<[^>]+>", f"{message.in_reply_to or ''} {message.references or ''}")
     if ids:
-        sent = session.scalar(select(OutgoingMessage).where(OutgoingMessage.message_id.in_(ids)))
-        if sent is not None and sent.request is not None:
-            return sent.request, "thread"
-    sender = parseaddr(str(message.get("From", "")))[1]
-    domain = _domain(sender)
-    if domain:
+        for sent in session.scalars(select(OutgoingMessage).where(
+                OutgoingMessage.message_id.in_(ids), OutgoingMessage.request_id.is_not(None))):
+            if sent.request is not None and who.may_file(sent.request):
+                return sent.request, "thread"
+    # The sender's domain is a guess: never made for a message that may belong to a campaign
+    # hidden from the uploader, which would file it where everyone could read it.
+    domain = _domain(message.from_address)
+    if domain and not who.screen.hides(message):
         authorities = [a for a in session.scalars(select(Authority).where(
             Authority.foi_email.is_not(None))) if _domain(a.foi_email or "") == domain]
         if len(authorities) == 1:
@@ -154,7 +213,8 @@ def _match(session: Session, message: EmailMessage) -> tuple[Request | None, str
                              if any(e.kind.value == "sent" and e.removed_at is None
                                     for e in r.events)
                              and not any(e.kind.value in ("response", "withdrawn")
-                                         and e.removed_at is None for e in r.events)]
+                                         and e.removed_at is None for e in r.events)
+                             and who.may_file(r)]
             if len(open_requests) == 1:
                 return open_requests[0], "sender"
     return None, None
@@ -176,37 +236,118 @@ def _attachments(message: EmailMessage) -> Iterable[tuple[str, str, bytes]]:
         yield name or "attachment", content_type, payload  # type: ignore[misc]
 
 
-def import_message(session: Session, actor: audit.Actor, store: FileStore, message: EmailMessage,
-                   raw: bytes, today: dt.date) -> tuple[InboundMessage | None, str]:
-    """File one message. Returns it (None if already imported) and where it went."""
-    key = _storable(str(message.get("Message-ID") or "").strip()) or \
-        f"sha256:{hashlib.sha256(raw).hexdigest()}"
-    if session.scalar(select(InboundMessage.id).where(InboundMessage.message_key == key[:300])):
-        return None, "duplicate"
-    digest = store.put(raw)
-    raw_file = StoredFile(sha256=digest, filename="message.eml", content_type="message/rfc822",
-                          size=len(raw), created_by=actor.label)
-    session.add(raw_file)
-    name, address = parseaddr(str(message.get("From", "")))
+@dataclass
+class _Extracted:
+    """What is kept of one message, all read before anything is written."""
+
+    key: str
+    from_address: str
+    from_name: str | None
+    subject: str
+    sent_at: dt.datetime | None
+    body_text: str
+    in_reply_to: str | None
+    references: str | None
+    is_bounce: bool
+    attachments: list[tuple[str, str, bytes]]
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    """A header as text; one the email package cannot make sense of, as it came."""
     try:
-        sent_at = parsedate_to_datetime(str(message["Date"])) if message["Date"] else None
-        if sent_at is not None and sent_at.tzinfo is None:
-            sent_at = sent_at.replace(tzinfo=dt.UTC)
-    except (TypeError, ValueError):
-        sent_at = None
+        value = message.get(name)
+    except Exception:  # noqa: BLE001 - a malformed header is kept raw, not fatal
+        value = next((v for k, v in message.raw_items() if k.lower() == name.lower()), None)
+    return _storable(str(value or ""))
+
+
+def _sent_at(message: EmailMessage) -> dt.datetime | None:
+    """The Date header in UTC; none when it is missing, unreadable or beyond what a date can
+    hold (``Fri, 31 Dec 9999 23:59:59 -1400`` falls in the year 10000 in UTC)."""
+    try:
+        value = message["Date"]
+        if not value:
+            return None
+        parsed = getattr(value, "datetime", None) or parsedate_to_datetime(str(value))
+        if parsed is None:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return parsed.astimezone(dt.UTC)
+    except (TypeError, ValueError, OverflowError, IndexError, LookupError, AttributeError):
+        return None
+
+
+def _extract(message: EmailMessage, raw: bytes) -> _Extracted:
+    """Everything kept of a message. May raise whatever the email package raises."""
+    key = _header(message, "Message-ID").strip() or f"sha256:{hashlib.sha256(raw).hexdigest()}"
+    name, address = parseaddr(_header(message, "From"))
     name, address = _storable(name), _storable(address)
+    return _Extracted(
+        key=key[:300], from_address=(address or "unknown")[:254],
+        from_name=(name or None) and name[:254], subject=_header(message, "Subject")[:1000],
+        sent_at=_sent_at(message), body_text=_storable(_text_body(message)),
+        in_reply_to=_header(message, "In-Reply-To")[:1000] or None,
+        references=_header(message, "References") or None,
+        is_bounce=_is_bounce(message), attachments=list(_attachments(message)),
+    )
+
+
+def _unreadable(raw: bytes, problem: str) -> _Extracted:
+    """A message kept as it came: the triage inbox shows its start and offers its file."""
+    return _Extracted(
+        key=f"sha256:{hashlib.sha256(raw).hexdigest()}", from_address="unknown", from_name=None,
+        subject=f"(a message that could not be read: {problem})"[:1000], sent_at=None,
+        body_text=_storable(raw[:4000].decode("utf-8", "replace")), in_reply_to=None,
+        references=None, is_bounce=False, attachments=[],
+    )
+
+
+class _Uploader:
+    """Who is importing: what they may file against, and what their triage screen hides."""
+
+    def __init__(self, session: Session, user: Any, today: dt.date) -> None:
+        self.session, self.user, self.today = session, user, today
+        self.screen = membership.triage_screen(session, user, today)
+
+    def may_file(self, request: Request) -> bool:
+        return membership.can_see(self.session, self.user, request.campaign, self.today)
+
+
+def import_message(session: Session, actor: audit.Actor, store: FileStore,
+                   message: EmailMessage | None, raw: bytes, today: dt.date, *,
+                   uploader: Any = membership.OPERATOR, problem: str | None = None,
+                   who: _Uploader | None = None) -> tuple[InboundMessage | None, str]:
+    """File one message (``problem``: why it could not be read; it is kept as it came).
+    Returns it (None if already imported) and where it went.
+
+    Only requests ``uploader`` may see are matched: a reply to one hidden from them goes to the
+    triage inbox, exactly as a reply to no request at all would.
+    """
+    who = who or _Uploader(session, uploader, today)
+    found = None
+    if problem is None and message is not None:
+        try:
+            found = _extract(message, raw)
+        except Exception as error:  # noqa: BLE001 - any fault in one message is that message's
+            problem = f"it cannot be read ({type(error).__name__})"
+    if found is None:
+        problem = problem or "it cannot be read"
+        found = _unreadable(raw, problem)
+    if session.scalar(select(InboundMessage.id).where(InboundMessage.message_key == found.key)):
+        return None, "duplicate"
+    raw_file = StoredFile(sha256=store.put(raw), filename="message.eml",
+                          content_type="message/rfc822", size=len(raw), created_by=actor.label)
+    session.add(raw_file)
     inbound = InboundMessage(
-        message_key=key[:300], from_address=(address or "unknown")[:254],
-        from_name=(name or None) and name[:254],
-        subject=_storable(str(message.get("Subject", "")))[:1000], sent_at=sent_at,
-        body_text=_storable(_text_body(message)),
-        in_reply_to=_storable(str(message.get("In-Reply-To") or ""))[:1000] or None,
-        references=_storable(str(message.get("References") or "")) or None,
-        is_bounce=_is_bounce(message), raw_file=raw_file, received_by=actor.label,
+        message_key=found.key, from_address=found.from_address, from_name=found.from_name,
+        subject=found.subject, sent_at=found.sent_at, body_text=found.body_text,
+        in_reply_to=found.in_reply_to, references=found.references, is_bounce=found.is_bounce,
+        raw_file=raw_file, received_by=actor.label,
     )
     session.add(inbound)
     session.flush()
-    for filename, content_type, payload in _attachments(message):
+    for filename, content_type, payload in found.attachments:
         clean = safe_filename(filename, "attachment")
         suffix = Path(clean).suffix.lower()
         attachment = Attachment(message_id=inbound.id, filename=clean,
@@ -225,8 +366,8 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore, messa
             session.add(stored)
             attachment.stored_file = stored
         session.add(attachment)
-    request, how = _match(session, message)
-    where = "triage"
+    request, how = (None, None) if problem is not None else _match(session, inbound, who)
+    where = f"{UNREADABLE}{problem}" if problem is not None else "triage"
     if request is not None:
         try:
             file_against(session, actor, inbound, request, how or "manual", today)
@@ -271,17 +412,33 @@ def assign(session: Session, actor: audit.Actor, inbound_id: int, request: Reque
 
 
 def import_file(session: Session, actor: audit.Actor, store: FileStore, filename: str,
-                data: bytes, today: dt.date) -> ImportReport:
+                data: bytes, today: dt.date, *, uploader: Any = membership.OPERATOR,
+                refuse_unreadable: bool = False, max_messages: int | None = None) -> ImportReport:
+    """Import every message in an .eml or .mbox file, each on its own.
+
+    ``uploader`` is who asked (the command line's operator, who sees everything, by default):
+    replies to requests they cannot see go to the triage inbox, and the report reads as it
+    would if those requests did not exist. A message that cannot be read at all is kept as it
+    came, in the triage inbox, and named in the report; with ``refuse_unreadable`` (a web
+    upload, whose sender can fix the file) it is refused instead and nothing is imported. A
+    file of more than ``max_messages`` messages is refused before any is read.
+
+    :raises Invalid: naming the file when it holds no message, or an unreadable one is refused.
+    """
     report = ImportReport()
-    for message, raw in read_messages(filename, data):
-        try:
-            inbound, where = import_message(session, actor, store, message, raw, today)
-        except (ValueError, IndexError, LookupError, TypeError) as error:
-            # A malformed header the email package cannot read: say which message, keep going.
-            raise Invalid(f"{filename}: a message could not be read ({error}); nothing was "
-                          "imported from this file") from None
+    found = read_messages(filename, data, max_messages)
+    if refuse_unreadable:
+        bad = [f"{m.label}: {m.problem}" for m in found if m.problem is not None]
+        if bad:
+            raise Invalid([Problem(f"{line}; nothing was imported") for line in bad])
+    who = _Uploader(session, uploader, today)
+    for read in found:
+        inbound, where = import_message(session, actor, store, read.message, read.raw, today,
+                                        problem=read.problem, who=who)
         if inbound is None:
             report.duplicates += 1
+        elif where.startswith(UNREADABLE):
+            report.unreadable.append(f"{read.label}: {where.removeprefix(UNREADABLE)}")
         elif inbound.request_id is None:
             report.triage.append(inbound.subject)
         else:
@@ -294,13 +451,19 @@ def filed_messages(session: Session, request_id: int) -> list[InboundMessage]:
     return list(session.scalars(
         select(InboundMessage).where(InboundMessage.request_id == request_id)
         .order_by(InboundMessage.id)
-        .options(selectinload(InboundMessage.attachments).selectinload(Attachment.stored_file))
+        .options(selectinload(InboundMessage.attachments).selectinload(Attachment.stored_file),
+                 selectinload(InboundMessage.raw_file))
     ))
 
 
 def triage(session: Session) -> list[InboundMessage]:
-    return list(session.scalars(select(InboundMessage).where(InboundMessage.request_id.is_(None))
-                                .order_by(InboundMessage.received_at.desc())))
+    """Every message waiting in the triage inbox, newest first, before any is hidden (see
+    membership.visible_triage)."""
+    return list(session.scalars(
+        select(InboundMessage).where(InboundMessage.request_id.is_(None))
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+        .options(selectinload(InboundMessage.attachments).selectinload(Attachment.stored_file),
+                 selectinload(InboundMessage.raw_file))))
 
 
 @dataclass(frozen=True)

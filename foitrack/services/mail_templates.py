@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from foitrack.models import Campaign, MailTemplate, MessageKind
-from foitrack.services import audit
-from foitrack.services.errors import Invalid
-
-_templates = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+from foitrack.models import AuditEntry, Campaign, MailTemplate, MessageKind
+from foitrack.services import audit, letter_templates
+from foitrack.services.errors import Conflict
 
 DEFAULTS: dict[MessageKind, tuple[str, str]] = {
     # The request itself: the campaign's own wording (its current version) is the body.
@@ -61,33 +57,73 @@ Yours faithfully,""",
 }
 
 
+def _own(session: Session, campaign: Campaign, kind: MessageKind) -> MailTemplate | None:
+    return session.scalar(select(MailTemplate).where(MailTemplate.campaign_id == campaign.id,
+                                                     MailTemplate.kind == kind))
+
+
 def template_for(session: Session, campaign: Campaign, kind: MessageKind) -> tuple[str, str]:
     """The (subject, body) templates the campaign uses for ``kind``."""
-    own = session.scalar(select(MailTemplate).where(MailTemplate.campaign_id == campaign.id,
-                                                    MailTemplate.kind == kind))
+    own = _own(session, campaign, kind)
     return (own.subject, own.body) if own else DEFAULTS[kind]
+
+
+def template_version(session: Session, campaign: Campaign, kind: MessageKind) -> int:
+    """The version of the campaign's wording for ``kind`` (0 while it uses the defaults)."""
+    own = _own(session, campaign, kind)
+    return own.version if own else 0
+
+
+class ChangedMeanwhile(Conflict):
+    """Someone else saved the wording after this form was loaded: ``subject`` and ``body`` are
+    theirs, at ``version``."""
+
+    def __init__(self, subject: str, body: str, version: int, by: str | None) -> None:
+        self.subject, self.body, self.version, self.by = subject, body, version, by
+        super().__init__(f"{by or 'someone else'} saved this wording while you were editing it")
 
 
 def render(template: str, context: dict[str, Any], field: str) -> str:
     """:raises Invalid: naming ``field`` when the template is broken or names an unknown value."""
-    try:
-        return _templates.from_string(template).render(context).strip()
-    except TemplateError as error:
-        raise Invalid(f"{error.message or error}", field=field) from None
+    # The bounded sandbox shared with request texts (foitrack.services.letter_templates).
+    return letter_templates.render(template, context, field).strip()
 
 
 def save_template(session: Session, actor: audit.Actor, campaign: Campaign, kind: MessageKind,
-                  subject: str, body: str, sample: dict[str, Any]) -> None:
-    """Replace a campaign's wording for ``kind`` (checked against ``sample`` values first)."""
+                  subject: str, body: str, sample: dict[str, Any], base_version: int) -> None:
+    """Replace a campaign's wording for ``kind`` (checked against ``sample`` values first),
+    if it is still at ``base_version``, the version the form was loaded at.
+
+    :raises Invalid: naming the field whose template is broken.
+    :raises ChangedMeanwhile: when someone else saved a newer version meanwhile.
+    """
     render(subject, sample, "subject")
     render(body, sample, "body")
-    own = session.scalar(select(MailTemplate).where(MailTemplate.campaign_id == campaign.id,
-                                                    MailTemplate.kind == kind))
+    own = _own(session, campaign, kind)
+    current = own.version if own else 0
+    if base_version != current:
+        if own is None:  # theirs were the defaults: only possible with a doctored form
+            raise ChangedMeanwhile(*DEFAULTS[kind], version=0, by=None)
+        by = session.scalar(select(AuditEntry.actor).where(
+            AuditEntry.entity_type == "mail_template", AuditEntry.entity_id == str(own.id))
+            .order_by(AuditEntry.id.desc()).limit(1))
+        raise ChangedMeanwhile(own.subject, own.body, version=current, by=by)
     before = {"subject": own.subject, "body": own.body} if own else None
     if own is None:
-        own = MailTemplate(campaign_id=campaign.id, kind=kind, subject=subject, body=body)
+        own = MailTemplate(campaign_id=campaign.id, kind=kind, subject=subject, body=body,
+                           version=1)
         session.add(own)
-    own.subject, own.body = subject, body
+    else:
+        # A conditional update: of two saves from the same version at once, one wins and the
+        # other finds no row at that version and is told, as if it had come a moment later.
+        changed = session.execute(
+            update(MailTemplate).where(MailTemplate.id == own.id,
+                                       MailTemplate.version == current)
+            .values(subject=subject, body=body, version=current + 1)
+            .execution_options(synchronize_session=False)).rowcount
+        session.refresh(own)
+        if changed != 1:
+            raise ChangedMeanwhile(own.subject, own.body, own.version, None)
     session.flush()
     audit.record(session, actor, "mail_template", own.id, "update" if before else "create", before,
                  {"kind": kind.value, "subject": subject, "body": body})

@@ -12,6 +12,8 @@ are still listed.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
@@ -19,17 +21,23 @@ from sqlalchemy.orm import Session, selectinload
 
 from foitrack.models import (
     Attachment,
+    Authority,
     Campaign,
     CampaignMember,
+    CampaignStatus,
+    CampaignVersion,
     Figure,
     InboundMessage,
+    MailTemplate,
     OutgoingMessage,
     Request,
     Role,
+    StoredFile,
     User,
 )
 from foitrack.services import audit
 from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound
+from foitrack.services.mail_templates import DEFAULTS
 
 
 class Operator:
@@ -81,15 +89,29 @@ def can_see_slug(session: Session, user: Any, slug: str, today: dt.date) -> bool
     return found is None or bool(found[0])
 
 
-def can_see_file(session: Session, user: Any, file_id: int, today: dt.date) -> bool:
-    """Whether ``user`` may download a kept file: one that a page they can see links to.
+def is_public_id(text: Any) -> bool:
+    """Whether ``text`` could be a kept file's public id (anything else names no file, and is
+    not worth a query: PostgreSQL refuses to compare text holding a NUL)."""
+    return isinstance(text, str) and bool(_PUBLIC_ID.fullmatch(text))
+
+
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def can_see_file(session: Session, user: Any, public_id: str, today: dt.date) -> bool:
+    """Whether ``user`` may download the kept file named ``public_id`` in its link: one that a
+    page they can see links to.
 
     That is a figure's source, a reply or an attachment filed against a campaign they can see,
-    or mail in the triage inbox (no campaign yet) that does not name a campaign hidden from
-    them. Anything else, such as a template no figure points to any more, is for admins only:
-    file ids are sequential, and a file that lost its link must not become everyone's.
+    or, for researchers (who work the triage inbox; viewers never see it), mail in the triage
+    inbox that the user's triage screen does not hide. Anything else, such as a template no
+    figure points to any more, is for admins only: a file that lost its link must not become
+    everyone's.
     """
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not is_public_id(public_id):
+        return False
+    file_id = session.scalar(select(StoredFile.id).where(StoredFile.public_id == public_id))
+    if file_id is None:
         return False
     if user.role is Role.admin:
         return True
@@ -108,28 +130,143 @@ def can_see_file(session: Session, user: Any, file_id: int, today: dt.date) -> b
     ]
     if any(session.scalar(select(exists(query))) for query in linked):
         return True
-    waiting = session.scalars(select(InboundMessage.subject).where(
+    if not user.role.allows(Role.researcher):
+        return False
+    waiting = session.scalars(select(InboundMessage).where(
         InboundMessage.request_id.is_(None),
         or_(InboundMessage.raw_file_id == file_id, InboundMessage.id.in_(
             select(Attachment.message_id).where(Attachment.stored_file_id == file_id))))).all()
     if not waiting:
         return False
-    hidden = hidden_names(session, user, today)
-    return any(not names_hidden(subject, hidden) for subject in waiting)
+    screen = triage_screen(session, user, today)
+    return any(not screen.hides(message) for message in waiting)
 
 
-def hidden_names(session: Session, user: Any, today: dt.date) -> list[str]:
-    """The titles and slugs, lower-cased, of the campaigns under embargo hidden from ``user``."""
-    rows = session.execute(select(Campaign.title, Campaign.slug).where(
-        Campaign.embargo_until > today, ~visible_clause(user, today))).all()
-    return [name.casefold() for row in rows for name in row if len(name) >= 4]
+# ---- the triage inbox --------------------------------------------------------------------------
+
+# The bracketed reference token foitrack puts in every subject, as in services.mail; matched
+# here leniently (any case) since it only decides what to hide.
+_TOKEN = re.compile(r"\[FOI-(\d{1,18})-[A-Z0-9]{1,12}\]", re.IGNORECASE)
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# Template code in a subject: what is left between is the wording every such subject shares.
+_TEMPLATE_CODE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+# Fixed wording shorter than this is too common to hide mail by ("Overdue:", "Re:").
+_MIN_FIXED_WORDING = 10
+# How much of a message body is searched: quoted subjects and tokens come near the top.
+_BODY_SEARCHED = 50_000
 
 
-def names_hidden(subject: str, hidden: list[str]) -> bool:
-    """Whether a message's subject names a hidden campaign: such a reply, waiting in the triage
-    inbox because it could not be matched, is kept from those outside the campaign."""
-    subject = (subject or "").casefold()
-    return any(name in subject for name in hidden)
+def _plain(text: str | None) -> str:
+    return " ".join((text or "").casefold().split())
+
+
+def _sender_domain(address: str | None) -> str:
+    address = (address or "").strip().strip("<>")
+    return address.rsplit("@", 1)[-1].lower().strip(". ") if "@" in address else ""
+
+
+@dataclass(frozen=True)
+class TriageScreen:
+    """What marks a message waiting in the triage inbox as possibly belonging to a campaign
+    hidden from one user (see ``triage_screen``). Admins' screen hides nothing."""
+
+    hides_nothing: bool
+    hides_everything: bool = False
+    phrases: tuple[str, ...] = ()
+    visible_request_ids: frozenset[int] = frozenset()
+    hidden_message_ids: frozenset[str] = frozenset()
+    hidden_domains: frozenset[str] = frozenset()
+
+    def hides(self, message: Any) -> bool:
+        """Whether ``message`` (an InboundMessage, or anything with its subject, body_text,
+        in_reply_to, references and from_address) is kept from the user."""
+        if self.hides_nothing or self.hides_everything:
+            return self.hides_everything
+        subject = message.subject or ""
+        body = (message.body_text or "")[:_BODY_SEARCHED]
+        for token in _TOKEN.finditer(f"{subject}\n{body}"):
+            if int(token.group(1)) not in self.visible_request_ids:
+                return True
+        if self.hidden_message_ids and any(
+                found in self.hidden_message_ids for found in _MESSAGE_ID.findall(
+                    f"{message.in_reply_to or ''} {message.references or ''}")):
+            return True
+        domain = _sender_domain(message.from_address)
+        if domain and any(domain == d or domain.endswith(f".{d}") for d in self.hidden_domains):
+            return True
+        text = f"{_plain(subject)}\n{_plain(body)}"
+        return any(phrase in text for phrase in self.phrases)
+
+
+def _fixed_wording(template: str) -> list[str]:
+    return [part.strip(" \t:-–—|/[]()") for part in _TEMPLATE_CODE.split(template)]
+
+
+def triage_screen(session: Session, user: Any, today: dt.date) -> TriageScreen:
+    """The screen that keeps from ``user`` the unmatched replies that may belong to a campaign
+    hidden from them, in a fixed number of queries.
+
+    A message waiting in the triage inbox is hidden when
+    - it quotes a reference token ``[FOI-<id>-<AUTH>]`` of a request the user cannot see, or of
+      no request at all (so that which ids exist in a hidden campaign cannot be told apart from
+      ids that exist nowhere);
+    - it answers (In-Reply-To, References) a message sent for a hidden campaign;
+    - its subject or body names a hidden campaign: its title, slug, any wording of its email
+      subject, the fixed wording of its own mail templates' subjects, or an authority's
+      reference for one of its requests;
+    - it comes from the email domain of an authority asked in a hidden campaign that has no
+      request in an active campaign the user can see. (Most authorities are asked in several
+      campaigns at once: hiding all their mail because one campaign is embargoed would empty
+      the inbox of everyone outside it, while mail from an authority asked only in a hidden
+      campaign is almost surely for that campaign.)
+    """
+    if not getattr(user, "is_authenticated", False):
+        return TriageScreen(hides_nothing=False, hides_everything=True)
+    if user.role is Role.admin:
+        return TriageScreen(hides_nothing=True)
+    visible_ids = frozenset(session.scalars(select(Request.id).where(
+        visible_request_clause(user, today))))
+    hidden = list(session.execute(select(Campaign.id, Campaign.title, Campaign.slug).where(
+        Campaign.embargo_until > today, ~visible_clause(user, today))))
+    if not hidden:
+        return TriageScreen(hides_nothing=False, visible_request_ids=visible_ids)
+    hidden_ids = [row.id for row in hidden]
+    phrases = {_plain(name) for row in hidden for name in (row.title, row.slug)}
+    phrases |= {_plain(subject) for subject in session.scalars(
+        select(CampaignVersion.subject).where(CampaignVersion.campaign_id.in_(hidden_ids)))}
+    defaults = {_plain(part) for subject, _ in DEFAULTS.values() for part in _fixed_wording(subject)}
+    for subject in session.scalars(select(MailTemplate.subject).where(
+            MailTemplate.campaign_id.in_(hidden_ids))):
+        phrases |= {_plain(part) for part in _fixed_wording(subject)
+                    if len(_plain(part)) >= _MIN_FIXED_WORDING and _plain(part) not in defaults}
+    references = session.scalars(select(Request.reference).where(
+        Request.campaign_id.in_(hidden_ids), Request.reference.is_not(None)))
+    phrases |= {_plain(reference) for reference in references
+                if len(_plain(reference)) >= 5 and any(c.isdigit() for c in reference)}
+    message_ids = frozenset(session.scalars(select(OutgoingMessage.message_id).join(
+        Request, Request.id == OutgoingMessage.request_id).where(
+        Request.campaign_id.in_(hidden_ids))))
+    asked_hidden = {_sender_domain(email) for email in session.scalars(
+        select(Authority.foi_email).join(Request, Request.authority_id == Authority.id)
+        .join(Campaign, Campaign.id == Request.campaign_id)
+        .where(Campaign.id.in_(hidden_ids), Campaign.status != CampaignStatus.draft))}
+    asked_visible = {_sender_domain(email) for email in session.scalars(
+        select(Authority.foi_email).join(Request, Request.authority_id == Authority.id)
+        .join(Campaign, Campaign.id == Request.campaign_id)
+        .where(Campaign.status == CampaignStatus.active, visible_clause(user, today)))}
+    return TriageScreen(
+        hides_nothing=False,
+        phrases=tuple(sorted(p for p in phrases if len(p) >= 4)),
+        visible_request_ids=visible_ids, hidden_message_ids=message_ids,
+        hidden_domains=frozenset(d for d in asked_hidden - asked_visible if d),
+    )
+
+
+def visible_triage(session: Session, user: Any, today: dt.date,
+                   messages: list[InboundMessage]) -> list[InboundMessage]:
+    """Those of ``messages`` (waiting in the triage inbox) that ``user`` may see."""
+    screen = triage_screen(session, user, today)
+    return [message for message in messages if not screen.hides(message)]
 
 
 def visible_request_clause(user: Any, today: dt.date) -> ColumnElement[bool]:

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from foitrack.models import (
     DeliveryStatus,
@@ -30,7 +31,13 @@ from foitrack.models import (
 from foitrack.services import inbound, mail, membership
 from foitrack.services import requests as request_service
 from foitrack.services.errors import Invalid, NotFound
-from foitrack.services.mail_templates import DEFAULTS, save_template, template_for
+from foitrack.services.mail_templates import (
+    DEFAULTS,
+    ChangedMeanwhile,
+    save_template,
+    template_for,
+    template_version,
+)
 from foitrack.storage import safe_filename
 from foitrack.views.forms import form_status, show_problems
 from foitrack.views.forms.figures import TemplatesUploadForm
@@ -97,23 +104,41 @@ def templates(slug: str) -> Any:
     kind = MessageKind(request.args.get("kind", "chaser")) \
         if request.args.get("kind", "chaser") in {k.value for k in DEFAULTS} else abort(404)
     form = MailTemplateForm()
+    theirs: ChangedMeanwhile | None = None
     if not form.is_submitted():
         form.subject.data, form.body.data = template_for(session, campaign, kind)
+        form.version.data = str(template_version(session, campaign, kind))
     if form.validate_on_submit():
         chosen = request_service.campaign_requests(session, campaign)
         sample = mail._context(chosen[0], today(), clock_settings()) if chosen else {}
         try:
             save_template(session, actor(), campaign, kind, form.subject.data or "",
-                          form.body.data or "", sample)
+                          form.body.data or "", sample, int(form.version.data or 0))
+            session.flush()
         except Invalid as error:
             session.rollback()
             show_problems(form, error)
+        except ChangedMeanwhile as error:
+            session.rollback()
+            theirs = error
+        except IntegrityError:
+            # Two first saves at once: the other one's row came first.
+            session.rollback()
+            subject, body = template_for(session, campaign, kind)
+            theirs = ChangedMeanwhile(subject, body, template_version(session, campaign, kind), None)
         else:
             session.commit()
             flash(f"Saved the {kind.value.replace('_', ' ')} wording.", "success")
             return redirect(url_for("mail.templates", slug=slug, kind=kind.value))
+        if theirs is not None:
+            # What this user typed stays in the form; the other person's wording is shown
+            # beside it, and saving again (at their version) keeps this user's.
+            form.version.data = str(theirs.version)
+            form.form_errors.append(f"{theirs}. Their wording is shown below the form; yours is "
+                                    "still in it. Save again to replace theirs with yours.")
     return render_template("mail/templates.html", campaign=campaign, form=form, kind=kind,
-                           kinds=list(DEFAULTS)), form_status(form)
+                           kinds=list(DEFAULTS), theirs=theirs), \
+        409 if theirs is not None else form_status(form)
 
 
 @blueprint.get("/mail/outbox")
@@ -135,8 +160,12 @@ def inbox() -> Any:
         try:
             total = inbound.ImportReport()
             for upload in uploads:
-                report = inbound.import_file(session, actor(), file_store(), upload.filename or "x.eml",
-                                             upload.read(), today())
+                # As the uploader: a reply to a request hidden from them is not filed there,
+                # and the summary cannot tell it from a reply to no request.
+                report = inbound.import_file(
+                    session, actor(), file_store(), upload.filename or "x.eml", upload.read(),
+                    today(), uploader=current_user, refuse_unreadable=True,
+                    max_messages=inbound.WEB_UPLOAD_MAX_MESSAGES - total.messages)
                 total.add(report)
         except Invalid as error:
             session.rollback()
@@ -145,8 +174,7 @@ def inbox() -> Any:
             session.commit()
             flash(f"Imported: {total.summary()}.", "success")
             return redirect(url_for("mail.inbox"))
-    hidden = membership.hidden_names(session, current_user, today())
-    waiting = [m for m in inbound.triage(session) if not membership.names_hidden(m.subject, hidden)]
+    waiting = membership.visible_triage(session, current_user, today(), inbound.triage(session))
     requests = session.scalars(select(Request).join(Request.campaign).where(
         membership.visible_request_clause(current_user, today()))).all()
     return render_template("mail/inbox.html", waiting=waiting, form=form, problems=problems,
@@ -160,14 +188,15 @@ def assign(message_id: int) -> Any:
     form = AssignForm()
     if not form.validate_on_submit():
         abort(400)
-    found = session.get(Request, int(form.request_id.data or 0))
+    waiting = session.get(InboundMessage, message_id)
+    if waiting is not None and not membership.visible_triage(session, current_user, today(),
+                                                             [waiting]):
+        abort(404)  # a reply they are not let see, as if it were not there
+    found = session.get(Request, int(form.request_id.data or 0)) \
+        if (form.request_id.data or "").isdigit() else None
     if found is None or not membership.can_see(session, current_user, found.campaign, today()):
         flash("Choose the request the message belongs to.", "error")
         return redirect(url_for("mail.inbox"))
-    waiting = session.get(InboundMessage, message_id)
-    if waiting is not None and membership.names_hidden(
-            waiting.subject, membership.hidden_names(session, current_user, today())):
-        abort(404)  # a reply they are not let see, as if it were not there
     try:
         inbound.assign(session, actor(), message_id, found, today())
     except (NotFound, Invalid) as error:
@@ -179,12 +208,22 @@ def assign(message_id: int) -> Any:
     return redirect(url_for("mail.inbox"))
 
 
-@blueprint.get("/files/<int:file_id>")
-def download(file_id: int) -> Any:
-    """A kept file (an attachment, a message, an imported template), as a download."""
-    stored = db_session().get(StoredFile, file_id)
+def _stored(public_id: str) -> StoredFile:
+    if not membership.is_public_id(public_id):
+        abort(404)
+    stored = db_session().scalar(select(StoredFile).where(StoredFile.public_id == public_id))
     if stored is None:
         abort(404)
+    return stored
+
+
+# Files are named in URLs by their random public id, never by their row number: an old
+# /files/<number> link finds nothing. (The route's argument keeps the name file_id, which the
+# visibility check in foitrack.web looks for.)
+@blueprint.get("/files/<file_id>")
+def download(file_id: str) -> Any:
+    """A kept file (an attachment, a message, an imported template), as a download."""
+    stored = _stored(file_id)
     try:
         data = file_store().read(stored.sha256)
     except (OSError, ValueError):
@@ -199,12 +238,10 @@ def download(file_id: int) -> Any:
 VIEWABLE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "text/plain"}
 
 
-@blueprint.get("/files/<int:file_id>/view")
-def view_file(file_id: int) -> Any:
+@blueprint.get("/files/<file_id>/view")
+def view_file(file_id: str) -> Any:
     """A kept PDF, image or text shown in the page beside the figure grid; others download."""
-    stored = db_session().get(StoredFile, file_id)
-    if stored is None:
-        abort(404)
+    stored = _stored(file_id)
     if stored.content_type not in VIEWABLE:
         return redirect(url_for("mail.download", file_id=file_id))
     try:
@@ -225,6 +262,5 @@ def messages_for(request_id: int) -> tuple[list[OutgoingMessage], list[InboundMe
     session = db_session()
     out = session.scalars(select(OutgoingMessage).where(OutgoingMessage.request_id == request_id)
                           .order_by(OutgoingMessage.id)).all()
-    into = session.scalars(select(InboundMessage).where(InboundMessage.request_id == request_id)
-                           .order_by(InboundMessage.id)).all()
+    into = inbound.filed_messages(session, request_id)
     return list(out), list(into)

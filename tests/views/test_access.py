@@ -11,10 +11,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from foitrack import permissions
-from foitrack.models import Figure, Role
+from foitrack.models import Figure, Role, StoredFile
 from foitrack.services import api_tokens, inbound
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
+from foitrack.services.removed_figures import record_removal
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore
 from tests.conftest import csrf_token, sign_in
@@ -63,7 +64,8 @@ def test_every_route_for_every_role(app, session, visitor):
     # One figure, so the chart routes have something to draw rather than a 404.
     import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
         b"authority,measure,period,dimension,category,value,caveat,source\n"
-        b"E23000016,offences,2018-19,,,122,,Reply\n"))
+        b"E23000016,offences,2018-19,,,122,,Reply\n"
+        b"E23000016,offences,2018-19,platform,Instagram,73,,Reply\n"))
     message = EmailMessage()
     message["From"], message["Subject"], message["Message-ID"] = "x@nowhere.example", "Hi", "<a@b>"
     message.set_content("A message for triage")
@@ -71,9 +73,21 @@ def test_every_route_for_every_role(app, session, visitor):
                         bytes(message), dt.date(2019, 5, 1))
     session.commit()
     waiting = inbound.triage(session)[0]
-    figure_id = session.scalar(select(Figure.id))
+    figure_id = session.scalar(select(Figure.id).where(Figure.category_id.is_(None)))
+    # The sample file: a figure's source, which every role may download (a triage message's
+    # files are for researchers only).
+    source = StoredFile(sha256=FileStore(app.config["STORAGE_PATH"]).put(b"source"),
+                        filename="source.csv", content_type="text/csv", size=6, created_by="tests")
+    session.get(Figure, figure_id).source_file = source
+    # A removed figure, so the admin's restore route has one to put back (an empty grid post
+    # is refused now, so nothing else in the walk removes one).
+    removed = session.scalars(select(Figure).where(Figure.id != figure_id)).one()
+    removed_id = removed.id
+    record_removal(session, TEST_ACTOR, removed)
+    session.delete(removed)
+    session.commit()
     sample_args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id, "figure_id": figure_id,
-                   "message_id": waiting.id, "file_id": waiting.raw_file_id}
+                   "message_id": waiting.id, "file_id": source.public_id}
     client = app.test_client()
     if visitor is not None:
         user = admin if visitor is Role.admin else make_user(session, role=visitor.value)
@@ -93,7 +107,9 @@ def test_every_route_for_every_role(app, session, visitor):
 
     checked = 0
     for rule, method in _routes(app):
-        url = rule.build(sample_args, append_unknown=False)[1]
+        args = ({**sample_args, "figure_id": removed_id}
+                if rule.endpoint == "removed_figures.restore" else sample_args)
+        url = rule.build(args, append_unknown=False)[1]
         needed = permissions.ROUTE_ROLES[rule.endpoint]
         if rule.endpoint.startswith("api."):
             response = client.open(url, method=method, headers=api_headers,

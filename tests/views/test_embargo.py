@@ -71,8 +71,9 @@ def world(app: Flask, session):
     figure.source_file = source
     session.commit()
     return {"people": people, "campaign": campaign, "request": request, "event_id": note.id,
-            "figure": figure, "files": [filed.raw_file_id, filed.attachments[0].stored_file_id,
-                                        figure.source_file_id]}
+            "figure": figure, "files": [filed.raw_file.public_id,
+                                        filed.attachments[0].stored_file.public_id,
+                                        figure.source_file.public_id]}
 
 
 def _campaign_routes(app: Flask):
@@ -333,7 +334,7 @@ def test_a_file_no_page_links_to_is_for_admins_only(app, world, session):
     session.commit()
     people = world["people"]
     for who, status in (("researcher-outsider", 404), ("viewer-member", 404), ("admin", 200)):
-        assert _signed_in(app, people[who]).get(f"/files/{orphan.id}").status_code == status, who
+        assert _signed_in(app, people[who]).get(f"/files/{orphan.public_id}").status_code == status, who
 
 
 def test_a_triage_reply_naming_a_hidden_campaign_is_kept_from_outsiders(app, world, session):
@@ -353,9 +354,9 @@ def test_a_triage_reply_naming_a_hidden_campaign_is_kept_from_outsiders(app, wor
     assert "our ref 123" not in outsider.get("/mail/inbox").get_data(as_text=True)
     assert "A question about parking" in outsider.get("/mail/inbox").get_data(as_text=True)
     assert "our ref 123" in member.get("/mail/inbox").get_data(as_text=True)
-    assert outsider.get(f"/files/{naming.raw_file_id}").status_code == 404
-    assert outsider.get(f"/files/{other.raw_file_id}").status_code == 200
-    assert member.get(f"/files/{naming.raw_file_id}").status_code == 200
+    assert outsider.get(f"/files/{naming.raw_file.public_id}").status_code == 404
+    assert outsider.get(f"/files/{other.raw_file.public_id}").status_code == 200
+    assert member.get(f"/files/{naming.raw_file.public_id}").status_code == 200
     # Filing it by guessing its number is refused as if it were not there.
     request = world["request"]
     page = "/mail/inbox"
