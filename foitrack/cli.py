@@ -1114,7 +1114,12 @@ def chase_command(campaign: str | None, send: bool) -> None:
 @with_appcontext
 @needs_current_schema
 def mail_import(files: tuple[str, ...]) -> None:
-    """File replies from .eml or .mbox FILES against their requests (the rest go to triage)."""
+    """File replies from .eml or .mbox FILES against their requests (the rest go to triage).
+
+    Each message is read on its own: one that cannot be read is kept in the triage inbox and
+    named, and a file that holds no message is named; the others are imported all the same
+    (exit code 1 if any file was refused).
+    """
     from pathlib import Path
 
     from foitrack.clock import today_in_uk
@@ -1122,26 +1127,42 @@ def mail_import(files: tuple[str, ...]) -> None:
     from foitrack.storage import FileStore
 
     store = FileStore(current_app.config["STORAGE_PATH"])
+    refused: list[str] = []
     with _database().session() as session:
-        try:
-            total = inbound.ImportReport()
-            for name in files:
+        total = inbound.ImportReport()
+        for name in files:
+            try:
                 report = inbound.import_file(session, _system_actor(), store, Path(name).name,
                                              Path(name).read_bytes(), today_in_uk())
-                total.add(report)
-        except DomainError as error:
-            raise _fail(error) from None
+            except DomainError as error:
+                refused.append(str(error))
+                continue
+            total.add(report)
         session.commit()
+    _report_import(total, refused)
+    click.echo(f"Imported: {total.summary()}.")
+    if refused:
+        raise click.ClickException(f"{len(refused)} file(s) not imported (the others were)")
+
+
+def _report_import(total: Any, refused: list[str]) -> None:
     for line in total.filed:
         click.echo(f"  {line}")
-    click.echo(f"Imported: {total.summary()}.")
+    for line in total.unreadable:
+        click.echo(f"  could not read {line}: kept in the triage inbox", err=True)
+    for line in refused:
+        click.echo(f"  not imported: {line}", err=True)
 
 
 @mail_group.command("fetch")
 @with_appcontext
 @needs_current_schema
 def mail_fetch() -> None:
-    """Fetch unseen replies from the IMAP mailbox (FOITRACK_IMAP_*) and file them."""
+    """Fetch unseen replies from the IMAP mailbox (FOITRACK_IMAP_*) and file them.
+
+    Each message is read on its own: one that cannot be read is kept in the triage inbox and
+    named, never left to stop the next fetch.
+    """
     from foitrack.clock import today_in_uk
     from foitrack.services import inbound
     from foitrack.storage import FileStore
@@ -1157,19 +1178,58 @@ def mail_fetch() -> None:
     except (OSError, inbound.imaplib.IMAP4.error) as error:
         raise click.ClickException(f"cannot fetch from {settings.host}: {error}") from None
     store = FileStore(config["STORAGE_PATH"])
+    refused: list[str] = []
+    imported: list[str] = []
     with _database().session() as session:
         total = inbound.ImportReport()
-        try:
-            for name, raw in messages:
+        for name, raw in messages:
+            try:
                 report = inbound.import_file(session, _system_actor(), store, name, raw,
                                              today_in_uk())
-                total.add(report)
-        except DomainError as error:
-            raise _fail(error) from None
+            except DomainError as error:
+                # Empty: nothing to keep. Left unread in the mailbox for a person to look at.
+                refused.append(str(error))
+                continue
+            total.add(report)
+            imported.append(name)
         session.commit()
     # Only now, with the messages safely kept, are they marked read in the mailbox.
-    inbound.mark_seen(settings, [name for name, _ in messages])
+    inbound.mark_seen(settings, imported)
+    _report_import(total, refused)
     click.echo(f"Fetched {len(messages)} messages: {total.summary()}.")
+
+
+@main.group("files")
+def files_group() -> None:
+    """The kept files (replies, attachments, imported templates)."""
+
+
+@files_group.command("prune")
+@click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(min=1),
+              help="Only files last written at least this long ago (an import may be running).")
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+@with_appcontext
+@needs_current_schema
+def files_prune(older_than_hours: int, dry_run: bool) -> None:
+    """Remove kept files nothing refers to: left by an import that failed, timed out or was
+    never confirmed (a template preview). Safe to run daily from cron."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from foitrack.models import StoredFile
+    from foitrack.storage import FileStore
+
+    store = FileStore(current_app.config["STORAGE_PATH"])
+    with _database().session() as session:
+        keep = set(session.scalars(select(StoredFile.sha256)))
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=older_than_hours)
+    # Files recorded after the list of those kept was read are younger than the cutoff.
+    removed = store.prune(keep, cutoff, remove=not dry_run)
+    if dry_run:
+        click.echo(f"{len(removed)} unreferenced files would be removed.")
+    else:
+        click.echo(f"Removed {len(removed)} unreferenced files.")
 
 
 @mail_group.command("digest")

@@ -58,6 +58,10 @@ class Campaign(Base):
     # may be stated on.
     min_coverage: Mapped[float | None]
     min_base: Mapped[int | None]
+    # Raised by every change of the data design (foitrack.services.design.apply_design): the
+    # design page's form carries the version it was loaded at, so a save over a colleague's
+    # newer design is refused instead of silently undoing it.
+    design_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     measures: Mapped[list[Measure]] = relationship(order_by="Measure.position",
                                                    cascade="all, delete-orphan")

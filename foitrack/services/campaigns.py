@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from foitrack.clock import today_in_uk
 from foitrack.models import (
     Authority,
     AuthoritySet,
@@ -21,15 +21,14 @@ from foitrack.models import (
     CampaignVersion,
     Figure,
     Request,
+    Role,
     User,
 )
-from foitrack.services import audit, membership
+from foitrack.services import audit, letter_templates, membership
 from foitrack.services.authorities import SLUG_PATTERN, get_set, slugify
 from foitrack.services.errors import Conflict, Invalid, NotFound, Problem
 from foitrack.services.requests import campaign_requests
 
-# Sandboxed: the request text is written by users and must not reach anything but these values.
-_templates = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 DEFAULT_SALUTATION = "Dear Freedom of Information Officer"
 
 
@@ -50,18 +49,39 @@ def template_context(authority: Authority | None) -> dict[str, Any]:
     return {"authority": view, "salutation": DEFAULT_SALUTATION}
 
 
+PLACEHOLDERS = ("Placeholders are {{ authority.name }}, {{ authority.short_name }}, "
+                "{{ authority.code }} and {{ salutation }}")
+
+
 def render_text(text: str, authority: Authority | None) -> str:
-    """The request as this authority will read it. :raises Invalid: on a broken template."""
+    """The request as this authority will read it, written by foitrack.services.letter_templates
+    (the bounded sandbox: the text is written by users). :raises Invalid: naming
+    ``request_text`` on a broken, too long or too costly template."""
     try:
-        return _templates.from_string(text).render(template_context(authority))
-    except TemplateError as error:
-        line = getattr(error, "lineno", None)
-        where = f"line {line}: " if line else ""
-        raise Invalid(
-            f"{where}{error.message or error}. Placeholders are {{{{ authority.name }}}}, "
-            "{{ authority.short_name }}, {{ authority.code }} and {{ salutation }}",
-            field="request_text",
-        ) from None
+        return letter_templates.render(text, template_context(authority), "request_text")
+    except Invalid as error:
+        raise Invalid(f"{error.problems[0].message}. {PLACEHOLDERS}", field="request_text") from None
+
+
+def shown_text(text: str, authority: Authority | None) -> str:
+    """The request as a page shows it: a text that cannot be written out (one saved before
+    the template limits) says why instead of failing the page."""
+    try:
+        return render_text(text, authority)
+    except Invalid as error:
+        return f"(This wording cannot be written out: {error.problems[0].message})"
+
+
+def header_problems(value: str, field: str) -> list[Problem]:
+    """A line break or control character in text that goes into a mail header (the subject,
+    or the title the default subject is made from) makes every send of it fail: refused when
+    saved, not found when sending."""
+    bad = sorted({repr(ch)[1:-1] for ch in value
+                  if unicodedata.category(ch) in ("Cc", "Zl", "Zp")})
+    if not bad:
+        return []
+    return [Problem(f"must be on one line: it goes into the email subject, which cannot hold "
+                    f"{', '.join(bad)}", field)]
 
 
 def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
@@ -145,6 +165,8 @@ def _check_details(
         problems.append(Problem("is required", "title"))
     elif len(title) > 300:
         problems.append(Problem("is longer than 300 characters", "title"))
+    else:
+        problems += header_problems(title, "title")
     if not slug or not SLUG_PATTERN.match(slug) or len(slug) > 80:
         problems.append(
             Problem(f"{slug!r} must be lower-case letters, digits and single hyphens", "slug")
@@ -179,8 +201,10 @@ def create_campaign(
     title = (title or "").strip()
     slug = (slug or "").strip() or slugify(title)
     request_text = (request_text or "").strip()
-    subject = (subject or "").strip() or f"Freedom of Information request: {title}"
+    given_subject = (subject or "").strip()
+    subject = given_subject or f"Freedom of Information request: {title}"
     problems = _check_details(session, title, slug, embargo_until)
+    problems += header_problems(given_subject, "subject")
     if not request_text:
         problems.append(Problem("is required", "request_text"))
     else:
@@ -243,25 +267,34 @@ def repeat_campaign(
     owner: User | None = None, today: dt.date | None = None,
 ) -> Campaign:
     """Next year's campaign: the same authorities, wording and data design, linked to ``source``,
-    so next year's figures line up with this year's.
+    so next year's figures line up with this year's. ``owner`` (default: the source's) owns it.
 
-    A repeat of a campaign under embargo on ``today`` keeps the embargo and the people let in
-    (the source's owner among them): it holds the same unpublished design and wording.
+    A repeat of a campaign under embargo on ``today`` (default: today in the UK) holds the same
+    unpublished design and wording, so it keeps the source's embargo rules: the embargo, the
+    source's owner as its owner (only they or an admin may lift the embargo, as on the source)
+    and the source's members, ``owner`` among them. Otherwise a member who repeated it became
+    the repeat's owner and could lift the embargo there (issue 23, point 4).
     """
     from foitrack.services.design import apply_design, design_dict, parse_design
 
+    today = today if today is not None else today_in_uk()
+    embargoed = membership.under_embargo(source, today)
+    asked_by = owner
+    if embargoed or owner is None:
+        owner = source.owner
     keys = [request.authority.slug for request in campaign_requests(session, source)]
     wording = source.current_version
     campaign = create_campaign(
         session, actor, title=title, slug=slug, request_text=wording.request_text,
-        subject=None, authority_keys=keys, owner=owner or source.owner, repeat_of=source,
+        subject=None, authority_keys=keys, owner=owner, repeat_of=source,
     )
     campaign.target_set = source.target_set
-    if today is not None and membership.under_embargo(source, today):
+    if embargoed:
         campaign.embargo_until = source.embargo_until
         people = [m.user for m in membership.members(session, source)]
-        if source.owner is not None:
-            people.append(source.owner)
+        # Whoever asked for the repeat sees it, as they see the source (admins see everything).
+        if asked_by is not None and asked_by.role is not Role.admin:
+            people.append(asked_by)
         let_in = sorted({user.id: user for user in people if user.id != campaign.owner_id}.values(),
                         key=lambda user: user.email)
         for user in let_in:
@@ -296,6 +329,8 @@ def update_campaign(
             problems.append(Problem("is required", "title"))
         elif len(title) > 300:
             problems.append(Problem("is longer than 300 characters", "title"))
+        elif broken := header_problems(title, "title"):
+            problems += broken
         else:
             campaign.title = title
     if "status" in changes:
@@ -338,11 +373,19 @@ def update_wording(
     problems = []
     if not request_text:
         problems.append(Problem("is required", "request_text"))
+    else:
+        try:
+            render_text(request_text, None)
+        except Invalid as error:
+            problems += error.problems
     if not subject:
         problems.append(Problem("is required", "subject"))
+    elif len(subject) > 300:
+        problems.append(Problem("is longer than 300 characters", "subject"))
+    else:
+        problems += header_problems(subject, "subject")
     if problems:
         raise Invalid(problems)
-    render_text(request_text, None)
     current = campaign.current_version
     if (current.request_text, current.subject) == (request_text, subject):
         return current

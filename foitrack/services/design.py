@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from foitrack.models import (
+    AuditEntry,
     Campaign,
     Category,
     CategoryGroup,
@@ -32,6 +33,7 @@ from foitrack.services import audit
 from foitrack.services.authorities import SLUG_PATTERN
 from foitrack.services.campaigns import create_campaign, get_campaign
 from foitrack.services.errors import Conflict, Invalid, Problem
+from foitrack.services.locks import hold_campaign_requests
 
 DEFAULT_NOT_RECORDED = "Not recorded"
 RESERVED_PERIOD_KEYS = {"all"}
@@ -326,6 +328,44 @@ def create_from_file(session: Session, actor: audit.Actor, text: str,
     return campaign
 
 
+class DesignChanged(Conflict):
+    """The design changed since the form being saved was loaded: saving it would undo that."""
+
+    def __init__(self, based_on: int, current: int, change: AuditEntry | None) -> None:
+        self.based_on, self.current, self.change = based_on, current, change
+        who = f" by {change.actor}" if change is not None else ""
+        super().__init__(f"the data design was changed{who} after you opened it")
+
+
+def last_design_change(session: Session, campaign: Campaign) -> AuditEntry | None:
+    """Who last changed the campaign's design, and when (its audit entry)."""
+    return session.scalar(select(AuditEntry).where(
+        AuditEntry.entity_type == "campaign", AuditEntry.entity_id == str(campaign.id),
+        AuditEntry.action == "design").order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1))
+
+
+def save_design(session: Session, actor: audit.Actor, campaign: Campaign, design: Design,
+                based_on: int) -> None:
+    """The design page's save: ``design`` replaces the design the page showed, version
+    ``based_on``, unless someone changed it since.
+
+    Holds the campaign (its row and its requests, as an import does) before comparing, so that
+    of two saves from the same version the second waits and is then refused, and a grid save
+    cannot add a figure to a category this save is removing.
+
+    :raises DesignChanged: if the design is no longer at ``based_on``; nothing is changed.
+    :raises Conflict: when it would remove a measure, period or category that has figures.
+    """
+    hold_campaign_requests(session, campaign)
+    if session.get_bind().dialect.name != "sqlite":  # SQLite's write lock is held already
+        session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
+    session.expire(campaign)  # read again under the hold: what a colleague saved is seen
+    if campaign.design_version != based_on:
+        raise DesignChanged(based_on, campaign.design_version, last_design_change(session, campaign))
+    apply_design(session, actor, campaign, design)
+
+
 def _figure_count(session: Session, column: Any, value: int) -> int:
     return session.scalar(select(func.count()).select_from(Figure).where(column == value)) or 0
 
@@ -418,6 +458,9 @@ def apply_design(session: Session, actor: audit.Actor, campaign: Campaign, desig
     session.flush()
     after = design_dict(campaign)
     if after != before:
+        # In SQL, so that two changes made at once both count (save_design holds the campaign).
+        campaign.design_version = Campaign.design_version + 1  # type: ignore[assignment]
+        session.flush()
         audit.record(session, actor, "campaign", campaign.id, "design", before, after)
 
 

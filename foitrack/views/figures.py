@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,7 +58,9 @@ def design(slug: str) -> Any:
     form = DesignForm()
     if not form.is_submitted():
         form.design.data = design_service.design_toml(campaign).lstrip("\n")
+        form.version.data, form.base.data = str(campaign.design_version), form.design.data
     problems: list[str] = []
+    changed: design_service.DesignChanged | None = None
     if form.validate_on_submit():
         try:
             data = tomllib.loads(form.design.data or "")
@@ -68,9 +71,18 @@ def design(slug: str) -> Any:
             spec = design_service.parse_design(data, found)
             if found:
                 problems = [str(p) for p in found]
+            elif not (form.version.data or "").isdigit():
+                # Without the version it was loaded at, a save cannot tell whether it would
+                # undo a colleague's change: refused, not taken as "nothing changed meanwhile".
+                problems = ["Nothing was saved: the form did not say which version of the design "
+                            "it was loaded at. Copy your design, reload the page and save again."]
             else:
                 try:
-                    design_service.apply_design(session, actor(), campaign, spec)
+                    design_service.save_design(session, actor(), campaign, spec,
+                                               int(form.version.data or 0))
+                except design_service.DesignChanged as error:
+                    session.rollback()
+                    changed = error
                 except Conflict as error:
                     session.rollback()
                     problems = [str(error)]
@@ -78,8 +90,18 @@ def design(slug: str) -> Any:
                     session.commit()
                     flash("Saved the data design.", "success")
                     return redirect(url_for("figures.design", slug=slug))
+    their_change: list[str] = []
+    if changed is not None:
+        # Theirs: from the design this user loaded to the one saved meanwhile. What this user
+        # typed stays in the box; the form is re-based, so saving again means "keep mine".
+        current = design_service.design_toml(campaign).lstrip("\n")
+        their_change = list(difflib.unified_diff(
+            (form.base.data or "").replace("\r\n", "\n").splitlines(), current.splitlines(),
+            "as you opened it", "as saved meanwhile", lineterm=""))
+        form.version.data, form.base.data = str(changed.current), current
     return render_template("figures/design.html", campaign=campaign, form=form,
-                           problems=problems), form_status(form, problems)
+                           problems=problems, changed=changed, their_change=their_change), (
+        409 if changed is not None else form_status(form, problems))
 
 
 @blueprint.get("/campaign.toml")
@@ -115,12 +137,27 @@ def grid(slug: str, authority: str) -> Any:
     # saving again means "keep mine" knowingly.
     bases: dict[str, str] = dict(saved)
     conflicts: list[edit_merge.CellConflict] = []
-    if form.validate_on_submit():
-        names = [_cell_name(m.id, p.id, c.id if c else None) for m, p, c in cells]
+    names = [_cell_name(m.id, p.id, c.id if c else None) for m, p, c in cells]
+    # The cells the form carries with what each held when it was shown. A cell it carries
+    # without that would be merged as if nobody had changed it meanwhile, overwriting a
+    # colleague's figure unseen: such a save is refused (issue 23, point 13). A cell it does
+    # not carry at all (added to the design since the page was drawn) keeps its figure.
+    carried = [n for n in names if n in request.form]
+    based = [n for n in carried if f"base-{n}" in request.form]
+    unbased = [n for n in carried if f"base-{n}" not in request.form]
+    valid = form.validate_on_submit()
+    if valid and (unbased or not based):
+        values = dict(saved)
+        form.form_errors.append(
+            f"Nothing was saved: the form did not carry what {len(unbased) or 'its'} "
+            f"{'cell' if len(unbased) == 1 else 'cells'} held when the page was drawn (the "
+            "base-… fields), so a colleague's change made meanwhile would have been overwritten "
+            "unseen. The cells below show the figures saved now; enter your changes again.")
+    elif valid:
         merged = edit_merge.merge(
-            {n: request.form.get(f"base-{n}") for n in names},
-            {n: request.form.get(n, "") for n in names}, saved)
-        values = merged.values
+            {n: request.form.get(f"base-{n}") for n in based},
+            {n: request.form.get(n, "") for n in based}, saved)
+        values = {**{n: saved.get(n, "") for n in names}, **merged.values}
         conflicts = merged.conflicts
         if conflicts:
             form.form_errors.append(
@@ -290,7 +327,8 @@ def _built(campaign: Any, subset: str | None = None, checked: bool = False) -> _
 
 
 def _chosen() -> tuple[str | None, bool]:
-    return request.args.get("authorities", "").strip() or None, request.args.get("checked") == "1"
+    return (_canonical_subset(request.args.get("authorities", "").strip() or None),
+            request.args.get("checked") == "1")
 
 
 @dataclass(frozen=True)
@@ -412,6 +450,55 @@ def _outline(campaign: Any) -> charts.Outline:
     return charts.outline(campaign, authority_kinds(db_session(), campaign))
 
 
+def _canonical_subset(subset: str | None) -> str | None:
+    """One spelling for each choice of authorities, so that the caches key on what is chosen,
+    not on how it was typed: a set's name as it is, or the authorities' slugs, sorted, each
+    once ("kent,E23000016, kent" and "west-mercia,kent" are the same). A choice naming
+    something unknown is left as typed, for the page to say what is wrong."""
+    from foitrack.services.authorities import get_set
+    from foitrack.services.campaigns import find_authorities_by_keys
+
+    if subset is None:
+        return None
+    session = db_session()
+    if "," not in subset:
+        try:
+            get_set(session, subset)
+        except NotFound:
+            pass
+        else:
+            return subset
+    try:
+        found = find_authorities_by_keys(session, subset.split(","), "authorities")
+    except Invalid:
+        return subset
+    return ",".join(sorted({a.slug for a in found})) or None
+
+
+def _within_render_budget(key: tuple[Any, ...], image_format: str) -> Response | None:
+    """None when the image is cached or this person may have one more drawn this minute; else
+    a 429 saying when to try again. Checked before any work: a chart for a new choice of
+    authorities builds its aggregate too (0.6-1.7 s together)."""
+    from foitrack.web import client_address
+
+    if image_format not in charts.FORMATS:
+        abort(404)
+    cache = page_cache.of(current_app.extensions)
+    if cache.has(data_version.current(db_session()), ("image", *key, image_format)):
+        return None
+    who = _user().id if current_user.is_authenticated else client_address()
+    wait = page_cache.budget_of(current_app.extensions,
+                                current_app.config["CHART_RENDERS_PER_MINUTE"]).spend(who)
+    if wait is None:
+        return None
+    seconds = int(wait) + 1
+    return Response(render_template(
+        "errors/error.html", code=429, title="Too many new charts",
+        message=f"You have asked for more new charts than we draw for one person in a minute. "
+                f"Try again in {seconds} seconds; charts already drawn are still shown."),
+        status=429, headers={"Retry-After": str(seconds)})
+
+
 def _selection() -> dict[str, str]:
     """The aggregate page's choice of authorities and figures, for the charts' URLs."""
     args = {"authorities": request.args.get("authorities", "").strip()}
@@ -455,6 +542,9 @@ def aggregate_chart(slug: str, chart: str, image_format: str) -> Any:
     """One of the aggregate page's charts, for the same authorities and figures as the page."""
     campaign = campaign_or_404(slug)
     subset, checked = _chosen()
+    refused = _within_render_budget(("aggregate", campaign.id, subset, checked, chart), image_format)
+    if refused is not None:
+        return refused
     built = _built(campaign, subset, checked)
     if built.problem:
         abort(404)
@@ -472,10 +562,13 @@ def fact_sheet_chart(slug: str, authority: str, measure: str, image_format: str)
     """A fact sheet's chart: the authority's figure for a measure beside the national total."""
     campaign = campaign_or_404(slug)
     found = request_or_404(slug, authority).authority
+    key = ("fact sheet", campaign.id, found.slug, measure)
+    refused = _within_render_budget(key, image_format)
+    if refused is not None:
+        return refused
     design = _outline(campaign)
     info = design.measure(measure)
     national = _built(campaign)  # everyone's figures, as on the aggregate page unfiltered
-    key = ("fact sheet", campaign.id, found.slug, measure)
     drawn = page_cache.of(current_app.extensions).get(
         national.version, key,
         lambda: charts.authority_against_total(design, national.result, found.slug, found.name,

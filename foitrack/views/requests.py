@@ -47,7 +47,7 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
     return render_template(
         "requests/detail.html", req=found, campaign=found.campaign, state=state, events=events,
         event_form=event_form, reference_form=reference_form,
-        text=campaign_service.render_text(version.request_text, found.authority), version=version,
+        text=campaign_service.shown_text(version.request_text, found.authority), version=version,
         history=audit.history(session, "request", found.id), sent_mail=sent_mail,
         received=received,
     ), status

@@ -48,7 +48,8 @@ def test_entering_figures_in_the_grid(client, researcher):
     instagram = names["Offences of sexual communication with a child recorded, 2018/19, Instagram"]
     snapchat = names["Offences of sexual communication with a child recorded, 2018/19, Snapchat"]
     data = {"csrf_token": csrf_token(client, url), total: "122", instagram: "<5",
-            snapchat: "lots", "source": "Reply of 20 May, table 1"}
+            snapchat: "lots", "source": "Reply of 20 May, table 1",
+            **{f"base-{name}": "" for name in (total, instagram, snapchat)}}
     response = client.post(url, data=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -66,7 +67,7 @@ def test_a_second_researcher_checks_the_figures(app, client, researcher, session
     url = "/campaigns/grooming-2019/requests/west-mercia/figures"
     names = cell_names(client.get(url).get_data(as_text=True))
     total = names["Offences of sexual communication with a child recorded, 2018/19, total"]
-    client.post(url, data={"csrf_token": csrf_token(client, url), total: "122"})
+    client.post(url, data={"csrf_token": csrf_token(client, url), total: "122", f"base-{total}": ""})
     client.post(f"{url}/check", data={"csrf_token": csrf_token(client, url), **seen(client, url)})
     assert "Not checked: a second researcher must check a figure" in client.get(url).get_data(as_text=True)
     other = app.test_client()
@@ -82,7 +83,7 @@ def test_a_figure_changed_since_the_checkers_page_was_drawn_is_not_checked(app, 
     url = "/campaigns/grooming-2019/requests/west-mercia/figures"
     names = cell_names(client.get(url).get_data(as_text=True))
     total = names["Offences of sexual communication with a child recorded, 2018/19, total"]
-    client.post(url, data={"csrf_token": csrf_token(client, url), total: "122"})
+    client.post(url, data={"csrf_token": csrf_token(client, url), total: "122", f"base-{total}": ""})
     other = app.test_client()
     sign_in(other, make_user(session, role="researcher").email)
     looked_at = seen(other, url)
@@ -149,7 +150,9 @@ def test_editing_the_design_in_the_app(client, researcher):
     bad = client.post(url, data={"csrf_token": csrf_token(client, url), "design": "[[measures]]\nkey = 1\n"})
     assert bad.status_code == 400 and "measures[1].key: must be text" in bad.get_data(as_text=True)
     design = EXAMPLE[EXAMPLE.index("[[measures]]"):].replace('"Other"]', '"Other", "TikTok"]')
-    assert client.post(url, data={"csrf_token": csrf_token(client, url), "design": design}).status_code == 302
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    assert client.post(url, data={"csrf_token": csrf_token(client, url), "design": design,
+                                  "version": version}).status_code == 302
     assert "TikTok" in client.get(url).get_data(as_text=True)
 
 
@@ -183,7 +186,7 @@ def test_saving_the_grid_keeps_each_unchanged_figures_caveat_and_source(client, 
     url = "/campaigns/grooming-2019/requests/west-mercia/figures"
     page = client.get(url).get_data(as_text=True)
     names = cell_names(page)
-    data = {name: value for name, value in re.findall(r'name="(cell-[0-9-]+)" value="([^"]*)"', page)}
+    data = dict(re.findall(r'name="((?:base-)?cell-[0-9-]+)" value="([^"]*)"', page))
     data[names["Offences of sexual communication with a child recorded, 2018/19, Instagram"]] = "18"
     data.update({"csrf_token": csrf_token(client, url), "source": "corrected reply, table 1"})
     assert client.post(url, data=data).status_code == 302

@@ -48,7 +48,8 @@ class CampaignForm(FlaskForm):
     request_text = TextAreaField(
         "Request text", validators=[DataRequired()], default=EXAMPLE_TEXT,
         description="Placeholders: {{ authority.name }}, {{ authority.short_name }}, "
-                    "{{ authority.code }}, {{ salutation }}.",
+                    "{{ authority.code }}, {{ salutation }}; also {% if %} and the filters "
+                    "upper, lower, title. At most 20,000 characters.",
     )
     embargo_until = DateField("Embargo until", validators=[Optional()],
                               description="Leave empty if the results are not embargoed.")

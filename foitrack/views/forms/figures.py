@@ -13,6 +13,10 @@ class DesignForm(FlaskForm):
                     "campaign file format (see the README). Items that have figures cannot be "
                     "removed.",
     )
+    # The design's version and text as the page showed them: a save over a colleague's newer
+    # design is refused (409) and shows what they changed, instead of undoing it unseen.
+    version = HiddenField()
+    base = HiddenField()
 
 
 class FigureGridForm(FlaskForm):
