@@ -10,6 +10,10 @@ Flask.
 Restoring checks the whole file first (zip CRCs, checksums, row counts of the SQLite copy), so
 a damaged backup changes nothing; then puts the files back (content-addressed: adding them
 never harms), then replaces the database in one step, and upgrades it if the backup is older.
+
+Stored files go through in pieces both ways (a store of 700 MB once took 884 MB of memory to
+restore): each is hashed as it is read from the zip, and written beside its place in the store
+and renamed only when its SHA-256 matches, so memory stays at a piece whatever the store holds.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -40,7 +45,7 @@ from foitrack import migrate
 from foitrack.db import Base
 from foitrack.models import StoredFile
 from foitrack.paths import migrations_dir
-from foitrack.storage import FileStore, write_whole
+from foitrack.storage import FileStore
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -180,7 +185,7 @@ def create_backup(engine: Engine, store: FileStore, path: Path,
                 archive.write(dump, member, compress_type=zipfile.ZIP_STORED
                               if member == POSTGRES_MEMBER else zipfile.ZIP_DEFLATED)
                 for digest in manifest.files:
-                    archive.writestr(f"files/{digest}", store.read(digest))
+                    _zip_stored_file(archive, store, digest)
                 for name, data in outbox_files.items():
                     archive.writestr(f"outbox/{name}", data)
                 # Last, so a backup cut short has no manifest and is refused as a whole.
@@ -190,6 +195,20 @@ def create_backup(engine: Engine, store: FileStore, path: Path,
             Path(partial).unlink(missing_ok=True)
             raise
     return manifest
+
+
+_PIECE = 1 << 20  # what is read, hashed and written at a time
+
+
+def _zip_stored_file(archive: zipfile.ZipFile, store: FileStore, digest: str) -> None:
+    """Copy one stored file into the zip a piece at a time (never the whole file in memory)."""
+    location = store._path(digest)  # noqa: SLF001 - the store's own layout, read by its backup
+    info = zipfile.ZipInfo(f"files/{digest}", date_time=time.localtime()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    # Its size, so that zipfile writes the ZIP64 fields a file over 2 GB needs.
+    info.file_size = store.fs.size(location)
+    with store.fs.open(location, "rb") as source, archive.open(info, "w") as target:
+        shutil.copyfileobj(source, target, _PIECE)
 
 
 def _require_revision(revision: str | None) -> str:
@@ -242,7 +261,8 @@ def _read_only(path: Path) -> str:
 def _engine_for_file(path: Path) -> Engine:
     from foitrack.db import make_engine
 
-    return make_engine(f"sqlite:///{path}")
+    # A scratch copy, read and thrown away: its journal mode is left as the copy made it.
+    return make_engine(f"sqlite:///{path}", sqlite_wal=False)
 
 
 def _revision(connection: Connection) -> str | None:
@@ -360,26 +380,21 @@ def restore_backup(engine: Engine, store: FileStore, path: Path, *, force: bool 
             shutil.copyfileobj(source, target, 1 << 20)
         if _sha256_file(dump) != manifest.database_sha256:
             raise BackupError(f"{path} is damaged: its database does not match the manifest")
-        files = {}
+        # Every file hashed as it is read, nothing kept: a damaged backup changes nothing.
         for digest in manifest.files:
-            data = archive.read(f"files/{digest}")
-            if hashlib.sha256(data).hexdigest() != digest:
+            if _member_sha256(archive, f"files/{digest}") != digest:
                 raise BackupError(f"{path} is damaged: file {digest[:12]} does not match its name")
-            files[digest] = data
-        outbox_files = {}
         for name, digest in manifest.outbox.items():
-            data = archive.read(f"outbox/{name}")
-            if hashlib.sha256(data).hexdigest() != digest:
+            if _member_sha256(archive, f"outbox/{name}") != digest:
                 raise BackupError(f"{path} is damaged: outbox message {name} does not match the manifest")
-            outbox_files[name] = data
         if manifest.database == "sqlite":
             _check_sqlite_copy(dump, manifest)
         _refuse_unless_empty(engine, force)
 
-        for data in files.values():
-            store.put(data)
+        for digest in manifest.files:
+            _restore_stored_file(archive, store, digest, path)
         if outbox is not None:
-            _restore_outbox(outbox, outbox_files)
+            _restore_outbox(archive, outbox, manifest.outbox, path)
         if manifest.database == "sqlite":
             _restore_sqlite(engine, dump)
         else:
@@ -397,13 +412,76 @@ def restore_backup(engine: Engine, store: FileStore, path: Path, *, force: bool 
     return manifest
 
 
-def _restore_outbox(folder: Path, messages: dict[str, bytes]) -> None:
+def _member_sha256(archive: zipfile.ZipFile, name: str) -> str:
+    """The SHA-256 of a zip member, read a piece at a time (its CRC is checked at the end)."""
+    digest = hashlib.sha256()
+    with archive.open(name) as source:
+        while piece := source.read(_PIECE):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def _extract_checked(archive: zipfile.ZipFile, name: str, target: Path, digest: str,
+                     prefix: str) -> bool:
+    """Copy a zip member beside ``target``, hashing as it goes, and rename it into place when
+    its SHA-256 is ``digest``; otherwise delete the copy and return False. The folder must
+    exist. A reader (or a crash) never sees half a file, nor a file that does not match."""
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=prefix)
+    try:
+        found = hashlib.sha256()
+        with os.fdopen(fd, "wb") as handle, archive.open(name) as source:
+            while piece := source.read(_PIECE):
+                found.update(piece)
+                handle.write(piece)
+        if found.hexdigest() != digest:
+            Path(temporary).unlink()
+            return False
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _restore_stored_file(archive: zipfile.ZipFile, store: FileStore, digest: str,
+                         path: Path) -> None:
+    """Put one file of the backup into the store, streamed and checked as it goes."""
+    if store.exists(digest):
+        return  # content-addressed: the same bytes are there already
+    location = store._path(digest)  # noqa: SLF001 - the store's own layout, written by its restore
+    member = f"files/{digest}"
+    if store.local:
+        target = Path(location)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # The prefix FileStore.put writes with: a leftover of a killed restore is one that
+        # `foitrack files prune` knows to remove.
+        matched = _extract_checked(archive, member, target, digest, ".incoming.")
+    else:
+        # An object store writes the object whole when it is closed; one that does not match
+        # is removed again.
+        found = hashlib.sha256()
+        with archive.open(member) as source, store.fs.open(location, "wb") as target_object:
+            while piece := source.read(_PIECE):
+                found.update(piece)
+                target_object.write(piece)
+        matched = found.hexdigest() == digest
+        if not matched:
+            store.fs.rm(location)
+    if not matched:  # it matched a moment ago: the backup file changed while it was read
+        raise BackupError(f"{path} changed while it was restored: file {digest[:12]} no longer "
+                          "matches its name; restore again")
+
+
+def _restore_outbox(archive: zipfile.ZipFile, folder: Path, messages: dict[str, str],
+                    path: Path) -> None:
     """Put the backup's outbox messages back; messages written since stay (like stored files,
     an extra one never harms, and deleting mail a person may still need is not a restore's job)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, data in messages.items():
+    for name, digest in messages.items():
         # Names were checked against _OUTBOX_NAME: one plain name, so this stays in the folder.
-        write_whole(folder / name, data, ".restoring.")
+        if not _extract_checked(archive, f"outbox/{name}", folder / name, digest, ".restoring."):
+            raise BackupError(f"{path} changed while it was restored: outbox message {name} no "
+                              "longer matches the manifest; restore again")
 
 
 def _refuse_unless_empty(engine: Engine, force: bool) -> None:
@@ -440,6 +518,9 @@ def _restore_sqlite(engine: Engine, copy: Path) -> None:
     engine.dispose()
     target_path.parent.mkdir(parents=True, exist_ok=True)
     # The backup API writes the whole database in one locked step: readers see old or new.
+    # It writes through SQLite, never over the file's bytes, so the target's -wal and -shm
+    # files (WAL mode, foitrack.db) are SQLite's to settle: a -wal left by a crashed process
+    # is recovered or replaced, never laid over the restored pages.
     _sqlite_copy(copy, target_path)
 
 

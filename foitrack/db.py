@@ -87,30 +87,55 @@ def parse_database_url(raw: str) -> URL:
     return url
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite ignores foreign keys unless asked on every connection.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+# How long an SQLite statement waits for another connection's write lock before failing with
+# "database is locked" (pysqlite's default is 5 s). Long enough for an import's batch or a
+# download's snapshot to finish, short of gunicorn's 30 s worker timeout.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
-def make_engine(raw_url: str, **kwargs: Any) -> Engine:
-    """An engine for ``raw_url``; raises ConfigError when the URL or its driver is unusable."""
+def _sqlite_connection_settings(wal: bool) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            # SQLite ignores foreign keys unless asked on every connection.
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if wal:
+                # Write-ahead logging: readers (every page, a download's snapshot) go on while a
+                # long import writes, and writers only wait for each other. Kept in the file, so
+                # this only changes anything on the first connection to a database; the backup
+                # (SQLite's online backup API) and restore go through SQLite and handle the
+                # -wal and -shm files. A database on a network file system cannot use WAL; the
+                # pragma then answers another mode, and SQLite goes on as before.
+                cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()
+
+    return on_connect
+
+
+def make_engine(raw_url: str, *, sqlite_wal: bool = True, **kwargs: Any) -> Engine:
+    """An engine for ``raw_url``; raises ConfigError when the URL or its driver is unusable.
+
+    SQLite files are put in WAL mode (``sqlite_wal=False`` leaves the mode alone, for scratch
+    copies) and wait up to SQLITE_BUSY_TIMEOUT_MS for a lock.
+    """
     url = parse_database_url(raw_url)
     try:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     except (NoSuchModuleError, ArgumentError, ImportError) as error:
         raise ConfigError(f"FOITRACK_DATABASE_URL cannot be used: {error}") from None
     if url.get_backend_name() == "sqlite":
-        database = url.database
-        if database and database != ":memory:" and not database.startswith("file:"):
+        database = url.database or ""
+        in_file = database not in ("", ":memory:") and not database.startswith("file:")
+        if in_file:
             try:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise ConfigError(
                     f"cannot create the folder for the SQLite database {database}: {error.strerror}"
                 ) from None
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _sqlite_connection_settings(wal=sqlite_wal and in_file))
     return engine
 
 

@@ -85,7 +85,8 @@ def test_the_xlsx_keeps_numbers_as_numbers_and_explains_itself(small, tmp_path):
     figures = book["Figures"]
     assert figures.freeze_panes == "A2"
     assert figures["J2"].value == 200 and isinstance(figures["J2"].value, int)
-    assert figures["O2"].value == "'=SUM(A1)"
+    # Text as written, stored as a string, never a formula (issue 23).
+    assert (figures["O2"].value, figures["O2"].data_type) == ("=SUM(A1)", "s")
     aggregate = book["Aggregate"]
     header = [c.value for c in aggregate[1]]
     total = dict(zip(header, [c.value for c in aggregate[2]], strict=True))
@@ -415,10 +416,12 @@ def test_every_text_cell_of_every_csv_and_sheet_is_safe_from_formulas(session, t
     path = tmp_path / "out.xlsx"
     writers.write_xlsx(data, path)
     book = load_workbook(path)
-    texts = [cell for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
-             if isinstance(cell, str)]
-    assert "'=Instagram" in texts and "'=HYPERLINK(\"http://example.org\",\"open\")" in texts
-    assert not [text for text in texts if text.startswith(FORMULA_STARTS)]
+    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row
+             if isinstance(cell.value, str)]
+    texts = [cell.value for cell in cells]
+    # In an XLSX the text is kept exactly, as a string cell, never a formula (issue 23).
+    assert "=Instagram" in texts and "=HYPERLINK(\"http://example.org\",\"open\")" in texts
+    assert not [cell.coordinate for cell in cells if cell.data_type != "s"]
     # The data package keeps the values exactly, as the README says.
     writers.write_datapackage(data, tmp_path / "pkg")
     assert ",=Instagram," in (tmp_path / "pkg" / "data" / "changes.csv").read_text()

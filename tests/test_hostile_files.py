@@ -511,3 +511,59 @@ def test_the_command_line_refuses_hostile_templates(app, runner, session, campai
     assert "Error:" in result.output and "Traceback" not in result.output
     assert all(phrase in result.output for phrase in expected)
     assert _counts(app) == before
+
+
+# ---- XML entity bombs inside an XLSX (issue 23, point 14) -------------------------------
+
+# Nested entity definitions: each expands to ten of the one before, so the last would be a
+# billion "lol"s. A parser that expands them holds gigabytes; one that refuses them raises.
+LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
+          + "".join(f'<!ENTITY lol{n} "{(f"&lol{n - 1};" if n > 1 else "&lol;") * 10}">'
+                    for n in range(1, 10)) + "]>")
+
+
+def _laughing(workbook: bytes, member: str) -> bytes:
+    """``workbook`` again, with ``member`` (one of its XML parts) opening with the nested
+    entity definitions and using the last one inside its root element: a real zip, built here."""
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        members = {item.filename: archive.read(item) for item in archive.infolist()}
+    assert member in members, sorted(members)
+    text = members[member].decode("utf-8")
+    if text.startswith("<?xml"):
+        text = text[text.index("?>") + 2:]
+    root_end = text.index(">", text.index("<")) + 1  # after the root element's opening tag
+    members[member] = (LAUGHS + text[:root_end] + "<x>&lol9;</x>" + text[root_end:]).encode()
+    return _zip(members)
+
+
+BOMBED_PARTS = ["xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
+                "[Content_Types].xml", "xl/styles.xml", "docProps/core.xml", "_rels/.rels"]
+
+
+@pytest.mark.parametrize("member", BOMBED_PARTS)
+def test_an_xlsx_with_nested_entities_is_refused_naming_the_file(app, researcher, session,
+                                                                 campaign, member):
+    data = _laughing(saved(blank(session, campaign)), member)
+    before = _counts(app)
+    response = upload(researcher, f"/campaigns/{SLUG}/templates/import", "laughs.xlsx", data)
+    refused(response, "laughs.xlsx", "declares XML entities")
+    assert _counts(app) == before
+    response = upload(researcher, f"/campaigns/{SLUG}/tracker/import", "laughs.xlsx", data,
+                      {"confirmed": "1"})
+    refused(response, "laughs.xlsx", "declares XML entities")
+    assert _counts(app) == before
+
+
+def test_the_command_line_refuses_an_xlsx_with_nested_entities(app, runner, session, campaign,
+                                                               tmp_path):
+    path = tmp_path / "laughs.xlsx"
+    path.write_bytes(_laughing(saved(blank(session, campaign)), "xl/worksheets/sheet1.xml"))
+    before = _counts(app)
+    for command in (["figures", "import", SLUG, str(path), "--yes"],
+                    ["requests", "import-tracker", SLUG, str(path), "--yes"]):
+        result = runner.invoke(main, command, catch_exceptions=False)
+        assert result.exit_code == 1, result.output
+        assert "Error:" in result.output and "Traceback" not in result.output
+        assert "laughs.xlsx" in result.output and "declares XML entities" in result.output, \
+            result.output
+    assert _counts(app) == before

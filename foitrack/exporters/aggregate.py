@@ -6,6 +6,7 @@ import csv
 import json
 from typing import Any, TextIO
 
+from foitrack.exporters.authorities import protect
 from foitrack.phrasing import number, percent
 
 # Scripts rely on the first ten columns in this order; later ones may be added.
@@ -64,7 +65,9 @@ def authority_dict(row: Any) -> dict[str, Any]:
 def write_csv(result: Any, out: TextIO) -> None:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(row_dict(row) for row in result.rows)
+    # Category and group labels are typed by people ("=Instagram" is a label like another).
+    writer.writerows({key: protect(value) for key, value in row_dict(row).items()}
+                     for row in result.rows)
 
 
 def write_json(result: Any, out: TextIO) -> None:

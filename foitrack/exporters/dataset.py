@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
-from foitrack.exporters.authorities import FORMULA_STARTS, protect
+from foitrack.exporters.authorities import FORMULA_STARTS, protect, text_cell
 
 
 @dataclass(frozen=True)
@@ -171,19 +170,17 @@ def write_xlsx(dataset: Dataset, out: BinaryIO | str | Path) -> None:
     readme.column_dimensions["B"].width = 100
     bold = Font(bold=True)
 
-    def cell(sheet: Any, value: Any, font: Font | None = None) -> WriteOnlyCell:
+    wrapped = Alignment(wrap_text=True, vertical="top")
+
+    def cell(sheet: Any, value: Any, font: Font | None = None) -> Any:
         # Text is never a formula here either: the title and the methods note's caveats are
         # typed by people, and openpyxl stores any string starting "=" as a formula.
-        made = WriteOnlyCell(sheet, value=protect(value))
-        if font is not None:
-            made.font = font
-        made.alignment = Alignment(wrap_text=True, vertical="top")
-        return made
+        return text_cell(sheet, value, font, wrapped)
 
     readme.append([cell(readme, dataset.title, Font(bold=True, size=14))])
     readme.append([cell(readme, "Campaign", bold), cell(readme, dataset.slug)])
     if dataset.created:
-        readme.append([cell(readme, "Exported", bold), dataset.created.isoformat()])
+        readme.append([cell(readme, "Exported", bold), cell(readme, dataset.created.isoformat())])
     for licence in dataset.licenses:
         readme.append([cell(readme, "Licence", bold),
                        cell(readme, f"{licence['title']}: {licence['path']}")])
@@ -195,7 +192,8 @@ def write_xlsx(dataset: Dataset, out: BinaryIO | str | Path) -> None:
         readme.append([])
         readme.append([cell(readme, f"Sheet '{table.title}'", bold), cell(readme, table.description)])
         for column in table.columns:
-            readme.append([column.name, cell(readme, f"{column.description} ({column.type})")])
+            readme.append([cell(readme, column.name),
+                           cell(readme, f"{column.description} ({column.type})")])
     for table in dataset.tables:
         sheet = book.create_sheet(table.title[:31])
         for letter, column in zip(_letters(), table.columns, strict=False):
@@ -203,11 +201,11 @@ def write_xlsx(dataset: Dataset, out: BinaryIO | str | Path) -> None:
         sheet.freeze_panes = "A2"
         sheet.append([cell(sheet, c.name, bold) for c in table.columns])
         for row in table.rows():
-            sheet.append([_xlsx_value(row.get(c.name), c.type) for c in table.columns])
+            sheet.append([_xlsx_value(sheet, row.get(c.name), c.type) for c in table.columns])
     book.save(out)
 
 
-def _xlsx_value(value: Any, kind: str) -> Any:
+def _xlsx_value(sheet: Any, value: Any, kind: str) -> Any:
     if value is None:
         return None
     if kind in ("integer", "number") and not isinstance(value, bool):
@@ -216,7 +214,10 @@ def _xlsx_value(value: Any, kind: str) -> Any:
         return value
     if kind == "boolean":
         return bool(value)
-    return protect(str(value))
+    text = str(value)
+    # Most text goes in as it is (a cell object for each of a million figures would cost);
+    # only text a spreadsheet could read as a formula needs the cell made text explicitly.
+    return text_cell(sheet, text) if text.startswith(FORMULA_STARTS) else text
 
 
 def _letters() -> Iterator[str]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
+
+from foitrack.exporters.authorities import keep_as_text
 
 SHEET = "Figures"
 META_SHEET = "foitrack"
@@ -62,22 +64,31 @@ _ALLOWED = (
 )
 
 
+def _text_at(sheet: Any, where: str, value: str) -> None:
+    sheet[where] = value
+    keep_as_text(sheet[where])
+
+
 def write_template(info: TemplateInfo, out: BinaryIO) -> None:
     """Write the response template for one authority to ``out``."""
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET
     bold = Font(bold=True)
-    sheet["A1"] = f"Freedom of Information request: {info.campaign_title}"
+    # Every text cell is kept as text (keep_as_text): the title, the authority's name, the
+    # reference and the labels are typed by people, and this file goes to the authority.
+    _text_at(sheet, "A1", f"Freedom of Information request: {info.campaign_title}")
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A2"], sheet["B2"] = "Authority", info.authority_name
-    sheet["A3"], sheet["B3"] = "Your reference", info.reference or ""
+    _text_at(sheet, "A2", "Authority")
+    _text_at(sheet, "B2", info.authority_name)
+    _text_at(sheet, "A3", "Your reference")
+    _text_at(sheet, "B3", info.reference or "")
     sheet["A2"].font = sheet["A3"].font = bold
-    for offset, text in enumerate(INSTRUCTIONS):
-        cell = sheet.cell(row=5 + offset, column=1, value=text)
+    for offset, line in enumerate(INSTRUCTIONS):
+        cell = keep_as_text(sheet.cell(row=5 + offset, column=1, value=line))
         cell.alignment = Alignment(wrap_text=False)
     for index, title in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=HEADER_ROW, column=index, value=title)
+        cell = keep_as_text(sheet.cell(row=HEADER_ROW, column=index, value=title))
         cell.font = bold
     fill = PatternFill("solid", fgColor="FFF2CC")
     first = HEADER_ROW + 1
@@ -87,7 +98,7 @@ def write_template(info: TemplateInfo, out: BinaryIO) -> None:
                   row.category or "Total", None, None, row.measure_key, row.period_key,
                   row.dimension_key or "")
         for index, value in enumerate(values, start=1):
-            sheet.cell(row=number, column=index, value=value)
+            keep_as_text(sheet.cell(row=number, column=index, value=value))
         for column in (VALUE_COLUMN, NOTE_COLUMN):
             cell = sheet[f"{column}{number}"]
             cell.fill = fill
@@ -116,7 +127,7 @@ def write_template(info: TemplateInfo, out: BinaryIO) -> None:
         ("layout", LAYOUT), ("campaign", info.campaign_slug), ("authority", info.authority_slug),
         ("header_row", HEADER_ROW), ("rows", len(info.rows)),
     ), start=1):
-        meta.cell(row=number, column=1, value=key)
-        meta.cell(row=number, column=2, value=value)
+        keep_as_text(meta.cell(row=number, column=1, value=key))
+        keep_as_text(meta.cell(row=number, column=2, value=value))
     meta.sheet_state = "hidden"
     book.save(out)

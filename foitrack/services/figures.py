@@ -668,9 +668,10 @@ def iter_csv(rows: Iterable[dict[str, str] | Sequence[str]]) -> Iterator[str]:
     from foitrack.exporters.dataset import csv_pieces
 
     def cells(row: dict[str, str] | Sequence[str]) -> list[str]:
-        found = [row[c] for c in CSV_COLUMNS] if isinstance(row, dict) else list(row)
-        found[6], found[7] = protect(found[6]), protect(found[7])  # caveat, source
-        return found
+        # Every cell: the authority (its name, when it has no code), the category and the keys
+        # are typed by people as much as the caveat and source are; the import unprotects all.
+        return [protect(cell) for cell in
+                ([row[c] for c in CSV_COLUMNS] if isinstance(row, dict) else row)]
 
     return csv_pieces(CSV_COLUMNS, (cells(row) for row in rows))
 

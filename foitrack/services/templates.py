@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,18 +36,64 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_EXPANDED_BYTES = 200 * 1024 * 1024
 
 
-def too_large_when_unzipped(data: bytes) -> str | None:
-    """Why a workbook may not be opened (it unzips to too much), or None; read from the zip's
-    directory, before anything is decompressed. A file that is not a zip is left to openpyxl."""
+# The start of a document type declaration, where XML defines entities, as UTF-8 and as UTF-16
+# text. No part of a workbook saved by Excel, LibreOffice or openpyxl has one (Office Open XML
+# packages may not declare DTDs), and nested entity definitions are the "billion laughs" that
+# expand a few KB into gigabytes; an external entity would read a file on the server.
+_DTD_MARKS = tuple(mark.encode(codec) for mark in ("<!DOCTYPE", "<!ENTITY")
+                   for codec in ("utf-8", "utf-16-le", "utf-16-be"))
+_LONGEST_MARK = max(len(mark) for mark in _DTD_MARKS)
+ENTITIES_REFUSED = ("declares XML entities (a DOCTYPE in {part}), which no spreadsheet program "
+                    "writes; it is not a workbook foitrack will open")
+
+
+def unsafe_workbook(data: bytes) -> str | None:
+    """Why a workbook may not be opened (it unzips to too much, or one of its parts declares
+    XML entities), or None; read from the zip before openpyxl parses anything, the parts
+    streamed a piece at a time. A file that is not a zip is left to openpyxl."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             expanded = sum(item.file_size for item in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        return None
-    if expanded > MAX_EXPANDED_BYTES:
-        return (f"expands to more than {MAX_EXPANDED_BYTES // 2**20} MB when unzipped "
-                f"({expanded // 2**20} MB); it is not a workbook foitrack will open")
+            if expanded > MAX_EXPANDED_BYTES:
+                return (f"expands to more than {MAX_EXPANDED_BYTES // 2**20} MB when unzipped "
+                        f"({expanded // 2**20} MB); it is not a workbook foitrack will open")
+            for item in archive.infolist():
+                if not item.is_dir() and _declares_entities(archive, item):
+                    return ENTITIES_REFUSED.format(part=item.filename)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
+            OSError, ValueError, EOFError):
+        return None  # openpyxl says it is not a workbook
     return None
+
+
+def _declares_entities(archive: zipfile.ZipFile, item: zipfile.ZipInfo) -> bool:
+    """Whether a zip member holds a document type or entity declaration anywhere (not only
+    first: whitespace and comments may come before one)."""
+    tail = b""
+    with archive.open(item) as member:
+        while piece := member.read(1 << 20):
+            window = tail + piece
+            if any(mark in window for mark in _DTD_MARKS):
+                return True
+            tail = window[-_LONGEST_MARK:]
+    return False
+
+
+NOT_A_WORKBOOK = "is not an XLSX workbook (save it from Excel as .xlsx)"
+DAMAGED = "could not be read as a workbook: it may be damaged; save it again from Excel as .xlsx"
+
+
+def unreadable_workbook(error: BaseException, otherwise: str = NOT_A_WORKBOOK) -> str:
+    """What to say of a workbook openpyxl could not open or read: entities refused by
+    defusedxml (the second guard, should one get past the scan above), or ``otherwise``."""
+    from defusedxml import DefusedXmlException
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, DefusedXmlException):
+            return ENTITIES_REFUSED.format(part="one of its parts")
+        seen = seen.__cause__ or seen.__context__
+    return otherwise
 
 
 def template_info(campaign: Campaign, request: Request) -> layout.TemplateInfo:
@@ -141,12 +186,12 @@ def read_template(campaign: Campaign, requests: Sequence[Request], filename: str
         return None, [Problem("the file is empty", name)]
     if len(data) > MAX_BYTES:
         return None, [Problem(f"the file is larger than {MAX_BYTES // 2**20} MB", name)]
-    if reason := too_large_when_unzipped(data):
+    if reason := unsafe_workbook(data):
         return None, [Problem(reason, name)]
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return None, [Problem("is not an XLSX workbook (save it from Excel as .xlsx)", name)]
+    except Exception as error:  # noqa: BLE001 - openpyxl, zipfile and the XML parser raise many kinds
+        return None, [Problem(unreadable_workbook(error), name)]
     try:
         if layout.META_SHEET not in book.sheetnames or layout.SHEET not in book.sheetnames:
             return None, [Problem(
@@ -171,9 +216,8 @@ def read_template(campaign: Campaign, requests: Sequence[Request], filename: str
         count = len(template_info(campaign, request).rows)
         rows = list(sheet.iter_rows(min_row=header_row, max_row=header_row + count + 50,
                                     max_col=len(layout.COLUMNS), values_only=True))
-    except Exception:  # noqa: BLE001 - a damaged workbook can fail in many ways inside openpyxl
-        return None, [Problem("could not be read as a workbook: it may be damaged; save it "
-                              "again from Excel as .xlsx", name)]
+    except Exception as error:  # noqa: BLE001 - a damaged workbook fails in many ways in openpyxl
+        return None, [Problem(unreadable_workbook(error, DAMAGED), name)]
     finally:
         book.close()
     problems: list[Problem] = []

@@ -29,7 +29,7 @@ from foitrack.services.campaigns import add_authorities
 from foitrack.services.errors import Invalid, Problem
 from foitrack.services.locks import hold_campaign_requests
 from foitrack.services.requests import MAX_REFERENCE, add_event, set_reference
-from foitrack.services.templates import too_large_when_unzipped
+from foitrack.services.templates import DAMAGED, unreadable_workbook, unsafe_workbook
 
 # Accepted headings for each column, compared without case, spaces or punctuation.
 HEADINGS = {
@@ -153,19 +153,18 @@ MAX_CELL = 10_000
 
 def _read_rows(filename: str, data: bytes) -> list[tuple[int, list[Any]]]:
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        if reason := too_large_when_unzipped(data):
+        if reason := unsafe_workbook(data):
             raise Invalid(f"{filename} {reason}")
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-            raise Invalid(f"{filename} is not an XLSX workbook") from None
+        except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+            raise Invalid(f"{filename} {unreadable_workbook(error)}") from None
         try:
             sheet = book.worksheets[0]
             rows = [(index, list(row))
                     for index, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
-        except Exception:  # noqa: BLE001 - a damaged sheet fails in many ways inside openpyxl
-            raise Invalid(f"{filename} could not be read as a workbook: it may be damaged; save "
-                          "it again from Excel as .xlsx") from None
+        except Exception as error:  # noqa: BLE001 - a damaged sheet fails in many ways in openpyxl
+            raise Invalid(f"{filename} {unreadable_workbook(error, DAMAGED)}") from None
         finally:
             book.close()
         return rows
