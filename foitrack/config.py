@@ -10,6 +10,7 @@ from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from foitrack.clock import ClockSettings
 
@@ -24,11 +25,16 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "SECURE_COOKIES": "1: cookies only over HTTPS; 0: never marked so; auto (default): marked Secure "
                       "except on plain http to localhost",
     "SESSION_COOKIE_SECURE": "the older name of FOITRACK_SECURE_COOKIES",
+    "BASE_URL": "the address people reach the site at, e.g. https://foi.example.org; used in the "
+                "API's absolute links and its OpenAPI servers instead of the request's Host, and "
+                "by SECURE_COOKIES=auto (Secure exactly when it is https)",
     "TRUSTED_PROXIES": "how many proxies in front set X-Forwarded-For/-Proto (0); used for the "
                        "client address sign-in failures are counted against",
     "SIGN_IN_MAX_FAILURES": "failed sign-ins allowed per account within the window (5)",
     "SIGN_IN_MAX_FAILURES_PER_ADDRESS": "failed sign-ins allowed per client address within the window (20)",
     "SIGN_IN_WINDOW_MINUTES": "the window failed sign-ins are counted in, in minutes (15)",
+    "CHART_RENDERS_PER_MINUTE": "charts one user may have drawn afresh (not from the cache) a "
+                                "minute; more answer 429 (60)",
     "STORAGE_PATH": "folder where source files (imported spreadsheets) are kept",
     "SMTP_HOST": "mail server to send through; unset: messages go to the outbox folder only",
     "SMTP_PORT": "mail server port (587)",
@@ -67,6 +73,38 @@ def clock_settings(env: Mapping[str, str]) -> ClockSettings:
             )
         values[field.name] = int(raw)
     return ClockSettings(**values)
+
+
+def base_url(raw: str | None) -> str | None:
+    """FOITRACK_BASE_URL as the site's root address without its final slash, or None when unset.
+
+    Checked at startup because every absolute link the API gives is built on it: a typo would
+    otherwise only show up as broken links in scripts. :raises ConfigError:
+    """
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        problem: str | None = "is not a URL"
+    else:
+        problem = next((message for wrong, message in (
+            (parts.scheme not in ("http", "https"), "must start with https:// or http://"),
+            (not parts.hostname, "has no host name"),
+            (parts.username is not None or parts.password is not None,
+             "must not hold a user name or password"),
+            (bool(parts.query or parts.fragment) or "?" in text or "#" in text,
+             "must have no query (?...) or fragment (#...)"),
+            (any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text),
+             "must not hold spaces or control characters"),
+        ) if wrong), None)
+    if problem:
+        raise ConfigError(f"{ENV_PREFIX}BASE_URL {problem}, e.g. https://foi.example.org; "
+                          f"not {raw!r}")
+    return text.rstrip("/")
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -134,6 +172,8 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         # A fixed date for "today" (tests only); None means the date in the UK now.
         "TODAY": None,
         "PAGE_SIZE": 50,
+        # The site's root address (FOITRACK_BASE_URL); None: absolute links follow the request.
+        "BASE_URL": None,
     }
     config["STORAGE_PATH"] = env.get(ENV_PREFIX + "STORAGE_PATH") or str(instance_path / "files")
     config["OUTBOX_PATH"] = str(instance_path / "outbox")
@@ -142,12 +182,14 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         config[name] = env.get(ENV_PREFIX + name) or None
     for name, default in (("SMTP_PORT", 587), ("IMAP_PORT", 993), ("CHASE_INTERVAL_DAYS", 5),
                           ("TRUSTED_PROXIES", 0), ("SIGN_IN_MAX_FAILURES", 5),
-                          ("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20), ("SIGN_IN_WINDOW_MINUTES", 15)):
+                          ("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20), ("SIGN_IN_WINDOW_MINUTES", 15),
+                          ("CHART_RENDERS_PER_MINUTE", 60)):
         raw = env.get(ENV_PREFIX + name)
         if raw is not None and not raw.strip().isdigit():
             raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}")
         config[name] = int(raw) if raw else default
-    for name in ("SIGN_IN_MAX_FAILURES", "SIGN_IN_MAX_FAILURES_PER_ADDRESS", "SIGN_IN_WINDOW_MINUTES"):
+    for name in ("SIGN_IN_MAX_FAILURES", "SIGN_IN_MAX_FAILURES_PER_ADDRESS", "SIGN_IN_WINDOW_MINUTES",
+                 "CHART_RENDERS_PER_MINUTE"):
         if config[name] < 1:
             raise ConfigError(f"{ENV_PREFIX}{name} must be at least 1, not {config[name]}")
     raw = env.get(ENV_PREFIX + "MAIL_THROTTLE_SECONDS")
@@ -164,7 +206,13 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         if raw.strip().lower() not in _TRUE | _FALSE:
             raise ConfigError(f"{ENV_PREFIX}SECURE_COOKIES must be 1, 0 or auto, not {raw!r}")
         config["SECURE_COOKIES"] = raw.strip().lower() in _TRUE
+    config["BASE_URL"] = env.get(ENV_PREFIX + "BASE_URL")
     config.update(overrides)
+    config["BASE_URL"] = base_url(config["BASE_URL"])
+    if config["SECURE_COOKIES"] is None and config["BASE_URL"]:
+        # auto, with the address known: the request's Host and scheme cannot be trusted behind
+        # a proxy (one that connects from 127.0.0.1 looks like the development server).
+        config["SECURE_COOKIES"] = config["BASE_URL"].startswith("https://")
     if config["SECURE_COOKIES"] is not None:
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = config["SECURE_COOKIES"]
     if not config.get("SECRET_KEY"):

@@ -9,7 +9,8 @@ that has not seen a version yet builds it once. Nothing here knows about Flask.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -56,10 +57,53 @@ class PageCache:
                     self._entries.popitem(last=False)
         return value
 
+    def has(self, version: tuple[int, str], key: tuple[Hashable, ...]) -> bool:
+        """Whether ``get`` would find ``(version, *key)`` without building it."""
+        with self._lock:
+            return (version, *key) in self._entries
+
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class RenderBudget:
+    """How many things each person may have built afresh in a sliding minute.
+
+    The cache serves what someone has already asked for; this bounds what it cannot serve, so
+    that one person varying a parameter cannot keep a worker drawing charts. Kept per process,
+    like the cache.
+    """
+
+    WINDOW = 60.0  # seconds
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self._spent: dict[Hashable, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def spend(self, who: Hashable) -> float | None:
+        """Take one build from ``who``'s budget: None when granted, else the seconds until one
+        is free again (for Retry-After)."""
+        now = self.clock()
+        with self._lock:
+            for person in [p for p, times in self._spent.items() if times[-1] <= now - self.WINDOW]:
+                del self._spent[person]  # forget people idle for a minute: memory stays bounded
+            times = self._spent.setdefault(who, deque())
+            while times and times[0] <= now - self.WINDOW:
+                times.popleft()
+            if len(times) >= self.per_minute:
+                return max(times[0] + self.WINDOW - now, 1.0)
+            times.append(now)
+            return None
 
 
 def of(extensions: dict[str, Any]) -> PageCache:
     """The cache kept in an app's ``extensions``, made on first use."""
     return extensions.setdefault("foitrack.page_cache", PageCache())  # type: ignore[no-any-return]
+
+
+def budget_of(extensions: dict[str, Any], per_minute: int) -> RenderBudget:
+    """The render budget kept in an app's ``extensions``, made on first use."""
+    return extensions.setdefault(  # type: ignore[no-any-return]
+        "foitrack.render_budget", RenderBudget(per_minute))

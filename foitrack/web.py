@@ -156,6 +156,29 @@ def _refuse_unstorable_text() -> Any:
                            message=message), 400
 
 
+def _refuse_unstorable_url() -> Any:
+    """Refuse a URL whose path or query string holds a NUL (``%00``) before anything reads the
+    database: PostgreSQL cannot compare text holding one (every such lookup was a 500), and no
+    name or search here can contain one. A path answers 404 (no page has that name); a query
+    parameter 400 on a page and 422 on the API, naming it. Headers need no check: the one that
+    reaches a query, the API token, is looked up by its hash."""
+    if _unstorable(request.path) or _unstorable(request.view_args or {}):
+        abort(404)
+    bad = next((name for name, value in request.args.items(multi=True)
+                if _unstorable(name) or _unstorable(value)), None)
+    if bad is None:
+        return None
+    message = (f"The parameter {bad!r} holds a character no address can use (a NUL character). "
+               "Nothing was done.")
+    if request.path.startswith("/api/"):
+        from foitrack.api import problem
+        from foitrack.services.errors import Problem
+
+        return problem(422, "Unprocessable Content", message, [Problem(message, field=bad)])
+    return render_template("errors/error.html", code=400, title="Address not accepted",
+                           message=message), 400
+
+
 def _check_access() -> Any:
     """The one place roles are enforced, before any view runs."""
     if request.endpoint is None:
@@ -186,15 +209,22 @@ def _check_visible() -> None:
 
     args = request.view_args or {}
     rule = request.url_rule.rule if request.url_rule is not None else ""
-    if "/campaigns/<slug>" in rule and not membership.can_see_slug(
-            db_session(), current_user, args["slug"], today()):
-        if request.blueprint == "api":
-            # The very words the API gives for a campaign that does not exist.
-            from foitrack.services.errors import NotFound
+    if "/campaigns/<slug>" in rule and request.blueprint == "api":
+        # A hidden campaign and a missing one get the same answer, given before any parameter
+        # is checked: a 422 for a bad parameter would otherwise say that the campaign exists.
+        from sqlalchemy import select
 
+        from foitrack.models import Campaign
+        from foitrack.services.errors import NotFound
+
+        seen = db_session().execute(select(visible_campaigns()).select_from(Campaign)
+                                    .where(Campaign.slug == args["slug"])).first()
+        if seen is None or not seen[0]:
             slug = args["slug"]
             raise NotFound(f"campaign {slug!r} has no request to {args['authority']!r}"
                            if "authority" in args else f"no campaign {slug!r}")
+    elif "/campaigns/<slug>" in rule and not membership.can_see_slug(
+            db_session(), current_user, args["slug"], today()):
         abort(404)
     if "file_id" in args and not membership.can_see_file(
             db_session(), current_user, args["file_id"], today()):
@@ -228,6 +258,30 @@ class SecureCookieResponse(Response):
                 and cookies_must_be_secure(request.scheme, request.host)):
             secure = True
         super().set_cookie(key, *args, secure=secure, **kwargs)
+        # A response that sets a cookie is for one browser only: no cache may keep it, or the
+        # next visitor through a shared proxy would be handed the cookie too.
+        self.headers["Cache-Control"] = "no-store"
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL for ``endpoint``: on FOITRACK_BASE_URL when it is set, so that no Host
+    header a client or proxy sends can put another site into the links we hand out; otherwise
+    on the address the request came to."""
+    from flask import current_app, url_for
+
+    base = current_app.config.get("BASE_URL")
+    if not base:
+        return url_for(endpoint, _external=True, **values)
+    # The base stands for the site's root, mount point (SCRIPT_NAME) included.
+    path = url_for(endpoint, **values).removeprefix(request.script_root)
+    return base + path
+
+
+def site_root() -> str:
+    """The site's root address, without its final slash (see external_url)."""
+    from flask import current_app
+
+    return current_app.config.get("BASE_URL") or request.url_root.rstrip("/")
 
 
 def client_address() -> str:
@@ -244,6 +298,19 @@ def _security_headers(response: Any) -> Any:
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
     )
+    return response
+
+
+def _no_store_when_personal(response: Any) -> Any:
+    """``Cache-Control: no-store`` on everything answered to a signed-in user or an API token:
+    pages and exports hold embargoed work and people's names, which a shared computer's browser
+    cache or a proxy must not keep. Static files and pages for signed-out visitors stay
+    cacheable; responses setting a cookie are marked where the cookie is set
+    (SecureCookieResponse)."""
+    if request.endpoint == "static":
+        return response
+    if current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -313,9 +380,11 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
 
     app.teardown_appcontext(_close_session)
+    app.before_request(_refuse_unstorable_url)  # first: the access check reads the database
     app.before_request(_check_access)
     app.before_request(_refuse_unstorable_text)
     app.after_request(_security_headers)
+    app.after_request(_no_store_when_personal)
     app.context_processor(_template_globals)
     app.register_error_handler(CSRFError, _on_csrf_error)
     app.register_error_handler(

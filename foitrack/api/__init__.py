@@ -9,7 +9,9 @@ OpenAPI document served at /api/v1/openapi.json, so the document is generated fr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +29,15 @@ from foitrack.services import requests as request_service
 from foitrack.services.errors import Invalid, NotFound, Problem
 from foitrack.timeline import EventKind, Status
 from foitrack.views.data import CSV_TABLES, EXPORT_FORMATS, dataset_download
-from foitrack.web import actor, clock_settings, db_session, today, visible_campaigns
+from foitrack.web import (
+    actor,
+    clock_settings,
+    db_session,
+    external_url,
+    site_root,
+    today,
+    visible_campaigns,
+)
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 500
@@ -58,9 +68,16 @@ def operation(rule: str, summary: str, response: dict[str, Any], *, method: str 
     """Register a view as a route of the API and as an operation of its OpenAPI document."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        OPERATIONS.append(Operation(rule, method, f"api.{view.__name__}", summary, response,
-                                    list(parameters), body, status, public, content))
-        return blueprint.route(rule, methods=[method])(view)
+        op = Operation(rule, method, f"api.{view.__name__}", summary, response, list(parameters),
+                       body, status, public, content)
+        OPERATIONS.append(op)
+
+        @functools.wraps(view)
+        def checked(**kwargs: Any) -> Any:
+            _check_query(op)
+            return view(**kwargs)
+
+        return blueprint.route(rule, methods=[method])(checked)
 
     return decorate
 
@@ -115,8 +132,48 @@ PAGE = [_query("page", "page number, from 1", {"type": "integer", "minimum": 1, 
         _query("per_page", f"items a page, at most {MAX_PER_PAGE}",
                {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 100})]
 SLUG = _path("slug", "the campaign's short name")
-AUTHORITY = _path("authority", "the authority's slug or ONS code, lower-cased")
+AUTHORITY = {**_path("authority", "the authority's slug (e.g. west-mercia) or ONS code (e.g. "
+                                  "E23000016), in any case"),
+             "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*$", "maxLength": 80}}
 CHECKED = _query("checked", "only figures a second researcher checked", {"type": "boolean"})
+
+
+def _check_query(op: Operation) -> None:
+    """Hold the query string to what the document says of each parameter (lengths, choices,
+    whole numbers, yes/no), so that the two cannot disagree: a value the document rules out is
+    refused with 422 naming it, an empty one included. Parameters it does not list are ignored.
+    :raises Invalid:"""
+    problems = []
+    for parameter in op.parameters:
+        name, schema = parameter["name"], parameter["schema"]
+        if parameter["in"] != "query" or name not in request.args:
+            continue
+        problem = _against(name, request.args[name], schema)
+        if problem:
+            problems.append(Problem(problem, field=name))
+    if problems:
+        raise Invalid(problems)
+
+
+def _against(name: str, value: str, schema: dict[str, Any]) -> str | None:
+    """What is wrong with ``value`` for a query parameter of this schema, or None."""
+    kind = schema.get("type")
+    if "enum" in schema and value not in schema["enum"]:
+        return f"{name} must be one of {', '.join(schema['enum'])}"
+    if kind == "integer":
+        if not re.fullmatch(r"-?[0-9]{1,30}", value):
+            return f"{name} must be a whole number"
+        low, high = schema.get("minimum", -10**30), schema.get("maximum", 10**30)
+        if not low <= int(value) <= high:
+            return f"{name} must be from {low} to {high}"
+    if kind == "boolean" and value.lower() not in ("true", "false", "1", "0"):
+        return f"{name} must be true or false"
+    if kind == "string":
+        if len(value) > schema.get("maxLength", len(value)):
+            return f"{name} may be up to {schema['maxLength']} characters long"
+        if len(value) < schema.get("minLength", 0):
+            return f"{name} must not be empty"
+    return None
 
 
 def _checked_only() -> bool:
@@ -149,8 +206,8 @@ def _paged(rows: Iterable[dict[str, Any]], total: int | None = None) -> dict[str
     start = (page - 1) * per_page
     items = list(itertools.islice(rows, start, start + per_page))
     more = start + per_page < total
-    next_url = url_for(request.endpoint or "", **{**request.view_args, **request.args.to_dict(),  # type: ignore[dict-item]
-                                                 "page": page + 1}, _external=True) if more else None
+    next_url = external_url(request.endpoint or "", **{
+        **(request.view_args or {}), **request.args.to_dict(), "page": page + 1}) if more else None
     return {"items": items, "page": page, "per_page": per_page, "total": total, "next": next_url}
 
 
@@ -250,7 +307,7 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "foitrack API", "version": "1",
                  "description": "FOI campaigns, requests and the figures they returned."},
-        "servers": [{"url": request.host_url.rstrip("/")}],
+        "servers": [{"url": site_root()}],
         "components": {"securitySchemes": {"token": {
             "type": "http", "scheme": "bearer",
             "description": "An API token made on the 'API tokens' page; it acts with your role."}}},
@@ -274,7 +331,7 @@ def _authority(a: Any) -> dict[str, Any]:
 
 @operation("/authorities", "Authorities, by name", s.page_of(AUTHORITY_SCHEMA), parameters=[
     # The sets that exist are filled in when the document is served (see openapi_document).
-    _query("set", "only this set's members", {"type": "string", "maxLength": 80}),
+    _query("set", "only this set's members", {"type": "string", "minLength": 1, "maxLength": 80}),
     _query("region", "only this region", {"type": "string", "maxLength": 100}),
     _query("q", "names and codes containing this", {"type": "string", "maxLength": 200}), *PAGE])
 def authorities() -> Any:
@@ -289,7 +346,29 @@ def authorities() -> Any:
 
 @operation("/authorities/<authority>", "One authority", AUTHORITY_SCHEMA, parameters=[AUTHORITY])
 def authority(authority: str) -> Any:
-    return jsonify(_authority(authority_service.get_authority(db_session(), authority)))
+    return jsonify(_authority(_find_authority(authority)))
+
+
+def _find_authority(key: str) -> Any:
+    """The authority a path names by slug or ONS code, in any case. :raises NotFound:"""
+    from foitrack.services.campaigns import find_authorities_by_keys
+
+    # Slugs are kept lower-case and ONS codes upper-case, so each spelling is tried in its form.
+    for candidate in dict.fromkeys((key.lower(), key.upper())):
+        try:
+            return find_authorities_by_keys(db_session(), [candidate], "authority")[0]
+        except Invalid:
+            continue
+    raise NotFound(f"no authority {key!r}")
+
+
+def _request_for(slug: str, authority: str) -> Any:
+    """The campaign's request to an authority named as /authorities/{authority} names it, with
+    the same words for every way of not finding it. :raises NotFound:"""
+    try:
+        return request_service.get_request(db_session(), slug, _find_authority(authority).slug)
+    except NotFound:
+        raise NotFound(f"campaign {slug!r} has no request to {authority!r}") from None
 
 
 def _campaign(c: Any, requests: int) -> dict[str, Any]:
@@ -298,12 +377,12 @@ def _campaign(c: Any, requests: int) -> dict[str, Any]:
         "embargo_until": c.embargo_until.isoformat() if c.embargo_until else None,
         "requests": requests, "created_at": c.created_at.isoformat(),
         "links": {
-            "requests": url_for("api.campaign_requests", slug=c.slug, _external=True),
-            "figures": url_for("api.figures", slug=c.slug, _external=True),
-            "aggregate": url_for("api.aggregate", slug=c.slug, _external=True),
+            "requests": external_url("api.campaign_requests", slug=c.slug),
+            "figures": external_url("api.figures", slug=c.slug),
+            "aggregate": external_url("api.aggregate", slug=c.slug),
             # Downloads through the API, so the same token opens them (a page's link needs a
             # signed-in browser).
-            **{name: url_for("api.export", slug=c.slug, fmt=fmt, _external=True, **args)
+            **{name: external_url("api.export", slug=c.slug, fmt=fmt, **args)
                for name, (fmt, args) in EXPORT_LINKS.items()},
         },
     }
@@ -314,9 +393,7 @@ def _campaign(c: Any, requests: int) -> dict[str, Any]:
            {"type": "string", "enum": ["draft", "active", "closed"]}), *PAGE])
 def campaigns() -> Any:
     session = db_session()
-    status = request.args.get("status")
-    if status and status not in ("draft", "active", "closed"):
-        raise Invalid("status must be draft, active or closed", field="status")
+    status = request.args.get("status")  # checked against the document (_check_query)
     found = [c for c in campaign_service.list_campaigns(session, visible_campaigns())
              if not status or c.status.value == status]
     counts = campaign_service.request_counts(session, [c.id for c in found])
@@ -341,9 +418,7 @@ def _tracker(session: Any, found: Any) -> list[dict[str, Any]]:
                             {"type": "string", "enum": [x.value for x in Status]}), *PAGE])
 def campaign_requests(slug: str) -> Any:
     session = db_session()
-    status = request.args.get("status")
-    if status and status not in {x.value for x in Status}:
-        raise Invalid(f"status must be one of {', '.join(x.value for x in Status)}", field="status")
+    status = request.args.get("status")  # checked against the document (_check_query)
     rows = _tracker(session, campaign_service.get_campaign(session, slug))
     return jsonify(_paged([r for r in rows if not status or r["status"] == status]))
 
@@ -362,8 +437,7 @@ def _request_body(found: Any) -> dict[str, Any]:
 @operation("/campaigns/<slug>/requests/<authority>", "One request and its timeline",
            REQUEST_SCHEMA, parameters=[SLUG, AUTHORITY])
 def request_detail(slug: str, authority: str) -> Any:
-    session = db_session()
-    return jsonify(_request_body(request_service.get_request(session, slug, authority)))
+    return jsonify(_request_body(_request_for(slug, authority)))
 
 
 def _date(body: dict[str, Any], name: str, required: bool = False) -> dt.date | None:
@@ -382,7 +456,7 @@ def _date(body: dict[str, Any], name: str, required: bool = False) -> dt.date | 
            REQUEST_SCHEMA, method="POST", parameters=[SLUG, AUTHORITY], body=NEW_EVENT, status=201)
 def add_event(slug: str, authority: str) -> Any:
     session = db_session()
-    found = request_service.get_request(session, slug, authority)
+    found = _request_for(slug, authority)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise Invalid("send a JSON object with at least kind and occurred_on")
@@ -451,10 +525,10 @@ def aggregate(slug: str) -> Any:
                CHECKED],
            content={media: {"schema": {}} for media in EXPORT_FORMATS.values()})
 def export(slug: str, fmt: str) -> Any:
+    found = campaign_service.get_campaign(db_session(), slug)  # first: see foitrack.web._check_visible
     if fmt not in EXPORT_FORMATS:
         raise Invalid(f"the format must be one of {', '.join(EXPORT_FORMATS)}", field="fmt")
     table = request.args.get("table", "figures")
     if table not in CSV_TABLES:
         raise Invalid(f"table must be one of {', '.join(CSV_TABLES)}", field="table")
-    return dataset_download(campaign_service.get_campaign(db_session(), slug), fmt, table,
-                            _checked_only())
+    return dataset_download(found, fmt, table, _checked_only())
