@@ -14,8 +14,8 @@ So a download is built inside one read-only snapshot (foitrack.db.Database.snaps
 SpooledTemporaryFile, which keeps the first few MB in memory and spills the rest to disk, and
 the snapshot ends before the first byte goes out: the transaction (and on SQLite its lock) lasts
 as long as the database work, never as long as the client's download, and memory stays bounded
-however large the file. WAL on SQLite would have let writers commit past a reader, but not given
-one file one state, and it changes the backup and crash-test assumptions for every connection.
+however large the file. SQLite runs in WAL mode (foitrack.db), so writers commit past the
+snapshot's reader; WAL alone would not give one file one state, the snapshot does.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def world(app: Flask, session):
     spare, plain = api_tokens.create_token(session, TEST_ACTOR, admin, "probes")
     session.commit()
     args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id, "message_id": waiting.id,
-            "figure_id": session.scalar(select(Figure.id)), "file_id": waiting.raw_file_id,
+            "figure_id": session.scalar(select(Figure.id)), "file_id": waiting.raw_file.public_id,
             "token_id": spare.id}
     client = app.test_client()
     assert sign_in(client, admin.email).status_code == 302
