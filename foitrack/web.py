@@ -145,15 +145,19 @@ def _refuse_unstorable_text() -> Any:
     bad = next((name for name, value in fields if _unstorable(name) or _unstorable(value)), None)
     if bad is None:
         return None
-    message = (f"The field {bad!r} holds characters that cannot be stored (a NUL character or "
-               "an unpaired surrogate). Nothing was saved.")
+    return _refuse_input(bad, "Text that cannot be stored",
+                         f"The field {bad!r} holds characters that cannot be stored (a NUL "
+                         "character or an unpaired surrogate). Nothing was saved.")
+
+
+def _refuse_input(field: str, title: str, message: str) -> Any:
+    """A refused input, named: problem+json 422 on the API, the error page's 400 elsewhere."""
     if request.path.startswith("/api/"):
         from foitrack.api import problem
         from foitrack.services.errors import Problem
 
-        return problem(422, "Unprocessable Content", message, [Problem(message, field=bad)])
-    return render_template("errors/error.html", code=400, title="Text that cannot be stored",
-                           message=message), 400
+        return problem(422, "Unprocessable Content", message, [Problem(message, field=field)])
+    return render_template("errors/error.html", code=400, title=title, message=message), 400
 
 
 def _refuse_unstorable_url() -> Any:
@@ -168,15 +172,9 @@ def _refuse_unstorable_url() -> Any:
                 if _unstorable(name) or _unstorable(value)), None)
     if bad is None:
         return None
-    message = (f"The parameter {bad!r} holds a character no address can use (a NUL character). "
-               "Nothing was done.")
-    if request.path.startswith("/api/"):
-        from foitrack.api import problem
-        from foitrack.services.errors import Problem
-
-        return problem(422, "Unprocessable Content", message, [Problem(message, field=bad)])
-    return render_template("errors/error.html", code=400, title="Address not accepted",
-                           message=message), 400
+    return _refuse_input(bad, "Address not accepted",
+                         f"The parameter {bad!r} holds a character no address can use (a NUL "
+                         "character). Nothing was done.")
 
 
 def _check_access() -> Any:
