@@ -31,9 +31,10 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from foitrack import aggregate, migrate
+from foitrack import migrate
 from foitrack.db import Database, make_engine
 from foitrack.models import Authority, Campaign
+from foitrack.services import aggregate
 from foitrack.services.campaigns import get_campaign
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,7 +249,7 @@ def _import(database: Database, url: str, size: int, repeat: int) -> dict[str, A
     import, in a child process (its peak memory is its own), against a plain DB-API
     executemany of the same rows; both rolled back."""
     from benchmarks.generate import IMPORT_CAMPAIGN, import_campaign, write_import_csv
-    from foitrack.figure_values import parse
+    from foitrack.domain.figure_values import parse
     from foitrack.models import Period, Request
 
     path = Path(tempfile.gettempdir()) / f"foitrack-bench-import-{size}.csv"

@@ -21,8 +21,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     import os
 
-    from foitrack import db, migrate, web
+    from foitrack import db, migrate
     from foitrack.paths import templates_dir
+    from foitrack.web import app as web
 
     overrides = dict(config or {})
     instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get(

@@ -16,12 +16,12 @@ from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from foitrack import ConfigError, create_app, migrate
 from foitrack.db import Database
+from foitrack.errors import DomainError, Invalid, NotFound
 from foitrack.exporters.authorities import WRITERS, authority_row
 from foitrack.services import authorities as authority_service
 from foitrack.services import users as user_service
 from foitrack.services.audit import Actor
 from foitrack.services.authority_import import import_authorities
-from foitrack.services.errors import DomainError, Invalid, NotFound
 from foitrack.services.registry import REGISTRY_FILE, load_registry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -376,7 +376,7 @@ def deadline(date: Any, working_days: int, regime: str, as_json: bool) -> None:
     """
     import json
 
-    from foitrack.clock import Regime, add_working_days, explain_count
+    from foitrack.domain.clock import Regime, add_working_days, explain_count
 
     count = add_working_days(date, working_days, Regime(regime))
     if as_json:
@@ -518,7 +518,7 @@ def campaigns_members(slug: str, add: tuple[str, ...], remove: tuple[str, ...]) 
 @needs_current_schema
 def campaigns_list() -> None:
     """List campaigns with their progress."""
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.services import campaigns
     from foitrack.services.requests import campaign_progress
 
@@ -561,7 +561,7 @@ def requests_event(campaign: str, authority_code: str, kind: str, date: Any, not
     fees_notice, fee_paid, extension, response, withdrawn, internal_review_requested,
     internal_review_outcome, ico_complaint, ico_decision, chaser_sent, note.
     """
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.services import requests as request_service
 
     with _database().session() as session:
@@ -593,7 +593,7 @@ def requests_event(campaign: str, authority_code: str, kind: str, date: Any, not
 @needs_current_schema
 def requests_overdue(campaign: str | None, fmt: str, due_soon: bool) -> None:
     """The chase list: late requests, most late first, as of today."""
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.exporters.chase import WRITERS as CHASE_WRITERS
     from foitrack.services.requests import chase_list
 
@@ -632,7 +632,7 @@ def figures_import(campaign: str, files: tuple[str, ...], yes: bool, dry_run: bo
     """
     from pathlib import Path
 
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.services import campaigns, checks, figures, templates
     from foitrack.storage import FileStore
 
@@ -769,10 +769,9 @@ def figures_check(campaign: str, subset: str | None, fmt: str, strict: bool) -> 
     or with no source; figures from a request refused in full or answered "not held".
     Explained findings are listed too, but are not open.
     """
-    from foitrack import aggregate
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.exporters import findings as writers
-    from foitrack.services import campaigns, checks
+    from foitrack.services import aggregate, campaigns, checks
 
     with _database().session() as session:
         try:
@@ -804,7 +803,7 @@ def figures_explain(campaign: str, key: str, note: str | None, remove: bool) -> 
     KEY is check|authority|measure|period|dimension|category: a row of `figures check
     --format csv` joined with '|' (the authority by code or slug), or `key` in its JSON.
     """
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.services import campaigns, checks
 
     if remove and note is not None:
@@ -834,9 +833,8 @@ def figures_explain(campaign: str, key: str, note: str | None, remove: bool) -> 
 @needs_current_schema
 def aggregate_command(campaign: str, subset: str | None, checked_only: bool, fmt: str) -> None:
     """The aggregate of CAMPAIGN: totals, bounds, coverage and shares, with changes (json)."""
-    from foitrack import aggregate
     from foitrack.exporters import aggregate as writers
-    from foitrack.services import campaigns
+    from foitrack.services import aggregate, campaigns
 
     with _database().session() as session:
         try:
@@ -860,9 +858,8 @@ def aggregate_command(campaign: str, subset: str | None, checked_only: bool, fmt
 def release_command(campaign: str, authority: str | None, subset: str | None,
                     checked_only: bool) -> None:
     """Print CAMPAIGN's release lines and methods note, or one authority's fact sheet."""
-    from foitrack import aggregate
-    from foitrack.clock import today_in_uk
-    from foitrack.services import campaigns, release
+    from foitrack.domain.clock import today_in_uk
+    from foitrack.services import aggregate, campaigns, release
 
     settings = current_app.config["CLOCK"]
     with _database().session() as session:
@@ -912,7 +909,7 @@ def export_command(campaign: str, fmt: str, output: str, table: str, checked_onl
 
     from sqlalchemy import func, select
 
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.exporters import dataset as writers
     from foitrack.models import Figure, Request
     from foitrack.services import campaigns
@@ -968,7 +965,7 @@ def requests_import_tracker(campaign: str, file: str, yes: bool) -> None:
     """
     from pathlib import Path
 
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.services import campaigns, tracker_import
 
     path = Path(file)
@@ -1010,7 +1007,7 @@ def _mail_settings() -> Any:
 
 
 def _deliver(ids: list[int]) -> str:
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.services.mail import deliver
 
     report = deliver(_database().session, _mail_settings(), _system_actor(), today_in_uk(),
@@ -1033,9 +1030,8 @@ def mail_send(campaign: str, subset: str | None, attach_template: bool, yes: boo
     Lists what will go to whom first. Without FOITRACK_SMTP_HOST, messages are written to the
     outbox folder and nothing leaves.
     """
-    from foitrack import aggregate
-    from foitrack.clock import today_in_uk
-    from foitrack.services import campaigns, mail
+    from foitrack.domain.clock import today_in_uk
+    from foitrack.services import aggregate, campaigns, mail
     from foitrack.services.requests import campaign_requests
 
     settings = _mail_settings()
@@ -1084,7 +1080,7 @@ def mail_send(campaign: str, subset: str | None, attach_template: bool, yes: boo
 def chase_command(campaign: str | None, send: bool) -> None:
     """List, or with --send email, chasers for overdue requests. Safe to run daily from cron:
     a request is chased at most once per FOITRACK_CHASE_INTERVAL_DAYS working days."""
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.services import mail
 
     settings = _mail_settings()
@@ -1122,7 +1118,7 @@ def mail_import(files: tuple[str, ...]) -> None:
     """
     from pathlib import Path
 
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.services import inbound
     from foitrack.storage import FileStore
 
@@ -1163,7 +1159,7 @@ def mail_fetch() -> None:
     Each message is read on its own: one that cannot be read is kept in the triage inbox and
     named, never left to stop the next fetch.
     """
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.services import inbound
     from foitrack.storage import FileStore
 
@@ -1237,7 +1233,7 @@ def files_prune(older_than_hours: int, dry_run: bool) -> None:
 @needs_current_schema
 def mail_digest() -> None:
     """Email each campaign's owner the requests that became overdue today (run daily)."""
-    from foitrack.clock import today_in_uk
+    from foitrack.domain.clock import today_in_uk
     from foitrack.services import mail
 
     with _database().session() as session:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from foitrack.clock import ClockSettings
+from foitrack.domain.clock import ClockSettings
 
 ENV_PREFIX = "FOITRACK_"
 

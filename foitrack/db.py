@@ -168,7 +168,7 @@ class Database:
         pool puts it back as it was). SQLite: one explicit transaction, as pysqlite starts none
         for reads (each statement would see the latest commit). On SQLite that transaction
         holds the read lock that makes writers wait, so keep the work inside short: build, then
-        send (foitrack.views.downloads).
+        send (foitrack.web.downloads).
         """
         session = self.sessionmaker()
         try:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from foitrack import aggregate
-from foitrack.services import release
+from foitrack.services import aggregate, release
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from tests.factories import TEST_ACTOR, load_forces

@@ -5,8 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foitrack import aggregate
-from foitrack.services import figures, requests
+from foitrack.services import aggregate, figures, requests
 from foitrack.services.design import create_from_file
 from tests.factories import TEST_ACTOR, load_forces
 from tests.services.test_design import EXAMPLE

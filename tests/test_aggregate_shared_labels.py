@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from foitrack import aggregate
-from foitrack.services import figures, requests
+from foitrack.services import aggregate, figures, requests
 from foitrack.services.design import create_from_file
 from tests.factories import TEST_ACTOR, load_forces
 

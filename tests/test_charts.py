@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from foitrack import aggregate, charts
+from foitrack.exporters import charts
+from foitrack.services import aggregate
 from foitrack.services.campaigns import authority_kinds
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
@@ -251,7 +252,7 @@ def test_an_unknown_format_is_refused(design, national):
 
 def test_falls_and_no_change_are_drawn_and_said():
     # A hand-made aggregate: the chart module needs no database.
-    from foitrack.aggregate import Aggregate, AuthorityRow, Cell
+    from foitrack.services.aggregate import Aggregate, AuthorityRow, Cell
 
     periods = (charts.PeriodInfo("a", "2018/19", dt.date(2018, 4, 1), dt.date(2019, 3, 31)),
                charts.PeriodInfo("b", "2019/20", dt.date(2019, 4, 1), dt.date(2020, 3, 31)))

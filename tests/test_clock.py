@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from foitrack.clock import (
+from foitrack.domain.clock import (
     Pause,
     Regime,
     add_working_days,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from foitrack import data_version
-from foitrack.services import audit
+from foitrack.services import audit, data_version
 from tests.factories import TEST_ACTOR
 
 

@@ -14,11 +14,11 @@ from frictionless import validate
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from foitrack import aggregate as agg
 from foitrack.cli import main
 from foitrack.exporters import dataset as writers
 from foitrack.exporters.authorities import FORMULA_STARTS
 from foitrack.models import Authority, Figure, Request
+from foitrack.services import aggregate as agg
 from foitrack.services.datasets import campaign_dataset
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import check_figures, import_csv

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from foitrack.edit_merge import CellConflict, merge
+from foitrack.domain.edit_merge import CellConflict, merge
 
 
 def test_a_cell_i_left_alone_keeps_the_value_saved_meanwhile():

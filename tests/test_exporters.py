@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+from foitrack.domain.timeline import Lateness, Status
 from foitrack.exporters import authorities, chase
 from foitrack.services.requests import ChaseRow
-from foitrack.timeline import Lateness, Status
 
 ROW = {
     "code": "E23000016", "name": "West Mercia Police", "short_name": "West Mercia",

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from foitrack.figure_values import FigureValue, NotAFigure, ValueKind, parse
+from foitrack.domain.figure_values import FigureValue, NotAFigure, ValueKind, parse
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from foitrack.page_cache import PageCache
+from foitrack.web.page_cache import PageCache
 
 
 def builder(value: object, calls: list[object]):

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from foitrack.figure_values import MAX_VALUE, NotAFigure, ValueKind, parse
+from foitrack.domain.figure_values import MAX_VALUE, NotAFigure, ValueKind, parse
+from foitrack.errors import Invalid
 from foitrack.models import Attachment, Figure, InboundMessage, StoredFile
 from foitrack.services import figures, inbound, requests, templates, tracker_import
 from foitrack.services.design import create_from_file
-from foitrack.services.errors import Invalid
 from foitrack.services.figures import CSV_COLUMNS
 from foitrack.storage import FileStore, safe_filename
 from tests.factories import TEST_ACTOR, load_forces

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from foitrack.phrasing import (
+from foitrack.domain.phrasing import (
     FRACTIONS,
     change_words,
     fraction_phrase,

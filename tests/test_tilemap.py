@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from foitrack import tilemap
-from foitrack.aggregate import AuthorityRow, Cell
+from foitrack.domain import tilemap
+from foitrack.domain.tilemap import Mark, Place, Reading
+from foitrack.domain.timeline import Lateness, Status
 from foitrack.paths import PACKAGE_DIR
-from foitrack.tilemap import Mark, Place, Reading
-from foitrack.timeline import Lateness, Status
+from foitrack.services.aggregate import AuthorityRow, Cell
 
 CSS = (PACKAGE_DIR / "static" / "foitrack.css").read_text(encoding="utf-8")
 

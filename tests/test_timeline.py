@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from foitrack.clock import Regime
-from foitrack.timeline import (
+from foitrack.domain.clock import Regime
+from foitrack.domain.timeline import (
     EventKind,
     Lateness,
     Status,

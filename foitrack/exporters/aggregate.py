@@ -6,8 +6,8 @@ import csv
 import json
 from typing import Any, TextIO
 
+from foitrack.domain.phrasing import number, percent
 from foitrack.exporters.authorities import protect
-from foitrack.phrasing import number, percent
 
 # Scripts rely on the first ten columns in this order; later ones may be added.
 CSV_COLUMNS = (

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from foitrack.clock import Regime
 from foitrack.db import Base, UTCDateTime, utcnow
+from foitrack.domain.clock import Regime
 
 authority_set_member = Table(
     "authority_set_member",

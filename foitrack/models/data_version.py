@@ -9,7 +9,7 @@ from foitrack.db import Base
 
 
 class DataVersion(Base):
-    """A single row: pages cache what they derive under its number (foitrack.data_version)."""
+    """A single row: pages cache what they derive under its number (foitrack.services.data_version)."""
 
     __tablename__ = "data_version"
 

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foitrack.db import Base, UTCDateTime, str_enum, utcnow
-from foitrack.figure_values import FigureValue, ValueKind
+from foitrack.domain.figure_values import FigureValue, ValueKind
 
 if TYPE_CHECKING:
     from foitrack.models.design import Category, Measure, Period

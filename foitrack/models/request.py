@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foitrack.db import Base, UTCDateTime, str_enum, utcnow
-from foitrack.timeline import EventKind, TimelineEvent
+from foitrack.domain.timeline import EventKind, TimelineEvent
 
 if TYPE_CHECKING:
     from foitrack.models.authority import Authority

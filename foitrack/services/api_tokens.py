@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foitrack.db import utcnow
+from foitrack.errors import Invalid, NotFound
 from foitrack.models import ApiToken, User
 from foitrack.services import audit
-from foitrack.services.errors import Invalid, NotFound
 
 # Recognisable in logs and by secret scanners; the rest is 256 random bits.
 TOKEN_PREFIX = "foit_"

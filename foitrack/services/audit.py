@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foitrack import data_version
 from foitrack.db import driver_converter, driver_insert, utcnow
 from foitrack.models import AuditEntry, User
+from foitrack.services import data_version
 
 
 @dataclass(frozen=True)

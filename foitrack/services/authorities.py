@@ -10,10 +10,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from foitrack.errors import Conflict, Invalid, NotFound, Problem
 from foitrack.models import Authority, AuthoritySet
 from foitrack.models.authority import EDITABLE_FIELDS, casefold
 from foitrack.services import audit
-from foitrack.services.errors import Conflict, Invalid, NotFound, Problem
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_LENGTHS = {

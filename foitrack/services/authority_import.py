@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from foitrack.errors import Invalid, Problem
 from foitrack.exporters.authorities import FORMULA_STARTS
 from foitrack.models import Authority, AuthoritySet
 from foitrack.models.authority import casefold
@@ -28,7 +29,6 @@ from foitrack.services.authorities import (
     slugify,
     split_names,
 )
-from foitrack.services.errors import Invalid, Problem
 
 IMPORT_COLUMNS = (
     "name",

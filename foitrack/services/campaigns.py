@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from foitrack.clock import today_in_uk
+from foitrack.domain.clock import today_in_uk
+from foitrack.errors import Conflict, Invalid, NotFound, Problem
 from foitrack.models import (
     Authority,
     AuthoritySet,
@@ -26,7 +27,6 @@ from foitrack.models import (
 )
 from foitrack.services import audit, letter_templates, membership
 from foitrack.services.authorities import SLUG_PATTERN, get_set, slugify
-from foitrack.services.errors import Conflict, Invalid, NotFound, Problem
 from foitrack.services.requests import campaign_requests
 
 DEFAULT_SALUTATION = "Dear Freedom of Information Officer"

@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from foitrack.clock import ClockSettings, today_in_uk
 from foitrack.db import utcnow
-from foitrack.figure_values import FigureValue, NotAFigure, ValueKind, parse
+from foitrack.domain.clock import ClockSettings, today_in_uk
+from foitrack.domain.figure_values import FigureValue, NotAFigure, ValueKind, parse
+from foitrack.domain.timeline import EventKind, ordered
+from foitrack.errors import Invalid, Problem
 from foitrack.models import (
     Authority,
     Campaign,
@@ -32,10 +34,8 @@ from foitrack.models import (
     Request,
 )
 from foitrack.services import audit
-from foitrack.services.errors import Invalid, Problem
 from foitrack.services.figures import DesignIndex, Entry
 from foitrack.services.requests import state_of
-from foitrack.timeline import EventKind, ordered
 
 # The checks, in the order findings about one cell are listed, with what each means.
 CATEGORIES_EXCEED_TOTAL = "categories-exceed-total"

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from foitrack.clock import ClockSettings
+from foitrack.domain.clock import ClockSettings
+from foitrack.domain.timeline import EventKind, Lateness, RequestState
 from foitrack.models import Authority, Campaign, CampaignStatus, Event, Figure, Request, User
 from foitrack.models.mail import InboundMessage
 from foitrack.services import membership
 from foitrack.services.requests import Progress, progress, state_of
-from foitrack.timeline import EventKind, Lateness, RequestState
 
 # Events that say what a reply was: after one of them, an earlier "reply received" is classified.
 _CLASSIFYING = {

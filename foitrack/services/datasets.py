@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import Select, String, case, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from foitrack import aggregate as agg
-from foitrack.clock import ClockSettings
+from foitrack.domain.clock import ClockSettings
+from foitrack.domain.figure_values import ValueKind, value_text
 from foitrack.exporters.aggregate import CSV_COLUMNS as AGGREGATE_COLUMNS
 from foitrack.exporters.aggregate import change_dict, row_dict
 from foitrack.exporters.dataset import Column, Dataset, ForeignKey, Table
-from foitrack.figure_values import ValueKind, value_text
 from foitrack.models import Authority, Campaign, Category, Dimension, Figure, Measure, Period, Request
+from foitrack.services import aggregate as agg
 from foitrack.services.release import Num, Release, national_release
 from foitrack.services.requests import campaign_requests, state_of
 

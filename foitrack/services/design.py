@@ -16,6 +16,7 @@ import tomli_w
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from foitrack.errors import Conflict, Invalid, Problem
 from foitrack.models import (
     AuditEntry,
     Campaign,
@@ -32,7 +33,6 @@ from foitrack.models.authority import casefold
 from foitrack.services import audit
 from foitrack.services.authorities import SLUG_PATTERN
 from foitrack.services.campaigns import create_campaign, get_campaign
-from foitrack.services.errors import Conflict, Invalid, Problem
 from foitrack.services.locks import hold_campaign_requests
 
 DEFAULT_NOT_RECORDED = "Not recorded"

@@ -16,7 +16,8 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.db import driver_converter, driver_insert, utcnow
-from foitrack.figure_values import FigureValue, NotAFigure, ValueKind, parse, value_text
+from foitrack.domain.figure_values import FigureValue, NotAFigure, ValueKind, parse, value_text
+from foitrack.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from foitrack.models import (
     Authority,
     Campaign,
@@ -32,7 +33,6 @@ from foitrack.models import (
 from foitrack.models.authority import casefold as _casefold
 from foitrack.services import audit, removed_figures
 from foitrack.services.authority_import import refuse_nul, unprotect
-from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from foitrack.services.locks import hold_campaign_requests
 from foitrack.services.requests import campaign_requests
 

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.models import (
     Attachment,
     Authority,
@@ -38,7 +39,6 @@ from foitrack.models import (
     StoredFile,
 )
 from foitrack.services import audit, membership
-from foitrack.services.errors import Invalid, NotFound, Problem
 from foitrack.services.mail import TOKEN, token_for
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore, safe_filename

@@ -26,7 +26,7 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from foitrack.services.errors import Invalid
+from foitrack.errors import Invalid
 
 # A long request is 5,000 characters; the longest default mail template under 1,000.
 MAX_SOURCE = 20_000

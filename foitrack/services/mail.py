@@ -23,8 +23,9 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from foitrack.clock import ClockSettings, working_days_between
 from foitrack.db import utcnow
+from foitrack.domain.clock import ClockSettings, working_days_between
+from foitrack.errors import Invalid
 from foitrack.models import (
     Campaign,
     DeliveryStatus,
@@ -34,7 +35,6 @@ from foitrack.models import (
 )
 from foitrack.services import audit
 from foitrack.services.campaigns import DEFAULT_SALUTATION, render_text
-from foitrack.services.errors import Invalid
 from foitrack.services.mail_templates import render, template_for
 from foitrack.services.requests import add_event, chase_list, get_request, state_of
 from foitrack.services.templates import XLSX_TYPE, template_bytes, template_filename
@@ -407,7 +407,7 @@ def retry_unknown(session: Session, actor: audit.Actor, message_id: int, was_sen
 def queue_digests(session: Session, actor: audit.Actor, mail: MailSettings, today: dt.date,
                   settings: ClockSettings | None = None) -> list[OutgoingMessage]:
     """To each campaign owner, the requests that became overdue since the last working day."""
-    from foitrack.clock import add_working_days
+    from foitrack.domain.clock import add_working_days
 
     by_owner: dict[str, list[str]] = {}
     for row in chase_list(session, today, settings):

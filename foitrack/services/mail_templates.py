@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from foitrack.errors import Conflict
 from foitrack.models import AuditEntry, Campaign, MailTemplate, MessageKind
 from foitrack.services import audit, letter_templates
-from foitrack.services.errors import Conflict
 
 DEFAULTS: dict[MessageKind, tuple[str, str]] = {
     # The request itself: the campaign's own wording (its current version) is the body.

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.models import (
     Attachment,
     Authority,
@@ -36,7 +37,6 @@ from foitrack.models import (
     User,
 )
 from foitrack.services import audit
-from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.services.mail_templates import DEFAULTS
 
 

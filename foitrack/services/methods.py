@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from foitrack.clock import ClockSettings
-from foitrack.figure_values import ValueKind
-from foitrack.models import Authority, Campaign, Category, Figure, Request
-from foitrack.phrasing import (
+from foitrack.domain.clock import ClockSettings
+from foitrack.domain.figure_values import ValueKind
+from foitrack.domain.phrasing import (
     join_authority_names,
     join_names,
     long_date,
@@ -24,9 +23,7 @@ from foitrack.phrasing import (
     ordinal,
     set_in_text,
 )
-from foitrack.services import checks
-from foitrack.services.requests import state_of
-from foitrack.timeline import (
+from foitrack.domain.timeline import (
     EventKind,
     ResponseOutcome,
     ReviewOutcome,
@@ -34,6 +31,9 @@ from foitrack.timeline import (
     TimelineEvent,
     ordered,
 )
+from foitrack.models import Authority, Campaign, Category, Figure, Request
+from foitrack.services import checks
+from foitrack.services.requests import state_of
 
 POLICE_KINDS = frozenset({"territorial-police", "special-police"})
 # Words that stay lower case in a list of names ("Hampshire and Isle of Wight"); any other

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from foitrack.errors import Invalid, Problem
 from foitrack.models import Authority, AuthoritySet
 from foitrack.paths import DATA_DIR
 from foitrack.services import audit
@@ -25,7 +26,6 @@ from foitrack.services.authorities import (
     slugify,
     split_names,
 )
-from foitrack.services.errors import Invalid, Problem
 
 REGISTRY_FILE = DATA_DIR / "police-forces.csv"
 REGISTRY_COLUMNS = (

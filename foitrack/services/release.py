@@ -25,11 +25,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foitrack import aggregate as agg
-from foitrack.clock import ClockSettings
-from foitrack.figure_values import ValueKind
-from foitrack.models import Authority, Campaign, Category, Dimension, Figure, Request
-from foitrack.phrasing import (
+from foitrack.domain.clock import ClockSettings
+from foitrack.domain.figure_values import ValueKind
+from foitrack.domain.phrasing import (
     change_words,
     join_authority_names,
     join_names,
@@ -41,7 +39,9 @@ from foitrack.phrasing import (
     set_in_text,
     share_words,
 )
-from foitrack.services.errors import NotFound
+from foitrack.errors import NotFound
+from foitrack.models import Authority, Campaign, Category, Dimension, Figure, Request
+from foitrack.services import aggregate as agg
 from foitrack.services.methods import bodies_word, methods_note
 
 __all__ = ["DEFAULT_MIN_BASE", "DEFAULT_MIN_COVERAGE", "Line", "Num", "Release", "Thresholds",

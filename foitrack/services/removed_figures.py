@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foitrack.figure_values import NotAFigure, parse
+from foitrack.domain.figure_values import NotAFigure, parse
+from foitrack.errors import Conflict, NotFound
 from foitrack.models import AuditEntry, Category, Figure, Measure, Period, Request
 from foitrack.services import audit
-from foitrack.services.errors import Conflict, NotFound
 from foitrack.services.locks import hold_request
 
 REMOVED = "remove figure"

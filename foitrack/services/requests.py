@@ -11,13 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from foitrack.clock import ClockSettings, Regime
 from foitrack.db import utcnow
-from foitrack.models import Authority, Campaign, CampaignStatus, Event, Request
-from foitrack.services import audit
-from foitrack.services.errors import Invalid, NotFound, Problem
-from foitrack.services.locks import hold_request, hold_requests
-from foitrack.timeline import (
+from foitrack.domain.clock import ClockSettings, Regime
+from foitrack.domain.timeline import (
     OUTCOMES,
     EventKind,
     Lateness,
@@ -29,6 +25,10 @@ from foitrack.timeline import (
     check_removal,
     derive,
 )
+from foitrack.errors import Invalid, NotFound, Problem
+from foitrack.models import Authority, Campaign, CampaignStatus, Event, Request
+from foitrack.services import audit
+from foitrack.services.locks import hold_request, hold_requests
 
 # Refusal grounds a response may cite: the cost limit (s.12) and vexatious requests (s.14),
 # then the exemptions: FOIA Part II ss.21-44; FOISA Part 2 ss.25-41.

@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from foitrack.errors import TooManyAttempts
 from foitrack.models import SignInFailure, User
 from foitrack.services import users
-from foitrack.services.errors import TooManyAttempts
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from foitrack.domain.figure_values import NotAFigure, parse
+from foitrack.errors import Invalid, Problem
 from foitrack.exporters import response_template as layout
-from foitrack.figure_values import NotAFigure, parse
 from foitrack.models import Campaign, Request, StoredFile, User
 from foitrack.services import audit
-from foitrack.services.errors import Invalid, Problem
 from foitrack.services.figures import DesignIndex, Entry, SaveReport, figures_of, save_figures
 from foitrack.services.locks import hold_requests
 from foitrack.services.requests import campaign_requests

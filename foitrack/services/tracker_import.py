@@ -21,12 +21,12 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from foitrack.errors import Invalid, Problem
 from foitrack.models import Authority, Campaign, Request
 from foitrack.models.authority import casefold
 from foitrack.services import audit
 from foitrack.services.authority_import import refuse_nul
 from foitrack.services.campaigns import add_authorities
-from foitrack.services.errors import Invalid, Problem
 from foitrack.services.locks import hold_campaign_requests
 from foitrack.services.requests import MAX_REFERENCE, add_event, set_reference
 from foitrack.services.templates import DAMAGED, unreadable_workbook, unsafe_workbook

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from foitrack.db import utcnow
+from foitrack.errors import Conflict, Invalid, NotFound, Problem
 from foitrack.models import Role, User
 from foitrack.models.user import new_session_token
 from foitrack.services import api_tokens, audit
-from foitrack.services.errors import Conflict, Invalid, NotFound, Problem
 
 MIN_PASSWORD_LENGTH = 10
 # Far above any real passphrase; stops a megabyte "password" costing a hash.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from foitrack import api, permissions
 from foitrack.models import ApiToken
 from foitrack.services import api_tokens
+from foitrack.web import api, permissions
 from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, make_user
 

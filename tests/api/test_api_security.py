@@ -11,11 +11,12 @@ import uuid
 import pytest
 from flask import Flask
 
-from foitrack import api, create_app
-from foitrack.clock import today_in_uk
+from foitrack import create_app
 from foitrack.config import ConfigError, load_config
+from foitrack.domain.clock import today_in_uk
 from foitrack.services import api_tokens
 from foitrack.services.design import create_from_file
+from foitrack.web import api
 from tests.factories import TEST_ACTOR, load_forces, make_user
 from tests.services.test_design import EXAMPLE
 

@@ -16,7 +16,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 from werkzeug.serving import make_server
 
-from foitrack import api
+from foitrack.web import api
 
 # Generated path parameters almost never name a real campaign or authority; half the cases are
 # pointed at real ones (and the authority in each form the document allows), so that the 200s

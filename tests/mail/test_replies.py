@@ -10,12 +10,12 @@ from email.utils import format_datetime
 import pytest
 from sqlalchemy import select
 
+from foitrack.domain.timeline import Status
+from foitrack.errors import Invalid
 from foitrack.models import Attachment, InboundMessage, OutgoingMessage
 from foitrack.services import inbound, mail, requests
 from foitrack.services.campaigns import create_campaign
-from foitrack.services.errors import Invalid
 from foitrack.storage import FileStore
-from foitrack.timeline import Status
 from tests.factories import TEST_ACTOR, load_forces
 
 TODAY = dt.date(2019, 6, 1)

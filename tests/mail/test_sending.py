@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from foitrack.domain.timeline import Status
 from foitrack.models import DeliveryStatus, OutgoingMessage
 from foitrack.services import mail, requests
 from foitrack.services.design import create_from_file
-from foitrack.timeline import Status
 from tests.factories import TEST_ACTOR, load_forces
 from tests.services.test_design import EXAMPLE
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from foitrack.errors import Invalid, NotFound
 from foitrack.models import AuditEntry
 from foitrack.services import authorities
-from foitrack.services.errors import Invalid, NotFound
 from tests.factories import TEST_ACTOR, load_forces
 
 

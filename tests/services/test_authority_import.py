@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from foitrack.errors import Invalid
 from foitrack.models import AuditEntry, Authority, AuthoritySet
 from foitrack.services import authorities
 from foitrack.services.authority_import import import_authorities
-from foitrack.services.errors import Invalid
 from tests.factories import TEST_ACTOR, load_forces
 
 COUNCILS = (

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from foitrack.errors import Conflict, Invalid
 from foitrack.models import AuditEntry, CampaignStatus, Request
 from foitrack.services import campaigns, requests
-from foitrack.services.errors import Conflict, Invalid
 from tests.factories import TEST_ACTOR, load_forces
 
 TEXT = "{{ salutation }},\n\nHow many offences did {{ authority.name }} record?"

@@ -8,10 +8,10 @@ import io
 import pytest
 from sqlalchemy import event, select
 
+from foitrack.errors import Invalid
 from foitrack.models import AuditEntry
 from foitrack.services import checks, requests
 from foitrack.services.design import create_from_file
-from foitrack.services.errors import Invalid
 from foitrack.services.figures import Entry, import_csv
 from tests.factories import TEST_ACTOR, load_forces
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from foitrack.errors import Conflict, Invalid
 from foitrack.services import design
-from foitrack.services.errors import Conflict, Invalid
 from foitrack.services.figures import import_csv
 from tests.factories import TEST_ACTOR, load_forces
 

@@ -7,10 +7,10 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from foitrack.errors import Forbidden, Invalid
 from foitrack.models import AuditEntry, Figure
 from foitrack.services import figures, requests
 from foitrack.services.design import create_from_file
-from foitrack.services.errors import Forbidden, Invalid
 from tests.factories import TEST_ACTOR, load_forces, make_user
 from tests.services.test_design import EXAMPLE
 

@@ -9,10 +9,10 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from foitrack.errors import Invalid
 from foitrack.models import Campaign, MailTemplate, MessageKind
 from foitrack.services import campaigns, letter_templates, mail, mail_templates, requests
 from foitrack.services.design import create_from_file
-from foitrack.services.errors import Invalid
 from tests.factories import TEST_ACTOR, load_forces
 from tests.services.test_campaigns import TEXT
 from tests.services.test_design import EXAMPLE

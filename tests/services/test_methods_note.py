@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select
 
-from foitrack.clock import ClockSettings
+from foitrack.domain.clock import ClockSettings
 from foitrack.models import Authority, Figure, Request
 from foitrack.services import checks, figures, requests
 from foitrack.services.design import create_from_file

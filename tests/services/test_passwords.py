@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from foitrack.cli import main
+from foitrack.errors import Invalid
 from foitrack.services import users
-from foitrack.services.errors import Invalid
 from tests.conftest import PASSWORD, csrf_token, sign_in
 from tests.factories import TEST_ACTOR, make_user
 

@@ -9,9 +9,9 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
+from foitrack.errors import Invalid
 from foitrack.models import AuditEntry, Authority
 from foitrack.services import authorities
-from foitrack.services.errors import Invalid
 from foitrack.services.registry import REGISTRY_FILE, load_registry, read_registry
 from tests.factories import TEST_ACTOR, load_forces
 

@@ -7,10 +7,9 @@ import datetime as dt
 
 import pytest
 
-from foitrack import aggregate
-from foitrack.services import figures, release, requests
+from foitrack.errors import Invalid
+from foitrack.services import aggregate, figures, release, requests
 from foitrack.services.design import campaign_file, create_from_file, parse_campaign_file
-from foitrack.services.errors import Invalid
 from tests.factories import TEST_ACTOR, load_forces
 
 TODAY = dt.date(2019, 10, 1)

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from foitrack.domain.timeline import Lateness, Status
+from foitrack.errors import Invalid, NotFound
 from foitrack.models import AuditEntry, Event
 from foitrack.services import campaigns, requests
-from foitrack.services.errors import Invalid, NotFound
-from foitrack.timeline import Lateness, Status
 from tests.factories import TEST_ACTOR, load_forces
 
 D = dt.date.fromisoformat
@@ -61,7 +61,7 @@ def test_bad_exemptions_name_the_field(text, message):
 
 
 def test_foisa_sections_are_checked_against_foisa():
-    from foitrack.clock import Regime
+    from foitrack.domain.clock import Regime
 
     assert requests.parse_exemptions("s.38(1)(b)", Regime.foisa) == ("s.38(1)(b)",)
     with pytest.raises(Invalid, match="Freedom of Information \\(Scotland\\) Act 2002"):

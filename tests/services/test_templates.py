@@ -8,10 +8,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from foitrack.errors import Invalid
 from foitrack.models import Figure, StoredFile
 from foitrack.services import figures, requests, templates
 from foitrack.services.design import create_from_file
-from foitrack.services.errors import Invalid
 from foitrack.storage import FileStore, safe_filename
 from tests.factories import TEST_ACTOR, load_forces, make_user
 from tests.services.test_design import EXAMPLE
@@ -163,7 +163,7 @@ def test_the_43_replies_of_the_acceptance_campaign_in_one_go(session, store):
     import csv
     from pathlib import Path
 
-    from foitrack import aggregate
+    from foitrack.services import aggregate
 
     fixtures = Path(__file__).parent.parent / "fixtures"
     load_forces(session)

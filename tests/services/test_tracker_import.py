@@ -6,11 +6,10 @@ import datetime as dt
 
 import pytest
 
-from foitrack import data_version
-from foitrack.services import audit, requests, tracker_import
+from foitrack.domain.timeline import Status
+from foitrack.errors import Invalid
+from foitrack.services import audit, data_version, requests, tracker_import
 from foitrack.services.campaigns import create_campaign
-from foitrack.services.errors import Invalid
-from foitrack.timeline import Status
 from tests.factories import TEST_ACTOR, load_forces
 
 TODAY = dt.date(2019, 7, 1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from foitrack.errors import Conflict, Invalid
 from foitrack.models import AuditEntry, Role
 from foitrack.services import users
-from foitrack.services.errors import Conflict, Invalid
 from tests.conftest import PASSWORD
 from tests.factories import TEST_ACTOR, make_user
 

@@ -10,7 +10,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from foitrack import permissions
 from foitrack.models import Figure, Role, StoredFile
 from foitrack.services import api_tokens, inbound
 from foitrack.services.design import create_from_file
@@ -18,6 +17,7 @@ from foitrack.services.figures import import_csv
 from foitrack.services.removed_figures import record_removal
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore
+from foitrack.web import permissions
 from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
 from tests.services.test_design import EXAMPLE
@@ -46,7 +46,7 @@ def test_a_route_missing_from_the_table_stops_the_app(app, monkeypatch):
     from foitrack import create_app
 
     monkeypatch.delitem(permissions.ROUTE_ROLES, "users.index")
-    with pytest.raises(RuntimeError, match="no entry in foitrack.permissions: users.index"):
+    with pytest.raises(RuntimeError, match="no entry in foitrack.web.permissions: users.index"):
         create_app(
             {"DATABASE_URL": app.config["DATABASE_URL"], "INSTANCE_PATH": app.instance_path}
         )

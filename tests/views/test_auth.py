@@ -149,7 +149,7 @@ def test_a_successful_sign_in_clears_the_accounts_failures(client, session):
 def test_the_lock_ends_when_the_window_has_passed(client, session, monkeypatch):
     import datetime as dt
 
-    from foitrack.views import auth
+    from foitrack.web.views import auth
 
     make_user(session, email="ana@example.org")
     start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

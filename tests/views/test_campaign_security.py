@@ -13,7 +13,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from foitrack.clock import today_in_uk
+from foitrack.domain.clock import today_in_uk
 from foitrack.models import Campaign, CampaignMember, CampaignVersion, Figure
 from foitrack.services import design as design_service
 from foitrack.services.design import create_from_file

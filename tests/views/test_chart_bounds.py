@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from foitrack import charts
+from foitrack.exporters import charts
 from tests.conftest import sign_in
 from tests.factories import make_user
 from tests.views.test_charts import BASE, viewer  # noqa: F401 -- the fixture
@@ -72,7 +72,7 @@ def test_a_flood_of_new_choices_is_refused_after_the_limit(app, client, viewer, 
 
 
 def test_the_budget_frees_up_after_a_minute():
-    from foitrack.page_cache import RenderBudget
+    from foitrack.web.page_cache import RenderBudget
 
     now = [1000.0]
     budget = RenderBudget(2, clock=lambda: now[0])

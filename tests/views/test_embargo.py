@@ -10,14 +10,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from foitrack import permissions
-from foitrack.clock import today_in_uk
+from foitrack.domain.clock import today_in_uk
 from foitrack.models import AuditEntry, CampaignMember, Figure, InboundMessage, StoredFile
 from foitrack.services import api_tokens, inbound
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore
+from foitrack.web import permissions
 from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
 from tests.services.test_design import EXAMPLE

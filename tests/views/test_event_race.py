@@ -10,10 +10,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from foitrack.domain.timeline import EventKind
 from foitrack.models import Event
 from foitrack.services import api_tokens
 from foitrack.services import requests as request_service
-from foitrack.timeline import EventKind
 from tests.conftest import csrf_token
 from tests.factories import TEST_ACTOR, make_user
 from tests.views.test_concurrent_edits import desks  # noqa: F401

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from foitrack.services import requests as request_service
-from foitrack.views import paging
+from foitrack.web.views import paging
 from tests.conftest import sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
 from tests.views.test_campaigns import bulk, create, statuses

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from foitrack.clock import today_in_uk
+from foitrack.domain.clock import today_in_uk
 from foitrack.models import (
     CampaignMember,
     CampaignStatus,

@@ -20,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from foitrack.errors import Invalid, NotFound
 from foitrack.models import (
     DeliveryStatus,
     InboundMessage,
@@ -30,7 +31,6 @@ from foitrack.models import (
 )
 from foitrack.services import inbound, mail, membership
 from foitrack.services import requests as request_service
-from foitrack.services.errors import Invalid, NotFound
 from foitrack.services.mail_templates import (
     DEFAULTS,
     ChangedMeanwhile,
@@ -39,11 +39,11 @@ from foitrack.services.mail_templates import (
     template_version,
 )
 from foitrack.storage import safe_filename
-from foitrack.views.forms import form_status, show_problems
-from foitrack.views.forms.figures import TemplatesUploadForm
-from foitrack.views.forms.mail import AssignForm, ConfirmForm, MailTemplateForm
-from foitrack.views.lookups import campaign_or_404, file_store
-from foitrack.web import actor, clock_settings, database, db_session, today
+from foitrack.web.context import actor, clock_settings, database, db_session, today
+from foitrack.web.forms import form_status, show_problems
+from foitrack.web.forms.figures import TemplatesUploadForm
+from foitrack.web.forms.mail import AssignForm, ConfirmForm, MailTemplateForm
+from foitrack.web.views.lookups import campaign_or_404, file_store
 
 blueprint = Blueprint("mail", __name__)
 

@@ -21,25 +21,27 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 
-from foitrack import aggregate, charts, data_version, edit_merge, page_cache
-from foitrack.services import audit, inbound
+from foitrack.domain import edit_merge
+from foitrack.errors import Conflict, Forbidden, Invalid, NotFound, Problem
+from foitrack.exporters import charts
+from foitrack.services import aggregate, audit, data_version, inbound
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
 from foitrack.services import release as release_service
 from foitrack.services import requests as request_service
 from foitrack.services.authorities import list_sets
 from foitrack.services.campaigns import authority_kinds, get_campaign
-from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from foitrack.services.locks import hold_request
 from foitrack.storage import safe_filename
-from foitrack.views.checks import flash_warnings
-from foitrack.views.downloads import snapshot_download, write_text
-from foitrack.views.forms import form_status
-from foitrack.views.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
-from foitrack.views.lookups import campaign_or_404, request_or_404
-from foitrack.views.mail import VIEWABLE
-from foitrack.views.tilemaps import aggregate_map
-from foitrack.web import actor, clock_settings, db_session, sees, today
+from foitrack.web import page_cache
+from foitrack.web.context import actor, clock_settings, db_session, sees, today
+from foitrack.web.downloads import snapshot_download, write_text
+from foitrack.web.forms import form_status
+from foitrack.web.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
+from foitrack.web.views.checks import flash_warnings
+from foitrack.web.views.lookups import campaign_or_404, request_or_404
+from foitrack.web.views.mail import VIEWABLE
+from foitrack.web.views.tilemaps import aggregate_map
 
 blueprint = Blueprint("figures", __name__, url_prefix="/campaigns/<slug>")
 
@@ -278,7 +280,7 @@ def import_figures(slug: str) -> Any:
 def export_figures(slug: str) -> Any:
     """Read from the cursor into a temporary file (memory stays bounded for a million figures)
     inside one snapshot, then sent: a slow client no longer holds SQLite's read lock, which
-    made every save fail while it downloaded (foitrack.views.downloads)."""
+    made every save fail while it downloaded (foitrack.web.downloads)."""
     campaign_or_404(slug)
 
     def build(session: Any, out: Any) -> None:
@@ -305,7 +307,7 @@ def _build_for(campaign: Any, subset: str | None, checked: bool,
 
 @dataclass(frozen=True)
 class _Built:
-    """An aggregate and its charts, kept until the data change (foitrack.page_cache)."""
+    """An aggregate and its charts, kept until the data change (foitrack.web.page_cache)."""
 
     version: tuple[int, str]
     result: aggregate.Aggregate
@@ -479,7 +481,7 @@ def _within_render_budget(key: tuple[Any, ...], image_format: str) -> Response |
     """None when the image is cached or this person may have one more drawn this minute; else
     a 429 saying when to try again. Checked before any work: a chart for a new choice of
     authorities builds its aggregate too (0.6-1.7 s together)."""
-    from foitrack.web import client_address
+    from foitrack.web.context import client_address
 
     if image_format not in charts.FORMATS:
         abort(404)

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import abort, current_app
 
+from foitrack.errors import NotFound
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as request_service
-from foitrack.services.errors import NotFound
 from foitrack.storage import FileStore
-from foitrack.web import db_session
+from foitrack.web.context import db_session
 
 
 def campaign_or_404(slug: str) -> Any:

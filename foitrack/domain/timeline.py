@@ -12,7 +12,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from foitrack.clock import (
+from foitrack.domain.clock import (
     ClockSettings,
     Count,
     Pause,

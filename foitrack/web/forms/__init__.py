@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 
-from foitrack.services.errors import Invalid
+from foitrack.errors import Invalid
 
 
 def show_problems(form: FlaskForm, error: Invalid) -> None:

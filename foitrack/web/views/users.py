@@ -5,11 +5,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from foitrack.errors import Conflict, Invalid, NotFound
 from foitrack.services import audit, users
-from foitrack.services.errors import Conflict, Invalid, NotFound
-from foitrack.views.forms import form_status, show_problems
-from foitrack.views.forms.users import EditUserForm, NewUserForm, ResetPasswordForm
-from foitrack.web import db_session
+from foitrack.web.context import db_session
+from foitrack.web.forms import form_status, show_problems
+from foitrack.web.forms.users import EditUserForm, NewUserForm, ResetPasswordForm
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
 

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
+from foitrack.errors import Conflict, NotFound
 from foitrack.services import removed_figures as service
-from foitrack.services.errors import Conflict, NotFound
-from foitrack.views.lookups import request_or_404
-from foitrack.web import actor, db_session
+from foitrack.web.context import actor, db_session
+from foitrack.web.views.lookups import request_or_404
 
 blueprint = Blueprint("removed_figures", __name__,
                       url_prefix="/campaigns/<slug>/requests/<authority>/figures/removed")

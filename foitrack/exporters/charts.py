@@ -16,8 +16,8 @@ from typing import Any
 import altair as alt
 import vl_convert
 
-from foitrack.aggregate import Aggregate, AggregateRow
-from foitrack.phrasing import join_names, number
+from foitrack.domain.phrasing import join_names, number
+from foitrack.services.aggregate import Aggregate, AggregateRow
 from foitrack.services.release import comparable
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}

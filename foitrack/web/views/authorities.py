@@ -6,14 +6,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from foitrack.errors import Conflict, Invalid, NotFound
 from foitrack.exporters.authorities import authority_row, write_csv
 from foitrack.services import audit
 from foitrack.services import authorities as service
 from foitrack.services.authority_import import IMPORT_COLUMNS, import_authorities
-from foitrack.services.errors import Conflict, Invalid, NotFound
-from foitrack.views.forms import form_status, show_problems
-from foitrack.views.forms.authorities import AuthorityForm, ImportForm
-from foitrack.web import db_session
+from foitrack.web.context import db_session
+from foitrack.web.forms import form_status, show_problems
+from foitrack.web.forms.authorities import AuthorityForm, ImportForm
 
 blueprint = Blueprint("authorities", __name__, url_prefix="/authorities")
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from foitrack.domain.timeline import Lateness, Status
 from foitrack.paths import DATA_DIR
-from foitrack.timeline import Lateness, Status
 
 TILES_FILE = DATA_DIR / "police-force-tiles.csv"
 REGISTRY_FILE = DATA_DIR / "police-forces.csv"

@@ -14,8 +14,8 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from foitrack.domain.timeline import OUTCOMES, EventKind
 from foitrack.models import CampaignStatus
-from foitrack.timeline import OUTCOMES, EventKind
 
 EXAMPLE_TEXT = """{{ salutation }},
 

@@ -19,17 +19,16 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from foitrack import aggregate as agg
-from foitrack.api import schemas as s
+from foitrack.domain.timeline import EventKind, Status
+from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.exporters.aggregate import row_dict
+from foitrack.services import aggregate as agg
 from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import datasets
 from foitrack.services import requests as request_service
-from foitrack.services.errors import Invalid, NotFound, Problem
-from foitrack.timeline import EventKind, Status
-from foitrack.views.data import CSV_TABLES, EXPORT_FORMATS, dataset_download
-from foitrack.web import (
+from foitrack.web.api import schemas as s
+from foitrack.web.context import (
     actor,
     clock_settings,
     db_session,
@@ -38,6 +37,7 @@ from foitrack.web import (
     today,
     visible_campaigns,
 )
+from foitrack.web.views.data import CSV_TABLES, EXPORT_FORMATS, dataset_download
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 500

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from foitrack.errors import Invalid, NotFound
 from foitrack.services import api_tokens
-from foitrack.services.errors import Invalid, NotFound
-from foitrack.views.forms import form_status, show_problems
-from foitrack.views.forms.tokens import RevokeForm, TokenForm
-from foitrack.web import actor, db_session
+from foitrack.web.context import actor, db_session
+from foitrack.web.forms import form_status, show_problems
+from foitrack.web.forms.tokens import RevokeForm, TokenForm
 
 blueprint = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 

@@ -28,7 +28,7 @@ from typing import IO
 from flask import Response
 from sqlalchemy.orm import Session
 
-from foitrack.web import database
+from foitrack.web.context import database
 
 IN_MEMORY = 4 * 2**20  # bytes kept in memory before the file spills to disk
 PIECE = 64 * 1024

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from foitrack.services import dashboard
-from foitrack.web import clock_settings, db_session, today
+from foitrack.web.context import clock_settings, db_session, today
 
 blueprint = Blueprint("main", __name__)
 

@@ -1,6 +1,6 @@
 """What pages derive slowly, kept in each process under the data version it was derived from.
 
-A key starts with the data version (foitrack.data_version) read before the data: an entry can
+A key starts with the data version (foitrack.services.data_version) read before the data: an entry can
 only be found again while no audited change has committed since, so a page never shows
 numbers older than the database's. Several gunicorn workers each keep their own; a worker
 that has not seen a version yet builds it once. Nothing here knows about Flask.
@@ -32,7 +32,7 @@ class PageCache:
     def get(self, version: tuple[int, str], key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
         """The value kept under ``(version, *key)``, or ``build()``'s, kept for next time.
 
-        ``version`` is foitrack.data_version.current(), read before the data ``build`` reads.
+        ``version`` is foitrack.services.data_version.current(), read before the data ``build`` reads.
         """
         full = (version, *key)
         with self._lock:
@@ -100,7 +100,7 @@ class RenderBudget:
 
 def of(extensions: dict[str, Any]) -> PageCache:
     """The cache kept in an app's ``extensions``, made on first use."""
-    return extensions.setdefault("foitrack.page_cache", PageCache())  # type: ignore[no-any-return]
+    return extensions.setdefault("foitrack.web.page_cache", PageCache())  # type: ignore[no-any-return]
 
 
 def budget_of(extensions: dict[str, Any], per_minute: int) -> RenderBudget:

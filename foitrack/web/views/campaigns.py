@@ -18,17 +18,18 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms.fields import SelectChoice
 
-from foitrack import data_version, page_cache
-from foitrack.services import audit, membership
+from foitrack.domain.tilemap import TileMap
+from foitrack.domain.timeline import Status
+from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
+from foitrack.services import audit, data_version, membership
 from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
 from foitrack.services import requests as request_service
 from foitrack.services.checks import open_findings
-from foitrack.services.errors import Conflict, Forbidden, Invalid, NotFound
-from foitrack.tilemap import TileMap
-from foitrack.timeline import Status
-from foitrack.views.forms import form_status, show_problems
-from foitrack.views.forms.campaigns import (
+from foitrack.web import page_cache
+from foitrack.web.context import actor, clock_settings, db_session, today, visible_campaigns
+from foitrack.web.forms import form_status, show_problems
+from foitrack.web.forms.campaigns import (
     AddAuthoritiesForm,
     BulkEventForm,
     CampaignEditForm,
@@ -37,10 +38,9 @@ from foitrack.views.forms.campaigns import (
     RemoveMemberForm,
     RepeatForm,
 )
-from foitrack.views.lookups import campaign_or_404
-from foitrack.views.paging import BadPage, paginate
-from foitrack.views.tilemaps import campaign_map
-from foitrack.web import actor, clock_settings, db_session, today, visible_campaigns
+from foitrack.web.views.lookups import campaign_or_404
+from foitrack.web.views.paging import BadPage, paginate
+from foitrack.web.views.tilemaps import campaign_map
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 

@@ -22,19 +22,19 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from foitrack.errors import Invalid
 from foitrack.exporters import dataset as writers
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as request_service
 from foitrack.services import templates, tracker_import
 from foitrack.services.datasets import campaign_dataset
-from foitrack.services.errors import Invalid
 from foitrack.storage import safe_filename
-from foitrack.views.checks import warnings_for
-from foitrack.views.downloads import snapshot_download, write_text
-from foitrack.views.forms import form_status
-from foitrack.views.forms.figures import ConfirmUploadForm, FiguresImportForm, TemplatesUploadForm
-from foitrack.views.lookups import campaign_or_404, file_store, request_or_404
-from foitrack.web import actor, clock_settings, db_session, today
+from foitrack.web.context import actor, clock_settings, db_session, today
+from foitrack.web.downloads import snapshot_download, write_text
+from foitrack.web.forms import form_status
+from foitrack.web.forms.figures import ConfirmUploadForm, FiguresImportForm, TemplatesUploadForm
+from foitrack.web.views.checks import warnings_for
+from foitrack.web.views.lookups import campaign_or_404, file_store, request_or_404
 
 blueprint = Blueprint("data", __name__, url_prefix="/campaigns/<slug>")
 
@@ -172,7 +172,7 @@ def export(slug: str, fmt: str) -> Any:
 
 def dataset_download(campaign: Any, fmt: str, table: str, checked: bool) -> Response:
     """The campaign's dataset as a download, for the page's links and the API alike: built from
-    one snapshot of the database into a temporary file, then sent (foitrack.views.downloads
+    one snapshot of the database into a temporary file, then sent (foitrack.web.downloads
     says why it is no longer streamed from the cursor)."""
     slug, day, settings = campaign.slug, today(), clock_settings()
     stamp = day.isoformat()

@@ -16,19 +16,20 @@ from flask import (
 )
 from markupsafe import Markup
 
-from foitrack import data_version, edit_merge, page_cache
+from foitrack.domain import edit_merge
+from foitrack.domain.timeline import Lateness
+from foitrack.errors import Invalid, NotFound
 from foitrack.exporters.chase import write_csv
 from foitrack.models import CampaignStatus
-from foitrack.services import audit
+from foitrack.services import audit, data_version
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as service
-from foitrack.services.errors import Invalid, NotFound
-from foitrack.timeline import Lateness
-from foitrack.views.forms import show_problems
-from foitrack.views.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
-from foitrack.views.lookups import request_or_404
-from foitrack.views.paging import BadPage, paginate
-from foitrack.web import actor, clock_settings, db_session, today, visible_campaigns
+from foitrack.web import page_cache
+from foitrack.web.context import actor, clock_settings, db_session, today, visible_campaigns
+from foitrack.web.forms import show_problems
+from foitrack.web.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
+from foitrack.web.views.lookups import request_or_404
+from foitrack.web.views.paging import BadPage, paginate
 
 blueprint = Blueprint("requests", __name__)
 
@@ -39,7 +40,7 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
     state = service.state_of(found, today(), clock_settings())
     version = found.version or found.campaign.current_version
     events = sorted(found.events, key=lambda e: e.as_timeline().sort_key())
-    from foitrack.views.mail import messages_for
+    from foitrack.web.views.mail import messages_for
 
     sent_mail, received = messages_for(found.id)
     if reference_form.base.data is None:

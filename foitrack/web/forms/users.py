@@ -6,7 +6,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from foitrack.models import Role
-from foitrack.views.forms.auth import PASSWORD_HINT
+from foitrack.web.forms.auth import PASSWORD_HINT
 
 ROLE_CHOICES = [
     SelectChoice(Role.viewer.value, "Viewer: reads everything"),

@@ -9,12 +9,12 @@ from flask import session as cookie_session
 from flask_login import current_user, login_user, logout_user
 
 from foitrack.db import utcnow
+from foitrack.errors import Invalid, TooManyAttempts
 from foitrack.services import signin, users
 from foitrack.services.audit import Actor
-from foitrack.services.errors import Invalid, TooManyAttempts
-from foitrack.views.forms import form_status, show_problems
-from foitrack.views.forms.auth import PasswordForm, SignInForm
-from foitrack.web import client_address, db_session
+from foitrack.web.context import client_address, db_session
+from foitrack.web.forms import form_status, show_problems
+from foitrack.web.forms.auth import PasswordForm, SignInForm
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 

@@ -11,11 +11,12 @@ from typing import Any
 
 from flask import url_for
 
-from foitrack import aggregate, tilemap
-from foitrack.services.errors import NotFound
+from foitrack.domain import tilemap
+from foitrack.domain.tilemap import Place, Reading, TileMap
+from foitrack.errors import NotFound
+from foitrack.services import aggregate
 from foitrack.services.requests import RequestRow
-from foitrack.tilemap import Place, Reading, TileMap
-from foitrack.web import db_session
+from foitrack.web.context import db_session
 
 FORMATS = {
     "value": lambda v: f"{v:,.0f}",

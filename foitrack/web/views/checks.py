@@ -8,12 +8,12 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
+from foitrack.errors import Invalid
 from foitrack.services import checks
-from foitrack.services.errors import Invalid
 from foitrack.services.figures import Entry
-from foitrack.views.forms.checks import ExplainForm, UnexplainForm
-from foitrack.views.lookups import campaign_or_404
-from foitrack.web import actor, clock_settings, db_session, today
+from foitrack.web.context import actor, clock_settings, db_session, today
+from foitrack.web.forms.checks import ExplainForm, UnexplainForm
+from foitrack.web.views.lookups import campaign_or_404
 
 blueprint = Blueprint("checks", __name__, url_prefix="/campaigns/<slug>/checks")
 

@@ -1,76 +1,20 @@
-"""Binding the web side: request sessions, sign-in, CSRF, the access check, blueprints."""
+"""Binding the web side: sign-in, CSRF, the access check, error pages, blueprints."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 from typing import Any
 
 from flask import Flask, Response, abort, flash, g, has_request_context, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.orm import Session
 
-from foitrack import permissions
-from foitrack.clock import ClockSettings, today_in_uk
-from foitrack.db import Database
 from foitrack.models import Role, User
-from foitrack.services.audit import Actor
+from foitrack.web import permissions
+from foitrack.web.context import close_session, db_session, sees, today, visible_campaigns
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
-
-
-def database(app: Flask | None = None) -> Database:
-    from flask import current_app
-
-    return (app or current_app).extensions["foitrack.db"]
-
-
-def db_session() -> Session:
-    """This request's session, opened on first use and closed when the request ends."""
-    if "db_session" not in g:
-        g.db_session = database().sessionmaker()
-    return g.db_session
-
-
-def _close_session(_error: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
-
-
-def today() -> dt.date:
-    """The date the clock is read on: the UK date now, or the app's fixed TODAY in tests."""
-    from flask import current_app
-
-    return current_app.config.get("TODAY") or today_in_uk()
-
-
-def clock_settings() -> ClockSettings:
-    from flask import current_app
-
-    return current_app.config["CLOCK"]
-
-
-def visible_campaigns() -> Any:
-    """The condition on Campaign for the campaigns the signed-in user (or token) may see."""
-    from foitrack.services.membership import visible_clause
-
-    return visible_clause(current_user, today())
-
-
-def sees(campaign: Any) -> bool:
-    """Whether the signed-in user may see ``campaign`` (a linked one, such as the campaign a
-    repeat repeats: it may be under an embargo they are not let into)."""
-    from foitrack.services.membership import can_see
-
-    return campaign is not None and can_see(db_session(), current_user, campaign, today())
-
-
-def actor() -> Actor:
-    """The signed-in user, as the audit trail names them."""
-    return Actor.for_user(current_user._get_current_object())  # type: ignore[attr-defined]
 
 
 @login_manager.user_loader
@@ -101,7 +45,7 @@ def _api_token_user() -> User | None:
 def _check_api_access(needed: Role | None) -> Any:
     """The API's door: only a token counts there. A browser's session cookie must not drive
     the API, which takes JSON without CSRF tokens."""
-    from foitrack.api import problem
+    from foitrack.web.api import problem
 
     user = _api_token_user()
     g._login_user = user if user is not None else login_manager.anonymous_user()
@@ -153,8 +97,8 @@ def _refuse_unstorable_text() -> Any:
 def _refuse_input(field: str, title: str, message: str) -> Any:
     """A refused input, named: problem+json 422 on the API, the error page's 400 elsewhere."""
     if request.path.startswith("/api/"):
-        from foitrack.api import problem
-        from foitrack.services.errors import Problem
+        from foitrack.errors import Problem
+        from foitrack.web.api import problem
 
         return problem(422, "Unprocessable Content", message, [Problem(message, field=field)])
     return render_template("errors/error.html", code=400, title=title, message=message), 400
@@ -212,8 +156,8 @@ def _check_visible() -> None:
         # is checked: a 422 for a bad parameter would otherwise say that the campaign exists.
         from sqlalchemy import select
 
+        from foitrack.errors import NotFound
         from foitrack.models import Campaign
-        from foitrack.services.errors import NotFound
 
         seen = db_session().execute(select(visible_campaigns()).select_from(Campaign)
                                     .where(Campaign.slug == args["slug"])).first()
@@ -259,32 +203,6 @@ class SecureCookieResponse(Response):
         # A response that sets a cookie is for one browser only: no cache may keep it, or the
         # next visitor through a shared proxy would be handed the cookie too.
         self.headers["Cache-Control"] = "no-store"
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL for ``endpoint``: on FOITRACK_BASE_URL when it is set, so that no Host
-    header a client or proxy sends can put another site into the links we hand out; otherwise
-    on the address the request came to."""
-    from flask import current_app, url_for
-
-    base = current_app.config.get("BASE_URL")
-    if not base:
-        return url_for(endpoint, _external=True, **values)
-    # The base stands for the site's root, mount point (SCRIPT_NAME) included.
-    path = url_for(endpoint, **values).removeprefix(request.script_root)
-    return base + path
-
-
-def site_root() -> str:
-    """The site's root address, without its final slash (see external_url)."""
-    from flask import current_app
-
-    return current_app.config.get("BASE_URL") or request.url_root.rstrip("/")
-
-
-def client_address() -> str:
-    """The visitor's address: the peer's, or the one trusted proxies forwarded (ProxyFix)."""
-    return request.remote_addr or "unknown"
 
 
 def _security_headers(response: Any) -> Any:
@@ -338,7 +256,7 @@ def _on_csrf_error(error: CSRFError) -> Any:
 def _error_page(code: int, title: str, message: str) -> Any:
     def handler(_error: Exception) -> Any:
         if request.path.startswith("/api/"):
-            from foitrack.api import problem
+            from foitrack.web.api import problem
 
             return problem(code, title, message)
         return render_template("errors/error.html", code=code, title=title, message=message), code
@@ -347,7 +265,7 @@ def _error_page(code: int, title: str, message: str) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from foitrack.views import (
+    from foitrack.web.views import (
         auth,
         authorities,
         campaigns,
@@ -377,7 +295,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     csrf.init_app(app)
 
-    app.teardown_appcontext(_close_session)
+    app.teardown_appcontext(close_session)
     app.before_request(_refuse_unstorable_url)  # first: the access check reads the database
     app.before_request(_check_access)
     app.before_request(_refuse_unstorable_text)
@@ -398,14 +316,14 @@ def init_app(app: Flask) -> None:
     for module in (main, auth, authorities, users, campaigns, requests, figures, removed_figures, data,
                    mail, tokens, checks):
         app.register_blueprint(module.blueprint)
-    from foitrack import api
+    from foitrack.web import api
 
     csrf.exempt(api.blueprint)  # token-only: no cookie reaches it (see _check_api_access)
     app.register_blueprint(api.blueprint)
 
     missing = permissions.unlisted_endpoints([rule.endpoint for rule in app.url_map.iter_rules()])
     if missing:
-        raise RuntimeError(f"routes with no entry in foitrack.permissions: {', '.join(missing)}")
+        raise RuntimeError(f"routes with no entry in foitrack.web.permissions: {', '.join(missing)}")
 
     @app.template_filter("when")
     def _when(value: Any) -> str:

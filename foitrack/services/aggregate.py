@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from foitrack.figure_values import ValueKind
+from foitrack.domain.figure_values import ValueKind
 from foitrack.models import (
     Authority,
     Campaign,
@@ -579,11 +579,11 @@ def _authority_rows(session: Session, campaign: Campaign, authority_ids: Sequenc
 def subset_ids(session: Session, spec: str | None) -> tuple[list[int] | None, str | None]:
     """Authority ids for a set name or comma-separated codes/slugs (None: everyone).
 
-    :raises foitrack.services.errors.NotFound: for an unknown set or authority.
+    :raises foitrack.errors.NotFound: for an unknown set or authority.
     """
+    from foitrack.errors import Invalid, NotFound
     from foitrack.services.authorities import get_set
     from foitrack.services.campaigns import find_authorities_by_keys
-    from foitrack.services.errors import Invalid, NotFound
 
     if not spec or not spec.strip():
         return None, None

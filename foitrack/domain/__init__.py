@@ -1,0 +1,1 @@
+"""Pure calculations over plain values: no database, no Flask."""

@@ -1,0 +1,1 @@
+"""The web side: app wiring (app.py), request helpers (context.py), views, forms and the API."""
