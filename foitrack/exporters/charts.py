@@ -8,17 +8,16 @@ or the database: ``outline`` reads a campaign's design once, and the rest works 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import vl_convert
 
+from foitrack.domain.aggregate_rows import Aggregate, AggregateRow
+from foitrack.domain.design import CampaignDesign, DesignPeriod, comparable
 from foitrack.domain.phrasing import join_names, number
-from foitrack.services.aggregate import Aggregate, AggregateRow
-from foitrack.services.release import comparable
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
@@ -40,12 +39,8 @@ SIGNED_LABEL = "datum.value > 0 ? '+' + format(datum.value, ',d') : format(datum
 BAR_STEP = 18  # pixels per bar in the horizontal bar charts
 
 
-@dataclass(frozen=True)
-class PeriodInfo:
-    key: str
-    label: str
-    start: dt.date
-    end: dt.date
+# A period as the charts see it is the design's own.
+PeriodInfo = DesignPeriod
 
 
 @dataclass(frozen=True)
@@ -94,18 +89,18 @@ class Chart:
 POLICE_KINDS = {"territorial-police", "special-police"}
 
 
-def outline(campaign: Any, authority_kinds: set[str]) -> Outline:
-    """The design of ``campaign`` (a model) as plain values; ``authority_kinds`` (from
+def outline(campaign: Any, authority_kinds: set[str],
+            design: CampaignDesign | None = None) -> Outline:
+    """The design of ``campaign`` (a model) as the charts need it; ``authority_kinds`` (from
     ``services.campaigns.authority_kinds``) says whether to call them forces, as the release
-    lines do."""
+    lines do. ``design``: the campaign's design when the caller has read it already."""
+    design = design if design is not None else CampaignDesign.of(campaign)
     return Outline(
         slug=campaign.slug, title=campaign.title,
         bodies="forces" if authority_kinds <= POLICE_KINDS else "authorities",
-        measures=tuple(MeasureInfo(m.key, m.label, m.unit or m.label) for m in campaign.measures),
-        periods=tuple(PeriodInfo(p.key, p.label, p.start, p.end)
-                      for p in sorted(campaign.periods, key=lambda p: p.start)),
-        dimensions=tuple(DimensionInfo(d.key, d.label, tuple(c.label for c in d.categories))
-                         for d in campaign.dimensions),
+        measures=tuple(MeasureInfo(m.key, m.label, m.unit or m.label) for m in design.measures),
+        periods=design.periods_in_time,
+        dimensions=tuple(DimensionInfo(b.key, b.label, b.labels) for b in design.breakdowns),
     )
 
 
@@ -160,6 +155,27 @@ def force_change(design: Outline, result: Aggregate, measure: MeasureInfo) -> Ch
     if pair is None:
         return None
     before, after = pair
+    data = _authority_changes(result, measure, before, after)
+    if not data:
+        return None
+    bodies = design.bodies
+    shown = len(data)
+    subtitle = [f"The {shown} of {result.asked} {bodies} asked that gave exact figures for both "
+                f"{before.label} and {after.label}; "
+                + ("no others are left out." if shown == result.asked
+                   else f"the other {result.asked - shown} are left out.")]
+    _note_selection(subtitle, result)
+    chart = _change_bars(data, f"Change in {measure.unit}, {before.label} to {after.label}")
+    title = f"Change in {_lower_first(measure.label)}, {before.label} to {after.label}, by force" \
+        if bodies == "forces" else \
+        f"Change in {_lower_first(measure.label)}, {before.label} to {after.label}, by authority"
+    return _finish(design, f"force-change-{measure.key}", title, subtitle,
+                   _change_alt_text(data, bodies, measure, before, after), data, chart)
+
+
+def _authority_changes(result: Aggregate, measure: MeasureInfo, before: PeriodInfo,
+                       after: PeriodInfo) -> list[dict[str, Any]]:
+    """The change of each authority with exact totals in both periods, largest rise first."""
     values: dict[str, dict[str, Any]] = {}
     for row in result.authorities:
         if row.cell.level != "total" or row.cell.measure != measure.key or row.kind != "exact":
@@ -169,18 +185,13 @@ def force_change(design: Outline, result: Aggregate, measure: MeasureInfo) -> Ch
                 row.value
     both = [(v["name"], v[before.key], v[after.key]) for v in values.values()
             if before.key in v and after.key in v]
-    if not both:
-        return None
-    data = [{"authority": name, "from": old, "to": new, "change": new - old,
+    return [{"authority": name, "from": old, "to": new, "change": new - old,
              "direction": "Rise" if new > old else "Fall" if new < old else "No change"}
             for name, old, new in sorted(both, key=lambda t: (-(t[2] - t[1]), t[0]))]
-    bodies = design.bodies
-    shown = len(data)
-    subtitle = [f"The {shown} of {result.asked} {bodies} asked that gave exact figures for both "
-                f"{before.label} and {after.label}; "
-                + ("no others are left out." if shown == result.asked
-                   else f"the other {result.asked - shown} are left out.")]
-    _note_selection(subtitle, result)
+
+
+def _change_bars(data: list[dict[str, Any]], axis_title: str) -> Any:
+    """A bar per authority, coloured by the change's direction, its label beyond its end."""
     colours = {"Rise": VERMILLION, "Fall": BLUE, "No change": GREY}
     # The key lists only what is drawn; each direction keeps its colour from chart to chart.
     directions = [d for d in colours if any(row["direction"] == d for row in data)]
@@ -189,33 +200,36 @@ def force_change(design: Outline, result: Aggregate, measure: MeasureInfo) -> Ch
                 axis=alt.Axis(labelLimit=220)),
     )
     bars = base.mark_bar().encode(
-        x=alt.X("change:Q", title=f"Change in {measure.unit}, {before.label} to {after.label}",
+        x=alt.X("change:Q", title=axis_title,
                 axis=alt.Axis(orient="top", tickCount=10, tickMinStep=1, labelExpr=SIGNED_LABEL)),
         color=alt.Color("direction:N", scale=alt.Scale(domain=directions,
                                                         range=[colours[d] for d in directions]),
                         legend=alt.Legend(title=None, orient="top", offset=4)),
     )
     # Each label sits beyond the end of its bar: right of a rise, left of a fall.
+    sides: tuple[tuple[Literal["left", "right"], int, str], ...] = (
+        ("left", 4, "datum.change >= 0"), ("right", -4, "datum.change < 0"))
     rise_labels, fall_labels = (
         base.mark_text(align=align, dx=dx, fontSize=11).encode(
             x=alt.X("change:Q"), text="label:N",
         ).transform_filter(test).transform_calculate(label=SIGNED_LABEL.replace("value", "change"))
-        for align, dx, test in (("left", 4, "datum.change >= 0"), ("right", -4, "datum.change < 0"))
+        for align, dx, test in sides
     )
-    chart = alt.layer(bars, rise_labels, fall_labels).properties(width=WIDTH,
-                                                                 height=BAR_STEP * shown)
+    return alt.layer(bars, rise_labels, fall_labels).properties(width=WIDTH,
+                                                                height=BAR_STEP * len(data))
+
+
+def _change_alt_text(data: list[dict[str, Any]], bodies: str, measure: MeasureInfo,
+                     before: PeriodInfo, after: PeriodInfo) -> str:
+    shown = len(data)
     rises = sum(1 for d in data if d["change"] > 0)
     falls = sum(1 for d in data if d["change"] < 0)
-    alt_text = (f"Bar chart of each of {shown} {bodies}' change in {_lower_first(measure.label)} "
-                f"from {before.label} to {after.label}: {rises} rose, {falls} fell"
-                + (f", {shown - rises - falls} did not change" if shown - rises - falls else "")
-                + f". Largest rise: {data[0]['authority']} ({data[0]['change']:+,})"
-                + (f"; largest fall: {data[-1]['authority']} ({data[-1]['change']:+,})."
-                   if data[-1]["change"] < 0 else "."))
-    title = f"Change in {_lower_first(measure.label)}, {before.label} to {after.label}, by force" \
-        if bodies == "forces" else \
-        f"Change in {_lower_first(measure.label)}, {before.label} to {after.label}, by authority"
-    return _finish(design, f"force-change-{measure.key}", title, subtitle, alt_text, data, chart)
+    return (f"Bar chart of each of {shown} {bodies}' change in {_lower_first(measure.label)} "
+            f"from {before.label} to {after.label}: {rises} rose, {falls} fell"
+            + (f", {shown - rises - falls} did not change" if shown - rises - falls else "")
+            + f". Largest rise: {data[0]['authority']} ({data[0]['change']:+,})"
+            + (f"; largest fall: {data[-1]['authority']} ({data[-1]['change']:+,})."
+               if data[-1]["change"] < 0 else "."))
 
 
 def shares(design: Outline, result: Aggregate, measure: MeasureInfo,
@@ -224,14 +238,7 @@ def shares(design: Outline, result: Aggregate, measure: MeasureInfo,
 
     Category groups are left out: they overlap the categories and would be counted twice.
     """
-    by_period: dict[str, list[AggregateRow]] = {}
-    for period in design.periods:
-        rows = [r for r in result.rows if r.cell.level == "category"
-                and (r.cell.measure, r.cell.period, r.cell.dimension) == (measure.key, period.key,
-                                                                           dimension.key)
-                and r.share_where_recorded is not None]
-        if rows:
-            by_period[period.label] = rows
+    by_period = _shares_by_period(design, result, measure, dimension)
     if not by_period:
         return None
     data = [{"category": r.category_label or r.cell.category or "", "period": label,
@@ -246,23 +253,8 @@ def shares(design: Outline, result: Aggregate, measure: MeasureInfo,
     ]
     subtitle.append("Shares leave out the cases in which the detail was not recorded.")
     _note_selection(subtitle, result)
-    base = alt.Chart(alt.Data(values=data)).encode(
-        y=alt.Y("category:N", sort=categories, title=None, axis=alt.Axis(labelLimit=220)),
-        yOffset=alt.YOffset("period:N", sort=periods),
-    )
-    bars = base.mark_bar().encode(
-        x=alt.X("share:Q", title=f"Share of {measure.unit} where the {recorded} was recorded",
-                axis=alt.Axis(format="%", orient="top")),
-        color=alt.Color("period:N", sort=periods, scale=alt.Scale(domain=periods,
-                                                                   range=PALETTE[:len(periods)]),
-                        # One period is named in the subtitle: a one-entry key says nothing.
-                        legend=alt.Legend(title=None, orient="top", offset=4)
-                        if len(periods) > 1 else None),
-    )
-    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(
-        x="share:Q", text=alt.Text("share:Q", format=".1%"))
-    chart = alt.layer(bars, labels).properties(
-        width=WIDTH, height=alt.Step(BAR_STEP) if len(periods) == 1 else BAR_STEP * len(data))
+    chart = _share_bars(data, categories, periods,
+                        f"Share of {measure.unit} where the {recorded} was recorded")
     alt_text = (f"Bar chart of {_lower_first(measure.label)} by {recorded}, as shares of the "
                 "cases where it was recorded. " + " ".join(
                     f"{label}: " + ", ".join(f"{r.category_label} {r.share_where_recorded:.1%}"
@@ -273,13 +265,77 @@ def shares(design: Outline, result: Aggregate, measure: MeasureInfo,
                    data, chart)
 
 
+def _shares_by_period(design: Outline, result: Aggregate, measure: MeasureInfo,
+                      dimension: DimensionInfo) -> dict[str, list[AggregateRow]]:
+    """Period label: the dimension's category rows that have a share, for periods with any."""
+    by_period: dict[str, list[AggregateRow]] = {}
+    for period in design.periods:
+        rows = [r for r in result.rows if r.cell.level == "category"
+                and (r.cell.measure, r.cell.period, r.cell.dimension) == (measure.key, period.key,
+                                                                           dimension.key)
+                and r.share_where_recorded is not None]
+        if rows:
+            by_period[period.label] = rows
+    return by_period
+
+
+def _share_bars(data: list[dict[str, Any]], categories: list[str], periods: list[str],
+                axis_title: str) -> Any:
+    """A bar per category and period, each labelled with its share."""
+    base = alt.Chart(alt.Data(values=data)).encode(
+        y=alt.Y("category:N", sort=categories, title=None, axis=alt.Axis(labelLimit=220)),
+        yOffset=alt.YOffset("period:N", sort=periods),
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("share:Q", title=axis_title, axis=alt.Axis(format="%", orient="top")),
+        color=alt.Color("period:N", sort=periods, scale=alt.Scale(domain=periods,
+                                                                   range=PALETTE[:len(periods)]),
+                        # One period is named in the subtitle: a one-entry key says nothing.
+                        legend=alt.Legend(title=None, orient="top", offset=4)
+                        if len(periods) > 1 else None),
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(
+        x="share:Q", text=alt.Text("share:Q", format=".1%"))
+    return alt.layer(bars, labels).properties(
+        width=WIDTH, height=alt.Step(BAR_STEP) if len(periods) == 1 else BAR_STEP * len(data))
+
+
 def authority_against_total(design: Outline, national: Aggregate, authority_slug: str,
                             authority_name: str, measure: MeasureInfo) -> Chart | None:
     """For a fact sheet: one authority's figure in each period beside the national total,
     each on its own scale (one force's bars would vanish beside the total's)."""
+    everyone = f"All {design.bodies} that gave a figure"
+    data, gaps, shares_of_total = _against_total(design, national, authority_slug,
+                                                 authority_name, everyone, measure)
+    if not any(d["series"] == authority_name for d in data):
+        return None
+    periods = list(dict.fromkeys(d["period"] for d in data))
+    subtitle = []
+    if shares_of_total:
+        subtitle.append(f"{authority_name}'s share of the total of all {design.bodies} that gave "
+                        f"a figure: {', '.join(shares_of_total)}.")
+    if gaps:
+        subtitle.append(f"No exact figure from {authority_name} for {', '.join(gaps)}.")
+    subtitle += _length_note([p for p in design.periods if p.label in periods])
+    subtitle.append("Each panel has its own scale.")
+    chart = _side_by_side(data, periods, [authority_name, everyone], measure)
+    alt_text = (f"Two bar charts of {_lower_first(measure.label)}: {authority_name}, "
+                + ", ".join(f"{d['value']:,} in {d['period']}" for d in data
+                            if d["series"] == authority_name)
+                + f"; all {design.bodies} that gave a figure, "
+                + ", ".join(f"{d['value']:,} in {d['period']}" for d in data
+                            if d["series"] == everyone) + ".")
+    title = f"{authority_name}: {_lower_first(measure.label)}"
+    return _finish(design, measure.key, title, subtitle, alt_text, data, chart)
+
+
+def _against_total(design: Outline, national: Aggregate, authority_slug: str,
+                   authority_name: str, everyone: str, measure: MeasureInfo
+                   ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """The plotted values, period by period: the authority's exact figure (or a gap, saying
+    why) and the total; and the authority's share of each total, in words."""
     mine = {r.cell.period: r for r in national.for_authority(authority_slug)
             if r.cell.level == "total" and r.cell.measure == measure.key}
-    everyone = f"All {design.bodies} that gave a figure"
     data: list[dict[str, Any]] = []
     gaps: list[str] = []
     shares_of_total: list[str] = []
@@ -296,42 +352,29 @@ def authority_against_total(design: Outline, national: Aggregate, authority_slug
             gaps.append(f"{period.label} ({own.kind.replace('_', ' ')})" if own is not None
                         else period.label)
         data.append({"series": everyone, "period": period.label, "value": total.total})
-    if not any(d["series"] == authority_name for d in data):
-        return None
-    periods = list(dict.fromkeys(d["period"] for d in data))
-    subtitle = []
-    if shares_of_total:
-        subtitle.append(f"{authority_name}'s share of the total of all {design.bodies} that gave "
-                        f"a figure: {', '.join(shares_of_total)}.")
-    if gaps:
-        subtitle.append(f"No exact figure from {authority_name} for {', '.join(gaps)}.")
-    subtitle += _length_note([p for p in design.periods if p.label in periods])
-    subtitle.append("Each panel has its own scale.")
+    return data, gaps, shares_of_total
+
+
+def _side_by_side(data: list[dict[str, Any]], periods: list[str], series: list[str],
+                  measure: MeasureInfo) -> Any:
+    """One bar panel per series (the authority, then everyone), each with its own scale."""
     panel = alt.Chart().encode(
         x=alt.X("period:N", sort=periods, title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title=_capitalise(measure.unit), axis=alt.Axis(format=",d")),
     )
     layered = alt.layer(
         panel.mark_bar().encode(color=alt.Color(
-            "series:N", scale=alt.Scale(domain=[authority_name, everyone], range=[ORANGE, BLUE]),
+            "series:N", scale=alt.Scale(domain=series, range=[ORANGE, BLUE]),
             legend=None)),
         panel.mark_text(dy=-6, baseline="bottom", fontSize=13, fontWeight="bold").encode(
             text=alt.Text("value:Q", format=",d")),
     ).properties(width=min(300, 110 * len(periods) + 40), height=260)
-    chart = alt.FacetChart(
+    return alt.FacetChart(
         data=alt.Data(values=data), spec=layered,
-        facet=alt.Facet("series:N", sort=[authority_name, everyone], title=None,
+        facet=alt.Facet("series:N", sort=series, title=None,
                         header=alt.Header(labelFontSize=13, labelFontWeight="bold",
                                           labelAnchor="start")),
     ).resolve_scale(y="independent")
-    alt_text = (f"Two bar charts of {_lower_first(measure.label)}: {authority_name}, "
-                + ", ".join(f"{d['value']:,} in {d['period']}" for d in data
-                            if d["series"] == authority_name)
-                + f"; all {design.bodies} that gave a figure, "
-                + ", ".join(f"{d['value']:,} in {d['period']}" for d in data
-                            if d["series"] == everyone) + ".")
-    title = f"{authority_name}: {_lower_first(measure.label)}"
-    return _finish(design, measure.key, title, subtitle, alt_text, data, chart)
 
 
 def catalogue(design: Outline, result: Aggregate) -> list[Chart]:

@@ -7,187 +7,46 @@ the grouped rows (shares, percentages), whose number does not grow with the data
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from foitrack.domain.aggregate_rows import (
+    Aggregate,
+    AggregateRow,
+    AuthorityRow,
+    Cell,
+    ChangeRow,
+)
+from foitrack.domain.design import (
+    Breakdown,
+    CampaignDesign,
+    DesignCategory,
+    DesignGroup,
+    DesignMeasure,
+    DesignPeriod,
+    DesignPeriodGroup,
+)
 from foitrack.domain.figure_values import ValueKind
+from foitrack.errors import Invalid, NotFound
 from foitrack.models import (
     Authority,
     Campaign,
-    Category,
     CategoryGroup,
-    Dimension,
     Figure,
     PeriodGroup,
     Request,
     category_group_member,
     period_group_member,
 )
+from foitrack.services.authorities import get_set
+from foitrack.services.campaigns import find_authorities_by_keys
 
 KINDS = ("exact", "suppressed", "not_recorded", "not_held", "withheld", "not_provided")
 USABLE_KINDS = ("exact", "suppressed")
-
-
-@dataclass
-class Cell:
-    """Where a row sits: a measure, a period (or period group), and total/category/group."""
-
-    measure: str
-    period: str
-    dimension: str | None  # None for the total
-    category: str | None  # category label, or the group's key; None for the total
-    level: str  # "total", "category" or "group"
-
-
-@dataclass
-class AggregateRow:
-    cell: Cell
-    period_label: str
-    category_label: str | None
-    total: int
-    lower_bound: int
-    upper_bound: int
-    counts: dict[str, int]
-    usable: int
-    answered: int
-    asked: int
-    denominator: int | None = None  # the recorded total of the dimension: shares' denominator
-    is_not_recorded: bool = False
-    # A period group's row counts only authorities with a usable figure in every one of its
-    # periods ("from the 34 forces that gave figures for both years"): ``usable`` is how many,
-    # ``left_out`` how many gave a usable figure in some of its periods only.
-    complete_only: bool = False
-    left_out: int = 0
-
-    @property
-    def with_figure(self) -> int:
-        """Authorities that gave a usable figure: exact, or suppressed with bounds."""
-        return self.usable
-
-    @property
-    def no_reply(self) -> int:
-        """Authorities asked that gave nothing at all for this cell."""
-        return self.asked - self.answered
-
-    @property
-    def share_where_recorded(self) -> float | None:
-        if self.denominator in (None, 0) or self.is_not_recorded or self.cell.level == "total":
-            return None
-        return self.total / self.denominator  # type: ignore[operator]
-
-    @property
-    def coverage(self) -> str:
-        return f"{self.with_figure} of {self.asked}"
-
-
-@dataclass
-class ChangeRow:
-    measure: str
-    dimension: str | None
-    category: str | None
-    level: str
-    from_period: str
-    to_period: str
-    from_total: int
-    to_total: int
-    panel_size: int
-    panel_from: int
-    panel_to: int
-
-    @property
-    def change(self) -> int:
-        return self.to_total - self.from_total
-
-    @property
-    def change_ratio(self) -> float | None:
-        return self.to_total / self.from_total if self.from_total else None
-
-    @property
-    def panel_change(self) -> int:
-        return self.panel_to - self.panel_from
-
-    @property
-    def panel_ratio(self) -> float | None:
-        return self.panel_to / self.panel_from if self.panel_from else None
-
-
-@dataclass
-class AuthorityRow:
-    """One authority's figure in one cell, with its rank among the exact figures."""
-
-    slug: str
-    name: str
-    short_name: str
-    code: str | None
-    cell: Cell
-    kind: str
-    value: int | None
-    lower: int | None
-    upper: int | None
-    rank: int | None
-    ranked: int | None
-    caveat: str | None
-    figure_id: int
-
-
-@dataclass
-class Aggregate:
-    campaign_slug: str
-    asked: int
-    rows: list[AggregateRow] = field(default_factory=list)
-    changes: list[ChangeRow] = field(default_factory=list)
-    authorities: list[AuthorityRow] = field(default_factory=list)
-    checked_only: bool = False
-    subset: str | None = None
-
-    def row(self, measure: str, period: str, category: str | None = None,
-            dimension: str | None = None, *, level: str | None = None) -> AggregateRow:
-        """The row for a cell: category by label or group key (None: the total).
-
-        :raises KeyError: for no such row, or for a label that several cells share (every
-            dimension has its "Not recorded") when ``dimension`` and ``level`` do not say which.
-        """
-        return _one([row for row in self.rows
-                     if (row.cell.measure, row.cell.period, row.cell.category) == (
-                         measure, period, category)
-                     and dimension in (None, row.cell.dimension)
-                     and level in (None, row.cell.level)],
-                    lambda row: (row.cell.dimension, row.cell.level),
-                    (measure, period, dimension, category))
-
-    def change(self, measure: str, from_period: str, to_period: str,
-               category: str | None = None, dimension: str | None = None, *,
-               level: str | None = None) -> ChangeRow:
-        """The change in a cell from one period to a later one, found as ``row`` finds a row.
-
-        :raises KeyError: for no such change, or a shared label without its dimension.
-        """
-        return _one([change for change in self.changes
-                     if (change.measure, change.from_period, change.to_period, change.category)
-                     == (measure, from_period, to_period, category)
-                     and dimension in (None, change.dimension)
-                     and level in (None, change.level)],
-                    lambda change: (change.dimension, change.level),
-                    (measure, from_period, to_period, dimension, category))
-
-    def for_authority(self, slug: str) -> list[AuthorityRow]:
-        return [row for row in self.authorities if row.slug == slug]
-
-
-def _one(found: list[Any], where: Callable[[Any], tuple[str | None, str]],
-         wanted: tuple[str | None, ...]) -> Any:
-    """The single match, refusing to guess between cells that share a label."""
-    if len(found) == 1:
-        return found[0]
-    if found:
-        raise KeyError(f"{wanted!r} is in more than one cell: "
-                       + ", ".join(f"{dimension} ({level})" for dimension, level in map(where, found))
-                       + "; say which dimension (or level)")
-    raise KeyError(wanted)
 
 
 def _base_filters(campaign: Campaign, authority_ids: Sequence[int] | None,
@@ -327,9 +186,14 @@ def _per_request(campaign: Campaign, authority_ids: Sequence[int] | None, checke
     return query.subquery()
 
 
-def _panel(session: Session, campaign: Campaign, authority_ids: Sequence[int] | None,
-           checked_only: bool, by_category_group: bool) -> dict[tuple[int, int, int, int],
-                                                                tuple[int, int, int]]:
+# (measure, category or group (0: the total), earlier period, later period) ids: (authorities,
+# their total in the earlier period, in the later one).
+_Panels = dict[tuple[int | None, ...], tuple[int, int, int]]
+
+
+def _panel(session: Session, campaign: Campaign, design: CampaignDesign,
+           authority_ids: Sequence[int] | None, checked_only: bool,
+           by_category_group: bool) -> _Panels:
     """Matched panels: per (measure, category, earlier period, later period), the authorities
     with exact figures in both, and their totals in each.
 
@@ -337,7 +201,7 @@ def _panel(session: Session, campaign: Campaign, authority_ids: Sequence[int] | 
     and summed for every pair of periods. (Joining the per-authority values to themselves, as
     this did before, took five times as long as the rest of the aggregate together.)
     """
-    periods = sorted(campaign.periods, key=lambda p: p.start)
+    periods = design.periods_in_time
     pairs = [(i, j) for i in range(len(periods)) for j in range(i + 1, len(periods))
              if periods[i].start < periods[j].start]
     if not pairs:
@@ -374,7 +238,7 @@ def _panel(session: Session, campaign: Campaign, authority_ids: Sequence[int] | 
                     func.sum(case((both, later)))]
     query = (select(side_by_side.c.measure_id, side_by_side.c.category_id, *columns)
              .group_by(side_by_side.c.measure_id, side_by_side.c.category_id))
-    panels: dict[tuple[int, int, int, int], tuple[int, int, int]] = {}
+    panels: _Panels = {}
     for measure_id, category_id, *sums in session.execute(query):
         for n, (i, j) in enumerate(pairs):
             size, total_from, total_to = sums[3 * n:3 * n + 3]
@@ -416,71 +280,95 @@ def build(
     with_authorities: bool = True,
 ) -> Aggregate:
     """The aggregate of ``campaign`` over all its authorities, or over ``authority_ids``."""
-    asked_query = select(func.count()).select_from(Request).where(Request.campaign_id == campaign.id)
-    if authority_ids is not None:
-        asked_query = asked_query.where(Request.authority_id.in_(authority_ids))
-    asked = session.scalar(asked_query) or 0
+    asked = _asked(session, campaign, authority_ids)
     result = Aggregate(campaign.slug, asked, checked_only=checked_only, subset=subset)
-
-    measures = {m.id: m for m in campaign.measures}
-    periods = {p.id: p for p in campaign.periods}
-    period_groups = {g.id: g for g in campaign.period_groups}
-    categories: dict[int, tuple[Category, Dimension]] = {
-        c.id: (c, d) for d in campaign.dimensions for c in d.categories
-    }
-    groups = {g.id: g for g in campaign.groups}
-
-    for by_period_group in (False, True):
-        if by_period_group and not period_groups:
-            continue
-        for by_category_group in (False, True):
-            if by_category_group and not groups:
-                continue
-            query = _grouped(campaign, authority_ids, checked_only, by_period_group,
-                             by_category_group)
-            for row in session.execute(query).mappings():
-                period = (period_groups if by_period_group else periods)[row["period_id"]]
-                label = None
-                not_recorded = False
-                if by_category_group:
-                    group = groups[row["category_id"]]
-                    cell = Cell(measures[row["measure_id"]].key, period.key, group.dimension.key,
-                                group.key, "group")
-                    label = group.label
-                elif row["category_id"] is None:
-                    cell = Cell(measures[row["measure_id"]].key, period.key, None, None, "total")
-                else:
-                    category, dimension = categories[row["category_id"]]
-                    cell = Cell(measures[row["measure_id"]].key, period.key, dimension.key,
-                                category.label, "category")
-                    label, not_recorded = category.label, category.is_not_recorded
-                result.rows.append(AggregateRow(
-                    cell=cell, period_label=period.label, category_label=label,
-                    total=int(row["total"]), lower_bound=int(row["lower_bound"]),
-                    upper_bound=int(row["upper_bound"]),
-                    counts={kind: int(row[kind]) for kind in KINDS}, usable=int(row["usable"]),
-                    answered=int(row["answered"]), asked=asked,
-                    is_not_recorded=not_recorded, complete_only=by_period_group,
-                    left_out=int(row["left_out"]),
-                ))
-    _drop_partly_asked(result, campaign)
+    design = CampaignDesign.of(campaign)
+    ids = _ById.of(design)
+    for by_period_group, by_category_group in _groupings(design):
+        query = _grouped(campaign, authority_ids, checked_only, by_period_group,
+                         by_category_group)
+        result.rows += [_aggregate_row(ids, row, asked, by_period_group, by_category_group)
+                        for row in session.execute(query).mappings()]
+    _drop_partly_asked(result, design)
     _add_denominators(result)
-    _sort(result, campaign)
-    _add_changes(session, result, campaign, authority_ids, checked_only)
+    _sort(result, design)
+    _add_changes(session, result, campaign, design, authority_ids, checked_only)
     if with_authorities:
-        result.authorities = _authority_rows(session, campaign, authority_ids, checked_only)
+        result.authorities = _authority_rows(session, campaign, ids, authority_ids, checked_only)
     return result
 
 
-def _drop_partly_asked(result: Aggregate, campaign: Campaign) -> None:
+def _asked(session: Session, campaign: Campaign, authority_ids: Sequence[int] | None) -> int:
+    """How many authorities the campaign asked, of ``authority_ids`` if given."""
+    query = select(func.count()).select_from(Request).where(Request.campaign_id == campaign.id)
+    if authority_ids is not None:
+        query = query.where(Request.authority_id.in_(authority_ids))
+    return session.scalar(query) or 0
+
+
+def _groupings(design: CampaignDesign) -> list[tuple[bool, bool]]:
+    """(by period group, by category group) for each grouped query the design needs: by period
+    and category always; by period group or category group only when it has some."""
+    return [(by_period_group, by_category_group)
+            for by_period_group in (False, True) if design.period_groups or not by_period_group
+            for by_category_group in (False, True) if design.groups or not by_category_group]
+
+
+@dataclass(frozen=True)
+class _ById:
+    """The design's parts by the ids the grouped queries return."""
+
+    measures: dict[int | None, DesignMeasure]
+    periods: dict[int | None, DesignPeriod]
+    period_groups: dict[int | None, DesignPeriodGroup]
+    categories: dict[int | None, tuple[DesignCategory, Breakdown]]
+    groups: dict[int | None, DesignGroup]
+
+    @classmethod
+    def of(cls, design: CampaignDesign) -> _ById:
+        return cls({m.id: m for m in design.measures}, {p.id: p for p in design.periods},
+                   {g.id: g for g in design.period_groups},
+                   {c.id: (c, b) for b in design.breakdowns for c in b.categories},
+                   {g.id: g for g in design.groups})
+
+
+def _aggregate_row(ids: _ById, row: Any, asked: int, by_period_group: bool,
+                   by_category_group: bool) -> AggregateRow:
+    """One row of a grouped query as an aggregate row, its cell named by keys and labels."""
+    period = (ids.period_groups if by_period_group else ids.periods)[row["period_id"]]
+    measure = ids.measures[row["measure_id"]].key
+    label = None
+    not_recorded = False
+    if by_category_group:
+        group = ids.groups[row["category_id"]]
+        cell = Cell(measure, period.key, group.dimension, group.key, "group")
+        label = group.label
+    elif row["category_id"] is None:
+        cell = Cell(measure, period.key, None, None, "total")
+    else:
+        category, dimension = ids.categories[row["category_id"]]
+        cell = Cell(measure, period.key, dimension.key, category.label, "category")
+        label, not_recorded = category.label, category.is_not_recorded
+    return AggregateRow(
+        cell=cell, period_label=period.label, category_label=label,
+        total=int(row["total"]), lower_bound=int(row["lower_bound"]),
+        upper_bound=int(row["upper_bound"]),
+        counts={kind: int(row[kind]) for kind in KINDS}, usable=int(row["usable"]),
+        answered=int(row["answered"]), asked=asked,
+        is_not_recorded=not_recorded, complete_only=by_period_group,
+        left_out=int(row["left_out"]),
+    )
+
+
+def _drop_partly_asked(result: Aggregate, design: CampaignDesign) -> None:
     """No period-group rows for a dimension (or a measure's total) with no figures at all in
     one of the group's periods: it was not asked about then, and a sum over the group would
     be of the other periods only."""
-    if not campaign.period_groups:
+    if not design.period_groups:
         return
     asked = {(r.cell.measure, r.cell.period, r.cell.dimension) for r in result.rows
              if not r.complete_only}
-    members = {g.key: [p.key for p in g.periods] for g in campaign.period_groups}
+    members = {g.key: g.periods for g in design.period_groups}
     result.rows = [r for r in result.rows if not r.complete_only or all(
         (r.cell.measure, period, r.cell.dimension) in asked for period in members[r.cell.period])]
 
@@ -498,75 +386,62 @@ def _add_denominators(result: Aggregate) -> None:
                                             row.cell.dimension or ""), 0)
 
 
-def _sort(result: Aggregate, campaign: Campaign) -> None:
-    measure_order = {m.key: i for i, m in enumerate(campaign.measures)}
-    period_order = {p.key: i for i, p in enumerate(campaign.periods)}
-    period_order.update({g.key: len(period_order) + i for i, g in enumerate(campaign.period_groups)})
-    dimension_order = {d.key: i for i, d in enumerate(campaign.dimensions)}
-    category_order = {(d.key, c.label): i for d in campaign.dimensions
-                      for i, c in enumerate(d.categories)}
-    group_order = {g.key: i for i, g in enumerate(campaign.groups)}
-
-    def key(row: AggregateRow) -> tuple[Any, ...]:
-        cell = row.cell
-        level = {"total": 0, "category": 1, "group": 2}[cell.level]
-        within = (category_order.get((cell.dimension or "", cell.category or ""), 0)
-                  if cell.level == "category" else group_order.get(cell.category or "", 0))
-        return (measure_order[cell.measure], period_order[cell.period], level,
-                dimension_order.get(cell.dimension or "", -1), within)
-
-    result.rows.sort(key=key)
+def _sort(result: Aggregate, design: CampaignDesign) -> None:
+    result.rows.sort(key=lambda row: design.row_order(
+        row.cell.measure, row.cell.period, row.cell.level, row.cell.dimension, row.cell.category))
 
 
-def _add_changes(session: Session, result: Aggregate, campaign: Campaign,
+def _add_changes(session: Session, result: Aggregate, campaign: Campaign, design: CampaignDesign,
                  authority_ids: Sequence[int] | None, checked_only: bool) -> None:
     """Each period against every earlier one: all responding authorities, and the matched panel."""
-    periods = sorted(campaign.periods, key=lambda p: p.start)
-    by_key = {p.key: p for p in periods}
-    measure_ids = {m.key: m.id for m in campaign.measures}
-    category_ids = {(d.key, c.label): c.id for d in campaign.dimensions for c in d.categories}
-    group_ids = {g.key: g.id for g in campaign.groups}
+    periods = design.periods_in_time
+    pairs = [(earlier, later) for i, earlier in enumerate(periods) for later in periods[i + 1:]]
+    in_time = {p.key for p in periods}
     # Keyed by dimension too: every dimension has its "Not recorded", and labels may repeat.
     rows = {(r.cell.measure, r.cell.period, r.cell.level, r.cell.dimension, r.cell.category): r
-            for r in result.rows if r.cell.period in by_key}
-    panels = _panel(session, campaign, authority_ids, checked_only, False)
-    group_panels = (_panel(session, campaign, authority_ids, checked_only, True)
-                    if campaign.groups else {})
+            for r in result.rows if r.cell.period in in_time}
+    panels = _panel(session, campaign, design, authority_ids, checked_only, False)
+    group_panels = (_panel(session, campaign, design, authority_ids, checked_only, True)
+                    if design.groups else {})
     cells = {(r.cell.measure, r.cell.level, r.cell.dimension, r.cell.category) for r in result.rows
-             if r.cell.period in by_key}
+             if r.cell.period in in_time}
     for measure, level, dimension, category in sorted(cells, key=lambda c: tuple(map(str, c))):
-        for i, earlier in enumerate(periods):
-            for later in periods[i + 1:]:
-                before = rows.get((measure, earlier.key, level, dimension, category))
-                after = rows.get((measure, later.key, level, dimension, category))
-                if before is None or after is None:
-                    continue
-                if level == "group":
-                    category_id, source = group_ids[category or ""], group_panels
-                elif level == "category":
-                    category_id, source = category_ids[(dimension or "", category or "")], panels
-                else:
-                    category_id, source = 0, panels
-                size, panel_from, panel_to = source.get(
-                    (measure_ids[measure], category_id, earlier.id, later.id), (0, 0, 0))
-                result.changes.append(ChangeRow(
-                    measure=measure, dimension=dimension, category=category, level=level,
-                    from_period=earlier.key, to_period=later.key, from_total=before.total,
-                    to_total=after.total, panel_size=int(size), panel_from=int(panel_from or 0),
-                    panel_to=int(panel_to or 0),
-                ))
+        for earlier, later in pairs:
+            before = rows.get((measure, earlier.key, level, dimension, category))
+            after = rows.get((measure, later.key, level, dimension, category))
+            if before is None or after is None:
+                continue
+            category_id, source = _panel_source(design, level, dimension, category, panels,
+                                                group_panels)
+            size, panel_from, panel_to = source.get(
+                (design.measure(measure).id, category_id, earlier.id, later.id), (0, 0, 0))
+            result.changes.append(ChangeRow(
+                measure=measure, dimension=dimension, category=category, level=level,
+                from_period=earlier.key, to_period=later.key, from_total=before.total,
+                to_total=after.total, panel_size=int(size), panel_from=int(panel_from or 0),
+                panel_to=int(panel_to or 0),
+            ))
 
 
-def _authority_rows(session: Session, campaign: Campaign, authority_ids: Sequence[int] | None,
-                    checked_only: bool) -> list[AuthorityRow]:
-    measures = {m.id: m.key for m in campaign.measures}
-    periods = {p.id: p.key for p in campaign.periods}
-    categories = {c.id: (d.key, c.label) for d in campaign.dimensions for c in d.categories}
+def _panel_source(design: CampaignDesign, level: str, dimension: str | None,
+                  category: str | None, panels: _Panels,
+                  group_panels: _Panels) -> tuple[int | None, _Panels]:
+    """The id a cell's matched panels are keyed by (0 for the total), and which panels hold it."""
+    if level == "group":
+        return design.group(category or "").id, group_panels
+    if level == "category":
+        return design.category(dimension or "", category or "").id, panels
+    return 0, panels
+
+
+def _authority_rows(session: Session, campaign: Campaign, ids: _ById,
+                    authority_ids: Sequence[int] | None, checked_only: bool) -> list[AuthorityRow]:
     rows = []
     for r in _ranks(session, campaign, authority_ids, checked_only):
-        dimension, label = categories.get(r.category_id, (None, None))
-        cell = Cell(measures[r.measure_id], periods[r.period_id], dimension, label,
-                    "category" if r.category_id else "total")
+        found = ids.categories.get(r.category_id)
+        dimension, label = (found[1].key, found[0].label) if found else (None, None)
+        cell = Cell(ids.measures[r.measure_id].key, ids.periods[r.period_id].key, dimension,
+                    label, "category" if r.category_id else "total")
         rows.append(AuthorityRow(
             slug=r.slug, name=r.name, short_name=r.short_name, code=r.code, cell=cell,
             kind=str(r.kind.value if hasattr(r.kind, "value") else r.kind), value=r.value,
@@ -581,10 +456,6 @@ def subset_ids(session: Session, spec: str | None) -> tuple[list[int] | None, st
 
     :raises foitrack.errors.NotFound: for an unknown set or authority.
     """
-    from foitrack.errors import Invalid, NotFound
-    from foitrack.services.authorities import get_set
-    from foitrack.services.campaigns import find_authorities_by_keys
-
     if not spec or not spec.strip():
         return None, None
     spec = spec.strip()

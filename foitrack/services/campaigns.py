@@ -27,6 +27,7 @@ from foitrack.models import (
 )
 from foitrack.services import audit, letter_templates, membership
 from foitrack.services.authorities import SLUG_PATTERN, get_set, slugify
+from foitrack.services.data_design import apply_design, design_dict, parse_design
 from foitrack.services.requests import campaign_requests
 
 DEFAULT_SALUTATION = "Dear Freedom of Information Officer"
@@ -119,7 +120,7 @@ def request_counts(session: Session, campaign_ids: Sequence[int]) -> dict[int, i
     """How many requests each campaign has, in one query."""
     if not campaign_ids:
         return {}
-    return dict(session.execute(  # type: ignore[arg-type]
+    return dict(session.execute(
         select(Request.campaign_id, func.count()).where(Request.campaign_id.in_(campaign_ids))
         .group_by(Request.campaign_id)).all())
 
@@ -205,33 +206,10 @@ def create_campaign(
     subject = given_subject or f"Freedom of Information request: {title}"
     problems = _check_details(session, title, slug, embargo_until)
     problems += header_problems(given_subject, "subject")
-    if not request_text:
-        problems.append(Problem("is required", "request_text"))
-    else:
-        try:
-            render_text(request_text, None)
-        except Invalid as error:
-            problems += error.problems
+    problems += _wording_problems(request_text)
     if len(subject) > 300:
         problems.append(Problem("is longer than 300 characters", "subject"))
-    target_set: AuthoritySet | None = None
-    targets: list[Authority] = []
-    if set_slug and authority_keys:
-        problems.append(Problem("choose a set or a list of authorities, not both", "authorities"))
-    elif set_slug:
-        try:
-            target_set = get_set(session, set_slug)
-        except NotFound as error:
-            problems.append(Problem(str(error), "set"))
-        else:
-            targets = [member for member in target_set.members if member.active]
-    elif authority_keys:
-        try:
-            targets = find_authorities_by_keys(session, authority_keys, "authorities")
-        except Invalid as error:
-            problems += error.problems
-    else:
-        problems.append(Problem("choose a set or at least one authority", "authorities"))
+    target_set, targets = _targets(session, set_slug, authority_keys, problems)
     if not problems and not targets:
         problems.append(Problem("the chosen set has no active authorities", "set"))
     if problems:
@@ -251,6 +229,40 @@ def create_campaign(
     for authority in targets:
         _add_request(session, actor, campaign, authority)
     return campaign
+
+
+def _wording_problems(request_text: str) -> list[Problem]:
+    """What is wrong with a request's text: missing, or a template that cannot be written out."""
+    if not request_text:
+        return [Problem("is required", "request_text")]
+    try:
+        render_text(request_text, None)
+    except Invalid as error:
+        return list(error.problems)
+    return []
+
+
+def _targets(session: Session, set_slug: str | None, authority_keys: Sequence[str],
+             problems: list[Problem]) -> tuple[AuthoritySet | None, list[Authority]]:
+    """The set and the authorities a new campaign asks: a set's active members, or the
+    authorities named by slug or code; problems are added to ``problems``."""
+    if set_slug and authority_keys:
+        problems.append(Problem("choose a set or a list of authorities, not both", "authorities"))
+    elif set_slug:
+        try:
+            target_set = get_set(session, set_slug)
+        except NotFound as error:
+            problems.append(Problem(str(error), "set"))
+        else:
+            return target_set, [member for member in target_set.members if member.active]
+    elif authority_keys:
+        try:
+            return None, find_authorities_by_keys(session, authority_keys, "authorities")
+        except Invalid as error:
+            problems += error.problems
+    else:
+        problems.append(Problem("choose a set or at least one authority", "authorities"))
+    return None, []
 
 
 def _add_request(session: Session, actor: audit.Actor, campaign: Campaign, authority: Authority) -> Request:
@@ -275,8 +287,6 @@ def repeat_campaign(
     and the source's members, ``owner`` among them. Otherwise a member who repeated it became
     the repeat's owner and could lift the embargo there (issue 23, point 4).
     """
-    from foitrack.services.design import apply_design, design_dict, parse_design
-
     today = today if today is not None else today_in_uk()
     embargoed = membership.under_embargo(source, today)
     asked_by = owner
@@ -370,14 +380,7 @@ def update_wording(
     """
     request_text = (request_text or "").strip()
     subject = (subject or "").strip()
-    problems = []
-    if not request_text:
-        problems.append(Problem("is required", "request_text"))
-    else:
-        try:
-            render_text(request_text, None)
-        except Invalid as error:
-            problems += error.problems
+    problems = _wording_problems(request_text)
     if not subject:
         problems.append(Problem("is required", "subject"))
     elif len(subject) > 300:

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from foitrack.domain.design import CampaignDesign
 from foitrack.domain.figure_values import NotAFigure, parse
 from foitrack.errors import Invalid, Problem
 from foitrack.exporters import response_template as layout
@@ -96,16 +97,16 @@ def unreadable_workbook(error: BaseException, otherwise: str = NOT_A_WORKBOOK) -
     return otherwise
 
 
-def template_info(campaign: Campaign, request: Request) -> layout.TemplateInfo:
-    rows = []
-    for measure in campaign.measures:
-        for period in campaign.periods:
-            rows.append(layout.TemplateRow(measure.key, measure.label, period.key, period.label,
-                                           None, None, None))
-            for dimension in campaign.dimensions:
-                rows += [layout.TemplateRow(measure.key, measure.label, period.key, period.label,
-                                            dimension.key, dimension.label, category.label)
-                         for category in dimension.categories]
+def template_info(campaign: Campaign, request: Request,
+                  design: CampaignDesign | None = None) -> layout.TemplateInfo:
+    """What a request's response template holds: a row per cell, in the design's order."""
+    design = design if design is not None else CampaignDesign.of(campaign)
+    rows = [layout.TemplateRow(cell.measure.key, cell.measure.label, cell.period.key,
+                               cell.period.label,
+                               cell.breakdown.key if cell.breakdown else None,
+                               cell.breakdown.label if cell.breakdown else None,
+                               cell.category.label if cell.category else None)
+            for cell in design.cells()]
     return layout.TemplateInfo(campaign.slug, campaign.title, request.authority.slug,
                                request.authority.name, request.reference, rows)
 
@@ -182,58 +183,101 @@ def read_template(campaign: Campaign, requests: Sequence[Request], filename: str
                   data: bytes) -> tuple[TemplateFile | None, list[Problem]]:
     """Read one filled template: the request it answers and its entries, or the problems."""
     name = safe_filename(filename, "upload.xlsx")
+    if refused := _refused_file(name, data):
+        return None, [refused]
+    opened = _read_sheet(campaign, requests, name, data)
+    if isinstance(opened, Problem):
+        return None, [opened]
+    request, rows, count = opened
+    if moved := _moved_header(name, rows):
+        return None, [moved]
+    entries, problems = _entries(campaign, name, rows, count)
+    if problems:
+        return None, problems
+    return TemplateFile(name, data, request, entries), []
+
+
+def _refused_file(name: str, data: bytes) -> Problem | None:
+    """Why a file is not even opened: empty, too large, or unsafe to unzip."""
     if not data:
-        return None, [Problem("the file is empty", name)]
+        return Problem("the file is empty", name)
     if len(data) > MAX_BYTES:
-        return None, [Problem(f"the file is larger than {MAX_BYTES // 2**20} MB", name)]
+        return Problem(f"the file is larger than {MAX_BYTES // 2**20} MB", name)
     if reason := unsafe_workbook(data):
-        return None, [Problem(reason, name)]
+        return Problem(reason, name)
+    return None
+
+
+def _read_sheet(campaign: Campaign, requests: Sequence[Request], name: str, data: bytes
+                ) -> tuple[Request, list[tuple[Any, ...]], int] | Problem:
+    """The request a template answers, its sheet's rows from the header on and how many rows
+    the template has; or why it is not this campaign's template."""
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - openpyxl, zipfile and the XML parser raise many kinds
-        return None, [Problem(unreadable_workbook(error), name)]
+        return Problem(unreadable_workbook(error), name)
     try:
         if layout.META_SHEET not in book.sheetnames or layout.SHEET not in book.sheetnames:
-            return None, [Problem(
+            return Problem(
                 f"is not a foitrack response template: it needs the sheets "
                 f"'{layout.SHEET}' and '{layout.META_SHEET}' (it has {', '.join(book.sheetnames)})",
-                name)]
+                name)
         meta = {str(row[0]): row[1] for row in book[layout.META_SHEET].iter_rows(
             min_row=1, max_row=10, max_col=2, values_only=True) if row and row[0]}
-        if meta.get("layout") != layout.LAYOUT:
-            return None, [Problem("was made by another version of the template; download a "
-                                  "fresh one", f"{name} {layout.META_SHEET}!B1")]
-        if meta.get("campaign") != campaign.slug:
-            return None, [Problem(f"is the template of campaign {meta.get('campaign')!r}, not "
-                                  f"{campaign.slug!r}", f"{name} {layout.META_SHEET}!B2")]
-        request = next((r for r in requests if r.authority.slug == meta.get("authority")), None)
-        if request is None:
-            return None, [Problem(f"names the authority {meta.get('authority')!r}, which is not "
-                                  "in this campaign", f"{name} {layout.META_SHEET}!B3")]
+        found = _answered_request(campaign, requests, name, meta)
+        if isinstance(found, Problem):
+            return found
         sheet = book[layout.SHEET]
         # The layout is the template's own, not whatever the file now claims.
         header_row = layout.HEADER_ROW
-        count = len(template_info(campaign, request).rows)
+        count = len(template_info(campaign, found).rows)
         rows = list(sheet.iter_rows(min_row=header_row, max_row=header_row + count + 50,
                                     max_col=len(layout.COLUMNS), values_only=True))
     except Exception as error:  # noqa: BLE001 - a damaged workbook fails in many ways in openpyxl
-        return None, [Problem(unreadable_workbook(error, DAMAGED), name)]
+        return Problem(unreadable_workbook(error, DAMAGED), name)
     finally:
         book.close()
-    problems: list[Problem] = []
+    return found, rows, count
+
+
+def _answered_request(campaign: Campaign, requests: Sequence[Request], name: str,
+                      meta: dict[str, Any]) -> Request | Problem:
+    """The request the template's meta sheet names, if it is this campaign's, of this layout."""
+    if meta.get("layout") != layout.LAYOUT:
+        return Problem("was made by another version of the template; download a fresh one",
+                       f"{name} {layout.META_SHEET}!B1")
+    if meta.get("campaign") != campaign.slug:
+        return Problem(f"is the template of campaign {meta.get('campaign')!r}, not "
+                       f"{campaign.slug!r}", f"{name} {layout.META_SHEET}!B2")
+    request = next((r for r in requests if r.authority.slug == meta.get("authority")), None)
+    if request is None:
+        return Problem(f"names the authority {meta.get('authority')!r}, which is not "
+                       "in this campaign", f"{name} {layout.META_SHEET}!B3")
+    return request
+
+
+def _moved_header(name: str, rows: list[tuple[Any, ...]]) -> Problem | None:
+    """The first header cell that is not the template's: rows or columns were moved."""
     header = list(rows[0]) if rows else []
     for index, expected in enumerate(layout.COLUMNS):
         found = header[index] if index < len(header) else None
         if found != expected:
             column = "ABCDEFGHI"[index]
-            problems.append(Problem(
+            return Problem(
                 f"should read {expected!r} but reads {found!r}: the rows or columns were moved; "
-                "please use a fresh template", f"{name} {layout.SHEET}!{column}{header_row}"))
-            return None, problems
+                "please use a fresh template", f"{name} {layout.SHEET}!{column}{layout.HEADER_ROW}")
+    return None
+
+
+def _entries(campaign: Campaign, name: str, rows: list[tuple[Any, ...]], count: int
+             ) -> tuple[list[Entry], list[Problem]]:
+    """The template's filled cells as entries, each checked against the design; the problems
+    name the cell (and rows found below the template's)."""
     index = DesignIndex.of(campaign)
-    entries = []
+    entries: list[Entry] = []
+    problems: list[Problem] = []
     for offset, row in enumerate(rows[1:], start=1):
-        number = header_row + offset
+        number = layout.HEADER_ROW + offset
         where = f"{name} {layout.SHEET}!{layout.VALUE_COLUMN}{number}"
         if offset > count:
             if any(cell not in (None, "") for cell in row):
@@ -246,17 +290,21 @@ def read_template(campaign: Campaign, requests: Sequence[Request], filename: str
             continue
         if text is None:
             continue
-        category = None if row[3] == "Total" else (str(row[3]) if row[3] is not None else None)
-        entry = Entry(str(row[6] or ""), str(row[7] or ""), str(row[8]) if row[8] else None,
-                      category, text, caveat=str(row[5]).strip() if row[5] else None,
-                      source=f"{name} {layout.SHEET}!{layout.VALUE_COLUMN}{number}", cell=where)
+        entry = _entry(row, text, where)
         target, found = index.resolve(entry)
         problems += [Problem(p.message, where) for p in found]
         if target is not None:
             entries.append(entry)
-    if problems:
-        return None, problems
-    return TemplateFile(name, data, request, entries), []
+    return entries, problems
+
+
+def _entry(row: tuple[Any, ...], text: str, where: str) -> Entry:
+    """A filled template row as an entry: the keys from the hidden columns, "Total" as no
+    category."""
+    category = None if row[3] == "Total" else (str(row[3]) if row[3] is not None else None)
+    return Entry(str(row[6] or ""), str(row[7] or ""), str(row[8]) if row[8] else None,
+                 category, text, caveat=str(row[5]).strip() if row[5] else None,
+                 source=where, cell=where)
 
 
 def preview(session: Session, campaign: Campaign, files: Sequence[tuple[str, bytes]]) -> Plan:
