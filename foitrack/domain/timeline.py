@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 from foitrack.domain.clock import (
     ClockSettings,
@@ -271,148 +272,215 @@ def _fail(event: TimelineEvent, why: str) -> TimelineError:
     return TimelineError(f"{event.kind.label} on {event.on.isoformat()}: {why}")
 
 
-def _step(walk: _Walk, event: TimelineEvent) -> None:
-    kind = event.kind
-    if kind is EventKind.note:
-        return
-    if kind is EventKind.sent:
-        if walk.sent_on is not None:
-            raise _fail(event, f"the request was already sent on {walk.sent_on.isoformat()}")
-        if event.received_on is not None and event.received_on < event.on:
-            raise _fail(event, "the date of receipt cannot be before the date it was sent")
-        walk.sent_on = event.on
-        walk.received_on = event.received_on or event.on
-        walk.clock_start = walk.received_on
-        walk.clock_start_reason = "received"
-        walk.status = Status.awaiting_response
-        return
+# Each handler checks that its event can happen where it falls and moves the walk on. The first
+# line of each docstring is the law behind it (FOIA, FOISA, EIR), for a reader checking a rule.
+
+
+def _on_nothing(walk: _Walk, event: TimelineEvent) -> None:
+    """No legal effect: a note, or an acknowledgement, which no Act requires."""
+
+
+def _on_chaser(walk: _Walk, event: TimelineEvent) -> None:
+    """No legal effect: a chaser does not change the 20 working days; it is remembered for the list."""
+    walk.last_chased = event.on
+
+
+def _on_reply(walk: _Walk, event: TimelineEvent) -> None:
+    """No legal effect until classified: a reply filed from the mailbox changes nothing
+    until a researcher says what it was."""
+
+
+def _on_sent(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.10(1), FOISA s.10(1)(a), EIR reg.5(2): 20 working days from the date of receipt."""
+    if walk.sent_on is not None:
+        raise _fail(event, f"the request was already sent on {walk.sent_on.isoformat()}")
+    if event.received_on is not None and event.received_on < event.on:
+        raise _fail(event, "the date of receipt cannot be before the date it was sent")
+    walk.sent_on = event.on
+    walk.received_on = event.received_on or event.on
+    walk.clock_start = walk.received_on
+    walk.clock_start_reason = "received"
+    walk.status = Status.awaiting_response
+
+
+def _on_clarification_requested(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.1(3), FOISA s.1(3), EIR reg.9(2): the authority may ask what is wanted."""
+    if walk.responded:
+        raise _fail(event, "the authority has already responded; clarification comes before")
+    if walk.open_clarification is not None:
+        raise _fail(event, f"clarification was already asked for on "
+                           f"{walk.open_clarification.isoformat()} and not yet sent")
+    due = walk.statutory_due()
+    if due is not None and event.on > due and not walk.responded:
+        walk.flags.append(f"Clarification was asked for on {event.on.isoformat()}, after the "
+                          f"statutory date {due.isoformat()}: the request was already late.")
+    walk.open_clarification = event.on
+    walk.status = Status.awaiting_clarification
+
+
+def _on_clarification_sent(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.1(3), FOISA s.1(3), EIR reg.9(4): the 20 days run again from the clarification."""
+    if walk.open_clarification is None:
+        raise _fail(event, "the authority has not asked for clarification")
+    walk.open_clarification = None
+    # s.1(3): the authority need not comply until it has the clarification; the 20 days
+    # run again from its receipt, and an earlier extension or fee no longer applies.
+    walk.clock_start = event.on
+    walk.clock_start_reason = "clarification received"
+    walk.extension_to = None
+    walk.pauses = []
+    walk.status = Status.awaiting_fee if walk.open_fee else Status.awaiting_response
+
+
+def _on_fees_notice(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.9(1), FOISA s.9(1), EIR reg.8: a fees notice, before the response."""
+    if walk.responded:
+        raise _fail(event, "the authority has already responded")
+    if walk.open_fee is not None:
+        raise _fail(event, f"a fees notice of {walk.open_fee.isoformat()} is still unpaid")
+    walk.open_fee = event.on
+    walk.status = Status.awaiting_fee
+
+
+def _on_fee_paid(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.10(2), FOISA s.10(2): days from the fees notice to payment are not counted."""
+    if walk.open_fee is None:
+        raise _fail(event, "there is no unpaid fees notice")
+    walk.pauses.append(
+        Pause(walk.open_fee, event.on, f"between fees notice ({walk.open_fee.isoformat()}) "
+                                       "and payment, not counted (s.10(2))")
+    )
+    walk.open_fee = None
+    walk.status = (
+        Status.awaiting_clarification if walk.open_clarification else Status.awaiting_response
+    )
+
+
+def _on_extension(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.10(3) and s.17(2): more time for the public interest test, said within the 20
+    days; FOISA has no such extension (_response_deadline flags one)."""
+    if walk.responded:
+        raise _fail(event, "the authority has already responded")
+    if event.due_on is None:
+        raise _fail(event, "give the date the authority said it will respond by")
+    if event.due_on <= event.on:
+        raise _fail(event, "the new date must be after the day the extension was given")
+    walk.extension_to = event.due_on
+    walk.extension_on = event.on
+
+
+def _on_response(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.1(1) and s.17, FOISA s.1(1) and s.16, EIR reg.5 and reg.14: the answer, or a
+    refusal notice; a response after a decision notice is still recorded (FOIA s.50(4))."""
+    if event.outcome is None:
+        raise _fail(event, "say what the authority decided (the outcome)")
+    walk.responded.append(event)
+    walk.outcome = event.outcome
+    walk.exemptions = event.exemptions
+    walk.open_clarification = None
+    walk.open_fee = None
+    walk.status = Status.answered
+
+
+def _on_withdrawn(walk: _Walk, event: TimelineEvent) -> None:
+    """No Act governs a withdrawal: nothing is owed after it, so nothing may follow it."""
+    walk.withdrawn_on = event.on
+    walk.status = Status.withdrawn
+
+
+def _on_review_requested(walk: _Walk, event: TimelineEvent) -> None:
+    """FOISA s.20(1), EIR reg.11(1), FOIA the s.45 Code of Practice: review of a response (and
+    under FOISA of a failure to respond)."""
+    if not walk.responded and walk.regime is Regime.foisa:
+        # FOISA s.20(1): a review may be required of a failure to respond, once late.
+        due = walk.statutory_due()
+        if due is None or event.on <= due:
+            raise _fail(event, f"under FOISA a review of a failure to respond can be asked "
+                               f"for once the 20 working days have passed ({due})")
+    elif not walk.responded:
+        raise _fail(event, "there is no response to review yet; with no response at all, "
+                           "complain to the Commissioner instead")
+    if walk.open_review is not None:
+        raise _fail(event, f"an internal review asked for on {walk.open_review.isoformat()} "
+                           "is still open")
+    walk.open_review = event.on
+    walk.status = Status.awaiting_review
+
+
+def _on_review_outcome(walk: _Walk, event: TimelineEvent) -> None:
+    """FOISA s.21(1), EIR reg.11(4), FOIA the s.45 Code: the authority's review decision."""
+    if walk.open_review is None:
+        raise _fail(event, "no internal review has been asked for")
+    if event.outcome is None:
+        raise _fail(event, "say what the review decided (the outcome)")
+    walk.open_review = None
+    walk.review_done = True
+    walk.status = Status.reviewed
+
+
+def _on_complaint(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.50(1) (EIR reg.18), FOISA s.47(1): an application to the Commissioner, under
+    FOISA only after the authority's review."""
+    if walk.regime is Regime.foisa and not walk.review_done:
+        raise _fail(event, "under FOISA an application to the Scottish Information "
+                           "Commissioner comes after the authority's review (s.47(1))")
+    if walk.open_complaint is not None:
+        raise _fail(event, f"a complaint made on {walk.open_complaint.isoformat()} is still open")
+    walk.open_complaint = event.on
+    walk.status = Status.with_commissioner
+
+
+def _on_decision(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.50(3), FOISA s.49: the Commissioner's decision notice closes the request."""
+    if walk.open_complaint is None:
+        raise _fail(event, "no complaint has been made to the Commissioner")
+    if event.outcome is None:
+        raise _fail(event, "say what the Commissioner decided (the outcome)")
+    walk.open_complaint = None
+    walk.closed_on = event.on
+    walk.status = Status.closed
+
+
+_Handler = Callable[[_Walk, TimelineEvent], None]
+
+# What each kind of event does to the request; the handler's docstring gives the law behind it.
+HANDLERS: Mapping[EventKind, _Handler] = MappingProxyType({
+    EventKind.sent: _on_sent,
+    EventKind.acknowledged: _on_nothing,
+    EventKind.clarification_requested: _on_clarification_requested,
+    EventKind.clarification_sent: _on_clarification_sent,
+    EventKind.fees_notice: _on_fees_notice,
+    EventKind.fee_paid: _on_fee_paid,
+    EventKind.extension: _on_extension,
+    EventKind.response: _on_response,
+    EventKind.withdrawn: _on_withdrawn,
+    EventKind.internal_review_requested: _on_review_requested,
+    EventKind.internal_review_outcome: _on_review_outcome,
+    EventKind.ico_complaint: _on_complaint,
+    EventKind.ico_decision: _on_decision,
+    EventKind.chaser_sent: _on_chaser,
+    EventKind.reply_received: _on_reply,
+    EventKind.note: _on_nothing,
+})
+
+# A decision notice may order disclosure: the response that follows is still recorded.
+_AFTER_DECISION = frozenset({EventKind.chaser_sent, EventKind.response, EventKind.reply_received})
+
+
+def _refuse_out_of_place(walk: _Walk, event: TimelineEvent) -> None:
+    """Refuse any event but the sending before it is sent, after withdrawal, or once closed."""
     if walk.sent_on is None:
         raise _fail(event, "the request has not been sent by then; record when it was sent first")
     if walk.withdrawn_on is not None:
         raise _fail(event, f"the request was withdrawn on {walk.withdrawn_on.isoformat()}")
-    if walk.closed_on is not None and kind not in (EventKind.chaser_sent, EventKind.response,
-                                                   EventKind.reply_received):
-        # A decision notice may order disclosure: the response that follows is still recorded.
+    if walk.closed_on is not None and event.kind not in _AFTER_DECISION:
         raise _fail(event, f"the Commissioner decided on {walk.closed_on.isoformat()}; it is closed")
 
-    if kind in (EventKind.acknowledged, EventKind.chaser_sent, EventKind.reply_received):
-        # A reply filed from the mailbox changes nothing until a researcher says what it was.
-        if kind is EventKind.chaser_sent:
-            walk.last_chased = event.on
-        return
-    if kind is EventKind.clarification_requested:
-        if walk.responded:
-            raise _fail(event, "the authority has already responded; clarification comes before")
-        if walk.open_clarification is not None:
-            raise _fail(event, f"clarification was already asked for on "
-                               f"{walk.open_clarification.isoformat()} and not yet sent")
-        due = walk.statutory_due()
-        if due is not None and event.on > due and not walk.responded:
-            walk.flags.append(f"Clarification was asked for on {event.on.isoformat()}, after the "
-                              f"statutory date {due.isoformat()}: the request was already late.")
-        walk.open_clarification = event.on
-        walk.status = Status.awaiting_clarification
-        return
-    if kind is EventKind.clarification_sent:
-        if walk.open_clarification is None:
-            raise _fail(event, "the authority has not asked for clarification")
-        walk.open_clarification = None
-        # s.1(3): the authority need not comply until it has the clarification; the 20 days
-        # run again from its receipt, and an earlier extension or fee no longer applies.
-        walk.clock_start = event.on
-        walk.clock_start_reason = "clarification received"
-        walk.extension_to = None
-        walk.pauses = []
-        walk.status = Status.awaiting_fee if walk.open_fee else Status.awaiting_response
-        return
-    if kind is EventKind.fees_notice:
-        if walk.responded:
-            raise _fail(event, "the authority has already responded")
-        if walk.open_fee is not None:
-            raise _fail(event, f"a fees notice of {walk.open_fee.isoformat()} is still unpaid")
-        walk.open_fee = event.on
-        walk.status = Status.awaiting_fee
-        return
-    if kind is EventKind.fee_paid:
-        if walk.open_fee is None:
-            raise _fail(event, "there is no unpaid fees notice")
-        walk.pauses.append(
-            Pause(walk.open_fee, event.on, f"between fees notice ({walk.open_fee.isoformat()}) "
-                                           "and payment, not counted (s.10(2))")
-        )
-        walk.open_fee = None
-        walk.status = (
-            Status.awaiting_clarification if walk.open_clarification else Status.awaiting_response
-        )
-        return
-    if kind is EventKind.extension:
-        if walk.responded:
-            raise _fail(event, "the authority has already responded")
-        if event.due_on is None:
-            raise _fail(event, "give the date the authority said it will respond by")
-        if event.due_on <= event.on:
-            raise _fail(event, "the new date must be after the day the extension was given")
-        walk.extension_to = event.due_on
-        walk.extension_on = event.on
-        return
-    if kind is EventKind.response:
-        if event.outcome is None:
-            raise _fail(event, "say what the authority decided (the outcome)")
-        walk.responded.append(event)
-        walk.outcome = event.outcome
-        walk.exemptions = event.exemptions
-        walk.open_clarification = None
-        walk.open_fee = None
-        walk.status = Status.answered
-        return
-    if kind is EventKind.withdrawn:
-        walk.withdrawn_on = event.on
-        walk.status = Status.withdrawn
-        return
-    if kind is EventKind.internal_review_requested:
-        if not walk.responded and walk.regime is Regime.foisa:
-            # FOISA s.20(1): a review may be required of a failure to respond, once late.
-            due = walk.statutory_due()
-            if due is None or event.on <= due:
-                raise _fail(event, f"under FOISA a review of a failure to respond can be asked "
-                                   f"for once the 20 working days have passed ({due})")
-        elif not walk.responded:
-            raise _fail(event, "there is no response to review yet; with no response at all, "
-                               "complain to the Commissioner instead")
-        if walk.open_review is not None:
-            raise _fail(event, f"an internal review asked for on {walk.open_review.isoformat()} "
-                               "is still open")
-        walk.open_review = event.on
-        walk.status = Status.awaiting_review
-        return
-    if kind is EventKind.internal_review_outcome:
-        if walk.open_review is None:
-            raise _fail(event, "no internal review has been asked for")
-        if event.outcome is None:
-            raise _fail(event, "say what the review decided (the outcome)")
-        walk.open_review = None
-        walk.review_done = True
-        walk.status = Status.reviewed
-        return
-    if kind is EventKind.ico_complaint:
-        if walk.regime is Regime.foisa and not walk.review_done:
-            raise _fail(event, "under FOISA an application to the Scottish Information "
-                               "Commissioner comes after the authority's review (s.47(1))")
-        if walk.open_complaint is not None:
-            raise _fail(event, f"a complaint made on {walk.open_complaint.isoformat()} is still open")
-        walk.open_complaint = event.on
-        walk.status = Status.with_commissioner
-        return
-    if kind is EventKind.ico_decision:
-        if walk.open_complaint is None:
-            raise _fail(event, "no complaint has been made to the Commissioner")
-        if event.outcome is None:
-            raise _fail(event, "say what the Commissioner decided (the outcome)")
-        walk.open_complaint = None
-        walk.closed_on = event.on
-        walk.status = Status.closed
-        return
-    raise _fail(event, "unknown kind of event")  # pragma: no cover - the enum is exhaustive
+
+def _step(walk: _Walk, event: TimelineEvent) -> None:
+    if event.kind not in (EventKind.note, EventKind.sent):
+        _refuse_out_of_place(walk, event)
+    HANDLERS[event.kind](walk, event)
 
 
 def _walk(events: Sequence[TimelineEvent], regime: Regime = Regime.foia,
@@ -429,28 +497,43 @@ def check(events: Sequence[TimelineEvent], new: TimelineEvent, today: dt.date,
 
     :raises TimelineError: saying why.
     """
+    _refuse_future(new, today)
+    _refuse_wrong_outcome(new)
+    _refuse_misplaced_fields(new)
+    if new.kind is EventKind.sent and any(e.kind is EventKind.sent for e in events):
+        sent = next(e for e in events if e.kind is EventKind.sent)
+        raise _fail(new, f"the request was already sent on {sent.on.isoformat()}")
+    # Walking the whole timeline also catches a back-dated event that breaks what follows it.
+    _walk([*events, new], regime)
+
+
+def _refuse_future(new: TimelineEvent, today: dt.date) -> None:
     if new.on > today:
         raise _fail(new, f"the date is in the future (today is {today.isoformat()})")
     if new.received_on is not None and new.received_on > today:
         raise _fail(new, "the date of receipt is in the future")
-    if new.kind in OUTCOMES and new.outcome is not None:
-        allowed = OUTCOMES[new.kind]
-        if new.outcome not in {member.value for member in allowed}:
-            choices = ", ".join(member.value for member in allowed)
-            raise _fail(new, f"{new.outcome!r} is not an outcome of this event; choose {choices}")
-    if new.kind not in OUTCOMES and new.outcome is not None:
+
+
+def _refuse_wrong_outcome(new: TimelineEvent) -> None:
+    """An outcome must be one this kind of event can have, and only such kinds have one."""
+    if new.outcome is None:
+        return
+    if new.kind not in OUTCOMES:
         raise _fail(new, "this kind of event has no outcome")
+    allowed = OUTCOMES[new.kind]
+    if new.outcome not in {member.value for member in allowed}:
+        choices = ", ".join(member.value for member in allowed)
+        raise _fail(new, f"{new.outcome!r} is not an outcome of this event; choose {choices}")
+
+
+def _refuse_misplaced_fields(new: TimelineEvent) -> None:
+    """A new due date, a date of receipt and exemptions each belong to one or two kinds."""
     if new.kind is not EventKind.extension and new.due_on is not None:
         raise _fail(new, "only an extension has a new due date")
     if new.kind is not EventKind.sent and new.received_on is not None:
         raise _fail(new, "only the sending of a request has a date of receipt")
     if new.exemptions and new.kind not in (EventKind.response, EventKind.internal_review_outcome):
         raise _fail(new, "only a response or a review outcome cites exemptions")
-    if new.kind is EventKind.sent and any(e.kind is EventKind.sent for e in events):
-        sent = next(e for e in events if e.kind is EventKind.sent)
-        raise _fail(new, f"the request was already sent on {sent.on.isoformat()}")
-    # Walking the whole timeline also catches a back-dated event that breaks what follows it.
-    _walk([*events, new], regime)
 
 
 def check_removal(events: Sequence[TimelineEvent], removed: TimelineEvent,
@@ -544,51 +627,68 @@ def derive(
                                 regime, settings)
     state.response_deadline = _response_deadline(before_response, regime, settings)
     deadline = state.response_deadline
-
     if deadline is not None and deadline.due is not None:
-        if state.first_response_on is not None:
-            late = working_days_between(deadline.due, state.first_response_on, regime)
-            state.answered_on_time = late == 0
-            state.answered_days_late = late
-        elif walk.withdrawn_on is None and walk.closed_on is None:
-            # Still owed, even while a complaint about the silence is with the Commissioner.
-            late = working_days_between(deadline.due, today, regime)
-            state.working_days_late = late
-            very = add_working_days(
-                before_response.clock_start or deadline.due, settings.very_overdue_days, regime,
-                before_response.pauses,
-            ).due
-            if late > 0:
-                state.lateness = Lateness.very_overdue if today > very and today > deadline.due \
-                    else Lateness.overdue
-            elif working_days_between(today, deadline.due, regime) <= settings.due_soon_days:
-                state.lateness = Lateness.due_soon
-
+        _response_lateness(state, deadline.due, walk, before_response, today, settings)
     if walk.open_review is not None or walk.review_done:
-        review_start = _last(events, EventKind.internal_review_requested)
-        if review_start is not None:
-            count = add_working_days(review_start.on, settings.review_days, regime)
-            longest = add_working_days(review_start.on, settings.review_max_days, regime)
-            statute = "FOISA s.21(1)" if regime is Regime.foisa else "the s.45 Code of Practice"
-            lines = explain_count(count, "Internal review due")
-            if regime is Regime.foia:
-                lines.append(
-                    f"In complex cases the Code allows up to {settings.review_max_days} working "
-                    f"days: {longest.due.isoformat()}."
-                )
-            state.review_deadline = Deadline(f"Internal review ({statute})", count.due, lines,
-                                             count=count)
-            if walk.open_review is not None and today > count.due:
-                state.lateness = Lateness.review_overdue
-                state.working_days_late = working_days_between(count.due, today, regime)
+        _review_deadline(state, events, walk, today, settings)
     if walk.responded and walk.open_review is None and not walk.review_done:
-        last = walk.responded[-1]
-        count = add_working_days(last.on, settings.review_window_days, regime)
-        state.review_window = Deadline(
-            "Ask for an internal review by", count.due,
-            explain_count(count, "Ask for an internal review by"), count=count,
-        )
+        state.review_window = _review_window(walk.responded[-1], regime, settings)
     return state
+
+
+def _response_lateness(state: RequestState, due: dt.date, walk: _Walk, before_response: _Walk,
+                       today: dt.date, settings: ClockSettings) -> None:
+    """Whether the first response came on time, or how late the request is still owed."""
+    regime = walk.regime
+    if state.first_response_on is not None:
+        late = working_days_between(due, state.first_response_on, regime)
+        state.answered_on_time = late == 0
+        state.answered_days_late = late
+    elif walk.withdrawn_on is None and walk.closed_on is None:
+        # Still owed, even while a complaint about the silence is with the Commissioner.
+        late = working_days_between(due, today, regime)
+        state.working_days_late = late
+        very = add_working_days(
+            before_response.clock_start or due, settings.very_overdue_days, regime,
+            before_response.pauses,
+        ).due
+        if late > 0:
+            state.lateness = Lateness.very_overdue if today > very and today > due \
+                else Lateness.overdue
+        elif working_days_between(today, due, regime) <= settings.due_soon_days:
+            state.lateness = Lateness.due_soon
+
+
+def _review_deadline(state: RequestState, events: Sequence[TimelineEvent], walk: _Walk,
+                     today: dt.date, settings: ClockSettings) -> None:
+    """FOISA s.21(1), the FOIA s.45 Code: the review's due date, and lateness while it is open."""
+    review_start = _last(events, EventKind.internal_review_requested)
+    if review_start is None:
+        return
+    regime = walk.regime
+    count = add_working_days(review_start.on, settings.review_days, regime)
+    longest = add_working_days(review_start.on, settings.review_max_days, regime)
+    statute = "FOISA s.21(1)" if regime is Regime.foisa else "the s.45 Code of Practice"
+    lines = explain_count(count, "Internal review due")
+    if regime is Regime.foia:
+        lines.append(
+            f"In complex cases the Code allows up to {settings.review_max_days} working "
+            f"days: {longest.due.isoformat()}."
+        )
+    state.review_deadline = Deadline(f"Internal review ({statute})", count.due, lines,
+                                     count=count)
+    if walk.open_review is not None and today > count.due:
+        state.lateness = Lateness.review_overdue
+        state.working_days_late = working_days_between(count.due, today, regime)
+
+
+def _review_window(last: TimelineEvent, regime: Regime, settings: ClockSettings) -> Deadline:
+    """The date by which to ask for an internal review of the last response."""
+    count = add_working_days(last.on, settings.review_window_days, regime)
+    return Deadline(
+        "Ask for an internal review by", count.due,
+        explain_count(count, "Ask for an internal review by"), count=count,
+    )
 
 
 def _last(events: Sequence[TimelineEvent], kind: EventKind) -> TimelineEvent | None:

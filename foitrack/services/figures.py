@@ -5,17 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import operator
-import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.db import driver_converter, driver_insert, utcnow
+from foitrack.domain.csv_safety import unprotect
+from foitrack.domain.design import CampaignDesign
 from foitrack.domain.figure_values import FigureValue, NotAFigure, ValueKind, parse, value_text
 from foitrack.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from foitrack.models import (
@@ -32,7 +33,8 @@ from foitrack.models import (
 )
 from foitrack.models.authority import casefold as _casefold
 from foitrack.services import audit, removed_figures
-from foitrack.services.authority_import import refuse_nul, unprotect
+from foitrack.services.authority_import import refuse_nul
+from foitrack.services.authority_names import AuthorityNames
 from foitrack.services.locks import hold_campaign_requests
 from foitrack.services.requests import campaign_requests
 
@@ -318,41 +320,28 @@ def check_figures(session: Session, actor: audit.Actor, figures: Iterable[Figure
 
 # ---- authorities by any name they go by -------------------------------------------------
 
-_NOISE = re.compile(r"\b(police|constabulary|service|force|the)\b")
-
-
-def _plain_name(name: str) -> str:
-    text = casefold(name).replace("&", " and ")
-    text = _NOISE.sub(" ", re.sub(r"[^a-z0-9& ]+", " ", text))
-    return " ".join(text.split())
-
 
 @dataclass
 class AuthorityIndex:
-    """A campaign's authorities by code, slug, name, short name or former name."""
+    """A campaign's requests by their authority's code, slug, name, short name or former name."""
 
-    exact: dict[str, Request] = field(default_factory=dict)
-    plain: dict[str, list[Request]] = field(default_factory=dict)
+    names: AuthorityNames[Request]
 
     @classmethod
     def of(cls, requests: Iterable[Request]) -> AuthorityIndex:
-        index = cls()
-        for request in requests:
-            authority: Authority = request.authority
-            names = [authority.name, authority.short_name, *(authority.former_names or [])]
-            for key in [authority.slug, authority.code or "", *names]:
-                if key:
-                    index.exact[casefold(key)] = request
-            for name in {_plain_name(n) for n in names if _plain_name(n)}:
-                index.plain.setdefault(name, []).append(request)
-        return index
+        return cls(AuthorityNames((request.authority, request) for request in requests))
 
     def find(self, text: str) -> Request | str:
-        """The request for this authority, or why none could be chosen."""
-        found = self.exact.get(casefold(text.strip()))
+        """The request for this authority, or why none could be chosen.
+
+        No guessing at spellings: nothing previews a bulk import before it is written.
+        """
+        found = self.names.by_key(text)
+        if found is None:
+            found = self.names.by_name(text)
         if found is not None:
             return found
-        matches = self.plain.get(_plain_name(text), [])
+        matches = self.names.by_words(text)
         if len({id(m) for m in matches}) == 1:
             return matches[0]
         if matches:
@@ -374,7 +363,25 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
     # read, so a grid save meanwhile waits instead of being overwritten or hitting the
     # one-figure-a-cell index, and no figure read below is gone when its change is written.
     hold_campaign_requests(session, campaign)
-    data = source.read()
+    reader, header = _open_csv(source.read())
+    rows = _CsvRows(session, actor, campaign, user, header)
+    line = 2
+    try:
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            rows.take(start, record)
+    except csv.Error as error:
+        rows.problems.append(Problem(f"the CSV cannot be read: {error}", line=line))
+    if rows.problems:
+        raise Invalid(sorted(rows.problems, key=lambda p: (p.line or 0)))
+    return rows.writer.finish()
+
+
+def _open_csv(data: bytes) -> tuple[Any, list[str]]:
+    """A reader over the file's rows after its header, and the header, checked.
+
+    :raises Invalid: for a file that is not UTF-8 text or whose header is not CSV_COLUMNS.
+    """
     try:
         data.decode("utf-8-sig")  # the whole file is text, or a message naming the byte
     except UnicodeDecodeError as error:
@@ -394,83 +401,103 @@ def import_csv(session: Session, actor: audit.Actor, campaign: Campaign, source:
         raise Invalid([Problem(f"the header needs the columns {','.join(CSV_COLUMNS)}"
                                + (f"; missing {', '.join(missing)}" if missing else "")
                                + (f"; unknown {', '.join(unknown)}" if unknown else ""), line=1)])
-    requests = campaign_requests(session, campaign)
-    authorities = AuthorityIndex.of(requests)
-    index = DesignIndex.of(campaign)
-    threshold = campaign.suppression_threshold
-    lines = _CellLines(campaign, requests)
-    in_order = operator.itemgetter(*(header.index(c) for c in CSV_COLUMNS))
-    resolved: dict[tuple[str, str, str, str], _Cell] = {}
-    values: dict[str, FigureValue] = {}
-    writer = _BulkWriter(session, actor, campaign, user)
-    found_by_name: dict[str, Request | str] = {}  # thousands of rows name each authority
-    problems: list[Problem] = []
-    line = 2
-    try:
-        for record in reader:
-            start, line = line, reader.line_num + 1
-            cells = [cell.strip() for cell in record]
-            if not any(cells):
-                continue
-            if len(record) != len(header):
-                problems.append(Problem(f"has {len(record)} cells but the header has {len(header)}",
-                                        line=start))
-                continue
-            if "'" in "".join(cells):
-                cells = [unprotect(cell) for cell in cells]
-            (name, measure_key, period_key, dimension_key, category_label, value_text_,
-             caveat_text, source_text) = in_order(cells)
-            found = found_by_name.get(name)
-            if found is None:
-                found = found_by_name[name] = authorities.find(name)
-            if isinstance(found, str):
-                problems.append(Problem(found, "authority", start))
-                continue
-            # A million rows name the same few cells and values: each is looked up once.
-            checked: list[Problem] = []
-            cell_key = (measure_key, period_key, dimension_key, casefold(category_label))
-            cell = resolved.get(cell_key)
-            entry = None
-            if cell is None:
-                entry = Entry(measure_key, period_key, dimension_key or None,
-                              category_label or None, value_text_, line=start)
-                target, found_problems = index.resolve(entry)
-                checked += found_problems
-                if target is not None:
-                    cell = resolved[cell_key] = lines.cell(*target)
-            value = None
-            if value_text_:
-                value = values.get(value_text_)
-                if value is None:
-                    try:
-                        value = parse(value_text_, threshold)
-                    except NotAFigure as error:
-                        checked.append(Problem(str(error), "value", start))
-                    else:
-                        if len(values) < 10_000:
-                            values[value_text_] = value
+    return reader, header
+
+
+class _CsvRows:
+    """The rows of a figures CSV, checked one at a time and written while none has a problem.
+
+    A million rows name the same few authorities, cells and values: each is looked up once.
+    """
+
+    def __init__(self, session: Session, actor: audit.Actor, campaign: Campaign,
+                 user: User | None, header: list[str]) -> None:
+        requests = campaign_requests(session, campaign)
+        self.header = header
+        self.authorities = AuthorityIndex.of(requests)
+        self.index = DesignIndex.of(campaign)
+        self.threshold = campaign.suppression_threshold
+        self.lines = _CellLines(CampaignDesign.of(campaign), requests)
+        self.in_order = operator.itemgetter(*(header.index(c) for c in CSV_COLUMNS))
+        self.resolved: dict[tuple[str, str, str, str], _Cell] = {}
+        self.values: dict[str, FigureValue] = {}
+        self.writer = _BulkWriter(session, actor, campaign, user)
+        self.found_by_name: dict[str, Request | str] = {}
+        self.problems: list[Problem] = []
+
+    def take(self, start: int, record: list[str]) -> None:
+        """Check the row that starts on line ``start``; write it if nothing is wrong so far."""
+        cells = [cell.strip() for cell in record]
+        if not any(cells):
+            return
+        if len(record) != len(self.header):
+            self.problems.append(Problem(f"has {len(record)} cells but the header has "
+                                         f"{len(self.header)}", line=start))
+            return
+        if "'" in "".join(cells):
+            cells = [unprotect(cell) for cell in cells]
+        (name, measure_key, period_key, dimension_key, category_label, value_text_,
+         caveat_text, source_text) = self.in_order(cells)
+        found = self._request(name)
+        if isinstance(found, str):
+            self.problems.append(Problem(found, "authority", start))
+            return
+        checked: list[Problem] = []
+        cell_key = (measure_key, period_key, dimension_key, casefold(category_label))
+        cell = self._cell(cell_key, category_label, value_text_, start, checked)
+        value = self._value(value_text_, start, checked)
+        for column, text in (("caveat", caveat_text), ("source", source_text)):
+            if len(text) > MAX_TEXT:
+                checked.append(Problem(f"is longer than {MAX_TEXT} characters", column, start))
+        if cell is not None:
+            earlier = self.lines.see(found.id, cell, start)
+        else:
+            earlier = self.lines.see_unresolved((found.id, *cell_key), start)
+        if earlier is not None:
+            self.problems.append(Problem(f"the same figure is also on line {earlier}", "value",
+                                         start))
+        self.problems += checked
+        if not self.problems and cell is not None and value is not None:
+            self.writer.add(found.id, cell.measure_id, cell.period_id, cell.category_id, value,
+                            caveat_text or None, source_text or None)
+
+    def _request(self, name: str) -> Request | str:
+        found = self.found_by_name.get(name)
+        if found is None:
+            found = self.found_by_name[name] = self.authorities.find(name)
+        return found
+
+    def _cell(self, cell_key: tuple[str, str, str, str], category_label: str, value: str,
+              start: int, checked: list[Problem]) -> _Cell | None:
+        """The grid cell a row names; what is wrong with its keys goes to ``checked``."""
+        cell = self.resolved.get(cell_key)
+        if cell is None:
+            measure_key, period_key, dimension_key, _ = cell_key
+            entry = Entry(measure_key, period_key, dimension_key or None,
+                          category_label or None, value, line=start)
+            target, found_problems = self.index.resolve(entry)
+            checked += found_problems
+            if target is not None:
+                cell = self.resolved[cell_key] = self.lines.cell(*target)
+        return cell
+
+    def _value(self, text: str, start: int, checked: list[Problem]) -> FigureValue | None:
+        """The row's figure; an empty one is a problem at once, one that does not parse is
+        ``checked``."""
+        if not text:
+            self.problems.append(Problem(f"is empty; write {'a whole number, <N, A-B, not recorded'}"
+                                         "...", "value", start))
+            return None
+        value = self.values.get(text)
+        if value is None:
+            try:
+                value = parse(text, self.threshold)
+            except NotAFigure as error:
+                checked.append(Problem(str(error), "value", start))
             else:
-                problems.append(Problem(f"is empty; write {'a whole number, <N, A-B, not recorded'}"
-                                        "...", "value", start))
-            for column, text in (("caveat", caveat_text), ("source", source_text)):
-                if len(text) > MAX_TEXT:
-                    checked.append(Problem(f"is longer than {MAX_TEXT} characters", column, start))
-            if cell is not None:
-                earlier = lines.see(found.id, cell, start)
-            else:
-                earlier = lines.see_unresolved((found.id, *cell_key), start)
-            if earlier is not None:
-                problems.append(Problem(f"the same figure is also on line {earlier}", "value",
-                                        start))
-            problems += checked
-            if not problems and cell is not None and value is not None:
-                writer.add(found.id, cell.measure_id, cell.period_id, cell.category_id, value,
-                           caveat_text or None, source_text or None)
-    except csv.Error as error:
-        problems.append(Problem(f"the CSV cannot be read: {error}", line=line))
-    if problems:
-        raise Invalid(sorted(problems, key=lambda p: (p.line or 0)))
-    return writer.finish()
+                if len(self.values) < 10_000:
+                    self.values[text] = value
+        return value
 
 
 @dataclass(frozen=True)
@@ -487,13 +514,14 @@ class _CellLines:
     """The line each cell of the campaign's grid was last given on, to find a figure given
     twice: four bytes a cell of the design, however long the file."""
 
-    def __init__(self, campaign: Campaign, requests: Sequence[Request]) -> None:
+    def __init__(self, design: CampaignDesign, requests: Sequence[Request]) -> None:
+        # Offsets in the design's canonical order of cells (CampaignDesign.cells).
         self.requests = {r.id: n for n, r in enumerate(requests)}
-        self.measures = {m.id: n for n, m in enumerate(campaign.measures)}
-        self.periods = {p.id: n for n, p in enumerate(campaign.periods)}
+        self.measures = {m.id: n for n, m in enumerate(design.measures)}
+        self.periods = {p.id: n for n, p in enumerate(design.periods)}
         self.categories = {c.id: n + 1 for n, c in enumerate(
-            c for d in campaign.dimensions for c in d.categories)}
-        self.size = len(self.measures) * len(self.periods) * (len(self.categories) + 1)
+            c for b in design.breakdowns for c in b.categories)}
+        self.size = design.cell_count()
         self.seen = array("I", [0]) * (len(self.requests) * self.size)
         # Rows whose cell is not in the design (already a problem), by their text.
         self.unresolved: dict[tuple[Any, ...], int] = {}
@@ -589,18 +617,19 @@ class _BulkWriter:
         # row a statement. The batch's ids are read back by cell: ids only grow, so they are
         # those above the largest before it (a range of the primary key, not a scan).
         last = session.scalar(select(func.max(Figure.id))) or 0
-        constants = _driver_values(session, Figure.__table__, {
+        table = cast(Table, Figure.__table__)  # a mapped class's table is a Table
+        constants = _driver_values(session, table, {
             "entered_by": label, "entered_by_user_id": user_id, "entered_at": self.now,
             "updated_at": self.now})
         kinds = _kind_values(session)
         # Straight to the driver's executemany, the values already in its terms: SQLAlchemy's
         # per-row parameter processing took twice as long as the inserts themselves.
-        driver_insert(session.connection(), Figure.__table__, (*_NEW_FIGURE_COLUMNS, *constants), [
+        driver_insert(session.connection(), table, (*_NEW_FIGURE_COLUMNS, *constants), [
             (request_id, measure_id, period_id, category_id, kinds[value.kind], value.value,
              value.lower, value.upper, value.exemption, caveat, source, *constants.values())
             for (request_id, measure_id, period_id, category_id), (value, caveat, source)
             in self.new.items()])
-        created = []
+        created: list[tuple[object, dict[str, Any]]] = []
         for figure_id, *cell in session.execute(
                 select(Figure.id, Figure.request_id, Figure.measure_id, Figure.period_id,
                        Figure.category_id).where(Figure.id > last)):
@@ -664,7 +693,7 @@ def export_tuples(session: Session, campaign: Campaign) -> Iterator[tuple[str, .
 def iter_csv(rows: Iterable[dict[str, str] | Sequence[str]]) -> Iterator[str]:
     """Rows (dictionaries, or tuples in CSV_COLUMNS order) as the tidy CSV in pieces of about
     64 KB, formulas made safe; for a streamed download."""
-    from foitrack.exporters.authorities import protect
+    from foitrack.domain.csv_safety import protect
     from foitrack.exporters.dataset import csv_pieces
 
     def cells(row: dict[str, str] | Sequence[str]) -> list[str]:
@@ -721,22 +750,25 @@ def cell_figures(session: Session, campaign: Campaign, measure: str, period: str
     if dimension is None:
         query = query.where(Figure.category_id.is_(None))
     else:
-        groups = {g.key: [c.id for c in g.categories] for g in campaign.groups
-                  if g.dimension.key == dimension}
-        labels = {c.label: c.id for d in campaign.dimensions if d.key == dimension
-                  for c in d.categories}
-        recorded = [c.id for d in campaign.dimensions if d.key == dimension
-                    for c in d.categories if not c.is_not_recorded]
-        if category in groups:
-            ids = groups[category]
-        elif category in labels:
-            ids = [labels[category]]
-        else:
-            ids = recorded  # the whole dimension where recorded: a share's denominator
-        query = query.where(Figure.category_id.in_(ids))
+        query = query.where(Figure.category_id.in_(_category_ids(campaign, dimension, category)))
     if authority:
         query = query.where((Authority.slug == authority) | (Authority.code == authority))
     return [CellFigure(f.request.authority.slug, f.request.authority.name,
                        f.category.label if f.category else None, f.figure_value.text, f.kind.value,
                        f.caveat, f.source, f.checked_by, f.entered_by)
             for f in session.scalars(query)]
+
+
+def _category_ids(campaign: Campaign, dimension: str, category: str | None) -> list[int]:
+    """The categories an aggregate row of a dimension adds up: a group's, one category, or
+    (for anything else) the whole dimension where recorded, a share's denominator."""
+    groups = {g.key: [c.id for c in g.categories] for g in campaign.groups
+              if g.dimension.key == dimension}
+    labels = {c.label: c.id for d in campaign.dimensions if d.key == dimension
+              for c in d.categories}
+    if category in groups:
+        return groups[category]
+    if category in labels:
+        return [labels[category]]
+    return [c.id for d in campaign.dimensions if d.key == dimension
+            for c in d.categories if not c.is_not_recorded]

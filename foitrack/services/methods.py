@@ -25,6 +25,7 @@ from foitrack.domain.phrasing import (
 )
 from foitrack.domain.timeline import (
     EventKind,
+    RequestState,
     ResponseOutcome,
     ReviewOutcome,
     Status,
@@ -148,7 +149,8 @@ def _figure_facts(session: Session, campaign: Campaign, authority_ids: Sequence[
     if checked_only:
         caveats = caveats.where(Figure.checked_by.is_not(None))
     for request_id, caveat in session.execute(caveats):
-        facts.caveats[request_id].add(caveat)
+        if caveat is not None:  # the query leaves none out; the type does not know
+            facts.caveats[request_id].add(caveat)
     return facts
 
 
@@ -233,26 +235,39 @@ def _replies(requests: Sequence[Request], bodies: str, today: dt.date,
     """When the requests went, who replied and in time, and who did not, refused or answered
     only after an internal review."""
     states = [(r, state_of(r, today, settings)) for r in requests]
-    lines = []
     sent = sorted(s.sent_on for _, s in states if s.sent_on)
     if not sent:
         return [f"{_counted(len(requests), bodies).capitalize()} "
                 f"{'was' if len(requests) == 1 else 'were'} asked; no sending dates are recorded."]
+    return [*_sending(states, sent, bodies), *_answers(states, today, settings),
+            *_refusals_and_reviews(states)]
+
+
+_States = Sequence[tuple[Request, RequestState]]
+
+
+def _sending(states: _States, sent: list[dt.date], bodies: str) -> list[str]:
+    """When the requests went, and to whom none went."""
     span = f"on {long_date(sent[0])}" if sent[0] == sent[-1] else \
         f"between {long_date(sent[0])} and {long_date(sent[-1])}"
-    lines.append(f"Freedom of Information requests were sent to {_counted(len(sent), bodies)} {span}.")
+    lines = [f"Freedom of Information requests were sent to {_counted(len(sent), bodies)} {span}."]
     unsent = [r.authority for r, s in states if not s.sent_on]
     if unsent:
         lines.append(f"The request was not sent to {authority_names(unsent)}.")
+    return lines
+
+
+def _answers(states: _States, today: dt.date, settings: ClockSettings | None) -> list[str]:
+    """Who replied, who by the due date, who had not, and whose request was withdrawn."""
     answered = [s for _, s in states if s.first_response_on]
     on_time = [s for s in answered if s.answered_on_time]
     extended = sum(1 for s in on_time if s.response_deadline and s.response_deadline.count
                    and s.response_deadline.due != s.response_deadline.count.due)
     days = (settings or ClockSettings()).response_days
-    lines.append(f"{number(len(answered))} replied, {number(len(on_time))} of them by the due date "
-                 f"(the {ordinal(days)} working day after receipt"
-                 + (f", or a public interest extension for {extended}" if extended else "")
-                 + ").")
+    lines = [f"{number(len(answered))} replied, {number(len(on_time))} of them by the due date "
+             f"(the {ordinal(days)} working day after receipt"
+             + (f", or a public interest extension for {extended}" if extended else "")
+             + ")."]
     silent = [r.authority for r, s in states
               if s.sent_on and not s.first_response_on and s.status is not Status.withdrawn]
     if silent:
@@ -260,36 +275,35 @@ def _replies(requests: Sequence[Request], bodies: str, today: dt.date,
     withdrawn = [r.authority for r, s in states if s.status is Status.withdrawn]
     if withdrawn:
         lines.append(f"Withdrawn: the requests to {authority_names(withdrawn)}.")
+    return lines
 
+
+_REFUSAL_HEADINGS = {
+    ResponseOutcome.refused: "Refused",
+    ResponseOutcome.part_provided: "Refused in part",
+    ResponseOutcome.ncnd: "Neither confirmed nor denied holding the information",
+    ResponseOutcome.not_held: "Said the information is not held",
+}
+
+
+def _refusals_and_reviews(states: _States) -> list[str]:
+    """Who refused (and under which sections), and who gave figures only, or more, after an
+    internal review."""
     refusals: dict[str, list[str]] = defaultdict(list)
     only_after_review, more_after_review = [], []
     for request, state in states:
         events = ordered(request.timeline())
-        if state.outcome in (ResponseOutcome.refused, ResponseOutcome.part_provided,
-                             ResponseOutcome.ncnd, ResponseOutcome.not_held):
+        if state.outcome in _REFUSAL_HEADINGS:
             refusals[state.outcome].append(_refusal(
                 request.authority.name, state.exemptions, events,
                 needs_section=state.outcome != ResponseOutcome.not_held))
-        review = next((e for e in events if e.kind is EventKind.internal_review_requested), None)
-        if review is None:
-            continue
-        responses = [e for e in events if e.kind is EventKind.response]
-        after = [e for e in responses if e.sort_key() > review.sort_key()]
-        before = [e for e in responses if e.sort_key() < review.sort_key()]
-        if any(e.outcome in _GAVE_INFORMATION for e in after):
-            if any(e.outcome in _GAVE_INFORMATION for e in before):
-                more_after_review.append(request.authority)
-            else:
-                only_after_review.append(request.authority)
-    headings = {
-        ResponseOutcome.refused: "Refused",
-        ResponseOutcome.part_provided: "Refused in part",
-        ResponseOutcome.ncnd: "Neither confirmed nor denied holding the information",
-        ResponseOutcome.not_held: "Said the information is not held",
-    }
-    for outcome, heading in headings.items():
-        if refusals[outcome]:
-            lines.append(f"{heading}: {join_names(refusals[outcome])}.")
+        after_review = _gave_after_review(events)
+        if after_review == "only":
+            only_after_review.append(request.authority)
+        elif after_review == "more":
+            more_after_review.append(request.authority)
+    lines = [f"{heading}: {join_names(refusals[outcome])}."
+             for outcome, heading in _REFUSAL_HEADINGS.items() if refusals[outcome]]
     if only_after_review:
         lines.append(f"Gave figures only after an internal review: "
                      f"{authority_names(only_after_review)}.")
@@ -297,6 +311,20 @@ def _replies(requests: Sequence[Request], bodies: str, today: dt.date,
         lines.append(f"Gave further figures after an internal review: "
                      f"{authority_names(more_after_review)}.")
     return lines
+
+
+def _gave_after_review(events: Sequence[TimelineEvent]) -> str | None:
+    """'only' if information came only after the first internal review was asked for, 'more'
+    if some came before it too, None if none came after (or there was no review)."""
+    review = next((e for e in events if e.kind is EventKind.internal_review_requested), None)
+    if review is None:
+        return None
+    responses = [e for e in events if e.kind is EventKind.response]
+    after = [e for e in responses if e.sort_key() > review.sort_key()]
+    before = [e for e in responses if e.sort_key() < review.sort_key()]
+    if not any(e.outcome in _GAVE_INFORMATION for e in after):
+        return None
+    return "more" if any(e.outcome in _GAVE_INFORMATION for e in before) else "only"
 
 
 def _refusal(name: str, exemptions: Sequence[str], events: Sequence[TimelineEvent], *,

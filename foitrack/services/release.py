@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foitrack.domain.clock import ClockSettings
+from foitrack.domain.design import comparable
 from foitrack.domain.figure_values import ValueKind
 from foitrack.domain.phrasing import (
     change_words,
@@ -176,11 +177,6 @@ def _same_authorities(change: agg.ChangeRow | None, before: agg.AggregateRow | N
     return (change is not None and before is not None and after is not None
             and change.panel_size == before.counts["exact"] == after.counts["exact"]
             and before.with_figure == after.with_figure)
-
-
-def comparable(first: Any, second: Any) -> bool:
-    """Whether two periods are alike enough to compare totals: a quarter is not a year."""
-    return abs((first.end - first.start).days - (second.end - second.start).days) <= 3
 
 
 # ---- spans: where shares are stated ------------------------------------------------------------
@@ -347,59 +343,83 @@ def _shares(story: _Story, measure: Any, latest: Any) -> list[Line]:
     """For each breakdown and span: its group shares, then the categories that make up a tenth
     or more; or, below the thresholds, a plain statement of why there are none."""
     lines: list[Line] = []
-    aggregate, thresholds = story.aggregate, story.thresholds
     for dimension in story.campaign.dimensions:
-        unit = _unit(measure, dimension)
-        dimension_words = _lower_first(dimension.label)
         for span, compare in _spans(story, measure.key, dimension.key, latest):
-            categories = [r for r in aggregate.rows if r.cell.level == "category"
-                          and r.cell.measure == measure.key and r.cell.period == span.key
-                          and r.cell.dimension == dimension.key]
-            given = _dimension_given(categories)
-            denominator = next((r.denominator or 0 for r in categories), 0)
-            if not story.authority and not thresholds.covered(given, aggregate.asked):
-                lines.append(Line([
-                    "Only ", Num(f"{given} of the {aggregate.asked}", measure.key, span.key,
-                                 dimension.key),
-                    f" {story.bodies} asked gave {dimension_words} figures for {span.label}: too "
-                    f"few for {'shares for ' + story.subject if story.subject else 'national shares'}.",
-                ], "coverage"))
-                continue
-            if not story.authority and denominator < thresholds.min_base:
-                lines.append(Line([
-                    f"The {dimension_words} was recorded for only ",
-                    Num(number(denominator), measure.key, span.key, dimension.key),
-                    f" {unit}{story.where} in {span.label}: too few to give shares.",
-                ], "coverage"))
-                continue
-            chosen: list[agg.AggregateRow] = []
-            for group in story.campaign.groups:
-                if group.dimension.key == dimension.key:
-                    row = _row(aggregate, measure.key, span.key, group.key, dimension.key, "group")
-                    if row is not None \
-                            and row.share_where_recorded is not None:
-                        chosen.append(row)
-            chosen += sorted((r for r in categories if not r.is_not_recorded
-                              and not (r.category_label or "").lower().startswith("other")
-                              and (r.share_where_recorded or 0) >= 0.1), key=lambda r: -r.total)
-            # Compared over everyone only when every authority asked gave both spans; else on
-            # the authorities that did (the panel), in lines of their own.
-            unpaired: list[agg.AggregateRow] = []
-            for row in chosen:
-                earlier = None
-                if compare is not None:
-                    before = _row(aggregate, measure.key, compare.key, row.cell.category,
-                                  dimension.key, row.cell.level)
-                    if before is not None \
-                            and before.share_where_recorded is not None:
-                        if before.with_figure == row.with_figure == row.asked:
-                            earlier = (before, compare)
-                        else:
-                            unpaired.append(row)
-                lines.append(_share_line(story, row, unit, dimension.label, span, earlier))
-            if compare is not None and unpaired:
-                lines += _panel_share_lines(story, measure, dimension, span, compare, unpaired)
+            lines += _span_shares(story, measure, dimension, span, compare)
     return lines
+
+
+def _span_shares(story: _Story, measure: Any, dimension: Dimension, span: _Span,
+                 compare: _Span | None) -> list[Line]:
+    """One breakdown's share lines for one span, compared with ``compare`` where it can be."""
+    categories = [r for r in story.aggregate.rows if r.cell.level == "category"
+                  and r.cell.measure == measure.key and r.cell.period == span.key
+                  and r.cell.dimension == dimension.key]
+    too_few = _too_few_for_shares(story, measure, dimension, span, categories)
+    if too_few is not None:
+        return [too_few]
+    unit = _unit(measure, dimension)
+    lines: list[Line] = []
+    # Compared over everyone only when every authority asked gave both spans; else on
+    # the authorities that did (the panel), in lines of their own.
+    unpaired: list[agg.AggregateRow] = []
+    for row in _rows_to_state(story, measure, dimension, span, categories):
+        earlier = None
+        if compare is not None:
+            before = _row(story.aggregate, measure.key, compare.key, row.cell.category,
+                          dimension.key, row.cell.level)
+            if before is not None \
+                    and before.share_where_recorded is not None:
+                if before.with_figure == row.with_figure == row.asked:
+                    earlier = (before, compare)
+                else:
+                    unpaired.append(row)
+        lines.append(_share_line(story, row, unit, dimension.label, span, earlier))
+    if compare is not None and unpaired:
+        lines += _panel_share_lines(story, measure, dimension, span, compare, unpaired)
+    return lines
+
+
+def _too_few_for_shares(story: _Story, measure: Any, dimension: Dimension, span: _Span,
+                        categories: list[agg.AggregateRow]) -> Line | None:
+    """The coverage and base rules for a national (or subset) share: why none is given."""
+    if story.authority:
+        return None
+    aggregate, thresholds = story.aggregate, story.thresholds
+    dimension_words = _lower_first(dimension.label)
+    given = _dimension_given(categories)
+    if not thresholds.covered(given, aggregate.asked):
+        return Line([
+            "Only ", Num(f"{given} of the {aggregate.asked}", measure.key, span.key,
+                         dimension.key),
+            f" {story.bodies} asked gave {dimension_words} figures for {span.label}: too "
+            f"few for {'shares for ' + story.subject if story.subject else 'national shares'}.",
+        ], "coverage")
+    denominator = next((r.denominator or 0 for r in categories), 0)
+    if denominator < thresholds.min_base:
+        return Line([
+            f"The {dimension_words} was recorded for only ",
+            Num(number(denominator), measure.key, span.key, dimension.key),
+            f" {_unit(measure, dimension)}{story.where} in {span.label}: too few to give shares.",
+        ], "coverage")
+    return None
+
+
+def _rows_to_state(story: _Story, measure: Any, dimension: Dimension, span: _Span,
+                   categories: list[agg.AggregateRow]) -> list[agg.AggregateRow]:
+    """The breakdown's groups, then its categories of a tenth or more, largest first ("other"
+    and "not recorded" aside)."""
+    chosen: list[agg.AggregateRow] = []
+    for group in story.campaign.groups:
+        if group.dimension.key == dimension.key:
+            row = _row(story.aggregate, measure.key, span.key, group.key, dimension.key, "group")
+            if row is not None \
+                    and row.share_where_recorded is not None:
+                chosen.append(row)
+    chosen += sorted((r for r in categories if not r.is_not_recorded
+                      and not (r.category_label or "").lower().startswith("other")
+                      and (r.share_where_recorded or 0) >= 0.1), key=lambda r: -r.total)
+    return chosen
 
 
 # ---- the national (or subset) release -------------------------------------------------------
@@ -428,6 +448,7 @@ def _changed_lines(story: _Story, measure: Any, previous: Any, latest: Any) -> l
         what = (f"recorded {unit} of {label}" if dimension.overlapping else
                 f"{unit} where the {_lower_first(dimension.label)} was {label}")
         cell = (change.dimension, change.category)
+        prefix: list[Segment]
         if _same_authorities(change, then, later):
             before_value, after_value, prefix = change.from_total, change.to_total, []
         else:
@@ -463,7 +484,6 @@ def _total_lines(story: _Story, measure: Any, latest: Any, previous: Any | None)
             f" {bodies} asked gave figures for {latest.label}: too few for {story.too_few_for}.",
         ], "coverage")]
     lines = []
-    unit_phrase = _lower_first(measure.label)
     partial: list[Segment] = []
     if now.with_figure < now.asked:
         partial = [", from the ", Num(f"{now.with_figure} of the {now.asked}", measure.key,
@@ -471,17 +491,27 @@ def _total_lines(story: _Story, measure: Any, latest: Any, previous: Any | None)
     if now.total >= 1000 and more_than_number(now.total).startswith("more than"):
         lines.append(Line([
             Num(more_than_number(now.total).capitalize(), measure.key, latest.key),
-            f" {unit_phrase}{story.where} in {latest.label}", *partial, ".",
+            f" {_lower_first(measure.label)}{story.where} in {latest.label}", *partial, ".",
         ], "headline"))
-    parts: list[Segment] = [Num(number(now.total), measure.key, latest.key),
-                            f" {unit_phrase}{story.where} in {latest.label}",
-                            _suppressed_range(now)]
     before = change = None
     if previous is not None and comparable(previous, latest):
         before = _row(aggregate, measure.key, previous.key, None, None)
         change = _change(aggregate, measure.key, previous.key, latest.key, None)
     same = _same_authorities(change, before, now)
-    if same and before is not None and previous is not None:
+    lines.append(_total_line(story, measure, now, latest, before if same else None, previous))
+    if not same and before is not None and change is not None and previous is not None \
+            and change.panel_size and thresholds.covered(change.panel_size, aggregate.asked):
+        lines.append(_panel_total_line(story, measure, change, before, latest, previous))
+    return lines
+
+
+def _total_line(story: _Story, measure: Any, now: agg.AggregateRow, latest: Any,
+                before: agg.AggregateRow | None, previous: Any | None) -> Line:
+    """The total, with its change from ``before`` when the same authorities gave both."""
+    parts: list[Segment] = [Num(number(now.total), measure.key, latest.key),
+                            f" {_lower_first(measure.label)}{story.where} in {latest.label}",
+                            _suppressed_range(now)]
+    if before is not None and previous is not None:
         parts += [", ", Num(change_words(before.total, now.total), measure.key, latest.key),
                   " from ", Num(number(before.total), measure.key, previous.key),
                   f" in {previous.label}", _suppressed_range(before, full=now.lower_bound
@@ -490,23 +520,24 @@ def _total_lines(story: _Story, measure: Any, latest: Any, previous: Any | None)
         if rise:
             parts.append(f": {rise}")
     parts += [". From FOI responses of ", Num(now.coverage.replace(" of ", " of the "),
-                                              measure.key, latest.key), f" {bodies} asked"]
-    if aggregate.checked_only:
+                                              measure.key, latest.key), f" {story.bodies} asked"]
+    if story.aggregate.checked_only:
         parts.append(", counting only figures checked by a second person")
     parts.append(".")
-    lines.append(Line(parts, "total"))
-    if not same and before is not None and change is not None and previous is not None \
-            and change.panel_size and thresholds.covered(change.panel_size, aggregate.asked):
-        # Different authorities answered each year: compare only those that gave both.
-        lines.append(Line([
-            "Among the ", Num(str(change.panel_size), measure.key, latest.key),
-            f" {bodies} that gave figures for both {previous.label} and {latest.label}: ",
-            Num(number(change.panel_to), measure.key, latest.key), " against ",
-            Num(number(change.panel_from), measure.key, previous.key), ", ",
-            change_words(change.panel_from, change.panel_to),
-            f" ({previous.label}: figures from {before.coverage} asked).",
-        ], "change"))
-    return lines
+    return Line(parts, "total")
+
+
+def _panel_total_line(story: _Story, measure: Any, change: agg.ChangeRow,
+                      before: agg.AggregateRow, latest: Any, previous: Any) -> Line:
+    """Different authorities answered each year: compare only those that gave both."""
+    return Line([
+        "Among the ", Num(str(change.panel_size), measure.key, latest.key),
+        f" {story.bodies} that gave figures for both {previous.label} and {latest.label}: ",
+        Num(number(change.panel_to), measure.key, latest.key), " against ",
+        Num(number(change.panel_from), measure.key, previous.key), ", ",
+        change_words(change.panel_from, change.panel_to),
+        f" ({previous.label}: figures from {before.coverage} asked).",
+    ], "change")
 
 
 def national_release(session: Session, campaign: Campaign, aggregate: agg.Aggregate,
@@ -586,8 +617,6 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
     authority: Authority = request.authority
     own = agg.build(session, campaign, [authority.id], checked_only=national.checked_only,
                     with_authorities=False)
-    mine = {(r.cell.measure, r.cell.period): r for r in national.for_authority(authority.slug)
-            if r.cell.level == "total"}
     sheet = Release(f"{authority.name}: {campaign.title}")
     sheet.methods = methods_note(session, campaign, today, settings,
                                  checked_only=national.checked_only)
@@ -596,7 +625,8 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
     latest, previous = _latest_pair(campaign)
     story = _Story(session, campaign, own, Thresholds.of(campaign), bodies_word(campaign),
                    [authority.id], authority=authority.slug)
-    slug = authority.slug
+    mine = {(r.cell.measure, r.cell.period): r for r in national.for_authority(authority.slug)
+            if r.cell.level == "total"}
     for measure in campaign.measures:
         now = mine.get((measure.key, latest.key))
         if now is None or now.kind != ValueKind.exact.value:
@@ -604,33 +634,47 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
                     else f"gave no exact figure ({now.kind.replace('_', ' ')})")
             sheet.lines.append(Line([f"{authority.name} {what} for {latest.label}."], "local"))
             continue
-        parts: list[Segment] = [
-            f"{authority.name} recorded ", Num(number(now.value or 0), measure.key, latest.key,
-                                               authority=slug),
-            f" {_lower_first(measure.label).removesuffix(' recorded')} in {latest.label}",
-        ]
         before = mine.get((measure.key, previous.key)) if previous else None
-        if previous and comparable(previous, latest) and before is not None \
-                and before.kind == ValueKind.exact.value:
-            parts += [", ", Num(change_words(before.value or 0, now.value or 0), measure.key,
-                                latest.key, authority=slug),
-                      " from ", Num(number(before.value or 0), measure.key, previous.key,
-                                    authority=slug), f" in {previous.label}"]
-        parts.append(".")
-        sheet.lines.append(Line(parts, "local"))
+        sheet.lines.append(_own_figure_line(authority, measure, now, latest, before, previous))
         if now.rank and now.ranked:
-            tied = sum(1 for r in national.authorities if r.cell == now.cell and r.rank == now.rank)
-            sheet.lines.append(Line([
-                f"That was {rank_words(now.rank, now.ranked, tied)} of the ",
-                Num(str(now.ranked), measure.key, latest.key),
-                f" {story.bodies} that gave a figure.",
-            ], "local"))
+            sheet.lines.append(_rank_line(story, measure, now, latest, national))
         sheet.lines.append(_national_context(story, measure, latest, previous, national))
         sheet.lines += _shares(story, measure, latest)
     caveats = sorted({f.caveat for f in _figures(session, request) if f.caveat})
     if caveats:
         sheet.lines.append(Line([f"{authority.name}'s caveats: " + " ".join(caveats)], "local"))
     return sheet
+
+
+def _own_figure_line(authority: Authority, measure: Any, now: agg.AuthorityRow, latest: Any,
+                     before: agg.AuthorityRow | None, previous: Any | None) -> Line:
+    """'Kent Police recorded 122 offences in 2018/19, up 20% from 102 in 2017/18.'"""
+    slug = authority.slug
+    parts: list[Segment] = [
+        f"{authority.name} recorded ", Num(number(now.value or 0), measure.key, latest.key,
+                                           authority=slug),
+        f" {_lower_first(measure.label).removesuffix(' recorded')} in {latest.label}",
+    ]
+    if previous and comparable(previous, latest) and before is not None \
+            and before.kind == ValueKind.exact.value:
+        parts += [", ", Num(change_words(before.value or 0, now.value or 0), measure.key,
+                            latest.key, authority=slug),
+                  " from ", Num(number(before.value or 0), measure.key, previous.key,
+                                authority=slug), f" in {previous.label}"]
+    parts.append(".")
+    return Line(parts, "local")
+
+
+def _rank_line(story: _Story, measure: Any, now: agg.AuthorityRow, latest: Any,
+               national: agg.Aggregate) -> Line:
+    """Where the authority's figure ranks among those that gave one, ties counted."""
+    assert now.rank is not None and now.ranked is not None
+    tied = sum(1 for r in national.authorities if r.cell == now.cell and r.rank == now.rank)
+    return Line([
+        f"That was {rank_words(now.rank, now.ranked, tied)} of the ",
+        Num(str(now.ranked), measure.key, latest.key),
+        f" {story.bodies} that gave a figure.",
+    ], "local")
 
 
 # ---- subsets -------------------------------------------------------------------------------

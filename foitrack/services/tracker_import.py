@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import load_workbook
-from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from foitrack.models import Authority, Campaign, Request
 from foitrack.models.authority import casefold
 from foitrack.services import audit
 from foitrack.services.authority_import import refuse_nul
+from foitrack.services.authority_names import AuthorityNames
 from foitrack.services.campaigns import add_authorities
 from foitrack.services.locks import hold_campaign_requests
 from foitrack.services.requests import MAX_REFERENCE, add_event, set_reference
@@ -53,46 +53,30 @@ STATUSES: dict[str, str | None] = {
     "awaiting": None, "pending": None, "sent": None, "outstanding": None, "overdue": None,
     "": None,
 }
-MATCH_THRESHOLD = 85
 
 
 def _plain(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", casefold(text))
 
 
-def _names(authority: Authority) -> list[str]:
-    return [authority.name, authority.short_name, *(authority.former_names or [])]
-
-
-def _short(text: str) -> str:
-    text = re.sub(r"\b(police|constabulary|service|force)\b", " ", casefold(text))
-    text = re.sub(r"\bw\b", "west", re.sub(r"\bn\b", "north", re.sub(r"\bs\b", "south", text)))
-    text = re.sub(r"\be\b", "east", text)
-    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text).split())
-
-
-def match_authority(text: str, authorities: list[Authority]) -> tuple[Authority | None, str]:
+def match_authority(text: str, names: AuthorityNames[Authority]) -> tuple[Authority | None, str]:
     """The authority a tracker means, and how it was matched; None with the reason if unsure."""
     wanted = text.strip()
     if not wanted:
         return None, "the authority cell is empty"
-    for authority in authorities:
-        if casefold(wanted) in {casefold(authority.code or ""), authority.slug}:
-            return authority, "code or slug"
-        if _plain(wanted) in {_plain(n) for n in _names(authority)}:
-            return authority, "name"
-    choices = {(index, name): _short(name) for index, a in enumerate(authorities)
-               for name in _names(a)}
-    found = process.extract(_short(wanted), choices, scorer=fuzz.token_sort_ratio, limit=3)
-    good = [(key, score) for _, score, key in found if score >= MATCH_THRESHOLD]
-    indexes = {key[0] for key, _ in good}
+    if (found := names.by_key(wanted)) is not None:
+        return found, "code or slug"
+    if (found := names.by_name(wanted)) is not None:
+        return found, "name"
+    # A person confirms the preview, so a close spelling may be offered.
+    good, hint = names.nearest(wanted)
+    indexes = {index for index, _, _ in good}
     if len(indexes) == 1:
-        (index, name), score = good[0]
-        return authorities[index], f"close to {name!r} ({score:.0f}%)"
+        index, name, score = good[0]
+        return names.item(index)[1], f"close to {name!r} ({score:.0f}%)"
     if len(indexes) > 1:
-        options = " or ".join(sorted({authorities[i].name for i in indexes}))
+        options = " or ".join(sorted({names.item(index)[0].name for index in indexes}))
         return None, f"{wanted!r} could be {options}"
-    hint = found[0][2][1] if found else None
     return None, f"no authority called {wanted!r}" + (f" (nearest: {hint})" if hint else "")
 
 
@@ -200,74 +184,107 @@ def plan(session: Session, campaign: Campaign, filename: str, data: bytes,
     _refuse_long_cells(rows)
     if not rows:
         raise Invalid(f"{filename} is empty")
-    header_line, header = rows[0]
-    columns: dict[str, int] = {}
-    for index, heading in enumerate(header):
-        key = _plain(str(heading or ""))
-        for name, accepted in HEADINGS.items():
-            if key in accepted and name not in columns:
-                columns[name] = index
-    if "authority" not in columns:
-        raise Invalid([Problem("no column names the authority (call it 'Authority' or 'Force')",
-                               line=header_line)])
-    authorities = list(session.scalars(select(Authority).where(Authority.active.is_(True))))
+    columns = _Columns.of(*rows[0])
+    authorities = session.scalars(select(Authority).where(Authority.active.is_(True)))
+    names = AuthorityNames((authority, authority) for authority in authorities)
     existing = {r.authority_id: r for r in session.scalars(
         select(Request).where(Request.campaign_id == campaign.id))}
     problems: list[Problem] = []
     result = TrackerPlan()
-
-    def cell(row: list[Any], name: str) -> Any:
-        index = columns.get(name)
-        return row[index] if index is not None and index < len(row) else None
-
     for line, row in rows[1:]:
-        text = str(cell(row, "authority") or "").strip()
-        authority, how = match_authority(text, authorities)
-        sent = _date(cell(row, "sent"), f"line {line}, column sent", problems)
-        reply = _date(cell(row, "reply"), f"line {line}, column reply", problems)
-        status = _plain(str(cell(row, "status") or ""))
-        if status not in STATUSES:
-            problems.append(Problem(f"{cell(row, 'status')!r} is not a status foitrack knows "
-                                    f"({', '.join(sorted(k for k in STATUSES if k))})",
-                                    f"line {line}, column status"))
-            outcome = None
-        else:
-            outcome = STATUSES[status]
-        if reply and outcome is None and status in STATUSES:
-            problems.append(Problem("has a reply date, but its status does not say what the "
-                                    "authority decided (provided, partial, refused, not held, ncnd)",
-                                    f"line {line}, column status"))
-        if reply and not sent:
-            problems.append(Problem("has a reply date but no date sent", f"line {line}"))
-        if reply and sent and reply < sent:
-            problems.append(Problem(f"the reply ({reply}) is before the request was sent ({sent})",
-                                    f"line {line}, column reply"))
-        for name, day in (("sent", sent), ("reply", reply)):
-            if day and day > today:
-                problems.append(Problem(f"{day} is in the future", f"line {line}, column {name}"))
-        reference = str(cell(row, "reference") or "").strip() or None
-        if reference and len(reference) > MAX_REFERENCE:
-            problems.append(Problem(f"is longer than {MAX_REFERENCE} characters",
-                                    f"line {line}, column reference"))
-        item = TrackerRow(line, text, authority, how, sent, reply, outcome, reference)
-        if authority is not None:
-            request = existing.get(authority.id)
-            if request is not None and request.events:
-                item.action = "skip: the request already has a timeline in foitrack"
-            elif not sent:
-                item.action = "add the request, not sent"
-            else:
-                item.action = f"sent {sent.isoformat()}" + (
-                    f", {outcome.replace('_', ' ')} {reply.isoformat()}" if reply and outcome else "")
-            if (reference and request is not None and request.reference
-                    and request.reference != reference and not item.action.startswith("skip")):
-                item.kept_reference = request.reference
-                item.action += (f"; keeps the reference {request.reference!r} typed in foitrack "
-                                f"(the tracker says {reference!r})")
+        item = _read_row(columns, line, row, names, today, problems)
+        if item.authority is not None:
+            _plan_action(item, existing.get(item.authority.id))
         result.rows.append(item)
     if problems:
         raise Invalid(problems)
     return result
+
+
+@dataclass
+class _Columns:
+    """Where each known column is in the tracker, by its heading."""
+
+    index: dict[str, int]
+
+    @classmethod
+    def of(cls, header_line: int, header: list[Any]) -> _Columns:
+        columns: dict[str, int] = {}
+        for index, heading in enumerate(header):
+            key = _plain(str(heading or ""))
+            for name, accepted in HEADINGS.items():
+                if key in accepted and name not in columns:
+                    columns[name] = index
+        if "authority" not in columns:
+            raise Invalid([Problem("no column names the authority (call it 'Authority' or 'Force')",
+                                   line=header_line)])
+        return cls(columns)
+
+    def cell(self, row: list[Any], name: str) -> Any:
+        index = self.index.get(name)
+        return row[index] if index is not None and index < len(row) else None
+
+
+def _read_row(columns: _Columns, line: int, row: list[Any], names: AuthorityNames[Authority],
+              today: dt.date, problems: list[Problem]) -> TrackerRow:
+    """One tracker row as values, adding to ``problems`` what is wrong with it."""
+    text = str(columns.cell(row, "authority") or "").strip()
+    authority, how = match_authority(text, names)
+    sent = _date(columns.cell(row, "sent"), f"line {line}, column sent", problems)
+    reply = _date(columns.cell(row, "reply"), f"line {line}, column reply", problems)
+    outcome = _outcome(columns.cell(row, "status"), line, reply, problems)
+    _check_dates(line, sent, reply, today, problems)
+    reference = str(columns.cell(row, "reference") or "").strip() or None
+    if reference and len(reference) > MAX_REFERENCE:
+        problems.append(Problem(f"is longer than {MAX_REFERENCE} characters",
+                                f"line {line}, column reference"))
+    return TrackerRow(line, text, authority, how, sent, reply, outcome, reference)
+
+
+def _outcome(written: Any, line: int, reply: dt.date | None,
+             problems: list[Problem]) -> str | None:
+    """The response outcome a status cell means (None: no response yet, or not understood)."""
+    status = _plain(str(written or ""))
+    if status not in STATUSES:
+        problems.append(Problem(f"{written!r} is not a status foitrack knows "
+                                f"({', '.join(sorted(k for k in STATUSES if k))})",
+                                f"line {line}, column status"))
+        return None
+    outcome = STATUSES[status]
+    if reply and outcome is None:
+        problems.append(Problem("has a reply date, but its status does not say what the "
+                                "authority decided (provided, partial, refused, not held, ncnd)",
+                                f"line {line}, column status"))
+    return outcome
+
+
+def _check_dates(line: int, sent: dt.date | None, reply: dt.date | None, today: dt.date,
+                 problems: list[Problem]) -> None:
+    if reply and not sent:
+        problems.append(Problem("has a reply date but no date sent", f"line {line}"))
+    if reply and sent and reply < sent:
+        problems.append(Problem(f"the reply ({reply}) is before the request was sent ({sent})",
+                                f"line {line}, column reply"))
+    for name, day in (("sent", sent), ("reply", reply)):
+        if day and day > today:
+            problems.append(Problem(f"{day} is in the future", f"line {line}, column {name}"))
+
+
+def _plan_action(item: TrackerRow, request: Request | None) -> None:
+    """Say what importing a matched row would do to its request, if it has one already."""
+    if request is not None and request.events:
+        item.action = "skip: the request already has a timeline in foitrack"
+    elif not item.sent:
+        item.action = "add the request, not sent"
+    else:
+        item.action = f"sent {item.sent.isoformat()}" + (
+            f", {item.outcome.replace('_', ' ')} {item.reply.isoformat()}"
+            if item.reply and item.outcome else "")
+    if (item.reference and request is not None and request.reference
+            and request.reference != item.reference and not item.action.startswith("skip")):
+        item.kept_reference = request.reference
+        item.action += (f"; keeps the reference {request.reference!r} typed in foitrack "
+                        f"(the tracker says {item.reference!r})")
 
 
 def apply(session: Session, actor: audit.Actor, campaign: Campaign, planned: TrackerPlan,
