@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import tempfile
+import typing
+import zipfile
 from collections.abc import Iterator, Sequence
-from typing import Any
+from pathlib import Path
+from typing import IO, Any, BinaryIO
 
 from sqlalchemy import Select, String, case, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from foitrack.domain.clock import ClockSettings
 from foitrack.domain.figure_values import ValueKind, value_text
+from foitrack.exporters import dataset as writers
 from foitrack.exporters.aggregate import CSV_COLUMNS as AGGREGATE_COLUMNS
 from foitrack.exporters.aggregate import change_dict, row_dict
 from foitrack.exporters.dataset import Column, Dataset, ForeignKey, Table
@@ -21,6 +26,7 @@ from foitrack.models import Authority, Campaign, Category, Dimension, Figure, Me
 from foitrack.services import aggregate as agg
 from foitrack.services.release import Num, Release, national_release
 from foitrack.services.requests import campaign_requests, state_of
+from foitrack.services.templates import XLSX_TYPE
 
 # The licence the data package states, by default. The figures are public authorities'
 # information released under the Freedom of Information Act; the Open Government Licence v3.0
@@ -179,7 +185,7 @@ TRACKER_COLUMNS = (
 )
 
 
-def _figure_query(campaign: Campaign, batch: int, checked_only: bool) -> Select[Any]:
+def _figure_query(campaign: Campaign, batch: int, checked_only: bool) -> Select[*tuple[Any, ...]]:
     """One query with its joins for every figure (or every checked one), in a stable order."""
     return (
         select(Figure.kind, Figure.value, Figure.lower, Figure.upper, Figure.exemption,
@@ -233,7 +239,8 @@ def figure_text_rows(session: Session, campaign: Campaign, batch: int = 10_000,
 _CURSORS = itertools.count()
 
 
-def _driver_rows(session: Session, query: Select[Any], batch: int) -> Iterator[tuple[Any, ...]]:
+def _driver_rows(session: Session, query: Select[*tuple[Any, ...]],
+                 batch: int) -> Iterator[tuple[Any, ...]]:
     """A query's rows as the driver's own tuples, fetched ``batch`` at a time (on PostgreSQL
     from a server-side cursor): a SQLAlchemy Row for each of a million rows cost a tenth of
     the export."""
@@ -428,3 +435,49 @@ def campaign_dataset(session: Session, campaign: Campaign, today: dt.date,
                   CATEGORY_COLUMNS, lambda: iter(design["categories"]), primary_key=_CELL_KEY),
         ],
     )
+
+
+# The dataset's file formats by the name a download asks for, with their media types.
+EXPORT_FORMATS = {"csv": "text/csv", "xlsx": XLSX_TYPE, "json": "application/json",
+                  "zip": "application/zip"}
+# The tables a CSV export may hold (one each); xlsx, json and zip hold every table.
+CSV_TABLES = ("figures", "aggregate", "tracker", "coverage", "changes")
+
+
+def export_filename(slug: str, fmt: str, table: str, day: dt.date) -> str:
+    """The name a dataset export is saved under, e.g. ``knife-crime-figures-2026-12-03.csv``."""
+    stamp = day.isoformat()
+    return {"csv": f"{slug}-{table}-{stamp}.csv", "json": f"{slug}-{stamp}.json",
+            "xlsx": f"{slug}-{stamp}.xlsx", "zip": f"{slug}-datapackage-{stamp}.zip"}[fmt]
+
+
+def write_export(data: Dataset, fmt: str, out: IO[bytes], table: str = "figures") -> None:
+    """The dataset in one of EXPORT_FORMATS onto ``out``: the one place a format name picks its
+    exporter (csv: the one ``table``; zip: the data package, its files under the slug).
+
+    :raises KeyError: for a format not in EXPORT_FORMATS."""
+    if fmt not in EXPORT_FORMATS:
+        raise KeyError(fmt)
+    if fmt == "csv":
+        _write_text(writers.iter_csv(data.table(table)), out)
+    elif fmt == "json":
+        _write_text(writers.iter_json(data), out)
+    elif fmt == "xlsx":
+        writers.write_xlsx(data, typing.cast(BinaryIO, out))
+    else:
+        _write_datapackage_zip(data, out)
+
+
+def _write_text(pieces: Iterator[str], out: IO[bytes]) -> None:
+    for piece in pieces:
+        out.write(piece.encode("utf-8"))
+
+
+def _write_datapackage_zip(data: Dataset, out: IO[bytes]) -> None:
+    slug = data.slug
+    with tempfile.TemporaryDirectory() as folder:
+        writers.write_datapackage(data, Path(folder) / slug)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted((Path(folder) / slug).rglob("*")):
+                if path.is_file():
+                    archive.write(path, f"{slug}/{path.relative_to(Path(folder) / slug)}")

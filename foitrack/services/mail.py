@@ -20,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from foitrack.db import utcnow
@@ -32,6 +32,7 @@ from foitrack.models import (
     MessageKind,
     OutgoingMessage,
     Request,
+    StoredFile,
 )
 from foitrack.services import audit
 from foitrack.services.campaigns import DEFAULT_SALUTATION, render_text
@@ -308,7 +309,7 @@ def deliver(new_session: Callable[[], Any], mail: MailSettings, actor: audit.Act
         if status is DeliveryStatus.sending:
             report.unknown.append(str(message_id))  # type: ignore[union-attr]
             continue
-        if status not in (DeliveryStatus.queued, DeliveryStatus.failed):
+        if status not in STILL_TO_SEND:
             continue
         if not first and mail.throttle_seconds:
             sleep(mail.throttle_seconds)
@@ -325,7 +326,7 @@ def deliver(new_session: Callable[[], Any], mail: MailSettings, actor: audit.Act
             claimed = session.execute(
                 update(OutgoingMessage)
                 .where(OutgoingMessage.id == message_id,
-                       OutgoingMessage.status.in_([DeliveryStatus.queued, DeliveryStatus.failed]))
+                       _still_to_send())
                 .values(status=DeliveryStatus.sending, attempts=OutgoingMessage.attempts + 1)
             ).rowcount
             session.commit()
@@ -382,12 +383,27 @@ def pending_ids(session: Session, kind: MessageKind, campaign_slug: str | None =
     """Messages of ``kind`` still to send (queued, or failed and to be tried again)."""
     from foitrack.models import Campaign
 
-    query = (select(OutgoingMessage.id).where(
-        OutgoingMessage.kind == kind,
-        OutgoingMessage.status.in_([DeliveryStatus.queued, DeliveryStatus.failed])))
+    query = select(OutgoingMessage.id).where(OutgoingMessage.kind == kind, _still_to_send())
     if campaign_slug:
         query = query.join(Request).join(Campaign).where(Campaign.slug == campaign_slug)
     return list(session.scalars(query.order_by(OutgoingMessage.id)))
+
+
+def pending_messages(session: Session, kind: MessageKind,
+                     requests: Sequence[Request]) -> list[OutgoingMessage]:
+    """The messages of ``kind`` to ``requests`` still to send: those a send tries again."""
+    return list(session.scalars(select(OutgoingMessage).where(
+        OutgoingMessage.kind == kind, OutgoingMessage.request_id.in_([r.id for r in requests]),
+        _still_to_send()).order_by(OutgoingMessage.id)))
+
+
+# A message still to send: new, or failed and tried again. One sent, or left "sending" after a
+# lost connection (it may have gone), is never sent again by itself.
+STILL_TO_SEND = (DeliveryStatus.queued, DeliveryStatus.failed)
+
+
+def _still_to_send() -> ColumnElement[bool]:
+    return OutgoingMessage.status.in_(STILL_TO_SEND)
 
 
 def retry_unknown(session: Session, actor: audit.Actor, message_id: int, was_sent: bool,
@@ -436,3 +452,28 @@ def queue_digests(session: Session, actor: audit.Actor, mail: MailSettings, toda
         session.flush()
         queued.append(message)
     return queued
+
+
+# ---- what the correspondence pages list -------------------------------------------------------
+
+OUTBOX_LENGTH = 500
+
+
+def outbox(session: Session, visible: ColumnElement[bool]) -> list[OutgoingMessage]:
+    """The latest outgoing messages meeting ``visible`` (membership.visible_message_clause),
+    newest first, up to OUTBOX_LENGTH."""
+    return list(session.scalars(select(OutgoingMessage).where(visible)
+                                .order_by(OutgoingMessage.id.desc()).limit(OUTBOX_LENGTH)))
+
+
+def sent_to(session: Session, request_id: int) -> list[OutgoingMessage]:
+    """Every message written to one request's authority, oldest first."""
+    return list(session.scalars(select(OutgoingMessage)
+                                .where(OutgoingMessage.request_id == request_id)
+                                .order_by(OutgoingMessage.id)))
+
+
+def stored_file(session: Session, public_id: str) -> StoredFile | None:
+    """The kept file (an attachment, a message, an imported template) a link names by its
+    public id."""
+    return session.scalar(select(StoredFile).where(StoredFile.public_id == public_id))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from foitrack.db import utcnow
 from foitrack.domain.clock import ClockSettings, Regime
+from foitrack.domain.limits import MAX_NOTE
 from foitrack.domain.timeline import (
     OUTCOMES,
     EventKind,
@@ -126,8 +127,8 @@ def add_event(
     outcome = (outcome or "").strip() or None
     cited = parse_exemptions(exemptions, request.authority.regime) if exemptions else ()
     note = (note or "").strip() or None
-    if note and len(note) > 20000:
-        raise Invalid("is longer than 20,000 characters", field="note")
+    if note and len(note) > MAX_NOTE:
+        raise Invalid(f"is longer than {MAX_NOTE:,} characters", field="note")
     if kind in OUTCOMES and outcome is None:
         choices = ", ".join(member.value for member in OUTCOMES[kind])
         raise Invalid(f"is required for this event; choose {choices}", field="outcome")
@@ -297,6 +298,20 @@ class ChaseRow:
     status: Status
 
 
+def chase_campaigns(campaigns: Iterable[Campaign], chosen: str | None) -> list[Campaign]:
+    """The campaigns a chase list covers, of ``campaigns``: the one ``chosen`` names, closed or
+    not, or with none chosen every campaign not closed.
+
+    :raises NotFound: when no campaign has the chosen slug.
+    """
+    if chosen:
+        targets = [campaign for campaign in campaigns if campaign.slug == chosen]
+        if not targets:
+            raise NotFound(f"no campaign {chosen!r}")
+        return targets
+    return [campaign for campaign in campaigns if campaign.status is not CampaignStatus.closed]
+
+
 def chase_list(
     session: Session,
     today: dt.date,
@@ -308,19 +323,15 @@ def chase_list(
 
     :raises NotFound: for an unknown campaign.
     """
+    targets = chase_campaigns(session.scalars(select(Campaign)), campaign_slug)
     query = (
         select(Request)
         .join(Campaign)
         .join(Authority)
+        .where(Request.campaign_id.in_([campaign.id for campaign in targets]))
         .options(selectinload(Request.events), selectinload(Request.authority),
                  selectinload(Request.campaign))
     )
-    if campaign_slug:
-        if session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug)) is None:
-            raise NotFound(f"no campaign {campaign_slug!r}")
-        query = query.where(Campaign.slug == campaign_slug)
-    else:
-        query = query.where(Campaign.status != CampaignStatus.closed)
     found = list(session.scalars(query))
     names = {request.campaign_id: (request.campaign.slug, request.campaign.title)
              for request in found}
@@ -441,3 +452,9 @@ def late_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, str]],
         ))
     found.sort(key=lambda row: (-row.working_days_late, row.due or today, row.authority_name))
     return found
+
+
+def requests_where(session: Session, visible: ColumnElement[bool]) -> list[Request]:
+    """Every request meeting ``visible`` (membership.visible_request_clause), with its campaign
+    joined for the condition."""
+    return list(session.scalars(select(Request).join(Request.campaign).where(visible)))

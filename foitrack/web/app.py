@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, Response, abort, flash, g, has_request_context, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from foitrack.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from foitrack.models import Role, User
 from foitrack.web import permissions
 from foitrack.web.context import close_session, db_session, sees, today, visible_campaigns
@@ -199,7 +200,8 @@ class SecureCookieResponse(Response):
                 and current_app.config.get("SECURE_COOKIES") is None
                 and cookies_must_be_secure(request.scheme, request.host)):
             secure = True
-        super().set_cookie(key, *args, secure=secure, **kwargs)
+        # By the parent's signature *args could also fill ``secure``; no caller passes it so.
+        super().set_cookie(key, *args, secure=secure, **kwargs)  # type: ignore[misc]
         # A response that sets a cookie is for one browser only: no cache may keep it, or the
         # next visitor through a shared proxy would be handed the cookie too.
         self.headers["Cache-Control"] = "no-store"
@@ -253,6 +255,44 @@ def _on_csrf_error(error: CSRFError) -> Any:
                            message=error.description), 400
 
 
+class ErrorAnswer(NamedTuple):
+    """How a domain error is answered: its status, its page's title and message, and its
+    problem's title and detail. ``None`` as a message or detail: the error's own words."""
+
+    status: int
+    page_title: str
+    page_message: str | None
+    api_title: str
+    api_detail: str | None
+
+
+# NotFound and Forbidden pages keep the words of a plain 404 and 403 (the error's own message
+# could name what a hidden campaign holds); Conflict and Invalid say what clashed or was wrong.
+DOMAIN_ERRORS: dict[type[DomainError], ErrorAnswer] = {
+    NotFound: ErrorAnswer(404, "Page not found", "There is no such page.", "Not Found", None),
+    Forbidden: ErrorAnswer(403, "Not allowed", "Your role does not allow this page.", "Forbidden",
+                           None),
+    Conflict: ErrorAnswer(409, "Not done", None, "Conflict", None),
+    Invalid: ErrorAnswer(422, "Not accepted", None, "Unprocessable Content",
+                         "Nothing was changed: the input has problems."),
+}
+
+
+def _on_domain_error(error: DomainError) -> Any:
+    """A domain error no view turned into a form error: the same status everywhere, as
+    problem+json under the API and as the error page elsewhere. Nothing raised half-way is kept.
+    """
+    db_session().rollback()
+    answer = next(a for kind, a in DOMAIN_ERRORS.items() if isinstance(error, kind))
+    if request.blueprint == "api":
+        from foitrack.web.api import problem
+
+        return problem(answer.status, answer.api_title, answer.api_detail or str(error),
+                       error.problems if isinstance(error, Invalid) else None)
+    return render_template("errors/error.html", code=answer.status, title=answer.page_title,
+                           message=answer.page_message or str(error)), answer.status
+
+
 def _error_page(code: int, title: str, message: str) -> Any:
     def handler(_error: Exception) -> Any:
         if request.path.startswith("/api/"):
@@ -303,6 +343,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_no_store_when_personal)
     app.context_processor(_template_globals)
     app.register_error_handler(CSRFError, _on_csrf_error)
+    for error in DOMAIN_ERRORS:
+        app.register_error_handler(error, _on_domain_error)
     app.register_error_handler(
         403, _error_page(403, "Not allowed", "Your role does not allow this page.")
     )

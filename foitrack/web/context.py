@@ -61,7 +61,7 @@ def sees(campaign: Any) -> bool:
 
 def actor() -> Actor:
     """The signed-in user, as the audit trail names them."""
-    return Actor.for_user(current_user._get_current_object())  # type: ignore[attr-defined]
+    return Actor.for_user(current_user._get_current_object())
 
 
 def external_url(endpoint: str, **values: Any) -> str:

@@ -28,7 +28,15 @@ from typing import IO
 from flask import Response
 from sqlalchemy.orm import Session
 
-from foitrack.web.context import database
+from foitrack.models import Campaign
+from foitrack.services import campaigns as campaign_service
+from foitrack.services.datasets import (
+    EXPORT_FORMATS,
+    campaign_dataset,
+    export_filename,
+    write_export,
+)
+from foitrack.web.context import clock_settings, database, today
 
 IN_MEMORY = 4 * 2**20  # bytes kept in memory before the file spills to disk
 PIECE = 64 * 1024
@@ -65,3 +73,18 @@ def write_text(pieces: Iterable[str], out: IO[bytes]) -> None:
     """Text pieces into ``out`` as the UTF-8 bytes a streamed response would have sent."""
     for piece in pieces:
         out.write(piece.encode("utf-8"))
+
+
+def dataset_download(campaign: Campaign, fmt: str, table: str, checked: bool) -> Response:
+    """The campaign's dataset as a download, for the page's links and the API alike: built from
+    one snapshot of the database into a temporary file, then sent (the module says why it is no
+    longer streamed from the cursor)."""
+    slug, day, settings = campaign.slug, today(), clock_settings()
+
+    def build(session: Session, out: IO[bytes]) -> None:
+        # The campaign again, in the snapshot's own session: the request's is not in it.
+        data = campaign_dataset(session, campaign_service.get_campaign(session, slug), day,
+                                settings, checked)
+        write_export(data, fmt, out, table)
+
+    return snapshot_download(build, export_filename(slug, fmt, table, day), EXPORT_FORMATS[fmt])

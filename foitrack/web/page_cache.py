@@ -26,7 +26,8 @@ class PageCache:
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
         self.newest = -1  # the highest version number seen
-        self._entries: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+        # Keyed by (version, key): the version first, to drop what a newer one makes stale.
+        self._entries: OrderedDict[tuple[tuple[int, str], tuple[Hashable, ...]], Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, version: tuple[int, str], key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
@@ -34,11 +35,11 @@ class PageCache:
 
         ``version`` is foitrack.services.data_version.current(), read before the data ``build`` reads.
         """
-        full = (version, *key)
+        full = (version, key)
         with self._lock:
             if full in self._entries:
                 self._entries.move_to_end(full)
-                return self._entries[full]  # type: ignore[no-any-return]
+                return self._entries[full]
         value = build()  # outside the lock: another thread may build the same; both are right
         with self._lock:
             number = version[0]
@@ -60,7 +61,7 @@ class PageCache:
     def has(self, version: tuple[int, str], key: tuple[Hashable, ...]) -> bool:
         """Whether ``get`` would find ``(version, *key)`` without building it."""
         with self._lock:
-            return (version, *key) in self._entries
+            return (version, key) in self._entries
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -100,10 +101,10 @@ class RenderBudget:
 
 def of(extensions: dict[str, Any]) -> PageCache:
     """The cache kept in an app's ``extensions``, made on first use."""
-    return extensions.setdefault("foitrack.web.page_cache", PageCache())  # type: ignore[no-any-return]
+    return extensions.setdefault("foitrack.web.page_cache", PageCache())
 
 
 def budget_of(extensions: dict[str, Any], per_minute: int) -> RenderBudget:
     """The render budget kept in an app's ``extensions``, made on first use."""
-    return extensions.setdefault(  # type: ignore[no-any-return]
+    return extensions.setdefault(
         "foitrack.render_budget", RenderBudget(per_minute))

@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from foitrack.domain.limits import MAX_NOTE
 from foitrack.domain.timeline import EventKind, Status
 from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.exporters.aggregate import row_dict
@@ -27,6 +28,7 @@ from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import datasets
 from foitrack.services import requests as request_service
+from foitrack.services.datasets import CSV_TABLES, EXPORT_FORMATS
 from foitrack.web.api import schemas as s
 from foitrack.web.context import (
     actor,
@@ -37,7 +39,7 @@ from foitrack.web.context import (
     today,
     visible_campaigns,
 )
-from foitrack.web.views.data import CSV_TABLES, EXPORT_FORMATS, dataset_download
+from foitrack.web.downloads import dataset_download
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 500
@@ -103,16 +105,8 @@ def _http_error(error: HTTPException) -> Response:
     return problem(error.code or 500, error.name, error.description or error.name)
 
 
-@blueprint.errorhandler(NotFound)
-def _not_found(error: NotFound) -> Response:
-    return problem(404, "Not Found", str(error))
-
-
-@blueprint.errorhandler(Invalid)
-def _invalid(error: Invalid) -> Response:
-    db_session().rollback()
-    return problem(422, "Unprocessable Content", "Nothing was changed: the input has problems.",
-                   error.problems)
+# Domain errors (NotFound 404, Forbidden 403, Conflict 409, Invalid 422) are mapped for the
+# whole app in foitrack.web.app, as problem+json here.
 
 
 # ---- parameters -------------------------------------------------------------------------------
@@ -255,7 +249,7 @@ AGGREGATE_SCHEMA = s.object_schema(datasets.AGGREGATE_COLUMNS_DESCRIBED)
 # as the characters allowed, a form schema generators honour; characters beyond U+FFFF (emoji)
 # are accepted too, though a portable pattern cannot say so.
 STORABLE = "^[\\x01-\\uD7FF\\uE000-\\uFFFF]*$"
-NEW_EVENT = {
+NEW_EVENT: dict[str, Any] = {
     "type": "object",
     "properties": {
         "kind": {"type": "string", "enum": [k.value for k in EventKind]},
@@ -263,7 +257,7 @@ NEW_EVENT = {
         "outcome": {"type": ["string", "null"], "pattern": STORABLE},
         "exemptions": {"type": "array", "items": {"type": "string", "maxLength": 40,
                                                    "pattern": STORABLE}, "maxItems": 20},
-        "note": {"type": ["string", "null"], "maxLength": 20000, "pattern": STORABLE},
+        "note": {"type": ["string", "null"], "maxLength": MAX_NOTE, "pattern": STORABLE},
         "received_on": {"type": ["string", "null"], "format": "date"},
         "due_on": {"type": ["string", "null"], "format": "date"},
     },
@@ -470,8 +464,8 @@ def add_event(slug: str, authority: str) -> Any:
     note, outcome = body.get("note"), body.get("outcome")
     if not isinstance(exemptions, list) or not all(isinstance(x, str) for x in exemptions):
         raise Invalid("exemptions must be a list of sections, e.g. [\"s.12\"]", field="exemptions")
-    if note is not None and (not isinstance(note, str) or len(note) > 20000):
-        raise Invalid("note must be text of up to 20,000 characters", field="note")
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
+        raise Invalid(f"note must be text of up to {MAX_NOTE:,} characters", field="note")
     if outcome is not None and not isinstance(outcome, str):
         raise Invalid("outcome must be text", field="outcome")
     occurred_on = _date(body, "occurred_on", required=True) or today()

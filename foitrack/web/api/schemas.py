@@ -9,7 +9,7 @@ from typing import Any
 
 from foitrack.exporters.dataset import Column
 
-_TYPES = {
+_TYPES: dict[str, dict[str, Any]] = {
     "integer": {"type": ["integer", "null"]},
     "number": {"type": ["number", "null"]},
     "boolean": {"type": ["boolean", "null"]},

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -11,11 +13,15 @@ from wtforms import (
     TimeField,
     widgets,
 )
-from wtforms.fields import SelectChoice
+
+# types-WTForms describes WTForms 3.2; SelectChoice came in 3.3.
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, Length, Optional
 
+from foitrack.domain.limits import MAX_NOTE
 from foitrack.domain.timeline import OUTCOMES, EventKind
 from foitrack.models import CampaignStatus
+from foitrack.services.letter_templates import MAX_SOURCE
 
 EXAMPLE_TEXT = """{{ salutation }},
 
@@ -49,11 +55,11 @@ class CampaignForm(FlaskForm):
         "Request text", validators=[DataRequired()], default=EXAMPLE_TEXT,
         description="Placeholders: {{ authority.name }}, {{ authority.short_name }}, "
                     "{{ authority.code }}, {{ salutation }}; also {% if %} and the filters "
-                    "upper, lower, title. At most 20,000 characters.",
+                    f"upper, lower, title. At most {MAX_SOURCE:,} characters.",
     )
     embargo_until = DateField("Embargo until", validators=[Optional()],
                               description="Leave empty if the results are not embargoed.")
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=20000)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_NOTE)])
 
 
 class CampaignEditForm(FlaskForm):
@@ -67,7 +73,7 @@ class CampaignEditForm(FlaskForm):
                     "already sent keep the words they were sent with.",
     )
     embargo_until = DateField("Embargo until", validators=[Optional()])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=20000)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_NOTE)])
 
 
 class RepeatForm(FlaskForm):
@@ -93,7 +99,8 @@ def outcome_choices() -> list[SelectChoice]:
     choices = [SelectChoice("", "(not needed for this event)")]
     for kind, outcomes in OUTCOMES.items():
         choices += [
-            SelectChoice(outcome.value, outcome.label, optgroup=kind.label)
+            # Each outcome enum has its label (OUTCOMES types them as plain StrEnums).
+            SelectChoice(outcome.value, cast(Any, outcome).label, optgroup=kind.label)
             for outcome in outcomes
         ]
     return choices
@@ -113,7 +120,7 @@ class EventForm(FlaskForm):
                        description="For an extension: the date the authority gave.")
     received_on = DateField("Date of receipt", validators=[Optional()],
                             description="When sent: if the authority received it on a later day.")
-    note = TextAreaField("Note", validators=[Optional(), Length(max=20000)])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=MAX_NOTE)])
 
 
 class ReferenceForm(FlaskForm):

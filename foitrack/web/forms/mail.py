@@ -4,6 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from foitrack.services.letter_templates import MAX_SOURCE
+
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token: the page above it says what will be sent to whom."""
@@ -22,7 +24,7 @@ class MailTemplateForm(FlaskForm):
                                                                    "version is not a number.")])
     subject = StringField("Subject", validators=[DataRequired(), Length(max=300)],
                           description="The reference token is added to every subject.")
-    body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000)],
+    body = TextAreaField("Message", validators=[DataRequired(), Length(max=MAX_SOURCE)],
                          description="Values: {{ salutation }}, {{ authority.name }}, {{ subject }}, "
                                      "{{ reference }}, {{ sent_on }}, {{ due }}, {{ days_late }}, "
                                      "{{ responded_on }}, {{ outcome }}, {{ exemptions }}, "

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.fields import SelectChoice
+
+# types-WTForms describes WTForms 3.2; SelectChoice came in 3.3.
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from foitrack.models import Role

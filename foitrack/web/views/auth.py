@@ -98,7 +98,7 @@ def _clear_cookie_session() -> None:
 def logout() -> Any:
     if current_user.is_authenticated:
         session = db_session()
-        user = session.merge(current_user._get_current_object())  # type: ignore[attr-defined]
+        user = session.merge(current_user._get_current_object())
         # Ends the session on the server: a copy of this browser's session or remember-me
         # cookie no longer signs anyone in (and the user's other browsers sign in again).
         users.end_sessions(user)
@@ -114,7 +114,7 @@ def password() -> Any:
     form = PasswordForm()
     if form.validate_on_submit():
         session = db_session()
-        user = session.merge(current_user._get_current_object())  # type: ignore[attr-defined]
+        user = session.merge(current_user._get_current_object())
         try:
             users.change_password(
                 session, Actor.for_user(user), user, form.current_password.data or "",

@@ -77,10 +77,7 @@ def sets() -> Any:
 
 
 def _authority_or_404(slug: str) -> Any:
-    try:
-        return service.get_authority(db_session(), slug)
-    except NotFound:
-        abort(404)
+    return service.get_authority(db_session(), slug)  # NotFound: a 404 (foitrack.web.app)
 
 
 @blueprint.get("/<slug>")
@@ -106,7 +103,7 @@ def edit(slug: str) -> Any:
         changes["former_names"] = (form.former_names.data or "").splitlines()
         try:
             changed = service.update_authority(
-                session, audit.Actor.for_user(current_user), authority, changes,  # type: ignore[arg-type]
+                session, audit.Actor.for_user(current_user), authority, changes,
                 expected_version=form.version.data or "",
             )
         except Invalid as error:
@@ -133,7 +130,7 @@ def import_csv() -> Any:
         session = db_session()
         try:
             report = import_authorities(
-                session, audit.Actor.for_user(current_user), form.file.data.stream  # type: ignore[arg-type]
+                session, audit.Actor.for_user(current_user), form.file.data.stream
             )
         except Invalid as error:
             session.rollback()

@@ -16,11 +16,14 @@ from flask import (
 )
 from flask_login import current_user
 from markupsafe import Markup
-from wtforms.fields import SelectChoice
 
+# types-WTForms describes WTForms 3.2; SelectChoice came in 3.3.
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
+
+from foitrack.domain.email_addresses import email_key
 from foitrack.domain.tilemap import TileMap
 from foitrack.domain.timeline import Status
-from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
+from foitrack.errors import Conflict, Invalid, NotFound
 from foitrack.services import audit, data_version, membership
 from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
@@ -77,7 +80,7 @@ def new() -> Any:
                 session, actor(), title=form.title.data or "", slug=form.slug.data,
                 subject=form.subject.data, request_text=form.request_text.data or "",
                 set_slug=form.target_set.data or None, authority_keys=form.authorities.data or [],
-                owner=current_user._get_current_object(),  # type: ignore[attr-defined]
+                owner=current_user._get_current_object(),
                 embargo_until=form.embargo_until.data, notes=form.notes.data,
             )
         except Invalid as error:
@@ -188,9 +191,11 @@ def bulk(slug: str) -> Any:
     if form.validate_on_submit():
         chosen = set(form.requests.data or [])
         picked = [r for r in requests if r.authority.slug in chosen]
+        occurred_on = form.occurred_on.data
+        assert occurred_on is not None  # DataRequired: the form refused a missing date
         try:
             events = request_service.bulk_add_event(
-                session, actor(), picked, form.kind.data or "", form.occurred_on.data,
+                session, actor(), picked, form.kind.data or "", occurred_on,
                 today=today(), note=form.note.data,
             )
         except Invalid as error:
@@ -199,7 +204,7 @@ def bulk(slug: str) -> Any:
         else:
             session.commit()
             flash(f"Recorded {form.kind.data.replace('_', ' ')} on "
-                  f"{form.occurred_on.data.isoformat()} for {len(events)} requests.", "success")
+                  f"{occurred_on.isoformat()} for {len(events)} requests.", "success")
             return redirect(url_for("campaigns.detail", slug=campaign.slug))
     else:
         problems = [f"{form[name].label.text}: {'; '.join(errors)}"
@@ -250,7 +255,7 @@ def repeat(slug: str) -> Any:
         try:
             campaign = service.repeat_campaign(
                 session, actor(), source, title=form.title.data or "", slug=form.slug.data,
-                owner=current_user._get_current_object(),  # type: ignore[attr-defined]
+                owner=current_user._get_current_object(),
                 today=today(),
             )
         except Invalid as error:
@@ -293,18 +298,15 @@ def members(slug: str) -> Any:
     if form.validate_on_submit():
         try:
             membership.add_member(session, actor(), current_user, campaign, form.email.data or "")
-        except Forbidden as error:
-            session.rollback()
-            abort(403, str(error))
         except (Invalid, Conflict) as error:
             session.rollback()
             if isinstance(error, Invalid):
                 show_problems(form, error)
             else:
-                form.email.errors = [*form.email.errors, str(error)]  # type: ignore[list-item]
+                form.email.errors = [*form.email.errors, str(error)]
         else:
             session.commit()
-            flash(f"{(form.email.data or '').strip().lower()} may now see this campaign.", "success")
+            flash(f"{email_key(form.email.data)} may now see this campaign.", "success")
             return redirect(url_for("campaigns.members", slug=slug))
     return render_template(
         "campaigns/members.html", campaign=campaign, form=form, remove=RemoveMemberForm(formdata=None),
@@ -321,9 +323,6 @@ def remove_member(slug: str) -> Any:
         abort(400)
     try:
         gone = membership.remove_member(session, actor(), current_user, campaign, int(form.user_id.data or 0))
-    except Forbidden as error:
-        session.rollback()
-        abort(403, str(error))
     except NotFound as error:
         session.rollback()
         flash(f"Nobody was removed: {error}.", "error")

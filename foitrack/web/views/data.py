@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 import zipfile
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -20,25 +18,20 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
 from foitrack.errors import Invalid
-from foitrack.exporters import dataset as writers
-from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as request_service
 from foitrack.services import templates, tracker_import
-from foitrack.services.datasets import campaign_dataset
+from foitrack.services.datasets import CSV_TABLES, EXPORT_FORMATS
 from foitrack.storage import safe_filename
-from foitrack.web.context import actor, clock_settings, db_session, today
-from foitrack.web.downloads import snapshot_download, write_text
+from foitrack.web.context import actor, db_session, today
+from foitrack.web.downloads import dataset_download
 from foitrack.web.forms import form_status
 from foitrack.web.forms.figures import ConfirmUploadForm, FiguresImportForm, TemplatesUploadForm
 from foitrack.web.views.checks import warnings_for
 from foitrack.web.views.lookups import campaign_or_404, file_store, request_or_404
 
 blueprint = Blueprint("data", __name__, url_prefix="/campaigns/<slug>")
-
-
 
 
 @blueprint.get("/requests/<authority>/template.xlsx")
@@ -113,7 +106,7 @@ def confirm_templates(slug: str) -> Any:
     try:
         plan = templates.preview(session, campaign, files)
         report = templates.apply(session, actor(), plan, store,
-                                 current_user._get_current_object())  # type: ignore[attr-defined]
+                                 current_user._get_current_object())
     except Invalid as error:
         session.rollback()
         flash("Nothing was imported: " + "; ".join(str(p) for p in error.problems), "error")
@@ -154,11 +147,6 @@ def import_tracker(slug: str) -> Any:
                            problems=problems), form_status(form, problems)
 
 
-EXPORT_FORMATS = {"csv": "text/csv", "xlsx": templates.XLSX_TYPE, "json": "application/json",
-                  "zip": "application/zip"}
-CSV_TABLES = ("figures", "aggregate", "tracker", "coverage", "changes")
-
-
 @blueprint.get("/export.<fmt>")
 def export(slug: str, fmt: str) -> Any:
     """The dataset, built from one snapshot into a temporary file, then sent."""
@@ -168,33 +156,3 @@ def export(slug: str, fmt: str) -> Any:
     if fmt == "csv" and table not in CSV_TABLES:
         abort(404)
     return dataset_download(campaign_or_404(slug), fmt, table, request.args.get("checked") == "1")
-
-
-def dataset_download(campaign: Any, fmt: str, table: str, checked: bool) -> Response:
-    """The campaign's dataset as a download, for the page's links and the API alike: built from
-    one snapshot of the database into a temporary file, then sent (foitrack.web.downloads
-    says why it is no longer streamed from the cursor)."""
-    slug, day, settings = campaign.slug, today(), clock_settings()
-    stamp = day.isoformat()
-
-    def build(session: Session, out: IO[bytes]) -> None:
-        # The campaign again, in the snapshot's own session: the request's is not in it.
-        data = campaign_dataset(session, campaign_service.get_campaign(session, slug), day,
-                                settings, checked)
-        if fmt == "csv":
-            write_text(writers.iter_csv(data.table(table)), out)
-        elif fmt == "json":
-            write_text(writers.iter_json(data), out)
-        elif fmt == "xlsx":
-            writers.write_xlsx(data, out)
-        else:
-            with tempfile.TemporaryDirectory() as folder:
-                writers.write_datapackage(data, Path(folder) / slug)
-                with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-                    for path in sorted((Path(folder) / slug).rglob("*")):
-                        if path.is_file():
-                            archive.write(path, f"{slug}/{path.relative_to(Path(folder) / slug)}")
-
-    name = {"csv": f"{slug}-{table}-{stamp}.csv", "json": f"{slug}-{stamp}.json",
-            "xlsx": f"{slug}-{stamp}.xlsx", "zip": f"{slug}-datapackage-{stamp}.zip"}[fmt]
-    return snapshot_download(build, name, EXPORT_FORMATS[fmt])

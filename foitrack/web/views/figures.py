@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import (
@@ -22,7 +21,8 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from foitrack.domain import edit_merge
-from foitrack.errors import Conflict, Forbidden, Invalid, NotFound, Problem
+from foitrack.domain.design import CampaignDesign, DesignCell
+from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.exporters import charts
 from foitrack.services import aggregate, audit, data_version, inbound
 from foitrack.services import design as design_service
@@ -48,7 +48,7 @@ blueprint = Blueprint("figures", __name__, url_prefix="/campaigns/<slug>")
 
 
 def _user() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 # ---- the data design ----------------------------------------------------------------------
@@ -65,15 +65,11 @@ def design(slug: str) -> Any:
     changed: design_service.DesignChanged | None = None
     if form.validate_on_submit():
         try:
-            data = tomllib.loads(form.design.data or "")
-        except tomllib.TOMLDecodeError as error:
-            problems = [f"The design is not valid TOML: {error}"]
+            spec = design_service.parse_design_text(form.design.data or "")
+        except Invalid as error:
+            problems = [str(p) for p in error.problems]
         else:
-            found: list[Problem] = []
-            spec = design_service.parse_design(data, found)
-            if found:
-                problems = [str(p) for p in found]
-            elif not (form.version.data or "").isdigit():
+            if not (form.version.data or "").isdigit():
                 # Without the version it was loaded at, a save cannot tell whether it would
                 # undo a colleague's change: refused, not taken as "nothing changed meanwhile".
                 problems = ["Nothing was saved: the form did not say which version of the design "
@@ -121,99 +117,153 @@ def _cell_name(measure_id: int, period_id: int, category_id: int | None) -> str:
     return f"cell-{measure_id}-{period_id}-{category_id or 0}"
 
 
+@dataclass(frozen=True)
+class _GridCell:
+    """One cell of the grid: its form field, the key of its figure and the page's label."""
+
+    name: str
+    key: tuple[int, int, int | None]  # (measure id, period id, category id or None)
+    label: str
+    design: DesignCell
+
+
+def _grid_cells(campaign: Any) -> list[_GridCell]:
+    """The request's cells in the design's one order (the response template's too)."""
+    cells = []
+    for cell in CampaignDesign.of(campaign).cells():
+        # Read from stored rows, so every part has its id.
+        key = (int(cell.measure.id or 0), int(cell.period.id or 0),
+               cell.category.id if cell.category else None)
+        cells.append(_GridCell(_cell_name(*key), key, cell.label, cell))
+    return cells
+
+
+@dataclass
+class _GridSubmission:
+    """What a grid save came to: the values to show, and why nothing was saved, if it was not."""
+
+    values: dict[str, str]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    conflicts: list[edit_merge.CellConflict] = field(default_factory=list)
+    done: bool = False  # saved and committed: redirect
+
+
 @blueprint.route("/requests/<authority>/figures", methods=["GET", "POST"])
 def grid(slug: str, authority: str) -> Any:
     session = db_session()
     found = request_or_404(slug, authority)
-    campaign = found.campaign
     if request.method == "POST":
         hold_request(session, found)  # before the figures the save is merged with
     existing = service.figures_of(session, found)
     form = FigureGridForm()
-    cells = [(m, p, c) for m in campaign.measures for p in campaign.periods
-             for c in [None, *(c for d in campaign.dimensions for c in d.categories)]]
-    values: dict[str, str] = {}
-    errors: dict[str, list[str]] = {}
-    saved = {_cell_name(m, p, c): f.figure_value.text for (m, p, c), f in existing.items()}
+    cells = _grid_cells(found.campaign)
+    saved = {_cell_name(*key): f.figure_value.text for key, f in existing.items()}
+    if form.validate_on_submit():
+        outcome = _submit_grid(session, found, form, cells, existing, saved)
+        if outcome.done:
+            return redirect(url_for("figures.grid", slug=slug, authority=authority))
+    else:
+        outcome = _GridSubmission(values=dict(saved))
     # What each cell held when the form was shown: re-based to now after a conflict, so that
     # saving again means "keep mine" knowingly.
-    bases: dict[str, str] = dict(saved)
-    conflicts: list[edit_merge.CellConflict] = []
-    names = [_cell_name(m.id, p.id, c.id if c else None) for m, p, c in cells]
-    # The cells the form carries with what each held when it was shown. A cell it carries
-    # without that would be merged as if nobody had changed it meanwhile, overwriting a
-    # colleague's figure unseen: such a save is refused (issue 23, point 13). A cell it does
-    # not carry at all (added to the design since the page was drawn) keeps its figure.
-    carried = [n for n in names if n in request.form]
-    based = [n for n in carried if f"base-{n}" in request.form]
-    unbased = [n for n in carried if f"base-{n}" not in request.form]
-    valid = form.validate_on_submit()
-    if valid and (unbased or not based):
-        values = dict(saved)
+    return _draw_grid(session, found, form, cells, existing, outcome, bases=dict(saved))
+
+
+def _submit_grid(session: Any, found: Any, form: FigureGridForm, cells: list[_GridCell],
+                 existing: dict[tuple[int, int, int | None], Any],
+                 saved: dict[str, str]) -> _GridSubmission:
+    """Merge the form's cells with what was saved meanwhile, then save them if nothing clashed.
+
+    The form carries each cell with what it held when shown (``base-<cell>``). A cell carried
+    without that would be merged as if nobody had changed it meanwhile, overwriting a
+    colleague's figure unseen: such a save is refused (issue 23, point 13). A cell it does not
+    carry at all (added to the design since the page was drawn) keeps its figure.
+    """
+    carried = [c.name for c in cells if c.name in request.form]
+    based = [name for name in carried if f"base-{name}" in request.form]
+    unbased = [name for name in carried if f"base-{name}" not in request.form]
+    if unbased or not based:
         form.form_errors.append(
             f"Nothing was saved: the form did not carry what {len(unbased) or 'its'} "
             f"{'cell' if len(unbased) == 1 else 'cells'} held when the page was drawn (the "
             "base-… fields), so a colleague's change made meanwhile would have been overwritten "
             "unseen. The cells below show the figures saved now; enter your changes again.")
-    elif valid:
-        merged = edit_merge.merge(
-            {n: request.form.get(f"base-{n}") for n in based},
-            {n: request.form.get(n, "") for n in based}, saved)
-        values = {**{n: saved.get(n, "") for n in names}, **merged.values}
-        conflicts = merged.conflicts
-        if conflicts:
-            form.form_errors.append(
-                f"Nothing was saved: someone else changed {len(conflicts)} of the cells you "
-                "changed while you were editing. Each is shown below with both values; "
-                "save again to keep yours.")
-        else:
-            entries = [
-                service.grid_entry(m, p, c, values[_cell_name(m.id, p.id, c.id if c else None)],
-                                   existing.get((m.id, p.id, c.id if c else None)), form.caveat.data,
-                                   form.source.data, campaign.suppression_threshold,
-                                   _cell_name(m.id, p.id, c.id if c else None))
-                for m, p, c in cells]
-            try:
-                report = service.save_figures(session, actor(), found, entries, remove_blank=True,
-                                              user=_user(), existing=existing)
-            except Invalid as error:
-                session.rollback()
-                for problem in error.problems:
-                    errors.setdefault(problem.field or "", []).append(problem.message)
-                form.form_errors.append(
-                    f"Nothing was saved: {len(error.problems)} "
-                    f"{'cell needs' if len(error.problems) == 1 else 'cells need'} correcting.")
-            else:
-                session.commit()
-                kept = (f" Kept {len(merged.kept_theirs)} figures someone else changed meanwhile, "
-                        "which you had left as they were." if merged.kept_theirs else "")
-                flash(f"Saved figures for {found.authority.name}: {report.summary()}.{kept}",
-                      "success")
-                flash_warnings(campaign, [found.id])
-                return redirect(url_for("figures.grid", slug=slug, authority=authority))
-    else:
-        values = dict(saved)
-    checkable = [f for f in existing.values() if not f.checked_by]
-    # Each bad cell named in the error summary, linked to the cell (GOV.UK's pattern).
-    labels = {_cell_name(m.id, p.id, c.id if c else None): f"{m.label}, {p.label}, "
-              f"{c.label if c else 'total'}" for m, p, c in cells}
-    cell_problems = [(name, f"{labels.get(name, name)}: {message}")
-                     for name, messages in errors.items() for message in messages]
-    cell_problems += [(c.name, f"{labels.get(c.name, c.name)}: you typed {c.mine or '(empty)'}; "
-                       f"saved meanwhile: {c.theirs or '(empty)'}") for c in conflicts]
-    # The reply beside the grid: the messages filed against the request and their files, and
-    # any other file the figures came from (an imported template).
+        return _GridSubmission(values=dict(saved))
+    merged = edit_merge.merge({n: request.form.get(f"base-{n}") for n in based},
+                              {n: request.form.get(n, "") for n in based}, saved)
+    outcome = _GridSubmission(values={**{c.name: saved.get(c.name, "") for c in cells},
+                                      **merged.values}, conflicts=merged.conflicts)
+    if outcome.conflicts:
+        form.form_errors.append(
+            f"Nothing was saved: someone else changed {len(outcome.conflicts)} of the cells you "
+            "changed while you were editing. Each is shown below with both values; "
+            "save again to keep yours.")
+        return outcome
+    try:
+        report = service.save_figures(
+            session, actor(), found, _grid_entries(found.campaign, form, cells, outcome.values,
+                                                   existing),
+            remove_blank=True, user=_user(), existing=existing)
+    except Invalid as error:
+        session.rollback()
+        for problem in error.problems:
+            outcome.errors.setdefault(problem.field or "", []).append(problem.message)
+        form.form_errors.append(
+            f"Nothing was saved: {len(error.problems)} "
+            f"{'cell needs' if len(error.problems) == 1 else 'cells need'} correcting.")
+        return outcome
+    session.commit()
+    kept = (f" Kept {len(merged.kept_theirs)} figures someone else changed meanwhile, "
+            "which you had left as they were." if merged.kept_theirs else "")
+    flash(f"Saved figures for {found.authority.name}: {report.summary()}.{kept}", "success")
+    flash_warnings(found.campaign, [found.id])
+    outcome.done = True
+    return outcome
+
+
+def _grid_entries(campaign: Any, form: FigureGridForm, cells: list[_GridCell],
+                  values: dict[str, str],
+                  existing: dict[tuple[int, int, int | None], Any]) -> list[service.Entry]:
+    """Every cell as an entry to save, blank ones included (they remove a figure)."""
+    # grid_entry takes the design's rows as models; by id from the cells of the design.
+    measures = {m.id: m for m in campaign.measures}
+    periods = {p.id: p for p in campaign.periods}
+    categories = {c.id: c for d in campaign.dimensions for c in d.categories}
+    return [service.grid_entry(measures[m], periods[p], categories[c] if c else None,
+                               values[cell.name], existing.get(cell.key), form.caveat.data,
+                               form.source.data, campaign.suppression_threshold, cell.name)
+            for cell in cells for m, p, c in [cell.key]]
+
+
+def _draw_grid(session: Any, found: Any, form: FigureGridForm, cells: list[_GridCell],
+               existing: dict[tuple[int, int, int | None], Any], outcome: _GridSubmission,
+               bases: dict[str, str]) -> Any:
+    """The grid page, with the reply beside it: the messages filed against the request and
+    their files, and any other file the figures came from (an imported template)."""
     replies = inbound.filed_messages(session, found.id)
     shown = {a.stored_file_id for m in replies for a in m.attachments}
     source_files = {f.source_file.id: f.source_file for f in existing.values()
                     if f.source_file is not None and f.source_file.id not in shown}
+    conflicts = outcome.conflicts
+    status = 409 if conflicts else 400 if outcome.errors or form.form_errors else 200
     return render_template(
-        "figures/grid.html", req=found, campaign=campaign, form=form, values=values,
-        errors=errors, cell_name=_cell_name, existing=existing, checkable=checkable,
-        replies=replies, source_files=list(source_files.values()), viewable=VIEWABLE,
-        cell_problems=cell_problems, bases=bases,
+        "figures/grid.html", req=found, campaign=found.campaign, form=form,
+        values=outcome.values, errors=outcome.errors, cell_name=_cell_name, existing=existing,
+        checkable=[f for f in existing.values() if not f.checked_by], replies=replies,
+        source_files=list(source_files.values()), viewable=VIEWABLE,
+        cell_problems=_cell_problems(cells, outcome), bases=bases,
         conflicts={c.name: c for c in conflicts},
-    ), (409 if conflicts else 400 if errors or form.form_errors else 200)
+    ), status
+
+
+def _cell_problems(cells: list[_GridCell], outcome: _GridSubmission) -> list[tuple[str, str]]:
+    """Each bad or clashing cell, named for the error summary that links to it (GOV.UK's
+    pattern)."""
+    labels = {cell.name: cell.label for cell in cells}
+    named = [(name, f"{labels.get(name, name)}: {message}")
+             for name, messages in outcome.errors.items() for message in messages]
+    return named + [(c.name, f"{labels.get(c.name, c.name)}: you typed {c.mine or '(empty)'}; "
+                     f"saved meanwhile: {c.theirs or '(empty)'}") for c in outcome.conflicts]
 
 
 @blueprint.get("/requests/<authority>/figures/<int:figure_id>")
@@ -221,10 +271,7 @@ def figure(slug: str, authority: str, figure_id: int) -> Any:
     """One figure: as given, where it came from, who entered and checked it, and its history."""
     session = db_session()
     found = request_or_404(slug, authority)
-    try:
-        shown = service.get_figure(session, figure_id)
-    except NotFound:
-        abort(404)
+    shown = service.get_figure(session, figure_id)
     if shown.request_id != found.id:
         abort(404)
     return render_template("figures/figure.html", req=found, campaign=found.campaign, figure=shown,
@@ -422,11 +469,8 @@ def fact_sheet(slug: str, authority: str) -> Any:
     session = db_session()
     campaign = campaign_or_404(slug)
     national = _built(campaign).result  # the national aggregate, as the aggregate page keeps it
-    try:
-        sheet = release_service.fact_sheet(session, campaign, national, authority, today(),
-                                           clock_settings())
-    except NotFound:
-        abort(404)
+    sheet = release_service.fact_sheet(session, campaign, national, authority, today(),
+                                       clock_settings())
     found = request_or_404(slug, authority).authority
     links = _chart_links(
         charts.fact_sheet_catalogue(_outline(campaign), national, found.slug, found.name),
@@ -512,7 +556,9 @@ def _selection() -> dict[str, str]:
 def _chart_links(found: list[charts.Chart], endpoint: str,
                  name_args: Callable[[charts.Chart], dict[str, str]], **url_args: str) -> list[ChartLink]:
     def url(chart: charts.Chart, image_format: str, **extra: str) -> str:
-        return url_for(endpoint, **url_args, **name_args(chart), image_format=image_format, **extra)
+        values: dict[str, Any] = {**url_args, **name_args(chart), "image_format": image_format,
+                                  **extra}
+        return url_for(endpoint, **values)
     return [ChartLink(chart, url(chart, "svg"), url(chart, "png", download="1"),
                       url(chart, "svg", download="1")) for chart in found]
 

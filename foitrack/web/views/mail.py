@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from foitrack.errors import Invalid, NotFound
@@ -25,7 +24,6 @@ from foitrack.models import (
     DeliveryStatus,
     InboundMessage,
     MessageKind,
-    OutgoingMessage,
     Request,
     StoredFile,
 )
@@ -91,7 +89,8 @@ def chase(slug: str) -> Any:
                               message_ids=mail.pending_ids(session, MessageKind.chaser, slug))
         flash(f"Chasers: {report.summary()}.", "error" if report.failed else "success")
         return redirect(url_for("campaigns.detail", slug=slug))
-    listed = [(m.request.authority.name, m.to_address, m.subject) for m in queued]
+    listed = [(m.request.authority.name, m.to_address, m.subject)
+              for m in queued if m.request is not None]  # a chaser always has its request
     session.rollback()  # only a preview: nothing is queued until confirmed
     return render_template("mail/chase.html", campaign=campaign, listed=listed, skipped=skipped,
                            form=form)
@@ -143,9 +142,7 @@ def templates(slug: str) -> Any:
 
 @blueprint.get("/mail/outbox")
 def outbox() -> Any:
-    messages = db_session().scalars(select(OutgoingMessage).where(
-        membership.visible_message_clause(current_user, today())).order_by(
-        OutgoingMessage.id.desc()).limit(500)).all()
+    messages = mail.outbox(db_session(), membership.visible_message_clause(current_user, today()))
     return render_template("mail/outbox.html", messages=messages, statuses=DeliveryStatus)
 
 
@@ -175,8 +172,8 @@ def inbox() -> Any:
             flash(f"Imported: {total.summary()}.", "success")
             return redirect(url_for("mail.inbox"))
     waiting = membership.visible_triage(session, current_user, today(), inbound.triage(session))
-    requests = session.scalars(select(Request).join(Request.campaign).where(
-        membership.visible_request_clause(current_user, today()))).all()
+    requests = request_service.requests_where(
+        session, membership.visible_request_clause(current_user, today()))
     return render_template("mail/inbox.html", waiting=waiting, form=form, problems=problems,
                            requests=requests, assign=AssignForm(formdata=None)), \
         form_status(form, problems)
@@ -211,7 +208,7 @@ def assign(message_id: int) -> Any:
 def _stored(public_id: str) -> StoredFile:
     if not membership.is_public_id(public_id):
         abort(404)
-    stored = db_session().scalar(select(StoredFile).where(StoredFile.public_id == public_id))
+    stored = mail.stored_file(db_session(), public_id)
     if stored is None:
         abort(404)
     return stored
@@ -256,11 +253,3 @@ def view_file(file_id: str) -> Any:
     # (Not default-src 'none': Chromium's PDF viewer counts as an object and would be refused.)
     response.headers["Content-Security-Policy"] = "script-src 'none'; frame-ancestors 'self'"
     return response
-
-
-def messages_for(request_id: int) -> tuple[list[OutgoingMessage], list[InboundMessage]]:
-    session = db_session()
-    out = session.scalars(select(OutgoingMessage).where(OutgoingMessage.request_id == request_id)
-                          .order_by(OutgoingMessage.id)).all()
-    into = inbound.filed_messages(session, request_id)
-    return list(out), list(into)

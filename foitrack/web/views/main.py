@@ -16,7 +16,7 @@ blueprint = Blueprint("main", __name__)
 @blueprint.get("/")
 def index() -> Any:
     """The dashboard: the user's campaigns and what needs doing today."""
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     board = dashboard.build(db_session(), user, today(), clock_settings())
     return render_template("main/dashboard.html", board=board, today=today())
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
-from foitrack.errors import Conflict, NotFound
+from foitrack.errors import Conflict
 from foitrack.services import removed_figures as service
 from foitrack.web.context import actor, db_session
 from foitrack.web.views.lookups import request_or_404
@@ -36,9 +36,6 @@ def restore(slug: str, authority: str, figure_id: int) -> Any:
         abort(400)
     try:
         figure = service.restore_figure(session, actor(), found, figure_id)
-    except NotFound:
-        session.rollback()
-        abort(404)
     except Conflict as error:
         session.rollback()
         flash(f"Not restored: {error}.", "error")

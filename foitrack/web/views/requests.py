@@ -20,8 +20,7 @@ from foitrack.domain import edit_merge
 from foitrack.domain.timeline import Lateness
 from foitrack.errors import Invalid, NotFound
 from foitrack.exporters.chase import write_csv
-from foitrack.models import CampaignStatus
-from foitrack.services import audit, data_version
+from foitrack.services import audit, data_version, inbound, mail
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as service
 from foitrack.web import page_cache
@@ -40,9 +39,8 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
     state = service.state_of(found, today(), clock_settings())
     version = found.version or found.campaign.current_version
     events = sorted(found.events, key=lambda e: e.as_timeline().sort_key())
-    from foitrack.web.views.mail import messages_for
-
-    sent_mail, received = messages_for(found.id)
+    sent_mail = mail.sent_to(session, found.id)
+    received = inbound.filed_messages(session, found.id)
     if reference_form.base.data is None:
         reference_form.base.data = found.reference or ""
     return render_template(
@@ -68,9 +66,11 @@ def add_event(slug: str, authority: str) -> Any:
     found = request_or_404(slug, authority)
     form = EventForm()
     if form.validate_on_submit():
+        occurred_on = form.occurred_on.data
+        assert occurred_on is not None  # DataRequired: the form refused a missing date
         try:
             event = service.add_event(
-                session, actor(), found, form.kind.data or "", form.occurred_on.data,
+                session, actor(), found, form.kind.data or "", occurred_on,
                 today=today(), at=form.occurred_at.data, note=form.note.data,
                 outcome=form.outcome.data or None, exemptions=form.exemptions.data or (),
                 due_on=form.due_on.data, received_on=form.received_on.data,
@@ -102,8 +102,6 @@ def remove_event(slug: str, authority: str, event_id: int) -> Any:
     if form.validate_on_submit():
         try:
             event = service.remove_event(session, actor(), found, event_id)
-        except NotFound:
-            abort(404)
         except Invalid as error:
             session.rollback()
             flash(f"Not removed: {'; '.join(p.message for p in error.problems)}", "error")
@@ -177,13 +175,10 @@ def _chase_rows() -> tuple[list[service.ChaseRow], str | None, list[Any], tuple[
     session = db_session()
     version = data_version.current(session)  # before the data, so the rows are no older
     campaigns = campaign_service.list_campaigns(session, visible_campaigns())
-    chosen = request.args.get("campaign") or None
-    if chosen:
-        targets = [c for c in campaigns if c.slug == chosen]
-        if not targets:
-            return [], f"no campaign {chosen!r}", campaigns, ()
-    else:
-        targets = [c for c in campaigns if c.status is not CampaignStatus.closed]
+    try:
+        targets = service.chase_campaigns(campaigns, request.args.get("campaign") or None)
+    except NotFound as error:
+        return [], str(error), campaigns, ()
     names = {c.id: (c.slug, c.title) for c in targets}
 
     def build() -> list[service.ChaseRow]:

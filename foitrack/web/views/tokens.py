@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from foitrack.errors import Invalid, NotFound
+from foitrack.errors import Invalid
 from foitrack.services import api_tokens
 from foitrack.web.context import actor, db_session
 from foitrack.web.forms import form_status, show_problems
@@ -17,7 +17,7 @@ blueprint = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 
 
 def _user() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 @blueprint.route("/", methods=["GET", "POST"])
@@ -52,10 +52,7 @@ def revoke(token_id: int) -> Any:
     if not form.is_submitted():
         return render_template("tokens/revoke.html", token=token, form=form)
     if form.validate_on_submit():
-        try:
-            api_tokens.revoke_token(session, actor(), _user(), token_id)
-        except NotFound:
-            abort(404)
+        api_tokens.revoke_token(session, actor(), _user(), token_id)
         session.commit()
         flash(f"Revoked the token {token.name!r}: scripts using it are refused from now on.", "success")
     return redirect(url_for("tokens.index"))

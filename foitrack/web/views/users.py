@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from foitrack.errors import Conflict, Invalid, NotFound
+from foitrack.errors import Conflict, Invalid
 from foitrack.services import audit, users
 from foitrack.web.context import db_session
 from foitrack.web.forms import form_status, show_problems
@@ -15,14 +15,11 @@ blueprint = Blueprint("users", __name__, url_prefix="/users")
 
 
 def _actor() -> audit.Actor:
-    return audit.Actor.for_user(current_user)  # type: ignore[arg-type]
+    return audit.Actor.for_user(current_user)
 
 
 def _user_or_404(user_id: int) -> Any:
-    try:
-        return users.get_user(db_session(), user_id)
-    except NotFound:
-        abort(404)
+    return users.get_user(db_session(), user_id)  # NotFound: a 404 (foitrack.web.app)
 
 
 @blueprint.get("/")
