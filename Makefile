@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 CHROMIUM ?= /usr/bin/chromium
 FOITRACK_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-postgres lint install install-test clean tools
+.PHONY: run test test-fast test-postgres lint install install-test clean tools
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("foitrack needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -43,14 +43,25 @@ tools:
 	@test -x $(CHROMIUM) || DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
 		{ echo "install Chromium at $(CHROMIUM) (Debian: apt-get install chromium)"; exit 1; }
 
+# The whole suite in parallel (pytest-xdist): one worker per CPU, each with its own databases.
+# Tests sharing a costly module fixture (the load test's run) stay on one worker
+# (tests/conftest.py). TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= auto
+PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+
 test: $(TEST_STAMP) tools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
+
+# The inner loop: every test but those marked browser or slow (pyproject.toml lists the markers).
+test-fast: $(TEST_STAMP) tools
+	$(BIN)/python -m pytest $(PARALLEL) -m "not browser and not slow"
 
 test-postgres: $(TEST_STAMP) tools
-	FOITRACK_TEST_DATABASE_URL=$(FOITRACK_TEST_DATABASE_URL) $(BIN)/python -m pytest
+	FOITRACK_TEST_DATABASE_URL=$(FOITRACK_TEST_DATABASE_URL) $(BIN)/python -m pytest $(PARALLEL)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -150,10 +150,40 @@ def secret_key_from_instance(instance_path: Path) -> str:
 
 
 def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Build the settings dictionary for an app whose instance folder is ``instance_path``."""
-    overrides = dict(overrides or {})
+    """Build the settings dictionary for an app whose instance folder is ``instance_path``.
+
+    :raises ConfigError: naming the first setting, in the order read here, that cannot work.
+    """
     env = os.environ
-    config: dict[str, Any] = {
+    config = _defaults(instance_path, env)
+    config["STORAGE_PATH"] = env.get(ENV_PREFIX + "STORAGE_PATH") or str(instance_path / "files")
+    config["OUTBOX_PATH"] = str(instance_path / "outbox")
+    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "IMAP_HOST",
+                 "IMAP_USERNAME", "IMAP_PASSWORD", "IMAP_FOLDER"):
+        config[name] = env.get(ENV_PREFIX + name) or None
+    config.update(_whole_numbers(env))
+    config["MAIL_THROTTLE_SECONDS"] = _mail_throttle(env)
+    for name in ("SMTP_STARTTLS", "IMAP_SSL"):
+        config[name] = (env.get(ENV_PREFIX + name) or "1").strip().lower() in _TRUE
+    if env.get(ENV_PREFIX + "DATABASE_URL"):
+        config["DATABASE_URL"] = env[ENV_PREFIX + "DATABASE_URL"]
+    secure = _secure_cookies(env)
+    if secure is not None:
+        config["SECURE_COOKIES"] = secure
+    config["BASE_URL"] = env.get(ENV_PREFIX + "BASE_URL")
+    config.update(overrides or {})
+    config["BASE_URL"] = base_url(config["BASE_URL"])
+    _settle_cookies(config)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = env.get(ENV_PREFIX + "SECRET_KEY") or secret_key_from_instance(
+            instance_path
+        )
+    return config
+
+
+def _defaults(instance_path: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """The settings before the environment's: the clock's already from it."""
+    return {
         "DATABASE_URL": f"sqlite:///{instance_path / 'foitrack.sqlite3'}",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -175,48 +205,57 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         # The site's root address (FOITRACK_BASE_URL); None: absolute links follow the request.
         "BASE_URL": None,
     }
-    config["STORAGE_PATH"] = env.get(ENV_PREFIX + "STORAGE_PATH") or str(instance_path / "files")
-    config["OUTBOX_PATH"] = str(instance_path / "outbox")
-    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "IMAP_HOST",
-                 "IMAP_USERNAME", "IMAP_PASSWORD", "IMAP_FOLDER"):
-        config[name] = env.get(ENV_PREFIX + name) or None
-    for name, default in (("SMTP_PORT", 587), ("IMAP_PORT", 993), ("CHASE_INTERVAL_DAYS", 5),
-                          ("TRUSTED_PROXIES", 0), ("SIGN_IN_MAX_FAILURES", 5),
-                          ("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20), ("SIGN_IN_WINDOW_MINUTES", 15),
-                          ("CHART_RENDERS_PER_MINUTE", 60)):
+
+
+# Whole-number settings and their defaults; those in _AT_LEAST_ONE may not be 0.
+_WHOLE_NUMBERS = (("SMTP_PORT", 587), ("IMAP_PORT", 993), ("CHASE_INTERVAL_DAYS", 5),
+                  ("TRUSTED_PROXIES", 0), ("SIGN_IN_MAX_FAILURES", 5),
+                  ("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20), ("SIGN_IN_WINDOW_MINUTES", 15),
+                  ("CHART_RENDERS_PER_MINUTE", 60))
+_AT_LEAST_ONE = ("SIGN_IN_MAX_FAILURES", "SIGN_IN_MAX_FAILURES_PER_ADDRESS", "SIGN_IN_WINDOW_MINUTES",
+                 "CHART_RENDERS_PER_MINUTE")
+
+
+def _whole_numbers(env: Mapping[str, str]) -> dict[str, int]:
+    """The whole-number settings. :raises ConfigError:"""
+    numbers: dict[str, int] = {}
+    for name, default in _WHOLE_NUMBERS:
         raw = env.get(ENV_PREFIX + name)
         if raw is not None and not raw.strip().isdigit():
             raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}")
-        config[name] = int(raw) if raw else default
-    for name in ("SIGN_IN_MAX_FAILURES", "SIGN_IN_MAX_FAILURES_PER_ADDRESS", "SIGN_IN_WINDOW_MINUTES",
-                 "CHART_RENDERS_PER_MINUTE"):
-        if config[name] < 1:
-            raise ConfigError(f"{ENV_PREFIX}{name} must be at least 1, not {config[name]}")
+        numbers[name] = int(raw) if raw else default
+    for name in _AT_LEAST_ONE:
+        if numbers[name] < 1:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be at least 1, not {numbers[name]}")
+    return numbers
+
+
+def _mail_throttle(env: Mapping[str, str]) -> float:
+    """Seconds between messages when sending a campaign. :raises ConfigError:"""
     raw = env.get(ENV_PREFIX + "MAIL_THROTTLE_SECONDS")
     try:
-        config["MAIL_THROTTLE_SECONDS"] = float(raw) if raw else 2.0
+        return float(raw) if raw else 2.0
     except ValueError:
         raise ConfigError(f"{ENV_PREFIX}MAIL_THROTTLE_SECONDS must be a number, not {raw!r}") from None
-    for name in ("SMTP_STARTTLS", "IMAP_SSL"):
-        config[name] = (env.get(ENV_PREFIX + name) or "1").strip().lower() in _TRUE
-    if env.get(ENV_PREFIX + "DATABASE_URL"):
-        config["DATABASE_URL"] = env[ENV_PREFIX + "DATABASE_URL"]
+
+
+def _secure_cookies(env: Mapping[str, str]) -> bool | None:
+    """FOITRACK_SECURE_COOKIES (or its older name) as always (True) or never (False); None for
+    auto or unset. :raises ConfigError:"""
     raw = env.get(ENV_PREFIX + "SECURE_COOKIES") or env.get(ENV_PREFIX + "SESSION_COOKIE_SECURE")
-    if raw and raw.strip().lower() != "auto":
-        if raw.strip().lower() not in _TRUE | _FALSE:
-            raise ConfigError(f"{ENV_PREFIX}SECURE_COOKIES must be 1, 0 or auto, not {raw!r}")
-        config["SECURE_COOKIES"] = raw.strip().lower() in _TRUE
-    config["BASE_URL"] = env.get(ENV_PREFIX + "BASE_URL")
-    config.update(overrides)
-    config["BASE_URL"] = base_url(config["BASE_URL"])
+    if not raw or raw.strip().lower() == "auto":
+        return None
+    if raw.strip().lower() not in _TRUE | _FALSE:
+        raise ConfigError(f"{ENV_PREFIX}SECURE_COOKIES must be 1, 0 or auto, not {raw!r}")
+    return raw.strip().lower() in _TRUE
+
+
+def _settle_cookies(config: dict[str, Any]) -> None:
+    """Decide SECURE_COOKIES from the base URL when it is auto and the address is known, and
+    give the session and remember-me cookies the answer when there is one."""
     if config["SECURE_COOKIES"] is None and config["BASE_URL"]:
         # auto, with the address known: the request's Host and scheme cannot be trusted behind
         # a proxy (one that connects from 127.0.0.1 looks like the development server).
         config["SECURE_COOKIES"] = config["BASE_URL"].startswith("https://")
     if config["SECURE_COOKIES"] is not None:
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = config["SECURE_COOKIES"]
-    if not config.get("SECRET_KEY"):
-        config["SECRET_KEY"] = env.get(ENV_PREFIX + "SECRET_KEY") or secret_key_from_instance(
-            instance_path
-        )
-    return config

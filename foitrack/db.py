@@ -7,10 +7,10 @@ import enum
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, DateTime, Enum, MetaData, Table, create_engine, event
-from sqlalchemy.engine import URL, Dialect, Engine, make_url
+from sqlalchemy import Connection, DateTime, Enum, MetaData, Table, Update, create_engine, event
+from sqlalchemy.engine import URL, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -200,3 +200,9 @@ def driver_insert(connection: Connection, table: Table, columns: Sequence[str],
     connection.exec_driver_sql(
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})", rows)
+
+
+def rows_updated(session: Session, statement: Update) -> int:
+    """Run an UPDATE and say how many rows it changed: a conditional update's answer."""
+    # The driver answers an UPDATE with a CursorResult, which Session.execute's types do not say.
+    return cast(CursorResult[Any], session.execute(statement)).rowcount

@@ -6,8 +6,8 @@ import csv
 import json
 from typing import Any, TextIO
 
+from foitrack.domain.csv_safety import protect
 from foitrack.domain.phrasing import number, percent
-from foitrack.exporters.authorities import protect
 
 # Scripts rely on the first ten columns in this order; later ones may be added.
 CSV_COLUMNS = (

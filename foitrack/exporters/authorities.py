@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from foitrack.domain.csv_safety import protect
+
 # Scripts rely on these first six columns in this order; later columns may be added.
 CSV_COLUMNS = (
     "code",
@@ -41,46 +43,6 @@ def authority_row(authority: Any) -> dict[str, Any]:
         "active": bool(authority.active),
         "sets": [member_of.slug for member_of in authority.sets],
     }
-
-
-# Characters a spreadsheet reads as the start of a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def protect(cell: Any) -> Any:
-    """Stop a spreadsheet running a CSV cell as a formula ('=HYPERLINK(...)' in an imported
-    name). The importers take the apostrophe off again (authority_import.unprotect)."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
-
-
-def keep_as_text(cell: Any) -> Any:
-    """An XLSX cell holding text made text whatever the text says; returns the cell.
-
-    openpyxl stores any string starting "=" as a formula, so the type is set to string after
-    the value: the file then holds the text exactly, as a string, never a formula. Text a
-    spreadsheet would read as a formula also gets the "quote prefix" style, which Excel gives
-    a cell typed as '=...: shown as written, and still text if someone edits it. The text is
-    not changed (no apostrophe, unlike CSV), so a template read back matches its labels.
-    """
-    if isinstance(cell.value, str):
-        cell.data_type = "s"
-        if cell.value.startswith(FORMULA_STARTS):
-            cell.quotePrefix = True
-    return cell
-
-
-def text_cell(sheet: Any, value: Any, font: Any = None, alignment: Any = None) -> Any:
-    """A write-only sheet's cell, text kept as text (keep_as_text)."""
-    from openpyxl.cell import WriteOnlyCell
-
-    made = WriteOnlyCell(sheet, value=value)
-    if font is not None:
-        made.font = font
-    if alignment is not None:
-        made.alignment = alignment
-    return keep_as_text(made)
 
 
 def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> None:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from foitrack.exporters.authorities import protect
+from foitrack.domain.csv_safety import protect
 
 COLUMNS = (
     "authority", "code", "campaign", "due", "working_days_late", "lateness", "last_chased",

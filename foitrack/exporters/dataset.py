@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
-from foitrack.exporters.authorities import FORMULA_STARTS, protect, text_cell
+from foitrack.domain.csv_safety import FORMULA_FIRST, keep_as_text, looks_like_formula, protect
 
 
 @dataclass(frozen=True)
@@ -84,21 +85,19 @@ def _text(value: Any) -> str:
 def _csv_rows(table: Table, for_spreadsheets: bool) -> Iterator[Sequence[str]]:
     """A table's rows as CSV cells; for spreadsheets, text that looks like a formula made safe."""
     if table.text_rows is None:
-        for row in table.rows():
-            yield [protect(_text(row.get(c.name))) if c.type == "string" and for_spreadsheets
-                   else _text(row.get(c.name)) for c in table.columns]
+        for values in table.rows():
+            yield [protect(_text(values.get(c.name))) if c.type == "string" and for_spreadsheets
+                   else _text(values.get(c.name)) for c in table.columns]
         return
     if not for_spreadsheets:
         yield from table.text_rows()
         return
     strings = [i for i, c in enumerate(table.columns) if c.type == "string"]
     for row in table.text_rows():
-        if any(row[i][:1] in _FORMULA_FIRST for i in strings):
-            row = [protect(cell) if i in strings else cell for i, cell in enumerate(row)]
-        yield row
-
-
-_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+        if any(row[i][:1] in FORMULA_FIRST for i in strings):
+            yield [protect(cell) if i in strings else cell for i, cell in enumerate(row)]
+        else:
+            yield row
 
 
 def write_csv(table: Table, out: TextIO, for_spreadsheets: bool = True) -> None:
@@ -147,13 +146,16 @@ def iter_json(dataset: Dataset) -> Iterator[str]:
         yield f"  {json.dumps(table.name)}: ["
         first = True
         for row in table.rows():
-            item = {c.name: (row.get(c.name).isoformat() if isinstance(row.get(c.name), dt.date)
-                             else row.get(c.name)) for c in table.columns}
+            item = {c.name: _json_value(row.get(c.name)) for c in table.columns}
             yield ("\n    " if first else ",\n    ") + json.dumps(item, ensure_ascii=False)
             first = False
         yield "\n  ]" if not first else "]"
         yield ",\n" if index < len(tables) - 1 else "\n"
     yield "}\n"
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def write_json(dataset: Dataset, out: TextIO) -> None:
@@ -217,7 +219,17 @@ def _xlsx_value(sheet: Any, value: Any, kind: str) -> Any:
     text = str(value)
     # Most text goes in as it is (a cell object for each of a million figures would cost);
     # only text a spreadsheet could read as a formula needs the cell made text explicitly.
-    return text_cell(sheet, text) if text.startswith(FORMULA_STARTS) else text
+    return text_cell(sheet, text) if looks_like_formula(text) else text
+
+
+def text_cell(sheet: Any, value: Any, font: Font | None = None, alignment: Alignment | None = None) -> Any:
+    """A write-only sheet's cell, text kept as text (keep_as_text)."""
+    made = WriteOnlyCell(sheet, value=value)
+    if font is not None:
+        made.font = font
+    if alignment is not None:
+        made.alignment = alignment
+    return keep_as_text(made)
 
 
 def _letters() -> Iterator[str]:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from foitrack.exporters.authorities import protect
+from foitrack.domain.csv_safety import protect
 
 # Scripts rely on these seven columns in this order; more may be added at the end.
 CSV_COLUMNS = ("authority", "measure", "period", "dimension", "category", "check", "detail",

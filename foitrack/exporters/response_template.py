@@ -13,8 +13,9 @@ from typing import Any, BinaryIO
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
-from foitrack.exporters.authorities import keep_as_text
+from foitrack.domain.csv_safety import keep_as_text
 
 SHEET = "Figures"
 META_SHEET = "foitrack"
@@ -73,6 +74,7 @@ def write_template(info: TemplateInfo, out: BinaryIO) -> None:
     """Write the response template for one authority to ``out``."""
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on one ordinary worksheet
     sheet.title = SHEET
     bold = Font(bold=True)
     # Every text cell is kept as text (keep_as_text): the title, the authority's name, the
@@ -123,11 +125,12 @@ def write_template(info: TemplateInfo, out: BinaryIO) -> None:
     sheet.protection.formatColumns = False
 
     meta = book.create_sheet(META_SHEET)
-    for number, (key, value) in enumerate((
+    facts: tuple[tuple[str, str | int], ...] = (
         ("layout", LAYOUT), ("campaign", info.campaign_slug), ("authority", info.authority_slug),
         ("header_row", HEADER_ROW), ("rows", len(info.rows)),
-    ), start=1):
+    )
+    for number, (key, fact) in enumerate(facts, start=1):
         keep_as_text(meta.cell(row=number, column=1, value=key))
-        keep_as_text(meta.cell(row=number, column=2, value=value))
+        keep_as_text(meta.cell(row=number, column=2, value=fact))
     meta.sheet_state = "hidden"
     book.save(out)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from foitrack.db import driver_converter, driver_insert, utcnow
@@ -86,7 +86,7 @@ def record_many(
     data_version.mark_changed(session)
     # Straight to the driver (foitrack.db.driver_insert), the same JSON and timestamp text
     # SQLAlchemy would write, the constants converted once.
-    table = AuditEntry.__table__
+    table = cast(Table, AuditEntry.__table__)  # a mapped class's table is a Table
     connection = session.connection()
     to_json = driver_converter(table, "after", connection.dialect)
     constants = (driver_converter(table, "at", connection.dialect)(at), actor.user_id, actor.label,

@@ -15,8 +15,8 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from foitrack.domain.csv_safety import unprotect
 from foitrack.errors import Invalid, Problem
-from foitrack.exporters.authorities import FORMULA_STARTS
 from foitrack.models import Authority, AuthoritySet
 from foitrack.models.authority import casefold
 from foitrack.services import audit
@@ -78,13 +78,6 @@ class _Row:
     given: set[str]
     sets: list[str]
     existing: Authority | None = None
-
-
-def unprotect(cell: str) -> str:
-    """Undo the apostrophe an export puts before a cell that looks like a formula."""
-    if cell.startswith("'") and cell[1:2] and cell[1:2] in FORMULA_STARTS:
-        return cell[1:]
-    return cell
 
 
 def refuse_nul(data: bytes, prefix: str = "") -> None:
@@ -226,50 +219,75 @@ def _reserved_slugs() -> dict[str, str]:
 
 
 def _check_against_database(known: _Known, rows: list[_Row]) -> list[Problem]:
+    """Every problem the rows have with each other and with what is stored, row by row; sets
+    each row's ``existing`` authority on the way."""
     problems: list[Problem] = []
     reserved = _reserved_slugs()
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
-        values, line = row.values, row.line
         if "slug" in row.given:
-            row.existing = known.by_slug.get(values["slug"])
+            row.existing = known.by_slug.get(row.values["slug"])
         else:
-            row.existing = known.by_name.get(casefold(values["name"] or ""))
-        for key in ("slug", "name", "code"):
-            value = values.get(key)
-            if not value:
-                continue
-            marker = (key, casefold(value))
-            if marker in seen:
-                problems.append(Problem(f"{value!r} is also on line {seen[marker]}", key, line))
-                continue
-            seen[marker] = line
-            lookup = {"slug": known.by_slug, "name": known.by_name, "code": known.by_code}[key]
-            holder = lookup.get(value if key == "slug" else casefold(value) if key == "name"
-                                else value.lower())
-            if holder is not None and holder is not row.existing:
-                problems.append(Problem(f"{value!r} is already used by {holder.name}", key, line))
-        slug = values.get("slug")
-        if row.existing is None and slug in reserved:
+            row.existing = known.by_name.get(casefold(row.values["name"] or ""))
+        problems += _clashes(known, row, seen)
+        if row.existing is None:
+            problems += _new_authority_problems(known, row, reserved)
+        problems += _builtin_set_problems(known, row)
+    return problems
+
+
+def _clashes(known: _Known, row: _Row, seen: dict[tuple[str, str], int]) -> list[Problem]:
+    """A slug, name or code given on an earlier line (``seen``, updated here) or held by
+    another authority."""
+    problems = []
+    lookups = {"slug": known.by_slug, "name": known.by_name, "code": known.by_code}
+    for key in ("slug", "name", "code"):
+        value = row.values.get(key)
+        if not value:
+            continue
+        marker = (key, casefold(value))
+        if marker in seen:
+            problems.append(Problem(f"{value!r} is also on line {seen[marker]}", key, row.line))
+            continue
+        seen[marker] = row.line
+        holder = lookups[key].get(value if key == "slug" else casefold(value) if key == "name"
+                                  else value.lower())
+        if holder is not None and holder is not row.existing:
+            problems.append(Problem(f"{value!r} is already used by {holder.name}", key, row.line))
+    return problems
+
+
+def _new_authority_problems(known: _Known, row: _Row, reserved: dict[str, str]) -> list[Problem]:
+    """A new authority may not take a slug the registry keeps, nor another's former name."""
+    problems = []
+    values, line = row.values, row.line
+    slug = values.get("slug")
+    if slug in reserved:
+        problems.append(Problem(
+            f"{slug!r} is kept for {reserved[slug]} in the police force registry; "
+            "choose another slug", "slug", line,
+        ))
+    if values.get("name"):
+        renamed = known.by_former_name.get(casefold(values["name"]))
+        if renamed is not None:
             problems.append(Problem(
-                f"{slug!r} is kept for {reserved[slug]} in the police force registry; "
-                "choose another slug", "slug", line,
+                f"{values['name']!r} is a former name of {renamed.name}; to update that "
+                f"authority give its slug ({renamed.slug}) in a slug column", "name", line,
             ))
-        if row.existing is None and values.get("name"):
-            renamed = known.by_former_name.get(casefold(values["name"]))
-            if renamed is not None:
-                problems.append(Problem(
-                    f"{values['name']!r} is a former name of {renamed.name}; to update that "
-                    f"authority give its slug ({renamed.slug}) in a slug column", "name", line,
-                ))
-        for set_slug in row.sets:
-            found = known.sets.get(set_slug)
-            already_in = found is not None and row.existing is not None and row.existing in found.members
-            if found is not None and found.builtin and not already_in:
-                problems.append(Problem(
-                    f"{set_slug!r} is a built-in set kept by `foitrack authorities load`; "
-                    "choose another set name", "sets", line,
-                ))
+    return problems
+
+
+def _builtin_set_problems(known: _Known, row: _Row) -> list[Problem]:
+    """Built-in sets take no new members from a file."""
+    problems = []
+    for set_slug in row.sets:
+        found = known.sets.get(set_slug)
+        already_in = found is not None and row.existing is not None and row.existing in found.members
+        if found is not None and found.builtin and not already_in:
+            problems.append(Problem(
+                f"{set_slug!r} is a built-in set kept by `foitrack authorities load`; "
+                "choose another set name", "sets", row.line,
+            ))
     return problems
 
 

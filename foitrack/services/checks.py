@@ -68,6 +68,8 @@ MAX_NOTE = 5000
 _OVERTURNED = {EventKind.internal_review_outcome: {"overturned", "partly_overturned"},
                EventKind.ico_decision: {"upheld", "partly_upheld"}}
 _SHOWN_CELLS = 4  # cells named in one finding's detail before "and N more"
+# How a finding words a refusal that figures came with anyway.
+_SAID = {"refused": "refused", "ncnd": "neither confirm nor deny", "not_held": "not held"}
 
 Cell = tuple[int, int, int | None]  # measure id, period id, category id (None: the total)
 # Adds a finding: check, measure, period, dimension, category, detail, its place among its kind.
@@ -419,18 +421,25 @@ def _request_findings(design: _Design, request: Request, cells: dict[Cell, _Valu
                         _against_total(add, measure, period, dimension, rank, total, cells)
             before = design.previous.get(period.id)
             if before is not None:
-                for rank, (dimension, category) in enumerate(slots):
-                    slot = category.id if category else None
-                    old = cells.get((measure.id, before.id, slot))
-                    new = cells.get((measure.id, period.id, slot))
-                    if (old is not None and new is not None and old.kind is ValueKind.exact
-                            and new.kind is ValueKind.exact
-                            and is_jump(old.value or 0, new.value or 0)):
-                        add(YEAR_ON_YEAR_JUMP, measure, period, dimension, category,
-                            f"check: {old.value} -> {new.value} ({before.label} to "
-                            f"{period.label})", rank)
+                _year_on_year(add, measure, before, period, cells, slots)
     _request_level(add, design, request, cells, today, settings, slots)
     return found
+
+
+def _year_on_year(add: _Add, measure: Measure, before: Period, period: Period,
+                  cells: dict[Cell, _Value],
+                  slots: list[tuple[Dimension | None, Category | None]]) -> None:
+    """Each cell against the same cell a period earlier: a jump is worth a second look."""
+    for rank, (dimension, category) in enumerate(slots):
+        slot = category.id if category else None
+        old = cells.get((measure.id, before.id, slot))
+        new = cells.get((measure.id, period.id, slot))
+        if (old is not None and new is not None and old.kind is ValueKind.exact
+                and new.kind is ValueKind.exact
+                and is_jump(old.value or 0, new.value or 0)):
+            add(YEAR_ON_YEAR_JUMP, measure, period, dimension, category,
+                f"check: {old.value} -> {new.value} ({before.label} to "
+                f"{period.label})", rank)
 
 
 def _against_total(add: _Add, measure: Measure, period: Period, dimension: Dimension, rank: int,
@@ -461,9 +470,7 @@ def _request_level(add: _Add, design: _Design, request: Request, cells: dict[Cel
     """What the request's timeline and the figures' sources say, one finding per measure and
     period, naming the cells."""
     state = state_of(request, today, settings)
-    outcome = state.outcome if state.outcome in ("refused", "ncnd", "not_held") else None
-    if outcome is not None and _overturned(request):
-        outcome = None
+    refusal = _standing_refusal(request, state.outcome)
     for measure in design.measures:
         for period in design.periods:
             here = [(_in_words(d, c), v) for d, c in slots
@@ -471,22 +478,42 @@ def _request_level(add: _Add, design: _Design, request: Request, cells: dict[Cel
             if not here:
                 continue
             if state.first_response_on is None:
-                named = [name for name, v in here if v.kind is not ValueKind.not_provided]
-                if named:
-                    add(NO_RESPONSE, measure, period, None, None,
-                        f"{_figures(len(named))} ({_listed(named)}) but no response on the "
-                        "request's timeline")
-            unsourced = [name for name, v in here if not v.sourced]
-            if unsourced:
-                add(NO_SOURCE, measure, period, None, None,
-                    f"{_figures(len(unsourced))} with no source: {_listed(unsourced)}")
-            if outcome is not None:
-                usable = [name for name, v in here
-                          if v.kind in (ValueKind.exact, ValueKind.suppressed)]
-                if usable:
-                    said = {"refused": "refused", "ncnd": "neither confirm nor deny",
-                            "not_held": "not held"}[outcome]
-                    add(NOT_HELD_WITH_FIGURES if outcome == "not_held" else REFUSED_WITH_FIGURES,
-                        measure, period, None, None,
-                        f"{_figures(len(usable))} ({_listed(usable)}) though the response was "
-                        f"'{said}'")
+                _figures_without_response(add, measure, period, here)
+            _figures_without_source(add, measure, period, here)
+            if refusal is not None:
+                _figures_despite_refusal(add, measure, period, here, refusal)
+
+
+def _standing_refusal(request: Request, outcome: str | None) -> str | None:
+    """The response's refusal ("refused", "ncnd" or "not_held"), unless a review or the
+    Commissioner overturned it since."""
+    if outcome not in _SAID or _overturned(request):
+        return None
+    return outcome
+
+
+def _figures_without_response(add: _Add, measure: Measure, period: Period,
+                              here: list[tuple[str, _Value]]) -> None:
+    named = [name for name, v in here if v.kind is not ValueKind.not_provided]
+    if named:
+        add(NO_RESPONSE, measure, period, None, None,
+            f"{_figures(len(named))} ({_listed(named)}) but no response on the "
+            "request's timeline")
+
+
+def _figures_without_source(add: _Add, measure: Measure, period: Period,
+                            here: list[tuple[str, _Value]]) -> None:
+    unsourced = [name for name, v in here if not v.sourced]
+    if unsourced:
+        add(NO_SOURCE, measure, period, None, None,
+            f"{_figures(len(unsourced))} with no source: {_listed(unsourced)}")
+
+
+def _figures_despite_refusal(add: _Add, measure: Measure, period: Period,
+                             here: list[tuple[str, _Value]], refusal: str) -> None:
+    usable = [name for name, v in here if v.kind in (ValueKind.exact, ValueKind.suppressed)]
+    if usable:
+        add(NOT_HELD_WITH_FIGURES if refusal == "not_held" else REFUSED_WITH_FIGURES,
+            measure, period, None, None,
+            f"{_figures(len(usable))} ({_listed(usable)}) though the response was "
+            f"'{_SAID[refusal]}'")

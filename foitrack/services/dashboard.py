@@ -83,67 +83,93 @@ def build(session: Session, user: User, today: dt.date,
     is not closed, since a team shares the work.
     """
     board = Dashboard()
-    campaigns = list(session.scalars(
-        select(Campaign).where(Campaign.status != CampaignStatus.closed,
-                               membership.visible_clause(user, today))
-        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    ))
-    by_id = {c.id: c for c in campaigns}
-    states: dict[int, list[RequestState]] = {c.id: [] for c in campaigns}
-    if campaigns:
-        requests = session.scalars(
-            select(Request).join(Authority).where(Request.campaign_id.in_(by_id))
-            .options(selectinload(Request.events), selectinload(Request.authority),
-                     selectinload(Request.campaign))
-            .order_by(Authority.name)
-        )
-        for request in requests:
-            state = state_of(request, today, settings)
-            states[request.campaign_id].append(state)
-            if state.lateness in (Lateness.overdue, Lateness.very_overdue, Lateness.review_overdue):
-                board.overdue.append(_link(request, state.response_deadline.due
-                                           if state.response_deadline else None,
-                                           f"{state.working_days_late} working days late"))
-            elif state.lateness is Lateness.due_soon and state.response_deadline:
-                board.due_soon.append(_link(request, state.response_deadline.due))
-            waiting = _unclassified_reply(request)
-            if waiting:
-                board.to_classify.append(_link(request, waiting))
+    campaigns = _open_campaigns(session, user, today)
+    states = _add_request_work(board, session, campaigns, today, settings)
     board.overdue.sort(key=lambda link: (link.on or today, link.authority_name))
     board.due_soon.sort(key=lambda link: (link.on or today, link.authority_name))
     board.campaigns = sorted(
         (CampaignCard(c, progress(states[c.id]), c.owner_id == user.id) for c in campaigns),
         key=lambda card: not card.mine,
     )
+    board.to_check = _figures_to_check(session, user, [c.id for c in campaigns])
+    board.triage = _triage_count(session, user, today)
+    board.recent_replies = _recent_replies(session, user, today)
+    return board
 
-    # Figures someone else entered: a second researcher checks them against the reply.
+
+def _open_campaigns(session: Session, user: User, today: dt.date) -> list[Campaign]:
+    """The campaigns not closed that the user may see, newest first."""
+    return list(session.scalars(
+        select(Campaign).where(Campaign.status != CampaignStatus.closed,
+                               membership.visible_clause(user, today))
+        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    ))
+
+
+def _add_request_work(board: Dashboard, session: Session, campaigns: list[Campaign],
+                      today: dt.date, settings: ClockSettings | None) -> dict[int, list[RequestState]]:
+    """Put the campaigns' overdue, due-soon and unclassified requests on the board; returns
+    each campaign's request states, for its progress."""
+    states: dict[int, list[RequestState]] = {c.id: [] for c in campaigns}
+    if not campaigns:
+        return states
+    requests = session.scalars(
+        select(Request).join(Authority).where(Request.campaign_id.in_(states))
+        .options(selectinload(Request.events), selectinload(Request.authority),
+                 selectinload(Request.campaign))
+        .order_by(Authority.name)
+    )
+    for request in requests:
+        state = state_of(request, today, settings)
+        states[request.campaign_id].append(state)
+        if state.lateness in (Lateness.overdue, Lateness.very_overdue, Lateness.review_overdue):
+            board.overdue.append(_link(request, state.response_deadline.due
+                                       if state.response_deadline else None,
+                                       f"{state.working_days_late} working days late"))
+        elif state.lateness is Lateness.due_soon and state.response_deadline:
+            board.due_soon.append(_link(request, state.response_deadline.due))
+        waiting = _unclassified_reply(request)
+        if waiting:
+            board.to_classify.append(_link(request, waiting))
+    return states
+
+
+def _figures_to_check(session: Session, user: User, campaign_ids: list[int]) -> list[RequestLink]:
+    """Requests with figures someone else entered: a second researcher checks them against
+    the reply."""
     unchecked = session.execute(
         select(Figure.request_id, func.count())
         .join(Request, Figure.request_id == Request.id)
-        .where(Figure.checked_by.is_(None), Request.campaign_id.in_(by_id))
+        .where(Figure.checked_by.is_(None), Request.campaign_id.in_(campaign_ids))
         .where((Figure.entered_by_user_id != user.id) | Figure.entered_by_user_id.is_(None))
         .group_by(Figure.request_id)
     ).all()
-    if unchecked:
-        found = {r.id: r for r in session.scalars(
-            select(Request).where(Request.id.in_([row[0] for row in unchecked]))
-            .options(selectinload(Request.authority), selectinload(Request.campaign)))}
-        board.to_check = sorted(
-            (_link(found[request_id], detail=f"{count} figure{'s' if count != 1 else ''}")
-             for request_id, count in unchecked),
-            key=lambda link: (link.campaign_title, link.authority_name))
+    if not unchecked:
+        return []
+    found = {r.id: r for r in session.scalars(
+        select(Request).where(Request.id.in_([row[0] for row in unchecked]))
+        .options(selectinload(Request.authority), selectinload(Request.campaign)))}
+    return sorted(
+        (_link(found[request_id], detail=f"{count} figure{'s' if count != 1 else ''}")
+         for request_id, count in unchecked),
+        key=lambda link: (link.campaign_title, link.authority_name))
 
-    # Only the unmatched messages this user may see: those that may belong to a campaign
-    # hidden from them are neither listed nor counted.
+
+def _triage_count(session: Session, user: User, today: dt.date) -> int:
+    """How many unmatched messages this user may see: those that may belong to a campaign
+    hidden from them are neither listed nor counted."""
     screen = membership.triage_screen(session, user, today)
-    waiting = select(InboundMessage).where(InboundMessage.request_id.is_(None))
     if screen.hides_nothing:
-        board.triage = session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
-    else:
-        board.triage = sum(1 for message in session.execute(select(
-            InboundMessage.subject, InboundMessage.body_text, InboundMessage.in_reply_to,
-            InboundMessage.references, InboundMessage.from_address).where(
-            InboundMessage.request_id.is_(None))) if not screen.hides(message))
+        unmatched = select(InboundMessage).where(InboundMessage.request_id.is_(None))
+        return session.scalar(select(func.count()).select_from(unmatched.subquery())) or 0
+    return sum(1 for message in session.execute(select(
+        InboundMessage.subject, InboundMessage.body_text, InboundMessage.in_reply_to,
+        InboundMessage.references, InboundMessage.from_address).where(
+        InboundMessage.request_id.is_(None))) if not screen.hides(message))
+
+
+def _recent_replies(session: Session, user: User, today: dt.date) -> list[RequestLink]:
+    """The latest replies and responses in campaigns the user may see."""
     recent = session.scalars(
         select(Event).where(Event.kind.in_([EventKind.reply_received, EventKind.response]),
                             Event.removed_at.is_(None),
@@ -153,10 +179,9 @@ def build(session: Session, user: User, today: dt.date,
         .options(selectinload(Event.request).selectinload(Request.authority),
                  selectinload(Event.request).selectinload(Request.campaign))
     )
-    board.recent_replies = [
+    return [
         _link(event.request, event.occurred_on,
               event.kind.label if event.kind is EventKind.reply_received
               else (event.outcome or "response").replace("_", " "))
         for event in recent
     ]
-    return board

@@ -18,6 +18,7 @@ import uuid
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
+from foitrack.db import rows_updated
 from foitrack.models.data_version import DataVersion
 
 _CHANGED = "foitrack.data_changed"
@@ -46,10 +47,9 @@ def current(session: Session) -> Version:
 def _bump(session: Session) -> None:
     if not session.info.pop(_CHANGED, False):
         return
-    done = session.execute(
-        update(DataVersion).where(DataVersion.id == 1)
-        .values(number=DataVersion.number + 1, stamp=uuid.uuid4().hex)
-        .execution_options(synchronize_session=False))
-    if not done.rowcount:  # type: ignore[attr-defined]
+    done = rows_updated(session, update(DataVersion).where(DataVersion.id == 1)
+                        .values(number=DataVersion.number + 1, stamp=uuid.uuid4().hex)
+                        .execution_options(synchronize_session=False))
+    if not done:
         # The migration inserts the row; an emptied database (tests) starts again here.
         session.execute(insert(DataVersion).values(id=1, number=1, stamp=uuid.uuid4().hex))

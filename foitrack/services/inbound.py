@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,7 @@ def _parse(label: str, raw: bytes) -> ReadMessage:
         return ReadMessage(label, raw, None, "its parts are nested too deeply to read")
     except Exception as error:  # noqa: BLE001 - any fault in one message is that message's
         return ReadMessage(label, raw, None, f"it cannot be read ({type(error).__name__})")
-    return ReadMessage(label, raw, message)  # type: ignore[arg-type]
+    return ReadMessage(label, raw, message)
 
 
 def read_messages(filename: str, data: bytes, max_messages: int | None = None) -> list[ReadMessage]:
@@ -153,7 +153,7 @@ def _text_body(message: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeDecodeError, AssertionError):
-        content = part.get_payload(decode=True).decode("utf-8", "replace")  # type: ignore[union-attr]
+        content = _decoded_payload(part).decode("utf-8", "replace")
     if part.get_content_subtype() == "html":
         content = re.sub(r"(?s)<(script|style).*?</\1>", " ", content)
         content = re.sub(r"<br\s*/?>|</p>", "\n", content, flags=re.I)
@@ -184,40 +184,65 @@ def _domain(address: str) -> str:
 def _match(session: Session, message: InboundMessage,
            who: _Uploader) -> tuple[Request | None, str | None]:
     """The request a message answers, of those ``who`` may see: a request hidden from them is
-    passed over exactly as if it did not exist."""
+    passed over exactly as if it did not exist. Tried in turn: the reference token in the
+    subject, the thread it answers, and (a guess) the sender's domain."""
+    request = _by_token(session, message, who)
+    if request is not None:
+        return request, "token"
+    request = _by_thread(session, message, who)
+    if request is not None:
+        return request, "thread"
+    request = _by_sender(session, message, who)
+    if request is not None:
+        return request, "sender"
+    return None, None
+
+
+def _by_token(session: Session, message: InboundMessage, who: _Uploader) -> Request | None:
     token = TOKEN.search(message.subject.upper())
     if token:
         request = session.get(Request, int(token.group(2)))
         if request is not None and token_for(request) == token.group(1) and who.may_file(request):
-            return request, "token"
+            return request
+    return None
+
+
+def _by_thread(session: Session, message: InboundMessage, who: _Uploader) -> Request | None:
     ids = re.findall(r"<[^>]+>", f"{message.in_reply_to or ''} {message.references or ''}")
     if ids:
         for sent in session.scalars(select(OutgoingMessage).where(
                 OutgoingMessage.message_id.in_(ids), OutgoingMessage.request_id.is_not(None))):
             if sent.request is not None and who.may_file(sent.request):
-                return sent.request, "thread"
+                return sent.request
+    return None
+
+
+def _by_sender(session: Session, message: InboundMessage, who: _Uploader) -> Request | None:
+    """The one request still waiting for an answer from the one authority whose FOI address
+    has the sender's domain, if there is exactly one of each."""
     # The sender's domain is a guess: never made for a message that may belong to a campaign
     # hidden from the uploader, which would file it where everyone could read it.
     domain = _domain(message.from_address)
-    if domain and not who.screen.hides(message):
-        authorities = [a for a in session.scalars(select(Authority).where(
-            Authority.foi_email.is_not(None))) if _domain(a.foi_email or "") == domain]
-        if len(authorities) == 1:
-            open_requests = list(session.scalars(
-                select(Request).join(Campaign).where(
-                    Request.authority_id == authorities[0].id,
-                    Campaign.status == CampaignStatus.active)))
-            # Only requests still waiting for their answer: anything else from that domain
-            # (a newsletter, another team) goes to triage.
-            open_requests = [r for r in open_requests
-                             if any(e.kind.value == "sent" and e.removed_at is None
-                                    for e in r.events)
-                             and not any(e.kind.value in ("response", "withdrawn")
-                                         and e.removed_at is None for e in r.events)
-                             and who.may_file(r)]
-            if len(open_requests) == 1:
-                return open_requests[0], "sender"
-    return None, None
+    if not domain or who.screen.hides(message):
+        return None
+    authorities = [a for a in session.scalars(select(Authority).where(
+        Authority.foi_email.is_not(None))) if _domain(a.foi_email or "") == domain]
+    if len(authorities) != 1:
+        return None
+    open_requests = list(session.scalars(
+        select(Request).join(Campaign).where(
+            Request.authority_id == authorities[0].id,
+            Campaign.status == CampaignStatus.active)))
+    # Only requests still waiting for their answer: anything else from that domain
+    # (a newsletter, another team) goes to triage.
+    waiting = [r for r in open_requests if _awaits_answer(r) and who.may_file(r)]
+    return waiting[0] if len(waiting) == 1 else None
+
+
+def _awaits_answer(request: Request) -> bool:
+    """Sent, and neither answered nor withdrawn (removed events aside)."""
+    kinds = {e.kind.value for e in request.events if e.removed_at is None}
+    return "sent" in kinds and not kinds & {"response", "withdrawn"}
 
 
 def _attachments(message: EmailMessage) -> Iterable[tuple[str, str, bytes]]:
@@ -232,8 +257,14 @@ def _attachments(message: EmailMessage) -> Iterable[tuple[str, str, bytes]]:
             continue  # forwarded messages are walked into; unnamed text is the body
         if content_type in ("application/pkcs7-signature", "application/x-pkcs7-signature"):
             continue  # the signature of a signed message, not a document
-        payload = part.get_payload(decode=True) or b""
-        yield name or "attachment", content_type, payload  # type: ignore[misc]
+        yield name or "attachment", content_type, _decoded_payload(part)
+
+
+def _decoded_payload(part: Message) -> bytes:
+    """A part's bytes, its transfer encoding undone."""
+    payload = part.get_payload(decode=True)
+    # Always bytes for a part that is not multipart, the only kind asked for here.
+    return payload if isinstance(payload, bytes) else b""
 
 
 @dataclass
@@ -484,11 +515,11 @@ def fetch_imap(settings: ImapSettings) -> list[tuple[str, bytes]]:
         client.select(settings.folder)
         status, numbers = client.search(None, "UNSEEN")
         found = []
-        for number in (numbers[0] or b"").split():
+        for number in (numbers[0] or b"").decode().split():
             # PEEK: fetching must not mark it read; mark_seen() does, after the import commits.
             status, data = client.fetch(number, "(BODY.PEEK[])")
             if status == "OK" and data and isinstance(data[0], tuple):
-                found.append((f"imap-{number.decode()}.eml", data[0][1]))
+                found.append((f"imap-{number}.eml", data[0][1]))
         return found
 
 

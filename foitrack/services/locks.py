@@ -26,14 +26,17 @@ from sqlalchemy.orm import Session
 from foitrack.models import Campaign, Request
 
 
-def _sqlite_write_lock(session: Session) -> bool:
+def sqlite_write_lock(session: Session) -> bool:
     """On SQLite take the write lock now (True); False on other databases."""
     if session.get_bind().dialect.name != "sqlite":
         return False
     connection = session.connection()
+    driver_connection = connection.connection.dbapi_connection
+    # session.connection() has just checked a live connection out of the pool.
+    assert driver_connection is not None
     # pysqlite opens a transaction only before a write, so one already open already has the
     # write lock; one not open is opened here with it.
-    if not connection.connection.dbapi_connection.in_transaction:
+    if not driver_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     return True
 
@@ -41,14 +44,14 @@ def _sqlite_write_lock(session: Session) -> bool:
 def hold_request(session: Session, request: Request) -> None:
     """Make a colleague's save of this request (its figures or its timeline) wait until this
     transaction ends. Call it before reading what the save is checked or merged with."""
-    if not _sqlite_write_lock(session):
+    if not sqlite_write_lock(session):
         session.execute(select(Request.id).where(Request.id == request.id).with_for_update())
 
 
 def hold_requests(session: Session, requests: Iterable[Request]) -> None:
     """Hold several requests, in id order (see the module's note on deadlocks)."""
     ids = sorted({request.id for request in requests})
-    if ids and not _sqlite_write_lock(session):
+    if ids and not sqlite_write_lock(session):
         session.execute(select(Request.id).where(Request.id.in_(ids))
                         .order_by(Request.id).with_for_update())
 
@@ -57,6 +60,6 @@ def hold_campaign_requests(session: Session, campaign: Campaign) -> None:
     """Hold every request of a campaign, in id order: for an import that may write to any of
     them. (Not a lock on the campaign's row: then every save of one request would have to take
     that too, a second lock for each of them, to be kept out by it.)"""
-    if not _sqlite_write_lock(session):
+    if not sqlite_write_lock(session):
         session.execute(select(Request.id).where(Request.campaign_id == campaign.id)
                         .order_by(Request.id).with_for_update())

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from foitrack.db import rows_updated
 from foitrack.errors import Conflict
 from foitrack.models import AuditEntry, Campaign, MailTemplate, MessageKind
 from foitrack.services import audit, letter_templates
@@ -116,11 +117,10 @@ def save_template(session: Session, actor: audit.Actor, campaign: Campaign, kind
     else:
         # A conditional update: of two saves from the same version at once, one wins and the
         # other finds no row at that version and is told, as if it had come a moment later.
-        changed = session.execute(
-            update(MailTemplate).where(MailTemplate.id == own.id,
-                                       MailTemplate.version == current)
-            .values(subject=subject, body=body, version=current + 1)
-            .execution_options(synchronize_session=False)).rowcount
+        changed = rows_updated(session, update(MailTemplate)
+                               .where(MailTemplate.id == own.id, MailTemplate.version == current)
+                               .values(subject=subject, body=body, version=current + 1)
+                               .execution_options(synchronize_session=False))
         session.refresh(own)
         if changed != 1:
             raise ChangedMeanwhile(own.subject, own.body, own.version, None)

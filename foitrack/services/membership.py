@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from foitrack.domain.email_addresses import email_key
 from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.models import (
     Attachment,
@@ -231,6 +232,23 @@ def triage_screen(session: Session, user: Any, today: dt.date) -> TriageScreen:
     if not hidden:
         return TriageScreen(hides_nothing=False, visible_request_ids=visible_ids)
     hidden_ids = [row.id for row in hidden]
+    phrases = _hidden_phrases(session, hidden)
+    message_ids = frozenset(session.scalars(select(OutgoingMessage.message_id).join(
+        Request, Request.id == OutgoingMessage.request_id).where(
+        Request.campaign_id.in_(hidden_ids))))
+    return TriageScreen(
+        hides_nothing=False,
+        phrases=tuple(sorted(p for p in phrases if len(p) >= 4)),
+        visible_request_ids=visible_ids, hidden_message_ids=message_ids,
+        hidden_domains=_hidden_domains(session, user, today, hidden_ids),
+    )
+
+
+def _hidden_phrases(session: Session, hidden: list[Any]) -> set[str]:
+    """Wording that names one of the ``hidden`` campaigns (rows of id, title and slug): its
+    title and slug, its email subjects, its mail templates' own fixed wording, and authorities'
+    references for its requests."""
+    hidden_ids = [row.id for row in hidden]
     phrases = {_plain(name) for row in hidden for name in (row.title, row.slug)}
     phrases |= {_plain(subject) for subject in session.scalars(
         select(CampaignVersion.subject).where(CampaignVersion.campaign_id.in_(hidden_ids)))}
@@ -242,10 +260,15 @@ def triage_screen(session: Session, user: Any, today: dt.date) -> TriageScreen:
     references = session.scalars(select(Request.reference).where(
         Request.campaign_id.in_(hidden_ids), Request.reference.is_not(None)))
     phrases |= {_plain(reference) for reference in references
-                if len(_plain(reference)) >= 5 and any(c.isdigit() for c in reference)}
-    message_ids = frozenset(session.scalars(select(OutgoingMessage.message_id).join(
-        Request, Request.id == OutgoingMessage.request_id).where(
-        Request.campaign_id.in_(hidden_ids))))
+                if reference is not None and len(_plain(reference)) >= 5
+                and any(c.isdigit() for c in reference)}
+    return phrases
+
+
+def _hidden_domains(session: Session, user: Any, today: dt.date,
+                    hidden_ids: list[int]) -> frozenset[str]:
+    """Email domains of authorities asked in a hidden campaign (not a draft) and in no active
+    campaign the user can see."""
     asked_hidden = {_sender_domain(email) for email in session.scalars(
         select(Authority.foi_email).join(Request, Request.authority_id == Authority.id)
         .join(Campaign, Campaign.id == Request.campaign_id)
@@ -254,12 +277,7 @@ def triage_screen(session: Session, user: Any, today: dt.date) -> TriageScreen:
         select(Authority.foi_email).join(Request, Request.authority_id == Authority.id)
         .join(Campaign, Campaign.id == Request.campaign_id)
         .where(Campaign.status == CampaignStatus.active, visible_clause(user, today)))}
-    return TriageScreen(
-        hides_nothing=False,
-        phrases=tuple(sorted(p for p in phrases if len(p) >= 4)),
-        visible_request_ids=visible_ids, hidden_message_ids=message_ids,
-        hidden_domains=frozenset(d for d in asked_hidden - asked_visible if d),
-    )
+    return frozenset(d for d in asked_hidden - asked_visible if d)
 
 
 def visible_triage(session: Session, user: Any, today: dt.date,
@@ -332,7 +350,7 @@ def add_member(session: Session, actor: audit.Actor, by: Any, campaign: Campaign
     """
     if not can_manage(by, campaign):
         raise Forbidden("only the campaign's owner or an admin chooses its members")
-    wanted = (email or "").strip().lower()
+    wanted = email_key(email)
     if not wanted:
         raise Invalid("enter the email address of the person to add", "email")
     user = session.scalar(select(User).where(User.email == wanted))

@@ -28,9 +28,11 @@ from typing import Any
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from foitrack.domain.email_addresses import email_key
 from foitrack.errors import TooManyAttempts
 from foitrack.models import SignInFailure, User
 from foitrack.services import users
+from foitrack.services.locks import sqlite_write_lock
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Limits:
 
 
 def _email_key(email: str) -> str:
-    return (email or "").strip().lower()[:254]
+    return email_key(email)[:254]
 
 
 def _retry_at(session: Session, condition: Any, limit: int, limits: Limits,
@@ -96,12 +98,7 @@ def _lock_key(kind: str, value: str) -> int:
 def _hold(session: Session, email_key: str, client: str) -> None:
     """Let one transaction at a time count and record attempts for this account or address,
     until this transaction ends."""
-    if session.get_bind().dialect.name == "sqlite":
-        connection = session.connection()
-        # pysqlite opens a transaction only before a write; one already open already holds the
-        # write lock, one not open is opened with it (as in services/locks.py).
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if sqlite_write_lock(session):  # SQLite: one writer at a time, from now on
         return
     # In key order, so that two attempts wanting the same two locks cannot deadlock.
     for key in sorted({_lock_key("email", email_key), _lock_key("client", client)}):

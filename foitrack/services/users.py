@@ -9,12 +9,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from zxcvbn import zxcvbn
 
 from foitrack.db import utcnow
+from foitrack.domain.email_addresses import email_key
 from foitrack.errors import Conflict, Invalid, NotFound, Problem
 from foitrack.models import Role, User
 from foitrack.models.user import new_session_token
@@ -26,11 +25,21 @@ MAX_PASSWORD_LENGTH = 1024
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong address takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password, used for timing only")
+# Made on first use, not at import: hashing costs a quarter of a second every command would pay.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("not a real password, used for timing only")
+    return _DUMMY_HASH
 
 
 def normalise_email(email: str, field: str = "email") -> str:
     """The address in the form we store it. :raises Invalid: naming ``field``."""
+    from email_validator import EmailNotValidError, validate_email  # slow to import
+
     try:
         result = validate_email((email or "").strip(), check_deliverability=False)
     except EmailNotValidError as error:
@@ -123,7 +132,7 @@ def check_password(password: str, *, email: str = "", name: str = "") -> list[Pr
         )
     if problems:
         return problems
-    lowered, email = password.lower(), email.strip().lower()
+    lowered, email = password.lower(), email_key(email)
     local = email.rpartition("@")[0]
     if email and email in lowered:
         return [Problem("must not contain your email address", field="password")]
@@ -132,6 +141,8 @@ def check_password(password: str, *, email: str = "", name: str = "") -> list[Pr
     if len(local) >= 3 and local in lowered:
         return [Problem(f"must not contain {local!r}, the first part of your email address",
                         field="password")]
+    from zxcvbn import zxcvbn  # here, not at the top: its word lists are slow to import
+
     with _zxcvbn_lock:
         result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=_personal_words(email, name))
     if result["score"] < MIN_PASSWORD_SCORE:
@@ -165,7 +176,7 @@ def get_user(session: Session, user_id: int) -> User:
 
 
 def find_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == email.strip().lower()))
+    return session.scalar(select(User).where(User.email == email_key(email)))
 
 
 def list_users(session: Session) -> list[User]:
@@ -217,10 +228,13 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
     Records the sign-in, or the failed attempt on a known account, in the audit trail.
     """
+    # Made before the look-up, known address or not, so that making it (once per process)
+    # cannot tell an unknown address from a known one.
+    dummy = _dummy_hash()
     user = find_by_email(session, email or "")
     if user is None or not user.active or len(password) > MAX_PASSWORD_LENGTH:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+            _hasher.verify(dummy, password[:MAX_PASSWORD_LENGTH])
         if user is not None:
             audit.record(session, audit.Actor.system("sign-in form"), "user", user.id,
                          "sign_in_refused", None, {"reason": "deactivated or too long"})

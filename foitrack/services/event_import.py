@@ -1,0 +1,193 @@
+"""Recording many timeline events from one CSV file, each row as `foitrack requests event`
+records one: the same checks, in file order, all or nothing.
+
+The file is read whole first (every problem of shape, dates and authorities listed by line and
+column); then the rows are recorded one by one and the first the timeline refuses stops the
+import, since a later row may only make sense after it. Never commits: the caller commits, or
+rolls back for a dry run or on any problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from foitrack.domain.clock import ClockSettings
+from foitrack.domain.csv_safety import unprotect
+from foitrack.domain.timeline import RequestState
+from foitrack.errors import Invalid, NotFound, Problem
+from foitrack.models import Event, Request
+from foitrack.services import audit, campaigns
+from foitrack.services.authority_import import refuse_nul
+from foitrack.services.requests import add_event, get_request, set_reference, state_of
+
+# The columns, exactly these (a script's file is read the same way every time).
+COLUMNS = ("authority", "kind", "date", "note", "outcome", "exemptions", "due_on", "received_on",
+           "reference")
+REQUIRED = ("authority", "kind", "date")
+DATE_COLUMNS = ("date", "due_on", "received_on")
+# What add_event names a problem by, when it is not the column's own name.
+_COLUMN_OF_FIELD = {"occurred_on": "date"}
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One row of the file: the request it is for and the event, not yet checked against the
+    timeline."""
+
+    line: int
+    request: Request
+    kind: str
+    on: dt.date
+    note: str | None
+    outcome: str | None
+    exemptions: str | None
+    due_on: dt.date | None
+    received_on: dt.date | None
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """A row recorded: the event, its request, and where the request stands after it."""
+
+    line: int
+    request: Request
+    event: Event
+    state: RequestState
+
+
+def record_events(session: Session, actor: audit.Actor, campaign_slug: str, data: bytes, *,
+                  today: dt.date, settings: ClockSettings | None = None) -> list[RecordedEvent]:
+    """Record every row of the CSV ``data`` in the campaign's requests, in order.
+
+    :raises NotFound: when there is no such campaign.
+    :raises Invalid: listing every problem by line and column (or the first row the timeline
+        refuses); the session then holds partial work the caller must roll back.
+    """
+    campaigns.get_campaign(session, campaign_slug)
+    rows = read_rows(session, campaign_slug, data)
+    recorded = []
+    for row in rows:
+        try:
+            event = add_event(
+                session, actor, row.request, row.kind, row.on, today=today, note=row.note,
+                outcome=row.outcome, exemptions=row.exemptions or (), due_on=row.due_on,
+                received_on=row.received_on,
+            )
+            if row.reference is not None:
+                set_reference(session, actor, row.request, row.reference)
+        except Invalid as error:
+            raise Invalid([Problem(p.message, _COLUMN_OF_FIELD.get(p.field or "", p.field),
+                                   row.line) for p in error.problems]) from None
+        recorded.append(RecordedEvent(row.line, row.request, event,
+                                      state_of(row.request, today, settings)))
+    return recorded
+
+
+def read_rows(session: Session, campaign_slug: str, data: bytes) -> list[EventRow]:
+    """The file's rows with their requests looked up. :raises Invalid: listing every problem."""
+    text = _decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    columns = _read_header(reader)
+    rows: list[EventRow] = []
+    problems: list[Problem] = []
+    line = reader.line_num + 1  # where the next record starts (a cell may span lines)
+    try:
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) != len(columns):
+                problems.append(
+                    Problem(f"has {len(record)} cells but the header has {len(columns)}", line=start)
+                )
+                continue
+            cells = {column: unprotect(cell).strip()
+                     for column, cell in zip(columns, record, strict=True)}
+            row = _row(session, campaign_slug, cells, start, problems)
+            if row is not None:
+                rows.append(row)
+    except csv.Error as error:
+        problems.append(Problem(f"the CSV cannot be read: {error}", line=line))
+    if not rows and not problems:
+        problems.append(Problem("the file has a header but no rows"))
+    if problems:
+        raise Invalid(problems)
+    return rows
+
+
+def _decode(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Invalid(
+            f"the file is not UTF-8 text (byte {error.start + 1} cannot be read); "
+            "in Excel use Save As > CSV UTF-8"
+        ) from None
+    refuse_nul(data)
+    return text
+
+
+def _read_header(reader: Iterator[list[str]]) -> list[str]:
+    try:
+        header = next(reader)
+    except csv.Error as error:
+        raise Invalid(f"line 1: the CSV header cannot be read: {error}") from None
+    except StopIteration:
+        raise Invalid(f"the file is empty; the first line must be {','.join(COLUMNS)}") from None
+    columns = [column.strip().lower() for column in header]
+    if sorted(columns) != sorted(COLUMNS):
+        unknown = [c for c in columns if c not in COLUMNS]
+        missing = [c for c in COLUMNS if c not in columns]
+        twice = sorted({c for c in columns if columns.count(c) > 1})
+        problems = [Problem(f"unknown column {c!r}", line=1) for c in unknown]
+        problems += [Problem(f"the header has no {c!r} column", line=1) for c in missing]
+        problems += [Problem(f"column {c!r} appears more than once", line=1) for c in twice]
+        problems.append(Problem(f"the columns are exactly {','.join(COLUMNS)}", line=1))
+        raise Invalid(problems)
+    return columns
+
+
+def _row(session: Session, campaign_slug: str, cells: dict[str, str], line: int,
+         problems: list[Problem]) -> EventRow | None:
+    found = len(problems)
+    for column in REQUIRED:
+        if not cells[column]:
+            problems.append(Problem("is required", column, line))
+    dates = {column: _date(cells[column], column, line, problems) for column in DATE_COLUMNS}
+    request = None
+    if cells["authority"]:
+        try:
+            request = get_request(session, campaign_slug, cells["authority"])
+        except NotFound:
+            problems.append(Problem(f"campaign {campaign_slug!r} has no request to "
+                                    f"{cells['authority']!r}", "authority", line))
+    if len(problems) > found or request is None or dates["date"] is None:
+        return None
+    return EventRow(
+        line=line, request=request, kind=cells["kind"], on=dates["date"],
+        note=cells["note"] or None, outcome=cells["outcome"] or None,
+        exemptions=cells["exemptions"] or None, due_on=dates["due_on"],
+        received_on=dates["received_on"], reference=cells["reference"] or None,
+    )
+
+
+def _date(cell: str, column: str, line: int, problems: list[Problem]) -> dt.date | None:
+    """A date cell, read as the command line reads a date (YYYY-MM-DD, 1990 to 2100)."""
+    if not cell:
+        return None
+    try:
+        day = dt.date.fromisoformat(cell)
+    except ValueError:
+        problems.append(Problem(f"{cell!r} is not a date in the form YYYY-MM-DD", column, line))
+        return None
+    if not 1990 <= day.year <= 2100:
+        problems.append(Problem(f"{cell!r} is outside 1990 to 2100", column, line))
+        return None
+    return day
