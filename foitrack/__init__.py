@@ -10,7 +10,7 @@ from flask import Flask
 
 from foitrack.config import ConfigError, load_config
 
-__all__ = ["ConfigError", "create_app"]
+__all__ = ["ConfigError", "create_app", "create_base_app"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -19,11 +19,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     :raises ConfigError: with one line saying what to fix (bad URL, unreachable database,
         database behind the migrations).
     """
+    from foitrack import migrate
+    from foitrack.web import app as web
+
+    app = create_base_app(config)
+    if app.config["CHECK_SCHEMA"]:
+        migrate.ensure_current(app.extensions["foitrack.db"].engine)
+    web.init_app(app)
+    return app
+
+
+def create_base_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The app's settings and database without its web side: what every command but `serve`
+    and `shell` runs in, since importing the views costs more than most commands take.
+
+    :raises ConfigError: as create_app.
+    """
     import os
 
-    from foitrack import db, migrate
+    from foitrack import db
     from foitrack.paths import templates_dir
-    from foitrack.web import app as web
 
     overrides = dict(config or {})
     instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get(
@@ -35,9 +50,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(templates_dir()),
     )
     app.config.update(load_config(Path(app.instance_path), overrides))
-    engine = db.make_engine(app.config["DATABASE_URL"])
-    if app.config["CHECK_SCHEMA"]:
-        migrate.ensure_current(engine)
-    app.extensions["foitrack.db"] = db.Database(engine)
-    web.init_app(app)
+    app.extensions["foitrack.db"] = db.Database(db.make_engine(app.config["DATABASE_URL"]))
     return app

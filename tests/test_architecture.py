@@ -41,8 +41,7 @@ PLUMBING_IMPORTERS: dict[str, set[str]] = {
     "foitrack.paths": ALL,
     "foitrack.db": {"models", "services", "web", "cli", "foitrack", "foitrack.backups"},
     "foitrack.storage": {"services", "web", "cli", "foitrack.backups"},
-    # cli: a command that needs no web side loads the settings itself, to start quickly.
-    "foitrack.config": {"foitrack.db", "foitrack.migrate", "foitrack", "cli"},
+    "foitrack.config": {"foitrack.db", "foitrack.migrate", "foitrack"},
     "foitrack.migrate": {"cli", "foitrack", "foitrack.backups"},
     "foitrack.backups": {"cli"},
     "foitrack": {"cli", "foitrack.wsgi"},

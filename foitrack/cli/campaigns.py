@@ -1,0 +1,148 @@
+"""`foitrack campaigns`: one question sent to many authorities."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from foitrack.cli.context import (
+    clock_settings,
+    iso_date,
+    needs_current_schema,
+    plainly,
+    system_actor,
+    today,
+    unit_of_work,
+    with_appcontext,
+)
+
+
+@click.group("campaigns")
+def campaigns_group() -> None:
+    """Campaigns: one question sent to many authorities."""
+
+
+@campaigns_group.command("create")
+@click.option("--from", "from_file", type=click.File("r", encoding="utf-8"),
+              help="A campaign file (TOML) with the campaign and its data design.")
+@click.option("--title", help="The campaign's title.")
+@click.option("--slug", help="Short name for URLs and commands (default: from the title).")
+@click.option("--text-file", type=click.File("r", encoding="utf-8"),
+              help="The request text (a template: {{ authority.name }}, {{ salutation }}).")
+@click.option("--subject", help="Email subject (default: 'Freedom of Information request: TITLE').")
+@click.option("--set", "set_slug", help="Send to this set, e.g. england-wales.")
+@click.option("--authorities", help="Or to these authorities: slugs or codes, comma-separated.")
+@click.option("--owner", help="Email of the owning user.")
+@click.option("--embargo-until", callback=iso_date, help="Embargo date (YYYY-MM-DD).")
+@click.option("--repeat-of", help="Slug of an earlier campaign this one repeats (same targets and text).")
+@with_appcontext
+@needs_current_schema
+def campaigns_create(from_file: Any, title: str | None, slug: str | None, text_file: Any,
+                     subject: str | None, set_slug: str | None, authorities: str | None,
+                     owner: str | None, embargo_until: dt.date | None,
+                     repeat_of: str | None) -> None:
+    """Create a draft campaign with one request per authority.
+
+    Either from a campaign file (--from), or from options: --title with --set or --authorities
+    and --text-file, or --title with --repeat-of.
+    """
+    from foitrack.services import campaigns, design
+    from foitrack.services.users import find_by_email
+
+    with unit_of_work() as session:
+        owner_user = None
+        if owner:
+            owner_user = find_by_email(session, owner)
+            if owner_user is None:
+                raise click.ClickException(f"no user {owner!r}")
+        if from_file is not None:
+            campaign = design.create_from_file(session, system_actor(), from_file.read(),
+                                               owner=owner_user)
+        elif not title:
+            raise click.ClickException("give --from FILE.toml, or --title")
+        elif repeat_of:
+            source = campaigns.get_campaign(session, repeat_of)
+            campaign = campaigns.repeat_campaign(
+                session, system_actor(), source, title=title, slug=slug, owner=owner_user
+            )
+        else:
+            if text_file is None:
+                raise click.ClickException("give --text-file with the request text")
+            campaign = campaigns.create_campaign(
+                session, system_actor(), title=title, slug=slug,
+                request_text=text_file.read(), subject=subject, set_slug=set_slug,
+                authority_keys=(authorities or "").split(",") if authorities else (),
+                owner=owner_user, embargo_until=embargo_until,
+            )
+        created = (f"Created campaign {campaign.slug}: {len(campaign.requests)} requests, "
+                   f"not yet sent.")
+    click.echo(created)
+
+
+@campaigns_group.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="Where to write the campaign file (default: standard output).")
+@with_appcontext
+@needs_current_schema
+def campaigns_export(slug: str, output: Any) -> None:
+    """Write campaign SLUG as a campaign file (TOML): `campaigns create --from` reads it back."""
+    from foitrack.services import campaigns, design
+
+    with unit_of_work(plainly) as session:
+        text = design.campaign_file(session, campaigns.get_campaign(session, slug))
+    output.write(text)
+
+
+@campaigns_group.command("members")
+@click.argument("slug")
+@click.option("--add", "add", multiple=True, metavar="EMAIL",
+              help="Let this account see the campaign while it is under embargo (repeatable).")
+@click.option("--remove", "remove", multiple=True, metavar="EMAIL",
+              help="Take this account out of the campaign's members (repeatable).")
+@with_appcontext
+@needs_current_schema
+def campaigns_members(slug: str, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+    """List campaign SLUG's members, after adding and removing any given; all or nothing."""
+    from foitrack.domain.email_addresses import email_key
+    from foitrack.errors import NotFound
+    from foitrack.services import campaigns, membership
+    from foitrack.services.users import find_by_email
+
+    actor = system_actor()
+    with unit_of_work() as session:
+        campaign = campaigns.get_campaign(session, slug)
+        for email in add:
+            membership.add_member(session, actor, membership.OPERATOR, campaign, email)
+        for email in remove:
+            user = find_by_email(session, email)
+            if user is None:
+                raise NotFound(f"no account with the address {email_key(email)!r}")
+            membership.remove_member(session, actor, membership.OPERATOR, campaign, user.id)
+        owner = campaign.owner.email if campaign.owner else "nobody"
+        lines = [f"owner: {owner}"] + [
+            f"member: {member.user.email} ({member.user.role.value})"
+            for member in membership.members(session, campaign)
+        ]
+    for line in lines:
+        click.echo(line)
+
+
+@campaigns_group.command("list")
+@with_appcontext
+@needs_current_schema
+def campaigns_list() -> None:
+    """List campaigns with their progress."""
+    from foitrack.services import campaigns
+    from foitrack.services.requests import campaign_progress
+
+    with unit_of_work(plainly) as session:
+        found = campaigns.list_campaigns(session)
+        progress = campaign_progress(session, found, today(), clock_settings())
+        click.echo(f"{'SLUG':<28} {'STATUS':<7} {'REQ':>4} {'SENT':>4} {'ANS':>4} {'LATE':>4}  TITLE")
+        for campaign in found:
+            p = progress[campaign.id]
+            click.echo(f"{campaign.slug:<28} {campaign.status.value:<7} {p.total:>4} {p.sent:>4} "
+                       f"{p.answered:>4} {p.overdue:>4}  {campaign.title}")

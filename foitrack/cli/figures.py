@@ -1,0 +1,214 @@
+"""`foitrack figures`: the figures authorities returned, their templates and checks."""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import Any
+
+import click
+
+from foitrack.cli.context import (
+    clock_settings,
+    config,
+    needs_current_schema,
+    plainly,
+    system_actor,
+    today,
+    unit_of_work,
+    with_appcontext,
+)
+
+
+@click.group("figures")
+def figures_group() -> None:
+    """The figures authorities returned."""
+
+
+@figures_group.command("import")
+@click.argument("campaign")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Import filled templates after the preview, without asking.")
+@click.option("--dry-run", is_flag=True, help="Check and report, but change nothing.")
+@with_appcontext
+@needs_current_schema
+def figures_import(campaign: str, files: tuple[str, ...], yes: bool, dry_run: bool) -> None:
+    """Import figures into CAMPAIGN from FILES: tidy CSVs or filled response templates (.xlsx).
+
+    A CSV has the columns authority,measure,period,dimension,category,value,caveat,source.
+    Templates are previewed first (new, changed, unchanged, and changes to checked figures)
+    and imported with --yes. Any bad row or cell in any file and nothing is imported; every
+    problem is listed by line and column, or by file, sheet and cell.
+    """
+    from pathlib import Path
+
+    from foitrack.services import campaigns, checks, figures, templates
+    from foitrack.storage import FileStore
+
+    paths = [Path(f) for f in files]
+    sheets = [p for p in paths if p.suffix.lower() in (".xlsx", ".xlsm")]
+    with unit_of_work() as session:
+        found = campaigns.get_campaign(session, campaign)
+        if not sheets:
+            total = figures.SaveReport()
+            with click.progressbar(paths, label="Importing", show_pos=True,
+                                   file=sys.stderr) as bar:
+                for path in bar:
+                    with path.open("rb") as handle:
+                        part = figures.import_csv(session, system_actor(), found, handle)
+                    total.add(part)
+            summary = total.summary()
+            _warn_findings(checks.warnings_for(session, found, total.request_ids,
+                                               today=today()), campaign)
+        else:
+            if len(sheets) != len(paths):
+                raise click.ClickException("give either CSV files or .xlsx templates, not both")
+            with click.progressbar(paths, label="Reading templates", show_pos=True,
+                                   file=sys.stderr) as bar:
+                loaded = [(p.name, p.read_bytes()) for p in bar]
+            plan = templates.preview(session, found, loaded)
+            click.echo(f"Preview: {plan.summary()}.")
+            for item in plan.figures:
+                if item.status in ("changed", "conflict"):
+                    note = f" (checked by {item.checked_by})" if item.status == "conflict" else ""
+                    click.echo(f"  {item.status}: {item.authority} {item.cell}: "
+                               f"{item.old} -> {item.new}{note}")
+            _warn_findings(checks.warnings_for(
+                session, found, [item.request.id for item in plan.files],
+                entries={item.request.id: item.entries for item in plan.files},
+                today=today()), campaign)
+            if dry_run or not (yes or click.confirm("Import these figures?", default=False)):
+                click.echo("Nothing was imported.")
+                session.rollback()
+                return
+            store = FileStore(Path(config()["STORAGE_PATH"]))
+            summary = templates.apply(session, system_actor(), plan, store).summary()
+        if dry_run:
+            session.rollback()
+            click.echo(f"Dry run, nothing changed. Would be: {summary}.")
+            return
+    click.echo(f"Imported figures: {summary}.")
+
+
+@figures_group.command("template")
+@click.argument("campaign")
+@click.option("--authority", help="Only this authority (code or slug); default: every one.")
+@click.option("-o", "--output", type=click.Path(file_okay=True), required=True,
+              help="A folder for one template per authority, or a file with --authority.")
+@with_appcontext
+@needs_current_schema
+def figures_template(campaign: str, authority: str | None, output: str) -> None:
+    """Write the response templates (XLSX) of CAMPAIGN: one per authority."""
+    from pathlib import Path
+
+    from foitrack.services import campaigns, requests, templates
+
+    target = Path(output)
+    with unit_of_work(plainly) as session:
+        found = campaigns.get_campaign(session, campaign)
+        chosen = ([requests.get_request(session, campaign, authority)] if authority
+                  else requests.campaign_requests(session, found))
+        if not found.measures:
+            raise click.ClickException("the campaign has no data design yet")
+        if authority and target.suffix.lower() == ".xlsx":
+            target.write_bytes(templates.template_bytes(found, chosen[0]))
+            click.echo(f"Wrote {target}.")
+            return
+        target.mkdir(parents=True, exist_ok=True)
+        with click.progressbar(chosen, label="Writing templates", file=sys.stderr) as bar:
+            for request in bar:
+                (target / templates.template_filename(found, request)).write_bytes(
+                    templates.template_bytes(found, request))
+    click.echo(f"Wrote {len(chosen)} templates to {target}.")
+
+
+@figures_group.command("export")
+@click.argument("campaign")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-",
+              help="Where to write the CSV (default: standard output).")
+@with_appcontext
+@needs_current_schema
+def figures_export(campaign: str, output: Any) -> None:
+    """Write CAMPAIGN's figures as a tidy CSV (the columns `figures import` reads)."""
+    from foitrack.services import campaigns, figures
+
+    with unit_of_work(plainly) as session:
+        rows = figures.export_rows(session, campaigns.get_campaign(session, campaign))
+    out = io.StringIO()
+    figures.write_csv(rows, out)
+    output.write(out.getvalue())
+
+
+def _warn_findings(found: list[Any], campaign: str) -> None:
+    """Findings the figures just given trip, on standard error: a warning, never a refusal."""
+    from foitrack.services.checks import warning_lines
+
+    if found:
+        click.echo(f"Warning: {len(found)} consistency "
+                   f"{'finding' if len(found) == 1 else 'findings'} to look at before publishing "
+                   f"(`foitrack figures check {campaign}` lists them all):", err=True)
+        for line in warning_lines(found):
+            click.echo(f"  {line}", err=True)
+
+
+@figures_group.command("check")
+@click.argument("campaign")
+@click.option("--authorities", "subset", help="Only a set, or comma-separated authority codes.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--strict", is_flag=True,
+              help="Exit with code 1 when any finding is open (not explained).")
+@with_appcontext
+@needs_current_schema
+def figures_check(campaign: str, subset: str | None, fmt: str, strict: bool) -> None:
+    """Consistency checks on CAMPAIGN's figures, to look at before anything is published.
+
+    A breakdown (not an overlapping one) whose categories add up to more than the total, or to
+    a different total when every figure is exact; a change beyond a factor of 3 either way
+    from the period before, on a base of 10 or more; figures for a request with no response,
+    or with no source; figures from a request refused in full or answered "not held".
+    Explained findings are listed too, but are not open.
+    """
+    from foitrack.exporters import findings as writers
+    from foitrack.services import aggregate, campaigns, checks
+
+    with unit_of_work(plainly) as session:
+        found = campaigns.get_campaign(session, campaign)
+        ids, _label = aggregate.subset_ids(session, subset)
+        result = checks.findings(session, found, ids, today=today(), settings=clock_settings())
+    out = io.StringIO()
+    writers.WRITERS[fmt](result, out)
+    click.echo(out.getvalue(), nl=False)
+    still = sum(1 for finding in result if finding.is_open)
+    if strict and still:
+        click.echo(f"{still} open {'finding' if still == 1 else 'findings'}.", err=True)
+        click.get_current_context().exit(1)
+
+
+@figures_group.command("explain")
+@click.argument("campaign")
+@click.argument("key")
+@click.option("--note", help="What explains it, e.g. 'the force confirmed 31 in its letter of 2 May'.")
+@click.option("--remove", is_flag=True, help="Take the explanation back: the finding is open again.")
+@with_appcontext
+@needs_current_schema
+def figures_explain(campaign: str, key: str, note: str | None, remove: bool) -> None:
+    """Mark a finding of CAMPAIGN explained, or with --remove open again.
+
+    KEY is check|authority|measure|period|dimension|category: a row of `figures check
+    --format csv` joined with '|' (the authority by code or slug), or `key` in its JSON.
+    """
+    from foitrack.services import campaigns, checks
+
+    if remove and note is not None:
+        raise click.ClickException("give --note TEXT or --remove, not both")
+    with unit_of_work() as session:
+        found = campaigns.get_campaign(session, campaign)
+        if remove:
+            checks.unexplain(session, system_actor(), found, key)
+            done = "The finding is open again."
+        else:
+            explained = checks.explain(session, system_actor(), found, key, note or "",
+                                       today=today())
+            done = f"Explained {explained.key}: {explained.note}"
+    click.echo(done)

@@ -1,0 +1,220 @@
+"""`foitrack mail` and `foitrack chase`: sending requests and chasers by email, taking in the
+replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from foitrack.cli.context import (
+    clock_settings,
+    config,
+    database,
+    needs_current_schema,
+    plainly,
+    system_actor,
+    today,
+    unit_of_work,
+    with_appcontext,
+)
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """Sending requests by email and taking in the replies."""
+
+
+def _mail_settings() -> Any:
+    from foitrack.services.mail import settings_from
+
+    return settings_from(config())
+
+
+def _deliver(ids: list[int]) -> str:
+    from foitrack.services.mail import deliver
+
+    report = deliver(database().session, _mail_settings(), system_actor(), today(),
+                     message_ids=ids)
+    for failure in report.failed or []:
+        click.echo(f"  failed: {failure}", err=True)
+    return report.summary()
+
+
+@mail_group.command("send")
+@click.argument("campaign")
+@click.option("--authorities", "subset", help="Only these: a set name or comma-separated codes.")
+@click.option("--attach-template", is_flag=True, help="Attach each authority's response template.")
+@click.option("--yes", is_flag=True, help="Send without asking (after listing what will go).")
+@with_appcontext
+@needs_current_schema
+def mail_send(campaign: str, subset: str | None, attach_template: bool, yes: bool) -> None:
+    """Email CAMPAIGN's request to each authority not yet sent to (resumes an interrupted send).
+
+    Lists what will go to whom first. Without FOITRACK_SMTP_HOST, messages are written to the
+    outbox folder and nothing leaves.
+    """
+    from foitrack.services import aggregate, campaigns, mail
+    from foitrack.services.requests import campaign_requests
+
+    settings = _mail_settings()
+    with unit_of_work(plainly) as session:
+        found = campaigns.get_campaign(session, campaign)
+        ids, _label = aggregate.subset_ids(session, subset)
+        chosen = [r for r in campaign_requests(session, found) if ids is None or r.authority_id in ids]
+        plan = mail.plan_campaign_send(session, found, chosen)
+        for request in plan.to_send:
+            click.echo(f"  to {request.authority.name} <{request.authority.foi_email}>")
+        for request in plan.no_address:
+            click.echo(f"  not sent: {request.authority.name} has no FOI email address")
+        retries = mail.pending_messages(session, mail.MessageKind.request, chosen)
+        for message in retries:
+            click.echo(f"  again to {message.to_address} (last time: {message.last_error or 'queued'})")
+        where = f"through {settings.smtp_host}" if settings.smtp_host else \
+            "to the outbox folder (no FOITRACK_SMTP_HOST: nothing leaves)"
+        click.echo(f"{len(plan.to_send) + len(retries)} messages to send {where}.")
+        if not plan.to_send and not retries:
+            click.echo("Nothing to send.")
+            session.rollback()
+            return
+        if not (yes or click.confirm("Send them?", default=False)):
+            click.echo("Nothing was sent.")
+            session.rollback()
+            return
+        queued = mail.queue_campaign(session, system_actor(), found, plan.to_send, settings,
+                                     today(), attach_template)
+        session.flush()
+        ids_to_send = [m.id for m in retries] + [m.id for m in queued]
+    click.echo(f"Done: {_deliver(ids_to_send)}.")
+
+
+@click.command("chase")
+@click.option("--campaign", help="Only this campaign.")
+@click.option("--send", is_flag=True, help="Send the chasers (default: list them).")
+@with_appcontext
+@needs_current_schema
+def chase_command(campaign: str | None, send: bool) -> None:
+    """List, or with --send email, chasers for overdue requests. Safe to run daily from cron:
+    a request is chased at most once per FOITRACK_CHASE_INTERVAL_DAYS working days."""
+    from foitrack.services import mail
+
+    settings = _mail_settings()
+    with unit_of_work(plainly) as session:
+        queued, skipped = mail.queue_chasers(session, system_actor(), settings, today(),
+                                             clock_settings(), campaign)
+        for message in queued:
+            assert message.request is not None  # a chaser is always for a request
+            click.echo(f"  chase {message.request.authority.name} <{message.to_address}>: "
+                       f"{message.subject}")
+        for reason in skipped:
+            click.echo(f"  not chased: {reason}")
+        if not send:
+            session.rollback()
+            click.echo(f"{len(queued)} chasers would be sent; run with --send to send them.")
+            return
+        # The new ones and any that failed before: each is tried until it goes.
+        ids = mail.pending_ids(session, mail.MessageKind.chaser, campaign)
+    click.echo(f"Chasers: {_deliver(ids)}.")
+
+
+@mail_group.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+@needs_current_schema
+def mail_import(files: tuple[str, ...]) -> None:
+    """File replies from .eml or .mbox FILES against their requests (the rest go to triage).
+
+    Each message is read on its own: one that cannot be read is kept in the triage inbox and
+    named, and a file that holds no message is named; the others are imported all the same
+    (exit code 1 if any file was refused).
+    """
+    from pathlib import Path
+
+    from foitrack.errors import DomainError
+    from foitrack.services import inbound
+    from foitrack.storage import FileStore
+
+    store = FileStore(config()["STORAGE_PATH"])
+    refused: list[str] = []
+    with unit_of_work() as session:
+        total = inbound.ImportReport()
+        for name in files:
+            try:
+                report = inbound.import_file(session, system_actor(), store, Path(name).name,
+                                             Path(name).read_bytes(), today())
+            except DomainError as error:
+                refused.append(str(error))
+                continue
+            total.add(report)
+    _report_import(total, refused)
+    click.echo(f"Imported: {total.summary()}.")
+    if refused:
+        raise click.ClickException(f"{len(refused)} file(s) not imported (the others were)")
+
+
+def _report_import(total: Any, refused: list[str]) -> None:
+    for line in total.filed:
+        click.echo(f"  {line}")
+    for line in total.unreadable:
+        click.echo(f"  could not read {line}: kept in the triage inbox", err=True)
+    for line in refused:
+        click.echo(f"  not imported: {line}", err=True)
+
+
+@mail_group.command("fetch")
+@with_appcontext
+@needs_current_schema
+def mail_fetch() -> None:
+    """Fetch unseen replies from the IMAP mailbox (FOITRACK_IMAP_*) and file them.
+
+    Each message is read on its own: one that cannot be read is kept in the triage inbox and
+    named, never left to stop the next fetch.
+    """
+    from foitrack.errors import DomainError
+    from foitrack.services import inbound
+    from foitrack.storage import FileStore
+
+    app_config = config()
+    if not app_config.get("IMAP_HOST"):
+        raise click.ClickException("set FOITRACK_IMAP_HOST, _USERNAME and _PASSWORD first")
+    settings = inbound.ImapSettings(app_config["IMAP_HOST"], app_config.get("IMAP_USERNAME") or "",
+                                    app_config.get("IMAP_PASSWORD") or "", app_config["IMAP_PORT"],
+                                    app_config.get("IMAP_FOLDER") or "INBOX",
+                                    app_config["IMAP_SSL"])
+    try:
+        messages = inbound.fetch_imap(settings)
+    except (OSError, inbound.imaplib.IMAP4.error) as error:
+        raise click.ClickException(f"cannot fetch from {settings.host}: {error}") from None
+    store = FileStore(app_config["STORAGE_PATH"])
+    refused: list[str] = []
+    imported: list[str] = []
+    with unit_of_work() as session:
+        total = inbound.ImportReport()
+        for name, raw in messages:
+            try:
+                report = inbound.import_file(session, system_actor(), store, name, raw, today())
+            except DomainError as error:
+                # Empty: nothing to keep. Left unread in the mailbox for a person to look at.
+                refused.append(str(error))
+                continue
+            total.add(report)
+            imported.append(name)
+    # Only now, with the messages safely kept, are they marked read in the mailbox.
+    inbound.mark_seen(settings, imported)
+    _report_import(total, refused)
+    click.echo(f"Fetched {len(messages)} messages: {total.summary()}.")
+
+
+@mail_group.command("digest")
+@with_appcontext
+@needs_current_schema
+def mail_digest() -> None:
+    """Email each campaign's owner the requests that became overdue today (run daily)."""
+    from foitrack.services import mail
+
+    with unit_of_work() as session:
+        queued = mail.queue_digests(session, system_actor(), _mail_settings(), today(),
+                                    clock_settings())
+        session.flush()
+        ids = [m.id for m in queued]
+    click.echo(f"Digests: {_deliver(ids)}.")
