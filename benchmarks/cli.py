@@ -59,6 +59,10 @@ def scratch_database(folder: Path) -> tuple[dict[str, str], list[str]]:
         session.commit()
     engine.dispose()
     env = {**os.environ, "FOITRACK_DATABASE_URL": url, "FOITRACK_INSTANCE_PATH": str(folder)}
+    # A user's Python keeps the bytecode of what it compiled (pip compiles an installed wheel);
+    # with PYTHONDONTWRITEBYTECODE set, as in some sandboxes and CI images, every run would
+    # compile foitrack's sources again and time the compiler, not the command.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env, slugs
 
 

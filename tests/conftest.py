@@ -3,58 +3,85 @@ the app, a test client, a CLI runner and a session. Each test starts with empty 
 
 from __future__ import annotations
 
-import os
-import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from foitrack import create_app, migrate
 from foitrack.db import Base, make_engine
+from foitrack.services import users
+from tests.databases import ScratchDatabases
 
-POSTGRES_URL = os.environ.get("FOITRACK_TEST_DATABASE_URL")
-PASSWORD = "correct horse battery staple"
+# Modules whose tests share one costly module-scoped fixture (the load test's run): under xdist
+# all their tests go to one worker, so the fixture is built once. pytest-xdist's xdist_group
+# marker would say this, but under pytest 9 it has no effect (xdist 3.8 renames item._nodeid,
+# which pytest 9 no longer reads), so the scheduler below groups these modules by path.
+SHARED_FIXTURE_MODULES = {"tests/test_load_smoke.py"}
 
 
-class ScratchDatabases:
-    """Hands out empty databases: SQLite files, or PostgreSQL schemas in the scratch database."""
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadgroup`, with SHARED_FIXTURE_MODULES each kept on one worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.schemas: list[str] = []
+    class SharedFixtureModules(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in SHARED_FIXTURE_MODULES else super()._split_scope(nodeid)
 
-    @property
-    def backend(self) -> str:
-        return "postgresql" if POSTGRES_URL else "sqlite"
+    return SharedFixtureModules(config, log)
 
-    def new_url(self) -> str:
-        if not POSTGRES_URL:
-            return f"sqlite:///{self.folder / f'{uuid.uuid4().hex}.sqlite3'}"
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        engine = make_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine.dispose()
-        self.schemas.append(schema)
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        return url.render_as_string(hide_password=False)
 
-    def drop_all(self) -> None:
-        if not self.schemas:
-            return
-        engine = make_engine(POSTGRES_URL or "")
-        with engine.begin() as connection:
-            for schema in self.schemas:
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser and slow tests first, so that under xdist the workers start on them and none is
+    left running alone at the end; the order within each group stays as collected."""
+    items.sort(key=lambda item: not (item.get_closest_marker("browser")
+                                     or item.get_closest_marker("slow")))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[PasswordHasher | None]:
+    """argon2id at its lowest cost while the tests run in this process.
+
+    The production cost (64 MiB, three passes) is the point of argon2 and takes 0.1-0.3 s a hash
+    here; the suite hashes or verifies a password for nearly every user it makes and every
+    sign-in, which cost minutes. The hashes are still argon2id, in the same format, verified by
+    the same code; only the work per hash is smaller. Commands run as subprocesses keep the
+    real cost. Yields the app's own hasher (None if it is no longer where this looks).
+    """
+    real = getattr(users, "_hasher", None)
+    if not isinstance(real, PasswordHasher):
+        # services/users no longer keeps its hasher there: the tests run at the real cost, and
+        # test_real_password_hashes_are_memory_hard says so.
+        yield None
+        return
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(users, "_hasher", cheap)
+    patch.setattr(users, "_DUMMY_HASH", cheap.hash("not a real password, used for timing only"))
+    yield real
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def head_revision_read_once() -> Iterator[None]:
+    """Every app the tests build checks its database against the newest migration; the
+    migration scripts do not change while the tests run, so they are read once, not per app."""
+    head = migrate.head_revision()
+    patch = pytest.MonkeyPatch()
+    patch.setattr(migrate, "head_revision", lambda: head)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
@@ -125,18 +152,3 @@ def cli_env(database_url: str, instance_path: Path) -> dict[str, str]:
 def runner(app: Flask, cli_env: dict[str, str]) -> CliRunner:
     """Runs `foitrack ...` against the test database (the app fixture empties it afterwards)."""
     return CliRunner(env=cli_env)
-
-
-def csrf_token(client: FlaskClient, path: str = "/auth/sign-in") -> str:
-    """The CSRF token from a page's <meta name="csrf-token">, as a browser's form would send."""
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):
-    token = csrf_token(client)
-    return client.post(
-        "/auth/sign-in", data={"email": email, "password": password, "csrf_token": token}
-    )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from foitrack.services import aggregate, figures, requests
 from foitrack.services.design import create_from_file
-from tests.factories import TEST_ACTOR, load_forces
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 AUTHORITIES = ["kent", "surrey", "sussex", "gwent"]
 CATEGORIES = ["Instagram", "Snapchat", "Other", "Not recorded"]
@@ -22,7 +24,7 @@ cells = st.dictionaries(st.tuples(st.sampled_from(AUTHORITIES), st.sampled_from(
 @given(data=cells)
 def test_sql_totals_bounds_and_shares_match_a_plain_count(session, data):
     load_forces(session)
-    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
         'authorities = "england-wales"', f"authorities = {AUTHORITIES!r}".replace("'", '"')))
     for slug in AUTHORITIES:
         entries = [figures.Entry("offences", "2018-19", "platform" if c else None, c, v)

@@ -301,6 +301,7 @@ def _expected_group_rows(design, values):
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(drawn=campaigns())
+@pytest.mark.slow
 def test_changes_panels_and_period_groups_keep_each_dimension_apart(session, drawn):
     design, values = drawn
     try:

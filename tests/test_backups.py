@@ -25,6 +25,8 @@ from foitrack.services.figures import import_csv
 from foitrack.storage import FileStore
 from tests.factories import TEST_ACTOR, load_forces, make_user
 
+pytestmark = pytest.mark.postgres
+
 FIXTURES = Path(__file__).parent / "fixtures"
 PDF = b"%PDF-1.4\n% a reply's attachment\n" + bytes(range(256)) * 40
 

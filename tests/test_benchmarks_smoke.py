@@ -4,7 +4,11 @@ The figures themselves live in docs/benchmarks.md; speed is never asserted here.
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks import run
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_runner_prints_its_table(capsys):

@@ -16,13 +16,14 @@ from foitrack.services import aggregate
 from foitrack.services.campaigns import authority_kinds
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
-from tests.factories import TEST_ACTOR, load_forces
+from tests.factories import TEST_ACTOR, load_forces, make_campaign
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def make_campaign(session, name, keep=lambda line: True):
+def fixture_campaign(session, name, keep=lambda line: True):
+    """A campaign from tests/fixtures with the figures lines ``keep`` accepts."""
     campaign = create_from_file(session, TEST_ACTOR, (FIXTURES / f"{name}.toml").read_text())
     lines = (FIXTURES / f"{name}.csv").read_text().splitlines()
     kept = [lines[0], *(line for line in lines[1:] if keep(line))]
@@ -34,7 +35,7 @@ def make_campaign(session, name, keep=lambda line: True):
 @pytest.fixture
 def grooming(session):
     load_forces(session)
-    return make_campaign(session, "grooming-2019")
+    return fixture_campaign(session, "grooming-2019")
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_every_chart_carries_the_source_line(design, national):
 
 def test_a_suppressed_total_draws_a_range_not_a_bigger_bar(session):
     load_forces(session)
-    campaign = make_campaign(session, "grooming-2019", lambda line: not line.startswith(
+    campaign = fixture_campaign(session, "grooming-2019", lambda line: not line.startswith(
         "E23000013,offences,2017-18,,,"))  # Cleveland's 2017/18 total, 94, taken out ...
     cleveland = "E23000013,offences,2017-18,,,<5,,Response letter"
     import_csv(session, TEST_ACTOR, campaign, io.BytesIO(  # ... and given as "<5" instead
@@ -130,7 +131,7 @@ def test_each_forces_change_adds_up_to_the_national_change(design, national):
 def test_a_force_without_both_years_is_left_out_of_the_changes_and_says_so(session):
     load_forces(session)
     missing = {"E23000013", "E23000008", "E23000007"}  # Cleveland, Durham and Northumbria
-    campaign = make_campaign(session, "grooming-2019", lambda line: not (
+    campaign = fixture_campaign(session, "grooming-2019", lambda line: not (
         line.split(",")[0] in missing and line.split(",")[2] == "2017-18" and line.split(",")[3] == ""))
     result = aggregate.build(session, campaign)
     design = charts.outline(campaign, authority_kinds(session, campaign))
@@ -196,7 +197,7 @@ def test_no_fact_sheet_chart_for_a_force_without_figures(design, national):
 
 def test_a_quarter_is_not_compared_with_a_year(session):
     load_forces(session)
-    campaign = make_campaign(session, "lockdown-2020")
+    campaign = fixture_campaign(session, "lockdown-2020")
     design = charts.outline(campaign, authority_kinds(session, campaign))
     result = aggregate.build(session, campaign)
     change = charts.force_change(design, result, design.measure("offences"))
@@ -216,9 +217,7 @@ def test_last_comparable_pair_skips_a_shorter_latest_period():
 
 
 def test_no_figures_no_charts(session):
-    load_forces(session)
-    campaign = create_from_file(session, TEST_ACTOR, (FIXTURES / "grooming-2019.toml").read_text())
-    session.commit()
+    campaign = make_campaign(session, (FIXTURES / "grooming-2019.toml").read_text())
     design = charts.outline(campaign, authority_kinds(session, campaign))
     assert charts.catalogue(design, aggregate.build(session, campaign)) == []
 

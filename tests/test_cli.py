@@ -12,11 +12,8 @@ import pytest
 
 from foitrack.cli import main
 from foitrack.services import authorities, users
-from tests.conftest import PASSWORD
-
-
-def invoke(runner, *args, input=None):
-    return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+from tests.commands import invoke
+from tests.factories import PASSWORD
 
 
 def _commands(group: click.Group, prefix=()):

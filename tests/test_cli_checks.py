@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from tests.services.test_checks import CAMPAIGN, HEADER
-from tests.test_cli import invoke
+from tests.commands import invoke
+from tests.factories import CHECKS_DESIGN, FIGURES_HEADER
 
 
 @pytest.fixture
@@ -17,14 +17,14 @@ def campaign(runner, tmp_path):
     """West Mercia and Sussex answered; West Mercia's total went from 8 to 31."""
     invoke(runner, "authorities", "load")
     design = tmp_path / "checks.toml"
-    design.write_text(CAMPAIGN)
+    design.write_text(CHECKS_DESIGN)
     assert invoke(runner, "campaigns", "create", "--from", str(design)).exit_code == 0
     for code in ("E23000016", "E23000033"):
         invoke(runner, "requests", "event", "checks", code, "sent", "2019-04-01")
         invoke(runner, "requests", "event", "checks", code, "response", "2019-04-20",
                "--outcome", "provided")
     figures = tmp_path / "figures.csv"
-    figures.write_text(HEADER + "E23000016,offences,2017-18,,,8,,Reply\n"
+    figures.write_text(FIGURES_HEADER + "E23000016,offences,2017-18,,,8,,Reply\n"
                                 "E23000016,offences,2018-19,,,31,,Reply\n"
                                 "E23000033,offences,2018-19,,,40,,Reply\n")
     assert invoke(runner, "figures", "import", "checks", str(figures)).exit_code == 0
@@ -89,7 +89,7 @@ def test_check_for_some_authorities_only(campaign):
 
 def test_an_import_warns_of_what_it_trips_and_still_imports(campaign, tmp_path):
     figures = tmp_path / "more.csv"
-    figures.write_text(HEADER + "E23000033,offences,2018-19,age,Under 13,50,,Reply\n")
+    figures.write_text(FIGURES_HEADER + "E23000033,offences,2018-19,age,Under 13,50,,Reply\n")
     dry = invoke(campaign, "figures", "import", "checks", str(figures), "--dry-run")
     assert dry.stdout.strip() == "Dry run, nothing changed. Would be: 1 new, 0 changed, 0 unchanged."
     assert ("Sussex Police, offences, 2018/19, Victim age: the categories add up to at least 50, "

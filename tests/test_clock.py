@@ -8,6 +8,7 @@ in Scotland only (FOISA) are passed over. The note says which days were skipped.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import holidays
 import pytest
@@ -149,11 +150,17 @@ def test_working_days_between_counts_days_late():
 
 # ---- against a plain day-by-day count --------------------------------------------------
 
+@functools.cache
+def _bank_holidays(part: str, year: int) -> holidays.HolidayBase:
+    # Building a year's calendar is the slow part of the plain count; the answer never changes.
+    return holidays.UK(subdiv=part, years=year)
+
+
 def _plain_is_working(day: dt.date, regime: Regime) -> bool:
     if day.weekday() >= 5 or (day.month, day.day) == (12, 25):
         return False
     parts = ("ENG", "WLS", "SCT", "NIR") if regime is FOIA else ("SCT",)
-    return not any(day in holidays.UK(subdiv=part, years=day.year) for part in parts)
+    return not any(day in _bank_holidays(part, day.year) for part in parts)
 
 
 def _plain_due(start: dt.date, days: int, regime: Regime) -> dt.date:

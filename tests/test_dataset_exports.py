@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from foitrack.cli import main
+from foitrack.domain.csv_safety import FORMULA_STARTS
 from foitrack.exporters import dataset as writers
-from foitrack.exporters.authorities import FORMULA_STARTS
 from foitrack.models import Authority, Figure, Request
 from foitrack.services import aggregate as agg
 from foitrack.services.datasets import campaign_dataset
@@ -24,11 +24,10 @@ from foitrack.services.design import create_from_file
 from foitrack.services.figures import check_figures, import_csv
 from foitrack.services.release import Num, national_release
 from foitrack.services.requests import add_event, get_request
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
 
 TODAY = dt.date(2019, 6, 10)
-SMALL = EXAMPLE.replace('authorities = "england-wales"', 'authorities = ["E23000016", "E23000032"]')
+SMALL = EXAMPLE_DESIGN.replace('authorities = "england-wales"', 'authorities = ["E23000016", "E23000032"]')
 
 
 @pytest.fixture

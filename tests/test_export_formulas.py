@@ -21,14 +21,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from foitrack.cli import main
-from foitrack.exporters.authorities import FORMULA_STARTS
+from foitrack.domain.csv_safety import FORMULA_STARTS
 from foitrack.models import Authority, Campaign, Figure, Request
 from foitrack.services import requests as request_service
 from foitrack.services import templates
 from foitrack.services.authority_import import import_authorities
 from foitrack.services.design import create_from_file
-from tests.conftest import sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
+from tests.pages import sign_in, upload
 
 LINK = '=HYPERLINK("http://evil","x")'
 PAYLOADS = [LINK, "+1", "-1+1", "@SUM(1)", "\t=1+1", "\r=1+1"]
@@ -248,7 +248,6 @@ def test_the_exports_read_back_unchanged(app, researcher, hostile, session):
     before = {(f.id, f.caveat, f.source, f.value) for f in session.scalars(select(Figure))}
     exported = researcher.get(f"/campaigns/{SLUG}/figures.csv").get_data(as_text=True)
     path = f"/campaigns/{SLUG}/figures/import"
-    from tests.test_hostile_files import upload
 
     response = upload(researcher, path, "again.csv", exported.encode())
     assert response.status_code == 302, response.get_data(as_text=True)[:800]

@@ -19,10 +19,8 @@ from foitrack.backups import count_rows
 from foitrack.cli import main
 from foitrack.models import Attachment, Figure, InboundMessage, StoredFile
 from foitrack.services import templates
-from foitrack.services.design import create_from_file
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_templates import blank, saved
+from tests.factories import blank, make_campaign, make_user, saved
+from tests.pages import csrf_token, sign_in, upload
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCRIPT = '<script>alert("x")</script>'
@@ -33,9 +31,7 @@ SLUG = "grooming-2019"
 
 @pytest.fixture
 def campaign(session):
-    load_forces(session)
-    found = create_from_file(session, TEST_ACTOR, (FIXTURES / "grooming-2019.toml").read_text())
-    session.commit()
+    found = make_campaign(session, (FIXTURES / "grooming-2019.toml").read_text())
     return found
 
 
@@ -58,12 +54,6 @@ def _counts(app) -> dict[str, int]:
         counts = count_rows(connection)
     counts.pop("sign_in_failure", None)
     return counts
-
-
-def upload(client, path: str, name: str, data: bytes, extra: dict | None = None):
-    return client.post(path, data={"csrf_token": csrf_token(client, path),
-                                   "file": [(io.BytesIO(data), name)], **(extra or {})},
-                       content_type="multipart/form-data")
 
 
 def refused(response, *expected: str) -> str:

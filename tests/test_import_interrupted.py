@@ -1,5 +1,7 @@
 """Atomic writes: a real `foitrack` process killed (SIGKILL) part-way through writing a large
 import leaves the database exactly as before, and the same import then runs to the end; a send
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 killed part-way leaves each message whole, sent or queued or "sending" for a person to check.
 
 The signal that the write phase has begun is the database's own, read from outside the child:
@@ -26,8 +28,7 @@ from sqlalchemy.engine import make_url
 
 from foitrack.backups import count_rows
 from foitrack.models import Authority, DeliveryStatus, Figure, OutgoingMessage, Request
-from foitrack.services.design import create_from_file
-from tests.factories import TEST_ACTOR, load_forces
+from tests.factories import make_campaign
 
 PERIODS = 100
 CATEGORIES = ["Instagram", "Facebook", "Messenger", "WhatsApp", "Snapchat", "Other"]
@@ -70,9 +71,7 @@ def _write_csv(path: Path, codes: list[str]) -> None:
 @pytest.fixture
 def big_import(app, session, tmp_path):
     """The campaign (through the service, committed) and its tidy CSV of ROWS rows."""
-    load_forces(session)
-    campaign = create_from_file(session, TEST_ACTOR, _campaign_file())
-    session.commit()
+    campaign = make_campaign(session, _campaign_file())
     codes = list(session.scalars(
         select(Authority.code).join(Request, Request.authority_id == Authority.id)
         .where(Request.campaign_id == campaign.id).order_by(Authority.code)))
@@ -198,9 +197,7 @@ def test_a_killed_csv_import_leaves_the_database_as_before(app, big_import, cli_
 
 @pytest.fixture
 def campaign_to_send(app, session):
-    load_forces(session)
-    create_from_file(session, TEST_ACTOR, _campaign_file())
-    session.commit()
+    make_campaign(session, _campaign_file())
 
 
 def test_a_killed_send_leaves_every_message_whole(app, campaign_to_send, cli_env, instance_path):

@@ -12,7 +12,9 @@ import copy
 import pytest
 
 from benchmarks import load
-from tests.conftest import ScratchDatabases
+from tests.databases import ScratchDatabases
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from foitrack import migrate
 from foitrack.db import Base, make_engine
+
+pytestmark = pytest.mark.postgres
 
 
 def test_upgrade_to_head_and_down_to_base_on_an_empty_database(scratch):

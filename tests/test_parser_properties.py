@@ -20,11 +20,11 @@ from foitrack.domain.figure_values import MAX_VALUE, NotAFigure, ValueKind, pars
 from foitrack.errors import Invalid
 from foitrack.models import Attachment, Figure, InboundMessage, StoredFile
 from foitrack.services import figures, inbound, requests, templates, tracker_import
-from foitrack.services.design import create_from_file
 from foitrack.services.figures import CSV_COLUMNS
 from foitrack.storage import FileStore, safe_filename
-from tests.factories import TEST_ACTOR, load_forces
-from tests.services.test_templates import blank, saved
+from tests.factories import TEST_ACTOR, blank, make_campaign, saved
+
+pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = dt.date(2019, 7, 1)
@@ -99,9 +99,7 @@ def test_names_hypothesis_found_are_made_safe(name):
 
 @pytest.fixture
 def campaign(session):
-    load_forces(session)
-    found = create_from_file(session, TEST_ACTOR, (FIXTURES / "grooming-2019.toml").read_text())
-    session.commit()
+    found = make_campaign(session, (FIXTURES / "grooming-2019.toml").read_text())
     return found
 
 

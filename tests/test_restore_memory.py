@@ -17,6 +17,8 @@ from foitrack.models import StoredFile
 from foitrack.storage import FileStore
 from tests.factories import load_forces
 
+pytestmark = pytest.mark.slow
+
 MB = 2**20
 FILE_SIZE = 64 * MB  # each larger than the whole bound below
 FILES = 3

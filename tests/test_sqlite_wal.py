@@ -20,10 +20,12 @@ from sqlalchemy import text
 from foitrack import backups
 from foitrack.db import SQLITE_BUSY_TIMEOUT_MS, make_engine
 from foitrack.storage import FileStore
-from tests.conftest import POSTGRES_URL, sign_in
+from tests.databases import POSTGRES_URL
 from tests.factories import load_forces, make_user
+from tests.pages import sign_in
 
-pytestmark = pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's locking; PostgreSQL has MVCC")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's locking; PostgreSQL has MVCC")]
 
 HOLD = 6.0  # seconds the first writer keeps its transaction open: past pysqlite's old 5 s
 

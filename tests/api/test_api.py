@@ -5,8 +5,8 @@ from __future__ import annotations
 from foitrack.models import ApiToken
 from foitrack.services import api_tokens
 from foitrack.web import api, permissions
-from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, make_user
+from tests.pages import csrf_token, sign_in
 
 
 def test_no_token_is_refused_with_a_problem(client, grooming):

@@ -17,8 +17,7 @@ from foitrack.domain.clock import today_in_uk
 from foitrack.services import api_tokens
 from foitrack.services.design import create_from_file
 from foitrack.web import api
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
 
 HIDDEN, MISSING = "hidden-2019", "nothing-2019"
 # Each parameter a campaign route reads, valid and invalid, and the path's other parts.
@@ -35,7 +34,7 @@ def hidden(session):
     """An embargoed campaign owned by someone else, and a token of a researcher outside it."""
     load_forces(session)
     owner = make_user(session, role="researcher")
-    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
         'slug = "grooming-2019"', f'slug = "{HIDDEN}"').replace(
         'authorities = "england-wales"', 'authorities = ["west-mercia", "cumbria"]'), owner=owner)
     campaign.embargo_until = today_in_uk() + dt.timedelta(days=30)

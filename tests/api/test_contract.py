@@ -18,6 +18,8 @@ from werkzeug.serving import make_server
 
 from foitrack.web import api
 
+pytestmark = pytest.mark.slow
+
 # Generated path parameters almost never name a real campaign or authority; half the cases are
 # pointed at real ones (and the authority in each form the document allows), so that the 200s
 # and the event writes are exercised too.

@@ -19,8 +19,10 @@ from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.services.mail import token_for
 from foitrack.storage import FileStore
-from tests.browser.conftest import DESKTOP, PHONE, Visits, new_page, sign_in
+from tests.browser.chromium import DESKTOP, PHONE, Visits, new_page, sign_in
 from tests.factories import TEST_ACTOR, make_user
+
+pytestmark = pytest.mark.browser
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TODAY = dt.date.today()

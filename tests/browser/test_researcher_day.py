@@ -13,10 +13,13 @@ import re
 from pathlib import Path
 
 import openpyxl
+import pytest
 from playwright.sync_api import Page, expect
 
 from foitrack.services.registry import read_registry
-from tests.browser.conftest import Visits, new_page, sign_in
+from tests.browser.chromium import Visits, new_page, sign_in
+
+pytestmark = pytest.mark.browser
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WEST_MERCIA = "E23000016"

@@ -11,15 +11,14 @@ from click.testing import CliRunner
 from foitrack.cli import main
 from foitrack.services import requests
 from foitrack.services.design import create_from_file
-from tests.factories import TEST_ACTOR, load_forces
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces
 
 
 @pytest.fixture
 def mail_runner(app, session, cli_env, smtp_server):
     server, port = smtp_server
     load_forces(session)
-    create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+    create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
         'authorities = "england-wales"', 'authorities = ["kent", "sussex"]'))
     session.commit()
     env = {**cli_env, "FOITRACK_SMTP_HOST": "127.0.0.1", "FOITRACK_SMTP_PORT": str(port),

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from foitrack.cli import main
 from foitrack.models import InboundMessage, StoredFile
 from foitrack.storage import FileStore
-from tests.conftest import csrf_token, sign_in
 from tests.factories import make_user
+from tests.pages import csrf_token, sign_in
 
 BAD_DATE = "Fri, 31 Dec 9999 23:59:59 -1400"  # the year 10000 in UTC
 

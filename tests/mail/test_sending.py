@@ -12,8 +12,7 @@ from foitrack.domain.timeline import Status
 from foitrack.models import DeliveryStatus, OutgoingMessage
 from foitrack.services import mail, requests
 from foitrack.services.design import create_from_file
-from tests.factories import TEST_ACTOR, load_forces
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces
 
 TODAY = dt.date(2019, 5, 1)
 FORCES = ["west-mercia", "kent", "sussex"]
@@ -22,7 +21,7 @@ FORCES = ["west-mercia", "kent", "sussex"]
 @pytest.fixture
 def campaign(session):
     load_forces(session)
-    found = create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+    found = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
         'authorities = "england-wales"', 'authorities = ["west-mercia", "kent", "sussex"]'))
     session.commit()
     return found

@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from foitrack.errors import Conflict, Invalid
 from foitrack.models import AuditEntry, CampaignStatus, Request
 from foitrack.services import campaigns, requests
-from tests.factories import TEST_ACTOR, load_forces
+from tests.factories import REQUEST_TEXT, TEST_ACTOR, load_forces
 
-TEXT = "{{ salutation }},\n\nHow many offences did {{ authority.name }} record?"
 TODAY = dt.date(2019, 6, 30)
 
 
@@ -22,7 +21,7 @@ def forces(session):
 
 
 def new(session, **kw):
-    values = {"title": "Grooming 2019", "request_text": TEXT, "set_slug": "england-wales", **kw}
+    values = {"title": "Grooming 2019", "request_text": REQUEST_TEXT, "set_slug": "england-wales", **kw}
     campaign = campaigns.create_campaign(session, TEST_ACTOR, **values)
     session.commit()
     return campaign
@@ -47,7 +46,7 @@ def test_hand_picked_authorities_by_slug_or_code(session, forces):
 
 def test_the_text_is_personalised_for_each_authority(session, forces):
     first = requests.campaign_requests(session, new(session))[0]
-    text = campaigns.render_text(TEXT, first.authority)
+    text = campaigns.render_text(REQUEST_TEXT, first.authority)
     assert text.startswith("Dear Freedom of Information Officer,")
     assert "did Avon and Somerset Constabulary record?" in text
 
@@ -68,7 +67,7 @@ def test_the_text_is_personalised_for_each_authority(session, forces):
 def test_bad_campaigns_name_the_field_and_create_nothing(session, forces, changes, field, message):
     with pytest.raises(Invalid) as caught:
         campaigns.create_campaign(session, TEST_ACTOR, **{
-            "title": "Grooming 2019", "request_text": TEXT, "set_slug": "england-wales", **changes,
+            "title": "Grooming 2019", "request_text": REQUEST_TEXT, "set_slug": "england-wales", **changes,
         })
     assert any(message in text for text in caught.value.for_field(field)), caught.value
     session.rollback()
@@ -89,7 +88,7 @@ def test_a_template_cannot_reach_python_internals(session, forces):
 def test_editing_before_sending_changes_version_one_in_place(session, forces):
     campaign = new(session)
     version = campaigns.update_wording(session, TEST_ACTOR, campaign, subject="FOI request",
-                                       request_text=TEXT + " Thank you.")
+                                       request_text=REQUEST_TEXT + " Thank you.")
     assert version.number == 1 and campaign.current_version.request_text.endswith("Thank you.")
 
 

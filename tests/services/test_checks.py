@@ -13,72 +13,26 @@ from foitrack.models import AuditEntry
 from foitrack.services import checks, requests
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import Entry, import_csv
-from tests.factories import TEST_ACTOR, load_forces
+from tests.factories import (
+    CHECKS_DESIGN,
+    CHECKS_TODAY,
+    FIGURES_HEADER,
+    MERCIA,
+    TEST_ACTOR,
+    enter_figures,
+    make_campaign,
+    respond,
+)
 
-TODAY = dt.date(2019, 7, 1)
-CAMPAIGN = '''
-slug = "checks"
-title = "Offences, two years and a quarter"
-authorities = ["E23000016", "E23000033"]
-request_text = """Dear {{ authority.name }}, ..."""
-[[measures]]
-key = "offences"
-label = "Offences recorded"
-[[periods]]
-key = "2017-18"
-label = "2017/18"
-start = 2017-04-01
-end = 2018-03-31
-[[periods]]
-key = "2018-19"
-label = "2018/19"
-start = 2018-04-01
-end = 2019-03-31
-[[periods]]
-key = "q1-2019"
-label = "April to June 2019"
-start = 2019-04-01
-end = 2019-06-30
-[[dimensions]]
-key = "age"
-label = "Victim age"
-categories = ["Under 13", "13 and over"]
-not_recorded = "Not recorded"
-[[dimensions]]
-key = "platform"
-label = "Communication method"
-overlapping = true
-categories = ["Instagram", "Snapchat"]
-not_recorded = "Not recorded"
-'''
-HEADER = "authority,measure,period,dimension,category,value,caveat,source\n"
+TODAY = CHECKS_TODAY
 
 
 @pytest.fixture
 def campaign(session):
-    load_forces(session)
-    found = create_from_file(session, TEST_ACTOR, CAMPAIGN)
-    session.commit()
+    found = make_campaign(session, CHECKS_DESIGN)
     for slug in ("west-mercia", "sussex"):
-        respond(session, slug)
+        respond(session, "checks", slug)
     return found
-
-
-def respond(session, slug, outcome="provided", exemptions=""):
-    request = requests.get_request(session, "checks", slug)
-    requests.add_event(session, TEST_ACTOR, request, "sent", dt.date(2019, 4, 1), today=TODAY)
-    requests.add_event(session, TEST_ACTOR, request, "response", dt.date(2019, 4, 20), today=TODAY,
-                       outcome=outcome, exemptions=exemptions)
-    session.commit()
-    return request
-
-
-def enter(session, campaign, *rows, source="Reply table 1"):
-    """Rows of (authority code, period, dimension, category, value)."""
-    lines = "".join(f"{who},offences,{period},{dimension},{category},{value},,{source}\n"
-                    for who, period, dimension, category, value in rows)
-    import_csv(session, TEST_ACTOR, campaign, io.BytesIO((HEADER + lines).encode()))
-    session.commit()
 
 
 def found(session, campaign, check=None):
@@ -86,14 +40,12 @@ def found(session, campaign, check=None):
             if check is None or f.check == check]
 
 
-MERCIA = "E23000016"
-
 
 # ---- a breakdown against its total --------------------------------------------------------
 
 def test_categories_adding_up_to_more_than_the_total_are_found(session, campaign):
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "10"),
-          (MERCIA, "2018-19", "age", "Under 13", "6"), (MERCIA, "2018-19", "age", "13 and over", "5"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "10"),
+                  (MERCIA, "2018-19", "age", "Under 13", "6"), (MERCIA, "2018-19", "age", "13 and over", "5"))
     [finding] = found(session, campaign)
     assert (finding.authority, finding.authority_code, finding.measure, finding.period,
             finding.dimension, finding.category, finding.check) == (
@@ -106,65 +58,69 @@ def test_categories_adding_up_to_more_than_the_total_are_found(session, campaign
 
 
 def test_the_not_recorded_category_counts_towards_the_total(session, campaign):
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "10"),
-          (MERCIA, "2018-19", "age", "Under 13", "6"), (MERCIA, "2018-19", "age", "13 and over", "4"),
-          (MERCIA, "2018-19", "age", "Not recorded", "1"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "10"),
+                  (MERCIA, "2018-19", "age", "Under 13", "6"), (MERCIA, "2018-19", "age", "13 and over", "4"),
+                  (MERCIA, "2018-19", "age", "Not recorded", "1"))
     assert [f.detail for f in found(session, campaign)] == [
         "the categories add up to 11, more than the total of 10"]
 
 
 def test_an_overlapping_dimension_is_never_checked_against_the_total(session, campaign):
     # 133 instances for 124 offences: one offence may involve Instagram and Snapchat.
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "124"),
-          (MERCIA, "2018-19", "platform", "Instagram", "70"),
-          (MERCIA, "2018-19", "platform", "Snapchat", "60"),
-          (MERCIA, "2018-19", "platform", "Not recorded", "3"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "124"),
+                  (MERCIA, "2018-19", "platform", "Instagram", "70"),
+                  (MERCIA, "2018-19", "platform", "Snapchat", "60"),
+                  (MERCIA, "2018-19", "platform", "Not recorded", "3"))
     assert found(session, campaign) == []
 
 
 def test_a_suppressed_category_counts_at_the_least_it_could_be(session, campaign):
     # <5 is 0 to 4: with 0 the categories make exactly the total, so nothing is wrong for sure.
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "10"),
-          (MERCIA, "2018-19", "age", "Under 13", "<5"), (MERCIA, "2018-19", "age", "13 and over", "9"),
-          (MERCIA, "2018-19", "age", "Not recorded", "1"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "10"),
+                  (MERCIA, "2018-19", "age", "Under 13", "<5"),
+                  (MERCIA, "2018-19", "age", "13 and over", "9"),
+                  (MERCIA, "2018-19", "age", "Not recorded", "1"))
     assert found(session, campaign) == []
 
 
 def test_a_suppressed_total_counts_at_the_most_it_could_be(session, campaign):
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "<5"),
-          (MERCIA, "2018-19", "age", "Under 13", "4"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "<5"),
+                  (MERCIA, "2018-19", "age", "Under 13", "4"))
     assert found(session, campaign) == []
-    enter(session, campaign, (MERCIA, "2018-19", "age", "13 and over", "1"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "age", "13 and over", "1"))
     assert [f.detail for f in found(session, campaign)] == [
         "the categories add up to at least 5, more than the total of at most 4 (<5)"]
 
 
 def test_exact_categories_adding_up_to_less_than_the_total_are_found(session, campaign):
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "20"),
-          (MERCIA, "2018-19", "age", "Under 13", "5"), (MERCIA, "2018-19", "age", "13 and over", "10"),
-          (MERCIA, "2018-19", "age", "Not recorded", "3"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "20"),
+                  (MERCIA, "2018-19", "age", "Under 13", "5"),
+                  (MERCIA, "2018-19", "age", "13 and over", "10"),
+                  (MERCIA, "2018-19", "age", "Not recorded", "3"))
     [finding] = found(session, campaign)
     assert (finding.check, finding.detail) == (
         "categories-differ-from-total", "the categories add up to 18, not the total of 20")
 
 
 def test_fewer_categories_than_the_total_with_one_suppressed_is_no_finding(session, campaign):
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "20"),
-          (MERCIA, "2018-19", "age", "Under 13", "<5"), (MERCIA, "2018-19", "age", "13 and over", "10"),
-          (MERCIA, "2018-19", "age", "Not recorded", "3"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "20"),
+                  (MERCIA, "2018-19", "age", "Under 13", "<5"),
+                  (MERCIA, "2018-19", "age", "13 and over", "10"),
+                  (MERCIA, "2018-19", "age", "Not recorded", "3"))
     assert found(session, campaign) == []
 
 
 def test_fewer_categories_than_the_total_with_one_missing_is_no_finding(session, campaign):
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "20"),
-          (MERCIA, "2018-19", "age", "Under 13", "5"), (MERCIA, "2018-19", "age", "13 and over", "10"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "20"),
+                  (MERCIA, "2018-19", "age", "Under 13", "5"),
+                  (MERCIA, "2018-19", "age", "13 and over", "10"))
     assert found(session, campaign) == []
 
 
 # ---- year on year -------------------------------------------------------------------------
 
 def test_a_jump_beyond_three_times_is_found(session, campaign):
-    enter(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"))
+    enter_figures(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"))
     [finding] = found(session, campaign)
     assert (finding.check, finding.period, finding.dimension, finding.detail) == (
         "year-on-year-jump", "2018-19", None, "check: 8 -> 31 (2017/18 to 2018/19)")
@@ -173,27 +129,27 @@ def test_a_jump_beyond_three_times_is_found(session, campaign):
 
 @pytest.mark.parametrize(("before", "after"), [("0", "12"), ("40", "13"), ("100", "5")])
 def test_a_jump_either_way_and_from_none_is_found(session, campaign, before, after):
-    enter(session, campaign, (MERCIA, "2017-18", "", "", before), (MERCIA, "2018-19", "", "", after))
+    enter_figures(session, campaign, (MERCIA, "2017-18", "", "", before), (MERCIA, "2018-19", "", "", after))
     assert [f.detail for f in found(session, campaign, "year-on-year-jump")] == [
         f"check: {before} -> {after} (2017/18 to 2018/19)"]
 
 
 @pytest.mark.parametrize(("before", "after"), [("8", "24"), ("2", "9"), ("0", "9"), ("39", "13")])
 def test_three_times_or_less_or_a_base_under_10_is_no_jump(session, campaign, before, after):
-    enter(session, campaign, (MERCIA, "2017-18", "", "", before), (MERCIA, "2018-19", "", "", after))
+    enter_figures(session, campaign, (MERCIA, "2017-18", "", "", before), (MERCIA, "2018-19", "", "", after))
     assert found(session, campaign) == []
 
 
 def test_a_quarter_is_not_compared_with_a_year(session, campaign):
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "120"), (MERCIA, "q1-2019", "", "", "30"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "120"), (MERCIA, "q1-2019", "", "", "30"))
     assert found(session, campaign) == []
 
 
 def test_a_jump_in_a_category_is_found_and_a_suppressed_figure_makes_none(session, campaign):
-    enter(session, campaign, (MERCIA, "2017-18", "platform", "Instagram", "3"),
-          (MERCIA, "2018-19", "platform", "Instagram", "30"),
-          (MERCIA, "2017-18", "platform", "Snapchat", "<5"),
-          (MERCIA, "2018-19", "platform", "Snapchat", "40"))
+    enter_figures(session, campaign, (MERCIA, "2017-18", "platform", "Instagram", "3"),
+                  (MERCIA, "2018-19", "platform", "Instagram", "30"),
+                  (MERCIA, "2017-18", "platform", "Snapchat", "<5"),
+                  (MERCIA, "2018-19", "platform", "Snapchat", "40"))
     [finding] = found(session, campaign)
     assert (finding.check, finding.dimension, finding.category, finding.detail) == (
         "year-on-year-jump", "platform", "Instagram", "check: 3 -> 30 (2017/18 to 2018/19)")
@@ -203,14 +159,14 @@ def test_a_jump_in_a_category_is_found_and_a_suppressed_figure_makes_none(sessio
 # ---- the timeline and the source ----------------------------------------------------------
 
 def test_figures_for_a_request_with_no_response_are_found(session, campaign):
-    other = create_from_file(session, TEST_ACTOR, CAMPAIGN.replace('slug = "checks"',
+    other = create_from_file(session, TEST_ACTOR, CHECKS_DESIGN.replace('slug = "checks"',
                                                                    'slug = "silent"'))
     session.commit()
     sent = requests.get_request(session, "silent", "west-mercia")
     requests.add_event(session, TEST_ACTOR, sent, "sent", dt.date(2019, 4, 1), today=TODAY)
     session.commit()
     import_csv(session, TEST_ACTOR, other, io.BytesIO((
-        HEADER + "E23000016,offences,2018-19,,,50,,Phone call\n"
+        FIGURES_HEADER + "E23000016,offences,2018-19,,,50,,Phone call\n"
         "E23000016,offences,2018-19,age,Under 13,not provided,,Phone call\n"
         "E23000033,offences,2018-19,,,not provided,,\n").encode()))
     session.commit()
@@ -223,9 +179,9 @@ def test_figures_for_a_request_with_no_response_are_found(session, campaign):
 
 
 def test_figures_with_no_source_are_found(session, campaign):
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "10"),
-          (MERCIA, "2018-19", "age", "Under 13", "3"), source="")
-    enter(session, campaign, (MERCIA, "2017-18", "", "", "10"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "10"),
+                  (MERCIA, "2018-19", "age", "Under 13", "3"), source="")
+    enter_figures(session, campaign, (MERCIA, "2017-18", "", "", "10"))
     [finding] = found(session, campaign)
     assert (finding.check, finding.period, finding.detail) == (
         "no-source", "2018-19", "2 figures with no source: total, Under 13 (Victim age)")
@@ -234,7 +190,7 @@ def test_figures_with_no_source_are_found(session, campaign):
 def test_a_source_file_is_a_source(session, campaign):
     from foitrack.models import Figure, StoredFile
 
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "10"), source="")
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "10"), source="")
     figure = session.scalar(select(Figure))
     figure.source_file = StoredFile(sha256="0" * 64, filename="reply.xlsx", size=1,
                                     content_type="application/octet-stream", created_by="tests")
@@ -243,7 +199,7 @@ def test_a_source_file_is_a_source(session, campaign):
 
 
 def test_figures_from_a_full_refusal_are_found(session, campaign):
-    other = create_from_file(session, TEST_ACTOR, CAMPAIGN.replace('slug = "checks"',
+    other = create_from_file(session, TEST_ACTOR, CHECKS_DESIGN.replace('slug = "checks"',
                                                                    'slug = "refused"'))
     session.commit()
     for slug, outcome, exemptions in (("west-mercia", "refused", "s.12"),
@@ -254,7 +210,7 @@ def test_figures_from_a_full_refusal_are_found(session, campaign):
                            today=TODAY, outcome=outcome, exemptions=exemptions)
     session.commit()
     import_csv(session, TEST_ACTOR, other, io.BytesIO((
-        HEADER + "E23000016,offences,2018-19,,,50,,Reply\n"
+        FIGURES_HEADER + "E23000016,offences,2018-19,,,50,,Reply\n"
         "E23000016,offences,2018-19,age,Under 13,withheld s.40(2),,Reply\n"
         "E23000033,offences,2018-19,,,<5,,Reply\n").encode()))
     session.commit()
@@ -267,7 +223,7 @@ def test_figures_from_a_full_refusal_are_found(session, campaign):
 
 
 def test_a_refusal_overturned_on_review_may_have_figures(session, campaign):
-    other = create_from_file(session, TEST_ACTOR, CAMPAIGN.replace('slug = "checks"',
+    other = create_from_file(session, TEST_ACTOR, CHECKS_DESIGN.replace('slug = "checks"',
                                                                    'slug = "reviewed"'))
     session.commit()
     request = requests.get_request(session, "reviewed", "west-mercia")
@@ -278,7 +234,7 @@ def test_a_refusal_overturned_on_review_may_have_figures(session, campaign):
         requests.add_event(session, TEST_ACTOR, request, kind, on, today=TODAY, **kw)
     session.commit()
     import_csv(session, TEST_ACTOR, other, io.BytesIO(
-        (HEADER + "E23000016,offences,2018-19,,,50,,Review reply\n").encode()))
+        (FIGURES_HEADER + "E23000016,offences,2018-19,,,50,,Review reply\n").encode()))
     session.commit()
     assert checks.findings(session, other, today=TODAY) == []
 
@@ -286,9 +242,9 @@ def test_a_refusal_overturned_on_review_may_have_figures(session, campaign):
 # ---- the listing, explanations and previews ----------------------------------------------
 
 def test_findings_are_listed_by_authority_then_measure_period_and_check(session, campaign):
-    enter(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"),
-          ("E23000033", "2018-19", "", "", "5"), ("E23000033", "2018-19", "age", "Under 13", "6"))
-    enter(session, campaign, (MERCIA, "2017-18", "age", "Under 13", "1"), source="")
+    enter_figures(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"),
+                  ("E23000033", "2018-19", "", "", "5"), ("E23000033", "2018-19", "age", "Under 13", "6"))
+    enter_figures(session, campaign, (MERCIA, "2017-18", "age", "Under 13", "1"), source="")
     listed = [(f.authority, f.period, f.check) for f in found(session, campaign)]
     assert listed == [("sussex", "2018-19", "categories-exceed-total"),
                       ("west-mercia", "2017-18", "no-source"),
@@ -299,7 +255,7 @@ def test_findings_are_listed_by_authority_then_measure_period_and_check(session,
 
 
 def test_an_explained_finding_stays_listed_but_is_not_open(session, campaign):
-    enter(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"))
+    enter_figures(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"))
     [finding] = found(session, campaign)
     checks.explain(session, TEST_ACTOR, campaign, finding.key,
                    "  The force confirmed 31 in its letter of 2 May.  ", today=TODAY)
@@ -318,19 +274,19 @@ def test_an_explained_finding_stays_listed_but_is_not_open(session, campaign):
 
 def test_an_explanation_follows_the_finding_through_re_entry_and_lapses_with_it(session,
                                                                                 campaign):
-    enter(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"))
+    enter_figures(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"))
     checks.explain(session, TEST_ACTOR, campaign, found(session, campaign)[0].key, "Confirmed",
                    today=TODAY)
     session.commit()
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "32"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "32"))
     assert [(f.detail, f.explanation) for f in found(session, campaign)] == [
         ("check: 8 -> 32 (2017/18 to 2018/19)", "Confirmed")]
-    enter(session, campaign, (MERCIA, "2018-19", "", "", "12"))
+    enter_figures(session, campaign, (MERCIA, "2018-19", "", "", "12"))
     assert found(session, campaign) == []
 
 
 def test_explaining_refuses_an_unknown_key_and_an_empty_note(session, campaign):
-    enter(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"))
+    enter_figures(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"))
     key = found(session, campaign)[0].key
     with pytest.raises(Invalid) as caught:
         checks.explain(session, TEST_ACTOR, campaign, key.replace("2018-19", "2017-18"), "x",
@@ -348,7 +304,7 @@ def test_explaining_refuses_an_unknown_key_and_an_empty_note(session, campaign):
 
 
 def test_warnings_for_entries_not_yet_saved(session, campaign):
-    enter(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "20"))
+    enter_figures(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "20"))
     request = requests.get_request(session, "checks", "west-mercia")
     assert checks.warnings_for(session, campaign, [request.id], today=TODAY) == []
     entries = {request.id: [Entry("offences", "2018-19", None, None, "31", cell="reply.xlsx E14")]}
@@ -377,9 +333,9 @@ def test_the_checks_run_a_fixed_number_of_queries(app, session, campaign):
             event.remove(engine, "before_cursor_execute", listener)
         return len(statements)
 
-    enter(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"))
+    enter_figures(session, campaign, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"))
     few = counted()
-    enter(session, campaign, *((who, period, dimension, category, "7")
+    enter_figures(session, campaign, *((who, period, dimension, category, "7")
                                for who in (MERCIA, "E23000033")
                                for period in ("2017-18", "2018-19", "q1-2019")
                                for dimension, category in (("age", "Under 13"),

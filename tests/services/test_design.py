@@ -10,33 +10,7 @@ import pytest
 from foitrack.errors import Conflict, Invalid
 from foitrack.services import design
 from foitrack.services.figures import import_csv
-from tests.factories import TEST_ACTOR, load_forces
-
-# Exactly the example in issue 4 and the README: scripts rely on it.
-EXAMPLE = '''
-slug = "grooming-2019"
-title = "Sexual communication with a child, 2017/18 and 2018/19"
-authorities = "england-wales"      # a set name, or a list of authority codes
-request_text = """Dear {{ authority.name }}, ..."""
-[[measures]]
-key = "offences"
-label = "Offences of sexual communication with a child recorded"
-[[periods]]
-key = "2018-19"
-label = "2018/19"
-start = 2018-04-01
-end = 2019-03-31
-[[dimensions]]
-key = "platform"
-label = "Communication method"
-categories = ["Instagram", "Facebook", "Messenger", "WhatsApp", "Snapchat", "Other"]
-not_recorded = "Not recorded"      # the category left out of shares where recorded
-[[groups]]
-key = "facebook-owned"
-label = "Facebook-owned apps"
-dimension = "platform"
-categories = ["Facebook", "Messenger", "Instagram", "WhatsApp"]
-'''
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces
 
 
 @pytest.fixture
@@ -45,7 +19,7 @@ def forces(session):
 
 
 def test_the_example_campaign_file_works_as_written(session, forces):
-    campaign = design.create_from_file(session, TEST_ACTOR, EXAMPLE)
+    campaign = design.create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN)
     session.commit()
     assert campaign.slug == "grooming-2019" and len(campaign.requests) == 43
     assert [m.key for m in campaign.measures] == ["offences"]
@@ -62,7 +36,7 @@ def test_the_example_campaign_file_works_as_written(session, forces):
 
 
 def test_a_list_of_codes_picks_authorities(session, forces):
-    text = EXAMPLE.replace('authorities = "england-wales"', 'authorities = ["E23000016", "E23000033"]')
+    text = EXAMPLE_DESIGN.replace('authorities = "england-wales"', 'authorities = ["E23000016", "E23000033"]')
     campaign = design.create_from_file(session, TEST_ACTOR, text)
     assert sorted(r.authority.slug for r in campaign.requests) == ["sussex", "west-mercia"]
 
@@ -96,7 +70,7 @@ def test_export_then_create_gives_the_same_campaign(session, forces):
 )
 def test_mistakes_are_named_by_their_place_in_the_file(change, where, message):
     with pytest.raises(Invalid) as caught:
-        design.parse_campaign_file(EXAMPLE.replace(*change))
+        design.parse_campaign_file(EXAMPLE_DESIGN.replace(*change))
     assert any(p.field == where and message in p.message for p in caught.value.problems), \
         caught.value
 
@@ -107,7 +81,7 @@ def test_broken_toml_says_where():
 
 
 def test_overlapping_periods_cannot_be_added_together():
-    text = EXAMPLE + '''
+    text = EXAMPLE_DESIGN + '''
 [[periods]]
 key = "q1"
 label = "Q1 2018/19"
@@ -123,15 +97,15 @@ periods = ["2018-19", "q1"]
 
 
 def test_the_design_can_grow_but_never_drops_figures(session, forces):
-    campaign = design.create_from_file(session, TEST_ACTOR, EXAMPLE)
+    campaign = design.create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN)
     import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
         b"authority,measure,period,dimension,category,value,caveat,source\n"
         b"E23000016,offences,2018-19,platform,Instagram,17,,\n"))
     session.commit()
-    grown = design.parse_campaign_file(EXAMPLE.replace('"Other"]', '"Other", "TikTok"]'))
+    grown = design.parse_campaign_file(EXAMPLE_DESIGN.replace('"Other"]', '"Other", "TikTok"]'))
     design.apply_design(session, TEST_ACTOR, campaign, grown.design)
     assert "TikTok" in [c.label for c in campaign.dimensions[0].categories]
-    shrunk = design.parse_campaign_file(EXAMPLE.replace('"Instagram", "Facebook"', '"Facebook"')
+    shrunk = design.parse_campaign_file(EXAMPLE_DESIGN.replace('"Instagram", "Facebook"', '"Facebook"')
                                         .replace('"Messenger", "Instagram"', '"Messenger"'))
     with pytest.raises(Conflict, match="category 'Instagram' of 'platform' has figures"):
         design.apply_design(session, TEST_ACTOR, campaign, shrunk.design)

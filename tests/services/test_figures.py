@@ -11,8 +11,7 @@ from foitrack.errors import Forbidden, Invalid
 from foitrack.models import AuditEntry, Figure
 from foitrack.services import figures, requests
 from foitrack.services.design import create_from_file
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
 
 HEADER = "authority,measure,period,dimension,category,value,caveat,source\n"
 
@@ -20,7 +19,7 @@ HEADER = "authority,measure,period,dimension,category,value,caveat,source\n"
 @pytest.fixture
 def campaign(session):
     load_forces(session)
-    found = create_from_file(session, TEST_ACTOR, EXAMPLE.replace("[[dimensions]]", """
+    found = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace("[[dimensions]]", """
 [[periods]]
 key = "2017-18"
 label = "2017/18"

@@ -13,9 +13,7 @@ from foitrack.errors import Invalid
 from foitrack.models import Campaign, MailTemplate, MessageKind
 from foitrack.services import campaigns, letter_templates, mail, mail_templates, requests
 from foitrack.services.design import create_from_file
-from tests.factories import TEST_ACTOR, load_forces
-from tests.services.test_campaigns import TEXT
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, REQUEST_TEXT, TEST_ACTOR, load_forces
 
 # Each made a 200 MB letter, held a worker for minutes, or overflowed the parser's stack.
 HOSTILE = {
@@ -58,7 +56,7 @@ def test_a_hostile_request_text_is_refused_at_save_naming_the_field_quickly(sess
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_a_hostile_mail_template_is_refused_at_save_naming_the_field_quickly(session, forces, name):
-    campaign = campaigns.create_campaign(session, TEST_ACTOR, title="Mail", request_text=TEXT,
+    campaign = campaigns.create_campaign(session, TEST_ACTOR, title="Mail", request_text=REQUEST_TEXT,
                                          authority_keys=["kent"])
     session.commit()
     sample = mail._context(campaign.requests[0], dt.date(2019, 6, 1), None)
@@ -135,7 +133,7 @@ def test_real_letters_still_render(session, forces):
 def test_a_text_saved_before_the_limits_says_why_it_cannot_be_written_out(session, forces):
     """One stored before: refused where it is rendered (a clear Invalid), and shown on the
     request's page as an explanation, not a server error."""
-    campaign = campaigns.create_campaign(session, TEST_ACTOR, title="Old", request_text=TEXT,
+    campaign = campaigns.create_campaign(session, TEST_ACTOR, title="Old", request_text=REQUEST_TEXT,
                                          authority_keys=["kent"])
     campaign.current_version.request_text = "{% for i in range(3) %}x{% endfor %}"
     session.commit()
@@ -156,7 +154,7 @@ BROKEN = ["Grooming\r\nBcc: everyone@example.org", "Grooming\nfigures", "Groomin
 def test_a_subject_with_a_line_break_is_refused_at_create(session, forces, subject):
     with pytest.raises(Invalid) as caught:
         campaigns.create_campaign(session, TEST_ACTOR, title="Grooming", subject=subject,
-                                  request_text=TEXT, authority_keys=["kent"])
+                                  request_text=REQUEST_TEXT, authority_keys=["kent"])
     assert caught.value.for_field("subject")[0].startswith("must be on one line"), caught.value
     assert not caught.value.for_field("title")
 
@@ -166,17 +164,17 @@ def test_a_title_with_a_line_break_is_refused_as_it_makes_the_default_subject(se
                                                                             title):
     with pytest.raises(Invalid) as caught:
         campaigns.create_campaign(session, TEST_ACTOR, title=title, slug="grooming",
-                                  request_text=TEXT, authority_keys=["kent"])
+                                  request_text=REQUEST_TEXT, authority_keys=["kent"])
     assert caught.value.for_field("title")[0].startswith("must be on one line"), caught.value
 
 
 def test_a_line_break_is_refused_when_the_wording_or_title_is_edited(session, forces):
-    campaign = campaigns.create_campaign(session, TEST_ACTOR, title="Grooming", request_text=TEXT,
+    campaign = campaigns.create_campaign(session, TEST_ACTOR, title="Grooming", request_text=REQUEST_TEXT,
                                          authority_keys=["kent"])
     session.commit()
     with pytest.raises(Invalid) as caught:
         campaigns.update_wording(session, TEST_ACTOR, campaign, subject="FOI\r\nBcc: x@example.org",
-                                 request_text=TEXT)
+                                 request_text=REQUEST_TEXT)
     assert caught.value.for_field("subject")
     with pytest.raises(Invalid) as caught:
         campaigns.update_campaign(session, TEST_ACTOR, campaign, {"title": "Two\nlines"})
@@ -186,7 +184,8 @@ def test_a_line_break_is_refused_when_the_wording_or_title_is_edited(session, fo
 
 
 def test_a_campaign_file_with_a_line_break_in_its_subject_is_refused(session, forces):
-    text = EXAMPLE.replace('request_text =', 'subject = "FOI\\r\\nBcc: x@example.org"\nrequest_text =', 1)
+    text = EXAMPLE_DESIGN.replace(
+        'request_text =', 'subject = "FOI\\r\\nBcc: x@example.org"\nrequest_text =', 1)
     assert "subject = " in text
     with pytest.raises(Invalid) as caught:
         create_from_file(session, TEST_ACTOR, text)
@@ -197,7 +196,7 @@ def test_the_command_line_refuses_a_line_break_in_the_subject(runner, session, f
     from foitrack.cli import main
 
     text = tmp_path / "text.txt"
-    text.write_text(TEXT, encoding="utf-8")
+    text.write_text(REQUEST_TEXT, encoding="utf-8")
     result = runner.invoke(main, ["campaigns", "create", "--title", "Grooming", "--authorities",
                                   "kent", "--text-file", str(text), "--subject",
                                   "FOI\nBcc: x@example.org"])

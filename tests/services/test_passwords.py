@@ -9,8 +9,8 @@ import pytest
 from foitrack.cli import main
 from foitrack.errors import Invalid
 from foitrack.services import users
-from tests.conftest import PASSWORD, csrf_token, sign_in
-from tests.factories import TEST_ACTOR, make_user
+from tests.factories import PASSWORD, TEST_ACTOR, make_user
+from tests.pages import csrf_token, sign_in
 
 WEAK = {
     "aaaaaaaaaa": 'Repeats like "aaa" are easy to guess.',

@@ -13,39 +13,26 @@ from foitrack.models import Figure, StoredFile
 from foitrack.services import figures, requests, templates
 from foitrack.services.design import create_from_file
 from foitrack.storage import FileStore, safe_filename
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
+from tests.factories import (
+    EXAMPLE_DESIGN,
+    TEST_ACTOR,
+    blank,
+    cell_for,
+    make_campaign,
+    make_user,
+    saved,
+)
 
 
 @pytest.fixture
 def campaign(session):
-    load_forces(session)
-    found = create_from_file(session, TEST_ACTOR, EXAMPLE)
-    session.commit()
+    found = make_campaign(session)
     return found
 
 
 @pytest.fixture
 def store(tmp_path):
     return FileStore(tmp_path / "files")
-
-
-def blank(session, campaign, authority="west-mercia"):
-    request = requests.get_request(session, campaign.slug, authority)
-    return load_workbook(io.BytesIO(templates.template_bytes(campaign, request)))
-
-
-def saved(book) -> bytes:
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def cell_for(sheet, category):
-    for row in range(13, sheet.max_row + 1):
-        if sheet[f"D{row}"].value == category:
-            return f"E{row}"
-    raise KeyError(category)
 
 
 def fill(book, values):
@@ -144,7 +131,7 @@ def test_bad_files_import_nothing_with_a_clear_message(session, campaign, case):
 
 
 def test_a_template_of_another_campaign_is_refused(session, campaign):
-    other = create_from_file(session, TEST_ACTOR, EXAMPLE.replace('slug = "grooming-2019"',
+    other = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace('slug = "grooming-2019"',
                                                                   'slug = "other"'))
     book = fill(blank(session, other), {"Total": 5})
     with pytest.raises(Invalid, match="is the template of campaign 'other', not 'grooming-2019'"):
@@ -166,9 +153,7 @@ def test_the_43_replies_of_the_acceptance_campaign_in_one_go(session, store):
     from foitrack.services import aggregate
 
     fixtures = Path(__file__).parent.parent / "fixtures"
-    load_forces(session)
-    campaign = create_from_file(session, TEST_ACTOR, (fixtures / "grooming-2019.toml").read_text())
-    session.commit()
+    campaign = make_campaign(session, (fixtures / "grooming-2019.toml").read_text())
     given: dict[str, dict[tuple[str, str, str], str]] = {}
     with (fixtures / "grooming-2019.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):

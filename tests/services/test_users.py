@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import pytest
+from argon2 import extract_parameters
 from sqlalchemy import select
 
 from foitrack.errors import Conflict, Invalid
 from foitrack.models import AuditEntry, Role
 from foitrack.services import users
-from tests.conftest import PASSWORD
-from tests.factories import TEST_ACTOR, make_user
+from tests.factories import PASSWORD, TEST_ACTOR, make_user
 
 
 def test_passwords_are_hashed_with_argon2id(session):
     user = make_user(session)
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
+
+
+def test_real_password_hashes_are_memory_hard(cheap_password_hashing):
+    """The suite hashes cheaply (see conftest); the app's own hasher keeps argon2's real cost."""
+    real = cheap_password_hashing
+    assert real is not None, "conftest no longer finds services.users._hasher to swap for the tests"
+    parameters = extract_parameters(real.hash(PASSWORD))
+    assert parameters.memory_cost >= 64 * 1024 and parameters.time_cost >= 3
 
 
 def test_sign_in_is_case_insensitive_on_email_and_strict_on_password(session):

@@ -18,16 +18,12 @@ from foitrack.services.removed_figures import record_removal
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore
 from foitrack.web import permissions
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
+from tests.pages import SAMPLE_ARGS, csrf_token, sign_in
 
 VISITORS = [None, Role.viewer, Role.researcher, Role.admin]
 # Sample values for URL parameters, so every rule can be visited.
 # One slug serves both the authority and a campaign made for this test.
-SAMPLE_ARGS = {"slug": "west-mercia", "authority": "west-mercia", "filename": "foitrack.css",
-               "fmt": "csv", "chart": "national-total-offences", "measure": "offences",
-               "image_format": "svg"}
 
 
 def _routes(app: Flask):
@@ -52,11 +48,12 @@ def test_a_route_missing_from_the_table_stops_the_app(app, monkeypatch):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("visitor", VISITORS, ids=lambda v: v.value if v else "signed-out")
 def test_every_route_for_every_role(app, session, visitor):
     load_forces(session)
     admin = make_user(session, role="admin")
-    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
         'slug = "grooming-2019"', 'slug = "west-mercia"').replace(
         'authorities = "england-wales"', 'authorities = ["west-mercia"]'))
     note = add_event(session, TEST_ACTOR, campaign.requests[0], "note", dt.date(2019, 5, 1),

@@ -12,10 +12,10 @@ import pytest
 from foitrack.services.campaigns import get_campaign
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
-from tests.views.test_figures import cell_names
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
+from tests.pages import cell_names, csrf_token, sign_in
+
+pytestmark = pytest.mark.postgres
 
 BASE = "/campaigns/grooming-2019"
 HEADER = b"authority,measure,period,dimension,category,value,caveat,source\n"
@@ -24,7 +24,7 @@ HEADER = b"authority,measure,period,dimension,category,value,caveat,source\n"
 @pytest.fixture
 def researcher(client, session):
     load_forces(session)
-    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE)
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN)
     import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
         HEADER + b"E23000032,offences,2018-19,,,1234,,\nE23000016,offences,2018-19,,,100,,\n"))
     # Two of the 43 forces: low enough a coverage threshold that the release states the total.
@@ -88,7 +88,7 @@ def test_a_changed_design_shows_on_the_next_load(client, researcher):
     for _ in range(2):
         assert "TikTok" not in client.get(f"{BASE}/aggregate").get_data(as_text=True)
     url = f"{BASE}/design"
-    design = EXAMPLE[EXAMPLE.index("[[measures]]"):].replace('"Other"]', '"Other", "TikTok"]')
+    design = EXAMPLE_DESIGN[EXAMPLE_DESIGN.index("[[measures]]"):].replace('"Other"]', '"Other", "TikTok"]')
     version = re.search(r'name="version" type="hidden" value="(\d+)"', client.get(url).get_data(
         as_text=True)).group(1)
     assert client.post(url, data={"csrf_token": csrf_token(client, url), "design": design,

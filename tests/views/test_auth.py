@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import PASSWORD, csrf_token, sign_in
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
+from tests.pages import csrf_token, sign_in
 
 
 def test_sign_in_page_has_labelled_fields(client):

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from foitrack.models import AuditEntry
 from foitrack.services import api_tokens
-from tests.conftest import PASSWORD, csrf_token, sign_in
-from tests.factories import TEST_ACTOR, make_user
+from tests.factories import PASSWORD, TEST_ACTOR, make_user
+from tests.pages import csrf_token, sign_in
 
 # ---- 1. the page after sign-in is on this site ----------------------------------------------
 

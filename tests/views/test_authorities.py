@@ -8,8 +8,8 @@ import re
 import pytest
 
 from foitrack.services import authorities
-from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
+from tests.pages import csrf_token, sign_in
 
 
 def rows(page: str) -> list[str]:

@@ -17,11 +17,18 @@ from foitrack.domain.clock import today_in_uk
 from foitrack.models import Campaign, CampaignMember, CampaignVersion, Figure
 from foitrack.services import design as design_service
 from foitrack.services.design import create_from_file
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
-from tests.views.test_concurrent_edits import DESIGN, URL, _cells, _form
+from tests.factories import (
+    EXAMPLE_DESIGN,
+    TEST_ACTOR,
+    TWO_DESKS_DESIGN,
+    TWO_DESKS_GRID,
+    load_forces,
+    make_campaign,
+    make_user,
+)
+from tests.pages import csrf_token, grid_cells, grid_form, sign_in
 
+URL = TWO_DESKS_GRID
 SLUG = "secret-2019"
 EMBARGO = today_in_uk() + dt.timedelta(days=30)
 
@@ -37,7 +44,7 @@ def embargoed(app, session):
     """An embargoed campaign, its owner, a researcher let in, and a researcher outside it."""
     load_forces(session)
     people = {name: make_user(session) for name in ("owner", "member", "outsider")}
-    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
         'slug = "grooming-2019"', f'slug = "{SLUG}"').replace(
         'authorities = "england-wales"', 'authorities = ["west-mercia", "cumbria"]'),
         owner=people["owner"])
@@ -126,7 +133,7 @@ def test_a_hostile_request_text_is_refused_on_the_form_quickly(researcher, sessi
 
 
 def test_a_hostile_mail_template_is_refused_on_the_form_quickly(researcher, session):
-    create_from_file(session, TEST_ACTOR, EXAMPLE)
+    create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN)
     session.commit()
     url = "/campaigns/grooming-2019/mail-templates?kind=chaser"
     page = researcher.get(url).get_data(as_text=True)
@@ -141,7 +148,7 @@ def test_a_hostile_mail_template_is_refused_on_the_form_quickly(researcher, sess
 
 
 def test_a_wording_saved_before_the_limits_shows_why_not_a_server_error(researcher, session):
-    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE)
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN)
     session.execute(CampaignVersion.__table__.update().where(
         CampaignVersion.campaign_id == campaign.id).values(request_text="{{ 'a' * 200000000 }}"))
     session.commit()
@@ -161,7 +168,7 @@ def test_a_line_break_in_the_subject_or_title_is_refused_on_the_forms(researcher
     assert response.status_code == 400
     assert '<a href="#subject">Email subject: must be on one line' in response.get_data(as_text=True)
     assert session.scalar(select(Campaign.id)) is None
-    create_from_file(session, TEST_ACTOR, EXAMPLE)
+    create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN)
     session.commit()
     for field, label in (("subject", "Email subject"), ("title", "Title")):
         edited = _edit(researcher, "grooming-2019", **{field: "Two\nlines"})
@@ -185,9 +192,7 @@ def _design_form(client, url: str) -> dict[str, str]:
 
 @pytest.fixture
 def two_designers(app, session):
-    load_forces(session)
-    create_from_file(session, TEST_ACTOR, EXAMPLE)
-    session.commit()
+    make_campaign(session)
     return _client(app, make_user(session)), _client(app, make_user(session, email="chen@example.org"))
 
 
@@ -261,20 +266,18 @@ def test_two_design_saves_at_the_same_moment_the_second_is_refused(two_designers
 
 @pytest.fixture
 def desk(app, session):
-    load_forces(session)
-    create_from_file(session, TEST_ACTOR, DESIGN)
-    session.commit()
+    make_campaign(session, TWO_DESKS_DESIGN)
     return _client(app, make_user(session)), _client(app, make_user(session))
 
 
 @pytest.mark.parametrize("dropped", ["every base", "one base"])
 def test_a_grid_save_without_its_base_values_is_refused(desk, session, dropped):
     rosa, chen = desk
-    first = _form(rosa)
-    cell = _cells(first)[0]
+    first = grid_form(rosa)
+    cell = grid_cells(first)[0]
     assert rosa.post(URL, data={**first, cell: "73"}).status_code == 302
     # Chen's page was drawn before Rosa's save, but his form lost what the cells held.
-    form = {**_form(chen), cell: "75"}
+    form = {**grid_form(chen), cell: "75"}
     form[f"base-{cell}"] = ""
     if dropped == "every base":
         form = {name: value for name, value in form.items() if not name.startswith("base-")}

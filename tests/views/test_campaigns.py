@@ -8,10 +8,8 @@ import re
 import pytest
 
 from foitrack.services import requests
-from tests.conftest import csrf_token, sign_in
-from tests.factories import load_forces, make_user
-
-TEXT = "{{ salutation }},\n\nHow many offences did {{ authority.name }} record?"
+from tests.factories import REQUEST_TEXT, load_forces, make_user
+from tests.pages import bulk, csrf_token, post_new_campaign, sign_in, statuses
 
 
 @pytest.fixture
@@ -23,19 +21,8 @@ def researcher(app, client, session):
     return user
 
 
-def create(client, **fields):
-    data = {"csrf_token": csrf_token(client, "/campaigns/new"), "title": "Grooming 2019",
-            "target_set": "england-wales", "request_text": TEXT, **fields}
-    return client.post("/campaigns/new", data=data)
-
-
-def statuses(page: str) -> dict[str, str]:
-    body = page.split('<table class="table" id="requests">', 1)[1].split("</table>", 1)[0]
-    return dict(re.findall(r'">([^<]+)</a></td>\s*<td><span class="tag tag-[a-z_]+">([^<]+)</span>', body))
-
-
 def test_create_a_campaign_for_the_43(client, researcher):
-    response = create(client)
+    response = post_new_campaign(client)
     assert response.status_code == 302 and response.location == "/campaigns/grooming-2019"
     page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
     assert "Campaign created with 43 requests, none sent yet." in page
@@ -44,30 +31,23 @@ def test_create_a_campaign_for_the_43(client, researcher):
 
 
 def test_a_bad_campaign_shows_every_problem(client, researcher):
-    response = create(client, title="", request_text="Dear {{ authority.nmae }}")
+    response = post_new_campaign(client, title="", request_text="Dear {{ authority.nmae }}")
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert '<a href="#title">Title: This field is required.</a>' in page
-    response = create(client, request_text="Dear {{ authority.nmae }}")
+    response = post_new_campaign(client, request_text="Dear {{ authority.nmae }}")
     assert "has no attribute &#39;nmae&#39;" in response.get_data(as_text=True)
 
 
 def test_hand_picked_authorities(client, researcher):
-    response = create(client, target_set="", authorities=["kent", "sussex"])
+    response = post_new_campaign(client, target_set="", authorities=["kent", "sussex"])
     assert response.status_code == 302
     page = client.get(response.location).get_data(as_text=True)
     assert statuses(page) == {"Kent Police": "Not sent", "Sussex Police": "Not sent"}
 
 
-def bulk(client, kind, on, slugs):
-    return client.post("/campaigns/grooming-2019/bulk", data={
-        "csrf_token": csrf_token(client, "/campaigns/grooming-2019"), "kind": kind,
-        "occurred_on": on, "requests": slugs,
-    })
-
-
 def test_pilot_then_send_the_rest_then_track(client, researcher, session):
-    create(client)
+    post_new_campaign(client)
     assert bulk(client, "sent", "2019-05-01", ["kent", "surrey"]).status_code == 302
     page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
     assert "Recorded sent on 2019-05-01 for 2 requests." in page
@@ -83,7 +63,7 @@ def test_pilot_then_send_the_rest_then_track(client, researcher, session):
 
 
 def test_a_bulk_action_that_fails_for_one_records_nothing(client, researcher):
-    create(client)
+    post_new_campaign(client)
     bulk(client, "sent", "2019-05-01", ["kent"])
     response = bulk(client, "sent", "2019-05-08", ["kent", "surrey"])
     page = client.get(response.location).get_data(as_text=True)
@@ -98,7 +78,7 @@ def event(client, authority, **fields):
 
 
 def test_a_request_page_shows_its_timeline_and_explains_its_deadline(client, researcher):
-    create(client)
+    post_new_campaign(client)
     bulk(client, "sent", "2019-05-01", ["west-mercia"])
     page = client.get("/campaigns/grooming-2019/requests/west-mercia").get_data(as_text=True)
     assert "Response: <strong>2019-05-31</strong>" in page
@@ -115,7 +95,7 @@ def test_a_request_page_shows_its_timeline_and_explains_its_deadline(client, res
 
 
 def test_a_refused_event_says_why_beside_the_field(client, researcher, session):
-    create(client)
+    post_new_campaign(client)
     response = event(client, "kent", kind="internal_review_requested", occurred_on="2019-05-20")
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -126,14 +106,14 @@ def test_a_refused_event_says_why_beside_the_field(client, researcher, session):
 
 
 def test_the_reference_is_saved(client, researcher):
-    create(client)
+    post_new_campaign(client)
     url = "/campaigns/grooming-2019/requests/kent"
     client.post(f"{url}/reference", data={"csrf_token": csrf_token(client, url), "reference": "FOI/2019/123"})
     assert "FOI/2019/123" in client.get(url).get_data(as_text=True)
 
 
 def test_the_chase_list_page_and_its_csv(client, researcher):
-    create(client)
+    post_new_campaign(client)
     bulk(client, "sent", "2019-05-01", ["kent", "surrey"])
     event(client, "surrey", kind="response", occurred_on="2019-05-20", outcome="provided")
     page = client.get("/chase").get_data(as_text=True)
@@ -143,7 +123,7 @@ def test_the_chase_list_page_and_its_csv(client, researcher):
 
 
 def test_editing_the_wording_after_the_pilot_makes_version_2(client, researcher, session):
-    create(client)
+    post_new_campaign(client)
     bulk(client, "sent", "2019-05-01", ["kent"])
     url = "/campaigns/grooming-2019/edit"
     response = client.post(url, data={
@@ -157,7 +137,7 @@ def test_editing_the_wording_after_the_pilot_makes_version_2(client, researcher,
 
 
 def test_campaign_list_shows_progress(client, researcher):
-    create(client)
+    post_new_campaign(client)
     bulk(client, "sent", "2019-05-01", ["kent", "surrey"])
     page = client.get("/campaigns/").get_data(as_text=True)
     assert '<progress max="43" value="0"' in page
@@ -171,7 +151,8 @@ def test_viewers_see_no_write_forms(app, session):
     from foitrack.services.campaigns import create_campaign
     from tests.factories import TEST_ACTOR
 
-    create_campaign(session, TEST_ACTOR, title="Grooming 2019", request_text=TEXT, authority_keys=["kent"])
+    create_campaign(session, TEST_ACTOR, title="Grooming 2019", request_text=REQUEST_TEXT,
+                    authority_keys=["kent"])
     session.commit()
     viewer = make_user(session, role="viewer")
     client = app.test_client()
@@ -182,7 +163,7 @@ def test_viewers_see_no_write_forms(app, session):
 
 
 def test_removing_an_event_from_the_request_page(client, researcher, session):
-    create(client)
+    post_new_campaign(client)
     bulk(client, "sent", "2019-05-01", ["kent"])
     event(client, "kent", kind="response", occurred_on="2019-05-20", outcome="not_held")
     request = requests.get_request(session, "grooming-2019", "kent")

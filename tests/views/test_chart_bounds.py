@@ -9,10 +9,10 @@ import itertools
 import pytest
 
 from foitrack.exporters import charts
-from tests.conftest import sign_in
 from tests.factories import make_user
-from tests.views.test_charts import BASE, viewer  # noqa: F401 -- the fixture
+from tests.pages import sign_in
 
+BASE = "/campaigns/lockdown-2020"
 CHART = f"{BASE}/charts/national-total-offences.svg"
 FORCES = ["cleveland", "staffordshire", "west-mercia", "surrey", "sussex"]
 
@@ -31,7 +31,7 @@ def renders(monkeypatch):
     return drawn
 
 
-def test_spellings_of_the_same_authorities_are_drawn_once(client, viewer, renders):  # noqa: F811
+def test_spellings_of_the_same_authorities_are_drawn_once(client, lockdown_viewer, renders):
     spellings = ["E23000031,E23000033", "sussex,surrey", "E23000033, surrey,sussex",
                  " surrey , E23000031 ,sussex"]
     images = set()
@@ -45,13 +45,13 @@ def test_spellings_of_the_same_authorities_are_drawn_once(client, viewer, render
     assert b"Surrey" in images.pop()
 
 
-def test_a_set_and_no_choice_keep_their_own_charts(client, viewer, renders):  # noqa: F811
+def test_a_set_and_no_choice_keep_their_own_charts(client, lockdown_viewer, renders):
     assert client.get(CHART).status_code == 200
     assert client.get(CHART, query_string={"authorities": "  "}).status_code == 200
     assert len(renders) == 1
 
 
-def test_a_flood_of_new_choices_is_refused_after_the_limit(app, client, viewer, session,  # noqa: F811
+def test_a_flood_of_new_choices_is_refused_after_the_limit(app, client, lockdown_viewer, session,
                                                           renders):
     app.config["CHART_RENDERS_PER_MINUTE"] = 3
     choices = [",".join(pair) for pair in itertools.combinations(FORCES, 2)]

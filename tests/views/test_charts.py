@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import xml.etree.ElementTree as ET
 from html import unescape
@@ -11,23 +10,10 @@ from pathlib import Path
 import pytest
 
 from foitrack.services.design import create_from_file
-from foitrack.services.figures import import_csv
-from tests.conftest import sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
+from tests.factories import TEST_ACTOR
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 BASE = "/campaigns/lockdown-2020"
-
-
-@pytest.fixture
-def viewer(client, session):
-    load_forces(session)
-    campaign = create_from_file(session, TEST_ACTOR, (FIXTURES / "lockdown-2020.toml").read_text())
-    import_csv(session, TEST_ACTOR, campaign, io.BytesIO((FIXTURES / "lockdown-2020.csv").read_bytes()))
-    session.commit()
-    user = make_user(session, role="viewer")
-    sign_in(client, user.email)
-    return user
 
 
 def svg_text(response) -> str:
@@ -36,7 +22,7 @@ def svg_text(response) -> str:
     return " ".join(root.itertext())
 
 
-def test_a_viewer_sees_the_national_total_as_svg_with_the_period_labels(client, viewer):
+def test_a_viewer_sees_the_national_total_as_svg_with_the_period_labels(client, lockdown_viewer):
     response = client.get(f"{BASE}/charts/national-total-offences.svg")
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
@@ -47,19 +33,19 @@ def test_a_viewer_sees_the_national_total_as_svg_with_the_period_labels(client, 
     assert "Source: FOI responses to Online grooming in the first lockdown" in text
 
 
-def test_the_png_is_a_png(client, viewer):
+def test_the_png_is_a_png(client, lockdown_viewer):
     response = client.get(f"{BASE}/charts/force-change-offences.png")
     assert response.status_code == 200 and response.mimetype == "image/png"
     assert response.get_data().startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_download_gives_an_attachment_named_for_the_campaign_and_chart(client, viewer):
+def test_download_gives_an_attachment_named_for_the_campaign_and_chart(client, lockdown_viewer):
     response = client.get(f"{BASE}/charts/shares-offences-platform.png?download=1")
     assert response.headers["Content-Disposition"] == (
         'attachment; filename="lockdown-2020-shares-offences-platform.png"')
 
 
-def test_the_chart_follows_the_pages_choice_of_authorities(client, viewer):
+def test_the_chart_follows_the_pages_choice_of_authorities(client, lockdown_viewer):
     response = client.get(f"{BASE}/charts/national-total-offences.svg",
                           query_string={"authorities": "E23000031,E23000033,E23000032",
                                         "download": "1"})
@@ -78,22 +64,22 @@ def test_the_chart_follows_the_pages_choice_of_authorities(client, viewer):
     "/fact-sheets/west-mercia/charts/arrests.svg",  # no such measure
     "/fact-sheets/nowhere/charts/offences.svg",  # no such force
 ])
-def test_unknown_charts_are_not_found(client, viewer, path):
+def test_unknown_charts_are_not_found(client, lockdown_viewer, path):
     assert client.get(BASE + path).status_code == 404
 
 
-def test_a_chart_without_figures_is_not_found(client, viewer, session):
+def test_a_chart_without_figures_is_not_found(client, lockdown_viewer, session):
     create_from_file(session, TEST_ACTOR, (FIXTURES / "grooming-2019.toml").read_text())
     session.commit()
     assert client.get("/campaigns/grooming-2019/charts/national-total-offences.svg").status_code == 404
 
 
-def test_a_signed_out_visitor_is_sent_to_sign_in(app, viewer):
+def test_a_signed_out_visitor_is_sent_to_sign_in(app, lockdown_viewer):
     response = app.test_client().get(f"{BASE}/charts/national-total-offences.svg")
     assert response.status_code == 302 and "/auth/sign-in" in response.location
 
 
-def test_the_aggregate_page_shows_each_chart_with_its_downloads(client, viewer):
+def test_the_aggregate_page_shows_each_chart_with_its_downloads(client, lockdown_viewer):
     page = client.get(f"{BASE}/aggregate").get_data(as_text=True)
     images = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', page)
     assert [src for src, _ in images] == [
@@ -106,19 +92,19 @@ def test_the_aggregate_page_shows_each_chart_with_its_downloads(client, viewer):
     assert page.index('class="charts"') < page.index('id="aggregate"')
 
 
-def test_the_aggregate_pages_charts_carry_its_choice_of_authorities(client, viewer):
+def test_the_aggregate_pages_charts_carry_its_choice_of_authorities(client, lockdown_viewer):
     page = client.get(f"{BASE}/aggregate?authorities=E23000031,E23000033").get_data(as_text=True)
     sources = [unescape(src) for src in re.findall(r'<img src="([^"]+)"', page)]
     assert sources[0] == f"{BASE}/charts/national-total-offences.svg?authorities=E23000031,E23000033"
 
 
-def test_no_checked_figures_no_charts(client, viewer):
+def test_no_checked_figures_no_charts(client, lockdown_viewer):
     page = client.get(f"{BASE}/aggregate?checked=1").get_data(as_text=True)
     assert "<img" not in page
     assert client.get(f"{BASE}/charts/national-total-offences.svg?checked=1").status_code == 404
 
 
-def test_the_fact_sheet_shows_the_force_beside_the_total(client, viewer):
+def test_the_fact_sheet_shows_the_force_beside_the_total(client, lockdown_viewer):
     page = client.get(f"{BASE}/fact-sheets/E23000016").get_data(as_text=True)
     src = f"{BASE}/fact-sheets/west-mercia/charts/offences.svg"
     assert f'<img src="{src}"' in page
@@ -128,6 +114,6 @@ def test_the_fact_sheet_shows_the_force_beside_the_total(client, viewer):
     assert "West Mercia Police" in text and "4,600" in text and "83" in text
 
 
-def test_the_national_release_has_no_fact_sheet_charts(client, viewer):
+def test_the_national_release_has_no_fact_sheet_charts(client, lockdown_viewer):
     page = client.get(f"{BASE}/release").get_data(as_text=True)
     assert "<figure" not in page

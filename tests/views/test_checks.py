@@ -11,11 +11,16 @@ from sqlalchemy import select
 
 from foitrack.models import Figure, FindingExplanation
 from foitrack.services import requests
-from foitrack.services.design import create_from_file
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_checks import CAMPAIGN, HEADER, MERCIA, enter, respond
-from tests.views.test_figures import cell_names
+from tests.factories import (
+    CHECKS_DESIGN,
+    FIGURES_HEADER,
+    MERCIA,
+    enter_figures,
+    make_campaign,
+    make_user,
+    respond,
+)
+from tests.pages import cell_names, csrf_token, sign_in
 
 PAGE = "/campaigns/checks/checks/"
 JUMP = "year-on-year-jump|west-mercia|offences|2018-19||"
@@ -23,13 +28,11 @@ JUMP = "year-on-year-jump|west-mercia|offences|2018-19||"
 
 @pytest.fixture
 def campaign(session):
-    load_forces(session)
-    found = create_from_file(session, TEST_ACTOR, CAMPAIGN)
-    session.commit()
+    found = make_campaign(session, CHECKS_DESIGN)
     for slug in ("west-mercia", "sussex"):
-        respond(session, slug)
-    enter(session, found, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"),
-          ("E23000033", "2018-19", "", "", "5"), ("E23000033", "2018-19", "age", "Under 13", "6"))
+        respond(session, "checks", slug)
+    enter_figures(session, found, (MERCIA, "2017-18", "", "", "8"), (MERCIA, "2018-19", "", "", "31"),
+                  ("E23000033", "2018-19", "", "", "5"), ("E23000033", "2018-19", "age", "Under 13", "6"))
     return found
 
 
@@ -156,7 +159,7 @@ def test_the_warning_goes_once_the_cell_is_put_right(app, session, campaign):
 def test_a_csv_import_that_trips_a_check_warns(app, session, campaign):
     client = signed_in(app, session, "researcher")
     url = "/campaigns/checks/figures/import"
-    data = (HEADER + "E23000033,offences,2018-19,age,13 and over,9,,Reply\n").encode()
+    data = (FIGURES_HEADER + "E23000033,offences,2018-19,age,13 and over,9,,Reply\n").encode()
     response = client.post(url, data={"csrf_token": csrf_token(client, url),
                                       "file": (io.BytesIO(data), "more.csv")})
     assert response.status_code == 302

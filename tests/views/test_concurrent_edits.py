@@ -6,87 +6,40 @@ import re
 
 import pytest
 
-from foitrack.services.design import create_from_file
-from tests.conftest import sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
+from tests.factories import TWO_DESKS_GRID
+from tests.pages import grid_cells, grid_form
 
-DESIGN = """
-slug = "two-desks"
-title = "Two desks"
-authorities = ["west-mercia"]
-request_text = "Please."
+pytestmark = pytest.mark.postgres
 
-[[measures]]
-key = "offences"
-label = "Offences"
-
-[[periods]]
-key = "2023"
-label = "2023"
-start = 2023-01-01
-end = 2023-12-31
-
-[[periods]]
-key = "2024"
-label = "2024"
-start = 2024-01-01
-end = 2024-12-31
-"""
-URL = "/campaigns/two-desks/requests/west-mercia/figures"
-
-
-@pytest.fixture
-def desks(app, session):
-    load_forces(session)
-    create_from_file(session, TEST_ACTOR, DESIGN)
-    session.commit()
-    clients = []
-    for _ in range(2):
-        client = app.test_client()
-        assert sign_in(client, make_user(session).email).status_code == 302
-        clients.append(client)
-    return clients
-
-
-def _form(client) -> dict[str, str]:
-    """The grid as the browser has it: every input's name and value."""
-    page = client.get(URL).get_data(as_text=True)
-    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
-    for name in re.findall(r'<input class="input cell" id="[^"]+" name="([^"]+)"', page):
-        fields.setdefault(name, "")
-    return fields
-
-
-def _cells(form):
-    return sorted(n for n in form if n.startswith("cell-"))
+URL = TWO_DESKS_GRID
 
 
 def test_the_second_save_of_a_changed_cell_gets_a_conflict_not_an_overwrite(desks):
     rosa, chen = desks
-    first, second = _form(rosa), _form(chen)  # both open the grid
-    cell = _cells(first)[0]
+    first, second = grid_form(rosa), grid_form(chen)  # both open the grid
+    cell = grid_cells(first)[0]
     assert rosa.post(URL, data={**first, cell: "73"}).status_code == 302
     clash = chen.post(URL, data={**second, cell: "75"})
     assert clash.status_code == 409
     text = clash.get_data(as_text=True)
     assert "Saved meanwhile: 73" in text and 'value="75"' in text
-    assert _form(rosa)[cell] == "73"  # nothing of Chen's was saved
+    assert grid_form(rosa)[cell] == "73"  # nothing of Chen's was saved
     # Saving again from the conflict page is a deliberate choice: then it is kept.
     again = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', text))
     assert again[f"base-{cell}"] == "73"
     assert chen.post(URL, data={**again, cell: "75"}).status_code == 302
-    assert _form(rosa)[cell] == "75"
+    assert grid_form(rosa)[cell] == "75"
 
 
 def test_a_cell_left_alone_does_not_undo_a_colleagues_change(desks):
     rosa, chen = desks
-    first, second = _form(rosa), _form(chen)
-    one, two = _cells(first)[:2]
+    first, second = grid_form(rosa), grid_form(chen)
+    one, two = grid_cells(first)[:2]
     assert rosa.post(URL, data={**first, one: "73"}).status_code == 302
     # Chen types only in the other cell; his form still holds the empty first cell.
     saved = chen.post(URL, data={**second, two: "122"}, follow_redirects=True)
     assert "Kept 1 figures someone else changed meanwhile" in saved.get_data(as_text=True)
-    now = _form(rosa)
+    now = grid_form(rosa)
     assert now[one] == "73" and now[two] == "122"
 
 
@@ -111,9 +64,9 @@ def test_a_request_reference_changed_meanwhile_is_not_overwritten(desks):
 
 def test_a_figures_page_shows_who_changed_it_and_when(desks, session):
     rosa, chen = desks
-    cell = _cells(_form(rosa))[0]
-    assert rosa.post(URL, data={**_form(rosa), cell: "73"}).status_code == 302
-    assert chen.post(URL, data={**_form(chen), cell: "<5"}).status_code == 302
+    cell = grid_cells(grid_form(rosa))[0]
+    assert rosa.post(URL, data={**grid_form(rosa), cell: "73"}).status_code == 302
+    assert chen.post(URL, data={**grid_form(chen), cell: "<5"}).status_code == 302
     grid = rosa.get(URL).get_data(as_text=True)
     link = re.search(r'href="(/campaigns/two-desks/requests/west-mercia/figures/\d+)"', grid).group(1)
     page = rosa.get(link).get_data(as_text=True)

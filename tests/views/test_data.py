@@ -8,17 +8,13 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from foitrack.services.design import create_from_file
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
+from tests.factories import make_campaign, make_user
+from tests.pages import csrf_token, sign_in
 
 
 @pytest.fixture
 def researcher(client, session):
-    load_forces(session)
-    create_from_file(session, TEST_ACTOR, EXAMPLE)
-    session.commit()
+    make_campaign(session)
     user = make_user(session, role="researcher")
     sign_in(client, user.email)
     return user

@@ -18,10 +18,8 @@ from foitrack.services.figures import import_csv
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore
 from foitrack.web import permissions
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
-from tests.views.test_access import SAMPLE_ARGS
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
+from tests.pages import SAMPLE_ARGS, csrf_token, sign_in
 
 SLUG = "secret-2019"
 TITLE = "Unpublished grooming figures"
@@ -35,7 +33,7 @@ def world(app: Flask, session):
     load_forces(session)
     people = {role: make_user(session, role=role.split("-")[0]) for role in
               ("researcher-owner", "viewer-member", "researcher-outsider", "viewer-outsider", "admin")}
-    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
         'slug = "grooming-2019"', f'slug = "{SLUG}"').replace(
         'title = "Sexual communication with a child, 2017/18 and 2018/19"', f'title = "{TITLE}"').replace(
         'authorities = "england-wales"', 'authorities = ["west-mercia", "cumbria"]'),
@@ -308,7 +306,7 @@ def test_a_repeat_keeps_the_embargo_and_its_people(app, world, session):
 
 
 def test_a_visible_campaign_does_not_name_the_hidden_one_it_repeats(app, world, session):
-    create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+    create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
         'slug = "grooming-2019"', f'slug = "open-2020"\nrepeat_of = "{SLUG}"').replace(
         'authorities = "england-wales"', 'authorities = ["cumbria"]'))
     session.commit()

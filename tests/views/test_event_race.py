@@ -14,9 +14,10 @@ from foitrack.domain.timeline import EventKind
 from foitrack.models import Event
 from foitrack.services import api_tokens
 from foitrack.services import requests as request_service
-from tests.conftest import csrf_token
 from tests.factories import TEST_ACTOR, make_user
-from tests.views.test_concurrent_edits import desks  # noqa: F401
+from tests.pages import csrf_token
+
+pytestmark = pytest.mark.postgres
 
 CAMPAIGN = "/campaigns/two-desks"
 DETAIL = f"{CAMPAIGN}/requests/west-mercia"
@@ -45,7 +46,7 @@ ROUTES = {"form": (_by_form, DETAIL, 400), "bulk": (_by_bulk, CAMPAIGN, 302),
 
 
 @pytest.mark.parametrize("route", list(ROUTES))
-def test_the_same_sent_recorded_twice_at_once_is_recorded_once(desks, session, monkeypatch,  # noqa: F811
+def test_the_same_sent_recorded_twice_at_once_is_recorded_once(desks, session, monkeypatch,
                                                               route):
     rosa, chen = desks
     send, page, refused = ROUTES[route]

@@ -27,8 +27,10 @@ from benchmarks.generate import generate
 from foitrack.models import Authority, Campaign, Figure, Request
 from foitrack.services import api_tokens
 from foitrack.services import datasets as dataset_service
-from tests.conftest import sign_in
 from tests.factories import TEST_ACTOR, make_user
+from tests.pages import sign_in
+
+pytestmark = pytest.mark.postgres
 
 SLUG = "bench-0"
 # More figures than one batch of any export's cursor (10,000 rows), so a download is still

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from pathlib import Path
@@ -11,33 +10,18 @@ import pytest
 
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_campaign, make_user
+from tests.pages import cell_names, csrf_token, seen, sign_in
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
-def seen(client, url: str) -> dict[str, str]:
-    """The values the grid page's "mark checked" form says its reader saw, as a browser posts them."""
-    page = client.get(url).get_data(as_text=True)
-    return {name: html.unescape(value)
-            for name, value in re.findall(r'name="(seen-\d+)" value="([^"]*)"', page)}
-
-
 @pytest.fixture
 def researcher(client, session):
-    load_forces(session)
-    create_from_file(session, TEST_ACTOR, EXAMPLE)
-    session.commit()
+    make_campaign(session)
     user = make_user(session, role="researcher")
     sign_in(client, user.email)
     return user
-
-
-def cell_names(page: str) -> dict[str, str]:
-    labels = dict(re.findall(r'<label class="visually-hidden" for="(cell-[0-9-]+)">([^<]+)</label>', page))
-    return {label: name for name, label in labels.items()}
 
 
 def test_entering_figures_in_the_grid(client, researcher):
@@ -149,7 +133,7 @@ def test_editing_the_design_in_the_app(client, researcher):
     assert "[[measures]]" in page
     bad = client.post(url, data={"csrf_token": csrf_token(client, url), "design": "[[measures]]\nkey = 1\n"})
     assert bad.status_code == 400 and "measures[1].key: must be text" in bad.get_data(as_text=True)
-    design = EXAMPLE[EXAMPLE.index("[[measures]]"):].replace('"Other"]', '"Other", "TikTok"]')
+    design = EXAMPLE_DESIGN[EXAMPLE_DESIGN.index("[[measures]]"):].replace('"Other"]', '"Other", "TikTok"]')
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
     assert client.post(url, data={"csrf_token": csrf_token(client, url), "design": design,
                                   "version": version}).status_code == 302

@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from foitrack.services import figures as figure_service
-from tests.views.test_concurrent_edits import URL, _cells, _form, desks  # noqa: F401
+from tests.factories import TWO_DESKS_GRID
+from tests.pages import grid_cells, grid_form
+
+pytestmark = pytest.mark.postgres
+
+URL = TWO_DESKS_GRID
 
 
-def test_a_save_racing_a_colleagues_save_of_the_same_cell_gets_a_conflict(desks, monkeypatch):  # noqa: F811
+def test_a_save_racing_a_colleagues_save_of_the_same_cell_gets_a_conflict(desks, monkeypatch):
     rosa, chen = desks
-    first, second = _form(rosa), _form(chen)  # both open the grid; the cell is empty
-    cell = _cells(first)[0]
+    first, second = grid_form(rosa), grid_form(chen)  # both open the grid; the cell is empty
+    cell = grid_cells(first)[0]
     read_figures = figure_service.figures_of
     statuses: dict[str, int] = {}
     colleague = threading.Thread(
@@ -34,4 +41,4 @@ def test_a_save_racing_a_colleagues_save_of_the_same_cell_gets_a_conflict(desks,
 
     assert statuses == {"rosa": 302, "chen": 409}
     monkeypatch.undo()
-    assert _form(rosa)[cell] == "73"
+    assert grid_form(rosa)[cell] == "73"

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from foitrack.models import Campaign, Event
 from foitrack.services import api_tokens
 from foitrack.services.campaigns import create_campaign
-from tests.conftest import csrf_token, sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
+from tests.pages import csrf_token, sign_in
 
 SCRIPT = '<script>alert("x")</script>'
 CORPUS = {

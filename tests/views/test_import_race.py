@@ -17,25 +17,25 @@ from foitrack.services import figures as figure_service
 from foitrack.services import templates
 from foitrack.services.campaigns import get_campaign
 from foitrack.storage import FileStore
-from tests.conftest import csrf_token
-from tests.factories import TEST_ACTOR
-from tests.services.test_templates import blank, cell_for, saved
-from tests.views.test_concurrent_edits import URL, _cells, _form, desks  # noqa: F401
-from tests.views.test_figures import seen
+from tests.factories import TEST_ACTOR, TWO_DESKS_GRID, blank, cell_for, saved
+from tests.pages import csrf_token, grid_cells, grid_form, seen
 
+pytestmark = pytest.mark.postgres
+
+URL = TWO_DESKS_GRID
 IMPORT = "/campaigns/two-desks/figures/import"
 ROW = "West Mercia Police,offences,2023,,,80,,\n"
 
 
 @pytest.mark.parametrize("before", ["73", ""], ids=["emptied-meanwhile", "new-meanwhile"])
-def test_a_grid_save_during_an_import_waits_and_then_gets_a_conflict(desks, monkeypatch,  # noqa: F811
+def test_a_grid_save_during_an_import_waits_and_then_gets_a_conflict(desks, monkeypatch,
                                                                      before):
     rosa, chen = desks
-    form = _form(rosa)
-    cell = min(_cells(form), key=lambda name: int(name.split("-")[2]))  # offences, 2023
+    form = grid_form(rosa)
+    cell = min(grid_cells(form), key=lambda name: int(name.split("-")[2]))  # offences, 2023
     if before:
         assert rosa.post(URL, data={**form, cell: before}).status_code == 302
-    chens = _form(chen)
+    chens = grid_form(chen)
     # Chen empties the cell Rosa filled, or fills the empty one.
     chens_value = "" if before else "75"
     token = csrf_token(rosa, IMPORT)
@@ -61,17 +61,17 @@ def test_a_grid_save_during_an_import_waits_and_then_gets_a_conflict(desks, monk
     monkeypatch.undo()
 
     assert statuses == {"rosa": 302, "chen": 409}
-    assert _form(rosa)[cell] == "80"  # what the import said it saved, saved
+    assert grid_form(rosa)[cell] == "80"  # what the import said it saved, saved
 
 
 @pytest.mark.parametrize("rosas_value", ["80", ""], ids=["changed-meanwhile", "emptied-meanwhile"])
-def test_a_grid_save_during_mark_checked_waits_for_it(desks, session, monkeypatch,  # noqa: F811
+def test_a_grid_save_during_mark_checked_waits_for_it(desks, session, monkeypatch,
                                                       rosas_value):
     rosa, chen = desks
-    form = _form(rosa)
-    cell = min(_cells(form), key=lambda name: int(name.split("-")[2]))
+    form = grid_form(rosa)
+    cell = min(grid_cells(form), key=lambda name: int(name.split("-")[2]))
     assert rosa.post(URL, data={**form, cell: "73"}).status_code == 302
-    rosas = _form(rosa)
+    rosas = grid_form(rosa)
     token = csrf_token(chen, URL)
     statuses: dict[str, int] = {}
     colleague = threading.Thread(
@@ -104,13 +104,13 @@ def test_a_grid_save_during_mark_checked_waits_for_it(desks, session, monkeypatc
 
 @pytest.mark.parametrize("before", ["73", ""], ids=["emptied-meanwhile", "new-meanwhile"])
 def test_a_grid_save_during_a_template_import_waits_and_then_gets_a_conflict(
-        desks, session, monkeypatch, tmp_path, before):  # noqa: F811
+        desks, session, monkeypatch, tmp_path, before):
     rosa, chen = desks
-    form = _form(rosa)
-    cell = min(_cells(form), key=lambda name: int(name.split("-")[2]))  # offences, 2023, total
+    form = grid_form(rosa)
+    cell = min(grid_cells(form), key=lambda name: int(name.split("-")[2]))  # offences, 2023, total
     if before:
         assert rosa.post(URL, data={**form, cell: before}).status_code == 302
-    chens = _form(chen)
+    chens = grid_form(chen)
     chens_value = "" if before else "75"
     campaign = get_campaign(session, "two-desks")
     book = blank(session, campaign)
@@ -137,4 +137,4 @@ def test_a_grid_save_during_a_template_import_waits_and_then_gets_a_conflict(
 
     assert (report.created, report.changed) == ((0, 1) if before else (1, 0))
     assert statuses == {"chen": 409}
-    assert _form(rosa)[cell] == "80"
+    assert grid_form(rosa)[cell] == "80"

@@ -12,9 +12,8 @@ import pytest
 
 from foitrack.services import requests as request_service
 from foitrack.web.views import paging
-from tests.conftest import sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.views.test_campaigns import bulk, create, statuses
+from tests.pages import bulk, post_new_campaign, sign_in, statuses
 
 URL = "/campaigns/grooming-2019"
 
@@ -27,7 +26,7 @@ def researcher(app, client, session, monkeypatch):
     load_forces(session)
     user = make_user(session, role="researcher")
     sign_in(client, user.email)
-    create(client)
+    post_new_campaign(client)
     return user
 
 

@@ -8,16 +8,15 @@ from email.message import EmailMessage
 import pytest
 
 from foitrack.services.design import create_from_file
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
+from tests.pages import csrf_token, sign_in
 
 
 @pytest.fixture
 def researcher(app, client, session):
     app.config["MAIL_THROTTLE_SECONDS"] = 0
     load_forces(session)
-    create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+    create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
         'authorities = "england-wales"', 'authorities = ["kent", "sussex"]'))
     session.commit()
     user = make_user(session, role="researcher")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event
 
 from benchmarks.generate import generate
-from tests.conftest import sign_in
 from tests.factories import make_user
+from tests.pages import sign_in
 
 PAGES = [
     "/", "/campaigns/", "/campaigns/bench-0", "/campaigns/bench-0/aggregate", "/chase",
@@ -44,6 +45,7 @@ def all_counts(app, session) -> dict[str, int]:
     return {path: count_queries(app, client, path) for path in PAGES}
 
 
+@pytest.mark.slow
 def test_pages_run_as_many_queries_with_three_times_the_data(app, session):
     generate(session, 1000)  # one campaign to the 43 forces, with timelines and figures
     session.commit()

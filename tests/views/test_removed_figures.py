@@ -8,30 +8,31 @@ import pytest
 from sqlalchemy import select
 
 from foitrack.models import AuditEntry, Figure
-from foitrack.services.design import create_from_file
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.views.test_concurrent_edits import DESIGN, URL, _cells
-from tests.views.test_concurrent_edits import _form as _raw_form
+from tests.factories import (
+    TWO_DESKS_DESIGN,
+    TWO_DESKS_GRID,
+    make_campaign,
+    make_user,
+)
+from tests.pages import csrf_token, grid_cells, grid_form, sign_in
 
+URL = TWO_DESKS_GRID
 REMOVED = URL + "/removed/"
 
 
 def _form(client) -> dict[str, str]:
     """The grid's fields as a browser sends them: values unescaped (the page writes "&lt;5")."""
-    return {name: html.unescape(value) for name, value in _raw_form(client).items()}
+    return {name: html.unescape(value) for name, value in grid_form(client).items()}
 
 
 @pytest.fixture
 def desk(app, session):
-    load_forces(session)
-    create_from_file(session, TEST_ACTOR, DESIGN)
-    session.commit()
+    make_campaign(session, TWO_DESKS_DESIGN)
     researcher, admin = app.test_client(), app.test_client()
     assert sign_in(researcher, make_user(session).email).status_code == 302
     assert sign_in(admin, make_user(session, role="admin").email).status_code == 302
     form = _form(researcher)
-    first, second = _cells(form)
+    first, second = grid_cells(form)
     form.update({first: "73", second: "<5"})
     assert researcher.post(URL, data=form).status_code == 302
     return researcher, admin, first, second

@@ -13,8 +13,8 @@ import pytest
 from foitrack.services import requests as request_service
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
-from tests.conftest import sign_in
 from tests.factories import TEST_ACTOR, load_forces, make_user
+from tests.pages import sign_in
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 TODAY = dt.date(2019, 6, 4)

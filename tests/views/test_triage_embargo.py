@@ -27,9 +27,8 @@ from foitrack.services import inbound, mail
 from foitrack.services.design import create_from_file
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore
-from tests.conftest import csrf_token, sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
+from tests.pages import csrf_token, sign_in
 
 EMBARGO = today_in_uk() + dt.timedelta(days=30)
 SUBJECT = "Project Kestrel: online contact offences"
@@ -37,7 +36,7 @@ TODAY = dt.date(2019, 6, 3)
 
 
 def _campaign(session, slug, title, authorities, owner, subject=None):
-    text = EXAMPLE.replace('slug = "grooming-2019"', f'slug = "{slug}"').replace(
+    text = EXAMPLE_DESIGN.replace('slug = "grooming-2019"', f'slug = "{slug}"').replace(
         'title = "Sexual communication with a child, 2017/18 and 2018/19"', f'title = "{title}"'
     ).replace('authorities = "england-wales"', f"authorities = {authorities}")
     if subject:

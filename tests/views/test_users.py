@@ -6,8 +6,8 @@ import pytest
 
 from foitrack.models import Role
 from foitrack.services import users
-from tests.conftest import csrf_token, sign_in
 from tests.factories import make_user
+from tests.pages import csrf_token, sign_in
 
 
 @pytest.fixture

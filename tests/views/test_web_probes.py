@@ -18,10 +18,8 @@ from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore
-from tests.conftest import sign_in
-from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.services.test_design import EXAMPLE
-from tests.views.test_access import SAMPLE_ARGS
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
+from tests.pages import SAMPLE_ARGS, sign_in
 
 # Every query parameter a page or the API reads, each carrying a NUL.
 NUL_QUERY = "&".join(f"{name}=%00" for name in (
@@ -37,7 +35,7 @@ def world(app: Flask, session):
     note and a message waiting in triage, so that every route has something to find."""
     load_forces(session)
     admin = make_user(session, role="admin")
-    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE.replace(
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
         'slug = "grooming-2019"', 'slug = "west-mercia"').replace(
         'authorities = "england-wales"', 'authorities = ["west-mercia"]'))
     note = add_event(session, TEST_ACTOR, campaign.requests[0], "note", dt.date(2019, 5, 1),

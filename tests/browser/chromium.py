@@ -1,0 +1,106 @@
+"""Driving Debian's headless Chromium against the live test server: opening pages that record
+every script error or failed resource, signing in, and photographing each page a test visits
+into test-artifacts/browser/ with an axe-core check (serious or critical violations fail)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from playwright.sync_api import Browser, Page
+
+from tests.databases import POSTGRES_URL
+from tests.factories import PASSWORD
+
+CHROMIUM = os.environ.get("FOITRACK_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("FOITRACK_TEST_ARTIFACTS",
+                                Path(__file__).resolve().parents[2] / "test-artifacts")) / "browser" \
+    / ("postgresql" if POSTGRES_URL else "sqlite")
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+# Chromium's own calls home fail on a closed network and slow every start; the sandbox needs
+# user namespaces that a root CI container does not have.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@dataclass
+class LiveServer:
+    """The app on a real HTTP port, with the accounts a test story signs in with."""
+
+    app: Flask
+    url: str
+    researcher: str
+    checker: str
+    admin: str
+    backend: str
+
+    def session(self):
+        return self.app.extensions["foitrack.db"].session()
+
+
+@dataclass
+class Visits:
+    """Screenshots and accessibility checks of the pages a test passes through."""
+
+    prefix: str
+    seen: list[str] = field(default_factory=list)
+    axe: Axe = field(default_factory=Axe)
+
+    def check(self, page: Page, name: str, full_page: bool = True) -> None:
+        """Photograph the page and fail on any serious or critical axe-core violation."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        # Charts are rendered on the server: photograph the page once every image is in.
+        page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        broken = page.evaluate("Array.from(document.images).filter(i => !i.naturalWidth)"
+                               ".map(i => i.src)")
+        assert not broken, f"{name}: images that did not load: {broken}"
+        number = len(self.seen) + 1
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{number:02d}-{slug}.png"),
+                        full_page=full_page)
+        self.seen.append(name)
+        results = self.axe.run(page, options={"runOnly": {"type": "tag", "values": [
+            "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}})
+        bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert not bad, f"{name} ({page.url}): " + "; ".join(
+            f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(str(n["target"]) for n in v["nodes"][:5]) for v in bad)
+
+
+def new_page(browser: Browser, server: LiveServer, viewport: dict[str, int] = DESKTOP,
+             javascript: bool = True) -> Page:
+    context = browser.new_context(viewport=viewport, base_url=server.url, accept_downloads=True,
+                                  java_script_enabled=javascript, locale="en-GB")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    # A script error, a refused resource or a blocked CSP rule on any page is a failure.
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    # A form sent back with errors answers 400 by design; a failed image, script or style
+    # sheet never should. Chromium logs both as "Failed to load resource", so the responses
+    # are judged by their kind instead.
+    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None)
+    page.on("response", lambda response: problems.append(
+        f"{response.status} for the {response.request.resource_type} {response.url}")
+        if response.status >= 400 and response.request.resource_type != "document" else None)
+    # (Aborted is not failed: a download, or images cut off by the next page.)
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} "
+                                                             f"({request.failure})")
+            if request.failure != "net::ERR_ABORTED" else None)
+    page.problems = problems  # type: ignore[attr-defined]
+    return page
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/auth/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/$|/campaigns"))
