@@ -8,14 +8,13 @@ imports back unchanged.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from foitrack.domain.csv_safety import unprotect
+from foitrack.domain.csv_files import decode_upload, records
 from foitrack.errors import Invalid, Problem
 from foitrack.models import Authority, AuthoritySet
 from foitrack.models.authority import casefold
@@ -78,28 +77,6 @@ class _Row:
     given: set[str]
     sets: list[str]
     existing: Authority | None = None
-
-
-def refuse_nul(data: bytes, prefix: str = "") -> None:
-    """Refuse a text file holding a NUL character, naming its line: PostgreSQL cannot store one,
-    so it would otherwise fail only when written. :raises Invalid:"""
-    at = data.find(b"\x00")
-    if at >= 0:
-        line = data.count(b"\n", 0, at) + 1
-        raise Invalid(f"{prefix}line {line}: holds a NUL character, which cannot be stored (is the "
-                      "file UTF-16? in Excel use Save As > CSV UTF-8); nothing was imported")
-
-
-def _decode(data: bytes) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise Invalid(
-            f"the file is not UTF-8 text (byte {error.start + 1} cannot be read); "
-            "in Excel use Save As > CSV UTF-8"
-        ) from None
-    refuse_nul(data)
-    return text
 
 
 def _read_header(reader: Any) -> list[str]:
@@ -165,24 +142,8 @@ def _row_values(cells: dict[str, str], line: int, problems: list[Problem]) -> _R
 
 def _parse(text: str) -> tuple[list[_Row], list[Problem]]:
     problems: list[Problem] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    columns = _read_header(reader)
-    rows: list[_Row] = []
-    line = reader.line_num + 1  # where the next record starts (a cell may span lines)
-    try:
-        for record in reader:
-            start, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(record) != len(columns):
-                problems.append(
-                    Problem(f"has {len(record)} cells but the header has {len(columns)}", line=start)
-                )
-                continue
-            cells = {column: unprotect(cell) for column, cell in zip(columns, record, strict=True)}
-            rows.append(_row_values(cells, start, problems))
-    except csv.Error as error:
-        problems.append(Problem(f"the CSV cannot be read: {error}", line=line))
+    rows = [_row_values(cells, line, problems)
+            for line, cells in records(text, _read_header, problems)]
     if not rows and not problems:
         problems.append(Problem("the file has a header but no rows"))
     return rows, problems
@@ -302,7 +263,7 @@ def import_authorities(session: Session, actor: audit.Actor, source: BinaryIO) -
     data = source.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise Invalid(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    rows, problems = _parse(_decode(data))
+    rows, problems = _parse(decode_upload(data))
     if problems:
         raise Invalid(problems)
     known = _Known.load(session)

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from foitrack.domain.clock import ClockSettings
-from foitrack.domain.csv_safety import unprotect
+from foitrack.domain.csv_files import decode_upload, records
 from foitrack.domain.timeline import RequestState
 from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.models import Event, Request
 from foitrack.services import audit, campaigns
-from foitrack.services.authority_import import refuse_nul
 from foitrack.services.requests import add_event, get_request, set_reference, state_of
 
 # The columns, exactly these (a script's file is read the same way every time).
@@ -92,46 +90,18 @@ def record_events(session: Session, actor: audit.Actor, campaign_slug: str, data
 
 def read_rows(session: Session, campaign_slug: str, data: bytes) -> list[EventRow]:
     """The file's rows with their requests looked up. :raises Invalid: listing every problem."""
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    columns = _read_header(reader)
     rows: list[EventRow] = []
     problems: list[Problem] = []
-    line = reader.line_num + 1  # where the next record starts (a cell may span lines)
-    try:
-        for record in reader:
-            start, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(record) != len(columns):
-                problems.append(
-                    Problem(f"has {len(record)} cells but the header has {len(columns)}", line=start)
-                )
-                continue
-            cells = {column: unprotect(cell).strip()
-                     for column, cell in zip(columns, record, strict=True)}
-            row = _row(session, campaign_slug, cells, start, problems)
-            if row is not None:
-                rows.append(row)
-    except csv.Error as error:
-        problems.append(Problem(f"the CSV cannot be read: {error}", line=line))
+    for line, cells in records(decode_upload(data), _read_header, problems):
+        row = _row(session, campaign_slug, {column: cell.strip() for column, cell in cells.items()},
+                   line, problems)
+        if row is not None:
+            rows.append(row)
     if not rows and not problems:
         problems.append(Problem("the file has a header but no rows"))
     if problems:
         raise Invalid(problems)
     return rows
-
-
-def _decode(data: bytes) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise Invalid(
-            f"the file is not UTF-8 text (byte {error.start + 1} cannot be read); "
-            "in Excel use Save As > CSV UTF-8"
-        ) from None
-    refuse_nul(data)
-    return text
 
 
 def _read_header(reader: Iterator[list[str]]) -> list[str]:

@@ -15,6 +15,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.db import driver_converter, driver_insert, utcnow
+from foitrack.domain.csv_files import decode_upload
 from foitrack.domain.csv_safety import unprotect
 from foitrack.domain.design import CampaignDesign
 from foitrack.domain.figure_values import FigureValue, NotAFigure, ValueKind, parse, value_text
@@ -33,7 +34,6 @@ from foitrack.models import (
 )
 from foitrack.models.authority import casefold as _casefold
 from foitrack.services import audit, removed_figures
-from foitrack.services.authority_import import refuse_nul
 from foitrack.services.authority_names import AuthorityNames
 from foitrack.services.locks import hold_campaign_requests
 from foitrack.services.requests import campaign_requests
@@ -382,12 +382,7 @@ def _open_csv(data: bytes) -> tuple[Any, list[str]]:
 
     :raises Invalid: for a file that is not UTF-8 text or whose header is not CSV_COLUMNS.
     """
-    try:
-        data.decode("utf-8-sig")  # the whole file is text, or a message naming the byte
-    except UnicodeDecodeError as error:
-        raise Invalid(f"the file is not UTF-8 text (byte {error.start + 1}); "
-                      "in Excel use Save As > CSV UTF-8") from None
-    refuse_nul(data)
+    decode_upload(data)  # the whole file is text, or a message naming the byte or line
     # Decoded as it is read (a StringIO of the whole file would take four bytes a character).
     reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""),
                         strict=True)

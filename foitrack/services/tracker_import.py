@@ -20,11 +20,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from foitrack.domain.csv_files import decode_upload
 from foitrack.errors import Invalid, Problem
 from foitrack.models import Authority, Campaign, Request
 from foitrack.models.authority import casefold
 from foitrack.services import audit
-from foitrack.services.authority_import import refuse_nul
 from foitrack.services.authority_names import AuthorityNames
 from foitrack.services.campaigns import add_authorities
 from foitrack.services.locks import hold_campaign_requests
@@ -152,12 +152,7 @@ def _read_rows(filename: str, data: bytes) -> list[tuple[int, list[Any]]]:
         finally:
             book.close()
         return rows
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise Invalid(f"{filename} is not UTF-8 text (byte {error.start + 1}); in Excel use "
-                      "Save As > CSV UTF-8") from None
-    refuse_nul(data, f"{filename}: ")
+    text = decode_upload(data, filename)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         return [(reader.line_num, row) for row in reader]
