@@ -202,3 +202,13 @@ def test_a_later_receipt_is_never_due_earlier(first, gap, regime):
 def test_foisa_is_never_later_than_foia(start, regime):
     # FOIA skips every Scottish holiday and more, so it can only end later.
     assert add_working_days(start, 20, FOISA).due <= add_working_days(start, 20, FOIA).due
+
+
+def test_a_typed_date_is_read_once_for_the_command_line_and_the_events_file() -> None:
+    from foitrack.domain.clock import parse_iso_date
+
+    assert parse_iso_date("2019-05-01") == dt.date(2019, 5, 1)
+    with pytest.raises(ValueError, match=r"^'2019-13-01' is not a date in the form YYYY-MM-DD$"):
+        parse_iso_date("2019-13-01")
+    with pytest.raises(ValueError, match=r"^'1899-05-01' is outside 1990 to 2100$"):
+        parse_iso_date("1899-05-01")

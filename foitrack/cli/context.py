@@ -185,10 +185,9 @@ def iso_date(_ctx: Any, _param: click.Parameter, value: str | None) -> dt.date |
     """A click callback: a YYYY-MM-DD option or argument as a date from 1990 to 2100."""
     if value is None:
         return None
+    from foitrack.domain.clock import parse_iso_date
+
     try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
-    if not 1990 <= day.year <= 2100:
-        raise click.BadParameter(f"{value!r} is outside 1990 to 2100")
-    return day
+        return parse_iso_date(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None

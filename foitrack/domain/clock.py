@@ -249,6 +249,21 @@ def ordinal(number: int) -> str:
     return f"{number}{suffix}"
 
 
+def parse_iso_date(text: str) -> dt.date:
+    """A date typed as YYYY-MM-DD, from 1990 to 2100 (the command line's and the events file's
+    dates: a year outside that is a typing slip, not an FOI request).
+
+    :raises ValueError: with the message to show, quoting ``text``.
+    """
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+    if not 1990 <= day.year <= 2100:
+        raise ValueError(f"{text!r} is outside 1990 to 2100")
+    return day
+
+
 def today_in_uk() -> dt.date:
     """Today's date where the law runs: a request read at 00:30 BST is already tomorrow's."""
     from zoneinfo import ZoneInfo

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from foitrack.domain.clock import ClockSettings
+from foitrack.domain.clock import ClockSettings, parse_iso_date
 from foitrack.domain.csv_files import decode_upload, records
 from foitrack.domain.timeline import RequestState
 from foitrack.errors import Invalid, NotFound, Problem
@@ -153,11 +153,7 @@ def _date(cell: str, column: str, line: int, problems: list[Problem]) -> dt.date
     if not cell:
         return None
     try:
-        day = dt.date.fromisoformat(cell)
-    except ValueError:
-        problems.append(Problem(f"{cell!r} is not a date in the form YYYY-MM-DD", column, line))
+        return parse_iso_date(cell)
+    except ValueError as error:
+        problems.append(Problem(str(error), column, line))
         return None
-    if not 1990 <= day.year <= 2100:
-        problems.append(Problem(f"{cell!r} is outside 1990 to 2100", column, line))
-        return None
-    return day
