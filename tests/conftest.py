@@ -4,7 +4,7 @@ the app, a test client, a CLI runner and a session. Each test starts with empty 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +12,13 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
 
 from foitrack import create_app, migrate
-from foitrack.db import Base, make_engine
+from foitrack.db import Base, Database, make_engine
 from foitrack.services import users
 from tests.databases import ScratchDatabases
 
@@ -84,6 +86,77 @@ def head_revision_read_once() -> Iterator[None]:
     patch.undo()
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Compiled templates kept in memory for the whole test process.
+
+    Every test builds its own app, and so its own Jinja environment, which would parse and
+    compile every template it renders again (a seventh of the suite's time). Jinja checks each
+    template's source against the checksum kept with its code, so an edited template is compiled
+    afresh; the key also names the environment's settings that change the compiled code, so an
+    app set up differently (the commands' app without the web side) never gets another's code.
+    """
+
+    def __init__(self) -> None:
+        self.codes: dict[tuple[object, ...], bytes] = {}
+
+    @staticmethod
+    def _key(bucket: Bucket) -> tuple[object, ...]:
+        env = bucket.environment
+        return (bucket.key, env.block_start_string, env.block_end_string,
+                env.variable_start_string, env.variable_end_string, env.comment_start_string,
+                env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
+                env.trim_blocks, env.lstrip_blocks, env.newline_sequence,
+                env.keep_trailing_newline, env.optimized, env.is_async,
+                env.finalize is not None, repr(env.autoescape), tuple(sorted(env.extensions)))
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self.codes.get(self._key(bucket))
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.codes[self._key(bucket)] = bucket.bytecode_to_string()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def templates_compiled_once() -> Iterator[None]:
+    """Every app the tests build shares one store of compiled templates (_CompiledTemplates)."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(Flask, "jinja_options", {**Flask.jinja_options,
+                                           "bytecode_cache": _CompiledTemplates()})
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def url_builders_compiled_once() -> Iterator[None]:
+    """Werkzeug writes and compiles two Python functions for each URL rule of each app it
+    builds: for ~80 routes, most of what building an app costs, paid by nearly every test. The
+    function depends only on what is read below (it reaches the rule itself through its first
+    argument), so one made for an equal rule is reused. If werkzeug's Rule no longer has the
+    method, nothing is patched and apps cost what they did."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:
+        yield
+        return
+    made: dict[tuple[object, ...], Callable[..., tuple[str, str]]] = {}
+
+    def reused(rule: Rule, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        defaults = rule.defaults or {}
+        dynamic = {data for is_dynamic, data in rule._trace if is_dynamic}
+        key = (append_unknown, rule.rule, tuple(rule._trace),
+               tuple((name, rule._converters[name].to_url(value) if name in dynamic else None)
+                     for name, value in defaults.items()))
+        if key not in made:
+            made[key] = compile_builder(rule, append_unknown)
+        return made[key]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(Rule, "_compile_builder", reused)
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabases]:
     databases = ScratchDatabases(tmp_path_factory.mktemp("databases"))
@@ -117,8 +190,22 @@ def instance_path(tmp_path: Path) -> Path:
     return tmp_path / "instance"
 
 
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Iterator[Database]:
+    """One engine (and session factory) on the test database for every `app` of this process.
+
+    SQLAlchemy keeps the SQL it compiled per engine, so a fresh engine per test compiled every
+    statement again (a seventh of the suite's time). The engine is made exactly as the app makes
+    its own, and its connections are closed after each test, as before; the app's own engine
+    still checks the schema when the app is built.
+    """
+    shared = Database(make_engine(database_url))
+    yield shared
+    shared.engine.dispose()
+
+
 @pytest.fixture
-def app(database_url: str, instance_path: Path) -> Iterator[Flask]:
+def app(database_url: str, database: Database, instance_path: Path) -> Iterator[Flask]:
     app = create_app(
         {
             "DATABASE_URL": database_url,
@@ -127,6 +214,8 @@ def app(database_url: str, instance_path: Path) -> Iterator[Flask]:
             "TESTING": True,
         }
     )
+    app.extensions["foitrack.db"].engine.dispose()
+    app.extensions["foitrack.db"] = database
     yield app
     _empty_tables(app)
     app.extensions["foitrack.db"].engine.dispose()
