@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from foitrack.db import utcnow
+from foitrack.db import rows_updated, utcnow
 from foitrack.domain.clock import ClockSettings, working_days_between
 from foitrack.errors import Invalid
 from foitrack.models import (
@@ -323,12 +323,10 @@ def deliver(new_session: Callable[[], Any], mail: MailSettings, actor: audit.Act
                 _fail_message(session, actor, message, f"cannot be built: {error}", report)
                 continue
             # Claimed with a conditional update: two sends running at once cannot both take it.
-            claimed = session.execute(
-                update(OutgoingMessage)
-                .where(OutgoingMessage.id == message_id,
-                       _still_to_send())
-                .values(status=DeliveryStatus.sending, attempts=OutgoingMessage.attempts + 1)
-            ).rowcount
+            claimed = rows_updated(session, update(OutgoingMessage)
+                                   .where(OutgoingMessage.id == message_id, _still_to_send())
+                                   .values(status=DeliveryStatus.sending,
+                                           attempts=OutgoingMessage.attempts + 1))
             session.commit()
             if claimed != 1:
                 continue
@@ -381,8 +379,6 @@ def _fail_message(session: Session, actor: audit.Actor, message: OutgoingMessage
 
 def pending_ids(session: Session, kind: MessageKind, campaign_slug: str | None = None) -> list[int]:
     """Messages of ``kind`` still to send (queued, or failed and to be tried again)."""
-    from foitrack.models import Campaign
-
     query = select(OutgoingMessage.id).where(OutgoingMessage.kind == kind, _still_to_send())
     if campaign_slug:
         query = query.join(Request).join(Campaign).where(Campaign.slug == campaign_slug)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +22,8 @@ from sqlalchemy.orm import Session
 from foitrack.domain.csv_files import decode_upload
 from foitrack.errors import Invalid, Problem
 from foitrack.models import Authority, Campaign, Request
-from foitrack.models.authority import casefold
 from foitrack.services import audit
-from foitrack.services.authority_names import AuthorityNames
+from foitrack.services.authority_names import AuthorityNames, squeezed
 from foitrack.services.campaigns import add_authorities
 from foitrack.services.locks import hold_campaign_requests
 from foitrack.services.requests import MAX_REFERENCE, add_event, set_reference
@@ -53,10 +51,6 @@ STATUSES: dict[str, str | None] = {
     "awaiting": None, "pending": None, "sent": None, "outstanding": None, "overdue": None,
     "": None,
 }
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", casefold(text))
 
 
 def match_authority(text: str, names: AuthorityNames[Authority]) -> tuple[Authority | None, str]:
@@ -206,7 +200,7 @@ class _Columns:
     def of(cls, header_line: int, header: list[Any]) -> _Columns:
         columns: dict[str, int] = {}
         for index, heading in enumerate(header):
-            key = _plain(str(heading or ""))
+            key = squeezed(str(heading or ""))
             for name, accepted in HEADINGS.items():
                 if key in accepted and name not in columns:
                     columns[name] = index
@@ -239,7 +233,7 @@ def _read_row(columns: _Columns, line: int, row: list[Any], names: AuthorityName
 def _outcome(written: Any, line: int, reply: dt.date | None,
              problems: list[Problem]) -> str | None:
     """The response outcome a status cell means (None: no response yet, or not understood)."""
-    status = _plain(str(written or ""))
+    status = squeezed(str(written or ""))
     if status not in STATUSES:
         problems.append(Problem(f"{written!r} is not a status foitrack knows "
                                 f"({', '.join(sorted(k for k in STATUSES if k))})",
