@@ -139,8 +139,8 @@ def test_the_loader_closes_only_the_apps_it_built(app):
 
 def test_the_quick_schema_check_agrees_with_alembic(scratch):
     from foitrack import migrate
-    from foitrack.cli.schema import _head, is_current
     from foitrack.db import make_engine
+    from foitrack.migrate import _head, is_current
     from foitrack.paths import migrations_dir
 
     assert _head(migrations_dir() / "versions") == migrate.head_revision()

@@ -131,16 +131,12 @@ def needs_current_schema(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from foitrack.cli.schema import is_current
+        from foitrack import ConfigError, migrate
 
-        engine = database().engine
-        if not is_current(engine):
-            from foitrack import ConfigError, migrate
-
-            try:
-                migrate.ensure_current(engine)
-            except ConfigError as error:
-                raise click.ClickException(str(error)) from None
+        try:
+            migrate.ensure_current(database().engine)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
         return command(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
