@@ -50,5 +50,10 @@ def create_base_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(templates_dir()),
     )
     app.config.update(load_config(Path(app.instance_path), overrides))
-    app.extensions["foitrack.db"] = db.Database(db.make_engine(app.config["DATABASE_URL"]))
+    database = db.Database(db.make_engine(app.config["DATABASE_URL"]))
+    app.extensions["foitrack.db"] = database
+    # Jobs a transaction asks for go to the task queue once it commits (foitrack.broker).
+    from foitrack import broker
+
+    broker.watch(database, app.config)
     return app

@@ -42,7 +42,8 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "SMTP_PASSWORD": "mail server password",
     "SMTP_STARTTLS": "1 (the default) to use STARTTLS, 0 not to",
     "MAIL_FROM": "the From address of requests and chasers",
-    "MAIL_THROTTLE_SECONDS": "seconds between messages when sending a campaign (2)",
+    "MAIL_THROTTLE_SECONDS": "seconds between two messages to the same recipient domain, on a real "
+                             "mail server (2; never for the outbox)",
     "CHASE_INTERVAL_DAYS": "working days before a request may be chased again (5)",
     "IMAP_HOST": "mailbox to fetch replies from (foitrack mail fetch)",
     "IMAP_PORT": "mailbox port (993)",
@@ -50,6 +51,14 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "IMAP_PASSWORD": "mailbox password",
     "IMAP_FOLDER": "mailbox folder (INBOX)",
     "IMAP_SSL": "1 (the default) for IMAP over SSL, 0 for plain IMAP",
+    "BROKER_URL": "the task queue's broker, e.g. redis://127.0.0.1:6379/0, shared by every web and "
+                  "worker machine; unset: an embedded queue in the instance folder, for one "
+                  "machine (foitrack serve starts its worker)",
+    "QUEUE": "the queue's name on the broker (foitrack); give each foitrack its own on a shared "
+             "broker",
+    "FETCH_MINUTES": "the scheduler fetches replies from the IMAP mailbox this often (5)",
+    "DIGEST_HOUR": "the scheduler sends the overdue digest at this hour, UK time (7)",
+    "AUTO_CHASE": "1: the scheduler also sends the chasers each morning (0: a person does)",
     "CLOCK_DUE_SOON_DAYS": "a request is 'due soon' within this many working days (5)",
     "CLOCK_VERY_OVERDUE_DAYS": "'very overdue': this many working days after receipt, no reply (40)",
     "CLOCK_REVIEW_DAYS": "an internal review is due this many working days after it is asked for (20)",
@@ -158,6 +167,10 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
     config = _defaults(instance_path, env)
     config["STORAGE_PATH"] = env.get(ENV_PREFIX + "STORAGE_PATH") or str(instance_path / "files")
     config["OUTBOX_PATH"] = str(instance_path / "outbox")
+    config["INSTANCE_PATH"] = str(instance_path)
+    config["BROKER_URL"] = env.get(ENV_PREFIX + "BROKER_URL") or None
+    config["QUEUE"] = (env.get(ENV_PREFIX + "QUEUE") or "foitrack").strip()
+    config["AUTO_CHASE"] = (env.get(ENV_PREFIX + "AUTO_CHASE") or "0").strip().lower() in _TRUE
     for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "IMAP_HOST",
                  "IMAP_USERNAME", "IMAP_PASSWORD", "IMAP_FOLDER"):
         config[name] = env.get(ENV_PREFIX + name) or None
@@ -211,9 +224,9 @@ def _defaults(instance_path: Path, env: Mapping[str, str]) -> dict[str, Any]:
 _WHOLE_NUMBERS = (("SMTP_PORT", 587), ("IMAP_PORT", 993), ("CHASE_INTERVAL_DAYS", 5),
                   ("TRUSTED_PROXIES", 0), ("SIGN_IN_MAX_FAILURES", 5),
                   ("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20), ("SIGN_IN_WINDOW_MINUTES", 15),
-                  ("CHART_RENDERS_PER_MINUTE", 60))
+                  ("CHART_RENDERS_PER_MINUTE", 60), ("FETCH_MINUTES", 5), ("DIGEST_HOUR", 7))
 _AT_LEAST_ONE = ("SIGN_IN_MAX_FAILURES", "SIGN_IN_MAX_FAILURES_PER_ADDRESS", "SIGN_IN_WINDOW_MINUTES",
-                 "CHART_RENDERS_PER_MINUTE")
+                 "CHART_RENDERS_PER_MINUTE", "FETCH_MINUTES")
 
 
 def _whole_numbers(env: Mapping[str, str]) -> dict[str, int]:
@@ -227,6 +240,9 @@ def _whole_numbers(env: Mapping[str, str]) -> dict[str, int]:
     for name in _AT_LEAST_ONE:
         if numbers[name] < 1:
             raise ConfigError(f"{ENV_PREFIX}{name} must be at least 1, not {numbers[name]}")
+    if numbers["DIGEST_HOUR"] > 23:
+        raise ConfigError(f"{ENV_PREFIX}DIGEST_HOUR must be an hour from 0 to 23, not "
+                          f"{numbers['DIGEST_HOUR']}")
     return numbers
 
 

@@ -17,8 +17,8 @@ import foitrack
 PACKAGE_DIR = Path(foitrack.__file__).parent
 
 # Layers, lowest first: a module may import its own layer and the layers below it.
-LAYERS = ("domain", "models", "exporters", "services", "web", "cli")
-RANK = {"domain": 0, "models": 1, "exporters": 2, "services": 3, "web": 4, "cli": 4}
+LAYERS = ("domain", "models", "exporters", "services", "web", "cli", "worker")
+RANK = {"domain": 0, "models": 1, "exporters": 2, "services": 3, "web": 4, "cli": 4, "worker": 4}
 
 # The plumbing beside the layers: what each module may import itself...
 PLUMBING_IMPORTS: dict[str, set[str]] = {
@@ -30,8 +30,10 @@ PLUMBING_IMPORTS: dict[str, set[str]] = {
     "foitrack.migrate": {"foitrack.config", "foitrack.paths"},
     "foitrack.backups": {"foitrack.migrate", "foitrack.db", "foitrack.paths", "foitrack.storage",
                          "models"},
+    "foitrack.broker": {"foitrack.db"},
     # create_app binds everything, so the package itself sits on top of web (as cli does).
-    "foitrack": {"foitrack.config", "foitrack.db", "foitrack.migrate", "foitrack.paths", "web"},
+    "foitrack": {"foitrack.config", "foitrack.db", "foitrack.migrate", "foitrack.paths", "web",
+                 "foitrack.broker"},
     "foitrack.wsgi": {"foitrack"},
 }
 # ...and who may import it (a layer name or a plumbing module).
@@ -39,12 +41,15 @@ ALL = {*LAYERS, *PLUMBING_IMPORTS}
 PLUMBING_IMPORTERS: dict[str, set[str]] = {
     "foitrack.errors": ALL,
     "foitrack.paths": ALL,
-    "foitrack.db": {"models", "services", "web", "cli", "foitrack", "foitrack.backups"},
-    "foitrack.storage": {"services", "web", "cli", "foitrack.backups"},
-    "foitrack.config": {"foitrack.db", "foitrack.migrate", "foitrack"},
+    "foitrack.db": {"models", "services", "web", "cli", "worker", "foitrack", "foitrack.backups",
+                    "foitrack.broker"},
+    "foitrack.storage": {"services", "web", "cli", "worker", "foitrack.backups"},
+    # Jobs are asked for by services (handed over after commit) and run by the worker.
+    "foitrack.broker": {"services", "web", "cli", "worker", "foitrack"},
+    "foitrack.config": {"foitrack.db", "foitrack.migrate", "foitrack", "worker"},
     "foitrack.migrate": {"cli", "foitrack", "foitrack.backups"},
     "foitrack.backups": {"cli"},
-    "foitrack": {"cli", "foitrack.wsgi"},
+    "foitrack": {"cli", "worker", "foitrack.wsgi"},
     "foitrack.wsgi": set(),
 }
 

@@ -30,13 +30,17 @@ COMMANDS = {
     "export": "release:export_command",
     "figures": "figures:figures_group",
     "files": "files:files_group",
+    "jobs": "jobs:jobs_group",
     "mail": "mail:mail_group",
     "release": "release:release_command",
     "requests": "requests:requests_group",
     "restore": "backups:restore_command",
+    "scheduler": "jobs:scheduler_command",
     "serve": "server:serve",
     "shell": "server:shell",
+    "tokens": "tokens:tokens_group",
     "users": "users:users_group",
+    "worker": "jobs:worker_command",
 }
 
 

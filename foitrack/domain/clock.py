@@ -264,8 +264,9 @@ def parse_iso_date(text: str) -> dt.date:
     return day
 
 
-def today_in_uk() -> dt.date:
-    """Today's date where the law runs: a request read at 00:30 BST is already tomorrow's."""
+def today_in_uk(at: dt.datetime | None = None) -> dt.date:
+    """Today's date where the law runs (or the date there at ``at``, an aware time): a request
+    read at 00:30 BST is already tomorrow's."""
     from zoneinfo import ZoneInfo
 
-    return dt.datetime.now(ZoneInfo("Europe/London")).date()
+    return (at or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo("Europe/London")).date()

@@ -17,6 +17,7 @@ from foitrack.models.design import (
 )
 from foitrack.models.figure import Figure
 from foitrack.models.finding import FindingExplanation
+from foitrack.models.job import Job, JobKind, JobState
 from foitrack.models.mail import (
     Attachment,
     DeliveryStatus,
@@ -35,6 +36,7 @@ __all__ = [
     "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignMember", "CampaignStatus",
     "CampaignVersion", "DataVersion",
     "Category", "CategoryGroup", "Dimension", "Event", "Figure", "FindingExplanation", "Measure", "Period",
-    "PeriodGroup", "Request", "Role", "SignInFailure", "StoredFile", "User", "authority_set_member",
+    "Job", "JobKind", "JobState", "PeriodGroup", "Request", "Role", "SignInFailure", "StoredFile", "User",
+    "authority_set_member",
     "category_group_member", "period_group_member",
 ]

@@ -37,6 +37,8 @@ class Campaign(Base):
     # The set the campaign was aimed at, if any; the requests are the actual targets.
     target_set_id: Mapped[int | None] = mapped_column(ForeignKey("authority_set.id"))
     embargo_until: Mapped[dt.date | None]
+    # The day the request is to be emailed by itself (the scheduler, or `mail send --due`).
+    send_on: Mapped[dt.date | None]
     notes: Mapped[str | None] = mapped_column(Text)
     # The earlier campaign this one repeats, so next year's answers line up with last year's.
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))

@@ -30,6 +30,7 @@ class DeliveryStatus(enum.StrEnum):
     sent = "sent"  # accepted by the mail server
     outbox = "outbox"  # no mail server configured: written to the outbox folder, not sent
     failed = "failed"  # refused; will be tried again
+    cancelled = "cancelled"  # a person stopped the send before it went: never sent
 
 
 class OutgoingMessage(Base):
@@ -53,6 +54,12 @@ class OutgoingMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The .eml written to the outbox when no mail server is configured.
     outbox_file: Mapped[str | None] = mapped_column(String(300))
+    # The background job sending it, if any (foitrack.models.job).
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
+    # Set (and committed) just before the message is handed to the mail server. A message left
+    # "sending" without it was never handed over, so a worker that died there may send it
+    # again; with it, it may have gone, and a person checks.
+    handed_over_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     request: Mapped[Request | None] = relationship()
 

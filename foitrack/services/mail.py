@@ -20,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from foitrack.db import rows_updated, utcnow
@@ -59,8 +59,13 @@ class MailSettings:
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage) -> str | None:
-        """Send ``message``; returns the outbox file name when it was only written there."""
+    # True for a real mail server: the throttle applies to it, never to the outbox folder.
+    throttled: bool
+
+    def send(self, message: EmailMessage,
+             handing_over: Callable[[], None] | None = None) -> str | None:
+        """Send ``message``; returns the outbox file name when it was only written there.
+        ``handing_over`` is called just before the message is given to the mail server."""
 
 
 class MaybeSent(Exception):
@@ -68,10 +73,13 @@ class MaybeSent(Exception):
 
 
 class SmtpTransport:
+    throttled = True
+
     def __init__(self, settings: MailSettings) -> None:
         self.settings = settings
 
-    def send(self, message: EmailMessage) -> str | None:
+    def send(self, message: EmailMessage,
+             handing_over: Callable[[], None] | None = None) -> str | None:
         s = self.settings
         smtp = smtplib.SMTP(s.smtp_host or "localhost", s.smtp_port, timeout=30)
         try:
@@ -79,6 +87,8 @@ class SmtpTransport:
                 smtp.starttls()
             if s.smtp_username:
                 smtp.login(s.smtp_username, s.smtp_password or "")
+            if handing_over is not None:
+                handing_over()
             try:
                 smtp.send_message(message)
             except (smtplib.SMTPServerDisconnected, TimeoutError) as error:
@@ -94,10 +104,13 @@ class SmtpTransport:
 class OutboxTransport:
     """No mail server configured: messages are written as .eml files and nothing leaves."""
 
+    throttled = False  # nothing leaves: nobody's server to be gentle with
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> str | None:
+    def send(self, message: EmailMessage,
+             handing_over: Callable[[], None] | None = None) -> str | None:
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         token = re.sub(r"[^A-Za-z0-9]+", "-", str(message["Message-ID"]))[:60].strip("-")
@@ -197,10 +210,12 @@ class SendPlan:
 
 def plan_campaign_send(session: Session, campaign: Campaign,
                        requests: Sequence[Request]) -> SendPlan:
-    # Queued, failed (to be retried) or sent: not again. Written to the outbox: nothing left.
+    # Queued, failed (to be retried) or sent: not again. Written to the outbox, or cancelled
+    # before it went: nothing left.
     queued = {m.request_id for m in session.scalars(
         select(OutgoingMessage).where(OutgoingMessage.kind == MessageKind.request,
-                                      OutgoingMessage.status != DeliveryStatus.outbox,
+                                      OutgoingMessage.status.not_in([DeliveryStatus.outbox,
+                                                                     DeliveryStatus.cancelled]),
                                       OutgoingMessage.request_id.in_([r.id for r in requests])))}
     plan = SendPlan([], [], [])
     for request in requests:
@@ -280,6 +295,7 @@ class DeliveryReport:
     written_to_outbox: int = 0
     failed: list[str] | None = None
     unknown: list[str] | None = None
+    stopped: bool = False  # cancelled before the end
 
     def summary(self) -> str:
         parts = [f"{self.sent} sent"]
@@ -292,77 +308,129 @@ class DeliveryReport:
         return ", ".join(parts)
 
 
+def recipient_domain(address: str) -> str:
+    return address.rsplit("@", 1)[-1].strip().strip(">").lower()
+
+
+class Throttle:
+    """At most one message per ``seconds`` to each recipient domain: a mail server is not
+    flooded, while 43 forces on 43 domains go out without waiting on each other."""
+
+    def __init__(self, seconds: float, sleep: Callable[[float], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.sleep, self.clock = seconds, sleep, clock
+        self.last: dict[str, float] = {}
+
+    def wait_for(self, address: str) -> None:
+        domain = recipient_domain(address)
+        if self.seconds and domain in self.last:
+            wait = self.last[domain] + self.seconds - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+        self.last[domain] = self.clock()
+
+
 def deliver(new_session: Callable[[], Any], mail: MailSettings, actor: audit.Actor,
             today: dt.date, transport: Transport | None = None,
             message_ids: Sequence[int] | None = None,
-            sleep: Callable[[float], None] = time.sleep) -> DeliveryReport:
-    """Send queued (and earlier failed) messages, one transaction each, throttled."""
+            sleep: Callable[[float], None] = time.sleep,
+            keep_going: Callable[[], bool] | None = None) -> DeliveryReport:
+    """Send queued (and earlier failed) messages, one transaction each, throttled per
+    recipient domain on a real mail server.
+
+    ``keep_going`` is asked before each message (a job's heartbeat, which says whether a
+    person has cancelled it); when it answers False the rest are left as they are and the
+    report says ``stopped``.
+    """
     transport = transport or transport_for(mail)
+    throttle = Throttle(mail.throttle_seconds if transport.throttled else 0, sleep)
     report = DeliveryReport(failed=[], unknown=[])
     with new_session() as session:
-        query = select(OutgoingMessage.id, OutgoingMessage.status).order_by(OutgoingMessage.id)
+        query = select(OutgoingMessage.id, OutgoingMessage.status, OutgoingMessage.to_address) \
+            .order_by(OutgoingMessage.id)
         if message_ids is not None:
             query = query.where(OutgoingMessage.id.in_(message_ids))
         pending = list(session.execute(query))
-    first = True
-    for message_id, status in pending:
+    for message_id, status, to_address in pending:
         if status is DeliveryStatus.sending:
             report.unknown.append(str(message_id))  # type: ignore[union-attr]
             continue
         if status not in STILL_TO_SEND:
             continue
-        if not first and mail.throttle_seconds:
-            sleep(mail.throttle_seconds)
-        first = False
+        if keep_going is not None and not keep_going():
+            report.stopped = True
+            break
+        throttle.wait_for(to_address)
         with new_session() as session:
-            message = session.get(OutgoingMessage, message_id)
-            assert message is not None
-            try:
-                email = build_email(message, mail)
-            except Exception as error:  # noqa: BLE001 - any fault in one message is that message's
-                _fail_message(session, actor, message, f"cannot be built: {error}", report)
-                continue
-            # Claimed with a conditional update: two sends running at once cannot both take it.
-            claimed = rows_updated(session, update(OutgoingMessage)
-                                   .where(OutgoingMessage.id == message_id, _still_to_send())
-                                   .values(status=DeliveryStatus.sending,
-                                           attempts=OutgoingMessage.attempts + 1))
-            session.commit()
-            if claimed != 1:
-                continue
-            session.refresh(message)
-            try:
-                outbox_name = transport.send(email)
-            except MaybeSent as error:
-                message.last_error = f"connection lost after sending: {error}; check by hand"
-                session.commit()
-                report.unknown.append(str(message_id))  # type: ignore[union-attr]
-                continue
-            except Exception as error:  # noqa: BLE001 - refused, unreachable: try again later
-                _fail_message(session, actor, message, f"{type(error).__name__}: {error}", report)
-                continue
-            message.status = DeliveryStatus.outbox if outbox_name else DeliveryStatus.sent
-            message.outbox_file = outbox_name
-            message.sent_at = utcnow()
-            # Written to the outbox, nothing left: the FOI clock has not started, so no event.
-            if not outbox_name and message.request is not None and message.kind in (
-                MessageKind.request, MessageKind.chaser
-            ):
-                kind = "sent" if message.kind is MessageKind.request else "chaser_sent"
-                note = f"emailed to {message.to_address}: {message.subject}"
-                try:
-                    add_event(session, actor, message.request, kind, today, today=today, note=note)
-                except Invalid as error:
-                    # Sent all the same (e.g. someone recorded the sending by hand meanwhile).
-                    message.last_error = f"sent, but not added to the timeline: {error}"
-            audit.record(session, actor, "outgoing_message", message.id, message.status.value,
-                         None, {"to": message.to_address})
-            session.commit()
-            if outbox_name:
-                report.written_to_outbox += 1
-            else:
-                report.sent += 1
+            _deliver_one(session, message_id, mail, actor, today, transport, report)
     return report
+
+
+def _deliver_one(session: Session, message_id: int, mail: MailSettings, actor: audit.Actor,
+                 today: dt.date, transport: Transport, report: DeliveryReport) -> None:
+    message = session.get(OutgoingMessage, message_id)
+    assert message is not None
+    try:
+        email = build_email(message, mail)
+    except Exception as error:  # noqa: BLE001 - any fault in one message is that message's
+        _fail_message(session, actor, message, f"cannot be built: {error}", report)
+        return
+    # Claimed with a conditional update: two sends running at once cannot both take it.
+    claimed = rows_updated(session, update(OutgoingMessage)
+                           .where(OutgoingMessage.id == message_id, _still_to_send())
+                           .values(status=DeliveryStatus.sending,
+                                   attempts=OutgoingMessage.attempts + 1, handed_over_at=None))
+    session.commit()
+    if claimed != 1:
+        return
+    session.refresh(message)
+
+    def handing_over() -> None:
+        # Committed before the mail server sees a byte of the message: a worker killed
+        # before this line had not sent it (services.jobs.recover sends it again).
+        message.handed_over_at = utcnow()
+        session.commit()
+
+    try:
+        outbox_name = transport.send(email, handing_over)
+    except MaybeSent as error:
+        message.last_error = f"connection lost after sending: {error}; check by hand"
+        session.commit()
+        report.unknown.append(str(message_id))  # type: ignore[union-attr]
+        return
+    except Exception as error:  # noqa: BLE001 - refused, unreachable: try again later
+        _fail_message(session, actor, message, f"{type(error).__name__}: {error}", report)
+        return
+    message.status = DeliveryStatus.outbox if outbox_name else DeliveryStatus.sent
+    message.outbox_file = outbox_name
+    message.sent_at = utcnow()
+    _record_on_timeline(session, actor, message, today, outbox_name)
+    audit.record(session, actor, "outgoing_message", message.id, message.status.value,
+                 None, {"to": message.to_address})
+    session.commit()
+    if outbox_name:
+        report.written_to_outbox += 1
+    else:
+        report.sent += 1
+
+
+def _record_on_timeline(session: Session, actor: audit.Actor, message: OutgoingMessage,
+                        today: dt.date, outbox_name: str | None) -> None:
+    """A request sent starts its clock: a "sent" event. A request written to the outbox has
+    not gone, so its clock has not started: no event. A chaser is recorded either way, as what
+    it is, so that the chase list does not offer the same request again the next minute."""
+    if message.request is None or message.kind not in (MessageKind.request, MessageKind.chaser):
+        return
+    if outbox_name and message.kind is MessageKind.request:
+        return
+    kind = "sent" if message.kind is MessageKind.request else "chaser_sent"
+    note = (f"written to the outbox, not emailed (no mail server set): {outbox_name}"
+            if outbox_name else f"emailed to {message.to_address}: {message.subject}")
+    try:
+        add_event(session, actor, message.request, kind, today, today=today, note=note)
+    except Invalid as error:
+        # Sent all the same (e.g. someone recorded the sending by hand meanwhile).
+        message.last_error = f"sent, but not added to the timeline: {error}"
 
 
 def _fail_message(session: Session, actor: audit.Actor, message: OutgoingMessage, reason: str,
@@ -404,16 +472,39 @@ def _still_to_send() -> ColumnElement[bool]:
 
 def retry_unknown(session: Session, actor: audit.Actor, message_id: int, was_sent: bool,
                   today: dt.date) -> None:
-    """A person's answer about a message left "sending": it went (record it) or it did not."""
+    """A person's answer about a message left "sending": it went (recorded on the timeline, on
+    the day it was handed to the mail server) or it did not (tried again by the next send)."""
     message = session.get(OutgoingMessage, message_id)
     if message is None or message.status is not DeliveryStatus.sending:
         return
     message.status = DeliveryStatus.sent if was_sent else DeliveryStatus.failed
-    if was_sent and message.request is not None and message.kind is MessageKind.request:
-        add_event(session, actor, message.request, "sent", today, today=today,
+    if was_sent:
+        message.sent_at = message.handed_over_at or utcnow()
+    else:
+        message.last_error = "did not go (checked by hand): to be sent again"
+    if was_sent and message.request is not None and message.kind in (MessageKind.request,
+                                                                      MessageKind.chaser):
+        from foitrack.domain.clock import today_in_uk
+
+        on = min(today, today_in_uk(message.handed_over_at)) if message.handed_over_at else today
+        kind = "sent" if message.kind is MessageKind.request else "chaser_sent"
+        add_event(session, actor, message.request, kind, on, today=today,
                   note=f"emailed to {message.to_address} (confirmed by hand)")
     audit.record(session, actor, "outgoing_message", message.id, "resolved", None,
                  {"sent": was_sent})
+
+
+def message_to_check(session: Session, message_id: int,
+                     visible: ColumnElement[bool]) -> OutgoingMessage | None:
+    """A message meeting ``visible`` left "sending" by an interrupted send, for a person to
+    say whether it went; None for any other (one still being sent by a running job is not
+    theirs to answer for yet)."""
+    from foitrack.models import Job, JobState
+
+    running = select(Job.id).where(Job.state.in_([JobState.queued, JobState.running]))
+    return session.scalar(select(OutgoingMessage).where(
+        OutgoingMessage.id == message_id, OutgoingMessage.status == DeliveryStatus.sending,
+        or_(OutgoingMessage.job_id.is_(None), OutgoingMessage.job_id.not_in(running)), visible))
 
 
 def queue_digests(session: Session, actor: audit.Actor, mail: MailSettings, today: dt.date,

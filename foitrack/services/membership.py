@@ -30,6 +30,7 @@ from foitrack.models import (
     CampaignVersion,
     Figure,
     InboundMessage,
+    Job,
     MailTemplate,
     OutgoingMessage,
     Request,
@@ -300,6 +301,27 @@ def visible_message_clause(user: Any, today: dt.date) -> ColumnElement[bool]:
     return or_(
         and_(OutgoingMessage.request_id.is_(None), OutgoingMessage.to_address == user.email),
         OutgoingMessage.request_id.in_(select(Request.id).where(visible_request_clause(user, today))))
+
+
+def visible_job_clause(user: Any, today: dt.date) -> ColumnElement[bool]:
+    """A condition on Job (outer-joined to its campaign) for the jobs ``user`` may see: those
+    of campaigns they see; one of no campaign (a fetch, a digest) only for whoever asked for
+    it and admins."""
+    if not getattr(user, "is_authenticated", False):
+        return false()
+    if user.role is Role.admin:
+        return true()
+    return or_(and_(Job.campaign_id.is_(None), Job.created_by_user_id == user.id),
+               Job.campaign_id.in_(select(Campaign.id).where(visible_clause(user, today))))
+
+
+def can_see_job(session: Session, user: Any, job_id: int, today: dt.date) -> bool:
+    """Whether ``user`` may see job ``job_id``; true when there is no such job, so that the
+    page answers its own 404."""
+    if session.get(Job, job_id) is None:
+        return True
+    return bool(session.scalar(select(Job.id).where(Job.id == job_id,
+                                                    visible_job_clause(user, today))))
 
 
 # ---- members ----------------------------------------------------------------------------------

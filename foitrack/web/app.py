@@ -172,6 +172,13 @@ def _check_visible() -> None:
     if "file_id" in args and not membership.can_see_file(
             db_session(), current_user, args["file_id"], today()):
         abort(404)
+    if "job_id" in args and not membership.can_see_job(db_session(), current_user,
+                                                       args["job_id"], today()):
+        if request.blueprint == "api":
+            from foitrack.errors import NotFound
+
+            raise NotFound(f"no job {args['job_id']}")
+        abort(404)
 
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
@@ -312,6 +319,7 @@ def init_app(app: Flask) -> None:
         checks,
         data,
         figures,
+        jobs,
         mail,
         main,
         removed_figures,
@@ -356,7 +364,7 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (main, auth, authorities, users, campaigns, requests, figures, removed_figures, data,
-                   mail, tokens, checks):
+                   mail, jobs, tokens, checks):
         app.register_blueprint(module.blueprint)
     from foitrack.web import api
 

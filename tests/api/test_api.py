@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from foitrack.models import ApiToken
 from foitrack.services import api_tokens
 from foitrack.web import api, permissions
@@ -144,7 +146,7 @@ def test_the_openapi_document_describes_every_api_route(app, client):
     routed = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api."):
-            path = rule.rule.replace("<", "{").replace(">", "}")
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule)
             routed |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert described == routed
     # And every API operation is in the access table with a role, the same table as the pages.

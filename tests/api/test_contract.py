@@ -7,6 +7,7 @@ gone after use...). Any failure is listed with the request that caused it."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 
@@ -68,7 +69,8 @@ def _failures(stream) -> tuple[list[str], set[tuple[str, str]]]:
                         title = check.failure_info.failure.title if check.failure_info else ""
                         failures.append(f"{event.phase.value}: {check.name}: {case.method} "
                                         f"{case.path} path={case.path_parameters} "
-                                        f"query={case.query} -> {status} ({title})")
+                                        f"query={case.query} body={case.body!r:.200} "
+                                        f"media={case.media_type} -> {status} ({title})")
         elif isinstance(event, (events.NonFatalError, events.FatalError)):
             failures.append(f"error: {event!r:.500}")
     return failures, ran
@@ -81,7 +83,7 @@ def test_the_api_keeps_its_contract(served, grooming, tokens):
     assert not failures, "\n".join(failures)
     # Every operation but the document itself ran in the coverage phase, the fuzzing phase and
     # the examples phase; the stateful phase ran too.
-    operations = {f"{op.method} /api/v1{op.rule}".replace("<", "{").replace(">", "}")
+    operations = {f"{op.method} /api/v1" + re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", op.rule)
                   for op in api.OPERATIONS if op.endpoint != "api.openapi"}
     for phase in ("coverage", "fuzzing"):
         assert {label for name, label in ran if name == phase} >= operations, phase

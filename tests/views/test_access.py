@@ -83,8 +83,14 @@ def test_every_route_for_every_role(app, session, visitor):
     record_removal(session, TEST_ACTOR, removed)
     session.delete(removed)
     session.commit()
+    # A finished job of the campaign's, so its page shows and its cancel is refused as input.
+    from foitrack.models import JobKind
+    from foitrack.services import jobs
+
+    job = jobs.create(session, TEST_ACTOR, JobKind.send, campaign, finished="nothing to send")
+    session.commit()
     sample_args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id, "figure_id": figure_id,
-                   "message_id": waiting.id, "file_id": source.public_id}
+                   "message_id": waiting.id, "file_id": source.public_id, "job_id": job.id}
     client = app.test_client()
     if visitor is not None:
         user = admin if visitor is Role.admin else make_user(session, role=visitor.value)

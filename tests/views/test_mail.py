@@ -7,7 +7,9 @@ from email.message import EmailMessage
 
 import pytest
 
+from foitrack.models import JobState
 from foitrack.services.design import create_from_file
+from tests.background import run_queued_jobs
 from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
 from tests.pages import csrf_token, sign_in
 
@@ -31,8 +33,16 @@ def test_sending_shows_who_gets_what_then_writes_to_the_outbox(app, client, rese
     assert "Kent Police" in page and "Sussex Police" in page
     response = client.post(url, data={"csrf_token": csrf_token(client, url), "attach": "1"})
     assert response.status_code == 302
-    page = client.get(response.location).get_data(as_text=True)
-    assert "Sent the request: 0 sent, 2 written to the outbox (no mail server set)." in page
+    # Answered at once with the job's page, which refreshes itself while the job waits.
+    progress = response.location
+    page = client.get(progress).get_data(as_text=True)
+    assert '<meta http-equiv="refresh"' in page and "waiting to start" in page
+    assert page.count('<span class="tag">waiting</span>') == 2
+    assert run_queued_jobs(app) == [JobState.done]
+    page = client.get(progress).get_data(as_text=True)
+    assert '<meta http-equiv="refresh"' not in page
+    assert "0 sent, 2 written to the outbox (not sent: no mail server set)." in page
+    assert page.count('<span class="tag">in the outbox, not sent</span>') == 2
     outbox = client.get("/mail/outbox").get_data(as_text=True)
     assert outbox.count('<span class="tag">outbox</span>') == 2
     from pathlib import Path

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from foitrack.domain.limits import MAX_NOTE
@@ -58,6 +58,7 @@ class Operation:
     public: bool = False
     # Media types and schemas of a success that is not JSON (downloads); None: the JSON response.
     content: dict[str, Any] | None = None
+    body_required: bool = True
 
 
 OPERATIONS: list[Operation] = []
@@ -66,12 +67,12 @@ OPERATIONS: list[Operation] = []
 def operation(rule: str, summary: str, response: dict[str, Any], *, method: str = "GET",
               parameters: Iterable[dict[str, Any]] = (), body: dict[str, Any] | None = None,
               status: int = 200, public: bool = False, content: dict[str, Any] | None = None,
-              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              body_required: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view as a route of the API and as an operation of its OpenAPI document."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         op = Operation(rule, method, f"api.{view.__name__}", summary, response, list(parameters),
-                       body, status, public, content)
+                       body, status, public, content, body_required)
         OPERATIONS.append(op)
 
         @functools.wraps(view)
@@ -271,7 +272,8 @@ def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     sets = sorted(x.slug for x, _count in authority_service.list_sets(db_session()))
     for op in OPERATIONS:
-        path = op.rule.replace("<", "{").replace(">", "}")
+        # Flask's <slug> and <int(min=1, max=...):job_id> both become OpenAPI's {name}.
+        path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", op.rule)
         responses: dict[str, Any] = {str(op.status): {
             "description": op.summary,
             "content": op.content or {"application/json": {"schema": op.response}}}}
@@ -294,7 +296,7 @@ def openapi_document() -> dict[str, Any]:
         if op.public:
             item["security"] = []
         if op.body:
-            item["requestBody"] = {"required": True,
+            item["requestBody"] = {"required": op.body_required,
                                    "content": {"application/json": {"schema": op.body}}}
         paths.setdefault("/api/v1" + path, {})[op.method.lower()] = item
     return {
@@ -526,3 +528,143 @@ def export(slug: str, fmt: str) -> Any:
     if table not in CSV_TABLES:
         raise Invalid(f"table must be one of {', '.join(CSV_TABLES)}", field="table")
     return dataset_download(found, fmt, table, _checked_only())
+
+
+# ---- background jobs: sending and chasing --------------------------------------------------------
+
+# Job ids are whole numbers a database integer holds: a larger one is no job, not a crash.
+JOB_RULE = "<int(min=1, max=2147483647):job_id>"
+JOB_ID = {"name": "job_id", "in": "path", "required": True, "description": "the job's number",
+          "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
+JOB_MESSAGE_SCHEMA = s.obj({
+    "id": s.integer("the message's number"),
+    "authority": s.string("the authority it is to (null for a digest)", nullable=True),
+    "to": s.string("the address"),
+    "subject": s.string("the subject"),
+    "state": s.string("queued: waiting; sending: going now, or (once the job has finished) "
+                      "interrupted and to be checked by hand; sent; outbox: written to the "
+                      "outbox folder, not sent (no mail server set); failed; cancelled",
+                      enum=["queued", "sending", "sent", "outbox", "failed", "cancelled"]),
+    "sent_at": s.string("when the mail server accepted it", nullable=True, format="date-time"),
+    "error": s.string("why it failed, or what to check", nullable=True),
+})
+JOB_SCHEMA = s.obj({
+    "id": s.integer("the job's number"),
+    "kind": s.string("what the job does", enum=["send", "chase", "fetch", "digest", "export"]),
+    "state": s.string("where it stands", enum=["queued", "running", "done", "failed",
+                                               "cancelled"]),
+    "campaign": s.string("the campaign's short name", nullable=True),
+    "done": s.integer("messages sent or written to the outbox (or items done)", minimum=0),
+    "total": s.integer("messages (or items) in all", minimum=0),
+    "failed": s.integer("messages that failed (tried again by the next send)", minimum=0),
+    "left": s.integer("messages still to go", minimum=0),
+    "summary": s.string("the outcome in words", nullable=True),
+    "error": s.string("why the job stopped, if it failed", nullable=True),
+    "created_at": s.string("when it was asked for", format="date-time"),
+    "finished_at": s.string("when it finished", nullable=True, format="date-time"),
+    "messages": {"type": "array", "items": JOB_MESSAGE_SCHEMA},
+})
+JOB_STARTED_SCHEMA = s.obj({
+    "job": s.integer("the job's number"),
+    "url": s.string("where to follow it: GET it until its state is done, failed or cancelled"),
+})
+SEND_BODY = {"type": "object", "additionalProperties": False, "properties": {
+    "authorities": {"type": "string", "maxLength": 4000, "pattern": STORABLE,
+                    "description": "only these: a set's name or comma-separated codes or slugs "
+                                   "(default: every authority of the campaign)"},
+    "attach_template": {"type": "boolean", "default": False,
+                        "description": "attach each authority's response template"},
+}}
+CHASE_BODY = {"type": "object", "additionalProperties": False, "properties": {}}
+
+
+def _json_object(allowed: dict[str, Any]) -> dict[str, Any]:
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        raise Invalid("send a JSON object (or nothing)")
+    unknown = sorted(set(body) - set(allowed["properties"]))
+    if unknown:
+        raise Invalid(f"unknown fields: {', '.join(unknown)}", field=unknown[0])
+    return body
+
+
+def _started(job: Any) -> Response:
+    response = jsonify({"job": job.id, "url": url_for("api.job", job_id=job.id)})
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.job", job_id=job.id)
+    return response
+
+
+@operation("/campaigns/<slug>/send", "Email the campaign's request to every authority not yet "
+           "sent to, in the background (answers at once with the job to follow)",
+           JOB_STARTED_SCHEMA, method="POST", parameters=[SLUG], body=SEND_BODY, status=202,
+           body_required=False)
+def campaign_send(slug: str) -> Any:
+    from foitrack.errors import Conflict
+    from foitrack.services import jobs, mail
+
+    session = db_session()
+    found = campaign_service.get_campaign(session, slug)
+    body = _json_object(SEND_BODY)
+    subset, attach = body.get("authorities"), body.get("attach_template", False)
+    if "authorities" in body and not isinstance(subset, str):
+        raise Invalid("authorities must be a set's name or comma-separated codes",
+                      field="authorities")
+    if not isinstance(attach, bool):
+        raise Invalid("attach_template must be true or false", field="attach_template")
+    ids, _label = agg.subset_ids(session, subset)  # NotFound (404) names the one not found
+    chosen = [r for r in request_service.campaign_requests(session, found)
+              if ids is None or r.authority_id in ids]
+    try:
+        job = jobs.send_campaign(session, actor(), found, chosen,
+                                 mail.settings_from(current_app.config), today(), attach)
+    except Invalid as error:
+        session.rollback()
+        raise Conflict(str(error)) from None
+    session.commit()  # the job goes to the queue once this commits
+    return _started(job)
+
+
+@operation("/campaigns/<slug>/chase", "Email a chaser to each late request of the campaign not "
+           "chased within the chase interval, in the background", JOB_STARTED_SCHEMA,
+           method="POST", parameters=[SLUG], body=CHASE_BODY, status=202, body_required=False)
+def campaign_chase(slug: str) -> Any:
+    from foitrack.errors import Conflict
+    from foitrack.services import jobs, mail
+
+    session = db_session()
+    found = campaign_service.get_campaign(session, slug)
+    _json_object(CHASE_BODY)
+    job, skipped = jobs.chase(session, actor(), mail.settings_from(current_app.config), today(),
+                              clock_settings(), found)
+    if job is None:
+        session.rollback()
+        raise Conflict("no request of this campaign needs chasing now"
+                       + (f" ({'; '.join(skipped[:5])})" if skipped else ""))
+    session.commit()
+    return _started(job)
+
+
+def _job_message(m: Any) -> dict[str, Any]:
+    return {"id": m.id, "authority": m.request.authority.name if m.request else None,
+            "to": m.to_address, "subject": m.subject, "state": m.status.value,
+            "sent_at": m.sent_at.isoformat() if m.sent_at else None, "error": m.last_error}
+
+
+@operation(f"/jobs/{JOB_RULE}", "A background job: its state, progress and messages", JOB_SCHEMA,
+           parameters=[JOB_ID])
+def job(job_id: int) -> Any:
+    from foitrack.services import jobs
+
+    session = db_session()
+    found = jobs.get_job(session, job_id)
+    progress = jobs.progress(session, found)
+    return jsonify({
+        "id": found.id, "kind": found.kind.value, "state": found.state.value,
+        "campaign": found.campaign.slug if found.campaign else None,
+        "done": progress.done, "total": progress.total, "failed": progress.failed,
+        "left": progress.left, "summary": found.summary or progress.summary(),
+        "error": found.error, "created_at": found.created_at.isoformat(),
+        "finished_at": found.finished_at.isoformat() if found.finished_at else None,
+        "messages": [_job_message(m) for m in jobs.messages_of(session, found)],
+    })

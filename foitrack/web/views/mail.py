@@ -23,11 +23,12 @@ from foitrack.errors import Invalid, NotFound
 from foitrack.models import (
     DeliveryStatus,
     InboundMessage,
+    JobKind,
     MessageKind,
     Request,
     StoredFile,
 )
-from foitrack.services import inbound, mail, membership
+from foitrack.services import inbound, jobs, mail, membership
 from foitrack.services import requests as request_service
 from foitrack.services.mail_templates import (
     DEFAULTS,
@@ -37,7 +38,7 @@ from foitrack.services.mail_templates import (
     template_version,
 )
 from foitrack.storage import safe_filename
-from foitrack.web.context import actor, clock_settings, database, db_session, today
+from foitrack.web.context import actor, clock_settings, db_session, today
 from foitrack.web.forms import form_status, show_problems
 from foitrack.web.forms.figures import TemplatesUploadForm
 from foitrack.web.forms.mail import AssignForm, ConfirmForm, MailTemplateForm
@@ -54,46 +55,53 @@ def _settings() -> mail.MailSettings:
 
 @blueprint.route("/campaigns/<slug>/send", methods=["GET", "POST"])
 def send(slug: str) -> Any:
-    """Confirm, then email the request to every authority not yet sent to."""
+    """Confirm, then email the request to every authority not yet sent to: in the background,
+    answered at once with the job's progress page."""
     session = db_session()
     campaign = campaign_or_404(slug)
     chosen = request_service.campaign_requests(session, campaign)
     plan = mail.plan_campaign_send(session, campaign, chosen)
     form = ConfirmForm()
     if form.validate_on_submit():
-        mail.queue_campaign(session, actor(), campaign, plan.to_send, _settings(), today(),
-                            attach_template=request.form.get("attach") == "1")
-        session.commit()
-        # The new ones and any that failed or were cut off before: each until it goes.
-        report = mail.deliver(database().session, _settings(), actor(), today(),
-                              message_ids=mail.pending_ids(session, MessageKind.request, slug))
-        flash(f"Sent the request: {report.summary()}.", "error" if report.failed else "success")
-        return redirect(url_for("campaigns.detail", slug=slug))
+        try:
+            job = jobs.send_campaign(session, actor(), campaign, chosen, _settings(), today(),
+                                     attach_template=request.form.get("attach") == "1")
+        except Invalid as error:
+            session.rollback()
+            flash(f"Nothing was sent: {error}.", "error")
+            return redirect(url_for("campaigns.detail", slug=slug))
+        session.commit()  # the job goes to the queue once this commits
+        return redirect(url_for("jobs.detail", job_id=job.id))
     preview = None
     if plan.to_send:
         preview = mail.compose(session, plan.to_send[0], MessageKind.request, today())
     return render_template("mail/send.html", campaign=campaign, plan=plan, form=form,
-                           settings=_settings(), preview=preview)
+                           settings=_settings(), preview=preview,
+                           running=jobs.active_job(session, JobKind.send, campaign))
 
 
 @blueprint.route("/campaigns/<slug>/chase", methods=["GET", "POST"])
 def chase(slug: str) -> Any:
     session = db_session()
     campaign = campaign_or_404(slug)
-    queued, skipped = mail.queue_chasers(session, actor(), _settings(), today(), clock_settings(),
-                                         slug)
     form = ConfirmForm()
     if form.validate_on_submit():
+        job, _skipped = jobs.chase(session, actor(), _settings(), today(), clock_settings(),
+                                   campaign)
+        if job is None:
+            session.rollback()
+            flash("No request needs chasing now: nothing was sent.", "info")
+            return redirect(url_for("campaigns.detail", slug=slug))
         session.commit()
-        report = mail.deliver(database().session, _settings(), actor(), today(),
-                              message_ids=mail.pending_ids(session, MessageKind.chaser, slug))
-        flash(f"Chasers: {report.summary()}.", "error" if report.failed else "success")
-        return redirect(url_for("campaigns.detail", slug=slug))
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    queued, skipped = mail.queue_chasers(session, actor(), _settings(), today(), clock_settings(),
+                                         slug)
     listed = [(m.request.authority.name, m.to_address, m.subject)
               for m in queued if m.request is not None]  # a chaser always has its request
     session.rollback()  # only a preview: nothing is queued until confirmed
     return render_template("mail/chase.html", campaign=campaign, listed=listed, skipped=skipped,
-                           form=form)
+                           form=form, settings=_settings(),
+                           running=jobs.active_job(session, JobKind.chase, campaign))
 
 
 @blueprint.route("/campaigns/<slug>/mail-templates", methods=["GET", "POST"])
@@ -142,8 +150,14 @@ def templates(slug: str) -> Any:
 
 @blueprint.get("/mail/outbox")
 def outbox() -> Any:
-    messages = mail.outbox(db_session(), membership.visible_message_clause(current_user, today()))
-    return render_template("mail/outbox.html", messages=messages, statuses=DeliveryStatus)
+    session = db_session()
+    visible = membership.visible_message_clause(current_user, today())
+    messages = mail.outbox(session, visible)
+    # Left "sending" by an interrupted send (not one going now): a person says if it went.
+    to_check = {m.id for m in messages if m.status is DeliveryStatus.sending
+                and mail.message_to_check(session, m.id, visible) is not None}
+    return render_template("mail/outbox.html", messages=messages, statuses=DeliveryStatus,
+                           to_check=to_check)
 
 
 @blueprint.route("/mail/inbox", methods=["GET", "POST"])

@@ -1,0 +1,159 @@
+"""The task queue's plumbing: the Celery app, and jobs handed to it only once they are committed.
+
+foitrack runs slow work (sending a campaign, chasing, fetching replies, digests, large exports)
+on Celery, the field's standard task queue (MuckRock, froide and NYC OpenRecords use it too).
+A job's truth is its row in the database (foitrack.models.job); the broker only carries
+"run job N" to a worker, which claims the row before doing anything.
+
+Where the broker is:
+- FOITRACK_BROKER_URL, e.g. ``redis://127.0.0.1:6379/0``: production, shared by every web and
+  worker machine.
+- unset: the embedded default, kombu's filesystem transport in the instance folder. It needs no
+  server, so `make run` works with SQLite alone (`foitrack serve` starts a worker beside
+  itself); it suits one machine only.
+
+Tasks are named by string here, so the web and the command line enqueue without importing the
+worker's code (or Celery at all, until the first job is committed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from foitrack.db import Database
+
+log = logging.getLogger(__name__)
+
+RUN_JOB = "foitrack.run_job"
+TICK = "foitrack.tick"
+FETCH = "foitrack.fetch"
+DIGEST = "foitrack.digest"
+CHASE = "foitrack.chase"
+
+# session.info key: the jobs this transaction asked for, handed to the broker after it commits.
+_PENDING = "foitrack.jobs_to_enqueue"
+
+
+def embedded(config: Mapping[str, Any]) -> bool:
+    """True when no broker is configured: the filesystem transport in the instance folder."""
+    return not config.get("BROKER_URL")
+
+
+def queue_folder(config: Mapping[str, Any]) -> Path:
+    return Path(config["INSTANCE_PATH"]) / "queue"
+
+
+def celery_app(config: Mapping[str, Any]) -> Celery:
+    """A Celery app for foitrack's settings (one per process is enough: see ``app_for``)."""
+    from celery import Celery
+    from celery.schedules import crontab
+
+    if embedded(config):
+        folder = queue_folder(config)
+        for name in ("messages", "control"):
+            (folder / name).mkdir(parents=True, exist_ok=True)
+        broker = "filesystem://"
+        transport: dict[str, Any] = {
+            "data_folder_in": str(folder / "messages"),
+            "data_folder_out": str(folder / "messages"),
+            "control_folder": str(folder / "control"),
+            "polling_interval": 0.2,
+        }
+    else:
+        broker = config["BROKER_URL"]
+        # A task a worker took but never acknowledged (killed mid-job) goes back to the queue
+        # after this long; the job's own heartbeat (services.jobs.recover) usually acts first.
+        transport = {"visibility_timeout": 3600}
+    app = Celery("foitrack", broker=broker, include=["foitrack.worker.tasks"])
+    queue = config.get("QUEUE") or "foitrack"
+    schedule: dict[str, Any] = {
+        # Campaigns due to be sent today, jobs whose worker died, jobs never handed over.
+        "tick": {"task": TICK, "schedule": 60.0, "options": {"queue": queue}},
+        "digest": {"task": DIGEST, "options": {"queue": queue},
+                   "schedule": crontab(minute=0, hour=config.get("DIGEST_HOUR", 7))},
+    }
+    if config.get("IMAP_HOST"):
+        schedule["fetch"] = {"task": FETCH, "options": {"queue": queue},
+                             "schedule": 60.0 * config.get("FETCH_MINUTES", 5)}
+    if config.get("AUTO_CHASE"):
+        schedule["chase"] = {"task": CHASE, "options": {"queue": queue},
+                             "schedule": crontab(minute=30, hour=config.get("DIGEST_HOUR", 7))}
+    app.conf.update(
+        broker_transport_options=transport,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=5,
+        # A web request that commits a job must not hang on a broker that is down: the job
+        # stays queued in the database and the scheduler's tick hands it over again.
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2,
+                                   "interval_step": 0.5, "interval_max": 1},
+        task_default_queue=queue,
+        task_ignore_result=True,  # the job's row holds its outcome
+        # Acknowledged when done, so a task whose worker was killed is delivered again; the
+        # job's claim (a conditional UPDATE) makes the second delivery harmless.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        # The filesystem transport has no broadcast: no remote control there (cancelling is a
+        # flag on the job's row, read by the worker between messages, so nothing needs it).
+        worker_enable_remote_control=not embedded(config),
+        timezone="Europe/London",
+        beat_schedule=schedule,
+    )
+    return app
+
+
+_apps: dict[tuple[str, str], Celery] = {}
+
+
+def app_for(config: Mapping[str, Any]) -> Celery:
+    """The process's Celery app for this broker and queue, made once."""
+    key = (str(config.get("BROKER_URL") or queue_folder(config)), str(config.get("QUEUE")))
+    if key not in _apps:
+        _apps[key] = celery_app(config)
+    return _apps[key]
+
+
+def enqueue(config: Mapping[str, Any], job_ids: list[int]) -> list[int]:
+    """Hand jobs to the broker now; returns those it could not take (they stay queued in the
+    database, and the scheduler's tick hands them over again)."""
+    app = app_for(config)
+    missed = []
+    for job_id in job_ids:
+        try:
+            app.send_task(RUN_JOB, args=[job_id], queue=config.get("QUEUE") or "foitrack")
+        except Exception:  # noqa: BLE001 - any broker fault: the row is kept, the tick retries
+            log.exception("could not hand job %s to the broker; it stays queued", job_id)
+            missed.append(job_id)
+    return missed
+
+
+def after_commit(session: Session, job_id: int) -> None:
+    """Have ``job_id`` handed to the broker once ``session``'s transaction commits, and not at
+    all if it rolls back: a worker never sees a job whose rows are not there yet."""
+    session.info.setdefault(_PENDING, []).append(job_id)
+
+
+def watch(database: Database, config: Mapping[str, Any]) -> None:
+    """Enqueue the jobs each of ``database``'s sessions asked for, after each commit."""
+
+    def committed(session: Session) -> None:
+        pending = session.info.pop(_PENDING, None)
+        if pending:
+            enqueue(config, pending)
+
+    def rolled_back(session: Session) -> None:
+        session.info.pop(_PENDING, None)
+
+    event.listen(database.sessionmaker, "after_commit", committed)
+    # A real rollback of the whole transaction (not a savepoint's) forgets what it asked for.
+    event.listen(database.sessionmaker, "after_rollback", rolled_back)

@@ -1,0 +1,103 @@
+"""The tasks: run a job, and the scheduler's periodic ones, which ask for jobs.
+
+A periodic task only asks for a job (a row, handed to the queue after commit); the job then
+runs as any other, so `foitrack jobs` shows the scheduler's work beside a person's.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from foitrack import broker
+from foitrack.errors import Invalid
+from foitrack.models import JobKind
+from foitrack.services import audit, job_runner, jobs
+from foitrack.worker import runtime
+
+log = logging.getLogger(__name__)
+
+SCHEDULER = audit.Actor.system("scheduler")
+
+
+@shared_task(name=broker.RUN_JOB)
+def run_job(job_id: int) -> str | None:
+    state = job_runner.run(runtime.runtime(), job_id)
+    return state.value if state else None
+
+
+@worker_ready.connect
+def take_up_own_jobs(sender: Any = None, **_kwargs: Any) -> None:
+    """A worker starting under a name that has jobs running died with them: take them up."""
+    name = getattr(sender, "hostname", None)
+    if name:
+        runtime.set_worker(name)
+    _recover(name)
+
+
+def _recover(restarted: str | None = None) -> list[int]:
+    rt = runtime.runtime()
+    with rt.new_session() as session:
+        ids = jobs.recover(session, restarted_worker=restarted)
+        session.commit()
+    if ids:
+        log.warning("taking up jobs %s again", ids)
+        broker.enqueue(rt.config, ids)
+    return ids
+
+
+@shared_task(name=broker.TICK)
+def tick() -> dict[str, Any]:
+    """Every minute: jobs whose worker died, jobs never handed over, campaigns due today."""
+    recovered = _recover()
+    rt = runtime.runtime()
+    started = []
+    with rt.new_session() as session:
+        for campaign in jobs.due_campaigns(session, rt.today()):
+            started.append(_scheduled_send(session, rt, campaign))
+        session.commit()
+    return {"recovered": recovered, "sent": started}
+
+
+def _scheduled_send(session: Any, rt: Any, campaign: Any) -> str:
+    from foitrack.services.requests import campaign_requests
+
+    requests = campaign_requests(session, campaign)
+    try:
+        job = jobs.send_campaign(session, SCHEDULER, campaign, requests, rt.mail, rt.today())
+    except Invalid as error:
+        # Nothing to send (sent by hand, or no addresses): recorded, so it is not tried again.
+        job = jobs.create(session, SCHEDULER, JobKind.send, campaign,
+                          finished=f"scheduled send: {error}")
+    log.info("scheduled send of %s: job %s", campaign.slug, job.id)
+    return campaign.slug
+
+
+@shared_task(name=broker.FETCH)
+def fetch() -> int | None:
+    rt = runtime.runtime()
+    with rt.new_session() as session:
+        job = jobs.fetch(session, SCHEDULER)
+        session.commit()
+        return job.id if job else None
+
+
+@shared_task(name=broker.DIGEST)
+def digest() -> int:
+    rt = runtime.runtime()
+    with rt.new_session() as session:
+        job = jobs.digest(session, SCHEDULER)
+        session.commit()
+        return job.id
+
+
+@shared_task(name=broker.CHASE)
+def chase() -> int | None:
+    rt = runtime.runtime()
+    with rt.new_session() as session:
+        job, _skipped = jobs.chase(session, SCHEDULER, rt.mail, rt.today(), rt.clock)
+        session.commit()
+        return job.id if job else None
