@@ -19,6 +19,7 @@ worker's code (or Celery at all, until the first job is committed).
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,7 +78,8 @@ def celery_app(config: Mapping[str, Any]) -> Celery:
     queue = config.get("QUEUE") or "foitrack"
     schedule: dict[str, Any] = {
         # Campaigns due to be sent today, jobs whose worker died, jobs never handed over.
-        "tick": {"task": TICK, "schedule": 60.0, "options": {"queue": queue}},
+        "tick": {"task": TICK, "schedule": float(config.get("TICK_SECONDS", 60)),
+                 "options": {"queue": queue}},
         "digest": {"task": DIGEST, "options": {"queue": queue},
                    "schedule": crontab(minute=0, hour=config.get("DIGEST_HOUR", 7))},
     }
@@ -143,17 +145,28 @@ def after_commit(session: Session, job_id: int) -> None:
     session.info.setdefault(_PENDING, []).append(job_id)
 
 
+# The settings each watched session factory's jobs are enqueued with (the latest given).
+_watched: weakref.WeakKeyDictionary[Any, Mapping[str, Any]] = weakref.WeakKeyDictionary()
+
+
 def watch(database: Database, config: Mapping[str, Any]) -> None:
-    """Enqueue the jobs each of ``database``'s sessions asked for, after each commit."""
+    """Enqueue the jobs each of ``database``'s sessions asked for, after each commit, with
+    ``config``'s broker (watching again only changes the settings)."""
+    maker = database.sessionmaker
+    first = maker not in _watched
+    _watched[maker] = config
+    if not first:
+        return
 
     def committed(session: Session) -> None:
         pending = session.info.pop(_PENDING, None)
-        if pending:
-            enqueue(config, pending)
+        settings = _watched.get(maker)
+        if pending and settings is not None:
+            enqueue(settings, pending)
 
     def rolled_back(session: Session) -> None:
         session.info.pop(_PENDING, None)
 
-    event.listen(database.sessionmaker, "after_commit", committed)
+    event.listen(maker, "after_commit", committed)
     # A real rollback of the whole transaction (not a savepoint's) forgets what it asked for.
-    event.listen(database.sessionmaker, "after_rollback", rolled_back)
+    event.listen(maker, "after_rollback", rolled_back)

@@ -56,6 +56,8 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
                   "machine (foitrack serve starts its worker)",
     "QUEUE": "the queue's name on the broker (foitrack); give each foitrack its own on a shared "
              "broker",
+    "TICK_SECONDS": "how often the scheduler looks for campaigns due to be sent and jobs whose "
+                    "worker died (60)",
     "FETCH_MINUTES": "the scheduler fetches replies from the IMAP mailbox this often (5)",
     "DIGEST_HOUR": "the scheduler sends the overdue digest at this hour, UK time (7)",
     "AUTO_CHASE": "1: the scheduler also sends the chasers each morning (0: a person does)",
@@ -224,9 +226,10 @@ def _defaults(instance_path: Path, env: Mapping[str, str]) -> dict[str, Any]:
 _WHOLE_NUMBERS = (("SMTP_PORT", 587), ("IMAP_PORT", 993), ("CHASE_INTERVAL_DAYS", 5),
                   ("TRUSTED_PROXIES", 0), ("SIGN_IN_MAX_FAILURES", 5),
                   ("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20), ("SIGN_IN_WINDOW_MINUTES", 15),
-                  ("CHART_RENDERS_PER_MINUTE", 60), ("FETCH_MINUTES", 5), ("DIGEST_HOUR", 7))
+                  ("CHART_RENDERS_PER_MINUTE", 60), ("FETCH_MINUTES", 5), ("DIGEST_HOUR", 7),
+                  ("TICK_SECONDS", 60))
 _AT_LEAST_ONE = ("SIGN_IN_MAX_FAILURES", "SIGN_IN_MAX_FAILURES_PER_ADDRESS", "SIGN_IN_WINDOW_MINUTES",
-                 "CHART_RENDERS_PER_MINUTE", "FETCH_MINUTES")
+                 "CHART_RENDERS_PER_MINUTE", "FETCH_MINUTES", "TICK_SECONDS")
 
 
 def _whole_numbers(env: Mapping[str, str]) -> dict[str, int]:

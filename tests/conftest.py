@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
-from foitrack import create_app, migrate
+from foitrack import broker, create_app, migrate
 from foitrack.db import Base, Database, make_engine
 from foitrack.services import users
 from tests.databases import ScratchDatabases
@@ -216,6 +216,7 @@ def app(database_url: str, database: Database, instance_path: Path) -> Iterator[
     )
     app.extensions["foitrack.db"].engine.dispose()
     app.extensions["foitrack.db"] = database
+    broker.watch(database, app.config)  # jobs asked for through it go to this app's queue
     yield app
     _empty_tables(app)
     app.extensions["foitrack.db"].engine.dispose()
