@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 RUN_JOB = "foitrack.run_job"
 TICK = "foitrack.tick"
-FETCH = "foitrack.fetch"
 DIGEST = "foitrack.digest"
 CHASE = "foitrack.chase"
 
@@ -77,15 +76,14 @@ def celery_app(config: Mapping[str, Any]) -> Celery:
     app = Celery("foitrack", broker=broker, include=["foitrack.worker.tasks"])
     queue = config.get("QUEUE") or "foitrack"
     schedule: dict[str, Any] = {
-        # Campaigns due to be sent today, jobs whose worker died, jobs never handed over.
+        # Campaigns due to be sent today, jobs whose worker died, jobs never handed over, and
+        # the mailbox fetch when FETCH_MINUTES have passed since the last (counted from the
+        # job table, so a restarted scheduler fetches at once rather than after a full wait).
         "tick": {"task": TICK, "schedule": float(config.get("TICK_SECONDS", 60)),
                  "options": {"queue": queue}},
         "digest": {"task": DIGEST, "options": {"queue": queue},
                    "schedule": crontab(minute=0, hour=config.get("DIGEST_HOUR", 7))},
     }
-    if config.get("IMAP_HOST"):
-        schedule["fetch"] = {"task": FETCH, "options": {"queue": queue},
-                             "schedule": 60.0 * config.get("FETCH_MINUTES", 5)}
     if config.get("AUTO_CHASE"):
         schedule["chase"] = {"task": CHASE, "options": {"queue": queue},
                              "schedule": crontab(minute=30, hour=config.get("DIGEST_HOUR", 7))}

@@ -23,14 +23,6 @@ def _celery() -> Any:
     return broker.app_for(config())
 
 
-def _install_runtime(name: str | None = None) -> None:
-    from flask import current_app
-
-    from foitrack.worker import runtime
-
-    runtime.install(current_app._get_current_object(), name)  # type: ignore[attr-defined]
-
-
 def _schedule_file() -> str:
     from pathlib import Path
 
@@ -69,7 +61,7 @@ def worker_command(concurrency: int, name: str | None, beat: bool, loglevel: str
     from foitrack import broker
 
     node = _node_name(name)
-    _install_runtime(node)
+    # The tasks build their own app from the same FOITRACK_* settings (foitrack.worker.runtime).
     settings = config()
     where = settings.get("BROKER_URL") or f"the embedded queue in {broker.queue_folder(settings)}"
     click.echo(f"foitrack worker {node}: jobs from {where} (Ctrl+C to stop)")

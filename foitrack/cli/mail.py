@@ -168,41 +168,33 @@ def mail_fetch() -> None:
     """Fetch unseen replies from the IMAP mailbox (FOITRACK_IMAP_*) and file them.
 
     Each message is read on its own: one that cannot be read is kept in the triage inbox and
-    named, never left to stop the next fetch.
+    named, never left to stop the next fetch. A message is marked read once it is kept.
     """
-    from foitrack.errors import DomainError
     from foitrack.services import inbound
+    from foitrack.services import mail_fetch as fetching
     from foitrack.storage import FileStore
 
     app_config = config()
-    if not app_config.get("IMAP_HOST"):
+    settings = inbound.imap_settings_from(app_config)
+    if settings is None:
         raise click.ClickException("set FOITRACK_IMAP_HOST, _USERNAME and _PASSWORD first")
-    settings = inbound.ImapSettings(app_config["IMAP_HOST"], app_config.get("IMAP_USERNAME") or "",
-                                    app_config.get("IMAP_PASSWORD") or "", app_config["IMAP_PORT"],
-                                    app_config.get("IMAP_FOLDER") or "INBOX",
-                                    app_config["IMAP_SSL"])
-    try:
-        messages = inbound.fetch_imap(settings)
-    except (OSError, inbound.imaplib.IMAP4.error) as error:
-        raise click.ClickException(f"cannot fetch from {settings.host}: {error}") from None
     store = FileStore(app_config["STORAGE_PATH"])
-    refused: list[str] = []
-    imported: list[str] = []
-    with unit_of_work() as session:
-        total = inbound.ImportReport()
-        for name, raw in messages:
-            try:
-                report = inbound.import_file(session, system_actor(), store, name, raw, today())
-            except DomainError as error:
-                # Empty: nothing to keep. Left unread in the mailbox for a person to look at.
-                refused.append(str(error))
-                continue
-            total.add(report)
-            imported.append(name)
-    # Only now, with the messages safely kept, are they marked read in the mailbox.
-    inbound.mark_seen(settings, imported)
-    _report_import(total, refused)
-    click.echo(f"Fetched {len(messages)} messages: {total.summary()}.")
+    try:
+        report = fetching.fetch_and_file(database().session, settings, store, system_actor(),
+                                         today())
+    except fetching.MailboxUnavailable as error:
+        if error.report.fetched:
+            _report_fetch(error.report)  # filed before the connection failed, and kept
+        raise click.ClickException(f"cannot fetch from {settings.host}: {error.reason}") from None
+    _report_fetch(report)
+
+
+def _report_fetch(report: Any) -> None:
+    for line in report.lines:
+        click.echo(f"  {line}")
+    for line in report.warnings:
+        click.echo(f"  {line}", err=True)
+    click.echo(f"{report.summary()}.")
 
 
 @mail_group.command("digest")

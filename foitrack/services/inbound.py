@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import hashlib
-import imaplib
 import mailbox
 import re
 import tempfile
@@ -499,38 +498,23 @@ def triage(session: Session) -> list[InboundMessage]:
 
 @dataclass(frozen=True)
 class ImapSettings:
+    """The mailbox replies are fetched from (FOITRACK_IMAP_*); services/mail_fetch reads it."""
+
     host: str
     username: str
-    password: str
+    password: str = field(repr=False)  # never in a log line or a job's failure report
     port: int = 993
     folder: str = "INBOX"
     ssl: bool = True
+    # Seconds to wait on the server before giving up: a scheduled fetch must never hang.
+    timeout: float = 60.0
 
 
-def fetch_imap(settings: ImapSettings) -> list[tuple[str, bytes]]:
-    """Unseen messages from an IMAP mailbox, as (name, raw bytes). Marks them seen."""
-    client_class = imaplib.IMAP4_SSL if settings.ssl else imaplib.IMAP4
-    with client_class(settings.host, settings.port) as client:
-        client.login(settings.username, settings.password)
-        client.select(settings.folder)
-        status, numbers = client.search(None, "UNSEEN")
-        found = []
-        for number in (numbers[0] or b"").decode().split():
-            # PEEK: fetching must not mark it read; mark_seen() does, after the import commits.
-            status, data = client.fetch(number, "(BODY.PEEK[])")
-            if status == "OK" and data and isinstance(data[0], tuple):
-                found.append((f"imap-{number}.eml", data[0][1]))
-        return found
-
-
-def mark_seen(settings: ImapSettings, names: list[str]) -> None:
-    """Mark fetched messages read once they are safely imported."""
-    client_class = imaplib.IMAP4_SSL if settings.ssl else imaplib.IMAP4
-    with client_class(settings.host, settings.port) as client:
-        client.login(settings.username, settings.password)
-        client.select(settings.folder)
-        for name in names:
-            client.store(name.removeprefix("imap-").removesuffix(".eml"), "+FLAGS", "\\Seen")
-
-
-
+def imap_settings_from(config: Any) -> ImapSettings | None:
+    """The mailbox from the app's configuration; None when FOITRACK_IMAP_HOST is not set."""
+    if not config.get("IMAP_HOST"):
+        return None
+    return ImapSettings(
+        host=config["IMAP_HOST"], username=config.get("IMAP_USERNAME") or "",
+        password=config.get("IMAP_PASSWORD") or "", port=config.get("IMAP_PORT") or 993,
+        folder=config.get("IMAP_FOLDER") or "INBOX", ssl=config.get("IMAP_SSL", True))

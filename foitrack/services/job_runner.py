@@ -114,7 +114,9 @@ def _fetch(runtime: Runtime, job_id: int, actor: audit.Actor) -> tuple[JobState,
                                        FileStore(runtime.config["STORAGE_PATH"]), actor,
                                        runtime.today())
     with runtime.new_session() as session:
-        _count(session, job_id, report.fetched, report.filed, len(report.refused))
+        # Done: kept in foitrack (filed, in the triage inbox, or kept before); failed: left
+        # unread in the mailbox for a person.
+        _count(session, job_id, report.fetched, report.kept, len(report.refused))
         session.commit()
     return JobState.done, report.summary()
 

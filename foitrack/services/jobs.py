@@ -295,10 +295,16 @@ def chase(session: Session, actor: audit.Actor, mail: Any, today: dt.date,
     return job, skipped
 
 
-def fetch(session: Session, actor: audit.Actor) -> Job | None:
-    """A mailbox fetch, unless one is queued or running: fetches run one at a time."""
+def fetch(session: Session, actor: audit.Actor, every: dt.timedelta | None = None,
+          now: dt.datetime | None = None) -> Job | None:
+    """A mailbox fetch, unless one is queued or running (fetches run one at a time) or, with
+    ``every``, one was asked for less than that long ago."""
     if active_job(session, JobKind.fetch) is not None:
         return None
+    if every is not None:
+        last = session.scalar(select(func.max(Job.created_at)).where(Job.kind == JobKind.fetch))
+        if last is not None and last > (now or utcnow()) - every:
+            return None
     return create(session, actor, JobKind.fetch)
 
 

@@ -14,14 +14,6 @@ _app: Flask | None = None
 _worker = f"foitrack@{socket.gethostname()}"
 
 
-def install(app: Flask, worker: str | None = None) -> None:
-    """Use ``app`` (made by `foitrack worker`) rather than one built from the environment."""
-    global _app, _worker
-    _app = app
-    if worker:
-        _worker = worker
-
-
 def set_worker(name: str) -> None:
     global _worker
     _worker = name

@@ -6,6 +6,7 @@ runs as any other, so `foitrack jobs` shows the scheduler's work beside a person
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -58,8 +59,12 @@ def tick() -> dict[str, Any]:
     with rt.new_session() as session:
         for campaign in jobs.due_campaigns(session, rt.today()):
             started.append(_scheduled_send(session, rt, campaign))
+        fetch = None
+        if rt.config.get("IMAP_HOST"):
+            fetch = jobs.fetch(session, SCHEDULER,
+                               every=dt.timedelta(minutes=rt.config.get("FETCH_MINUTES", 5)))
         session.commit()
-    return {"recovered": recovered, "sent": started}
+    return {"recovered": recovered, "sent": started, "fetch": fetch.id if fetch else None}
 
 
 def _scheduled_send(session: Any, rt: Any, campaign: Any) -> str:
@@ -74,15 +79,6 @@ def _scheduled_send(session: Any, rt: Any, campaign: Any) -> str:
                           finished=f"scheduled send: {error}")
     log.info("scheduled send of %s: job %s", campaign.slug, job.id)
     return campaign.slug
-
-
-@shared_task(name=broker.FETCH)
-def fetch() -> int | None:
-    rt = runtime.runtime()
-    with rt.new_session() as session:
-        job = jobs.fetch(session, SCHEDULER)
-        session.commit()
-        return job.id if job else None
 
 
 @shared_task(name=broker.DIGEST)

@@ -1,12 +1,16 @@
-"""A real SMTP server on localhost (aiosmtpd) for the mail tests."""
+"""A real SMTP server (aiosmtpd) and a real IMAP server (Debian's Dovecot) on localhost for the
+mail tests."""
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.imap_server import MISSING, DovecotServer, Mailbox, dovecot_binary, running_dovecot
 
 
 class Recorder:
@@ -45,3 +49,22 @@ def smtp_server():
         yield recorder, controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """Dovecot on a loopback port for this test process, stopped at its end.
+
+    Fails, rather than skips, when Dovecot is missing: `make test` installs it (`make tools`),
+    and a skipped test would pass off an untested fetch as a tested one.
+    """
+    if dovecot_binary() is None:
+        pytest.fail(MISSING, pytrace=False)
+    with running_dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def imap_mailbox(dovecot: DovecotServer) -> Mailbox:
+    """An empty INBOX of this test's own on the real IMAP server."""
+    return dovecot.new_mailbox()

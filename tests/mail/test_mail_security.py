@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import mailbox
-import socketserver
-import threading
 from email.message import EmailMessage
 
 import pytest
@@ -148,83 +146,19 @@ def test_mail_import_keeps_and_reports_an_unreadable_message_and_imports_the_res
 
 # ---- a real IMAP mailbox -------------------------------------------------------------------
 
-class _Mailbox:
-    """The messages of one IMAP folder and which of them are seen."""
-
-    def __init__(self, messages: list[bytes]) -> None:
-        self.messages = messages
-        self.seen: set[int] = set()
-
-
-class _ImapHandler(socketserver.StreamRequestHandler):
-    """Just enough IMAP4rev1 (RFC 3501) for imaplib: LOGIN, SELECT, SEARCH UNSEEN,
-    FETCH (BODY.PEEK[]), STORE +FLAGS (\\Seen), LOGOUT."""
-
-    def send(self, line: bytes) -> None:
-        self.wfile.write(line + b"\r\n")
-
-    def handle(self) -> None:
-        box: _Mailbox = self.server.box  # type: ignore[attr-defined]
-        self.send(b"* OK [CAPABILITY IMAP4rev1] test server ready")
-        for line in self.rfile:
-            tag, command, *rest = line.rstrip(b"\r\n").split(b" ", 2)
-            command = command.upper()
-            argument = rest[0] if rest else b""
-            if command == b"CAPABILITY":
-                self.send(b"* CAPABILITY IMAP4rev1")
-            elif command == b"SELECT":
-                self.send(b"* %d EXISTS" % len(box.messages))
-                self.send(b"* FLAGS (\\Seen)")
-            elif command == b"SEARCH":
-                unseen = [str(n).encode() for n in range(1, len(box.messages) + 1)
-                          if n not in box.seen]
-                self.send(b"* SEARCH " + b" ".join(unseen) if unseen else b"* SEARCH")
-            elif command == b"FETCH":
-                number = int(argument.split(b" ")[0])
-                data = box.messages[number - 1]
-                self.wfile.write(b"* %d FETCH (BODY[] {%d}\r\n" % (number, len(data)) + data + b")\r\n")
-            elif command == b"STORE":
-                number = int(argument.split(b" ")[0])
-                box.seen.add(number)
-                self.send(b"* %d FETCH (FLAGS (\\Seen))" % number)
-            elif command == b"LOGOUT":
-                self.send(b"* BYE")
-                self.send(tag + b" OK LOGOUT completed")
-                return
-            self.send(tag + b" OK " + command + b" completed")
-
-
-@pytest.fixture
-def imap_server():
-    box = _Mailbox([])
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _ImapHandler)
-    server.daemon_threads = True
-    server.box = box  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield box, server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_mail_fetch_carries_on_past_a_bad_date_and_an_unreadable_message(
-        app, session, cli_env, imap_server):
-    box, port = imap_server
-    box.messages = [_message("Bad date", "<bad-date@x>", BAD_DATE), _nested(),
-                    _message("Good", "<good@x>")]
-    runner = CliRunner(env={**cli_env, "FOITRACK_IMAP_HOST": "127.0.0.1",
-                            "FOITRACK_IMAP_PORT": str(port), "FOITRACK_IMAP_SSL": "0",
-                            "FOITRACK_IMAP_USERNAME": "replies", "FOITRACK_IMAP_PASSWORD": "x"})
+        app, session, cli_env, imap_mailbox):
+    uids = imap_mailbox.deliver(_message("Bad date", "<bad-date@x>", BAD_DATE), _nested(),
+                                _message("Good", "<good@x>"))
+    runner = CliRunner(env={**cli_env, **imap_mailbox.env()})
     result = runner.invoke(main, ["mail", "fetch"])
     assert result.exit_code == 0, result.output
     assert ("Fetched 3 messages: 0 filed against requests, 2 waiting in the triage inbox, 0 "
             "already imported, 1 could not be read") in result.stdout
-    assert "could not read imap-2.eml: its parts are nested too deeply" in result.stderr
-    assert box.seen == {1, 2, 3}  # all kept, so all marked read: the next fetch is not stuck
+    assert f"could not read imap-{uids[1]}.eml: its parts are nested too deeply" in result.stderr
+    assert imap_mailbox.seen() == set(uids)  # all kept, so all marked read
     assert _count(session) == 3 and _sent_at(session, "<bad-date@x>") is None
-    box.messages.append(_message("Later", "<later@x>"))
+    imap_mailbox.deliver(_message("Later", "<later@x>"))
     later = runner.invoke(main, ["mail", "fetch"])
     assert later.exit_code == 0 and "Fetched 1 messages" in later.stdout
     assert _count(session) == 4
