@@ -137,7 +137,7 @@ def _as_dict(job: Any, progress: Any) -> dict[str, Any]:
 
 
 @jobs_group.command("cancel")
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=click.IntRange(1, 2**31 - 1))
 @with_appcontext
 @needs_current_schema
 def jobs_cancel(job_id: int) -> None:

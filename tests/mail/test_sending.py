@@ -175,6 +175,8 @@ def test_two_sends_at_once_cannot_both_take_a_message(app, session, campaign, sm
     server, port = smtp_server
     settings = settings_for(port, tmp_path)
     chosen = requests.campaign_requests(session, campaign)
+    for request in chosen:  # one mail server for all three, so the throttle waits between them
+        request.authority.foi_email = f"foi-{request.authority.slug}@police.example"
     queued = mail.queue_campaign(session, TEST_ACTOR, campaign, chosen, settings, TODAY)
     session.commit()
     ids = [m.id for m in queued]
@@ -230,3 +232,36 @@ def test_an_overdue_review_gets_no_s10_chaser(app, session, campaign, smtp_serve
     queued, skipped = mail.queue_chasers(session, TEST_ACTOR, settings, dt.date(2019, 8, 1))
     assert [m.request.authority.slug for m in queued if m.request_id == mercia.id] == []
     assert any("internal review overdue" in reason for reason in skipped)
+
+
+def test_the_throttle_waits_per_recipient_domain_and_never_for_the_outbox(
+        app, session, campaign, smtp_server, tmp_path):
+    """43 forces on 43 domains go out without waiting on each other; two messages to one mail
+    server are spaced by the throttle; writing files to the outbox never waits (issue 21, 4)."""
+    server, port = smtp_server
+    chosen = requests.campaign_requests(session, campaign)
+    shared = {"kent": "foi@kent.police.example", "sussex": "records@kent.police.example",
+              "west-mercia": "foi@westmercia.example"}
+    for request in chosen:
+        request.authority.foi_email = shared[request.authority.slug]
+    queued = mail.queue_campaign(session, TEST_ACTOR, campaign, chosen,
+                                 settings_for(port, tmp_path), TODAY)
+    session.commit()
+    waits: list[float] = []
+    throttled = mail.MailSettings(**{**settings_for(port, tmp_path).__dict__,
+                                     "throttle_seconds": 30})
+    report = mail.deliver(app.extensions["foitrack.db"].session, throttled, TEST_ACTOR, TODAY,
+                          message_ids=[m.id for m in queued], sleep=waits.append)
+    assert report.sent == 3 and len(server.messages) == 3
+    # Only the second message to kent.police.example waited, and for about the throttle.
+    assert len(waits) == 1 and 29 < waits[0] <= 30
+    # The same with no mail server: written to the outbox, no wait at all.
+    session.execute(OutgoingMessage.__table__.update().values(status="queued"))
+    session.commit()
+    outbox_waits: list[float] = []
+    written = mail.deliver(app.extensions["foitrack.db"].session,
+                           mail.MailSettings(**{**settings_for(None, tmp_path).__dict__,
+                                                "throttle_seconds": 30}),
+                           TEST_ACTOR, TODAY, message_ids=[m.id for m in queued],
+                           sleep=outbox_waits.append)
+    assert written.written_to_outbox == 3 and outbox_waits == []

@@ -75,8 +75,10 @@ def send(slug: str) -> Any:
     preview = None
     if plan.to_send:
         preview = mail.compose(session, plan.to_send[0], MessageKind.request, today())
+    # Failed before, or said by hand not to have gone: sent again with the rest.
+    retries = mail.pending_messages(session, MessageKind.request, chosen)
     return render_template("mail/send.html", campaign=campaign, plan=plan, form=form,
-                           settings=_settings(), preview=preview,
+                           settings=_settings(), preview=preview, retries=retries,
                            running=jobs.active_job(session, JobKind.send, campaign))
 
 

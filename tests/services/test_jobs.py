@@ -1,0 +1,165 @@
+"""Jobs as rows: handed to the broker only after commit, claimed once, cancelled, taken up again
+when their worker died (issue 21, points 4 and 5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from foitrack.db import utcnow
+from foitrack.models import DeliveryStatus, Job, JobKind, JobState, OutgoingMessage
+from foitrack.services import jobs, mail, requests
+from foitrack.services.design import create_from_file
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces
+from tests.queue.conftest import REDIS_URL, redis_is_up
+
+TODAY = dt.date(2019, 5, 1)
+
+
+@pytest.fixture
+def campaign(session):
+    load_forces(session)
+    found = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
+        'authorities = "england-wales"', 'authorities = ["west-mercia", "kent", "sussex"]'))
+    session.commit()
+    return found
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return mail.MailSettings(mail_from="research@charity.example", outbox=tmp_path / "outbox",
+                             throttle_seconds=0)
+
+
+@pytest.fixture
+def redis_queue(app):
+    """The app's jobs go to a queue of this test's own on the real Redis."""
+    if not redis_is_up():
+        pytest.fail(f"Redis is not answering at {REDIS_URL}")
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    app.config.update(BROKER_URL=REDIS_URL, QUEUE=queue)
+    client = redis.Redis.from_url(REDIS_URL)
+    yield lambda: client.llen(queue)
+    client.delete(queue)
+
+
+def _send(session, campaign, settings) -> Job:
+    return jobs.send_campaign(session, TEST_ACTOR, campaign,
+                              requests.campaign_requests(session, campaign), settings, TODAY)
+
+
+def test_a_job_reaches_the_broker_only_when_its_transaction_commits(session, campaign, settings,
+                                                                    redis_queue):
+    _send(session, campaign, settings)
+    session.flush()
+    assert redis_queue() == 0  # written, not committed: no worker may look for it yet
+    session.rollback()
+    assert redis_queue() == 0 and session.scalar(select(Job.id)) is None
+    job = _send(session, campaign, settings)
+    session.commit()
+    assert redis_queue() == 1
+    assert session.get(Job, job.id).state is JobState.queued
+
+
+def test_a_send_ties_its_messages_to_its_job_and_refuses_a_second_while_it_runs(
+        session, campaign, settings):
+    job = _send(session, campaign, settings)
+    session.commit()
+    assert [m.job_id for m in jobs.messages_of(session, job)] == [job.id] * 3
+    progress = jobs.progress(session, job)
+    assert (progress.total, progress.done, progress.left) == (3, 0, 3)
+    with pytest.raises(Exception, match="being sent already"):
+        _send(session, campaign, settings)
+
+
+def test_a_job_is_claimed_once(session, campaign, settings):
+    job = _send(session, campaign, settings)
+    session.commit()
+    assert jobs.claim(session, job.id, "w1@host") is True
+    assert jobs.claim(session, job.id, "w2@host") is False  # delivered twice: runs once
+    session.commit()
+    session.refresh(job)
+    assert job.worker == "w1@host"
+
+
+def test_cancelling_a_queued_send_cancels_its_messages_and_frees_the_requests(
+        session, campaign, settings):
+    job = _send(session, campaign, settings)
+    session.commit()
+    jobs.cancel(session, TEST_ACTOR, job)
+    session.commit()
+    assert job.state is JobState.cancelled
+    assert {m.status for m in jobs.messages_of(session, job)} == {DeliveryStatus.cancelled}
+    with pytest.raises(Exception, match="already finished"):
+        jobs.cancel(session, TEST_ACTOR, job)
+    # Nothing went: the campaign can be sent again, to all three.
+    plan = mail.plan_campaign_send(session, campaign, requests.campaign_requests(session, campaign))
+    assert len(plan.to_send) == 3
+
+
+def test_a_job_whose_worker_died_goes_back_with_the_messages_it_had_not_handed_over(
+        session, campaign, settings):
+    job = _send(session, campaign, settings)
+    session.commit()
+    jobs.claim(session, job.id, "w1@host")
+    first, second, third = jobs.messages_of(session, job)
+    first.status, first.sent_at = DeliveryStatus.sent, utcnow()
+    # Claimed, then the worker died before the mail server saw it: safe to send again.
+    second.status = DeliveryStatus.sending
+    # Handed over when it died: it may have gone, so a person checks.
+    third.status, third.handed_over_at = DeliveryStatus.sending, utcnow()
+    session.commit()
+    assert jobs.recover(session) == []  # beating a moment ago, under another name: alive
+    assert jobs.recover(session, restarted_worker="w1@host") == [job.id]
+    session.commit()
+    session.expire_all()
+    assert session.get(Job, job.id).state is JobState.queued
+    assert [m.status for m in jobs.messages_of(session, job)] == [
+        DeliveryStatus.sent, DeliveryStatus.queued, DeliveryStatus.sending]
+    assert jobs.message_ids_to_send(session, job.id) == [second.id]
+
+
+def test_a_job_silent_for_too_long_is_taken_up_by_the_tick(session, campaign, settings):
+    job = _send(session, campaign, settings)
+    session.commit()
+    jobs.claim(session, job.id, "w1@host")
+    session.commit()
+    later = utcnow() + jobs.STALE_AFTER + dt.timedelta(seconds=1)
+    assert jobs.recover(session, now=later) == [job.id]
+
+
+def test_a_queued_job_never_taken_is_handed_over_again(session, campaign, settings):
+    job = _send(session, campaign, settings)
+    session.commit()
+    assert jobs.recover(session) == []
+    later = utcnow() + jobs.UNCLAIMED_AFTER + dt.timedelta(seconds=1)
+    assert jobs.recover(session, now=later) == [job.id]
+
+
+def test_a_campaign_is_due_on_its_send_on_day_once(session, campaign):
+    campaign.send_on = TODAY
+    session.commit()
+    assert jobs.due_campaigns(session, TODAY - dt.timedelta(days=1)) == []
+    assert jobs.due_campaigns(session, TODAY) == [campaign]
+    jobs.create(session, TEST_ACTOR, JobKind.send, campaign)
+    assert jobs.due_campaigns(session, TODAY) == []  # asked for: not again
+
+
+def test_progress_counts_what_the_messages_say(session, campaign, settings):
+    job = _send(session, campaign, settings)
+    session.commit()
+    first, second, third = jobs.messages_of(session, job)
+    first.status, second.status, third.status = (DeliveryStatus.outbox, DeliveryStatus.failed,
+                                                  DeliveryStatus.sending)
+    job.state = JobState.done
+    session.commit()
+    progress = jobs.progress(session, job)
+    assert (progress.done, progress.outbox, progress.failed, progress.to_check, progress.left) == \
+        (1, 1, 1, 1, 0)
+    assert progress.summary() == ("0 sent, 1 written to the outbox (not sent: no mail server "
+                                  "set), 1 failed, 1 to check by hand")
+    assert session.scalars(select(OutgoingMessage.job_id)).all() == [job.id] * 3

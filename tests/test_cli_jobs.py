@@ -1,0 +1,53 @@
+"""`foitrack jobs`: what is queued, running and done, and `jobs cancel` (issue 21, point 2)."""
+
+from __future__ import annotations
+
+import json
+
+from foitrack.models import JobKind, JobState
+from foitrack.services import jobs
+from foitrack.services.design import create_from_file
+from tests.commands import invoke
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces
+
+
+def _campaign(session):
+    load_forces(session)
+    found = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
+        'authorities = "england-wales"', 'authorities = ["kent", "sussex"]'))
+    session.commit()
+    return found
+
+
+def test_jobs_lists_the_unfinished_and_with_all_the_finished(runner, session):
+    campaign = _campaign(session)
+    waiting = jobs.create(session, TEST_ACTOR, JobKind.send, campaign)
+    done = jobs.create(session, TEST_ACTOR, JobKind.digest, finished="nothing to send")
+    session.commit()
+    listed = invoke(runner, "jobs")
+    assert listed.exit_code == 0, listed.output
+    assert f"{waiting.id:>5}  send    queued" in listed.output and "grooming-2019" in listed.output
+    assert f"{done.id:>5}  digest" not in listed.output
+    everything = invoke(runner, "jobs", "--all", "--format", "json")
+    rows = {row["id"]: row for row in json.loads(everything.output)}
+    assert rows[done.id]["state"] == "done" and rows[done.id]["summary"] == "nothing to send"
+    assert rows[waiting.id]["campaign"] == "grooming-2019"
+    assert {"id", "kind", "state", "done", "total", "failed", "left"} <= set(rows[waiting.id])
+
+
+def test_jobs_says_so_when_there_are_none(runner, app):
+    assert invoke(runner, "jobs").output == "No jobs queued or running.\n"
+
+
+def test_jobs_cancel_stops_a_queued_job_and_refuses_a_finished_or_unknown_one(runner, session):
+    campaign = _campaign(session)
+    job = jobs.create(session, TEST_ACTOR, JobKind.send, campaign)
+    session.commit()
+    result = invoke(runner, "jobs", "cancel", str(job.id))
+    assert (result.exit_code, result.output) == (0, f"Job {job.id}: cancelled.\n")
+    session.expire_all()
+    assert jobs.get_job(session, job.id).state is JobState.cancelled
+    again = invoke(runner, "jobs", "cancel", str(job.id))
+    assert again.exit_code == 1 and "has already finished (cancelled)" in again.output
+    missing = invoke(runner, "jobs", "cancel", "424242")
+    assert missing.exit_code == 1 and "no job 424242" in missing.output
