@@ -51,3 +51,28 @@ def test_jobs_cancel_stops_a_queued_job_and_refuses_a_finished_or_unknown_one(ru
     assert again.exit_code == 1 and "has already finished (cancelled)" in again.output
     missing = invoke(runner, "jobs", "cancel", "424242")
     assert missing.exit_code == 1 and "no job 424242" in missing.output
+
+
+def test_a_campaign_is_scheduled_from_its_file_the_command_line_and_cleared(runner, session,
+                                                                             tmp_path):
+    load_forces(session)
+    source = tmp_path / "campaign.toml"
+    source.write_text(EXAMPLE_DESIGN.replace(
+        'authorities = "england-wales"', 'authorities = ["kent"]\nsend_on = 2026-12-10'))
+    assert invoke(runner, "campaigns", "create", "--from", str(source)).exit_code == 0
+    exported = invoke(runner, "campaigns", "export", "grooming-2019").output
+    assert "send_on = 2026-12-10" in exported  # round-trips with the file
+    moved = invoke(runner, "campaigns", "schedule", "grooming-2019", "2026-12-11")
+    assert moved.output == "grooming-2019 will be emailed on 2026-12-11.\n"
+    from foitrack.services.campaigns import get_campaign
+
+    session.expire_all()
+    assert get_campaign(session, "grooming-2019").send_on.isoformat() == "2026-12-11"
+    cleared = invoke(runner, "campaigns", "schedule", "grooming-2019", "--clear")
+    assert cleared.exit_code == 0
+    session.expire_all()
+    assert get_campaign(session, "grooming-2019").send_on is None
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXAMPLE_DESIGN.replace('slug = "grooming-2019"', 'slug = "x"\nsend_on = "soon"'))
+    refused = invoke(runner, "campaigns", "create", "--from", str(bad))
+    assert refused.exit_code == 1 and "send_on: must be a date like 2019-10-01" in refused.output

@@ -81,6 +81,28 @@ def campaigns_create(from_file: Any, title: str | None, slug: str | None, text_f
     click.echo(created)
 
 
+@campaigns_group.command("schedule")
+@click.argument("campaign")
+@click.argument("day", required=False, callback=iso_date)
+@click.option("--clear", is_flag=True, help="Send it by hand after all: no day.")
+@with_appcontext
+@needs_current_schema
+def campaigns_schedule(campaign: str, day: dt.date | None, clear: bool) -> None:
+    """Have CAMPAIGN's request emailed on DAY (YYYY-MM-DD) by the scheduler (`foitrack
+    scheduler`, or the worker `foitrack serve` starts), to every authority not yet sent to."""
+    from foitrack.services import campaigns as service
+    from foitrack.services import membership
+
+    if (day is None) == (not clear):
+        raise click.UsageError("give a DAY, or --clear")
+    with unit_of_work() as session:
+        found = service.get_campaign(session, campaign)
+        service.update_campaign(session, system_actor(), found, {"send_on": day},
+                                by=membership.OPERATOR)
+    click.echo(f"{campaign} will be emailed on {day.isoformat()}." if day else
+               f"{campaign} is no longer scheduled: send it with `foitrack mail send`.")
+
+
 @campaigns_group.command("export")
 @click.argument("slug")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",

@@ -93,6 +93,7 @@ def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
         "owner_id": campaign.owner_id,
         "target_set_id": campaign.target_set_id,
         "embargo_until": campaign.embargo_until,
+        "send_on": campaign.send_on,
         "notes": campaign.notes,
         "repeat_of_id": campaign.repeat_of_id,
     }
@@ -326,7 +327,8 @@ def update_campaign(
     session: Session, actor: audit.Actor, campaign: Campaign, changes: dict[str, Any],
     by: Any = None,
 ) -> list[str]:
-    """Change title, status, embargo, notes or owner. Returns the fields changed.
+    """Change title, status, embargo, the day it is sent by itself (send_on), notes or owner.
+    Returns the fields changed.
 
     ``by`` is who asks (a user, or membership.OPERATOR): only the owner or an admin may set,
     move or lift the embargo (:raises Invalid: naming ``embargo_until`` otherwise).
@@ -353,6 +355,9 @@ def update_campaign(
         campaign.embargo_until = changes["embargo_until"]
     if "notes" in changes:
         campaign.notes = (changes["notes"] or "").strip() or None
+    if "send_on" in changes:
+        # The scheduler emails the request on this day (foitrack.services.jobs.due_campaigns).
+        campaign.send_on = changes["send_on"]
     if "owner" in changes:
         campaign.owner = changes["owner"]
     if problems:

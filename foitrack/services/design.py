@@ -28,7 +28,7 @@ from foitrack.domain.limits import MAX_NOTE
 from foitrack.errors import Conflict, Invalid, Problem
 from foitrack.models import AuditEntry, Campaign, User
 from foitrack.services import audit
-from foitrack.services.campaigns import create_campaign, get_campaign
+from foitrack.services.campaigns import create_campaign, get_campaign, update_campaign
 from foitrack.services.data_design import (
     DEFAULT_NOT_RECORDED,
     DIMENSION_KEYS,
@@ -66,6 +66,7 @@ class CampaignFile:
     notes: str | None
     repeat_of: str | None
     design: Design
+    send_on: dt.date | None = None
 
 
 def parse_campaign_file(text: str) -> CampaignFile:
@@ -75,7 +76,8 @@ def parse_campaign_file(text: str) -> CampaignFile:
     except tomllib.TOMLDecodeError as error:
         raise Invalid(f"the file is not valid TOML: {error}") from None
     problems: list[Problem] = []
-    known = {"slug", "title", "authorities", "request_text", "subject", "embargo_until", "notes",
+    known = {"slug", "title", "authorities", "request_text", "subject", "embargo_until", "send_on",
+             "notes",
              "repeat_of", "suppression_threshold", "measures", "periods", "period_groups",
              "dimensions", "groups", "release"}
     for name in sorted(set(data) - known):
@@ -84,9 +86,11 @@ def parse_campaign_file(text: str) -> CampaignFile:
     title = read_text(data, "title", "", problems)
     request_text = read_text(data, "request_text", "", problems, limit=100_000)
     authorities = _authorities(data.get("authorities"), problems)
-    embargo = data.get("embargo_until")
-    if embargo is not None and not isinstance(embargo, dt.date):
-        problems.append(Problem("must be a date like 2019-10-01 (no quotes)", "embargo_until"))
+    embargo, send_on = data.get("embargo_until"), data.get("send_on")
+    for name, value in (("embargo_until", embargo), ("send_on", send_on)):
+        # A TOML date, not a date and time (nor a string): tomllib's datetime is a date too.
+        if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+            problems.append(Problem("must be a date like 2019-10-01 (no quotes)", name))
     design = parse_design(data, problems)
     if problems:
         raise Invalid(problems)
@@ -95,7 +99,7 @@ def parse_campaign_file(text: str) -> CampaignFile:
         subject=read_text(data, "subject", "", problems, required=False) or None,
         embargo_until=embargo, notes=read_text(data, "notes", "", problems, False, MAX_NOTE) or None,
         repeat_of=read_text(data, "repeat_of", "", problems, required=False, limit=80) or None,
-        design=design,
+        design=design, send_on=send_on,
     )
 
 
@@ -160,6 +164,8 @@ def create_from_file(session: Session, actor: audit.Actor, text: str,
         embargo_until=spec.embargo_until, notes=spec.notes, repeat_of=repeat_of,
     )
     apply_design(session, actor, campaign, spec.design)
+    if spec.send_on is not None:
+        update_campaign(session, actor, campaign, {"send_on": spec.send_on})
     return campaign
 
 
@@ -200,6 +206,8 @@ def campaign_file(session: Session, campaign: Campaign, with_repeat_of: bool = T
     data["request_text"] = version.request_text
     if campaign.embargo_until:
         data["embargo_until"] = campaign.embargo_until
+    if campaign.send_on:
+        data["send_on"] = campaign.send_on
     if campaign.notes:
         data["notes"] = campaign.notes
     if campaign.repeat_of and with_repeat_of:

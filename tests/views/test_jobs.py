@@ -150,3 +150,21 @@ def test_a_hidden_campaigns_jobs_are_hidden_too(app, client, session, campaign):
     sign_in(owner, "owner@example.org")
     assert owner.get(f"/jobs/{job.id}").status_code == 200
     assert re.search(rf'href="/jobs/{job.id}"', owner.get("/jobs").get_data(as_text=True))
+
+
+def test_the_edit_page_schedules_the_send(app, client, session, researcher):
+    load_forces(session)
+    create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
+        'authorities = "england-wales"', 'authorities = ["kent"]'))
+    session.commit()
+    url = "/campaigns/grooming-2019/edit"
+    form = client.get(url).get_data(as_text=True)
+    assert 'name="send_on"' in form and "Send by email on" in form
+    fields = dict(re.findall(r'name="(title|status|subject)" [^>]*value="([^"]*)"', form))
+    response = client.post(url, data={
+        "csrf_token": csrf_token(client, url), "title": "Sexual communication with a child",
+        "status": "draft", "subject": "Freedom of Information request", "request_text": "Please",
+        "send_on": "2026-12-10", "embargo_until": "", "notes": "", **fields})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
+    assert "2026-12-10, by the scheduler" in page

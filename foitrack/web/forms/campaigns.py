@@ -73,6 +73,10 @@ class CampaignEditForm(FlaskForm):
                     "already sent keep the words they were sent with.",
     )
     embargo_until = DateField("Embargo until", validators=[Optional()])
+    send_on = DateField("Send by email on", validators=[Optional()],
+                        description="The request is emailed to every authority not yet sent to "
+                                    "on this day, by the scheduler. Leave empty to send it "
+                                    "yourself.")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_NOTE)])
 
 

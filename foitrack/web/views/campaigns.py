@@ -230,6 +230,7 @@ def edit(slug: str) -> Any:
             service.update_campaign(session, actor(), campaign, {
                 "title": form.title.data, "status": form.status.data,
                 "embargo_until": form.embargo_until.data, "notes": form.notes.data,
+                "send_on": form.send_on.data,
             }, by=current_user)
             version = service.update_wording(
                 session, actor(), campaign, subject=form.subject.data or "",
