@@ -31,6 +31,9 @@ class Runtime:
     today: Callable[[], dt.date]
     worker: str  # this worker's name, kept on the jobs it claims
     transport: mail.Transport | None = None  # None: from the settings (SMTP or the outbox)
+    # A read-only session on one state of the database (foitrack.db.Database.snapshot), so an
+    # export's totals match its own figures; None: an ordinary session.
+    snapshot: Callable[[], Any] | None = None
 
     @property
     def mail(self) -> mail.MailSettings:
@@ -121,6 +124,38 @@ def _fetch(runtime: Runtime, job_id: int, actor: audit.Actor) -> tuple[JobState,
     return JobState.done, report.summary()
 
 
+def _export(runtime: Runtime, job_id: int, actor: audit.Actor) -> tuple[JobState, str]:
+    """Build the dataset as the download would, into a kept file the job's page links to."""
+    import tempfile
+
+    from foitrack.models import StoredFile
+    from foitrack.services import campaigns, datasets
+    from foitrack.storage import FileStore
+
+    with runtime.new_session() as session:
+        job = jobs.get_job(session, job_id)
+        params, slug = jobs.params_of(job), job.campaign.slug if job.campaign else ""
+    fmt, table, day = params["format"], params.get("table", "figures"), runtime.today()
+    with tempfile.SpooledTemporaryFile(max_size=4 * 2**20) as spool:
+        with (runtime.snapshot or runtime.new_session)() as session:
+            data = datasets.campaign_dataset(session, campaigns.get_campaign(session, slug), day,
+                                             runtime.clock, params.get("checked_only", False))
+            datasets.write_export(data, fmt, spool, table)
+        spool.seek(0)
+        content = spool.read()
+    name = datasets.export_filename(slug, fmt, table, day)
+    digest = FileStore(runtime.config["STORAGE_PATH"]).put(content)
+    with runtime.new_session() as session:
+        kept = StoredFile(sha256=digest, filename=name, content_type=datasets.EXPORT_FORMATS[fmt],
+                          size=len(content), created_by=actor.label)
+        session.add(kept)
+        session.flush()
+        job = jobs.get_job(session, job_id)
+        job.result_file_id, job.done = kept.id, 1
+        session.commit()
+    return JobState.done, f"{name} is ready ({len(content):,} bytes)"
+
+
 def _count(session: Session, job_id: int, total: int, done: int, failed: int) -> None:
     job = jobs.get_job(session, job_id)
     job.total, job.done, job.failed = total, done, failed
@@ -131,4 +166,5 @@ RUNNERS: dict[JobKind, Callable[[Runtime, int, audit.Actor], tuple[JobState, str
     JobKind.chase: _send_messages,
     JobKind.digest: _digest,
     JobKind.fetch: _fetch,
+    JobKind.export: _export,
 }

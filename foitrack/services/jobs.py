@@ -308,6 +308,20 @@ def fetch(session: Session, actor: audit.Actor, every: dt.timedelta | None = Non
     return create(session, actor, JobKind.fetch)
 
 
+def export(session: Session, actor: audit.Actor, campaign: Campaign, fmt: str,
+           table: str = "figures", checked_only: bool = False) -> Job:
+    """A dataset export built in the background into a kept file, for a campaign too large to
+    build within a page load. :raises Invalid: for a format or table there is not."""
+    from foitrack.services.datasets import CSV_TABLES, EXPORT_FORMATS
+
+    if fmt not in EXPORT_FORMATS:
+        raise Invalid(f"the format must be one of {', '.join(EXPORT_FORMATS)}", field="format")
+    if table not in CSV_TABLES:
+        raise Invalid(f"the table must be one of {', '.join(CSV_TABLES)}", field="table")
+    return create(session, actor, JobKind.export, campaign,
+                  params={"format": fmt, "table": table, "checked_only": checked_only}, total=1)
+
+
 def digest(session: Session, actor: audit.Actor) -> Job:
     return create(session, actor, JobKind.digest)
 

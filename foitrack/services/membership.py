@@ -132,6 +132,10 @@ def can_see_file(session: Session, user: Any, public_id: str, today: dt.date) ->
     ]
     if any(session.scalar(select(exists(query))) for query in linked):
         return True
+    # A dataset built in the background: for whoever may see the job that built it.
+    if session.scalar(select(exists(select(Job.id).where(
+            Job.result_file_id == file_id, visible_job_clause(user, today))))):
+        return True
     if not user.role.allows(Role.researcher):
         return False
     waiting = session.scalars(select(InboundMessage).where(

@@ -67,6 +67,9 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "data.confirm_templates": Role.researcher,
     "data.import_tracker": Role.researcher,
     "data.export": Role.viewer,
+    # Viewers may download: building the same file in the background is no more than that.
+    "data.export_job": Role.viewer,
+    "api.campaign_export_job": Role.viewer,
     "mail.send": Role.researcher,
     "mail.chase": Role.researcher,
     "mail.templates": Role.researcher,
@@ -96,6 +99,7 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "api.campaign_send": Role.researcher,
     "api.campaign_chase": Role.researcher,
     "api.job": Role.viewer,
+    "api.job_result": Role.viewer,
     "users.index": Role.admin,
     "users.new": Role.admin,
     "users.edit": Role.admin,

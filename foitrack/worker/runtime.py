@@ -38,4 +38,4 @@ def runtime() -> Runtime:
     flask_app = app()
     database: Any = flask_app.extensions["foitrack.db"]
     return Runtime(new_session=database.session, config=flask_app.config, today=today,
-                   worker=_worker)
+                   worker=_worker, snapshot=database.snapshot)

@@ -186,3 +186,17 @@ def test_cancelling_a_send_stops_the_rest(app, session, slow_smtp, start_worker,
         OutgoingMessage.status == DeliveryStatus.queued)) == 0
     listed = invoke(runner, "jobs", "--all")
     assert f"{started['job']:>5}  send    cancelled" in listed.output
+
+
+def test_a_worker_builds_an_export_the_api_then_serves(app, session, start_worker):
+    _campaign(session, ["west-mercia", "kent"])
+    client, headers = _api(app, session)
+    start_worker("w1")
+    started = client.post("/api/v1/campaigns/grooming-2019/exports", headers=headers,
+                          json={"format": "xlsx"})
+    assert started.status_code == 202
+    body = wait_for(_finished(client, headers, started.get_json()["url"]), what="the export")
+    assert (body["state"], body["done"], body["total"]) == ("done", 1, 1), body
+    built = client.get(body["result"], headers=headers)
+    assert built.status_code == 200 and built.data[:2] == b"PK"  # an XLSX is a zip
+    assert built.headers["Content-Disposition"].startswith("attachment; filename=grooming-2019-")

@@ -133,7 +133,13 @@ def test_the_progress_page_cancels_a_queued_send(app, client, session, campaign,
 def test_a_hidden_campaigns_jobs_are_hidden_too(app, client, session, campaign):
     campaign.embargo_until = LATE + dt.timedelta(days=30)
     campaign.owner = make_user(session, role="researcher", email="owner@example.org")
-    job = jobs.create(session, TEST_ACTOR, JobKind.send, campaign)
+    job = jobs.create(session, TEST_ACTOR, JobKind.export, campaign)
+    from foitrack.models import StoredFile
+    from foitrack.storage import FileStore
+
+    job.result_file = StoredFile(sha256=FileStore(app.config["STORAGE_PATH"]).put(b"secret,1\n"),
+                                 filename="secret.csv", content_type="text/csv", size=9,
+                                 created_by="tests")
     outsider = make_user(session, role="researcher")
     _, token = api_tokens.create_token(session, TEST_ACTOR, outsider, "scripts")
     session.commit()
@@ -146,9 +152,13 @@ def test_a_hidden_campaigns_jobs_are_hidden_too(app, client, session, campaign):
     assert hidden.status_code == missing.status_code == 404
     assert hidden.get_json()["detail"] == f"no job {job.id}"
     assert client.get("/api/v1/jobs/99999999999", headers=headers).status_code == 404
+    public_id = job.result_file.public_id
+    assert client.get(f"/files/{public_id}").status_code == 404  # the export's file too
+    assert client.get(f"/api/v1/jobs/{job.id}/result", headers=headers).status_code == 404
     owner = app.test_client()
     sign_in(owner, "owner@example.org")
     assert owner.get(f"/jobs/{job.id}").status_code == 200
+    assert owner.get(f"/files/{public_id}").data == b"secret,1\n"
     assert re.search(rf'href="/jobs/{job.id}"', owner.get("/jobs").get_data(as_text=True))
 
 
@@ -168,3 +178,44 @@ def test_the_edit_page_schedules_the_send(app, client, session, researcher):
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
     assert "2026-12-10, by the scheduler" in page
+
+
+def test_an_export_built_in_the_background_matches_the_download(app, client, session, campaign,
+                                                                researcher):
+    import io
+
+    from foitrack.services.figures import import_csv
+
+    import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
+        b"authority,measure,period,dimension,category,value,caveat,source\n"
+        b"kent,offences,2018-19,,,122,,Reply\nsussex,offences,2018-19,,,73,,Reply\n"))
+    session.commit()
+    detail = client.get("/campaigns/grooming-2019").get_data(as_text=True)
+    assert 'id="export-job"' in detail
+    response = client.post("/campaigns/grooming-2019/exports", data={
+        "csrf_token": csrf_token(client, "/campaigns/grooming-2019"), "format": "csv"})
+    assert response.status_code == 302 and response.location.startswith("/jobs/")
+    assert run_queued_jobs(app) == [JobState.done]
+    page = client.get(response.location).get_data(as_text=True)
+    link = re.search(r'href="(/files/[\w-]+)">Download (grooming-2019-figures-[\d-]+\.csv)', page)
+    assert link, page
+    built = client.get(link.group(1)).data
+    assert built == client.get("/campaigns/grooming-2019/export.csv?table=figures").data
+    assert b"122" in built and b"73" in built
+    # Through the API: 202, the job, then its file with the same token.
+    user = make_user(session, role="viewer")
+    _, token = api_tokens.create_token(session, TEST_ACTOR, user, "scripts")
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    started = client.post("/api/v1/campaigns/grooming-2019/exports", headers=headers,
+                          json={"format": "csv", "table": "figures"})
+    assert started.status_code == 202
+    body = client.get(started.get_json()["url"], headers=headers).get_json()
+    assert body["state"] == "queued" and body["result"] is None
+    run_queued_jobs(app)
+    body = client.get(started.get_json()["url"], headers=headers).get_json()
+    assert body["state"] == "done"
+    assert client.get(body["result"], headers=headers).data == built
+    refused = client.post("/api/v1/campaigns/grooming-2019/exports", headers=headers,
+                          json={"format": "pdf"})
+    assert refused.status_code == 422

@@ -563,6 +563,8 @@ JOB_SCHEMA = s.obj({
     "created_at": s.string("when it was asked for", format="date-time"),
     "finished_at": s.string("when it finished", nullable=True, format="date-time"),
     "messages": {"type": "array", "items": JOB_MESSAGE_SCHEMA},
+    "result": s.string("an export's file, once built: download it with the same token",
+                       nullable=True),
 })
 JOB_STARTED_SCHEMA = s.obj({
     "job": s.integer("the job's number"),
@@ -667,4 +669,54 @@ def job(job_id: int) -> Any:
         "error": found.error, "created_at": found.created_at.isoformat(),
         "finished_at": found.finished_at.isoformat() if found.finished_at else None,
         "messages": [_job_message(m) for m in jobs.messages_of(session, found)],
+        "result": url_for("api.job_result", job_id=found.id) if found.result_file_id else None,
     })
+
+
+@operation(f"/jobs/{JOB_RULE}/result", "An export job's file, once built", {},
+           parameters=[JOB_ID], content={media: {"schema": {}} for media in
+                                         EXPORT_FORMATS.values()})
+def job_result(job_id: int) -> Any:
+    import io
+
+    from flask import send_file
+
+    from foitrack.services import jobs
+    from foitrack.storage import FileStore, safe_filename
+
+    found = jobs.get_job(db_session(), job_id)
+    if found.result_file is None:
+        raise NotFound(f"job {job_id} has no file (yet)")
+    data = FileStore(current_app.config["STORAGE_PATH"]).read(found.result_file.sha256)
+    return send_file(io.BytesIO(data), mimetype=found.result_file.content_type,
+                     as_attachment=True,
+                     download_name=safe_filename(found.result_file.filename, "export"))
+
+
+EXPORT_JOB_BODY = {"type": "object", "additionalProperties": False, "required": ["format"],
+                   "properties": {
+                       "format": {"type": "string", "enum": list(EXPORT_FORMATS)},
+                       "table": {"type": "string", "enum": list(CSV_TABLES), "default": "figures",
+                                 "description": "for CSV: which table"},
+                       "checked": {"type": "boolean", "default": False,
+                                   "description": "only figures a second researcher checked"}}}
+
+
+@operation("/campaigns/<slug>/exports", "Build the campaign's dataset file in the background, "
+           "for a campaign too large to download within one request", JOB_STARTED_SCHEMA,
+           method="POST", parameters=[SLUG], body=EXPORT_JOB_BODY, status=202)
+def campaign_export_job(slug: str) -> Any:
+    from foitrack.services import jobs
+
+    session = db_session()
+    found = campaign_service.get_campaign(session, slug)
+    body = _json_object(EXPORT_JOB_BODY)
+    fmt, table, checked = body.get("format"), body.get("table", "figures"), body.get("checked",
+                                                                                       False)
+    if not isinstance(checked, bool):
+        raise Invalid("checked must be true or false", field="checked")
+    if not isinstance(fmt, str) or not isinstance(table, str):
+        raise Invalid("format and table must be text", field="format")
+    job = jobs.export(session, actor(), found, fmt, table, checked)
+    session.commit()
+    return _started(job)

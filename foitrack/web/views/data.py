@@ -156,3 +156,26 @@ def export(slug: str, fmt: str) -> Any:
     if fmt == "csv" and table not in CSV_TABLES:
         abort(404)
     return dataset_download(campaign_or_404(slug), fmt, table, request.args.get("checked") == "1")
+
+
+@blueprint.post("/exports")
+def export_job(slug: str) -> Any:
+    """Build the dataset in the background (for a campaign too large to build within a page
+    load): answered at once with the job's page, which links the file once it is ready."""
+    from foitrack.services import jobs
+    from foitrack.web.forms.mail import ConfirmForm
+
+    session = db_session()
+    campaign = campaign_or_404(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        job = jobs.export(session, actor(), campaign, request.form.get("format", ""),
+                          request.form.get("table") or "figures",
+                          request.form.get("checked") == "1")
+    except Invalid as error:
+        session.rollback()
+        flash(f"Not started: {error}.", "error")
+        return redirect(url_for("campaigns.detail", slug=slug))
+    session.commit()
+    return redirect(url_for("jobs.detail", job_id=job.id))
