@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
             "foitrack campaigns list": lambda _i: [*foitrack, "campaigns", "list"],
             "foitrack requests event bench FORCE sent 2019-05-01": lambda i: [
                 *foitrack, "requests", "event", "bench", slugs[i], "sent", "2019-05-01"],
+            # Issue 21: the queue's commands (Celery is imported only by worker and scheduler).
+            "foitrack jobs": lambda _i: [*foitrack, "jobs"],
+            "foitrack worker --help": lambda _i: [*foitrack, "worker", "--help"],
         }
         # One untimed run of each (on the 43rd request), so that the bytecode caches are
         # written before timing.
