@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from foitrack.models import Figure
-from foitrack.services import api_tokens, inbound
+from foitrack.models import Figure, JobKind
+from foitrack.services import api_tokens, inbound, jobs
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.services.requests import add_event
@@ -52,9 +52,11 @@ def world(app: Flask, session):
     waiting = inbound.triage(session)[0]
     spare, plain = api_tokens.create_token(session, TEST_ACTOR, admin, "probes")
     session.commit()
+    job = jobs.create(session, TEST_ACTOR, JobKind.send, campaign, finished="nothing to send")
+    session.commit()
     args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id, "message_id": waiting.id,
             "figure_id": session.scalar(select(Figure.id)), "file_id": waiting.raw_file.public_id,
-            "token_id": spare.id}
+            "token_id": spare.id, "job_id": job.id}
     client = app.test_client()
     assert sign_in(client, admin.email).status_code == 302
     return {"client": client, "args": args, "api": {"Authorization": f"Bearer {plain}"}}
