@@ -163,3 +163,23 @@ def test_progress_counts_what_the_messages_say(session, campaign, settings):
     assert progress.summary() == ("0 sent, 1 written to the outbox (not sent: no mail server "
                                   "set), 1 failed, 1 to check by hand")
     assert session.scalars(select(OutgoingMessage.job_id)).all() == [job.id] * 3
+
+
+def test_the_digest_job_mails_each_owner_the_requests_late_today(app, session, campaign):
+    """The scheduler's daily digest, run as any job: the owner of a campaign whose requests
+    became overdue today gets one message listing them."""
+    from tests.background import run_queued_jobs
+    from tests.factories import make_user
+
+    campaign.owner = make_user(session, email="owner@charity.example")
+    for request in requests.campaign_requests(session, campaign):
+        requests.add_event(session, TEST_ACTOR, request, "sent", TODAY, today=TODAY)
+    session.commit()
+    app.config["TODAY"] = dt.date(2019, 6, 3)  # due Fri 31 May: overdue from Mon 3 June
+    jobs.digest(session, TEST_ACTOR)
+    session.commit()
+    assert run_queued_jobs(app) == [JobState.done]
+    digest = session.scalars(select(OutgoingMessage).where(
+        OutgoingMessage.to_address == "owner@charity.example")).one()
+    assert digest.status is DeliveryStatus.outbox and digest.job_id is not None
+    assert digest.body.count("due 2019-05-31") == 3
