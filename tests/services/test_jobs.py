@@ -183,3 +183,18 @@ def test_the_digest_job_mails_each_owner_the_requests_late_today(app, session, c
         OutgoingMessage.to_address == "owner@charity.example")).one()
     assert digest.status is DeliveryStatus.outbox and digest.job_id is not None
     assert digest.body.count("due 2019-05-31") == 3
+
+
+def test_a_broker_that_is_down_loses_no_job(app, session, campaign, settings):
+    """The commit stands and the job stays queued in the database; the scheduler's tick hands
+    it over again once the broker is back (jobs.recover lists it)."""
+    from tests.queue.conftest import free_port
+
+    app.config.update(BROKER_URL=f"redis://127.0.0.1:{free_port()}/0", QUEUE="nowhere")
+    job = _send(session, campaign, settings)
+    session.commit()  # logs the broker's refusal; raises nothing
+    session.expire_all()
+    assert session.get(Job, job.id).state is JobState.queued
+    assert len(jobs.messages_of(session, job)) == 3
+    later = utcnow() + jobs.UNCLAIMED_AFTER + dt.timedelta(seconds=1)
+    assert jobs.recover(session, now=later) == [job.id]
