@@ -203,6 +203,19 @@ def make_campaign(
     return campaign
 
 
+def design_for(forces: list[str] | None = None, slug: str | None = None, settings: str = "") -> str:
+    """EXAMPLE_DESIGN sent to ``forces`` (slugs or codes; default the 43 of England and Wales),
+    under ``slug`` if given, with ``settings`` (TOML lines) among its top-level settings."""
+    design = EXAMPLE_DESIGN
+    listed = ('"england-wales"' if forces is None
+              else "[" + ", ".join(f'"{force}"' for force in forces) + "]")
+    design = design.replace('authorities = "england-wales"',
+                            f"authorities = {listed}" + (f"\n{settings}" if settings else ""))
+    if slug is not None:
+        design = design.replace('slug = "grooming-2019"', f'slug = "{slug}"')
+    return design
+
+
 def make_fixture_campaign(session: Session, name: str) -> Campaign:
     """The campaign and figures in tests/fixtures/<name>.toml and .csv."""
     return make_campaign(session, fixture_design(name), fixture_figures(name))

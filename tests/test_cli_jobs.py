@@ -6,17 +6,12 @@ import json
 
 from foitrack.models import JobKind, JobState
 from foitrack.services import jobs
-from foitrack.services.design import create_from_file
 from tests.commands import invoke
-from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces
+from tests.factories import TEST_ACTOR, design_for, load_forces, make_campaign
 
 
 def _campaign(session):
-    load_forces(session)
-    found = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
-        'authorities = "england-wales"', 'authorities = ["kent", "sussex"]'))
-    session.commit()
-    return found
+    return make_campaign(session, design_for(["kent", "sussex"]))
 
 
 def test_jobs_lists_the_unfinished_and_with_all_the_finished(runner, session):
@@ -57,8 +52,7 @@ def test_a_campaign_is_scheduled_from_its_file_the_command_line_and_cleared(runn
                                                                              tmp_path):
     load_forces(session)
     source = tmp_path / "campaign.toml"
-    source.write_text(EXAMPLE_DESIGN.replace(
-        'authorities = "england-wales"', 'authorities = ["kent"]\nsend_on = 2026-12-10'))
+    source.write_text(design_for(["kent"], settings="send_on = 2026-12-10"))
     assert invoke(runner, "campaigns", "create", "--from", str(source)).exit_code == 0
     exported = invoke(runner, "campaigns", "export", "grooming-2019").output
     assert "send_on = 2026-12-10" in exported  # round-trips with the file
@@ -73,6 +67,6 @@ def test_a_campaign_is_scheduled_from_its_file_the_command_line_and_cleared(runn
     session.expire_all()
     assert get_campaign(session, "grooming-2019").send_on is None
     bad = tmp_path / "bad.toml"
-    bad.write_text(EXAMPLE_DESIGN.replace('slug = "grooming-2019"', 'slug = "x"\nsend_on = "soon"'))
+    bad.write_text(design_for(slug="x", settings='send_on = "soon"'))
     refused = invoke(runner, "campaigns", "create", "--from", str(bad))
     assert refused.exit_code == 1 and "send_on: must be a date like 2019-10-01" in refused.output

@@ -12,23 +12,15 @@ from sqlalchemy import func, select
 from foitrack.domain.clock import today_in_uk
 from foitrack.models import DeliveryStatus, Event, Job, JobState, OutgoingMessage
 from foitrack.services import api_tokens, requests
-from foitrack.services.design import create_from_file
 from tests.commands import invoke
-from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
+from tests.factories import TEST_ACTOR, design_for, make_campaign, make_user
 from tests.queue.conftest import wait_for
 
 pytestmark = pytest.mark.slow
 
 
 def _campaign(session, forces: list[str] | None = None):
-    load_forces(session)
-    design = EXAMPLE_DESIGN
-    if forces is not None:
-        design = design.replace('authorities = "england-wales"',
-                                f"authorities = {forces!r}".replace("'", '"'))
-    campaign = create_from_file(session, TEST_ACTOR, design)
-    session.commit()
-    return campaign
+    return make_campaign(session, design_for(forces))
 
 
 def _api(app, session):
@@ -159,9 +151,7 @@ def test_a_campaign_with_a_send_on_date_is_sent_by_the_scheduler(app, session, s
 
 
 def _campaign_later(session):
-    later = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
-        'slug = "grooming-2019"', 'slug = "grooming-2020"').replace(
-        'authorities = "england-wales"', 'authorities = ["dyfed-powys"]'))
+    later = make_campaign(session, design_for(["dyfed-powys"], slug="grooming-2020"))
     later.send_on = today_in_uk() + dt.timedelta(days=1)
     return later
 

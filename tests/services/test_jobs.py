@@ -13,8 +13,7 @@ from sqlalchemy import select
 from foitrack.db import utcnow
 from foitrack.models import DeliveryStatus, Job, JobKind, JobState, OutgoingMessage
 from foitrack.services import jobs, mail, requests
-from foitrack.services.design import create_from_file
-from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces
+from tests.factories import TEST_ACTOR, design_for, make_campaign
 from tests.queue.conftest import REDIS_URL, redis_is_up
 
 TODAY = dt.date(2019, 5, 1)
@@ -22,11 +21,7 @@ TODAY = dt.date(2019, 5, 1)
 
 @pytest.fixture
 def campaign(session):
-    load_forces(session)
-    found = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
-        'authorities = "england-wales"', 'authorities = ["west-mercia", "kent", "sussex"]'))
-    session.commit()
-    return found
+    return make_campaign(session, design_for(["west-mercia", "kent", "sussex"]))
 
 
 @pytest.fixture
