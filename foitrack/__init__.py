@@ -26,6 +26,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["CHECK_SCHEMA"]:
         migrate.ensure_current(app.extensions["foitrack.db"].engine)
     web.init_app(app)
+    # The web side sends jobs to the broker: pay for loading Celery now, not in the first send.
+    from foitrack import broker
+
+    broker.warm(app.config)
     return app
 
 

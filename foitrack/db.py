@@ -121,6 +121,23 @@ def make_engine(raw_url: str, *, sqlite_wal: bool = True, **kwargs: Any) -> Engi
     copies) and wait up to SQLITE_BUSY_TIMEOUT_MS for a lock.
     """
     url = parse_database_url(raw_url)
+    if "prepare_threshold" in url.query:
+        # psycopg prepares a statement on the server after it has run this often on a
+        # connection (5). Behind PgBouncer in transaction pooling before 1.21, a connection's
+        # prepared statements are another client's next time: `?prepare_threshold=none` turns
+        # preparing off. The driver wants a number or None, which a URL cannot carry as such.
+        raw = url.query["prepare_threshold"]
+        value = raw if isinstance(raw, str) else raw[-1]
+        url = url.difference_update_query(["prepare_threshold"])
+        if value.strip().lower() in ("none", "off", ""):
+            threshold = None
+        elif value.strip().isdigit():
+            threshold = int(value)
+        else:
+            raise ConfigError("FOITRACK_DATABASE_URL's prepare_threshold must be a whole number "
+                              f"or none, not {value!r}")
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}),
+                                  "prepare_threshold": threshold}
     try:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     except (NoSuchModuleError, ArgumentError, ImportError) as error:

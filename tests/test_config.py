@@ -135,3 +135,26 @@ def test_workers_starting_together_share_one_secret_key(tmp_path):
     assert len(keys) == 1
     assert (tmp_path / "inst" / "secret_key").read_text().strip() in keys
     assert [p.name for p in (tmp_path / "inst").iterdir()] == ["secret_key"]
+
+
+@pytest.mark.postgres
+def test_prepare_threshold_in_the_url_reaches_the_driver():
+    """Behind PgBouncer in transaction pooling (before 1.21) psycopg's server-side prepared
+    statements break: `?prepare_threshold=none` in FOITRACK_DATABASE_URL turns them off
+    (docs/deployment.md)."""
+    from sqlalchemy import text
+
+    from foitrack.config import ConfigError
+    from foitrack.db import make_engine
+
+    base = os.environ.get("FOITRACK_TEST_DATABASE_URL") or \
+        "postgresql://postgres@127.0.0.1:5432/postgres"
+    joiner = "&" if "?" in base else "?"
+    for given, expected in (("none", None), ("0", 0), ("12", 12)):
+        engine = make_engine(f"{base}{joiner}prepare_threshold={given}")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+            assert connection.connection.dbapi_connection.prepare_threshold == expected
+        engine.dispose()
+    with pytest.raises(ConfigError, match="prepare_threshold must be a whole number or none"):
+        make_engine(f"{base}{joiner}prepare_threshold=soon")

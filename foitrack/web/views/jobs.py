@@ -15,7 +15,8 @@ from foitrack.web.forms.mail import ConfirmForm
 
 blueprint = Blueprint("jobs", __name__)
 
-# The progress page reloads itself this often while the job runs (a meta refresh: no script).
+# The progress page brings itself up to date this often while the job runs (job-progress.js;
+# without script, a meta refresh, which ?refresh=off stops).
 REFRESH_SECONDS = 2
 
 
@@ -32,9 +33,11 @@ def index() -> Any:
 def detail(job_id: int) -> Any:
     session = db_session()
     job = jobs.get_job(session, job_id)
+    paused = request.args.get("refresh") == "off" and not job.state.finished
     return render_template("jobs/detail.html", job=job, progress=jobs.progress(session, job),
                            messages=jobs.messages_of(session, job), statuses=DeliveryStatus,
-                           refresh=REFRESH_SECONDS if not job.state.finished else None,
+                           refresh=REFRESH_SECONDS if not job.state.finished and not paused
+                           else None, paused=paused,
                            form=ConfirmForm(), settings=mail.settings_from(
                                __import__("flask").current_app.config))
 
