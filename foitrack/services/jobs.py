@@ -30,6 +30,7 @@ from foitrack.db import rows_updated, utcnow
 from foitrack.errors import Invalid, NotFound
 from foitrack.models import (
     Campaign,
+    CampaignStatus,
     DeliveryStatus,
     Job,
     JobKind,
@@ -257,8 +258,12 @@ def send_campaign(session: Session, actor: audit.Actor, campaign: Campaign,
 
     :raises Invalid: when there is nothing to send.
     """
+    from foitrack.services import locks
     from foitrack.services import mail as mail_service
 
+    # Two people pressing Send at once: the second waits here for the first to commit, then
+    # finds its messages (and its job) and queues nothing twice.
+    locks.hold_campaign_requests(session, campaign)
     running = active_job(session, JobKind.send, campaign)
     if running is not None:
         raise Invalid(f"this campaign is being sent already (job {running.id})", field="job")
@@ -278,8 +283,16 @@ def chase(session: Session, actor: audit.Actor, mail: Any, today: dt.date,
           settings: Any = None, campaign: Campaign | None = None) -> tuple[Job | None, list[str]]:
     """A job sending the chasers due (``mail.queue_chasers``) and any still to send; None when
     there are none. Returns the job and why the others were not chased."""
+    from foitrack.services import locks
     from foitrack.services import mail as mail_service
 
+    # Two chase runs at once (a person and the scheduler): the second waits for the first and
+    # then finds its chasers waiting, so no request gets two.
+    if campaign is not None:
+        locks.hold_campaign_requests(session, campaign)
+    else:
+        locks.hold_requests(session, session.scalars(select(Request).join(Request.campaign).where(
+            Campaign.status != CampaignStatus.closed)))
     slug = campaign.slug if campaign else None
     queued, skipped = mail_service.queue_chasers(session, actor, mail, today, settings, slug)
     session.flush()

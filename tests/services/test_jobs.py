@@ -193,3 +193,47 @@ def test_a_broker_that_is_down_loses_no_job(app, session, campaign, settings):
     assert len(jobs.messages_of(session, job)) == 3
     later = utcnow() + jobs.UNCLAIMED_AFTER + dt.timedelta(seconds=1)
     assert jobs.recover(session, now=later) == [job.id]
+
+
+@pytest.mark.postgres
+def test_two_sends_asked_for_at_once_queue_each_message_once(app, session, campaign, settings):
+    """Two people pressing Send at the same moment: the second waits for the first to commit,
+    then finds nothing left to send (it was 3 messages each, 6 in all, before the hold)."""
+    import threading
+
+    database = app.extensions["foitrack.db"]
+    first_holds, first_may_commit = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def first() -> None:
+        with database.session() as mine:
+            found = mine.get(type(campaign), campaign.id)
+            _send(mine, found, settings)
+            first_holds.set()
+            first_may_commit.wait(10)
+            mine.commit()
+
+    def second() -> None:
+        first_holds.wait(10)
+        with database.session() as mine:
+            found = mine.get(type(campaign), campaign.id)
+            try:
+                _send(mine, found, settings)
+                mine.commit()
+                outcome["second"] = "queued"
+            except Exception as error:  # noqa: BLE001 - the refusal is what is expected
+                outcome["second"] = str(error)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_holds.wait(10)
+    import time
+
+    time.sleep(0.5)  # the second is waiting on the hold now (or would have queued already)
+    assert "second" not in outcome
+    first_may_commit.set()
+    for thread in threads:
+        thread.join(30)
+    assert "being sent already" in str(outcome["second"])
+    assert len(session.scalars(select(OutgoingMessage)).all()) == 3
