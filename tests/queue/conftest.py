@@ -68,11 +68,22 @@ def redis_is_up() -> bool:
         return False
 
 
-@pytest.fixture(params=["redis", "embedded"])
-def broker_env(request, cli_env) -> dict[str, str]:
+# Every queue test runs on Redis, production's broker; those marked with
+# `@pytest.mark.parametrize("broker", BOTH, indirect=True)` on the embedded queue (no broker at
+# all, `make run`'s) too.
+BOTH = ["redis", "embedded"]
+
+
+@pytest.fixture
+def broker(request) -> str:
+    return getattr(request, "param", "redis")
+
+
+@pytest.fixture
+def broker_env(broker, cli_env) -> dict[str, str]:
     """The broker settings: Redis (production's), or none at all (the embedded default)."""
     env = {**cli_env, "FOITRACK_QUEUE": f"test-{uuid.uuid4().hex[:12]}"}
-    if request.param == "redis":
+    if broker == "redis":
         if not redis_is_up():
             pytest.fail(f"Redis is not answering at {REDIS_URL}: start it (README, 'Running the "
                         "tests') or set FOITRACK_TEST_REDIS_URL")
@@ -130,10 +141,12 @@ class Worker:
         self.process.wait(10)
 
     def stop(self) -> None:
+        """At the test's end: SIGQUIT, Celery's cold shutdown (a warm one waits for the
+        embedded queue's next poll, seconds a test need not spend)."""
         if self.process.poll() is None:
-            self.process.terminate()
+            self.process.send_signal(signal.SIGQUIT)
             try:
-                self.process.wait(15)
+                self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
 

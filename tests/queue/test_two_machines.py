@@ -429,19 +429,7 @@ def test_two_web_and_two_worker_machines_send_each_message_once_and_agree(
     assert len(tracker) == 43
     assert {row["sent_on"] for row in tracker} == {today_in_uk().isoformat()}
 
-
-def test_a_change_made_through_one_instance_shows_at_once_on_the_other(
-        deployment: Deployment, slow_smtp: SlowRecorder) -> None:
-    web_a, web_b, token = deployment.web_a, deployment.web_b, deployment.token
-    started = call(web_a, "POST", f"/api/v1/campaigns/{CAMPAIGN}/send", token,
-                   {"authorities": "kent,sussex,surrey"})
-    assert started.status == 202, started.body
-    try:
-        body = wait_until_finished(web_b, token, started.body["job"], 60,
-                                   "the send of 3 to finish")
-    except AssertionError as error:
-        raise AssertionError(f"{error}\n{deployment.output()}") from None
-    assert (body["state"], body["done"]) == ("done", 3), deployment.output()
+    # ---- a change made through one instance shows at once on the other ----
 
     # Signed in on A, the browser is signed in on B too (same secret key, sessions checked
     # against the database): no sticky sessions needed.

@@ -14,7 +14,7 @@ from foitrack.models import DeliveryStatus, Event, Job, JobState, OutgoingMessag
 from foitrack.services import api_tokens, requests
 from tests.commands import invoke
 from tests.factories import TEST_ACTOR, design_for, make_campaign, make_user
-from tests.queue.conftest import wait_for
+from tests.queue.conftest import BOTH, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +53,7 @@ def _sent_events(session, campaign) -> Counter[str]:
     return Counter({kind.value: count for kind, count in rows})
 
 
+@pytest.mark.parametrize("broker", BOTH, indirect=True)
 def test_a_send_to_43_through_the_api_goes_out_once_each(app, session, slow_smtp, start_worker):
     campaign = _campaign(session)
     addresses = sorted(r.authority.foi_email for r in requests.campaign_requests(session, campaign))
@@ -76,11 +77,12 @@ def test_a_send_to_43_through_the_api_goes_out_once_each(app, session, slow_smtp
     assert len(slow_smtp.messages) == 43
 
 
+@pytest.mark.parametrize("broker", BOTH, indirect=True)
 def test_a_worker_killed_mid_send_is_restarted_without_a_duplicate_or_a_loss(
         app, session, slow_smtp, start_worker):
     campaign = _campaign(session)
     client, headers = _api(app, session)
-    slow_smtp.delay = 0.15
+    slow_smtp.delay = 0.08
     worker = start_worker("w1")
     url = client.post("/api/v1/campaigns/grooming-2019/send", headers=headers,
                       json={}).get_json()["url"]
