@@ -19,7 +19,7 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -122,7 +122,6 @@ class Progress:
     to_check: int = 0  # left "sending" by an interrupted worker: may have gone
     cancelled: int = 0
     outbox: int = 0  # of done: written to the outbox folder, not sent
-    by_status: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         parts = [f"{self.done - self.outbox} sent"]
@@ -155,7 +154,7 @@ def progress(session: Session, job: Job) -> Progress:
     return Progress(
         total=sum(counts.values()), done=sent + outbox, failed=counts["failed"],
         left=counts["queued"] + sending_left, to_check=counts["sending"] - sending_left,
-        cancelled=counts["cancelled"], outbox=outbox, by_status=dict(counts))
+        cancelled=counts["cancelled"], outbox=outbox)
 
 
 def cancel(session: Session, actor: audit.Actor, job: Job) -> Job:

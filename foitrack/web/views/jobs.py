@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from foitrack.errors import Invalid
@@ -38,8 +38,7 @@ def detail(job_id: int) -> Any:
                            messages=jobs.messages_of(session, job), statuses=DeliveryStatus,
                            refresh=REFRESH_SECONDS if not job.state.finished and not paused
                            else None, paused=paused,
-                           form=ConfirmForm(), settings=mail.settings_from(
-                               __import__("flask").current_app.config))
+                           form=ConfirmForm(), settings=mail.settings_from(current_app.config))
 
 
 @blueprint.post("/jobs/<int(min=1, max=2147483647):job_id>/cancel")
