@@ -18,11 +18,17 @@ from typing import Any
 # ---- the tables of a campaign file, as parsed (services.design checks them) -------------------
 
 
+DEFAULT_RATE_PER = 100_000  # "per 100,000 people", the rate police statistics are given in
+DEFAULT_RATE_BASE = "population"  # all usual residents (ONS mid-year estimates)
+
+
 @dataclass
 class MeasureSpec:
     key: str
     label: str
     unit: str
+    rate_per: int = DEFAULT_RATE_PER  # 0: the measure is not rated
+    rate_base: str = DEFAULT_RATE_BASE
 
 
 @dataclass
@@ -81,6 +87,8 @@ class DesignMeasure:
     label: str
     unit: str
     id: int | None = None
+    rate_per: int = DEFAULT_RATE_PER  # 0: not rated
+    rate_base: str = DEFAULT_RATE_BASE
 
 
 @dataclass(frozen=True)
@@ -212,7 +220,10 @@ class CampaignDesign:
     def of(cls, campaign: Any) -> CampaignDesign:
         """The design of a campaign (the model, or anything shaped like it), read once."""
         return cls(
-            measures=tuple(DesignMeasure(m.key, m.label, m.unit, m.id) for m in campaign.measures),
+            measures=tuple(DesignMeasure(m.key, m.label, m.unit, m.id,
+                                         DEFAULT_RATE_PER if m.rate_per is None else m.rate_per,
+                                         m.rate_base or DEFAULT_RATE_BASE)
+                           for m in campaign.measures),
             periods=tuple(DesignPeriod(p.key, p.label, p.start, p.end, p.id)
                           for p in campaign.periods),
             period_groups=tuple(DesignPeriodGroup(g.key, g.label,
@@ -245,7 +256,8 @@ class CampaignDesign:
             return DesignGroup(spec.key, spec.label, spec.dimension, tuple(spec.categories))
 
         return cls(
-            measures=tuple(DesignMeasure(m.key, m.label, m.unit) for m in design.measures),
+            measures=tuple(DesignMeasure(m.key, m.label, m.unit, None, m.rate_per, m.rate_base)
+                           for m in design.measures),
             periods=tuple(DesignPeriod(p.key, p.label, p.start, p.end) for p in design.periods),
             period_groups=tuple(DesignPeriodGroup(g.key, g.label, tuple(g.periods))
                                 for g in design.period_groups),

@@ -26,7 +26,10 @@ from foitrack.models.mail import (
     MessageKind,
     OutgoingMessage,
 )
+from foitrack.models.population import Population
+from foitrack.models.reference_figure import ReferenceFigure
 from foitrack.models.request import Event, Request
+from foitrack.models.series import Series
 from foitrack.models.sign_in import SignInFailure
 from foitrack.models.stored_file import StoredFile
 from foitrack.models.user import Role, User
@@ -36,7 +39,8 @@ __all__ = [
     "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignMember", "CampaignStatus",
     "CampaignVersion", "DataVersion",
     "Category", "CategoryGroup", "Dimension", "Event", "Figure", "FindingExplanation", "Measure", "Period",
-    "Job", "JobKind", "JobState", "PeriodGroup", "Request", "Role", "SignInFailure", "StoredFile", "User",
+    "Job", "JobKind", "JobState", "PeriodGroup", "Population", "ReferenceFigure", "Series",
+    "Request", "Role", "SignInFailure", "StoredFile", "User",
     "authority_set_member",
     "category_group_member", "period_group_member",
 ]

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from foitrack.models.authority import AuthoritySet
     from foitrack.models.design import CategoryGroup, Dimension, Measure, Period, PeriodGroup
     from foitrack.models.request import Request
+    from foitrack.models.series import Series
     from foitrack.models.user import User
 
 
@@ -39,15 +40,24 @@ class Campaign(Base):
     embargo_until: Mapped[dt.date | None]
     # The day the request is to be emailed by itself (the scheduler, or `mail send --due`).
     send_on: Mapped[dt.date | None]
+    # The send_on day its owner was reminded of (5 working days before): set once per day
+    # asked for, so moving send_on re-arms the reminder and a restart does not repeat it.
+    send_on_reminded: Mapped[dt.date | None]
     notes: Mapped[str | None] = mapped_column(Text)
     # The earlier campaign this one repeats, so next year's answers line up with last year's.
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    # The series it belongs to (a repeat joins its source's), for figures across the years.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"),
+                                                  index=True)
+    # How far apart its repeats are, in months: "Repeat next year" moves the periods on by it.
+    cadence_months: Mapped[int] = mapped_column(default=12, server_default="12")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     owner: Mapped[User | None] = relationship()
     target_set: Mapped[AuthoritySet | None] = relationship()
     repeat_of: Mapped[Campaign | None] = relationship(remote_side=[id])
+    series: Mapped[Series | None] = relationship(back_populates="campaigns")
     versions: Mapped[list[CampaignVersion]] = relationship(
         back_populates="campaign", order_by="CampaignVersion.number",
         cascade="all, delete-orphan",

@@ -38,6 +38,11 @@ class Measure(Base):
     # What one unit is called in sentences: "offences", "instances".
     unit: Mapped[str] = mapped_column(String(80), default="")
     position: Mapped[int] = mapped_column(default=0)
+    # Rates: per how many of the base (0: the measure is not rated), and which base
+    # (foitrack.models.population: "population" or an imported one such as "children-0-17").
+    rate_per: Mapped[int] = mapped_column(default=100000, server_default="100000")
+    rate_base: Mapped[str] = mapped_column(String(50), default="population",
+                                           server_default="population")
 
     def __repr__(self) -> str:
         return f"<Measure {self.key}>"

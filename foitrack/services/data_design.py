@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from foitrack.domain.design import (
+    DEFAULT_RATE_BASE,
+    DEFAULT_RATE_PER,
     Design,
     DimensionSpec,
     GroupSpec,
@@ -41,6 +43,7 @@ from foitrack.services import audit
 from foitrack.services.authorities import SLUG_PATTERN
 
 DEFAULT_NOT_RECORDED = "Not recorded"
+BASE_PATTERN = SLUG_PATTERN  # a population base's name: "population", "children-0-17"
 RESERVED_PERIOD_KEYS = {"all"}
 DIMENSION_KEYS = {"key", "label", "categories", "not_recorded", "overlapping", "unit"}
 RELEASE_KEYS = {"min_coverage", "min_base"}
@@ -151,10 +154,26 @@ def _parse_measures(data: dict[str, Any], problems: list[Problem]) -> list[Measu
         key, label = _key(item, where, problems, seen), read_text(item, "label", where, problems)
         unit = read_text(item, "unit", where, problems, required=False, limit=80)
         measures.append(MeasureSpec(key, label, unit or (label.split()[0].lower()
-                                                         if label else "figures")))
+                                                         if label else "figures"),
+                                    *_rate(item, where, problems)))
     if not measures and not any(p.field == "measures" for p in problems):
         problems.append(Problem("at least one [[measures]] is needed", "measures"))
     return measures
+
+
+def _rate(item: dict[str, Any], where: str, problems: list[Problem]) -> tuple[int, str]:
+    """A measure's ``rate_per`` (0: no rate) and ``rate_base``, defaults where not given."""
+    per = item.get("rate_per", DEFAULT_RATE_PER)
+    if isinstance(per, bool) or not isinstance(per, int) or not 0 <= per <= 10_000_000:
+        problems.append(Problem("must be a whole number such as 100000 (0: no rate)",
+                                f"{where}rate_per"))
+        per = DEFAULT_RATE_PER
+    base = read_text(item, "rate_base", where, problems, required=False, limit=50)
+    if base and not BASE_PATTERN.fullmatch(base):
+        problems.append(Problem("must be a base's name in lower case, letters, digits and "
+                                "hyphens, such as population or children-0-17",
+                                f"{where}rate_base"))
+    return per, base or DEFAULT_RATE_BASE
 
 
 def _parse_periods(data: dict[str, Any], problems: list[Problem],
@@ -312,6 +331,7 @@ def _sync(session: Session, items: list[Any], specs: list[Any], make: Any, updat
 
 def _set_measure(measure: Measure, spec: MeasureSpec, position: int) -> None:
     measure.label, measure.unit, measure.position = spec.label, spec.unit, position
+    measure.rate_per, measure.rate_base = spec.rate_per, spec.rate_base
 
 
 def _set_period(period: Period, spec: PeriodSpec, position: int) -> None:
@@ -424,7 +444,7 @@ def design_dict(campaign: Campaign) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if campaign.suppression_threshold is not None:
         data["suppression_threshold"] = campaign.suppression_threshold
-    data["measures"] = [{"key": m.key, "label": m.label, "unit": m.unit} for m in campaign.measures]
+    data["measures"] = [_measure_dict(m) for m in campaign.measures]
     data["periods"] = [{"key": p.key, "label": p.label, "start": p.start, "end": p.end}
                        for p in campaign.periods]
     if campaign.period_groups:
@@ -441,6 +461,16 @@ def design_dict(campaign: Campaign) -> dict[str, Any]:
     if release:
         data["release"] = release
     return data
+
+
+def _measure_dict(m: Measure) -> dict[str, Any]:
+    measure: dict[str, Any] = {"key": m.key, "label": m.label, "unit": m.unit}
+    # Written only when not the default, so older files round-trip unchanged.
+    if m.rate_per is not None and m.rate_per != DEFAULT_RATE_PER:
+        measure["rate_per"] = m.rate_per
+    if m.rate_base and m.rate_base != DEFAULT_RATE_BASE:
+        measure["rate_base"] = m.rate_base
+    return measure
 
 
 def _dimension_dict(d: Dimension) -> dict[str, Any]:
