@@ -38,6 +38,20 @@ class AggregateRow:
     # ``left_out`` how many gave a usable figure in some of its periods only.
     complete_only: bool = False
     left_out: int = 0
+    # The rate (services.aggregate, issue 18): per ``rate_per`` of the measure's base
+    # ("population": residents), over the authorities with a usable figure *and* a population,
+    # their ``rate_total`` divided by their ``population`` -- never the national population
+    # over a partial sum. None where the measure is not rated or no such authority exists.
+    rate: float | None = None
+    rate_per: int = 0
+    rate_base: str = ""
+    population: int | None = None  # summed over the ``rate_authorities``
+    rate_total: int | None = None  # the exact figures of those same authorities
+    rate_authorities: int = 0
+    # The mid-years whose estimates were used (one, unless some authority had to fall back on
+    # its nearest year), and whether any fell back: the table and the lines say which.
+    population_years: tuple[int, ...] = ()
+    population_nearest: bool = False
 
     @property
     def with_figure(self) -> int:
@@ -108,6 +122,16 @@ class AuthorityRow:
     ranked: int | None
     caveat: str | None
     figure_id: int
+    # The authority's rate in this cell and its rank by rate (1 = highest) among the
+    # ``rate_ranked`` authorities with an exact figure and a population of at least
+    # services.population.MIN_RANKED_POPULATION; ``rate_note`` says why one has no rank.
+    population: int | None = None
+    population_year: int | None = None
+    population_nearest: bool = False  # the period's own mid-year had no estimate
+    rate: float | None = None
+    rate_rank: int | None = None
+    rate_ranked: int | None = None
+    rate_note: str | None = None
 
 
 @dataclass
