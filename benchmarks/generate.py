@@ -28,6 +28,7 @@ from foitrack.models import (
     Figure,
     Measure,
     Period,
+    Population,
     Request,
 )
 from foitrack.services.audit import Actor
@@ -80,6 +81,15 @@ def generate(session: Session, figures: int, seed: int = 1, first: int = 0) -> S
             "website": None, "active": True, "note": None, "source": "import",
             "search_text": f"synthetic council {n}", "locally_edited": [], "created_at": now,
             "updated_at": now} for n in range(extra)])
+        # Each synthetic council gets a resident population, so the aggregate's rates (issue
+        # 18) are computed for every authority, as they are for the shipped police forces.
+        councils = session.scalars(select(Authority.id).where(
+            Authority.slug.like("council-%"))).all()
+        session.execute(insert(Population), [{
+            "authority_id": council, "base": "population", "year": year,
+            "population": rng.randint(80_000, 3_000_000), "source": "benchmark",
+            "origin": "import", "created_at": now}
+            for council in councils for year in range(2010, 2026)])
     authority_ids = list(session.scalars(select(Authority.id).order_by(Authority.id)))[
         :shape.authorities]
     for c in range(shape.campaigns):
