@@ -33,7 +33,7 @@ def test_help_lists_foitracks_commands_and_none_of_flasks():
     names = [line.split()[0] for line in commands.splitlines() if line.startswith("  ")]
     assert names == ["aggregate", "authorities", "backup", "campaigns", "chase", "db", "deadline",
                      "export", "figures", "files", "jobs", "mail", "release", "requests",
-                     "restore", "scheduler", "serve", "shell", "tokens", "users", "worker"]
+                     "restore", "scheduler", "series", "serve", "shell", "tokens", "users", "worker"]
     for noise in ("--app", "--env-file", "--debug", " run ", "routes", "FLASK_"):
         assert noise not in result.output
 

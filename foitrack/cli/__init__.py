@@ -36,6 +36,7 @@ COMMANDS = {
     "requests": "requests:requests_group",
     "restore": "backups:restore_command",
     "scheduler": "jobs:scheduler_command",
+    "series": "series:series_group",
     "serve": "server:serve",
     "shell": "server:shell",
     "tokens": "tokens:tokens_group",

@@ -324,6 +324,7 @@ def init_app(app: Flask) -> None:
         main,
         removed_figures,
         requests,
+        series,
         tokens,
         users,
     )
@@ -364,7 +365,7 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (main, auth, authorities, users, campaigns, requests, figures, removed_figures, data,
-                   mail, jobs, tokens, checks):
+                   mail, jobs, tokens, checks, series):
         app.register_blueprint(module.blueprint)
     from foitrack.web import api
 

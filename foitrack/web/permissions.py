@@ -58,6 +58,13 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "figures.fact_sheet": Role.viewer,
     "figures.aggregate_chart": Role.viewer,
     "figures.fact_sheet_chart": Role.viewer,
+    # Series (issue 18): what each viewer sees is filtered by the service to the campaigns
+    # visible to them (embargo), so these are open to every viewer.
+    "series.index": Role.viewer,
+    "series.detail": Role.viewer,
+    "series.download": Role.viewer,
+    "series.chart": Role.viewer,
+    "api.series": Role.viewer,
     "checks.index": Role.viewer,
     "checks.explain": Role.researcher,
     "checks.unexplain": Role.researcher,

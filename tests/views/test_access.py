@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from foitrack.models import Figure, Role, StoredFile
-from foitrack.services import api_tokens, inbound
+from foitrack.services import api_tokens, inbound, series
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.services.removed_figures import record_removal
@@ -88,6 +88,9 @@ def test_every_route_for_every_role(app, session, visitor):
     from foitrack.services import jobs
 
     job = jobs.create(session, TEST_ACTOR, JobKind.send, campaign, finished="nothing to send")
+    # A series of the same name holding the campaign, so the series pages have one to show.
+    series.link(session, TEST_ACTOR, series.create_series(
+        session, TEST_ACTOR, slug="west-mercia", name="West Mercia series"), campaign)
     session.commit()
     sample_args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id, "figure_id": figure_id,
                    "message_id": waiting.id, "file_id": source.public_id, "job_id": job.id}

@@ -720,3 +720,73 @@ def campaign_export_job(slug: str) -> Any:
     job = jobs.export(session, actor(), found, fmt, table, checked)
     session.commit()
     return _started(job)
+
+
+# ---- series (issue 18) ---------------------------------------------------------------------------
+
+_SERIES_CELL = s.obj({
+    "kind": s.string("exact, suppressed, not_recorded, not_held, withheld or not_provided"),
+    "value": s.integer("the exact figure", nullable=True),
+    "text": s.string("the value as written, e.g. 75, <5 or not recorded"),
+    "campaign": s.string("the campaign whose answer it is (the latest that has one)"),
+    "revised": {"type": "boolean", "description": "an earlier campaign had another answer"},
+})
+_SERIES_CHANGE = s.obj({
+    "from_period": s.string("the earlier period's label"),
+    "to_period": s.string("the later period's label"),
+    "panel_size": s.integer("authorities with exact figures for both", minimum=0),
+    "panel_from": s.integer("their total in the earlier period"),
+    "panel_to": s.integer("their total in the later period"),
+    "change": s.integer("panel_to minus panel_from"),
+    "ratio": {"type": ["number", "null"], "description": "panel_to / panel_from"},
+    "comparable": {"type": "boolean", "description": "the periods are of the same length"},
+})
+_SERIES_REVISION = s.obj({
+    **{name: s.string(name.replace("_", " "), nullable=name == "authority_code") for name in (
+        "authority_code", "authority", "authority_slug", "measure", "period", "earlier_campaign",
+        "earlier_value", "later_campaign", "later_value", "text", "used")},
+    "period_start": s.string("first day", format="date"),
+    "period_end": s.string("last day", format="date"),
+})
+SERIES_SCHEMA = s.obj({
+    "series": s.string("the series' short name"), "name": s.string("its name"),
+    "measure": s.obj({"key": s.string("measure key"), "label": s.string("measure label")}),
+    "campaigns": {"type": "array", "items": s.obj({"slug": s.string("campaign"),
+                                                    "title": s.string("title")})},
+    "periods": {"type": "array", "items": s.obj({
+        "label": s.string("the column's label"), "start": s.string("first day", format="date"),
+        "end": s.string("last day", format="date"),
+        "campaign": s.string("the latest campaign that asked it"),
+        "asked_by": {"type": "array", "items": {"type": "string"}}})},
+    "authorities": {"type": "array", "items": s.obj({
+        "code": s.string("ONS code", nullable=True), "slug": s.string("authority"),
+        "name": s.string("name"),
+        "values": {"type": "object", "description": "by period label; null: no answer",
+                   "additionalProperties": {"anyOf": [{"type": "null"}, _SERIES_CELL]}}})},
+    "national": {"type": "array", "items": s.obj({
+        "period": s.string("period label"),
+        "total": s.integer("the exact figures added", minimum=0),
+        "authorities": s.integer("authorities with an exact figure", minimum=0),
+        "asked": s.integer("authorities asked for the period", minimum=0)})},
+    "changes": {"type": "array", "items": _SERIES_CHANGE},
+    "revisions": {"type": "array", "items": _SERIES_REVISION},
+})
+
+
+@operation("/series/<slug>", "A series: each authority's figure for every period asked by its "
+           "campaigns you may see, national totals, matched-panel changes and revisions",
+           SERIES_SCHEMA, parameters=[
+               _path("slug", "the series' short name"),
+               _query("measure", "the measure's key (default: the latest campaign's first)",
+                      {"type": "string", "minLength": 1, "maxLength": 80})])
+def series(slug: str) -> Any:
+    from flask_login import current_user
+
+    from foitrack.exporters.series import table_dict
+    from foitrack.services import series as series_service
+
+    session = db_session()
+    viewer = current_user._get_current_object()
+    found = series_service.visible_series(session, slug, viewer, today())
+    return jsonify(table_dict(series_service.series_table(
+        session, found, viewer, today(), request.args.get("measure") or None)))

@@ -1,0 +1,115 @@
+"""Series pages: the list, and one series' table with its charts and revisions.
+
+What a viewer sees of a series is only what its campaigns visible to them hold
+(services.series reads through membership's rules): the app's access check guards
+``/campaigns/<slug>`` pages, not these, so the service's viewer argument is the guard here.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+
+from foitrack.domain.series_table import SeriesTable
+from foitrack.exporters import charts, series_charts
+from foitrack.exporters import series as writers
+from foitrack.services import data_version
+from foitrack.services import series as service
+from foitrack.storage import safe_filename
+from foitrack.web import page_cache
+from foitrack.web.context import client_address, db_session, today
+
+blueprint = Blueprint("series", __name__, url_prefix="/series")
+
+
+@dataclass(frozen=True)
+class ChartLink:
+    """A chart as the page shows it (the shape templates/figures/_charts.html reads)."""
+
+    chart: charts.Chart
+    src: str
+    png: str
+    svg: str
+
+
+def _viewer() -> Any:
+    return current_user._get_current_object()
+
+
+def _table(slug: str) -> SeriesTable:
+    """The series as the signed-in user may see it; 404 for one hidden from them."""
+    session = db_session()
+    found = service.visible_series(session, slug, _viewer(), today())
+    measure = request.args.get("measure", "").strip() or None
+    return service.series_table(session, found, _viewer(), today(), measure)
+
+
+@blueprint.get("/")
+def index() -> Any:
+    found = service.list_series(db_session(), _viewer(), today())
+    return render_template("series/index.html", series=found)
+
+
+@blueprint.get("/<slug>")
+def detail(slug: str) -> Any:
+    table = _table(slug)
+    chosen: dict[str, Any] = {"measure": table.measure} if request.args.get("measure") else {}
+
+    def url(chart: charts.Chart, image_format: str, **extra: Any) -> str:
+        return url_for("series.chart", slug=slug, chart=chart.name, image_format=image_format,
+                       **chosen, **extra)
+
+    links = [ChartLink(chart, url(chart, "svg"), url(chart, "png", download="1"),
+                       url(chart, "svg", download="1"))
+             for chart in series_charts.catalogue(table)]
+    return render_template("series/detail.html", table=table, charts=links,
+                           change_line=writers.change_line)
+
+
+@blueprint.get("/<slug>/table.csv")
+def download(slug: str) -> Any:
+    """The table as `foitrack series show --format csv` writes it."""
+    table = _table(slug)
+    out = io.StringIO()
+    writers.write_csv(table, out)
+    name = safe_filename(f"{slug}-{table.measure}.csv", "series.csv")
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@blueprint.get("/<slug>/charts/<chart>.<image_format>")
+def chart(slug: str, chart: str, image_format: str) -> Any:
+    """One of the series page's charts, for what the signed-in user may see of it."""
+    if image_format not in charts.FORMATS:
+        abort(404)
+    version = data_version.current(db_session())  # before the data, so they are no older
+    table = _table(slug)
+    found = next((c for c in series_charts.catalogue(table) if c.name == chart), None)
+    if found is None:
+        abort(404)
+    # Keyed by the campaigns shown: two people let into different campaigns see different
+    # charts of the same series.
+    key = ("series image", slug, tuple(c.slug for c in table.campaigns), table.measure, chart,
+           image_format)
+    cache = page_cache.of(current_app.extensions)
+    if not cache.has(version, key):
+        wait = page_cache.budget_of(current_app.extensions,
+                                    current_app.config["CHART_RENDERS_PER_MINUTE"]).spend(
+            current_user.id if current_user.is_authenticated else client_address())
+        if wait is not None:
+            seconds = int(wait) + 1
+            return Response(render_template(
+                "errors/error.html", code=429, title="Too many new charts",
+                message=f"You have asked for more new charts than we draw for one person in a "
+                        f"minute. Try again in {seconds} seconds."),
+                status=429, headers={"Retry-After": str(seconds)})
+    image = cache.get(version, key, lambda: charts.render(found.spec, image_format))
+    disposition = "attachment" if request.args.get("download") == "1" else "inline"
+    name = safe_filename(f"{slug}-{chart}.{image_format}", f"chart.{image_format}")
+    return Response(image, mimetype=charts.FORMATS[image_format],
+                    headers={"Content-Disposition": f'{disposition}; filename="{name}"',
+                             "Cache-Control": "no-cache"})
