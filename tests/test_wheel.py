@@ -1,4 +1,5 @@
-"""A built wheel carries the templates, migrations and registry, and serves pages from them."""
+"""A built wheel carries the templates, migrations, registry and population estimates, and
+serves pages from them."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ SCRIPT = textwrap.dedent(
     from foitrack.services.registry import load_registry
     from foitrack.services.audit import Actor
     with app.extensions["foitrack.db"].session() as session:
-        print("loaded", len(load_registry(session, Actor.system("wheel test")).created))
+        report = load_registry(session, Actor.system("wheel test"))
+        print("loaded", len(report.created), report.populations.created)
         session.commit()
     page = app.test_client().get("/auth/sign-in")
     print(page.status_code, "<h1>Sign in</h1>" in page.get_data(as_text=True))
@@ -51,7 +53,8 @@ def test_a_built_wheel_renders_pages_and_migrates(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         assert {"foitrack/templates/base.html", "foitrack/migrations/env.py",
-                "foitrack/data/police-forces.csv", "foitrack/static/foitrack.css"} <= names
+                "foitrack/data/police-forces.csv", "foitrack/data/police-force-area-population.csv",
+                "foitrack/data/SOURCES.md", "foitrack/static/foitrack.css"} <= names
         assert any(name.startswith("foitrack/migrations/versions/") for name in names)
         archive.extractall(tmp_path / "site")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
@@ -62,4 +65,4 @@ def test_a_built_wheel_renders_pages_and_migrates(tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["loaded", "48", "200", "True"]
+    assert result.stdout.split() == ["loaded", "48", "315", "200", "True"]

@@ -10,6 +10,7 @@ import click
 
 from foitrack.cli.context import needs_current_schema, plainly, system_actor, unit_of_work, with_appcontext
 from foitrack.exporters.authorities import WRITERS
+from foitrack.exporters.population import WRITERS as POPULATION_WRITERS
 
 
 @click.group("authorities")
@@ -25,9 +26,10 @@ def authorities_group() -> None:
 @with_appcontext
 @needs_current_schema
 def authorities_load(path: Path | None) -> None:
-    """Load or refresh the UK police forces and their sets (safe to run again).
+    """Load or refresh the UK police forces, their sets and their ONS population estimates
+    (safe to run again).
 
-    Fields edited by hand in foitrack are kept.
+    Fields edited by hand in foitrack, and imported population estimates, are kept.
     """
     from foitrack.services.registry import REGISTRY_FILE, load_registry
 
@@ -36,6 +38,8 @@ def authorities_load(path: Path | None) -> None:
     click.echo(f"Police forces loaded: {report.summary()}.")
     for slug, fields in sorted(report.kept_local.items()):
         click.echo(f"  kept local edits of {slug}: {', '.join(fields)}")
+    click.echo(f"Population estimates (ONS, Open Government Licence v3.0): "
+               f"{report.populations.summary()}.")
 
 
 @authorities_group.command("import")
@@ -92,3 +96,53 @@ def authorities_sets() -> None:
     with unit_of_work(plainly) as session:
         for found, count in list_sets(session):
             click.echo(f"{found.slug:<28} {count:>4}  {found.title}")
+
+
+@authorities_group.group("population")
+def population_group() -> None:
+    """Population estimates per authority, the denominators of rates per 100,000 people."""
+
+
+@population_group.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check the file and report, but change nothing.")
+@with_appcontext
+@needs_current_schema
+def population_import(file: Any, dry_run: bool) -> None:
+    """Add or replace estimates from FILE (CSV: authority,year,population[,base,source]).
+
+    authority is an ONS code or a slug; year the mid-year (30 June) of the estimate; base
+    "population" (all residents) unless given, e.g. children-0-17. One bad cell and nothing
+    is imported; every problem is listed by line and column. An imported estimate replaces the
+    shipped one for the same authority, base and year, and `authorities load` keeps it.
+    """
+    from foitrack.services.population import MAX_FILE_BYTES, import_populations
+
+    data = file.read(MAX_FILE_BYTES + 1)
+    with unit_of_work() as session:
+        report = import_populations(session, system_actor(), data)
+        if dry_run:
+            session.rollback()
+            click.echo(f"Dry run, nothing changed. Would be: {report.summary()}.")
+            return
+    click.echo(f"Imported population estimates: {report.summary()}.")
+
+
+@population_group.command("list")
+@click.option("--authority", help="Only this authority (ONS code or slug).")
+@click.option("--base", help="Only this base, e.g. population or children-0-17.")
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(POPULATION_WRITERS)), default="table",
+    show_default=True, help="Output format.",
+)
+@with_appcontext
+@needs_current_schema
+def population_list(authority: str | None, base: str | None, fmt: str) -> None:
+    """List the population estimates, by authority, base and year."""
+    from foitrack.services.population import list_populations
+
+    with unit_of_work(plainly) as session:
+        rows = list_populations(session, authority=authority, base=base)
+    out = io.StringIO()
+    POPULATION_WRITERS[fmt](rows, out)
+    click.echo(out.getvalue(), nl=False)

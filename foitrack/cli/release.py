@@ -25,19 +25,25 @@ from foitrack.cli.context import (
 @click.option("--checked-only", is_flag=True, help="Only figures a second researcher has checked.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True, help="Output format.")
+@click.option("--by-authority", is_flag=True,
+              help="Each authority's figures instead, with its rank, population, rate per "
+                   "100,000 and rank by rate.")
 @with_appcontext
 @needs_current_schema
-def aggregate_command(campaign: str, subset: str | None, checked_only: bool, fmt: str) -> None:
-    """The aggregate of CAMPAIGN: totals, bounds, coverage and shares, with changes (json)."""
+def aggregate_command(campaign: str, subset: str | None, checked_only: bool, fmt: str,
+                      by_authority: bool) -> None:
+    """The aggregate of CAMPAIGN: totals, bounds, coverage, shares and rates per 100,000
+    people, with changes (json); or, with --by-authority, each authority's figures."""
     from foitrack.exporters import aggregate as writers
     from foitrack.services import aggregate, campaigns
 
     with unit_of_work(plainly) as session:
         found = campaigns.get_campaign(session, campaign)
         ids, label = aggregate.subset_ids(session, subset)
-        result = aggregate.build(session, found, ids, checked_only=checked_only, subset=label)
+        result = aggregate.build(session, found, ids, checked_only=checked_only, subset=label,
+                                 with_authorities=by_authority or fmt == "json")
     out = io.StringIO()
-    writers.WRITERS[fmt](result, out)
+    (writers.AUTHORITY_WRITERS if by_authority else writers.WRITERS)[fmt](result, out)
     click.echo(out.getvalue(), nl=False)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 
@@ -52,6 +53,11 @@ class AggregateRow:
     # its nearest year), and whether any fell back: the table and the lines say which.
     population_years: tuple[int, ...] = ()
     population_nearest: bool = False
+    nearest_years: tuple[int, ...] = ()  # those of ``population_years`` not the period's own
+    # The rate with every suppressed figure of those authorities at its least and its most
+    # (``rate``, like the total, counts them as 0, their authorities' people included).
+    rate_lower: float | None = None
+    rate_upper: float | None = None
 
     @property
     def with_figure(self) -> int:
@@ -132,6 +138,8 @@ class AuthorityRow:
     rate_rank: int | None = None
     rate_ranked: int | None = None
     rate_note: str | None = None
+    # The rate as an exact fraction, which the ranking compares (equal rates share a rank).
+    rate_exact: Fraction | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

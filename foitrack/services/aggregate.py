@@ -3,15 +3,33 @@
 Every sum, count and rank below is one SQL query grouped by measure, period (or period group)
 and category (or category group): no Python loop over figures. Python only does arithmetic on
 the grouped rows (shares, percentages), whose number does not grow with the data.
+
+Rates per 100,000 people (``_Rates``): each authority's population for each period is chosen
+in Python from the small population table (domain.population), handed to the database as a
+VALUES table, and joined to the figures, so a rate's sums are grouped there too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    and_,
+    case,
+    column,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    values,
+)
 from sqlalchemy.orm import Session
 
 from foitrack.domain.aggregate_rows import (
@@ -31,6 +49,7 @@ from foitrack.domain.design import (
     DesignPeriodGroup,
 )
 from foitrack.domain.figure_values import ValueKind
+from foitrack.domain.population import choose_year, period_year
 from foitrack.errors import Invalid, NotFound
 from foitrack.models import (
     Authority,
@@ -42,8 +61,14 @@ from foitrack.models import (
     category_group_member,
     period_group_member,
 )
+from foitrack.models.population import DEFAULT_BASE
 from foitrack.services.authorities import get_set
 from foitrack.services.campaigns import find_authorities_by_keys
+from foitrack.services.population import (
+    MIN_RANKED_POPULATION,
+    SMALL_POPULATION_NOTE,
+    campaign_estimates,
+)
 
 KINDS = ("exact", "suppressed", "not_recorded", "not_held", "withheld", "not_provided")
 USABLE_KINDS = ("exact", "suppressed")
@@ -258,7 +283,7 @@ def _ranks(session: Session, campaign: Campaign, authority_ids: Sequence[int] | 
     ranked = case((exact, func.count().over(partition_by=(*partition, exact))), else_=None)
     query = (
         select(Figure.id, Figure.measure_id, Figure.period_id, Figure.category_id, Figure.kind,
-               Figure.value, Figure.lower, Figure.upper, Figure.caveat,
+               Figure.value, Figure.lower, Figure.upper, Figure.caveat, Request.authority_id,
                Authority.slug, Authority.name, Authority.short_name, Authority.code,
                rank.label("rank"), ranked.label("ranked"))
         .select_from(Figure)
@@ -293,8 +318,11 @@ def build(
     _add_denominators(result)
     _sort(result, design)
     _add_changes(session, result, campaign, design, authority_ids, checked_only)
+    rates = _Rates.of(session, campaign, design, authority_ids)
+    rates.add_to_rows(session, result, ids, campaign, design, authority_ids, checked_only)
     if with_authorities:
-        result.authorities = _authority_rows(session, campaign, ids, authority_ids, checked_only)
+        result.authorities = _authority_rows(session, campaign, ids, authority_ids, checked_only,
+                                             rates)
     return result
 
 
@@ -435,20 +463,241 @@ def _panel_source(design: CampaignDesign, level: str, dimension: str | None,
 
 
 def _authority_rows(session: Session, campaign: Campaign, ids: _ById,
-                    authority_ids: Sequence[int] | None, checked_only: bool) -> list[AuthorityRow]:
+                    authority_ids: Sequence[int] | None, checked_only: bool,
+                    rates: _Rates) -> list[AuthorityRow]:
     rows = []
     for r in _ranks(session, campaign, authority_ids, checked_only):
         found = ids.categories.get(r.category_id)
         dimension, label = (found[1].key, found[0].label) if found else (None, None)
-        cell = Cell(ids.measures[r.measure_id].key, ids.periods[r.period_id].key, dimension,
+        measure = ids.measures[r.measure_id]
+        cell = Cell(measure.key, ids.periods[r.period_id].key, dimension,
                     label, "category" if r.category_id else "total")
-        rows.append(AuthorityRow(
+        row = AuthorityRow(
             slug=r.slug, name=r.name, short_name=r.short_name, code=r.code, cell=cell,
             kind=str(r.kind.value if hasattr(r.kind, "value") else r.kind), value=r.value,
             lower=r.lower, upper=r.upper, rank=r.rank, ranked=r.ranked, caveat=r.caveat,
             figure_id=r.id,
-        ))
+        )
+        rates.add_to_authority_row(row, measure, r.authority_id, r.period_id)
+        rows.append(row)
+    _rank_by_rate(rows)
     return rows
+
+
+# ---- rates per 100,000 people --------------------------------------------------------------
+#
+# The rule (issue 18, docs/statistics.md): a total's or category's rate is the sum over the
+# authorities that gave a usable figure *and* have a population for the measure's base,
+# divided by those same authorities' population: never the national population over a
+# partial sum. A suppressed figure ("<5") counts as the total counts it: 0 in the sum, with
+# its authority's population in the denominator (it answered, so it is in the coverage the
+# rate is stated over); ``rate_lower`` and ``rate_upper`` give the rate with every suppressed
+# figure at its least and its most. An authority with no population (British Transport Police)
+# is left out of both sides. A category group counts each authority's population once.
+# Period groups ("the two years") get no rate: a sum over two years over one year's people is
+# not a rate per year, and which year's people would be arbitrary.
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    """An authority's population for one base and period, and the mid-year it is of."""
+
+    population: int
+    year: int
+    nearest: bool
+
+
+@dataclass
+class _Rates:
+    """The populations a campaign's rates are worked out on, chosen per authority and period."""
+
+    measures: dict[int | None, DesignMeasure] = field(default_factory=dict)  # the rated ones
+    chosen: dict[tuple[int, str, int | None], _Chosen] = field(default_factory=dict)
+    # Each period's own mid-year (None: no 30 June inside it), to say when a year is another.
+    own_years: dict[int | None, int | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, session: Session, campaign: Campaign, design: CampaignDesign,
+           authority_ids: Sequence[int] | None) -> _Rates:
+        """The rated measures and their populations; no query when no measure is rated."""
+        measures = {m.id: m for m in design.measures if m.rate_per > 0}
+        if not measures:
+            return cls()
+        bases = {m.rate_base for m in measures.values()} | {DEFAULT_BASE}
+        estimates = campaign_estimates(session, campaign.id, bases, authority_ids)
+        chosen = {}
+        for (authority_id, base), years in estimates.items():
+            for period in design.periods:
+                choice = choose_year(period.start, period.end, years)
+                if choice is not None:
+                    chosen[(authority_id, base, period.id)] = _Chosen(
+                        years[choice.year], choice.year, choice.nearest)
+        return cls(measures, chosen,
+                   {p.id: period_year(p.start, p.end) for p in design.periods})
+
+    def population(self, authority_id: int, base: str, period_id: int | None) -> _Chosen | None:
+        return self.chosen.get((authority_id, base, period_id))
+
+    def add_to_rows(self, session: Session, result: Aggregate, ids: _ById, campaign: Campaign,
+                    design: CampaignDesign, authority_ids: Sequence[int] | None,
+                    checked_only: bool) -> None:
+        """Fill the rate fields of the total, category and group rows of rated measures."""
+        if not self.measures:
+            return
+        cells: dict[tuple[str, str, str, str | None, str | None], AggregateRow] = {}
+        for row in result.rows:
+            measure = design.measure(row.cell.measure)
+            if row.complete_only or measure.rate_per <= 0:
+                continue
+            row.rate_per, row.rate_base = measure.rate_per, measure.rate_base
+            cells[(row.cell.measure, row.cell.period, row.cell.level, row.cell.dimension,
+                   row.cell.category)] = row
+        bases = sorted({m.rate_base for m in self.measures.values()})
+        table = [(authority_id, period_id, bases.index(base), chosen.population, chosen.year)
+                 for (authority_id, base, period_id), chosen in self.chosen.items()
+                 if base in bases]
+        if not table or not cells:
+            return
+        # Integers only, written into the statement: no limit on bound parameters to meet.
+        populations = values(
+            column("authority_id", Integer), column("period_id", Integer),
+            column("base", Integer), column("population", BigInteger), column("year", Integer),
+            name="rate_population", literal_binds=True,
+        ).data(table).cte("rate_population")
+        base_of = {measure_id: bases.index(m.rate_base) for measure_id, m in self.measures.items()}
+        sums: dict[tuple[str, str, str, str | None, str | None], list[int]] = {}
+        years: dict[tuple[str, str, str, str | None, str | None], set[int]] = {}
+        nearest: dict[tuple[str, str, str, str | None, str | None], set[int]] = {}
+        for by_category_group in (False, True) if design.groups else (False,):
+            query = _rate_sums(campaign, authority_ids, checked_only, by_category_group,
+                               populations, base_of)
+            for measure_id, period_id, category_id, year, *numbers in session.execute(query):
+                key = _cell_key(ids, measure_id, period_id, category_id, by_category_group)
+                totals = sums.setdefault(key, [0, 0, 0, 0, 0])
+                for i, value in enumerate(numbers):
+                    totals[i] += int(value or 0)
+                years.setdefault(key, set()).add(int(year))
+                if int(year) != self.own_years.get(period_id):
+                    nearest.setdefault(key, set()).add(int(year))
+        for key, (total, lower, upper, population, authorities) in sums.items():
+            rated = cells.get(key)
+            if rated is None or population <= 0:
+                continue
+            _set_rate(rated, total, lower, upper, population, authorities)
+            rated.population_years = tuple(sorted(years[key]))
+            rated.nearest_years = tuple(sorted(nearest.get(key, ())))
+            rated.population_nearest = bool(rated.nearest_years)
+
+    def add_to_authority_row(self, row: AuthorityRow, measure: DesignMeasure,
+                             authority_id: int, period_id: int | None) -> None:
+        """An authority's population, year and rate in a cell of a rated measure; its rank is
+        set afterwards (``_rank_by_rate``), among the cell's authorities."""
+        if measure.rate_per <= 0:
+            return
+        chosen = self.population(authority_id, measure.rate_base, period_id)
+        if chosen is None:
+            row.rate_note = ("no resident population estimate for its area"
+                             if measure.rate_base == DEFAULT_BASE
+                             else f"no {measure.rate_base} estimate for its area")
+            return
+        row.population, row.population_year = chosen.population, chosen.year
+        row.population_nearest = chosen.nearest
+        if row.value is None:
+            return
+        row.rate = row.value * measure.rate_per / chosen.population
+        row.rate_exact = Fraction(row.value * measure.rate_per, chosen.population)
+        # Ranked on residents even when rated on another base: a rate per child is as
+        # meaningless for the City as one per resident.
+        residents = self.population(authority_id, DEFAULT_BASE, period_id) or chosen
+        if residents.population < MIN_RANKED_POPULATION:
+            row.rate_note = SMALL_POPULATION_NOTE
+
+
+def _set_rate(row: AggregateRow, total: int, lower: int, upper: int, population: int,
+              authorities: int) -> None:
+    row.population, row.rate_total, row.rate_authorities = population, total, authorities
+    row.rate = total * row.rate_per / population
+    row.rate_lower = lower * row.rate_per / population
+    row.rate_upper = upper * row.rate_per / population
+
+
+def _rate_sums(campaign: Campaign, authority_ids: Sequence[int] | None, checked_only: bool,
+               by_category_group: bool, populations: Any, base_of: dict[int | None, int]) -> Any:
+    """Per measure, period, category (or group; 0: the total) and population year: the exact
+    sum, its bounds, the population and the count of the authorities with a usable figure and
+    a population. Each authority is one row before it is summed, so a group counts its
+    population once."""
+    exact = Figure.kind == ValueKind.exact.value
+    suppressed = Figure.kind == ValueKind.suppressed.value
+    category_key = CategoryGroup.id if by_category_group else Figure.category_id
+    per_authority = (
+        select(
+            Figure.measure_id.label("measure_id"), Figure.period_id.label("period_id"),
+            func.coalesce(category_key, literal(0)).label("category_id"),
+            Request.authority_id.label("authority_id"),
+            func.sum(case((exact, Figure.value), else_=0)).label("value"),
+            func.sum(case((exact, Figure.value), (suppressed, Figure.lower), else_=0))
+            .label("lower"),
+            func.sum(case((exact, Figure.value), (suppressed, Figure.upper), else_=0))
+            .label("upper"),
+        )
+        .select_from(Figure)
+        .join(Request, Request.id == Figure.request_id)
+        .where(*_base_filters(campaign, authority_ids, checked_only), or_(exact, suppressed),
+               Figure.measure_id.in_([m for m in base_of if m is not None]))
+        .group_by(Figure.measure_id, Figure.period_id, category_key, Request.authority_id)
+    )
+    if by_category_group:
+        per_authority = (
+            per_authority.join(category_group_member,
+                               category_group_member.c.category_id == Figure.category_id)
+            .join(CategoryGroup, CategoryGroup.id == category_group_member.c.group_id))
+    per = per_authority.subquery()
+    return (
+        select(per.c.measure_id, per.c.period_id, per.c.category_id, populations.c.year,
+               func.sum(per.c.value), func.sum(per.c.lower), func.sum(per.c.upper),
+               func.sum(populations.c.population), func.count())
+        .select_from(per)
+        .join(populations, and_(populations.c.authority_id == per.c.authority_id,
+                                populations.c.period_id == per.c.period_id,
+                                populations.c.base == case(base_of, value=per.c.measure_id)))
+        .group_by(per.c.measure_id, per.c.period_id, per.c.category_id, populations.c.year)
+    )
+
+
+def _cell_key(ids: _ById, measure_id: int, period_id: int, category_id: int,
+              by_category_group: bool) -> tuple[str, str, str, str | None, str | None]:
+    """(measure, period, level, dimension, category) of a rate query's row, as the rows' cells."""
+    measure, period = ids.measures[measure_id].key, ids.periods[period_id].key
+    if by_category_group:
+        group = ids.groups[category_id]
+        return measure, period, "group", group.dimension, group.key
+    if not category_id:
+        return measure, period, "total", None, None
+    category, dimension = ids.categories[category_id]
+    return measure, period, "category", dimension.key, category.label
+
+
+def _rank_by_rate(rows: list[AuthorityRow]) -> None:
+    """Rank each cell's rated authorities by rate, 1 the highest (equal rates share a rank),
+    leaving out those under MIN_RANKED_POPULATION (their ``rate_note`` says why). In Python:
+    the rows are here already, one per figure, and the rates compare exactly as fractions."""
+    cells: dict[tuple[str, str, str | None, str | None], list[AuthorityRow]] = {}
+    for row in rows:
+        if row.rate_exact is not None:
+            cells.setdefault((row.cell.measure, row.cell.period, row.cell.dimension,
+                              row.cell.category), []).append(row)
+    for rated in cells.values():
+        ranked = sorted((row for row in rated if row.rate_note is None),
+                        key=lambda row: row.rate_exact or 0, reverse=True)
+        previous: Fraction | None = None
+        rank = 0
+        for position, row in enumerate(ranked, start=1):
+            if row.rate_exact != previous:
+                rank, previous = position, row.rate_exact
+            row.rate_rank = rank
+        for row in rated:
+            row.rate_ranked = len(ranked)
 
 
 def subset_ids(session: Session, spec: str | None) -> tuple[list[int] | None, str | None]:

@@ -1,7 +1,9 @@
 """The shipped UK police force registry and the built-in sets made from it.
 
 Loading is idempotent and respects local edits: a field a user changed by hand
-(``Authority.locally_edited``) is never overwritten by a reload.
+(``Authority.locally_edited``) is never overwritten by a reload. The forces' ONS population
+estimates (services.population) are loaded with them, so every way forces arrive (`make run`,
+`foitrack authorities load`, the tests' factories) brings the populations rates need.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from foitrack.errors import Invalid, Problem
 from foitrack.models import Authority, AuthoritySet
 from foitrack.paths import DATA_DIR
-from foitrack.services import audit
+from foitrack.services import audit, population
 from foitrack.services.authorities import (
     check_values,
     clean_text,
@@ -84,6 +86,7 @@ class LoadReport:
     unchanged: list[str] = field(default_factory=list)
     kept_local: dict[str, list[str]] = field(default_factory=dict)
     sets_changed: list[str] = field(default_factory=list)
+    populations: population.LoadReport = field(default_factory=population.LoadReport)
 
     def summary(self) -> str:
         kept = sum(len(fields) for fields in self.kept_local.values())
@@ -205,7 +208,8 @@ def _sync_set(
 
 
 def load_registry(session: Session, actor: audit.Actor, path: Path = REGISTRY_FILE) -> LoadReport:
-    """Create or refresh the police forces and the built-in sets; safe to run any number of times.
+    """Create or refresh the police forces, the built-in sets and the forces' shipped population
+    estimates (imported estimates are kept); safe to run any number of times.
 
     :raises Invalid: when the registry file is malformed or a name clashes with an authority
         a user added; nothing is changed then.
@@ -245,4 +249,5 @@ def load_registry(session: Session, actor: audit.Actor, path: Path = REGISTRY_FI
     for rule in rules:
         members = [authority for row, authority in authorities if rule.includes(row)]
         _sync_set(session, actor, rule, members, report)
+    report.populations = population.load_shipped(session, actor)
     return report
