@@ -110,11 +110,16 @@ def test_the_national_release_lines(session, campaigns, national):
 def test_the_west_mercia_fact_sheet(session, campaigns, national):
     sheet = lines(release.fact_sheet(session, campaigns["grooming-2019"], national, "E23000016",
                                      TODAY))
+    # The rate first (issue 18): a count says more about a force's size than its risk.
     assert sheet[0] == ("West Mercia Police recorded 122 offences of sexual communication with a "
-                        "child in 2018/19, up 67% from 73 in 2017/18.")
+                        "child in 2018/19, 9.5 per 100,000 people, the 20th highest rate of the "
+                        "42 forces with a population of 100,000 or more that gave a figure (the "
+                        "rate across the forces that gave a figure was 7.4).")
+    assert sheet[1] == "That was up 67% from 73 in 2017/18."
     # Durham also recorded 122: a tie is said to be one.
-    assert sheet[1] == "That was the joint 14th highest of the 43 forces that gave a figure."
-    assert sheet[2] == "Across the forces that answered, 4,373 were recorded in 2018/19, up 36%."
+    assert sheet[2] == ("By number of offences, it was the joint 14th highest of the 43 forces "
+                        "that gave a figure.")
+    assert sheet[3] == "Across the forces that answered, 4,373 were recorded in 2018/19, up 36%."
     assert ("Facebook-owned apps and Snapchat accounted for more than two thirds (68.0%) of the 100 "
             "instances where the communication method was recorded in the two years.") in sheet
     assert ("Instagram accounted for a quarter (25.0%) of the 100 instances where the communication "

@@ -91,6 +91,7 @@ def test_periods_are_plotted_in_time_order_by_their_labels(design, national):
 def test_every_chart_carries_the_source_line(design, national):
     found = charts.catalogue(design, national)
     assert [c.name for c in found] == ["national-total-offences", "force-change-offences",
+                                       "force-rates-offences",
                                        "shares-offences-platform", "shares-offences-age"]
     credit = "Source: FOI responses to Sexual communication with a child, 2017/18 and 2018/19"
     for chart in found:

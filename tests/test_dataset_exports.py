@@ -78,7 +78,7 @@ def test_the_xlsx_keeps_numbers_as_numbers_and_explains_itself(small, tmp_path):
     book = load_workbook(path)
     assert book.sheetnames == ["README", "Aggregate", "Figures", "Requests", "Coverage",
                                "Changes", "Release", "Release numbers", "Methods", "Measures",
-                               "Periods", "Categories"]
+                               "Periods", "Categories", "Reference figures"]
     readme = [row[1] for row in book["README"].iter_rows(values_only=True) if len(row) > 1]
     assert small.methods and all(line in readme for line in small.methods)
     figures = book["Figures"]
@@ -110,7 +110,7 @@ def test_the_data_package_passes_frictionless_validate(small, tmp_path):
     assert descriptor["description"].startswith("Freedom of Information requests were sent to 1")
     assert [r["name"] for r in descriptor["resources"]] == [
         "aggregate", "figures", "tracker", "coverage", "changes", "release", "release_numbers",
-        "methods", "measures", "periods", "categories"]
+        "methods", "measures", "periods", "categories", "reference_figures"]
     assert "=SUM(A1)" in (tmp_path / "pkg" / "data" / "figures.csv").read_text()  # exact values
 
 
@@ -304,7 +304,8 @@ def test_the_json_document_has_the_changes_release_and_design(session, grooming)
     document = json.loads(out.getvalue(), object_pairs_hook=no_repeated_keys)
     assert list(document) == [
         "campaign", "title", "methods", "licenses", "aggregate", "figures", "tracker", "coverage",
-        "changes", "release", "release_numbers", "measures", "periods", "categories"]
+        "changes", "release", "release_numbers", "measures", "periods", "categories",
+        "reference_figures"]
     assert document["changes"][0]["panel_size"] == \
         agg.build(session, grooming, with_authorities=False).changes[0].panel_size
     assert document["licenses"][0]["name"] == "OGL-UK-3.0"

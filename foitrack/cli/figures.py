@@ -212,3 +212,91 @@ def figures_explain(campaign: str, key: str, note: str | None, remove: bool) -> 
                                        today=today())
             done = f"Explained {explained.key}: {explained.note}"
     click.echo(done)
+
+
+@figures_group.command("reference")
+@click.argument("campaign")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True,
+              help="Take away the campaign's reference figures first: the file replaces them.")
+@click.option("--dry-run", is_flag=True, help="Check and report, but change nothing.")
+@with_appcontext
+@needs_current_schema
+def figures_reference(campaign: str, file: str, replace: bool, dry_run: bool) -> None:
+    """Import official figures to set beside CAMPAIGN's FOI figures, for context.
+
+    FILE is a CSV with exactly the columns measure,period,area,value,source,url. measure and
+    period are the campaign's keys when a figure sits beside one of its cells (it is shown
+    there), or any words for another statistic. value is a plain number, with or without
+    thousands commas (9,000 or 9000). They are never added into the FOI totals. Any bad row
+    and nothing is imported; every problem is listed by line and column.
+    """
+    from pathlib import Path
+
+    from foitrack.services import campaigns, reference_figures
+
+    with unit_of_work() as session:
+        found = campaigns.get_campaign(session, campaign)
+        report = reference_figures.import_csv(session, system_actor(), found,
+                                              Path(file).read_bytes(), replace=replace)
+        if dry_run:
+            session.rollback()
+            click.echo(f"Dry run, nothing changed. Would be: {report.summary()}.")
+            return
+    click.echo(f"Imported {report.summary()}.")
+
+
+@figures_group.command("references")
+@click.argument("campaign")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table",
+              show_default=True, help="csv: the columns `figures reference` reads, with id.")
+@with_appcontext
+@needs_current_schema
+def figures_references(campaign: str, fmt: str) -> None:
+    """List CAMPAIGN's reference figures (official statistics for context), with their ids."""
+    import csv
+
+    from foitrack.domain.csv_safety import protect
+    from foitrack.services import campaigns, reference_figures
+
+    with unit_of_work(plainly) as session:
+        found = campaigns.get_campaign(session, campaign)
+        shown = reference_figures.beside(found, reference_figures.reference_figures(session,
+                                                                                    found))
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["id", *reference_figures.CSV_COLUMNS])
+        for f in shown:
+            writer.writerow([f.id, *(protect(text) for text in (
+                f.measure, f.period, f.area, str(reference_figures.plain_value(f.value)),
+                f.source, f.url or ""))])
+        click.echo(out.getvalue(), nl=False)
+        return
+    if not shown:
+        click.echo(f"{campaign} has no reference figures.")
+        return
+    for f in shown:
+        where = "beside the campaign's figures" if f.matches else "other official figure"
+        click.echo(f"{f.id}: {f.measure_label}, {f.period_label}, {f.area}: {f.value_text} "
+                   f"(source: {f.source}{', ' + f.url if f.url else ''}) [{where}]")
+
+
+@figures_group.command("reference-delete")
+@click.argument("campaign")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "everything", is_flag=True, help="Delete every reference figure.")
+@with_appcontext
+@needs_current_schema
+def figures_reference_delete(campaign: str, ids: tuple[int, ...], everything: bool) -> None:
+    """Delete reference figures of CAMPAIGN by id (`figures references` lists them)."""
+    from foitrack.services import campaigns, reference_figures
+
+    if bool(ids) == everything:
+        raise click.ClickException("give the ids of the figures to delete, or --all")
+    with unit_of_work() as session:
+        found = campaigns.get_campaign(session, campaign)
+        chosen = list(ids) or [f.id for f in reference_figures.reference_figures(session, found)]
+        for figure_id in chosen:
+            reference_figures.delete_reference_figure(session, system_actor(), found, figure_id)
+    click.echo(f"Deleted {len(chosen)} reference {'figure' if len(chosen) == 1 else 'figures'}.")

@@ -87,10 +87,10 @@ def release_command(campaign: str, authority: str | None, subset: str | None,
 @click.option("-o", "--output", required=True, type=click.Path(),
               help="The file to write (for datapackage: a folder, or a .zip file).")
 @click.option("--table", type=click.Choice(["figures", "aggregate", "tracker", "coverage",
-                                            "changes"]),
+                                            "changes", "reference", "reference_figures"]),
               default="figures", show_default=True,
               help="For csv: which table (changes: each period against each earlier one, "
-                   "with the matched panel).")
+                   "with the matched panel; reference: the official figures set beside them).")
 @click.option("--checked-only", is_flag=True, help="Only figures a second researcher has checked.")
 @with_appcontext
 @needs_current_schema
@@ -105,6 +105,7 @@ def export_command(campaign: str, fmt: str, output: str, table: str, checked_onl
     from foitrack.services.datasets import campaign_dataset, write_export
 
     target = Path(output)
+    table = "reference_figures" if table == "reference" else table
     with unit_of_work(plainly) as session:
         found = campaigns.get_campaign(session, campaign)
         data = campaign_dataset(session, found, today(), clock_settings(), checked_only)

@@ -112,6 +112,22 @@ def more_than_number(value: int) -> str:
     return f"more than {number(floor)}"
 
 
+def rate_number(rate: float) -> str:
+    """A rate to one decimal place, as rates are published: 9.4736 -> '9.5', 1234.5 -> '1,234.5'."""
+    return f"{rate:,.1f}"
+
+
+def per_words(per: int, base: str = "population") -> str:
+    """'per 100,000 people' for the resident population; another base by its name
+    ('per 100,000 children-0-17'), as the campaign file gave it."""
+    return f"per {number(per)} {'people' if base == 'population' else base}"
+
+
+def rate_words(rate: float, per: int, base: str = "population") -> str:
+    """'9.5 per 100,000 people'."""
+    return f"{rate_number(rate)} {per_words(per, base)}"
+
+
 def change_words(old: int, new: int) -> str:
     """'up 36%', 'down 12%', 'unchanged', 'more than double', 'double', 'up from none'."""
     if old == 0:

@@ -302,9 +302,11 @@ def figure_map(entries: Iterable[tuple[Place, Reading]], *, diverging: bool = Fa
 
 SHOW = {
     "value": "the figure",
+    "rate": "the rate per 100,000 people",
     "change": "the change from the period before",
     "change_pct": "the change from the period before, in per cent",
 }
+CHANGES = ("change", "change_pct")
 
 
 def _in_cell(row: Any, measure: str, period: str, dimension: str | None,
@@ -325,16 +327,35 @@ def _one(row: Any | None) -> Reading:
     return Reading("none", row.kind.replace("_", " "))
 
 
+def _rate(row: Any | None, per_text: str) -> Reading:
+    """An authority's rate in one cell, with its rank by rate or why it has none."""
+    if row is None or row.kind != "exact":
+        return _one(row)
+    if row.rate is None:
+        return Reading("none", f"{row.value:,}: no population to give a rate")
+    rate = f"{row.rate:,.1f} {per_text}"
+    if row.rate_rank and row.rate_ranked:
+        rank = f"rank {row.rate_rank} of {row.rate_ranked} by rate"
+    else:
+        rank = f"not ranked: {(row.rate_note or 'population too small').rstrip('.')}"
+    year = (f"; population of mid-{row.population_year}, the nearest year with an estimate"
+            if row.population_nearest and row.population_year else "")
+    return Reading("value", f"{rate} ({row.value:,}; {rank}{year})", float(row.rate))
+
+
 def readings(rows: Iterable[Any], measure: str, period: str, dimension: str | None = None,
              category: str | None = None, *, earlier: str | None = None,
-             show: str = "value") -> dict[str, Reading]:
+             show: str = "value", per_text: str = "per 100,000 people") -> dict[str, Reading]:
     """Each authority's reading (by slug) from the aggregate's ``AuthorityRow`` list.
 
     With ``earlier`` and a change to ``show``, the reading is the change from ``earlier`` to
     ``period``: only when both figures are exact, since a suppressed one has no single value.
+    With ``show="rate"``, the rate (``per_text`` says per what) of each exact figure.
     """
     rows = list(rows)
     now = {r.slug: r for r in rows if _in_cell(r, measure, period, dimension, category)}
+    if show == "rate":
+        return {slug: _rate(row, per_text) for slug, row in now.items()}
     if show == "value" or earlier is None:
         return {slug: _one(row) for slug, row in now.items()}
     before = {r.slug: r for r in rows if _in_cell(r, measure, earlier, dimension, category)}

@@ -15,9 +15,9 @@ from typing import Any, Literal
 import altair as alt
 import vl_convert
 
-from foitrack.domain.aggregate_rows import Aggregate, AggregateRow
+from foitrack.domain.aggregate_rows import Aggregate, AggregateRow, AuthorityRow
 from foitrack.domain.design import CampaignDesign, DesignPeriod, comparable
-from foitrack.domain.phrasing import join_names, number
+from foitrack.domain.phrasing import join_names, number, per_words, rate_number
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
@@ -173,6 +173,77 @@ def force_change(design: Outline, result: Aggregate, measure: MeasureInfo) -> Ch
                    _change_alt_text(data, bodies, measure, before, after), data, chart)
 
 
+def force_rates(design: Outline, result: Aggregate, measure: MeasureInfo) -> Chart | None:
+    """Each authority's rate per 100,000 people (or the measure's own base) in the latest
+    period with rates, highest first, with the rate across the authorities that gave a figure
+    drawn as a line: the count's chart says more about size, this one about risk.
+
+    Authorities whose rate is not ranked (an area of fewer than 100,000 residents, as the City
+    of London's) are named in the subtitle, not drawn: one case moves their rate too far.
+    """
+    found = _latest_rates(design, result, measure)
+    if found is None:
+        return None
+    period, everyone, rows = found
+    ranked = sorted((r for r in rows if r.rate_rank), key=lambda r: (r.rate_rank or 0, r.name))
+    if not ranked or everyone.rate is None:
+        return None
+    per = per_words(everyone.rate_per, everyone.rate_base or "population")
+    names = [r.short_name or r.name for r in ranked]
+    data: list[dict[str, Any]] = [
+        {"authority": r.short_name or r.name, "rate": round(r.rate or 0, 1),
+             "value": r.value, "population": r.population, "rank": r.rate_rank} for r in ranked]
+    bodies = design.bodies
+    subtitle = [f"Rates {per}: the {len(ranked)} {bodies} ranked by rate, of the "
+                f"{result.asked} asked; the line is the rate across the {everyone.rate_authorities}"
+                f" {bodies} that gave a figure, {rate_number(everyone.rate)}."]
+    left_out = sorted(r.name for r in rows if not r.rate_rank)
+    if left_out:
+        notes = {r.rate_note for r in rows if not r.rate_rank and r.rate_note}
+        subtitle.append(f"Not ranked: {join_names(left_out)}"
+                        + (f" ({'; '.join(sorted(notes))})" if notes else "") + ".")
+    years = sorted({year for year in everyone.population_years})
+    subtitle.append("Population: mid-year estimates for "
+                    + join_names([f"mid-{y}" for y in years])
+                    + (", the nearest year where the period's own had none" if
+                       everyone.population_nearest else "") + ".")
+    _note_selection(subtitle, result)
+    base = alt.Chart(alt.Data(values=data)).encode(
+        y=alt.Y("authority:N", sort=names, title=None, axis=alt.Axis(labelLimit=220)))
+    bars = base.mark_bar(color=BLUE).encode(
+        x=alt.X("rate:Q", title=f"{_capitalise(measure.unit)} {per}, {period.label}",
+                axis=alt.Axis(orient="top", format=",.1f")))
+    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(
+        x="rate:Q", text=alt.Text("rate:Q", format=",.1f"))
+    line = alt.Chart(alt.Data(values=[{"rate": round(everyone.rate, 1)}])).mark_rule(
+        color=ORANGE, strokeWidth=2, strokeDash=[4, 3]).encode(x="rate:Q")
+    chart = alt.layer(bars, labels, line).properties(width=WIDTH, height=BAR_STEP * len(data))
+    title = (f"{measure.label} {per}, {period.label}, by "
+             f"{'force' if bodies == 'forces' else 'authority'}{_area(result)}")
+    alt_text = (f"Bar chart of each of {len(ranked)} {bodies}' {_lower_first(measure.label)} "
+                f"{per} in {period.label}, highest first. Highest: {data[0]['authority']} "
+                f"({rate_number(data[0]['rate'])}); lowest: {data[-1]['authority']} "
+                f"({rate_number(data[-1]['rate'])}); across the {bodies} that gave a figure: "
+                f"{rate_number(everyone.rate)}.")
+    return _finish(design, f"force-rates-{measure.key}", title, subtitle, alt_text, data, chart)
+
+
+def _latest_rates(design: Outline, result: Aggregate, measure: MeasureInfo
+                  ) -> tuple[PeriodInfo, AggregateRow, list[AuthorityRow]] | None:
+    """The latest period whose total has a rate, that total, and the authorities' exact
+    totals with a rate in it."""
+    for period in reversed(design.periods):
+        everyone = _row(result, measure.key, period.key)
+        if everyone is None or everyone.rate is None:
+            continue
+        rows = [r for r in result.authorities
+                if r.cell.level == "total" and r.cell.measure == measure.key
+                and r.cell.period == period.key and r.kind == "exact" and r.rate is not None]
+        if rows:
+            return period, everyone, rows
+    return None
+
+
 def _authority_changes(result: Aggregate, measure: MeasureInfo, before: PeriodInfo,
                        after: PeriodInfo) -> list[dict[str, Any]]:
     """The change of each authority with exact totals in both periods, largest rise first."""
@@ -314,6 +385,9 @@ def authority_against_total(design: Outline, national: Aggregate, authority_slug
     if shares_of_total:
         subtitle.append(f"{authority_name}'s share of the total of all {design.bodies} that gave "
                         f"a figure: {', '.join(shares_of_total)}.")
+    rates = _rates_beside_total(design, national, authority_slug, measure)
+    if rates:
+        subtitle.append(f"{authority_name}'s rate {rates}.")
     if gaps:
         subtitle.append(f"No exact figure from {authority_name} for {', '.join(gaps)}.")
     subtitle += _length_note([p for p in design.periods if p.label in periods])
@@ -355,6 +429,23 @@ def _against_total(design: Outline, national: Aggregate, authority_slug: str,
     return data, gaps, shares_of_total
 
 
+def _rates_beside_total(design: Outline, national: Aggregate, authority_slug: str,
+                        measure: MeasureInfo) -> str:
+    """'per 100,000 people: 5.7 in 2017/18 and 9.5 in 2018/19 (all forces that gave a figure:
+    5.6 and 7.4)', the periods in which both have a rate; '' for none."""
+    mine = {r.cell.period: r for r in national.for_authority(authority_slug)
+            if r.cell.level == "total" and r.cell.measure == measure.key and r.rate is not None}
+    pairs = [(period, mine[period.key], total) for period in design.periods
+             if period.key in mine and (total := _row(national, measure.key, period.key))
+             is not None and total.rate is not None]
+    if not pairs:
+        return ""
+    per = per_words(pairs[0][2].rate_per, pairs[0][2].rate_base or "population")
+    own = join_names([f"{rate_number(r.rate or 0)} in {p.label}" for p, r, _ in pairs])
+    everyone = join_names([rate_number(t.rate or 0) for _, _, t in pairs])
+    return f"{per}: {own} (all {design.bodies} that gave a figure: {everyone})"
+
+
 def _side_by_side(data: list[dict[str, Any]], periods: list[str], series: list[str],
                   measure: MeasureInfo) -> Any:
     """One bar panel per series (the authority, then everyone), each with its own scale."""
@@ -383,6 +474,7 @@ def catalogue(design: Outline, result: Aggregate) -> list[Chart]:
     for measure in design.measures:
         found.append(national_total(design, result, measure))
         found.append(force_change(design, result, measure))
+        found.append(force_rates(design, result, measure))
         found += [shares(design, result, measure, d) for d in design.dimensions]
     return [chart for chart in found if chart is not None]
 

@@ -24,6 +24,7 @@ from foitrack.exporters.aggregate import change_dict, row_dict
 from foitrack.exporters.dataset import Column, Dataset, ForeignKey, Table
 from foitrack.models import Authority, Campaign, Category, Dimension, Figure, Measure, Period, Request
 from foitrack.services import aggregate as agg
+from foitrack.services import reference_figures as references
 from foitrack.services.release import Num, Release, national_release
 from foitrack.services.requests import campaign_requests, state_of
 from foitrack.services.templates import XLSX_TYPE
@@ -64,7 +65,12 @@ _AGGREGATE_TYPES = {"total": "integer", "lower_bound": "integer", "upper_bound":
                     "share_where_recorded": "number", "authorities_with_figure": "integer",
                     "authorities_asked": "integer", "exact": "integer", "suppressed": "integer",
                     "not_recorded": "integer", "not_held": "integer", "withheld": "integer",
-                    "not_provided": "integer", "no_reply": "integer", "recorded_total": "integer"}
+                    "not_provided": "integer", "no_reply": "integer", "recorded_total": "integer",
+                    # The rates (issue 18), after the columns scripts rely on.
+                    "population": "integer", "rate": "number", "rate_per": "integer",
+                    "rate_total": "integer", "rate_authorities": "integer",
+                    "rate_lower": "number", "rate_upper": "number",
+                    "population_year": "integer", "population_nearest": "boolean"}
 _AGGREGATE_TEXT = {
     "measure": "measure key", "period": "period or period-group key",
     "dimension": "dimension key; empty for totals", "category": "category, or a group's key",
@@ -75,6 +81,24 @@ _AGGREGATE_TEXT = {
     "authorities_asked": "authorities asked", "level": "total, category or group",
     "no_reply": "authorities asked that gave nothing for this cell",
     "recorded_total": "the denominator of the share: the dimension's recorded categories",
+    "population": "the population (of the measure's base) of the authorities the rate is "
+                  "over: those with a usable figure and a population estimate",
+    "rate": "rate_total per rate_per of population, over those same authorities, to one "
+            "decimal place; empty when the measure is not rated or no such authority exists",
+    "rate_lower": "the rate counting suppressed figures at their least",
+    "rate_upper": "the rate counting suppressed figures at their most",
+    "rate_per": "the rate is per this many of the population (e.g. 100000)",
+    "rate_base": "what the population counts: population (all residents) or an imported base",
+    "rate_total": "the exact figures of the authorities the rate is over",
+    "rate_authorities": "how many authorities the rate is over",
+    "population_year": "the mid-year (30 June) of the population estimates used: the period's "
+                       "own, or where several were used the period's own if any, else the "
+                       "earliest",
+    "population_years": "every mid-year whose estimates were used, separated by ' | ' (more "
+                        "than one when some authority had no estimate for the period's own "
+                        "mid-year and its nearest year's was used)",
+    "population_nearest": "true when some authority's estimate is from the nearest year with "
+                          "one, not the period's own mid-year; empty without a rate",
 }
 AGGREGATE_COLUMNS_DESCRIBED = tuple(
     Column(name, _AGGREGATE_TYPES.get(name, "string"),
@@ -167,6 +191,18 @@ CHANGE_FOREIGN_KEYS = (_TO_MEASURES, ForeignKey(("from_period",), "periods", ("p
 FIGURE_KEY = ("authority_code", "measure", "period", "dimension", "category")
 FIGURE_FOREIGN_KEYS = (ForeignKey(("authority_code",), "tracker", ("authority_code",)),
                        _TO_MEASURES, ForeignKey(("period",), "periods", ("period",)))
+
+REFERENCE_COLUMNS = (
+    Column("measure", "string", "what the official figure counts: the campaign's measure key "
+           "when it sits beside the campaign's own figures, else the statistic in words", 30),
+    Column("period", "string", "the campaign's period key, or the period in words", 20),
+    Column("area", "string", "the area the figure covers, e.g. England and Wales", 20),
+    Column("value", "number", "the official figure as published; never added into the FOI "
+           "totals", 12),
+    Column("source", "string", "who published it, e.g. ONS", 30),
+    Column("url", "string", "where it was published", 40),
+)
+REFERENCE_KEY = ("measure", "period", "area")
 
 TRACKER_COLUMNS = (
     Column("authority_code", "string", "ONS code of the authority (or its foitrack slug)", 14),
@@ -387,6 +423,7 @@ def campaign_dataset(session: Session, campaign: Campaign, today: dt.date,
     release = national_release(session, campaign, result, today, settings)
     note = list(release.methods)
     design = design_rows(campaign)
+    reference = references.export_rows(references.reference_figures(session, campaign))
     return Dataset(
         slug=campaign.slug, title=campaign.title, methods=note, created=today,
         licenses=[DEFAULT_LICENSE], sources=dataset_sources(session, campaign),
@@ -433,6 +470,11 @@ def campaign_dataset(session: Session, campaign: Campaign, today: dt.date,
             Table("categories", "Categories",
                   "The total, then each dimension's categories and each category group.",
                   CATEGORY_COLUMNS, lambda: iter(design["categories"]), primary_key=_CELL_KEY),
+            Table("reference_figures", "Reference figures",
+                  "Official statistics set beside the FOI figures for context, with their "
+                  "sources (`foitrack figures reference`). Not FOI figures: never added into "
+                  "any total.", REFERENCE_COLUMNS, lambda: iter(reference),
+                  primary_key=REFERENCE_KEY),
         ],
     )
 
@@ -441,7 +483,7 @@ def campaign_dataset(session: Session, campaign: Campaign, today: dt.date,
 EXPORT_FORMATS = {"csv": "text/csv", "xlsx": XLSX_TYPE, "json": "application/json",
                   "zip": "application/zip"}
 # The tables a CSV export may hold (one each); xlsx, json and zip hold every table.
-CSV_TABLES = ("figures", "aggregate", "tracker", "coverage", "changes")
+CSV_TABLES = ("figures", "aggregate", "tracker", "coverage", "changes", "reference_figures")
 
 
 def export_filename(slug: str, fmt: str, table: str, day: dt.date) -> str:

@@ -32,8 +32,9 @@ from foitrack.domain.timeline import (
     TimelineEvent,
     ordered,
 )
-from foitrack.models import Authority, Campaign, Category, Figure, Request
+from foitrack.models import Authority, Campaign, Category, Figure, Population, Request
 from foitrack.services import checks
+from foitrack.services.population import MIN_RANKED_POPULATION
 from foitrack.services.requests import state_of
 
 POLICE_KINDS = frozenset({"territorial-police", "special-police"})
@@ -224,10 +225,40 @@ def methods_note(session: Session, campaign: Campaign, today: dt.date,
     lines += _what_figures_cannot_say(campaign, facts, bodies)
     lines.append("Shares 'where recorded' leave out the cases in which the authority did not "
                  "record the detail.")
+    lines += _rates(session, campaign, requests, bodies)
     lines.append(_findings_line(session, campaign, authority_ids, today, settings, bodies))
     for request_id in sorted(facts.caveats, key=lambda i: authority_of[i].name):
         lines.append(f"{authority_of[request_id].name}: " + " ".join(sorted(facts.caveats[request_id])))
     return lines
+
+
+def _rates(session: Session, campaign: Campaign, requests: Sequence[Request],
+           bodies: str) -> list[str]:
+    """How the rates are worked out and whose population they use, when a measure is rated
+    and some authority asked has an estimate of its base (issue 18). One query."""
+    rated = [m for m in campaign.measures if m.rate_per]
+    if not rated or not requests:
+        return []
+    bases = {m.rate_base or "population" for m in rated}
+    held = session.execute(
+        select(func.count(func.distinct(Population.authority_id)),
+               func.max(case((Population.origin == "registry", 1), else_=0)))
+        .where(Population.authority_id.in_([r.authority_id for r in requests]),
+               Population.base.in_(bases))).one()
+    if not held[0]:
+        return []
+    pers = sorted({(m.rate_per, m.rate_base or "population") for m in rated})
+    words = " or ".join(f"per {number(per)} {'people' if base == 'population' else base}"
+                        for per, base in pers)
+    line = (f"Rates {words} divide the figures of the {bodies} that gave a usable one by those "
+            f"{bodies}' own population, never the whole population over a partial sum: the "
+            "mid-year (30 June) estimate falling inside each period, or the nearest year with "
+            f"one, which the lines then name. {bodies.capitalize()} with fewer than "
+            f"{number(MIN_RANKED_POPULATION)} residents are given a rate but not ranked by it. "
+            f"Population estimates are held for {held[0]} of the {_counted(len(requests), bodies)}"
+            + ("; those shipped with foitrack are the ONS mid-year estimates for police force "
+               "areas (Open Government Licence v3.0)." if held[1] else "."))
+    return [line]
 
 
 def _replies(requests: Sequence[Request], bodies: str, today: dt.date,

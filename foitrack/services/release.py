@@ -36,6 +36,8 @@ from foitrack.domain.phrasing import (
     number,
     percent,
     rank_words,
+    rate_number,
+    rate_words,
     rise_words,
     set_in_text,
     share_words,
@@ -43,11 +45,13 @@ from foitrack.domain.phrasing import (
 from foitrack.errors import NotFound
 from foitrack.models import Authority, Campaign, Category, Dimension, Figure, Request
 from foitrack.services import aggregate as agg
+from foitrack.services import reference_figures as references
 from foitrack.services.methods import bodies_word, methods_note
+from foitrack.services.population import MIN_RANKED_POPULATION, SMALL_POPULATION_NOTE
 
 __all__ = ["DEFAULT_MIN_BASE", "DEFAULT_MIN_COVERAGE", "Line", "Num", "Release", "Thresholds",
-           "comparable", "describe_subset", "fact_sheet", "methods_note", "national_release",
-           "subset_release"]
+           "comparable", "context_lines", "describe_subset", "fact_sheet", "methods_note",
+           "national_release", "subset_release"]
 
 # Half the authorities asked: below it a "national" figure says more about who answered than
 # about what happened. 50: a share of fewer cases moves by 2 points or more with each case.
@@ -78,7 +82,7 @@ Segment = str | Num
 @dataclass
 class Line:
     parts: list[Segment]
-    kind: str  # "headline", "total", "share", "change", "coverage", "local"
+    kind: str  # "headline", "total", "share", "change", "coverage", "local", "rate", "context"
 
     @property
     def text(self) -> str:
@@ -502,6 +506,8 @@ def _total_lines(story: _Story, measure: Any, latest: Any, previous: Any | None)
     if not same and before is not None and change is not None and previous is not None \
             and change.panel_size and thresholds.covered(change.panel_size, aggregate.asked):
         lines.append(_panel_total_line(story, measure, change, before, latest, previous))
+    if now.rate is not None and measure.rate_per:
+        lines.append(_national_rate_line(story, measure, now, latest))
     return lines
 
 
@@ -525,6 +531,23 @@ def _total_line(story: _Story, measure: Any, now: agg.AggregateRow, latest: Any,
         parts.append(", counting only figures checked by a second person")
     parts.append(".")
     return Line(parts, "total")
+
+
+def _national_rate_line(story: _Story, measure: Any, now: agg.AggregateRow, latest: Any) -> Line:
+    """'That is 7.4 per 100,000 people across the 43 forces that gave a figure (population:
+    mid-2018 estimates).': the sum over those authorities over their own population, never
+    the national population over a partial sum."""
+    assert now.rate is not None
+    years = join_names([f"mid-{year}" for year in now.population_years])
+    nearest = ", the nearest year with one where the period's own had none" \
+        if now.population_nearest else ""
+    return Line([
+        "That is ", Num(rate_words(now.rate, now.rate_per or measure.rate_per,
+                                   now.rate_base or measure.rate_base or "population"),
+                        measure.key, latest.key),
+        f" across the {now.rate_authorities} {story.bodies} that gave a figure{story.where} "
+        f"(population: {years} estimates{nearest}).",
+    ], "rate")
 
 
 def _panel_total_line(story: _Story, measure: Any, change: agg.ChangeRow,
@@ -560,7 +583,25 @@ def national_release(session: Session, campaign: Campaign, aggregate: agg.Aggreg
         release.lines += _shares(story, measure, latest)
         if previous is not None and comparable(previous, latest):
             release.lines += _changed_lines(story, measure, previous, latest)
+    if subject is None:
+        # Official statistics describe the whole country, not a chosen few authorities.
+        release.lines += context_lines(session, campaign)
     return release
+
+
+def context_lines(session: Session, campaign: Campaign) -> list[Line]:
+    """The campaign's reference figures as lines of their own, each naming its source:
+    'For context, official statistics (not from these FOI requests): child sexual offences
+    with an online element, England and Wales, October 2017 to September 2018: 9,000
+    (Source: ONS, https://...).' Never added into any FOI number."""
+    lines = []
+    for figure in references.beside(campaign, references.reference_figures(session, campaign)):
+        source = figure.source + (f", {figure.url}" if figure.url else "")
+        lines.append(Line([
+            "For context, official statistics (not from these FOI requests): "
+            f"{_lower_first(figure.measure_label)}, {figure.area}, {figure.period_label}: "
+            f"{figure.value_text} (Source: {source})."], "context"))
+    return lines
 
 
 def _change(aggregate: agg.Aggregate, measure: str, earlier: str, later: str,
@@ -635,9 +676,20 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
             sheet.lines.append(Line([f"{authority.name} {what} for {latest.label}."], "local"))
             continue
         before = mine.get((measure.key, previous.key)) if previous else None
-        sheet.lines.append(_own_figure_line(authority, measure, now, latest, before, previous))
-        if now.rank and now.ranked:
-            sheet.lines.append(_rank_line(story, measure, now, latest, national))
+        if now.rate is not None and measure.rate_per:
+            # The rate first: a count says more about a force's size than about its risk.
+            sheet.lines.append(_own_rate_line(story, authority, measure, now, latest, national))
+            change = _change_from(authority, measure, now, latest, before, previous)
+            if change:
+                sheet.lines.append(Line(["That was ", *change, "."], "local"))
+            if now.rank and now.ranked:
+                sheet.lines.append(_rank_line(story, measure, now, latest, national,
+                                              f"By number of {_unit_plural(measure)}, it was"))
+        else:
+            sheet.lines.append(_own_figure_line(authority, measure, now, latest, before,
+                                                previous))
+            if now.rank and now.ranked:
+                sheet.lines.append(_rank_line(story, measure, now, latest, national))
         sheet.lines.append(_national_context(story, measure, latest, previous, national))
         sheet.lines += _shares(story, measure, latest)
     caveats = sorted({f.caveat for f in _figures(session, request) if f.caveat})
@@ -649,29 +701,91 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
 def _own_figure_line(authority: Authority, measure: Any, now: agg.AuthorityRow, latest: Any,
                      before: agg.AuthorityRow | None, previous: Any | None) -> Line:
     """'Kent Police recorded 122 offences in 2018/19, up 20% from 102 in 2017/18.'"""
-    slug = authority.slug
-    parts: list[Segment] = [
-        f"{authority.name} recorded ", Num(number(now.value or 0), measure.key, latest.key,
-                                           authority=slug),
-        f" {_lower_first(measure.label).removesuffix(' recorded')} in {latest.label}",
-    ]
-    if previous and comparable(previous, latest) and before is not None \
-            and before.kind == ValueKind.exact.value:
-        parts += [", ", Num(change_words(before.value or 0, now.value or 0), measure.key,
-                            latest.key, authority=slug),
-                  " from ", Num(number(before.value or 0), measure.key, previous.key,
-                                authority=slug), f" in {previous.label}"]
+    parts: list[Segment] = [*_recorded(authority, measure, now, latest)]
+    change = _change_from(authority, measure, now, latest, before, previous)
+    if change:
+        parts += [", ", *change]
     parts.append(".")
     return Line(parts, "local")
 
 
+def _recorded(authority: Authority, measure: Any, now: agg.AuthorityRow,
+              latest: Any) -> list[Segment]:
+    """'Kent Police recorded 122 offences in 2018/19'."""
+    return [f"{authority.name} recorded ", Num(number(now.value or 0), measure.key, latest.key,
+                                               authority=authority.slug),
+            f" {_lower_first(measure.label).removesuffix(' recorded')} in {latest.label}"]
+
+
+def _change_from(authority: Authority, measure: Any, now: agg.AuthorityRow, latest: Any,
+                 before: agg.AuthorityRow | None, previous: Any | None) -> list[Segment]:
+    """'up 20% from 102 in 2017/18', when the earlier figure is exact and comparable."""
+    if not (previous and comparable(previous, latest) and before is not None
+            and before.kind == ValueKind.exact.value):
+        return []
+    slug = authority.slug
+    return [Num(change_words(before.value or 0, now.value or 0), measure.key, latest.key,
+                authority=slug),
+            " from ", Num(number(before.value or 0), measure.key, previous.key, authority=slug),
+            f" in {previous.label}"]
+
+
+def _unit_plural(measure: Any) -> str:
+    return str(measure.unit or "cases")
+
+
+def _own_rate_line(story: _Story, authority: Authority, measure: Any, now: agg.AuthorityRow,
+                   latest: Any, national: agg.Aggregate) -> Line:
+    """'West Mercia Police recorded 122 offences in 2018/19, 9.5 per 100,000 people, the 12th
+    highest rate of the 40 forces that gave a figure (the rate across the forces that gave a
+    figure was 7.4).' A small authority's rate is given but not ranked, saying why; a
+    population from another year than the period's own says which."""
+    assert now.rate is not None
+    slug, per, base = authority.slug, measure.rate_per, measure.rate_base or "population"
+    parts: list[Segment] = [*_recorded(authority, measure, now, latest), ", ",
+                            Num(rate_words(now.rate, per, base), measure.key, latest.key,
+                                authority=slug)]
+    if now.rate_rank and now.rate_ranked:
+        tied = sum(1 for r in national.authorities
+                   if r.cell == now.cell and r.rate_rank == now.rate_rank)
+        parts += [f", {rank_words(now.rate_rank, now.rate_ranked, tied)} rate of the ",
+                  Num(str(now.rate_ranked), measure.key, latest.key),
+                  f" {story.bodies}"
+                  + (f" with a population of {number(MIN_RANKED_POPULATION)} or more"
+                     if now.ranked and now.rate_ranked < now.ranked else "")
+                  + " that gave a figure"]
+    everyone = _row(national, measure.key, latest.key, None, None)
+    if everyone is not None and everyone.rate is not None:
+        parts += [f" (the rate across the {story.bodies} that gave a figure was ",
+                  Num(rate_number(everyone.rate), measure.key, latest.key), ")"]
+    parts.append(".")
+    if not now.rate_rank:
+        parts.append(f" Its rate is not ranked: {_unranked_reason(now, per)}.")
+    if now.population_nearest and now.population_year is not None:
+        parts.append(f" The rate uses the mid-{now.population_year} population estimate, the "
+                     f"nearest year to {latest.label} with one.")
+    return Line(parts, "rate")
+
+
+def _unranked_reason(now: agg.AuthorityRow, per: int) -> str:
+    """Why an authority's rate has no rank: an area of fewer than MIN_RANKED_POPULATION
+    residents (City of London's), where a single case moves the rate by more than one per
+    ``per``; or the aggregate's own note."""
+    if now.rate_note == SMALL_POPULATION_NOTE and now.population:
+        year = f" at mid-{now.population_year}" if now.population_year else ""
+        return (f"its area's population ({number(now.population)}{year}) is under "
+                f"{number(MIN_RANKED_POPULATION)}, so a single case more or less would move its "
+                f"rate by {rate_number(per / now.population)}")
+    return (now.rate_note or "it cannot be compared with the others").rstrip(".")
+
+
 def _rank_line(story: _Story, measure: Any, now: agg.AuthorityRow, latest: Any,
-               national: agg.Aggregate) -> Line:
+               national: agg.Aggregate, lead: str = "That was") -> Line:
     """Where the authority's figure ranks among those that gave one, ties counted."""
     assert now.rank is not None and now.ranked is not None
     tied = sum(1 for r in national.authorities if r.cell == now.cell and r.rank == now.rank)
     return Line([
-        f"That was {rank_words(now.rank, now.ranked, tied)} of the ",
+        f"{lead} {rank_words(now.rank, now.ranked, tied)} of the ",
         Num(str(now.ranked), measure.key, latest.key),
         f" {story.bodies} that gave a figure.",
     ], "local")

@@ -58,6 +58,10 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "figures.fact_sheet": Role.viewer,
     "figures.aggregate_chart": Role.viewer,
     "figures.fact_sheet_chart": Role.viewer,
+    # Official figures set beside the campaign's own (issue 18): shown to viewers on the
+    # aggregate page; imported and deleted by researchers.
+    "figures.reference_figures": Role.researcher,
+    "figures.delete_reference_figure": Role.researcher,
     # Series (issue 18): what each viewer sees is filtered by the service to the campaigns
     # visible to them (embargo), so these are open to every viewer.
     "series.index": Role.viewer,

@@ -205,7 +205,8 @@ def test_the_changes_table_is_an_export_choice_in_the_document_and_the_api(clien
     document = client.get("/api/v1/openapi.json").json
     parameters = document["paths"]["/api/v1/campaigns/{slug}/export.{fmt}"]["get"]["parameters"]
     table = next(p for p in parameters if p["name"] == "table")
-    assert table["schema"]["enum"] == ["figures", "aggregate", "tracker", "coverage", "changes"]
+    assert table["schema"]["enum"] == ["figures", "aggregate", "tracker", "coverage", "changes",
+                                       "reference_figures"]
     response = client.get("/api/v1/campaigns/grooming-2019/export.csv?table=changes",
                           headers=tokens["viewer"])
     assert response.status_code == 200

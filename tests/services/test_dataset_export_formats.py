@@ -35,7 +35,8 @@ def _written(fmt: str) -> bytes:
 
 def test_every_format_has_a_media_type_and_a_name():
     assert set(EXPORT_FORMATS) == {"csv", "xlsx", "json", "zip"}
-    assert CSV_TABLES == ("figures", "aggregate", "tracker", "coverage", "changes")
+    assert CSV_TABLES == ("figures", "aggregate", "tracker", "coverage", "changes",
+                          "reference_figures")
     assert [export_filename("knives", fmt, "tracker", DAY) for fmt in EXPORT_FORMATS] == [
         "knives-tracker-2026-12-03.csv", "knives-2026-12-03.xlsx", "knives-2026-12-03.json",
         "knives-datapackage-2026-12-03.zip"]

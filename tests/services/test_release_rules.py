@@ -194,8 +194,9 @@ def test_ranks_read_the_highest_and_the_lowest(session):
     result = aggregate.build(session, campaign)
     top = texts(release.fact_sheet(session, campaign, result, "durham", TODAY))
     bottom = texts(release.fact_sheet(session, campaign, result, "cleveland", TODAY))
-    assert "That was the highest of the 2 forces that gave a figure." in top
-    assert "That was the lowest of the 2 forces that gave a figure." in bottom
+    # With a rate stated first (issue 18), the rank by number says what it ranks.
+    assert "By number of offences, it was the highest of the 2 forces that gave a figure." in top
+    assert "By number of offences, it was the lowest of the 2 forces that gave a figure." in bottom
 
 
 def test_release_keys_and_overlapping_round_trip_through_the_campaign_file(session):

@@ -84,7 +84,8 @@ def test_the_aggregate_page_shows_each_chart_with_its_downloads(client, lockdown
     images = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', page)
     assert [src for src, _ in images] == [
         f"{BASE}/charts/{name}.svg"
-        for name in ("national-total-offences", "force-change-offences", "shares-offences-platform")]
+        for name in ("national-total-offences", "force-change-offences", "force-rates-offences",
+                     "shares-offences-platform")]
     assert all(alt.startswith("Bar chart of") for _, alt in images)
     assert f'href="{BASE}/charts/force-change-offences.png?download=1" download>PNG' in page
     assert f'href="{BASE}/charts/force-change-offences.svg?download=1" download>SVG' in page

@@ -22,11 +22,13 @@ from markupsafe import Markup
 
 from foitrack.domain import edit_merge
 from foitrack.domain.design import CampaignDesign, DesignCell
+from foitrack.domain.phrasing import join_names, per_words
 from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.exporters import charts
 from foitrack.services import aggregate, audit, data_version, inbound
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
+from foitrack.services import reference_figures as references
 from foitrack.services import release as release_service
 from foitrack.services import requests as request_service
 from foitrack.services.authorities import list_sets
@@ -389,7 +391,7 @@ class _Tables:
 
 
 # The aggregate map's choices: with the page's choice of authorities and figures, its key.
-MAP_ARGS = ("map_measure", "map_period", "map_category", "map_show")
+MAP_ARGS = ("map_measure", "map_period", "map_category", "map_show", "per")
 
 
 @blueprint.get("/aggregate")
@@ -401,7 +403,8 @@ def aggregate_page(slug: str) -> Any:
     cache = page_cache.of(current_app.extensions)
     key = ("aggregate", campaign.id, subset, checked)
     tables = cache.get(built.version, (*key, "tables"), lambda: _Tables(
-        Markup(render_template("figures/_aggregate_table.html", campaign=campaign, result=result)),
+        Markup(render_template("figures/_aggregate_table.html", campaign=campaign, result=result,
+                               rate_note=rate_note(result))),
         Markup(render_template("figures/_by_authority.html", campaign=campaign, totals=[
             r for r in result.authorities if r.cell.level == "total"]))))
     def draw_map() -> tuple[Any, Any, Markup]:
@@ -420,7 +423,93 @@ def aggregate_page(slug: str) -> Any:
                            problem=problem, sets=list_sets(db_session()),
                            chosen=request.args.get("authorities", ""), checked=checked,
                            charts=links, tile_map=tile_map, map_choice=map_choice,
-                           map_html=map_html, tables=tables), (400 if problem else 200)
+                           map_html=map_html, tables=tables,
+                           context=_context_figures(campaign, result)), (400 if problem else 200)
+
+
+def rate_note(result: aggregate.Aggregate) -> str | None:
+    """What the aggregate table's rates are per, over whom, and the population years used:
+    'Rate: per 100,000 people, over the authorities that gave a usable figure and have a
+    population estimate. Population: ONS mid-year estimates for mid-2018 and mid-2019.'"""
+    rated = [row for row in result.rows if row.rate is not None]
+    if not rated:
+        return None
+    pers = sorted({(row.rate_per, row.rate_base) for row in rated})
+    years = sorted({year for row in rated for year in row.population_years})
+    note = ("Rate: " + " or ".join(per_words(per, base or "population") for per, base in pers)
+            + ", over the authorities that gave a usable figure and have a population estimate "
+            "(never the national population over a partial sum). Population: mid-year "
+            "estimates for " + join_names([f"mid-{year}" for year in years]) + ".")
+    if any(row.population_nearest for row in rated):
+        note += (" * Some authority had no estimate for the period's own mid-year: its nearest "
+                 "year's was used.")
+    return note
+
+
+@dataclass(frozen=True)
+class _Context:
+    """A reference figure as the aggregate page shows it: beside the FOI total of the cell
+    whose measure and period it names, when there is one."""
+
+    figure: references.Beside
+    foi: aggregate.AggregateRow | None
+
+
+def _context_figures(campaign: Any, result: aggregate.Aggregate) -> list[_Context]:
+    """The campaign's official figures for context; read afresh (a short list), never added
+    into the aggregate."""
+    shown = references.beside(campaign, references.reference_figures(db_session(), campaign))
+    found = []
+    for figure in shown:
+        row = None
+        if figure.matches:
+            try:
+                row = result.row(figure.measure, figure.period)
+            except KeyError:
+                row = None
+        found.append(_Context(figure, row))
+    return found
+
+
+@blueprint.route("/reference-figures", methods=["GET", "POST"])
+def reference_figures(slug: str) -> Any:
+    """Import official figures to set beside the campaign's own (researchers)."""
+    session = db_session()
+    campaign = campaign_or_404(slug)
+    form = FiguresImportForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            report = references.import_csv(session, actor(), campaign,
+                                           form.file.data.stream.read(),
+                                           replace=request.form.get("replace") == "1")
+        except Invalid as error:
+            session.rollback()
+            problems = [str(p) for p in error.problems]
+        else:
+            session.commit()
+            flash(f"Imported {form.file.data.filename}: {report.summary()}.", "success")
+            return redirect(url_for("figures.aggregate_page", slug=slug, _anchor="context"))
+    shown = references.beside(campaign, references.reference_figures(session, campaign))
+    return render_template("figures/reference_figures.html", campaign=campaign, form=form,
+                           problems=problems, columns=references.CSV_COLUMNS, figures=shown,
+                           rule=references.NUMBER_RULE), form_status(form, problems)
+
+
+@blueprint.post("/reference-figures/delete")
+def delete_reference_figure(slug: str) -> Any:
+    """Delete the reference figure the form names (``id``)."""
+    session = db_session()
+    campaign = campaign_or_404(slug)
+    chosen = request.form.get("id", "")
+    if not chosen.isdigit():
+        flash("Choose a reference figure to delete.", "error")
+        return redirect(url_for("figures.reference_figures", slug=slug))
+    removed = references.delete_reference_figure(session, actor(), campaign, int(chosen))
+    session.commit()
+    flash(f"Deleted the reference figure {removed.measure}, {removed.period}, {removed.area}.",
+          "success")
+    return redirect(url_for("figures.reference_figures", slug=slug))
 
 
 @blueprint.get("/aggregate/cell")

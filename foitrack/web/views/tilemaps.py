@@ -12,6 +12,7 @@ from typing import Any
 from flask import url_for
 
 from foitrack.domain import tilemap
+from foitrack.domain.phrasing import per_words
 from foitrack.domain.tilemap import Place, Reading, TileMap
 from foitrack.errors import NotFound
 from foitrack.services import aggregate
@@ -20,6 +21,7 @@ from foitrack.web.context import db_session
 
 FORMATS = {
     "value": lambda v: f"{v:,.0f}",
+    "rate": lambda v: f"{v:,.1f}",
     "change": lambda v: f"{v:+,.0f}",
     "change_pct": lambda v: f"{v:+.0f}%",
 }
@@ -50,6 +52,7 @@ class FigureChoice:
     shows: list[tuple[str, str]] = field(default_factory=lambda: list(tilemap.SHOW.items()))
     caption: str = ""
     note: str | None = None
+    per_text: str = ""  # "per 100,000 people", for a measure with a rate
 
 
 def _choose(campaign: Any, args: Mapping[str, str]) -> FigureChoice:
@@ -64,10 +67,24 @@ def _choose(campaign: Any, args: Mapping[str, str]) -> FigureChoice:
     choice.measure = _pick(args.get("map_measure"), [k for k, _ in choice.measures])
     choice.period = _pick(args.get("map_period"), [k for k, _ in choice.periods], last=True)
     choice.category = _pick(args.get("map_category"), [k for k, _ in choice.categories])
-    choice.show = _pick(args.get("map_show"), list(tilemap.SHOW))
+    choice.show = _pick(args.get("map_show") or ("rate" if args.get("per") else None),
+                        list(tilemap.SHOW))
     labels = {p.key: p.label for p in periods}
     index = [p.key for p in periods].index(choice.period) if choice.period else 0
-    if choice.show != "value":
+    rated = next((m for m in campaign.measures if m.key == choice.measure and m.rate_per), None)
+    if rated is not None:
+        choice.per_text = per_words(rated.rate_per, rated.rate_base or "population")
+        choice.shows = [(key, f"the rate {choice.per_text}" if key == "rate" else text)
+                        for key, text in choice.shows]
+    else:
+        choice.shows = [(key, text) for key, text in choice.shows if key != "rate"]
+        if choice.show == "rate":
+            choice.note = "This measure has no rate (its campaign file sets rate_per = 0)."
+            choice.show = "value"
+    what = labels.get(choice.period, "")
+    if choice.show == "rate":
+        what = f"{what}, {choice.per_text}"
+    elif choice.show != "value":
         if index == 0:
             choice.note = f"{labels.get(choice.period, '')} is the first period: there is no change to show."
             choice.show = "value"
@@ -78,8 +95,6 @@ def _choose(campaign: Any, args: Mapping[str, str]) -> FigureChoice:
     if choice.earlier:
         what = f"change from {labels[choice.earlier]} to {labels[choice.period]}"
         what += " (per cent)" if choice.show == "change_pct" else ""
-    else:
-        what = labels.get(choice.period, "")
     choice.caption = f"{measure}, {category.lower() if category == 'Total' else category}: {what}"
     return choice
 
@@ -104,11 +119,12 @@ def aggregate_map(campaign: Any, result: Any, args: Mapping[str, str]) -> tuple[
         return None, choice  # the page already says the subset is unknown
     dimension, _, category = choice.category.partition(":")
     found = tilemap.readings(result.authorities, choice.measure, choice.period, dimension or None,
-                             category or None, earlier=choice.earlier, show=choice.show)
+                             category or None, earlier=choice.earlier, show=choice.show,
+                             per_text=choice.per_text)
     entries = [
         (Place(code, name, url_for("figures.fact_sheet", slug=campaign.slug, authority=slug)),
          found.get(slug, Reading("none", "no figure")))
         for slug, name, code in aggregate.asked_authorities(db_session(), campaign, ids)
     ]
-    fmt = FORMATS[choice.show if choice.earlier else "value"]
+    fmt = FORMATS[choice.show if choice.earlier or choice.show == "rate" else "value"]
     return tilemap.figure_map(entries, diverging=choice.earlier is not None, fmt=fmt), choice
