@@ -36,21 +36,34 @@ def campaigns_group() -> None:
 @click.option("--authorities", help="Or to these authorities: slugs or codes, comma-separated.")
 @click.option("--owner", help="Email of the owning user.")
 @click.option("--embargo-until", callback=iso_date, help="Embargo date (YYYY-MM-DD).")
-@click.option("--repeat-of", help="Slug of an earlier campaign this one repeats (same targets and text).")
+@click.option("--repeat-of", help="Slug of an earlier campaign this one repeats: the same "
+              "targets and design, its periods and the years in its wording moved on by its "
+              "cadence (12 months unless set).")
+@click.option("--keep-wording", is_flag=True,
+              help="With --repeat-of: keep the earlier wording as it was (no years moved).")
+@click.option("--send-on", callback=iso_date,
+              help="With --repeat-of: email the request on this day (YYYY-MM-DD), by the "
+                   "scheduler or `foitrack mail send --due`.")
 @with_appcontext
 @needs_current_schema
 def campaigns_create(from_file: Any, title: str | None, slug: str | None, text_file: Any,
                      subject: str | None, set_slug: str | None, authorities: str | None,
                      owner: str | None, embargo_until: dt.date | None,
-                     repeat_of: str | None) -> None:
+                     repeat_of: str | None, keep_wording: bool, send_on: dt.date | None) -> None:
     """Create a draft campaign with one request per authority.
 
     Either from a campaign file (--from), or from options: --title with --set or --authorities
-    and --text-file, or --title with --repeat-of.
+    and --text-file, or --title with --repeat-of. A repeat prints the periods moved on and the
+    changes made to the wording (a diff); --text-file gives the wording instead.
     """
     from foitrack.services import campaigns, design
     from foitrack.services.users import find_by_email
 
+    if (keep_wording or send_on) and not repeat_of:
+        raise click.UsageError("--keep-wording and --send-on go with --repeat-of")
+    if keep_wording and text_file is not None:
+        raise click.UsageError("give --keep-wording or --text-file, not both")
+    report: list[str] = []
     with unit_of_work() as session:
         owner_user = None
         if owner:
@@ -64,9 +77,14 @@ def campaigns_create(from_file: Any, title: str | None, slug: str | None, text_f
             raise click.ClickException("give --from FILE.toml, or --title")
         elif repeat_of:
             source = campaigns.get_campaign(session, repeat_of)
+            proposal = campaigns.propose_repeat(source)
+            wording = (source.current_version.request_text if keep_wording
+                       else text_file.read() if text_file is not None else None)
             campaign = campaigns.repeat_campaign(
-                session, system_actor(), source, title=title, slug=slug, owner=owner_user
+                session, system_actor(), source, title=title, slug=slug, owner=owner_user,
+                today=today(), request_text=wording, send_on=send_on,
             )
+            report = _repeat_report(source, proposal, campaign)
         else:
             if text_file is None:
                 raise click.ClickException("give --text-file with the request text")
@@ -79,6 +97,29 @@ def campaigns_create(from_file: Any, title: str | None, slug: str | None, text_f
         created = (f"Created campaign {campaign.slug}: {len(campaign.requests)} requests, "
                    f"not yet sent.")
     click.echo(created)
+    for line in report:
+        click.echo(line)
+
+
+def _repeat_report(source: Any, proposal: Any, campaign: Any) -> list[str]:
+    """What a repeat moved on, for the researcher to check: periods, the wording's diff, and
+    what was left as written."""
+    from foitrack.domain.roll_forward import wording_diff
+
+    lines = []
+    if proposal.rolled is not None:
+        lines += [f"Period {p.old_label} ({p.old_key}, {p.old_start} to {p.old_end}) -> "
+                  f"{p.label} ({p.key}, {p.start} to {p.end})" for p in proposal.rolled.periods]
+    diff = wording_diff(source.current_version.request_text,
+                        campaign.current_version.request_text)
+    if diff:
+        lines += ["The wording, changed from last time's:", *diff.splitlines()]
+    elif proposal.rolled is not None:
+        lines.append("The wording is as last time's.")
+    lines += [f"Left as written: {line}" for line in proposal.unmoved]
+    if campaign.send_on:
+        lines.append(f"It will be emailed on {campaign.send_on.isoformat()}.")
+    return lines
 
 
 @campaigns_group.command("schedule")
@@ -89,7 +130,8 @@ def campaigns_create(from_file: Any, title: str | None, slug: str | None, text_f
 @needs_current_schema
 def campaigns_schedule(campaign: str, day: dt.date | None, clear: bool) -> None:
     """Have CAMPAIGN's request emailed on DAY (YYYY-MM-DD) by the scheduler (`foitrack
-    scheduler`, or the worker `foitrack serve` starts), to every authority not yet sent to."""
+    scheduler`, or the worker `foitrack serve` starts; else `foitrack mail send --due` from
+    cron), to every authority not yet sent to. Its owner is reminded 5 working days before."""
     from foitrack.services import campaigns as service
     from foitrack.services import membership
 

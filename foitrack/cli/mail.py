@@ -42,18 +42,32 @@ def _deliver(ids: list[int]) -> str:
 
 
 @mail_group.command("send")
-@click.argument("campaign")
+@click.argument("campaign", required=False)
 @click.option("--authorities", "subset", help="Only these: a set name or comma-separated codes.")
 @click.option("--attach-template", is_flag=True, help="Attach each authority's response template.")
 @click.option("--yes", is_flag=True, help="Send without asking (after listing what will go).")
+@click.option("--due", is_flag=True,
+              help="Instead of one CAMPAIGN: send every campaign whose send_on day has come and "
+                   "that is not sent yet, and remind the owners of those due within 5 working "
+                   "days. For cron where no scheduler runs; a second run sends nothing again.")
 @with_appcontext
 @needs_current_schema
-def mail_send(campaign: str, subset: str | None, attach_template: bool, yes: bool) -> None:
-    """Email CAMPAIGN's request to each authority not yet sent to (resumes an interrupted send).
+def mail_send(campaign: str | None, subset: str | None, attach_template: bool, yes: bool,
+              due: bool) -> None:
+    """Email CAMPAIGN's request to each authority not yet sent to (resumes an interrupted send),
+    or with --due every campaign whose send_on day has come.
 
     Lists what will go to whom first. Without FOITRACK_SMTP_HOST, messages are written to the
     outbox folder and nothing leaves.
     """
+    if due:
+        if campaign or subset or attach_template:
+            raise click.UsageError("--due sends every campaign that is due: give no CAMPAIGN, "
+                                   "--authorities or --attach-template")
+        _send_due()
+        return
+    if not campaign:
+        raise click.UsageError("give a CAMPAIGN, or --due")
     from foitrack.services import aggregate, campaigns, mail
     from foitrack.services.requests import campaign_requests
 
@@ -86,6 +100,60 @@ def mail_send(campaign: str, subset: str | None, attach_template: bool, yes: boo
         session.flush()
         ids_to_send = [m.id for m in retries] + [m.id for m in queued]
     click.echo(f"Done: {_deliver(ids_to_send)}.")
+
+
+def _send_due() -> None:
+    """The scheduler's daily work, for cron: the owners' reminders, then each campaign due,
+    through the same send job the scheduler asks for, run here and now. A job a worker takes
+    first is left to it."""
+    import socket
+
+    from foitrack.errors import Invalid
+    from foitrack.models import JobKind
+    from foitrack.services import job_runner, jobs, send_reminders
+    from foitrack.services.requests import campaign_requests
+
+    settings, actor, day = _mail_settings(), system_actor(), today()
+    started: list[tuple[str, int]] = []
+    with unit_of_work() as session:
+        reminders = [m.id for m in send_reminders.queue(session, actor, settings, day)]
+        for found in jobs.due_campaigns(session, day):
+            try:
+                job = jobs.send_campaign(session, actor, found, campaign_requests(session, found),
+                                         settings, day)
+            except Invalid as error:
+                # Recorded as done, so it is not tried again (as the scheduler does).
+                jobs.create(session, actor, JobKind.send, found, finished=f"due send: {error}")
+                click.echo(f"  {found.slug}: not sent: {error.problems[0].message}")
+                continue
+            started.append((found.slug, job.id))
+    if reminders:
+        click.echo(f"Reminders: {_deliver(reminders)}.")
+    runtime = job_runner.Runtime(new_session=database().session, config=config(), today=today,
+                                 worker=f"foitrack-cli@{socket.gethostname()}")
+    for slug, job_id in started:
+        state = job_runner.run(runtime, job_id)
+        with database().session() as session:
+            job = jobs.get_job(session, job_id)
+            done = (f"{state.value}: {job.summary}" if state is not None
+                    else f"taken by a worker ({job.state.value})")
+        click.echo(f"{slug}: job {job_id} {done}.")
+    if not started:
+        click.echo("No campaign is due to be sent.")
+
+
+@mail_group.command("remind")
+@with_appcontext
+@needs_current_schema
+def mail_remind() -> None:
+    """Email each campaign's owner 5 working days before its send_on day (once per day set;
+    `mail send --due` does this too)."""
+    from foitrack.services import send_reminders
+
+    with unit_of_work() as session:
+        ids = [m.id for m in send_reminders.queue(session, system_actor(), _mail_settings(),
+                                                   today())]
+    click.echo(f"Reminders: {_deliver(ids)}.")
 
 
 @click.command("chase")

@@ -12,6 +12,14 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from foitrack.domain.clock import today_in_uk
+from foitrack.domain.design import Design
+from foitrack.domain.roll_forward import (
+    DEFAULT_CADENCE_MONTHS,
+    RolledDesign,
+    WordingProposal,
+    roll_design,
+    roll_text,
+)
 from foitrack.errors import Conflict, Invalid, NotFound, Problem
 from foitrack.models import (
     Authority,
@@ -25,7 +33,7 @@ from foitrack.models import (
     Role,
     User,
 )
-from foitrack.services import audit, letter_templates, membership
+from foitrack.services import audit, letter_templates, membership, series
 from foitrack.services.authorities import SLUG_PATTERN, get_set, slugify
 from foitrack.services.data_design import apply_design, design_dict, parse_design
 from foitrack.services.requests import campaign_requests
@@ -275,31 +283,93 @@ def _add_request(session: Session, actor: audit.Actor, campaign: Campaign, autho
     return request
 
 
+@dataclass(frozen=True)
+class RepeatProposal:
+    """What "Repeat next year" proposes: the design and wording moved on by the cadence, and a
+    title and short name with their years moved too (the researcher accepts or edits them)."""
+
+    months: int
+    rolled: RolledDesign | None  # None: the campaign has no data design
+    wording: WordingProposal
+    title: str
+    slug: str  # "" when the source's has no year to move (a new one is made from the title)
+    subject: str | None  # None: the default subject, made from the new title
+
+    @property
+    def unmoved(self) -> tuple[str, ...]:
+        return (self.rolled.unmoved if self.rolled else ()) + self.wording.unmoved
+
+
+def _stored_design(campaign: Campaign) -> Design:
+    problems: list[Problem] = []
+    design = parse_design(design_dict(campaign), problems)
+    if problems:  # a stored design always parses; say so loudly if it does not
+        raise Invalid(problems)
+    return design
+
+
+def propose_repeat(source: Campaign) -> RepeatProposal:
+    """The repeat of ``source`` moved on by its cadence (``cadence_months``, default 12)."""
+    months = source.cadence_months or DEFAULT_CADENCE_MONTHS
+    design = _stored_design(source) if source.measures else None
+    periods = design.periods if design else []
+    wording = source.current_version
+    slug = roll_text(source.slug, periods, months).text
+    default_subject = f"Freedom of Information request: {source.title}"
+    return RepeatProposal(
+        months=months, rolled=roll_design(design, months) if design else None,
+        wording=roll_text(wording.request_text, periods, months),
+        title=roll_text(source.title, periods, months).text,
+        slug=slug if slug != source.slug else "",
+        # A subject of one's own is moved on like the wording; the default follows the title.
+        subject=(None if wording.subject == default_subject
+                 else roll_text(wording.subject, periods, months).text),
+    )
+
+
 def repeat_campaign(
     session: Session, actor: audit.Actor, source: Campaign, *, title: str, slug: str | None = None,
-    owner: User | None = None, today: dt.date | None = None,
+    owner: User | None = None, today: dt.date | None = None, request_text: str | None = None,
+    send_on: dt.date | None = None,
 ) -> Campaign:
-    """Next year's campaign: the same authorities, wording and data design, linked to ``source``,
-    so next year's figures line up with this year's. ``owner`` (default: the source's) owns it.
+    """Next year's campaign: the same authorities and data design, with the periods moved on by
+    the source's cadence (propose_repeat), linked to ``source`` and in its series, so next
+    year's figures line up with this year's. ``owner`` (default: the source's) owns it.
+
+    The wording is ``request_text`` as the researcher accepted or edited it; None takes the
+    proposed one (last time's with its years moved on). ``send_on``: the day the request is
+    emailed by itself (today or later).
 
     A repeat of a campaign under embargo on ``today`` (default: today in the UK) holds the same
     unpublished design and wording, so it keeps the source's embargo rules: the embargo, the
     source's owner as its owner (only they or an admin may lift the embargo, as on the source)
     and the source's members, ``owner`` among them. Otherwise a member who repeated it became
     the repeat's owner and could lift the embargo there (issue 23, point 4).
+    :raises Invalid: naming each bad field; nothing is created then.
     """
     today = today if today is not None else today_in_uk()
+    proposal = propose_repeat(source)
+    problems: list[Problem] = []
+    if send_on is not None and send_on < today:
+        problems.append(Problem(f"{send_on.isoformat()} has passed: choose today or a later day",
+                                "send_on"))
     embargoed = membership.under_embargo(source, today)
     asked_by = owner
     if embargoed or owner is None:
         owner = source.owner
     keys = [request.authority.slug for request in campaign_requests(session, source)]
-    wording = source.current_version
-    campaign = create_campaign(
-        session, actor, title=title, slug=slug, request_text=wording.request_text,
-        subject=None, authority_keys=keys, owner=owner, repeat_of=source,
-    )
+    try:
+        campaign = create_campaign(
+            session, actor, title=title, slug=slug,
+            request_text=proposal.wording.text if request_text is None else request_text,
+            subject=proposal.subject, authority_keys=keys, owner=owner, repeat_of=source,
+        )
+    except Invalid as error:
+        raise Invalid([*error.problems, *problems]) from None
+    if problems:
+        raise Invalid(problems)
     campaign.target_set = source.target_set
+    campaign.cadence_months = proposal.months
     if embargoed:
         campaign.embargo_until = source.embargo_until
         people = [m.user for m in membership.members(session, source)]
@@ -314,12 +384,11 @@ def repeat_campaign(
         audit.record(session, actor, "campaign", campaign.id, "update", {"embargo_until": None},
                      {"embargo_until": campaign.embargo_until,
                       "members": [user.email for user in let_in]})
-    if source.measures:
-        problems: list[Problem] = []
-        design = parse_design(design_dict(source), problems)
-        if problems:  # a stored design always parses; say so loudly if it does not
-            raise Invalid(problems)
-        apply_design(session, actor, campaign, design)
+    if send_on is not None:
+        update_campaign(session, actor, campaign, {"send_on": send_on})
+    if proposal.rolled is not None:
+        apply_design(session, actor, campaign, proposal.rolled.design)
+    series.attach_repeat(session, source, campaign, actor)
     return campaign
 
 

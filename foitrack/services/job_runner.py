@@ -18,6 +18,7 @@ from foitrack.domain.clock import ClockSettings
 from foitrack.errors import Invalid
 from foitrack.models import Job, JobKind, JobState
 from foitrack.services import audit, jobs, mail
+from foitrack.services.send_reminders import REMINDERS_ONLY
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,13 @@ def _send_messages(runtime: Runtime, job_id: int, actor: audit.Actor) -> tuple[J
 
 def _digest(runtime: Runtime, job_id: int, actor: audit.Actor) -> tuple[JobState, str]:
     with runtime.new_session() as session:
-        queued = mail.queue_digests(session, actor, runtime.mail, runtime.today(), runtime.clock)
-        jobs.attach_messages(session, jobs.get_job(session, job_id), queued)
+        job = jobs.get_job(session, job_id)
+        # The scheduler's send_on reminders come as a digest job of their own: sending them
+        # must not bring the day's overdue digest forward from its hour.
+        if not jobs.params_of(job).get(REMINDERS_ONLY):
+            queued = mail.queue_digests(session, actor, runtime.mail, runtime.today(),
+                                        runtime.clock)
+            jobs.attach_messages(session, job, queued)
         session.commit()
     return _send_messages(runtime, job_id, actor)
 

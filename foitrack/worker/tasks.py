@@ -16,7 +16,7 @@ from celery.signals import worker_ready
 from foitrack import broker
 from foitrack.errors import Invalid
 from foitrack.models import JobKind
-from foitrack.services import audit, job_runner, jobs
+from foitrack.services import audit, job_runner, jobs, send_reminders
 from foitrack.worker import runtime
 
 log = logging.getLogger(__name__)
@@ -52,19 +52,22 @@ def _recover(restarted: str | None = None) -> list[int]:
 
 @shared_task(name=broker.TICK)
 def tick() -> dict[str, Any]:
-    """Every minute: jobs whose worker died, jobs never handed over, campaigns due today."""
+    """Every minute: jobs whose worker died, jobs never handed over, campaigns due today, and
+    their owners' reminders 5 working days before."""
     recovered = _recover()
     rt = runtime.runtime()
     started = []
     with rt.new_session() as session:
         for campaign in jobs.due_campaigns(session, rt.today()):
             started.append(_scheduled_send(session, rt, campaign))
+        reminders = send_reminders.remind_job(session, SCHEDULER, rt.mail, rt.today())
         fetch = None
         if rt.config.get("IMAP_HOST"):
             fetch = jobs.fetch(session, SCHEDULER,
                                every=dt.timedelta(minutes=rt.config.get("FETCH_MINUTES", 5)))
         session.commit()
-    return {"recovered": recovered, "sent": started, "fetch": fetch.id if fetch else None}
+    return {"recovered": recovered, "sent": started, "fetch": fetch.id if fetch else None,
+            "reminders": reminders.id if reminders else None}
 
 
 def _scheduled_send(session: Any, rt: Any, campaign: Any) -> str:

@@ -75,14 +75,24 @@ class CampaignEditForm(FlaskForm):
     embargo_until = DateField("Embargo until", validators=[Optional()])
     send_on = DateField("Send by email on", validators=[Optional()],
                         description="The request is emailed to every authority not yet sent to "
-                                    "on this day, by the scheduler. Leave empty to send it "
-                                    "yourself.")
+                                    "on this day, by the scheduler, and its owner reminded 5 "
+                                    "working days before. Leave empty to send it yourself.")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_NOTE)])
 
 
 class RepeatForm(FlaskForm):
     title = StringField("Title of the new campaign", validators=[DataRequired(), Length(max=300)])
-    slug = StringField("Short name", validators=[Optional(), Length(max=80)])
+    slug = StringField("Short name", validators=[Optional(), Length(max=80)],
+                       description="Made from the title if empty.")
+    # Empty (or not sent at all) takes the proposed wording: last time's, years moved on.
+    request_text = TextAreaField(
+        "Request text", validators=[Optional()],
+        description="Last time's wording with the years of its periods moved on (the changes "
+                    "are listed below). Edit it as you need; it can be changed later too.")
+    send_on = DateField("Send by email on", validators=[Optional()],
+                        description="The request is emailed to every authority on this day, and "
+                                    "you are reminded 5 working days before. Leave empty to send "
+                                    "it yourself.")
 
 
 class AddAuthoritiesForm(FlaskForm):

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
 
 from foitrack.domain.email_addresses import email_key
+from foitrack.domain.roll_forward import wording_diff
 from foitrack.domain.tilemap import TileMap
 from foitrack.domain.timeline import Status
 from foitrack.errors import Conflict, Invalid, NotFound
@@ -249,15 +250,23 @@ def edit(slug: str) -> Any:
 
 @blueprint.route("/<slug>/repeat", methods=["GET", "POST"])
 def repeat(slug: str) -> Any:
+    """Next year's campaign: the periods and wording moved on, the wording shown as a diff
+    for the researcher to accept or edit."""
     session = db_session()
     source = campaign_or_404(slug)
+    proposal = service.propose_repeat(source)
     form = RepeatForm()
+    if not form.is_submitted():
+        form.title.data, form.slug.data = proposal.title, proposal.slug
+        form.request_text.data = proposal.wording.text
+    # A browser sends a textarea's lines ending in CR LF: compared and kept as typed, in LF.
+    typed = (form.request_text.data or "").replace("\r\n", "\n").strip() or None
     if form.validate_on_submit():
         try:
             campaign = service.repeat_campaign(
                 session, actor(), source, title=form.title.data or "", slug=form.slug.data,
-                owner=current_user._get_current_object(),
-                today=today(),
+                owner=current_user._get_current_object(), today=today(),
+                request_text=typed, send_on=form.send_on.data,
             )
         except Invalid as error:
             session.rollback()
@@ -266,7 +275,10 @@ def repeat(slug: str) -> Any:
             session.commit()
             flash(f"Created {campaign.title}, a repeat of {source.title}.", "success")
             return redirect(url_for("campaigns.detail", slug=campaign.slug))
-    return render_template("campaigns/repeat.html", form=form, campaign=source), form_status(form)
+    return render_template(
+        "campaigns/repeat.html", form=form, campaign=source, proposal=proposal,
+        diff=wording_diff(source.current_version.request_text, typed or proposal.wording.text),
+    ), form_status(form)
 
 
 @blueprint.route("/<slug>/authorities", methods=["GET", "POST"])
