@@ -104,6 +104,7 @@ def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
         "send_on": campaign.send_on,
         "notes": campaign.notes,
         "repeat_of_id": campaign.repeat_of_id,
+        "cadence_months": campaign.cadence_months,
     }
 
 
@@ -396,7 +397,8 @@ def update_campaign(
     session: Session, actor: audit.Actor, campaign: Campaign, changes: dict[str, Any],
     by: Any = None,
 ) -> list[str]:
-    """Change title, status, embargo, the day it is sent by itself (send_on), notes or owner.
+    """Change title, status, embargo, the day it is sent by itself (send_on), how far apart its
+    repeats are (cadence_months), notes or owner.
     Returns the fields changed.
 
     ``by`` is who asks (a user, or membership.OPERATOR): only the owner or an admin may set,
@@ -427,6 +429,13 @@ def update_campaign(
     if "send_on" in changes:
         # The scheduler emails the request on this day (foitrack.services.jobs.due_campaigns).
         campaign.send_on = changes["send_on"]
+    if "cadence_months" in changes:
+        cadence = changes["cadence_months"]
+        if isinstance(cadence, bool) or not isinstance(cadence, int) or not 1 <= cadence <= 120:
+            problems.append(Problem("must be a whole number of months from 1 to 120 (12: "
+                                    "yearly)", "cadence_months"))
+        else:
+            campaign.cadence_months = cadence
     if "owner" in changes:
         campaign.owner = changes["owner"]
     if problems:

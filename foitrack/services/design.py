@@ -25,9 +25,10 @@ from foitrack.domain.design import (
     PeriodSpec,
 )
 from foitrack.domain.limits import MAX_NOTE
+from foitrack.domain.roll_forward import DEFAULT_CADENCE_MONTHS
 from foitrack.errors import Conflict, Invalid, Problem
 from foitrack.models import AuditEntry, Campaign, User
-from foitrack.services import audit
+from foitrack.services import audit, series
 from foitrack.services.campaigns import create_campaign, get_campaign, update_campaign
 from foitrack.services.data_design import (
     DEFAULT_NOT_RECORDED,
@@ -67,6 +68,7 @@ class CampaignFile:
     repeat_of: str | None
     design: Design
     send_on: dt.date | None = None
+    cadence_months: int | None = None  # None: the default, 12 (a yearly campaign)
 
 
 def parse_campaign_file(text: str) -> CampaignFile:
@@ -77,7 +79,7 @@ def parse_campaign_file(text: str) -> CampaignFile:
         raise Invalid(f"the file is not valid TOML: {error}") from None
     problems: list[Problem] = []
     known = {"slug", "title", "authorities", "request_text", "subject", "embargo_until", "send_on",
-             "notes",
+             "notes", "cadence_months",
              "repeat_of", "suppression_threshold", "measures", "periods", "period_groups",
              "dimensions", "groups", "release"}
     for name in sorted(set(data) - known):
@@ -91,6 +93,11 @@ def parse_campaign_file(text: str) -> CampaignFile:
         # A TOML date, not a date and time (nor a string): tomllib's datetime is a date too.
         if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
             problems.append(Problem("must be a date like 2019-10-01 (no quotes)", name))
+    cadence = data.get("cadence_months")
+    if cadence is not None and (isinstance(cadence, bool) or not isinstance(cadence, int)
+                                or not 1 <= cadence <= 120):
+        problems.append(Problem("must be a whole number of months from 1 to 120 (12: yearly)",
+                                "cadence_months"))
     design = parse_design(data, problems)
     if problems:
         raise Invalid(problems)
@@ -99,7 +106,7 @@ def parse_campaign_file(text: str) -> CampaignFile:
         subject=read_text(data, "subject", "", problems, required=False) or None,
         embargo_until=embargo, notes=read_text(data, "notes", "", problems, False, MAX_NOTE) or None,
         repeat_of=read_text(data, "repeat_of", "", problems, required=False, limit=80) or None,
-        design=design, send_on=send_on,
+        design=design, send_on=send_on, cadence_months=cadence,
     )
 
 
@@ -164,8 +171,16 @@ def create_from_file(session: Session, actor: audit.Actor, text: str,
         embargo_until=spec.embargo_until, notes=spec.notes, repeat_of=repeat_of,
     )
     apply_design(session, actor, campaign, spec.design)
+    changes: dict[str, Any] = {}
     if spec.send_on is not None:
-        update_campaign(session, actor, campaign, {"send_on": spec.send_on})
+        changes["send_on"] = spec.send_on
+    if spec.cadence_months is not None:
+        changes["cadence_months"] = spec.cadence_months
+    if changes:
+        update_campaign(session, actor, campaign, changes)
+    if repeat_of is not None:
+        # A repeat named in the file is a repeat like any other: it joins its source's series.
+        series.attach_repeat(session, repeat_of, campaign, actor)
     return campaign
 
 
@@ -210,6 +225,8 @@ def campaign_file(session: Session, campaign: Campaign, with_repeat_of: bool = T
         data["send_on"] = campaign.send_on
     if campaign.notes:
         data["notes"] = campaign.notes
+    if campaign.cadence_months and campaign.cadence_months != DEFAULT_CADENCE_MONTHS:
+        data["cadence_months"] = campaign.cadence_months
     if campaign.repeat_of and with_repeat_of:
         data["repeat_of"] = campaign.repeat_of.slug
     return tomli_w.dumps(data, multiline_strings=True) + design_toml(campaign)

@@ -52,9 +52,34 @@ def test_export_then_create_gives_the_same_campaign(session, forces):
     assert "[[periods]]" in exported and "[[groups]]" in exported
 
 
+def test_a_quarterly_campaign_keeps_its_cadence_through_its_file(session, forces):
+    text = EXAMPLE_DESIGN.replace('slug = "grooming-2019"', 'slug = "grooming-2019"\ncadence_months = 3')
+    campaign = design.create_from_file(session, TEST_ACTOR, text)
+    session.commit()
+    assert campaign.cadence_months == 3
+    exported = design.campaign_file(session, campaign)
+    assert "cadence_months = 3" in exported
+    assert design.parse_campaign_file(exported).cadence_months == 3
+    # A yearly campaign's file says nothing: the default.
+    yearly = design.create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
+        "grooming-2019", "grooming-yearly"))
+    assert "cadence_months" not in design.campaign_file(session, yearly)
+
+
+def test_a_repeat_named_in_a_campaign_file_joins_its_sources_series(session, forces):
+    first = design.create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN)
+    second = design.create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
+        'slug = "grooming-2019"', 'slug = "grooming-2020"\nrepeat_of = "grooming-2019"'))
+    session.commit()
+    assert first.series is not None and second.series is first.series
+    assert [c.slug for c in first.series.campaigns] == ["grooming-2019", "grooming-2020"]
+
+
 @pytest.mark.parametrize(
     ("change", "where", "message"),
     [
+        (('slug = "grooming-2019"', 'slug = "grooming-2019"\ncadence_months = 0'),
+         "cadence_months", "from 1 to 120"),
         (("end = 2019-03-31", "end = 2017-03-31"), "periods[1].end", "ends (2017-03-31) before it starts"),
         (('key = "offences"', 'key = "Offences!"'), "measures[1].key", "must be lower-case"),
         (('dimension = "platform"', 'dimension = "platfrom"'), "groups[1].dimension",

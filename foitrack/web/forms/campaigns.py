@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
+    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -16,7 +17,7 @@ from wtforms import (
 
 # types-WTForms describes WTForms 3.2; SelectChoice came in 3.3.
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from foitrack.domain.limits import MAX_NOTE
 from foitrack.domain.timeline import OUTCOMES, EventKind
@@ -77,6 +78,10 @@ class CampaignEditForm(FlaskForm):
                         description="The request is emailed to every authority not yet sent to "
                                     "on this day, by the scheduler, and its owner reminded 5 "
                                     "working days before. Leave empty to send it yourself.")
+    cadence_months = IntegerField(
+        "Repeated every (months)", validators=[Optional(), NumberRange(1, 120)],
+        description="How far apart its repeats are: \"Repeat next year\" moves the periods and "
+                    "the wording's years on by this much. 12 for a yearly campaign.")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_NOTE)])
 
 

@@ -228,11 +228,14 @@ def edit(slug: str) -> Any:
     if form.validate_on_submit():
         try:
             before = campaign.current_version.number
-            service.update_campaign(session, actor(), campaign, {
+            changes = {
                 "title": form.title.data, "status": form.status.data,
                 "embargo_until": form.embargo_until.data, "notes": form.notes.data,
                 "send_on": form.send_on.data,
-            }, by=current_user)
+            }
+            if form.cadence_months.data is not None:  # left empty: as it was
+                changes["cadence_months"] = form.cadence_months.data
+            service.update_campaign(session, actor(), campaign, changes, by=current_user)
             version = service.update_wording(
                 session, actor(), campaign, subject=form.subject.data or "",
                 request_text=form.request_text.data or "",
