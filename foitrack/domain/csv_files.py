@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from foitrack.domain.csv_safety import unprotect
 from foitrack.errors import Invalid, Problem
@@ -58,3 +58,30 @@ def records(text: str, read_header: Callable[[Iterator[list[str]]], list[str]],
             yield start, {column: unprotect(cell) for column, cell in zip(columns, record, strict=True)}
     except csv.Error as error:
         problems.append(Problem(f"the CSV cannot be read: {error}", line=line))
+
+
+def header_reader(known: Sequence[str], required: Sequence[str],
+                  rule: str) -> Callable[[Iterator[list[str]]], list[str]]:
+    """A ``read_header`` for :func:`records` that takes the columns ``known`` in any order, with
+    every one of ``required``: each unknown, missing or repeated column is a problem of line 1,
+    followed by ``rule`` (what the header must be)."""
+
+    def read_header(reader: Iterator[list[str]]) -> list[str]:
+        try:
+            header = next(reader)
+        except csv.Error as error:
+            raise Invalid(f"line 1: the CSV header cannot be read: {error}") from None
+        except StopIteration:
+            raise Invalid(f"the file is empty; {rule}") from None
+        columns = [column.strip().lower() for column in header]
+        problems = [Problem(f"unknown column {column!r}", line=1)
+                    for column in columns if column not in known]
+        problems += [Problem(f"the header has no {column!r} column", line=1)
+                     for column in required if column not in columns]
+        problems += [Problem(f"column {column!r} appears more than once", line=1)
+                     for column in sorted({c for c in columns if columns.count(c) > 1})]
+        if problems:
+            raise Invalid([*problems, Problem(rule, line=1)])
+        return columns
+
+    return read_header

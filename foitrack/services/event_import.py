@@ -9,15 +9,13 @@ rolls back for a dry run or on any problem.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from foitrack.domain.clock import ClockSettings, parse_iso_date
-from foitrack.domain.csv_files import decode_upload, records
+from foitrack.domain.csv_files import decode_upload, header_reader, records
 from foitrack.domain.timeline import RequestState
 from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.models import Event, Request
@@ -104,24 +102,7 @@ def read_rows(session: Session, campaign_slug: str, data: bytes) -> list[EventRo
     return rows
 
 
-def _read_header(reader: Iterator[list[str]]) -> list[str]:
-    try:
-        header = next(reader)
-    except csv.Error as error:
-        raise Invalid(f"line 1: the CSV header cannot be read: {error}") from None
-    except StopIteration:
-        raise Invalid(f"the file is empty; the first line must be {','.join(COLUMNS)}") from None
-    columns = [column.strip().lower() for column in header]
-    if sorted(columns) != sorted(COLUMNS):
-        unknown = [c for c in columns if c not in COLUMNS]
-        missing = [c for c in COLUMNS if c not in columns]
-        twice = sorted({c for c in columns if columns.count(c) > 1})
-        problems = [Problem(f"unknown column {c!r}", line=1) for c in unknown]
-        problems += [Problem(f"the header has no {c!r} column", line=1) for c in missing]
-        problems += [Problem(f"column {c!r} appears more than once", line=1) for c in twice]
-        problems.append(Problem(f"the columns are exactly {','.join(COLUMNS)}", line=1))
-        raise Invalid(problems)
-    return columns
+_read_header = header_reader(COLUMNS, COLUMNS, f"the columns are exactly {','.join(COLUMNS)}")
 
 
 def _row(session: Session, campaign_slug: str, cells: dict[str, str], line: int,

@@ -11,7 +11,7 @@ imported row, so a user's newer or corrected estimate survives the next load.
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foitrack.domain.csv_files import decode_upload, records
+from foitrack.domain.csv_files import decode_upload, header_reader, records
 from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.models import Authority, Population, Request
 from foitrack.models.population import DEFAULT_BASE
@@ -274,26 +274,9 @@ def import_populations(session: Session, actor: audit.Actor, data: bytes) -> Imp
     return report
 
 
-def _read_header(reader: Iterator[list[str]]) -> list[str]:
-    try:
-        header = next(reader)
-    except csv.Error as error:
-        raise Invalid(f"line 1: the CSV header cannot be read: {error}") from None
-    except StopIteration:
-        raise Invalid("the file is empty; the first line must be "
-                      "authority,year,population[,base,source]") from None
-    columns = [column.strip().lower() for column in header]
-    problems = [Problem(f"unknown column {column!r}", line=1)
-                for column in columns if column not in IMPORT_COLUMNS]
-    problems += [Problem(f"the header has no {column!r} column", line=1)
-                 for column in REQUIRED_COLUMNS if column not in columns]
-    problems += [Problem(f"column {column!r} appears more than once", line=1)
-                 for column in sorted({c for c in columns if columns.count(c) > 1})]
-    if problems:
-        problems.append(Problem("the columns are authority,year,population and, if wanted, "
-                                "base and source", line=1))
-        raise Invalid(problems)
-    return columns
+_read_header = header_reader(IMPORT_COLUMNS, REQUIRED_COLUMNS,
+                             "the columns are authority,year,population and, if wanted, base "
+                             "and source")
 
 
 def _import_row(by_key: dict[tuple[str, str], tuple[int, str]], cells: dict[str, str],

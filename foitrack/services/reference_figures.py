@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from foitrack.domain.csv_files import decode_upload, records
+from foitrack.domain.csv_files import decode_upload, header_reader, records
 from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.models import Campaign, ReferenceFigure
 from foitrack.services import audit
@@ -100,27 +100,8 @@ def value_text(value: Decimal) -> str:
     return f"{plain:,}" if isinstance(plain, int) else f"{Decimal(str(plain)):,f}"
 
 
-def _read_header(reader: Any) -> list[str]:
-    import csv
-
-    try:
-        header = next(reader, None)
-    except csv.Error as error:
-        raise Invalid(f"line 1: the CSV header cannot be read: {error}") from None
-    if header is None:
-        raise Invalid(f"the file is empty; the first line must name the columns "
-                      f"{','.join(CSV_COLUMNS)}")
-    columns = [column.strip().lower() for column in header]
-    missing = [c for c in CSV_COLUMNS if c not in columns]
-    unknown = [c for c in columns if c not in CSV_COLUMNS]
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if missing or unknown or repeated:
-        raise Invalid([Problem(
-            f"the header must be exactly {','.join(CSV_COLUMNS)}"
-            + (f"; missing {', '.join(missing)}" if missing else "")
-            + (f"; unknown {', '.join(repr(c) for c in unknown)}" if unknown else "")
-            + (f"; repeated {', '.join(repeated)}" if repeated else ""), line=1)])
-    return columns
+_read_header = header_reader(CSV_COLUMNS, CSV_COLUMNS,
+                             f"the header must be exactly {','.join(CSV_COLUMNS)}")
 
 
 def _row(line: int, cells: dict[str, str], problems: list[Problem]) -> ReferenceRow | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from foitrack.domain.csv_files import decode_upload, records
+from foitrack.domain.csv_files import decode_upload, header_reader, records
 from foitrack.errors import Invalid, Problem
 
 
@@ -50,3 +50,16 @@ def test_no_import_decodes_a_file_itself(module: str) -> None:
     source = (Path(foitrack.__file__).parent / "services" / f"{module}.py").read_text()
     assert "decode_upload" in source
     assert ".decode(\"utf-8-sig\")" not in source and "def refuse_nul" not in source
+
+
+def test_a_header_reader_names_each_unknown_missing_and_repeated_column_then_the_rule():
+    read = header_reader(("a", "b", "c"), ("a", "b"), "the columns are a,b and, if wanted, c")
+    assert [cells for _line, cells in records("B,A\n1,2\n", read, [])] == [{"b": "1", "a": "2"}]
+    with pytest.raises(Invalid) as caught:
+        list(records("a,x,a\n", read, []))
+    assert [str(problem) for problem in caught.value.problems] == [
+        "line 1: unknown column 'x'", "line 1: the header has no 'b' column",
+        "line 1: column 'a' appears more than once",
+        "line 1: the columns are a,b and, if wanted, c"]
+    with pytest.raises(Invalid, match="the file is empty; the columns are a,b"):
+        list(records("", read, []))
