@@ -11,6 +11,7 @@ VALUES table, and joined to the figures, so a rate's sums are grouped there too.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -514,6 +515,8 @@ class _Rates:
     chosen: dict[tuple[int, str, int | None], _Chosen] = field(default_factory=dict)
     # Each period's own mid-year (None: no 30 June inside it), to say when a year is another.
     own_years: dict[int | None, int | None] = field(default_factory=dict)
+    # Periods longer than a year: not rated (see ``rated_period``).
+    too_long: frozenset[int | None] = frozenset()
 
     @classmethod
     def of(cls, session: Session, campaign: Campaign, design: CampaignDesign,
@@ -525,14 +528,16 @@ class _Rates:
         bases = {m.rate_base for m in measures.values()} | {DEFAULT_BASE}
         estimates = campaign_estimates(session, campaign.id, bases, authority_ids)
         chosen = {}
+        rated = [period for period in design.periods if rated_period(period.start, period.end)]
         for (authority_id, base), years in estimates.items():
-            for period in design.periods:
+            for period in rated:
                 choice = choose_year(period.start, period.end, years)
                 if choice is not None:
                     chosen[(authority_id, base, period.id)] = _Chosen(
                         years[choice.year], choice.year, choice.nearest)
         return cls(measures, chosen,
-                   {p.id: period_year(p.start, p.end) for p in design.periods})
+                   {p.id: period_year(p.start, p.end) for p in design.periods},
+                   frozenset(p.id for p in design.periods if p not in rated))
 
     def population(self, authority_id: int, base: str, period_id: int | None) -> _Chosen | None:
         return self.chosen.get((authority_id, base, period_id))
@@ -590,6 +595,9 @@ class _Rates:
         set afterwards (``_rank_by_rate``), among the cell's authorities."""
         if measure.rate_per <= 0:
             return
+        if period_id in self.too_long:
+            row.rate_note = LONG_PERIOD_NOTE
+            return
         chosen = self.population(authority_id, measure.rate_base, period_id)
         if chosen is None:
             row.rate_note = ("no resident population estimate for its area"
@@ -607,6 +615,16 @@ class _Rates:
         residents = self.population(authority_id, DEFAULT_BASE, period_id) or chosen
         if residents.population < MIN_RANKED_POPULATION:
             row.rate_note = SMALL_POPULATION_NOTE
+
+
+# A rate is per year of residents: a two-year period's count over one year's population would
+# be read as a yearly rate twice too high (the reason period groups have none either).
+LONG_PERIOD_NOTE = "the period is longer than a year, so no rate is given"
+
+
+def rated_period(start: dt.date, end: dt.date) -> bool:
+    """Whether a period is rated: a year or less (366 days, a leap year's)."""
+    return (end - start).days + 1 <= 366
 
 
 def _set_rate(row: AggregateRow, total: int, lower: int, upper: int, population: int,

@@ -209,6 +209,20 @@ def test_a_period_after_the_last_estimate_uses_the_nearest_year_and_says_so(sess
         "2023", "true", _rate(150, people[(MERCIA, 2023)]))
 
 
+def test_a_period_longer_than_a_year_has_no_rate_and_says_why(session, runner):
+    """200 offences over April 2017 to March 2019 on mid-2018's residents would read as a
+    yearly rate twice too high."""
+    design = design_for(["west-mercia", "sussex"], slug="two-years").replace(
+        "start = 2018-04-01\nend = 2019-03-31", "start = 2017-04-01\nend = 2019-03-31")
+    campaign = make_campaign(session, design)
+    enter_figures(session, campaign, ("west-mercia", "2018-19", "", "", "200"))
+    total = _total(_csv(runner, "two-years"), "2018-19")
+    assert (total["total"], total["rate"], total["population"]) == ("200", "", "")
+    by_period = {r["period"]: r for r in _csv(runner, "two-years", "--by-authority")}
+    assert by_period["2018-19"]["rate"] == ""
+    assert by_period["2018-19"]["rate_note"] == aggregate.LONG_PERIOD_NOTE
+
+
 CHILDREN_DESIGN = design_for(["west-mercia", "sussex", "kent"], slug="children").replace(
     'label = "Offences of sexual communication with a child recorded"\n',
     'label = "Offences of sexual communication with a child recorded"\n'
