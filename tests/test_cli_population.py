@@ -65,3 +65,16 @@ def test_list_as_a_table(runner):
     result = invoke(runner, "authorities", "population", "list", "--authority", "nowhere")
     assert result.exit_code == 1
     assert "no authority with the ONS code or slug 'nowhere'" in result.output
+
+
+def test_replacing_a_shipped_estimate_needs_replace_and_lists_each_change(runner, tmp_path):
+    invoke(runner, "authorities", "load")
+    path = tmp_path / "population.csv"
+    path.write_text("authority,year,population\nwest-mercia,2018,1000\n")
+    refused = invoke(runner, "authorities", "population", "import", str(path))
+    assert refused.exit_code == 1
+    assert "line 2, column population: west-mercia population 2018 is already 1,278,163" in (
+        refused.output)
+    result = invoke(runner, "authorities", "population", "import", str(path), "--replace")
+    assert result.output == ("Imported population estimates: 0 created, 1 updated, 0 unchanged.\n"
+                             "  replaced west-mercia population 2018: 1,278,163 -> 1,000\n")

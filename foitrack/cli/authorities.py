@@ -106,26 +106,31 @@ def population_group() -> None:
 @population_group.command("import")
 @click.argument("file", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Check the file and report, but change nothing.")
+@click.option("--replace", is_flag=True,
+              help="Also replace estimates held with another number (each is listed).")
 @with_appcontext
 @needs_current_schema
-def population_import(file: Any, dry_run: bool) -> None:
+def population_import(file: Any, dry_run: bool, replace: bool) -> None:
     """Add or replace estimates from FILE (CSV: authority,year,population[,base,source]).
 
     authority is an ONS code or a slug; year the mid-year (30 June) of the estimate; base
     "population" (all residents) unless given, e.g. children-0-17. One bad cell and nothing
-    is imported; every problem is listed by line and column. An imported estimate replaces the
-    shipped one for the same authority, base and year, and `authorities load` keeps it.
+    is imported; every problem is listed by line and column. A different number for an
+    estimate already held (a shipped ONS one included) is refused unless --replace is given;
+    a replaced estimate is kept by `authorities load`.
     """
     from foitrack.services.population import MAX_FILE_BYTES, import_populations
 
     data = file.read(MAX_FILE_BYTES + 1)
     with unit_of_work() as session:
-        report = import_populations(session, system_actor(), data)
+        report = import_populations(session, system_actor(), data, replace=replace)
+        replaced = "".join(f"  replaced {change}\n" for change in report.replaced)
         if dry_run:
             session.rollback()
-            click.echo(f"Dry run, nothing changed. Would be: {report.summary()}.")
+            click.echo(f"Dry run, nothing changed. Would be: {report.summary()}.\n{replaced}",
+                       nl=False)
             return
-    click.echo(f"Imported population estimates: {report.summary()}.")
+    click.echo(f"Imported population estimates: {report.summary()}.\n{replaced}", nl=False)
 
 
 @population_group.command("list")

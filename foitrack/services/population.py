@@ -78,6 +78,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # "west-mercia population 2018: 1,278,163 -> 1,000", one for each estimate replaced.
+    replaced: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
@@ -218,10 +220,13 @@ class _Row:
     source: str | None
 
 
-def import_populations(session: Session, actor: audit.Actor, data: bytes) -> ImportReport:
-    """Add or replace estimates from a CSV file (columns ``IMPORT_COLUMNS``, base and source
-    optional): all or nothing. A row replaces any estimate for its authority, base and year,
-    the shipped ones included, and marks it imported.
+def import_populations(session: Session, actor: audit.Actor, data: bytes,
+                       replace: bool = False) -> ImportReport:
+    """Add estimates from a CSV file (columns ``IMPORT_COLUMNS``, base and source optional):
+    all or nothing. With ``replace``, a row also replaces another number held for its
+    authority, base and year (the shipped ones included) and marks it imported; without it,
+    such a row is refused: a mistyped 1,000 would otherwise quietly replace the ONS estimate
+    every rate of that force is worked out on.
 
     :raises Invalid: listing every problem by line and column; nothing is changed then.
     """
@@ -245,10 +250,19 @@ def import_populations(session: Session, actor: audit.Actor, data: bytes) -> Imp
         rows.append(row)
     if not rows and not problems:
         problems.append(Problem("the file has a header but no rows"))
-    if problems:
-        raise Invalid(problems)
     existing = {(p.authority_id, p.base, p.year): p for p in session.scalars(
         select(Population).where(Population.authority_id.in_({row.authority_id for row in rows})))}
+    if not replace:
+        for row in rows:
+            held = existing.get((row.authority_id, row.base, row.year))
+            if held is not None and held.population != row.population:
+                problems.append(Problem(
+                    f"{row.slug} {row.base} {row.year} is already {held.population:,} "
+                    f"({held.source or held.origin}); to change it to {row.population:,}, "
+                    "import with --replace", "population", seen[
+                        (row.authority_id, row.base, row.year)]))
+    if problems:
+        raise Invalid(sorted(problems, key=lambda p: p.line or 0))
     report = ImportReport()
     for row in rows:
         found = existing.get((row.authority_id, row.base, row.year))
@@ -261,7 +275,13 @@ def import_populations(session: Session, actor: audit.Actor, data: bytes) -> Imp
                          _snapshot(found, row.slug))
             report.created += 1
             continue
+        if found.population == row.population and row.source in (None, found.source):
+            report.unchanged += 1  # the same number: the estimate stays as it came
+            continue
         before = _snapshot(found, row.slug)
+        if found.population != row.population:
+            report.replaced.append(f"{row.slug} {row.base} {row.year}: "
+                                   f"{found.population:,} -> {row.population:,}")
         found.population, found.source, found.origin = row.population, row.source, IMPORT
         old, new = audit.changed_fields(before, _snapshot(found, row.slug))
         if new:

@@ -76,14 +76,36 @@ def test_loading_again_changes_nothing(session):
     assert _count(session, AuditEntry) == audit
 
 
+def test_a_different_number_for_a_held_estimate_needs_replace(session):
+    load_forces(session)
+    shipped = _shipped()[("E23000016", 2018)]
+    with pytest.raises(Invalid) as caught:
+        import_populations(session, TEST_ACTOR, b"authority,year,population\n"
+                                                b"west-mercia,2024,1310000\n"
+                                                b"west-mercia,2018,1000\n")
+    [problem] = caught.value.problems
+    assert (problem.line, problem.field) == (3, "population")
+    assert problem.message.startswith(f"west-mercia population 2018 is already {shipped:,} (ONS")
+    assert problem.message.endswith("to change it to 1,000, import with --replace")
+    session.rollback()
+    assert _stored(session, "west-mercia")[2018] == (shipped, "registry")
+    assert 2024 not in _stored(session, "west-mercia")  # all or nothing
+    # The same number again is no change, and needs nothing.
+    same = import_populations(session, TEST_ACTOR,
+                              f"authority,year,population\nwest-mercia,2018,{shipped}\n".encode())
+    assert (same.updated, same.replaced) == (0, [])
+
+
 def test_an_import_replaces_a_shipped_estimate_and_a_reload_keeps_it(session):
     load_forces(session)
+    shipped = _shipped()[("E23000016", 2018)]
     report = import_populations(session, TEST_ACTOR,
                                 b"authority,year,population,source\n"
                                 b"E23000016,2018,1300000,ONS mid-2024 edition\n"
-                                b"west-mercia,2024,1310000,\n")
+                                b"west-mercia,2024,1310000,\n", replace=True)
     session.commit()
     assert (report.created, report.updated, report.unchanged) == (1, 1, 0)
+    assert report.replaced == [f"west-mercia population 2018: {shipped:,} -> 1,300,000"]
     assert _stored(session, "west-mercia")[2018] == (1_300_000, "import")
     assert _stored(session, "west-mercia")[2024] == (1_310_000, "import")
     reload = load_registry(session, TEST_ACTOR)
