@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from foitrack import broker
@@ -339,9 +339,15 @@ def digest(session: Session, actor: audit.Actor) -> Job:
 
 
 def due_campaigns(session: Session, today: dt.date) -> list[Campaign]:
-    """Campaigns whose ``send_on`` day has come and whose send has not been asked for."""
-    asked = select(Job.campaign_id).where(Job.kind == JobKind.send,
-                                          Job.campaign_id.is_not(None))
+    """Campaigns whose ``send_on`` day has come and whose send has not been asked for since.
+
+    A send asked for before the day (a pilot to two or three forces) does not count: the
+    scheduled send then goes to the rest, as "not yet sent to" always means.
+    """
+    # A timestamp against a date: PostgreSQL compares from the date's midnight, and SQLite's
+    # stored "2027-01-08 07:15:00" sorts after "2027-01-08" and before "2027-01-09".
+    asked_since = select(Job.id).where(Job.kind == JobKind.send, Job.campaign_id == Campaign.id,
+                                       Job.created_at >= Campaign.send_on).exists()
     return list(session.scalars(select(Campaign).where(
         Campaign.send_on.is_not(None), Campaign.send_on <= today,
-        and_(Campaign.id.not_in(asked))).order_by(Campaign.id)))
+        ~asked_since).order_by(Campaign.id)))

@@ -46,14 +46,16 @@ def reminder_day(send_on: dt.date, days: int = REMINDER_WORKING_DAYS) -> dt.date
 def due(session: Session, today: dt.date) -> list[Campaign]:
     """Campaigns whose owner is to be reminded today: ``send_on`` is still to come, within
     5 working days (or fewer: a day set at short notice is reminded of at once), not yet
-    reminded for that day, and not sent already."""
-    asked = select(Job.campaign_id).where(Job.kind == JobKind.send, Job.campaign_id.is_not(None))
+    reminded for that day, and with authorities still to send to (a campaign piloted on two or
+    three forces is still reminded of the rest; one sent to all by hand early is not)."""
     found = session.scalars(
         select(Campaign).join(User, User.id == Campaign.owner_id).where(
             Campaign.send_on.is_not(None), Campaign.send_on > today, User.active.is_(True),
-            or_(Campaign.send_on_reminded.is_(None), Campaign.send_on_reminded != Campaign.send_on),
-            Campaign.id.not_in(asked)).order_by(Campaign.id))
-    return [c for c in found if c.send_on is not None and reminder_day(c.send_on) <= today]
+            or_(Campaign.send_on_reminded.is_(None), Campaign.send_on_reminded != Campaign.send_on)
+        ).order_by(Campaign.id))
+    # Few campaigns are within 5 working days of their day: each is planned as the send would.
+    return [c for c in found if c.send_on is not None and reminder_day(c.send_on) <= today
+            and mail_service.plan_campaign_send(session, c, campaign_requests(session, c)).to_send]
 
 
 def queue(session: Session, actor: audit.Actor, mail: mail_service.MailSettings,

@@ -150,3 +150,15 @@ def test_the_reminder_job_leaves_the_overdue_digest_to_its_hour(app, session, ca
     assert job_runner.run(runtime, digest.id) is JobState.done
     subjects = [m["Subject"] for m in server.to("owner@charity.example")]
     assert subjects[1] == "foitrack: 1 requests became overdue on 2026-12-30"
+
+
+def test_a_campaign_piloted_on_one_force_is_still_reminded_of_the_rest(app, session, campaign,
+                                                                        settings, smtp_server):
+    server, _port = smtp_server
+    kent = requests.get_request(session, campaign.slug, "kent")
+    jobs.send_campaign(session, TEST_ACTOR, campaign, [kent], settings, REMIND_ON)
+    session.commit()
+    assert len(_remind(app, session, settings, REMIND_ON)) == 1
+    [message] = server.to("owner@charity.example")
+    body = message.get_body(("plain",)).get_content()
+    assert "It will go to 2 authorities not yet sent to." in body

@@ -144,6 +144,21 @@ def test_a_campaign_is_due_on_its_send_on_day_once(session, campaign):
     assert jobs.due_campaigns(session, TODAY) == []  # asked for: not again
 
 
+def test_a_pilot_sent_before_the_day_leaves_the_rest_to_the_scheduled_send(session, campaign):
+    """Pilot on two or three forces, fix the wording, send to the rest: a send asked for before
+    send_on does not stop the scheduled one; one asked for on the day does."""
+    campaign.send_on = TODAY
+    pilot = jobs.create(session, TEST_ACTOR, JobKind.send, campaign)
+    pilot.created_at = dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(15),
+                                           tzinfo=dt.UTC)
+    session.commit()
+    assert jobs.due_campaigns(session, TODAY) == [campaign]
+    scheduled = jobs.create(session, TEST_ACTOR, JobKind.send, campaign)
+    scheduled.created_at = dt.datetime.combine(TODAY, dt.time(7, 15), tzinfo=dt.UTC)
+    session.commit()
+    assert jobs.due_campaigns(session, TODAY) == []
+
+
 def test_progress_counts_what_the_messages_say(session, campaign, settings):
     job = _send(session, campaign, settings)
     session.commit()
