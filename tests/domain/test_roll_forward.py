@@ -174,3 +174,107 @@ def test_the_diff_shows_each_changed_line() -> None:
         "--- last time's wording\n+++ proposed wording\n@@ -1,3 +1,3 @@\n Dear X,\n"
         "-In 2017/18.\n+In 2018/19.\n Thanks\n")
     assert wording_diff("same", "same") == ""
+
+
+def test_a_commencement_month_stays_even_on_a_periods_first_month_and_is_named() -> None:
+    text = ("For 2017/18 and 2018/19, offences under s.67 (in force since April 2017), which "
+            "commenced in April 2017 and came into force on 1 April 2017.")
+    proposal = roll_text(text, TWO_YEARS)
+    assert proposal.text == (
+        "For 2018/19 and 2019/20, offences under s.67 (in force since April 2017), which "
+        "commenced in April 2017 and came into force on 1 April 2017.")
+    assert proposal.unmoved == (
+        "'April 2017': after 'in force', the date of an event, kept",
+        "'April 2017': after 'commenced', the date of an event, kept",
+        "'1 April 2017': after 'into force', the date of an event, kept")
+
+
+def test_a_month_moves_only_when_it_is_a_periods_first_or_last_month() -> None:
+    text = ("From April 2017 to March 2019 (2017-04 to 2019-03); a change in June 2017 "
+            "(2017-06), and the 1st of April 2017.")
+    proposal = roll_text(text, TWO_YEARS)
+    assert proposal.text == (
+        "From April 2018 to March 2020 (2018-04 to 2020-03); a change in June 2017 "
+        "(2017-06), and the 1st of April 2018.")
+    assert proposal.unmoved == ("'June 2017': not a period's first or last month, kept",
+                                "'2017-06': not a period's first or last month, kept")
+
+
+def test_a_month_moves_by_a_cadence_in_months() -> None:
+    periods = [PeriodSpec("q1-2020", "Q1 2020", D(2020, 1, 1), D(2020, 3, 31))]
+    proposal = roll_text("January 2020 to March 2020", periods, 3)
+    assert (proposal.text, proposal.unmoved) == ("April 2020 to June 2020", ())
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("the GDPR (2018)", "GDPR (2018)"),
+    ("per Smith v Jones (2018)", "Jones (2018)"),
+    ("the 2018 Act", "2018 Act"),
+    ("the 2018 Regulations", "2018 Regulations"),
+    ("the Data Protection Act 2018", "Act 2018"),
+    ("the Data Protection Act (2018)", "Act (2018)"),
+    ("the Police Act, 2018", "Act, 2018"),
+])
+def test_a_laws_or_names_year_is_kept_and_named_when_it_is_a_periods(text, named) -> None:
+    proposal = roll_text(text, TWO_YEARS)
+    assert (proposal.text, proposal.moved) == (text, ())
+    assert proposal.unmoved == (f"{named!r}: the year of a law or a name, kept",)
+    assert roll_text(text.replace("2018", "2003"), TWO_YEARS).unmoved == ()  # not the periods'
+
+
+def test_periods_in_brackets_still_move() -> None:
+    text = "in the year (2018), and in each financial year (2017/18 and 2018/19)"
+    assert roll_text(text, TWO_YEARS).text == (
+        "in the year (2019), and in each financial year (2018/19 and 2019/20)")
+
+
+@pytest.mark.parametrize(("text", "proposed"), [
+    ("For FY17/18 and FY18/19.", "For FY18/19 and FY19/20."),
+    ("For FY2017/18 and FY18/19.", "For FY2018/19 and FY19/20."),
+    ("For FY 17-18 and fy18-19.", "For FY 18-19 and fy19-20."),
+    ("In the financial years 17/18 and 18/19.", "In the financial years 18/19 and 19/20."),
+    ("In 2017/18, 18/19.", "In 2018/19, 19/20."),
+    ("In 2017-18 and 2018-19.", "In 2018-19 and 2019-20."),
+])
+def test_two_digit_financial_years_move_like_four_digit_ones(text, proposed) -> None:
+    proposal = roll_text(text, TWO_YEARS)
+    assert (proposal.text, proposal.unmoved) == (proposed, ())
+
+
+def test_a_bare_two_digit_pair_is_named_not_moved() -> None:
+    text = ("In 17/18 and 18/19, children aged 17-18, 16/17 of whom, scored 18/19 on ref "
+            "A17/18.")
+    proposal = roll_text(text, TWO_YEARS)
+    assert (proposal.text, proposal.moved) == (text, ())
+    assert proposal.unmoved == (
+        "'17/18': perhaps the financial year 2017/18, kept; write FY17/18 to move it",
+        "'18/19': perhaps the financial year 2018/19, kept; write FY18/19 to move it",
+        "'18/19': perhaps the financial year 2018/19, kept; write FY18/19 to move it")
+
+
+def test_two_digit_financial_years_in_keys_and_labels_move() -> None:
+    design = Design(periods=[
+        PeriodSpec("fy17-18", "FY17/18", D(2017, 4, 1), D(2018, 3, 31)),
+        PeriodSpec("fy18-19", "FY 18/19", D(2018, 4, 1), D(2019, 3, 31))])
+    rolled = roll_design(design)
+    assert [(p.key, p.label) for p in rolled.design.periods] == [
+        ("fy18-19", "FY18/19"), ("fy19-20", "FY 19/20")]
+    assert rolled.unmoved == ()
+
+
+def test_a_date_that_does_not_exist_is_left_alone() -> None:
+    text = "on 31/02/2018 or 17/18/2018"
+    proposal = roll_text(text, TWO_YEARS)
+    assert (proposal.text, proposal.unmoved) == (text, ())
+
+
+@pytest.mark.parametrize(("months", "proposed"), [
+    (3, "In July to September 2020 (July 2020 - September 2020), May to June 2020."),
+    (12, "In April to June 2021 (April 2021 - June 2021), May to June 2020."),
+])
+def test_months_written_as_a_range_move_together(months, proposed) -> None:
+    periods = [PeriodSpec("q2", "April to June 2020", D(2020, 4, 1), D(2020, 6, 30))]
+    proposal = roll_text("In April to June 2020 (April 2020 - June 2020), May to June 2020.",
+                         periods, months)
+    assert proposal.text == proposed
+    assert proposal.unmoved == ("'May to June 2020': not a period's first and last months, kept",)
