@@ -40,6 +40,7 @@ def test_show_as_csv_is_exact(linked):
         "E23000032,Kent Police,40,44,50,not recorded\n"
         "E23000016,West Mercia Police,60,75,90,100\n"
         ",All authorities with a figure,110,131,143,104\n"
+        ",Authorities with a figure,3,3,3,2\n"
     )
 
 
@@ -76,6 +77,20 @@ def test_show_as_a_table(linked):
     assert ("  West Mercia Police, 2018/19, offences: revised: 73 in the 2019 campaign, 75 in the "
             "2020 campaign. The 2019 campaign's release used 73; the 2020 campaign's used 75."
             in lines)
+
+
+def test_a_later_refusal_is_noted_not_revised(linked, tmp_path):
+    refused = tmp_path / "refused.csv"
+    refused.write_text("authority,measure,period,dimension,category,value,caveat,source\n"
+                       "E23000032,offences,fy2018,,,withheld s.12,,Reply\n")
+    assert invoke(linked, "figures", "import", "series-2020", str(refused)).exit_code == 0
+    lines = invoke(linked, "series", "show", "grooming").output.splitlines()
+    assert lines[4].split() == ["Kent", "Police", "40", "44", "50", "not", "recorded"]
+    assert lines[-2:] == [
+        "Later refused or not recorded (the earlier figure stands; not revisions):",
+        "  Kent Police, 2018/19, offences: later refused/not recorded: withheld s.12 in the 2020 "
+        "campaign; 44 from the 2019 campaign stands."]
+    assert "Kent" not in invoke(linked, "series", "revisions", "grooming").output
 
 
 def test_revisions_in_each_format(linked):

@@ -22,6 +22,8 @@ def _campaign(connection, slug: str, title: str, repeat_of: int | None) -> int:
 
 
 def test_each_chain_of_repeats_becomes_one_series_named_for_its_first_campaign(scratch):
+    """Named as "Repeat next year" names one: the first campaign's slug and title without
+    their year, the slug made unique."""
     engine = make_engine(scratch.new_url())
     try:
         migrate.upgrade(engine, BEFORE)
@@ -32,17 +34,22 @@ def test_each_chain_of_repeats_becomes_one_series_named_for_its_first_campaign(s
             other = _campaign(connection, "stalking-2020", "Stalking 2020", None)
             other_repeat = _campaign(connection, "stalking-2021", "Stalking 2021", other)
             alone = _campaign(connection, "knives-2020", "Knife crime 2020", None)
+            again = _campaign(connection, "grooming-2018-19", "Online grooming, 2018/19", None)
+            again_repeat = _campaign(connection, "grooming-2019-20", "Online grooming, 2019/20",
+                                     again)
         migrate.upgrade(engine)
         with engine.connect() as connection:
             series = {row.slug: row for row in connection.execute(
                 text("SELECT id, slug, name FROM series"))}
             member = dict(connection.execute(text("SELECT id, series_id FROM campaign")).all())
             cadence = set(connection.execute(text("SELECT cadence_months FROM campaign")).scalars())
-        assert set(series) == {"grooming-2019", "stalking-2020"}
-        assert series["grooming-2019"].name == "Online grooming 2019"
-        grooming, stalking = series["grooming-2019"].id, series["stalking-2020"].id
+        assert {slug: row.name for slug, row in series.items()} == {
+            "grooming": "Online grooming", "stalking": "Stalking",
+            "grooming-2": "Online grooming"}
+        grooming, stalking = series["grooming"].id, series["stalking"].id
         assert [member[c] for c in (first, second, third)] == [grooming] * 3
         assert [member[c] for c in (other, other_repeat)] == [stalking] * 2
+        assert [member[c] for c in (again, again_repeat)] == [series["grooming-2"].id] * 2
         assert member[alone] is None
         assert cadence == {12}
         if engine.dialect.name == "sqlite":

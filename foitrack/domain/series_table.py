@@ -4,9 +4,11 @@ revisions. Built from a few query results in services.series; nothing here queri
 
 A period is known by its dates (start, end), not its key: two campaigns may give the same year
 different keys. Where several campaigns asked a period, an authority's value is its answer in
-the latest campaign that has one (the most recent answer); a differing earlier answer is a
-revision, and each campaign's own release used its own answer. A later "not provided" is no
-answer: the earlier one stands.
+the latest campaign that gave a figure (exact or suppressed: the most recent answer); a
+differing earlier figure is a revision, and each campaign's own release used its own answer. A
+later refusal ("withheld", "not recorded", "not held", "not provided") takes no figure back: the
+earlier one stands, and the refusal is noted but is no revision. Only where no campaign got a
+figure does the cell show the latest refusal.
 """
 
 from __future__ import annotations
@@ -57,8 +59,24 @@ def campaign_label(slug: str, title: str) -> str:
 
 
 # "Not provided": the authority gave no figure and no reason. Asked again, that is no new
-# answer, so it neither replaces nor revises the one it gave before.
+# answer, so it neither replaces nor revises the one it gave before, even another refusal.
 NOT_PROVIDED = "not_provided"
+# A figure: what the totals and panels count (exact) or bound (suppressed). Anything else is
+# a refusal or an absence, which says nothing about how many there were, so a later one never
+# takes back a figure given before.
+USABLE = frozenset({"exact", "suppressed"})
+
+
+def _replaces(standing: Answer | None, later: Answer) -> bool:
+    """Whether ``later`` (from a later campaign) takes the place of the answer standing: a
+    figure always does; a refusal only of another refusal, and "not provided" of nothing."""
+    if standing is None:
+        return True
+    if later.kind in USABLE:
+        return True
+    if standing.kind in USABLE:
+        return False
+    return later.kind != NOT_PROVIDED
 
 
 # ---- inputs ------------------------------------------------------------------------------------
@@ -170,7 +188,8 @@ class NationalPoint:
 
 @dataclass(frozen=True)
 class SeriesChange:
-    """One period against the one before it, on the matched panel: the authorities with exact
+    """One period against the latest earlier one of the same length (a year against the year
+    before, past any quarter between them), on the matched panel: the authorities with exact
     figures in both."""
 
     from_period: SeriesPeriod
@@ -178,7 +197,8 @@ class SeriesChange:
     panel_size: int
     panel_from: int
     panel_to: int
-    comparable: bool  # periods of the same length; a quarter against a year is not
+    comparable: bool  # always True now (only periods of the same length are paired); kept
+    # because the JSON, the API and the charts carry it
 
     @property
     def change(self) -> int:
@@ -218,6 +238,31 @@ class Revision:
                 f"{self.later.label}'s used {self.later_text}")
 
 
+@dataclass(frozen=True)
+class LaterRefusal:
+    """A later campaign asked a period again and got no figure ("withheld s.12", "not
+    recorded"...) where an earlier campaign had one: the earlier figure stands. Not a
+    revision."""
+
+    authority: AuthorityInfo
+    measure: str
+    measure_label: str
+    period_label: str
+    start: dt.date
+    end: dt.date
+    earlier: SeriesCampaign
+    earlier_text: str
+    later: SeriesCampaign
+    later_text: str
+
+    @property
+    def sentence(self) -> str:
+        """"later refused/not recorded: withheld s.12 in the 2020 campaign; 73 from the 2019
+        campaign stands"."""
+        return (f"later refused/not recorded: {self.later_text} in {self.later.label}; "
+                f"{self.earlier_text} from {self.earlier.label} stands")
+
+
 @dataclass
 class SeriesTable:
     slug: str
@@ -231,6 +276,7 @@ class SeriesTable:
     national: list[NationalPoint]
     changes: list[SeriesChange]
     revisions: list[Revision]
+    later_refusals: list[LaterRefusal] = field(default_factory=list)
 
     def row(self, slug: str) -> SeriesAuthorityRow:
         """:raises KeyError: for an authority not in the table."""
@@ -298,17 +344,15 @@ def build_table(*, slug: str, name: str, measure: str, measure_label: str,
                       and (a.start, a.end) in spans),
                      key=lambda a: by_id[a.campaign_id].position)
     rows = {a.id: SeriesAuthorityRow(a) for a in authorities}
-    revisions = _revisions(campaigns, answers, {a.id: a for a in authorities},
-                           {p.span: p.label for p in periods}, dict(measures))
-    revised = {(r.authority.id, (r.start, r.end)) for r in revisions}
-    for answer in answers:  # in series order: a later campaign's answer replaces an earlier one
-        row = rows.get(answer.authority_id)
-        span = (answer.start, answer.end)
-        if row is None or (answer.kind == NOT_PROVIDED and span in row.cells):
-            continue
-        row.cells[span] = SeriesCell(answer.kind, answer.value, answer.text,
-                                     by_id[answer.campaign_id].slug,
-                                     (answer.authority_id, span) in revised)
+    history = _history(campaigns, answers, {a.id: a for a in authorities},
+                       {p.span: p.label for p in periods}, dict(measures))
+    revised = {(r.authority.id, (r.start, r.end)) for r in history.revisions}
+    for (authority_id, _measure, start, end), answer in history.standing.items():
+        row = rows.get(authority_id)
+        if row is not None:
+            row.cells[(start, end)] = SeriesCell(
+                answer.kind, answer.value, answer.text, by_id[answer.campaign_id].slug,
+                (authority_id, (start, end)) in revised)
     ordered = sorted(rows.values(), key=lambda r: (r.authority.name.casefold(), r.authority.slug))
     asked_by_campaign: dict[int, set[int]] = {}
     for campaign_id, authority_id in asked:
@@ -325,16 +369,22 @@ def build_table(*, slug: str, name: str, measure: str, measure_label: str,
         national.append(NationalPoint(period, sum(v or 0 for v in exact), len(exact),
                                       len(asked_for)))
     changes = []
-    for before, after in zip(periods, periods[1:], strict=False):
+    for index, after in enumerate(periods):
+        # Year on year, quarter on quarter: the latest earlier period of the same length, past
+        # any of other lengths between them (a quarter between two years).
+        before = next((p for p in reversed(periods[:index]) if comparable(p, after)), None)
+        if before is None:
+            continue
         both = [(row.cells[before.span].value or 0, row.cells[after.span].value or 0)
                 for row in ordered
                 if all(s in row.cells and row.cells[s].kind == "exact"
                        for s in (before.span, after.span))]
         changes.append(SeriesChange(before, after, len(both), sum(b for b, _ in both),
-                                    sum(a for _, a in both), comparable(before, after)))
+                                    sum(a for _, a in both), True))
     return SeriesTable(slug=slug, name=name, measure=measure, measure_label=measure_label,
                        measures=tuple(measures), campaigns=tuple(campaigns), periods=periods,
-                       rows=ordered, national=national, changes=changes, revisions=revisions)
+                       rows=ordered, national=national, changes=changes,
+                       revisions=history.revisions, later_refusals=history.refusals)
 
 
 def find_revisions(campaigns: Sequence[SeriesCampaign], asked_periods: Iterable[AskedPeriod],
@@ -346,37 +396,68 @@ def find_revisions(campaigns: Sequence[SeriesCampaign], asked_periods: Iterable[
     periods = series_periods(campaigns, asked_periods)
     answers = sorted((a for a in answers if a.campaign_id in by_id),
                      key=lambda a: by_id[a.campaign_id].position)
-    return _revisions(campaigns, answers, {a.id: a for a in authorities},
-                      {p.span: p.label for p in periods}, dict(measures))
+    return _history(campaigns, answers, {a.id: a for a in authorities},
+                    {p.span: p.label for p in periods}, dict(measures)).revisions
 
 
-def _revisions(campaigns: Sequence[SeriesCampaign], answers: Sequence[Answer],
-               authorities: dict[int, AuthorityInfo],
-               labels: dict[tuple[dt.date, dt.date], str],
-               measure_labels: dict[str, str]) -> list[Revision]:
-    """Each answer that differs from the same authority's previous answer (in series order)
-    for the same measure and period. ``answers`` are in series order."""
+def find_later_refusals(campaigns: Sequence[SeriesCampaign],
+                        asked_periods: Iterable[AskedPeriod],
+                        authorities: Sequence[AuthorityInfo], answers: Iterable[Answer],
+                        measures: Sequence[tuple[str, str]]) -> list[LaterRefusal]:
+    """Every later refusal in the series, over all measures, ordered like the revisions."""
+    campaigns = sorted(campaigns, key=lambda c: c.position)
     by_id = {c.id: c for c in campaigns}
-    previous: dict[tuple[int, str, dt.date, dt.date], Answer] = {}
-    found = []
+    periods = series_periods(campaigns, asked_periods)
+    answers = sorted((a for a in answers if a.campaign_id in by_id),
+                     key=lambda a: by_id[a.campaign_id].position)
+    return _history(campaigns, answers, {a.id: a for a in authorities},
+                    {p.span: p.label for p in periods}, dict(measures)).refusals
+
+
+_Key = tuple[int, str, dt.date, dt.date]  # authority id, measure, start, end
+
+
+@dataclass
+class _History:
+    standing: dict[_Key, Answer]  # the answer each cell shows
+    revisions: list[Revision]
+    refusals: list[LaterRefusal]
+
+
+def _history(campaigns: Sequence[SeriesCampaign], answers: Sequence[Answer],
+             authorities: dict[int, AuthorityInfo],
+             labels: dict[tuple[dt.date, dt.date], str],
+             measure_labels: dict[str, str]) -> _History:
+    """Walk the answers in series order (as given) keeping, per authority, measure and period,
+    the answer standing (see ``_replaces``). A figure replacing a different answer from an
+    earlier campaign is a revision; a refusal after a figure is a later refusal."""
+    by_id = {c.id: c for c in campaigns}
+    standing: dict[_Key, Answer] = {}
+    revisions, refusals = [], []
     for answer in answers:
-        if answer.kind == NOT_PROVIDED:  # no answer given again: the earlier one stands
-            continue
         key = (answer.authority_id, answer.measure, answer.start, answer.end)
-        before = previous.get(key)
-        previous[key] = answer
+        before = standing.get(key)
+        replaces = _replaces(before, answer)
+        if replaces:
+            standing[key] = answer
         authority = authorities.get(answer.authority_id)
         if before is None or authority is None or before.campaign_id == answer.campaign_id:
             continue
-        if before.same_value != answer.same_value:
-            found.append(Revision(
-                authority=authority, measure=answer.measure,
-                measure_label=measure_labels.get(answer.measure, answer.measure),
-                period_label=labels.get((answer.start, answer.end), answer.start.isoformat()),
-                start=answer.start, end=answer.end,
-                earlier=by_id[before.campaign_id], earlier_text=before.text,
-                later=by_id[answer.campaign_id], later_text=answer.text))
+        facts = (authority, answer.measure, measure_labels.get(answer.measure, answer.measure),
+                 labels.get((answer.start, answer.end), answer.start.isoformat()),
+                 answer.start, answer.end, by_id[before.campaign_id], before.text,
+                 by_id[answer.campaign_id], answer.text)
+        if answer.kind in USABLE and before.kind != NOT_PROVIDED \
+                and before.same_value != answer.same_value:
+            revisions.append(Revision(*facts))
+        elif not replaces and before.kind in USABLE:
+            refusals.append(LaterRefusal(*facts))
     order = {m: i for i, m in enumerate(measure_labels)}
-    found.sort(key=lambda r: (order.get(r.measure, len(order)), r.authority.name.casefold(),
-                              r.start, r.end, r.later.position))
-    return found
+
+    def sort_key(found: Revision | LaterRefusal) -> tuple[int, str, dt.date, dt.date, int]:
+        return (order.get(found.measure, len(order)), found.authority.name.casefold(),
+                found.start, found.end, found.later.position)
+
+    revisions.sort(key=sort_key)
+    refusals.sort(key=sort_key)
+    return _History(standing, revisions, refusals)

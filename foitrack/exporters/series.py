@@ -12,6 +12,7 @@ from foitrack.domain.phrasing import number
 from foitrack.domain.series_table import Revision, SeriesChange, SeriesTable
 
 NATIONAL_NAME = "All authorities with a figure"
+COVERAGE_NAME = "Authorities with a figure"
 REVISION_COLUMNS = ("authority_code", "authority", "measure", "period", "period_start",
                     "period_end", "earlier_campaign", "earlier_value", "later_campaign",
                     "later_value")
@@ -24,13 +25,15 @@ def _cell_text(table: SeriesTable, row: Any, period: Any) -> str:
 
 def write_csv(table: SeriesTable, out: TextIO) -> None:
     """authority_code, authority, then one column per period (by its label, in time order);
-    the last row, "national", is the total over the authorities with an exact figure."""
+    then the national total over the authorities with an exact figure and, last, how many
+    authorities those are (the total's coverage: 104 from 2 of 3 is not 104 from 3)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["authority_code", "authority", *(protect(p.label) for p in table.periods)])
     for row in table.rows:
         writer.writerow([protect(row.authority.code or ""), protect(row.authority.name),
                          *(protect(_cell_text(table, row, p)) for p in table.periods)])
     writer.writerow(["", NATIONAL_NAME, *(str(point.total) for point in table.national)])
+    writer.writerow(["", COVERAGE_NAME, *(str(point.authorities) for point in table.national)])
 
 
 def change_dict(change: SeriesChange) -> dict[str, Any]:
@@ -126,6 +129,11 @@ def write_table(table: SeriesTable, out: TextIO) -> None:
         out.write("\nRevisions:\n")
         for revision in table.revisions:
             out.write(f"  {revision_line(revision)}\n")
+    if table.later_refusals:
+        out.write("\nLater refused or not recorded (the earlier figure stands; not revisions):\n")
+        for refusal in table.later_refusals:
+            out.write(f"  {refusal.authority.name}, {refusal.period_label}, {refusal.measure}: "
+                      f"{refusal.sentence}.\n")
 
 
 def revision_line(revision: Revision) -> str:

@@ -3,7 +3,8 @@
 A measure gains ``rate_per`` (100,000 unless the campaign file says otherwise; 0: no rate)
 and ``rate_base``; a campaign gains ``series_id``, ``cadence_months`` (how far apart its
 repeats are) and ``send_on_reminded``. Campaigns already linked by "repeat" are put into one
-series per chain, named after the first campaign of the chain, so their years line up at once.
+series per chain, named after the first campaign of the chain without its year (as "Repeat next
+year" names one), so their years line up at once.
 
 Revision ID: e25e1a0b2c3d
 Revises: d24d1f2a3b4c
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import foitrack.db
+from foitrack.domain.series_table import series_name_base, series_slug_base
 
 revision: str = 'e25e1a0b2c3d'
 down_revision: str | None = 'd24d1f2a3b4c'
@@ -82,9 +84,11 @@ def upgrade() -> None:
 
 
 def _series_for_repeat_chains() -> None:
-    """One series per chain of repeats, slug and name from the chain's first campaign."""
+    """One series per chain of repeats, slug and name from the chain's first campaign without
+    its trailing year ("grooming-2019" gives "grooming"), the slug made unique ("grooming-2")."""
     connection = op.get_bind()
-    rows = connection.execute(sa.text("SELECT id, slug, title, repeat_of_id FROM campaign"))
+    rows = connection.execute(sa.text("SELECT id, slug, title, repeat_of_id FROM campaign "
+                                      "ORDER BY id"))
     campaigns = {row.id: row for row in rows}
     repeated = {row.repeat_of_id for row in campaigns.values() if row.repeat_of_id}
     chains: dict[int, list[int]] = {}
@@ -97,12 +101,20 @@ def _series_for_repeat_chains() -> None:
             root = campaigns[root.repeat_of_id]
         chains.setdefault(root.id, []).append(campaign.id)
     now = foitrack.db.utcnow()
-    for root_id, members in chains.items():
+    taken: set[str] = set()  # the series table is new: only the ones made here can clash
+    for root_id, members in sorted(chains.items()):
         root = campaigns[root_id]
+        # A campaign slug is already a slug, and so is what is left without its year; kept
+        # short enough for a "-N" (services.series._unique_slug does the same).
+        base = series_slug_base(root.slug)[:76].strip("-") or "series"
+        slug, number = base, 2
+        while slug in taken:
+            slug, number = f"{base}-{number}", number + 1
+        taken.add(slug)
         series_id = connection.execute(
             sa.text("INSERT INTO series (slug, name, created_at) VALUES (:slug, :name, :now) "
                     "RETURNING id").bindparams(sa.bindparam("now", type_=foitrack.db.UTCDateTime())),
-            {"slug": root.slug[:80], "name": root.title[:300], "now": now}).scalar_one()
+            {"slug": slug, "name": series_name_base(root.title)[:300], "now": now}).scalar_one()
         connection.execute(sa.text("UPDATE campaign SET series_id = :series WHERE id IN "
                                    "(" + ", ".join(str(int(m)) for m in members) + ")"),
                            {"series": series_id})

@@ -21,6 +21,7 @@ from foitrack.domain.series_table import (
 Y18 = (dt.date(2018, 4, 1), dt.date(2019, 3, 31))
 Y19 = (dt.date(2019, 4, 1), dt.date(2020, 3, 31))
 FIRST, SECOND = SeriesCampaign(1, "g-2019", "G 2019", 0), SeriesCampaign(2, "g-2020", "G 2020", 1)
+THIRD = SeriesCampaign(3, "g-2021", "G 2021", 2)
 MERCIA = AuthorityInfo(7, "west-mercia", "E23000016", "West Mercia Police", "West Mercia")
 
 
@@ -48,18 +49,20 @@ def test_a_campaign_is_named_by_its_year():
     assert campaign_label("grooming", "Grooming") == "the campaign grooming"
 
 
-def _answer(campaign: SeriesCampaign, span, kind: str, value: int | None = None) -> Answer:
-    return Answer(campaign.id, MERCIA.id, "offences", span[0], span[1], kind, value, None, None,
-                  None)
+def _answer(campaign: SeriesCampaign, span, kind: str, value: int | None = None,
+            lower: int | None = None, upper: int | None = None,
+            exemption: str | None = None) -> Answer:
+    return Answer(campaign.id, MERCIA.id, "offences", span[0], span[1], kind, value, lower,
+                  upper, exemption)
 
 
 def _table(*answers: Answer, labels=("2018/19", "2019/20")):
     periods = [AskedPeriod(1, "a", labels[0], *Y18), AskedPeriod(2, "b", labels[0], *Y18),
-               AskedPeriod(2, "c", labels[1], *Y19)]
+               AskedPeriod(2, "c", labels[1], *Y19), AskedPeriod(3, "d", labels[0], *Y18)]
     return build_table(slug="g", name="G", measure="offences", measure_label="Offences",
-                       measures=[("offences", "Offences")], campaigns=[SECOND, FIRST],
+                       measures=[("offences", "Offences")], campaigns=[SECOND, THIRD, FIRST],
                        asked_periods=periods, authorities=[MERCIA],
-                       asked=[(1, MERCIA.id), (2, MERCIA.id)], answers=answers)
+                       asked=[(1, MERCIA.id), (2, MERCIA.id), (3, MERCIA.id)], answers=answers)
 
 
 def test_a_later_not_provided_neither_replaces_nor_revises_an_answer():
@@ -69,11 +72,50 @@ def test_a_later_not_provided_neither_replaces_nor_revises_an_answer():
     assert table.revisions == []
 
 
-def test_a_later_answer_of_another_kind_is_a_revision():
-    table = _table(_answer(FIRST, Y18, "exact", 73), _answer(SECOND, Y18, "not_held"))
-    assert table.row("west-mercia").cells[Y18].text == "not held"
+@pytest.mark.parametrize(("kind", "exemption", "text"), [
+    ("withheld", "s.12", "withheld s.12"), ("not_recorded", None, "not recorded"),
+    ("not_held", None, "not held"), ("not_provided", None, "not provided")])
+def test_a_later_refusal_leaves_the_earlier_figure_standing(kind, exemption, text):
+    table = _table(_answer(FIRST, Y18, "exact", 73),
+                   _answer(SECOND, Y18, kind, exemption=exemption))
+    cell = table.row("west-mercia").cells[Y18]
+    assert (cell.text, cell.campaign, cell.revised) == ("73", "g-2019", False)
+    assert table.revisions == []
+    assert [(p.total, p.authorities) for p in table.national][0] == (73, 1)
+    assert [r.sentence for r in table.later_refusals] == [
+        f"later refused/not recorded: {text} in the 2020 campaign; 73 from the 2019 campaign "
+        "stands"]
+
+
+def test_a_later_refusal_leaves_a_suppressed_figure_standing_too():
+    table = _table(_answer(FIRST, Y18, "suppressed", lower=0, upper=4),
+                   _answer(SECOND, Y18, "withheld", exemption="s.40"))
+    assert table.row("west-mercia").cells[Y18].text == "<5" and table.revisions == []
+
+
+def test_a_figure_after_a_refusal_is_compared_with_the_figure_before_it():
+    table = _table(_answer(FIRST, Y18, "exact", 73), _answer(SECOND, Y18, "not_recorded"),
+                   _answer(THIRD, Y18, "exact", 75))
+    cell = table.row("west-mercia").cells[Y18]
+    assert (cell.text, cell.campaign, cell.revised) == ("75", "g-2021", True)
     assert [r.sentence for r in table.revisions] == [
-        "revised: 73 in the 2019 campaign, not held in the 2020 campaign"]
+        "revised: 73 in the 2019 campaign, 75 in the 2021 campaign"]
+
+
+def test_without_any_figure_the_latest_refusal_is_shown():
+    table = _table(_answer(FIRST, Y18, "withheld", exemption="s.12"),
+                   _answer(SECOND, Y18, "not_recorded"), _answer(THIRD, Y18, "not_provided"))
+    cell = table.row("west-mercia").cells[Y18]
+    assert (cell.text, cell.campaign, cell.revised) == ("not recorded", "g-2020", False)
+    assert table.revisions == [] and table.later_refusals == []
+    assert [(p.total, p.authorities) for p in table.national][0] == (0, 0)
+
+
+def test_a_figure_after_a_refusal_is_a_revision():
+    table = _table(_answer(FIRST, Y18, "not_held"), _answer(SECOND, Y18, "exact", 75))
+    assert table.row("west-mercia").cells[Y18].text == "75"
+    assert [r.sentence for r in table.revisions] == [
+        "revised: not held in the 2019 campaign, 75 in the 2020 campaign"]
 
 
 def test_the_same_answer_again_is_no_revision():
@@ -87,13 +129,36 @@ def test_periods_sharing_a_label_are_told_apart_by_their_dates():
                                                 "Year (2019-04-01 to 2020-03-31)"]
 
 
-def test_a_change_between_periods_of_different_lengths_is_marked():
-    quarter = (dt.date(2020, 4, 1), dt.date(2020, 6, 30))
-    table = build_table(
+def _asked_by_first(*spans: tuple[str, tuple[dt.date, dt.date], int | None]):
+    return build_table(
         slug="g", name="G", measure="offences", measure_label="Offences",
         measures=[("offences", "Offences")], campaigns=[FIRST],
-        asked_periods=[AskedPeriod(1, "y", "2019/20", *Y19), AskedPeriod(1, "q", "Q1", *quarter)],
+        asked_periods=[AskedPeriod(1, label, label, *span) for label, span, _value in spans],
         authorities=[MERCIA], asked=[(1, MERCIA.id)],
-        answers=[_answer(FIRST, Y19, "exact", 90), _answer(FIRST, quarter, "exact", 30)])
-    change = table.change("2019/20", "Q1")
-    assert (change.panel_size, change.change, change.comparable) == (1, -60, False)
+        answers=[_answer(FIRST, span, "exact", value) for _label, span, value in spans
+                 if value is not None])
+
+
+QUARTER = (dt.date(2020, 4, 1), dt.date(2020, 6, 30))
+Y20 = (dt.date(2020, 4, 1), dt.date(2021, 3, 31))
+
+
+def test_a_quarter_between_two_years_leaves_the_year_on_year_change():
+    table = _asked_by_first(("2019/20", Y19, 90), ("Q1 2020", QUARTER, 30),
+                            ("2020/21", Y20, 100))
+    assert [p.label for p in table.periods] == ["2019/20", "Q1 2020", "2020/21"]
+    assert [(c.from_period.label, c.to_period.label, c.panel_from, c.panel_to, c.comparable)
+            for c in table.changes] == [("2019/20", "2020/21", 90, 100, True)]
+
+
+def test_quarters_are_compared_with_the_quarter_before_past_a_year():
+    q2 = (dt.date(2020, 7, 1), dt.date(2020, 9, 30))
+    table = _asked_by_first(("Q1 2020", QUARTER, 30), ("2020/21", Y20, 100),
+                            ("Q2 2020", q2, 35))
+    assert [(c.from_period.label, c.to_period.label, c.change) for c in table.changes] == [
+        ("Q1 2020", "Q2 2020", 5)]
+
+
+def test_periods_of_different_lengths_alone_give_no_change():
+    table = _asked_by_first(("2019/20", Y19, 90), ("Q1 2020", QUARTER, 30))
+    assert table.changes == []

@@ -103,7 +103,7 @@ def test_national_totals_count_only_exact_figures(session):
         ("2020/21", 104, 2, 3)]
 
 
-def test_changes_are_on_the_matched_panel_of_consecutive_periods(session):
+def test_changes_are_on_the_matched_panel_of_consecutive_periods_of_the_same_length(session):
     _linked(session)
     table = service.series_table(session, service.get_series(session, "series"), OPERATOR, TODAY)
     assert [(c.from_period.label, c.to_period.label, c.panel_size, c.panel_from, c.panel_to,
@@ -128,6 +128,26 @@ def test_a_different_answer_to_a_period_asked_again_is_a_revision(session):
     mercia = found[1]
     assert mercia.sentence == "revised: 73 in the 2019 campaign, 75 in the 2020 campaign"
     assert mercia.used == "The 2019 campaign's release used 73; the 2020 campaign's used 75"
+
+
+def test_a_later_refusal_takes_no_figure_back(session):
+    """Kent gave 44 for 2018/19 in 2019; asked again in 2020 it withheld it. The 44 stays in
+    the table, the national total and the matched panel, and is no revision."""
+    _first, second, _third = _linked(session)
+    import_csv(session, TEST_ACTOR, second, io.BytesIO(
+        b"authority,measure,period,dimension,category,value,caveat,source\n"
+        b"E23000032,offences,fy2018,,,withheld s.12,,Reply\n"))
+    session.commit()
+    series = service.get_series(session, "series")
+    table = service.series_table(session, series, OPERATOR, TODAY)
+    assert _values(table, "kent") == ["40", "44", "50", "not recorded"]
+    assert [(p.total, p.authorities) for p in table.national][1] == (131, 3)
+    assert [(c.panel_size, c.panel_to) for c in table.changes][0] == (3, 131)
+    assert [(r.authority.slug, r.later_text) for r in table.later_refusals] == [
+        ("kent", "withheld s.12")]
+    assert [r.authority.slug for r in service.series_revisions(session, series, OPERATOR,
+                                                               TODAY)] == [
+        "cumbria", "west-mercia"]
 
 
 def test_each_campaign_s_own_aggregate_keeps_its_own_answer(session):

@@ -103,7 +103,8 @@ def test_the_table_downloads_as_the_command_writes_it(app, session, linked):
         "E23000002,Cumbria Constabulary,10,12,3,4\n"
         "E23000032,Kent Police,40,44,50,not recorded\n"
         "E23000016,West Mercia Police,60,75,90,100\n"
-        ",All authorities with a figure,110,131,143,104\n")
+        ",All authorities with a figure,110,131,143,104\n"
+        ",Authorities with a figure,3,3,3,2\n")
 
 
 def test_an_embargoed_campaign_is_hidden_from_a_viewer_not_let_in(app, session, people):
@@ -146,3 +147,19 @@ def test_the_campaign_page_partial_links_to_the_series(app, session, linked):
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, linked):
     assert client.get(PAGE).status_code == 302
+
+
+def test_new_charts_past_the_render_budget_are_refused_as_on_the_aggregate_page(app, session,
+                                                                               linked):
+    """The same 429, in the same words, as every other chart: one check (web/render_budget)."""
+    app.config["CHART_RENDERS_PER_MINUTE"] = 1
+    client = _signed_in(app, make_user(session, role="viewer"))
+    assert client.get("/series/series/charts/national-total-offences.svg").status_code == 200
+    refused = client.get("/series/series/charts/by-authority-offences.svg")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert re.search(r"You have asked for more new charts than we draw for one person in a "
+                     r"minute\. Try again in \d+ seconds; charts already drawn are still shown\.",
+                     refused.get_data(as_text=True))
+    # What was drawn is still served.
+    assert client.get("/series/series/charts/national-total-offences.svg").status_code == 200
