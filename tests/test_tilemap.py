@@ -181,3 +181,44 @@ def test_readings_of_a_change_need_two_exact_figures():
     absolute = tilemap.readings(ROWS, "offences", "2018-19", earlier="2017-18", show="change")
     assert absolute["west-mercia"] == Reading("value", "73 → 122 (+49)", 49.0)
     assert absolute["dorset"].value == 3
+
+
+CITY = Place("E23000034", "City of London Police")
+SMALL = "resident population under 100,000: a rate per resident is not meaningful for it"
+
+
+def test_an_unranked_rate_has_its_own_fill_and_stays_out_of_the_scale():
+    """City of London's rate (110.2 on 9 offences) would be the darkest class and push the
+    others down a class each; it is shown apart, and the legend says why."""
+    map_ = tilemap.figure_map([
+        (WEST_MERCIA, Reading("value", "9.5", 9.5)), (KENT, Reading("value", "5.5", 5.5)),
+        (CITY, Reading("unranked", "110.2 (9; not ranked)", 110.2, SMALL)),
+    ], fmt=lambda v: f"{v:,.1f}")
+    assert tile(map_, CITY.code).mark.fill == "not-ranked"
+    assert (tile(map_, KENT.code).mark.fill, tile(map_, WEST_MERCIA.code).mark.fill) == (
+        "seq-1", "seq-5")
+    assert [(e.fill, e.text, e.count) for e in map_.legend][:3] == [
+        ("seq-1", "5.5", 1), ("seq-5", "9.5", 1),
+        ("not-ranked", f"Not ranked, so not coloured ({SMALL})", 1)]
+
+
+def test_unranked_rates_for_different_reasons_send_the_reader_to_each_square():
+    map_ = tilemap.figure_map([
+        (WEST_MERCIA, Reading("unranked", "9.5", 9.5, "one reason")),
+        (CITY, Reading("unranked", "110.2", 110.2, SMALL)),
+    ])
+    assert ("not-ranked", "Not ranked, so not coloured: each square says why", 2) in [
+        (e.fill, e.text, e.count) for e in map_.legend]
+
+
+def test_a_rate_without_a_rank_reads_as_unranked_and_says_why():
+    city = row("city-of-london", "2018-19", value=9)
+    city.rate, city.rate_note = 110.2, SMALL
+    ranked = row("west-mercia", "2018-19", value=122)
+    ranked.rate, ranked.rate_rank, ranked.rate_ranked = 9.5, 20, 42
+    found = tilemap.readings([city, ranked], "offences", "2018-19", show="rate")
+    assert found["city-of-london"] == Reading(
+        "unranked", f"110.2 per 100,000 people (9; not ranked: {SMALL}; not coloured by rate)",
+        110.2, SMALL)
+    assert found["west-mercia"] == Reading(
+        "value", "9.5 per 100,000 people (122; rank 20 of 42 by rate)", 9.5)

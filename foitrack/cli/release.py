@@ -64,8 +64,9 @@ def release_command(campaign: str, authority: str | None, subset: str | None,
         found = campaigns.get_campaign(session, campaign)
         if subset:
             ids, label = aggregate.subset_ids(session, subset)
-            result = aggregate.build(session, found, ids, checked_only=checked_only,
-                                     with_authorities=False)
+            # With each authority's row: the rate line names those left out of it, as the
+            # page does (release.subset_release).
+            result = aggregate.build(session, found, ids, checked_only=checked_only)
             text = release.national_release(
                 session, found, result, today(), settings, authority_ids=ids,
                 subject=release.describe_subset(session, ids or [], label)).text()

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from foitrack.domain.aggregate_rows import AggregateRow
 
 # (value, words, is a "one in N" form). The "one in N" forms read as approximations.
 FRACTIONS: tuple[tuple[float, str, bool], ...] = (
@@ -126,6 +131,26 @@ def per_words(per: int, base: str = "population") -> str:
 def rate_words(rate: float, per: int, base: str = "population") -> str:
     """'9.5 per 100,000 people'."""
     return f"{rate_number(rate)} {per_words(per, base)}"
+
+
+def rates_table_note(rows: Iterable[AggregateRow]) -> str | None:
+    """What an aggregate table's rates are per, over whom, and the population years used:
+    'Rate: per 100,000 people, over the authorities that gave a usable figure and have a
+    population estimate (...). Population: mid-year estimates for mid-2017 and mid-2018.'
+    None when no row has a rate."""
+    rated = [row for row in rows if row.rate is not None]
+    if not rated:
+        return None
+    pers = sorted({(row.rate_per, row.rate_base or "population") for row in rated})
+    years = sorted({year for row in rated for year in row.population_years})
+    note = ("Rate: " + " or ".join(per_words(per, base) for per, base in pers)
+            + ", over the authorities that gave a usable figure and have a population estimate "
+            "(never the national population over a partial sum). Population: mid-year "
+            "estimates for " + join_names([f"mid-{year}" for year in years]) + ".")
+    if any(row.population_nearest for row in rated):
+        note += (" * Some authority had no estimate for the period's own mid-year: its nearest "
+                 "year's was used.")
+    return note
 
 
 def change_words(old: int, new: int) -> str:

@@ -49,6 +49,9 @@ FILLS: dict[str, tuple[str, str]] = {
     "div-4": ("#f4b073", "#0b0c0c"),
     "div-5": ("#9a4a05", "#ffffff"),
     "suppressed": ("#d0d3d4", "#0b0c0c"),
+    # A rate given but not ranked (an area too small for its rate to mean much): white with a
+    # dashed outline, outside the blue scale, so it is never read as the highest (or lowest).
+    "not-ranked": ("#ffffff", "#0b0c0c"),
     "no-figure": ("#dcdcdc", "#0b0c0c"),
     "not-asked": ("#ffffff", "#505a5f"),
 }
@@ -191,13 +194,15 @@ def status_map(entries: Iterable[tuple[Place, Status, Lateness | None]]) -> Tile
 class Reading:
     """One authority's number for the map: a value, or why there is none.
 
-    ``kind`` is "value", "suppressed" or "none"; ``text`` says it in words ("122",
+    ``kind`` is "value", "suppressed", "none" or "unranked" (a rate given but not ranked, kept
+    out of the colour scale: ``why`` says why); ``text`` says it in words ("122",
     "1 to 4 (suppressed)", "not recorded").
     """
 
     kind: str
     text: str
     value: float | None = None
+    why: str | None = None
 
 
 def quantile_bounds(values: Sequence[float], classes: int = 5) -> list[float]:
@@ -252,11 +257,20 @@ def _range_text(members: Sequence[float], fmt: Callable[[float], str]) -> str:
     return fmt(low) if low == high else f"{fmt(low)} to {fmt(high)}"
 
 
+def _not_ranked_text(reasons: Sequence[str | None]) -> str:
+    """The legend's words for rates left out of the scale: the reason, when all share one."""
+    shared = set(reasons)
+    why = shared.pop() if len(shared) == 1 else None
+    return "Not ranked, so not coloured" + (f" ({why.rstrip('.')})" if why
+                                           else ": each square says why")
+
+
 def figure_map(entries: Iterable[tuple[Place, Reading]], *, diverging: bool = False,
                fmt: Callable[[float], str] = lambda v: f"{v:,.0f}") -> TileMap:
     """Tiles coloured by a figure (five sequential classes) or a change (five diverging ones).
 
-    Each legend entry gives the range of the values actually in its class.
+    Each legend entry gives the range of the values actually in its class. "unranked" readings
+    (City of London's rate) have their own fill and take no part in the classes' bounds.
     """
     entries = list(entries)
     values = [r.value for _, r in entries if r.kind == "value" and r.value is not None]
@@ -282,7 +296,8 @@ def figure_map(entries: Iterable[tuple[Place, Reading]], *, diverging: bool = Fa
         if reading.kind == "value" and reading.value is not None:
             fill = fill_of(reading.value)
         else:
-            fill = "suppressed" if reading.kind == "suppressed" else "no-figure"
+            fill = {"suppressed": "suppressed", "unranked": "not-ranked"}.get(reading.kind,
+                                                                              "no-figure")
         marked.append((place, Mark(place.name, fill, reading.text, place.link)))
 
     legend = []
@@ -293,6 +308,10 @@ def figure_map(entries: Iterable[tuple[Place, Reading]], *, diverging: bool = Fa
     counts = Counter(mark.fill for _, mark in marked)
     if counts["suppressed"]:
         legend.append(LegendEntry("suppressed", "Suppressed (a small number)", counts["suppressed"]))
+    if counts["not-ranked"]:
+        legend.append(LegendEntry("not-ranked", _not_ranked_text(
+            [reading.why for _, reading in entries if reading.kind == "unranked"]),
+            counts["not-ranked"]))
     if counts["no-figure"]:
         legend.append(LegendEntry("no-figure", "No figure", counts["no-figure"]))
     return lay_out(marked, legend)
@@ -334,13 +353,16 @@ def _rate(row: Any | None, per_text: str) -> Reading:
     if row.rate is None:
         return Reading("none", f"{row.value:,}: no population to give a rate")
     rate = f"{row.rate:,.1f} {per_text}"
-    if row.rate_rank and row.rate_ranked:
-        rank = f"rank {row.rate_rank} of {row.rate_ranked} by rate"
-    else:
-        rank = f"not ranked: {(row.rate_note or 'population too small').rstrip('.')}"
     year = (f"; population of mid-{row.population_year}, the nearest year with an estimate"
             if row.population_nearest and row.population_year else "")
-    return Reading("value", f"{rate} ({row.value:,}; {rank}{year})", float(row.rate))
+    if row.rate_rank and row.rate_ranked:
+        rank = f"rank {row.rate_rank} of {row.rate_ranked} by rate"
+        return Reading("value", f"{rate} ({row.value:,}; {rank}{year})", float(row.rate))
+    # A tiny area's rate swings by a whole class with one case: shown, but not coloured as if
+    # it were the highest.
+    why = (row.rate_note or "population too small").rstrip(".")
+    return Reading("unranked", f"{rate} ({row.value:,}; not ranked: {why}{year}; not coloured "
+                               "by rate)", float(row.rate), why)
 
 
 def readings(rows: Iterable[Any], measure: str, period: str, dimension: str | None = None,

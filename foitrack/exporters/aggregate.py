@@ -7,7 +7,7 @@ import json
 from typing import Any, TextIO
 
 from foitrack.domain.csv_safety import protect
-from foitrack.domain.phrasing import number, percent
+from foitrack.domain.phrasing import number, per_words, percent
 
 # Scripts rely on the first ten columns in this order; later ones may be added.
 CSV_COLUMNS = (
@@ -162,15 +162,10 @@ def write_table(result: Any, out: TextIO) -> None:
     who = result.subset or "all authorities"
     out.write(f"({who}; {result.asked} asked{'; checked figures only' if result.checked_only else ''})\n")
     if pers:
-        out.write(f"(rate: {' or '.join(rate_unit(per, base) for per, base in sorted(pers))}, over "
+        out.write(f"(rate: {' or '.join(per_words(per, base) for per, base in sorted(pers))}, over "
                   "the authorities with a figure and a population"
                   + ("; * a population estimate of another year than the period's" if nearest
                      else "") + ")\n")
-
-
-def rate_unit(per: int, base: str) -> str:
-    """'per 100,000 people', 'per 1,000 children-0-17'."""
-    return f"per {number(per)} {'people' if base == 'population' else base}"
 
 
 def authority_rows_csv(result: Any, out: TextIO) -> None:

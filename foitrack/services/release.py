@@ -536,18 +536,51 @@ def _total_line(story: _Story, measure: Any, now: agg.AggregateRow, latest: Any,
 def _national_rate_line(story: _Story, measure: Any, now: agg.AggregateRow, latest: Any) -> Line:
     """'That is 7.4 per 100,000 people across the 43 forces that gave a figure (population:
     mid-2018 estimates).': the sum over those authorities over their own population, never
-    the national population over a partial sum."""
+    the national population over a partial sum. When some that gave a figure have no
+    population (British Transport Police), the rate is over fewer than the total just given,
+    so the line gives its own count and says who is left out:
+    'Across the 4 forces that gave a figure and have a resident population estimate (all but
+    British Transport Police): 269 offences, 5.6 per 100,000 people (population: ...).'"""
     assert now.rate is not None
+    base = now.rate_base or measure.rate_base or "population"
+    rate = Num(rate_words(now.rate, now.rate_per or measure.rate_per, base), measure.key,
+               latest.key)
     years = join_names([f"mid-{year}" for year in now.population_years])
     nearest = ", the nearest year with one where the period's own had none" \
         if now.population_nearest else ""
+    population = f"(population: {years} estimates{nearest})."
+    if now.rate_authorities >= now.with_figure:
+        return Line(["That is ", rate, f" across the {now.rate_authorities} {story.bodies} that "
+                                       f"gave a figure{story.where} {population}"], "rate")
     return Line([
-        "That is ", Num(rate_words(now.rate, now.rate_per or measure.rate_per,
-                                   now.rate_base or measure.rate_base or "population"),
-                        measure.key, latest.key),
-        f" across the {now.rate_authorities} {story.bodies} that gave a figure{story.where} "
-        f"(population: {years} estimates{nearest}).",
+        "Across the ", Num(str(now.rate_authorities), measure.key, latest.key),
+        f" {story.bodies} that gave a figure{story.where} and have {_estimate_words(base)} "
+        f"({_all_but(story.aggregate, now)}): ",
+        Num(number(now.rate_total or 0), measure.key, latest.key),
+        f" {_unit_plural(measure)}, ", rate, f" {population}",
     ], "rate")
+
+
+def _estimate_words(base: str) -> str:
+    """'a resident population estimate', or 'a children-0-17 estimate' for another base."""
+    return "a resident population estimate" if base == "population" else f"a {base} estimate"
+
+
+# Up to this many authorities left out of a rate are named; more are counted.
+NAMED_LEFT_OUT = 3
+
+
+def _all_but(aggregate: agg.Aggregate, now: agg.AggregateRow) -> str:
+    """Who gave a figure to ``now`` but is left out of its rate for want of a population:
+    'all but British Transport Police' when the aggregate's by-authority rows name a few,
+    else 'all but 5 of the 45 that gave a figure'."""
+    left_out = now.with_figure - now.rate_authorities
+    usable = (ValueKind.exact.value, ValueKind.suppressed.value)
+    names = [row.name for row in aggregate.authorities
+             if row.cell == now.cell and row.kind in usable and row.population is None]
+    if len(names) == left_out <= NAMED_LEFT_OUT:
+        return f"all but {join_authority_names(sorted(names))}"
+    return f"all but {left_out} of the {now.with_figure} that gave a figure"
 
 
 def _panel_total_line(story: _Story, measure: Any, change: agg.ChangeRow,
@@ -690,6 +723,8 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
                                                 previous))
             if now.rank and now.ranked:
                 sheet.lines.append(_rank_line(story, measure, now, latest, national))
+            if measure.rate_per and now.rate_note:
+                sheet.lines.append(Line([_no_rate_sentence(authority, now.rate_note)], "local"))
         sheet.lines.append(_national_context(story, measure, latest, previous, national))
         sheet.lines += _shares(story, measure, latest)
     caveats = sorted({f.caveat for f in _figures(session, request) if f.caveat})
@@ -730,6 +765,15 @@ def _change_from(authority: Authority, measure: Any, now: agg.AuthorityRow, late
             f" in {previous.label}"]
 
 
+def _no_rate_sentence(authority: Authority, note: str) -> str:
+    """Why a rated measure gives this authority no rate, from the aggregate's note: 'British
+    Transport Police has no resident population estimate for its area, so no rate is given.'"""
+    note = note.rstrip(".")
+    if note.startswith("no "):
+        return f"{authority.name} has {note}, so no rate is given."
+    return note[:1].upper() + note[1:] + ("" if "no rate" in note else ", so no rate is given") + "."
+
+
 def _unit_plural(measure: Any) -> str:
     return str(measure.unit or "cases")
 
@@ -756,7 +800,10 @@ def _own_rate_line(story: _Story, authority: Authority, measure: Any, now: agg.A
                   + " that gave a figure"]
     everyone = _row(national, measure.key, latest.key, None, None)
     if everyone is not None and everyone.rate is not None:
-        parts += [f" (the rate across the {story.bodies} that gave a figure was ",
+        # Over those with a population only: say so when some that gave a figure have none.
+        having = (f" and have {_estimate_words(base)}"
+                  if everyone.rate_authorities < everyone.with_figure else "")
+        parts += [f" (the rate across the {story.bodies} that gave a figure{having} was ",
                   Num(rate_number(everyone.rate), measure.key, latest.key), ")"]
     parts.append(".")
     if not now.rate_rank:
@@ -809,8 +856,8 @@ def subset_release(session: Session, campaign: Campaign, authority_ids: Sequence
                    settings: ClockSettings | None = None) -> Release:
     """Lines for a group of authorities, e.g. 'Surrey, Sussex and Kent Police together'
     (``names`` as subset_ids gives them: a set's title, or the authorities')."""
-    aggregate = agg.build(session, campaign, authority_ids, checked_only=checked_only,
-                          with_authorities=False)
+    # With its by-authority rows, so a rate line can name who has no population.
+    aggregate = agg.build(session, campaign, authority_ids, checked_only=checked_only)
     label = names[0] if len(names) == 1 else ", ".join(names)
     return national_release(session, campaign, aggregate, today, settings,
                             subject=describe_subset(session, authority_ids, label),

@@ -156,3 +156,80 @@ def test_the_methods_note_says_how_rates_are_worked_out_and_whose_population(ses
         'label = "Offences recorded"', 'label = "Offences recorded"\nrate_per = 0'))
     assert not any(line.startswith("Rates") for line in
                    release.methods_note(session, unrated, TODAY))
+
+
+# West Mercia, Kent, Sussex and Surrey have a resident population; British Transport Police
+# polices the railways, has no area of residents, and so no population and no rate.
+WITH_BTP = LATER.replace('slug = "later"', 'slug = "with-btp"').replace(
+    '["west-mercia", "kent", "city-of-london"]',
+    '["west-mercia", "kent", "sussex", "surrey", "british-transport"]').replace(
+    'key = "2024-25"\nlabel = "2024/25"\nstart = 2024-04-01\nend = 2025-03-31',
+    'key = "2018-19"\nlabel = "2018/19"\nstart = 2018-04-01\nend = 2019-03-31')
+RESIDENT = {"E23000016": 122, "E23000032": 102, "E23000033": 25, "E23000031": 20}
+
+
+@pytest.fixture
+def with_btp(session):
+    campaign = make_campaign(session, WITH_BTP)
+    enter_figures(session, campaign, *[(code, "2018-19", "", "", value)
+                                       for code, value in RESIDENT.items()],
+                  ("british-transport", "2018-19", "", "", 40))
+    return campaign
+
+
+def _btp_rate() -> float:
+    people = _population(2018)
+    return sum(RESIDENT.values()) * 100_000 / sum(people[code] for code in RESIDENT)
+
+
+def test_a_rate_over_fewer_forces_than_the_total_gives_its_own_count_and_names_who_is_left_out(
+        session, with_btp):
+    """The total (309) counts British Transport Police; the rate cannot: "That is" would tie
+    the rate to a total it is not worked out on."""
+    lines = release.national_release(session, with_btp, aggregate.build(session, with_btp),
+                                     TODAY).lines
+    assert [line.text for line in lines if line.kind == "total"][0].startswith(
+        "309 offences recorded in 2018/19.")
+    assert [line.text for line in lines if line.kind == "rate"] == [
+        "Across the 4 forces that gave a figure and have a resident population estimate (all "
+        f"but British Transport Police): 269 offences, {_btp_rate():.1f} per 100,000 people "
+        "(population: mid-2018 estimates)."]
+
+
+def test_a_subsets_rate_line_names_who_is_left_out_too(session, with_btp):
+    ids, label = aggregate.subset_ids(session, "sussex,surrey,british-transport")
+    lines = release.subset_release(session, with_btp, ids or [], [label or ""], TODAY).lines
+    people = _population(2018)
+    rate = 45 * 100_000 / (people["E23000033"] + people["E23000031"])
+    assert [line.text for line in lines if line.kind == "rate"] == [
+        "Across the 2 forces that gave a figure in Sussex, Surrey and British Transport Police "
+        "together and have a resident population estimate (all but British Transport Police): "
+        f"45 offences, {rate:.1f} per 100,000 people (population: mid-2018 estimates)."]
+
+
+def test_without_the_by_authority_rows_the_left_out_are_counted(session, with_btp):
+    """The dataset's release is written from an aggregate without by-authority rows."""
+    built = aggregate.build(session, with_btp, with_authorities=False)
+    lines = release.national_release(session, with_btp, built, TODAY).lines
+    assert [line.text for line in lines if line.kind == "rate"] == [
+        "Across the 4 forces that gave a figure and have a resident population estimate (all "
+        f"but 1 of the 5 that gave a figure): 269 offences, {_btp_rate():.1f} per 100,000 people "
+        "(population: mid-2018 estimates)."]
+
+
+def test_a_force_without_a_population_has_a_sheet_saying_why_it_has_no_rate(session, with_btp):
+    national = aggregate.build(session, with_btp)
+    sheet = _lines(release.fact_sheet(session, with_btp, national, "british-transport", TODAY))
+    assert sheet[:3] == [
+        "British Transport Police recorded 40 offences in 2018/19.",
+        "That was the 3rd highest of the 5 forces that gave a figure.",
+        "British Transport Police has no resident population estimate for its area, so no rate "
+        "is given."]
+
+
+def test_a_sheet_says_the_rate_across_forces_is_over_those_with_a_population(session, with_btp):
+    national = aggregate.build(session, with_btp)
+    sheet = _lines(release.fact_sheet(session, with_btp, national, "west-mercia", TODAY))
+    assert sheet[0].endswith(
+        "(the rate across the forces that gave a figure and have a resident population estimate "
+        f"was {_btp_rate():.1f}).")

@@ -76,3 +76,22 @@ def test_the_rates_chart_is_offered_beside_the_counts(page_of, client):
     assert f'<img src="{BASE.rsplit("/", 1)[0]}/charts/force-rates-offences.svg"' in page
     response = client.get("/campaigns/grooming-2019/charts/force-rates-offences.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+
+
+def test_the_city_of_londons_unranked_rate_is_shown_apart_not_as_the_darkest_class(page_of):
+    """Its 110.2 on 9 offences is the highest rate, but too few residents to rank: it is not
+    coloured on the scale, and both its tile and the key say why."""
+    page = page_of("?map_show=rate")
+    tiles = _tiles(page)
+    classes, title = tiles["E23000034"]
+    assert "fill-not-ranked" in classes.split() and "fill-seq-5" not in classes.split()
+    assert title.endswith("; not coloured by rate)")
+    assert all("fill-not-ranked" not in classes.split()
+               for code, (classes, _) in tiles.items() if code != "E23000034")
+    key = html.unescape(page.split('id="figure-map-key"', 1)[1])
+    assert re.search(r'<span class="swatch fill-not-ranked" aria-hidden="true"></span>Not ranked, '
+                     r"so not coloured \(resident population under 100,000: a rate per resident "
+                     r'is not meaningful for it\) <span class="hint">\(1\)</span>', key)
+    # The scale's classes are worked out without it: the top class ends below its rate.
+    legend = re.findall(r'<span class="swatch fill-seq-\d"[^>]*></span>[\d.,]+ to ([\d.,]+) ', page)
+    assert max(float(high.replace(",", "")) for high in legend) < 110.2

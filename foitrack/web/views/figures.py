@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from foitrack.domain import edit_merge
 from foitrack.domain.design import CampaignDesign, DesignCell
-from foitrack.domain.phrasing import join_names, per_words
+from foitrack.domain.phrasing import rates_table_note
 from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.exporters import charts
 from foitrack.services import aggregate, audit, data_version, inbound
@@ -40,6 +40,7 @@ from foitrack.web.context import actor, clock_settings, db_session, sees, today
 from foitrack.web.downloads import snapshot_download, write_text
 from foitrack.web.forms import form_status
 from foitrack.web.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
+from foitrack.web.render_budget import refused_render
 from foitrack.web.views.checks import flash_warnings
 from foitrack.web.views.lookups import campaign_or_404, request_or_404
 from foitrack.web.views.mail import VIEWABLE
@@ -404,7 +405,7 @@ def aggregate_page(slug: str) -> Any:
     key = ("aggregate", campaign.id, subset, checked)
     tables = cache.get(built.version, (*key, "tables"), lambda: _Tables(
         Markup(render_template("figures/_aggregate_table.html", campaign=campaign, result=result,
-                               rate_note=rate_note(result))),
+                               rate_note=rates_table_note(result.rows))),
         Markup(render_template("figures/_by_authority.html", campaign=campaign, totals=[
             r for r in result.authorities if r.cell.level == "total"]))))
     def draw_map() -> tuple[Any, Any, Markup]:
@@ -425,25 +426,6 @@ def aggregate_page(slug: str) -> Any:
                            charts=links, tile_map=tile_map, map_choice=map_choice,
                            map_html=map_html, tables=tables,
                            context=_context_figures(campaign, result)), (400 if problem else 200)
-
-
-def rate_note(result: aggregate.Aggregate) -> str | None:
-    """What the aggregate table's rates are per, over whom, and the population years used:
-    'Rate: per 100,000 people, over the authorities that gave a usable figure and have a
-    population estimate. Population: ONS mid-year estimates for mid-2018 and mid-2019.'"""
-    rated = [row for row in result.rows if row.rate is not None]
-    if not rated:
-        return None
-    pers = sorted({(row.rate_per, row.rate_base) for row in rated})
-    years = sorted({year for row in rated for year in row.population_years})
-    note = ("Rate: " + " or ".join(per_words(per, base or "population") for per, base in pers)
-            + ", over the authorities that gave a usable figure and have a population estimate "
-            "(never the national population over a partial sum). Population: mid-year "
-            "estimates for " + join_names([f"mid-{year}" for year in years]) + ".")
-    if any(row.population_nearest for row in rated):
-        note += (" * Some authority had no estimate for the period's own mid-year: its nearest "
-                 "year's was used.")
-    return note
 
 
 @dataclass(frozen=True)
@@ -611,27 +593,11 @@ def _canonical_subset(subset: str | None) -> str | None:
 
 
 def _within_render_budget(key: tuple[Any, ...], image_format: str) -> Response | None:
-    """None when the image is cached or this person may have one more drawn this minute; else
-    a 429 saying when to try again. Checked before any work: a chart for a new choice of
-    authorities builds its aggregate too (0.6-1.7 s together)."""
-    from foitrack.web.context import client_address
-
+    """None when the image may be sent (cached, or within this person's render budget); else
+    the 429 (render_budget). An unknown format is a 404 before anything is spent."""
     if image_format not in charts.FORMATS:
         abort(404)
-    cache = page_cache.of(current_app.extensions)
-    if cache.has(data_version.current(db_session()), ("image", *key, image_format)):
-        return None
-    who = _user().id if current_user.is_authenticated else client_address()
-    wait = page_cache.budget_of(current_app.extensions,
-                                current_app.config["CHART_RENDERS_PER_MINUTE"]).spend(who)
-    if wait is None:
-        return None
-    seconds = int(wait) + 1
-    return Response(render_template(
-        "errors/error.html", code=429, title="Too many new charts",
-        message=f"You have asked for more new charts than we draw for one person in a minute. "
-                f"Try again in {seconds} seconds; charts already drawn are still shown."),
-        status=429, headers={"Retry-After": str(seconds)})
+    return refused_render(data_version.current(db_session()), ("image", *key, image_format))
 
 
 def _selection() -> dict[str, str]:

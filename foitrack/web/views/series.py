@@ -21,7 +21,8 @@ from foitrack.services import data_version
 from foitrack.services import series as service
 from foitrack.storage import safe_filename
 from foitrack.web import page_cache
-from foitrack.web.context import client_address, db_session, today
+from foitrack.web.context import db_session, today
+from foitrack.web.render_budget import refused_render
 
 blueprint = Blueprint("series", __name__, url_prefix="/series")
 
@@ -95,18 +96,10 @@ def chart(slug: str, chart: str, image_format: str) -> Any:
     # charts of the same series.
     key = ("series image", slug, tuple(c.slug for c in table.campaigns), table.measure, chart,
            image_format)
+    refused = refused_render(version, key)
+    if refused is not None:
+        return refused
     cache = page_cache.of(current_app.extensions)
-    if not cache.has(version, key):
-        wait = page_cache.budget_of(current_app.extensions,
-                                    current_app.config["CHART_RENDERS_PER_MINUTE"]).spend(
-            current_user.id if current_user.is_authenticated else client_address())
-        if wait is not None:
-            seconds = int(wait) + 1
-            return Response(render_template(
-                "errors/error.html", code=429, title="Too many new charts",
-                message=f"You have asked for more new charts than we draw for one person in a "
-                        f"minute. Try again in {seconds} seconds."),
-                status=429, headers={"Retry-After": str(seconds)})
     image = cache.get(version, key, lambda: charts.render(found.spec, image_format))
     disposition = "attachment" if request.args.get("download") == "1" else "inline"
     name = safe_filename(f"{slug}-{chart}.{image_format}", f"chart.{image_format}")
