@@ -210,9 +210,9 @@ class SeriesChange:
 
 
 @dataclass(frozen=True)
-class Revision:
-    """An authority's answer for a period that a later campaign of the series asked again and
-    got differently."""
+class AskedAgain:
+    """An authority's answer for a period, and its answer when a later campaign of the series
+    asked the same period again."""
 
     authority: AuthorityInfo
     measure: str
@@ -224,6 +224,11 @@ class Revision:
     earlier_text: str
     later: SeriesCampaign
     later_text: str
+
+
+@dataclass(frozen=True)
+class Revision(AskedAgain):
+    """A period asked again and answered with another figure."""
 
     @property
     def sentence(self) -> str:
@@ -239,21 +244,10 @@ class Revision:
 
 
 @dataclass(frozen=True)
-class LaterRefusal:
+class LaterRefusal(AskedAgain):
     """A later campaign asked a period again and got no figure ("withheld s.12", "not
     recorded"...) where an earlier campaign had one: the earlier figure stands. Not a
     revision."""
-
-    authority: AuthorityInfo
-    measure: str
-    measure_label: str
-    period_label: str
-    start: dt.date
-    end: dt.date
-    earlier: SeriesCampaign
-    earlier_text: str
-    later: SeriesCampaign
-    later_text: str
 
     @property
     def sentence(self) -> str:

@@ -8,7 +8,6 @@ What a viewer sees of a series is only what its campaigns visible to them hold
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -23,18 +22,9 @@ from foitrack.storage import safe_filename
 from foitrack.web import page_cache
 from foitrack.web.context import db_session, today
 from foitrack.web.render_budget import refused_render
+from foitrack.web.views.figures import ChartLink  # the shape templates/figures/_charts.html reads
 
 blueprint = Blueprint("series", __name__, url_prefix="/series")
-
-
-@dataclass(frozen=True)
-class ChartLink:
-    """A chart as the page shows it (the shape templates/figures/_charts.html reads)."""
-
-    chart: charts.Chart
-    src: str
-    png: str
-    svg: str
 
 
 def _viewer() -> Any:
