@@ -54,8 +54,12 @@ def attach_repeat(session: Session, source: Campaign, repeat: Campaign,
     """
     series = source.series
     if series is None:
-        slug = _unique_slug(session, slugify(series_slug_base(source.slug)) or "series")
-        series = Series(slug=slug, name=series_name_base(source.title)[:MAX_NAME])
+        # Named after the campaign the fewest are kept from: anyone who sees the repeat sees
+        # the series' name, so a repeat open to more people than its embargoed source must not
+        # carry the source's title into it.
+        named = repeat if _hidden_longer(source, repeat) else source
+        slug = _unique_slug(session, slugify(series_slug_base(named.slug)) or "series")
+        series = Series(slug=slug, name=series_name_base(named.title)[:MAX_NAME])
         session.add(series)
         session.flush()
         if actor is not None:
@@ -64,6 +68,14 @@ def attach_repeat(session: Session, source: Campaign, repeat: Campaign,
     _join(session, actor, series, repeat)
     data_version.mark_changed(session)
     return series
+
+
+def _hidden_longer(source: Campaign, repeat: Campaign) -> bool:
+    """Whether ``source`` has an embargo that ``repeat`` does not match (none, or an earlier
+    end): then some who see the repeat may not see the source."""
+    if source.embargo_until is None:
+        return False
+    return repeat.embargo_until is None or repeat.embargo_until < source.embargo_until
 
 
 def create_series(session: Session, actor: audit.Actor, *, slug: str, name: str,

@@ -17,9 +17,11 @@ from foitrack.services import series as service
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from tests.factories import (
+    EXAMPLE_DESIGN,
     TEST_ACTOR,
     fixture_design,
     fixture_figures,
+    load_forces,
     make_fixture_campaign,
     make_user,
 )
@@ -55,6 +57,20 @@ def test_a_repeat_makes_a_series_named_from_its_source_without_the_year(session)
     assert (series.slug, series.name) == ("series", "Online grooming")
     assert [c.slug for c in series.campaigns] == ["series-2019", "series-2020", "series-2021"]
     assert first.series_id == second.series_id == third.series_id == series.id
+
+
+def test_a_series_is_not_named_after_a_source_hidden_from_its_repeats_readers(session):
+    """An open repeat of an embargoed campaign: whoever sees the repeat sees the series'
+    name, so it is the repeat's, not the hidden source's."""
+    load_forces(session)
+    secret = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
+        'slug = "grooming-2019"', 'slug = "secret-2019"\nembargo_until = 2099-01-01').replace(
+        'title = "Sexual communication with a child, 2017/18 and 2018/19"',
+        'title = "Unpublished findings 2019"'))
+    open_repeat = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
+        'slug = "grooming-2019"', 'slug = "open-2020"\nrepeat_of = "secret-2019"'))
+    assert secret.series is open_repeat.series
+    assert (secret.series.slug, "Unpublished" in secret.series.name) == ("open", False)
 
 
 def test_a_second_series_from_the_same_slug_gets_a_number(session):
