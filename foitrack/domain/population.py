@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 def mid_year(year: int) -> dt.date:
@@ -24,6 +25,7 @@ def _from_middle(year: int, start: dt.date, end: dt.date) -> int:
     return abs(2 * mid_year(year).toordinal() - start.toordinal() - end.toordinal())
 
 
+@lru_cache(maxsize=4096)  # asked for every authority of a campaign, of the same few periods
 def period_year(start: dt.date, end: dt.date) -> int | None:
     """The year whose 30 June falls inside [start, end] (both days included); of several, the
     one nearest the period's middle (the earlier on a tie); None when no 30 June falls inside

@@ -667,9 +667,14 @@ def _rate_sums(campaign: Campaign, authority_ids: Sequence[int] | None, checked_
                   Figure.measure_id.in_([m for m in base_of if m is not None]))
 
     def population_of(measure_id: Any, period_id: Any, authority_id: Any) -> Any:
-        return and_(populations.c.authority_id == authority_id,
-                    populations.c.period_id == period_id,
-                    populations.c.base == case(base_of, value=measure_id))
+        same = and_(populations.c.authority_id == authority_id,
+                    populations.c.period_id == period_id)
+        if len(set(base_of.values())) == 1:
+            # One base (the usual case): the table holds only its rows, and a join on two
+            # plain columns lets PostgreSQL hash it (a CASE in the key made it sort 19,000
+            # figures for a merge join, a third of the aggregate's time).
+            return same
+        return and_(same, populations.c.base == case(base_of, value=measure_id))
 
     if not by_category_group:
         # One figure per request and cell: each figure is its authority's row already, so it

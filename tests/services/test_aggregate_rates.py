@@ -12,10 +12,12 @@ from pathlib import Path
 from sqlalchemy import event
 
 from foitrack.services import aggregate
+from foitrack.services.figures import import_csv
 from foitrack.services.population import import_populations
 from tests.commands import invoke
 from tests.factories import (
     EXAMPLE_DESIGN,
+    FIGURES_HEADER,
     FIXTURES,
     TEST_ACTOR,
     design_for,
@@ -249,6 +251,26 @@ def test_a_measure_rated_per_1000_children_round_trips_and_uses_imported_estimat
     rows = {r["authority"]: r for r in _csv(runner, "children", "--by-authority")}
     assert rows[KENT]["rate_note"] == "no children-0-17 estimate for its area"
     assert (rows[MERCIA]["rate"], rows[MERCIA]["rate_rank"]) == (_rate(122, 240_000, 1000), "1")
+
+
+def test_two_measures_on_two_bases_each_take_their_own_population(session, runner):
+    design = CHILDREN_DESIGN.replace('slug = "children"', 'slug = "two-bases"').replace(
+        "[[periods]]", '[[measures]]\nkey = "victims"\nlabel = "Victims recorded"\n\n[[periods]]',
+        1)
+    campaign = make_campaign(session, design)
+    import_populations(session, TEST_ACTOR, b"authority,year,population,base\n"
+                                            b"west-mercia,2018,240000,children-0-17\n")
+    session.commit()
+    enter_figures(session, campaign, ("west-mercia", "2018-19", "", "", "122"))
+    import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
+        (FIGURES_HEADER + "west-mercia,victims,2018-19,,,90,,Reply\n").encode()))
+    session.commit()
+    rows = [r for r in _csv(runner, "two-bases") if r["level"] == "total"]
+    by_measure = {r["measure"]: r for r in rows}
+    assert (by_measure["offences"]["rate"], by_measure["offences"]["rate_base"]) == (
+        _rate(122, 240_000, 1000), "children-0-17")
+    assert (by_measure["victims"]["rate"], by_measure["victims"]["rate_base"]) == (
+        _rate(90, _population()[(MERCIA, 2018)]), "population")
 
 
 def test_a_measure_with_rate_per_0_has_no_rate(session, runner):
