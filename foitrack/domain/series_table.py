@@ -394,20 +394,6 @@ def find_revisions(campaigns: Sequence[SeriesCampaign], asked_periods: Iterable[
                     {p.span: p.label for p in periods}, dict(measures)).revisions
 
 
-def find_later_refusals(campaigns: Sequence[SeriesCampaign],
-                        asked_periods: Iterable[AskedPeriod],
-                        authorities: Sequence[AuthorityInfo], answers: Iterable[Answer],
-                        measures: Sequence[tuple[str, str]]) -> list[LaterRefusal]:
-    """Every later refusal in the series, over all measures, ordered like the revisions."""
-    campaigns = sorted(campaigns, key=lambda c: c.position)
-    by_id = {c.id: c for c in campaigns}
-    periods = series_periods(campaigns, asked_periods)
-    answers = sorted((a for a in answers if a.campaign_id in by_id),
-                     key=lambda a: by_id[a.campaign_id].position)
-    return _history(campaigns, answers, {a.id: a for a in authorities},
-                    {p.span: p.label for p in periods}, dict(measures)).refusals
-
-
 _Key = tuple[int, str, dt.date, dt.date]  # authority id, measure, start, end
 
 
