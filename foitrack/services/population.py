@@ -3,9 +3,10 @@
 Two origins share the table. "registry": the ONS mid-year estimates shipped with the police
 force registry (``POPULATION_FILE``), loaded and refreshed with the forces by
 `foitrack authorities load`. "import": rows from `foitrack authorities population import`
-(other years, councils, other bases such as children-0-17). An import replaces any row for the
-same (authority, base, year) and makes it an import; a registry reload never touches an
-imported row, so a user's newer or corrected estimate survives the next load.
+(other years, councils, other bases such as children-0-17). An import replaces a row for the
+same (authority, base, year) with another number only when asked to (``replace``), and makes
+it an import; a registry reload never touches an imported row, so a user's newer or corrected
+estimate survives the next load.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def load_shipped(session: Session, actor: audit.Actor, path: Path = POPULATION_F
     created: list[Population] = []
     wanted: set[tuple[int, int]] = set()
     for code, year, population, source in shipped:
-        found = by_key.get(("code", code)) or by_key.get(("slug", COUNTRY_CODES.get(code, "")))
+        found = _find(by_key, code)
         if found is None:
             if code not in report.no_authority:
                 report.no_authority.append(code)
