@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from foitrack.domain.csv_safety import protect
 from foitrack.domain.phrasing import number, per_words, percent
+from foitrack.exporters.text_table import write_aligned
 
 # Scripts rely on the first ten columns in this order; later ones may be added.
 CSV_COLUMNS = (
@@ -138,6 +139,11 @@ def write_json(result: Any, out: TextIO) -> None:
     out.write("\n")
 
 
+def _what(cell: Any) -> str:
+    """A cell as a table names it: "total", or "platform: Instagram"."""
+    return "total" if cell.level == "total" else f"{cell.dimension}: {cell.category}"
+
+
 def write_table(result: Any, out: TextIO) -> None:
     header = ("MEASURE", "PERIOD", "CATEGORY", "TOTAL", "BOUNDS", "SHARE", "COVERAGE", "RATE")
     lines = [header]
@@ -145,7 +151,7 @@ def write_table(result: Any, out: TextIO) -> None:
     nearest = False
     for row in result.rows:
         cell = row.cell
-        what = "total" if cell.level == "total" else f"{cell.dimension}: {cell.category}"
+        what = _what(cell)
         bounds = "" if row.lower_bound == row.upper_bound else \
             f"{number(row.lower_bound)}-{number(row.upper_bound)}"
         share = "" if row.share_where_recorded is None else percent(row.share_where_recorded, 1)
@@ -156,9 +162,7 @@ def write_table(result: Any, out: TextIO) -> None:
             nearest = nearest or row.population_nearest
         lines.append((cell.measure, cell.period, what, number(row.total), bounds, share,
                       row.coverage, rate))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for line in lines:
-        out.write("  ".join(value.ljust(widths[i]) for i, value in enumerate(line)).rstrip() + "\n")
+    write_aligned(lines, out)
     who = result.subset or "all authorities"
     out.write(f"({who}; {result.asked} asked{'; checked figures only' if result.checked_only else ''})\n")
     if pers:
@@ -192,7 +196,7 @@ def authority_rows_table(result: Any, out: TextIO) -> None:
     lines = [header]
     for row in result.authorities:
         cell = row.cell
-        what = "total" if cell.level == "total" else f"{cell.dimension}: {cell.category}"
+        what = _what(cell)
         value = (number(row.value) if row.value is not None
                  else f"{row.lower}-{row.upper}" if row.kind == "suppressed" else row.kind)
         lines.append((
@@ -205,9 +209,7 @@ def authority_rows_table(result: Any, out: TextIO) -> None:
             "" if row.rate_rank is None else f"{row.rate_rank} of {row.rate_ranked}",
             row.rate_note or "",
         ))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for line in lines:
-        out.write("  ".join(value.ljust(widths[i]) for i, value in enumerate(line)).rstrip() + "\n")
+    write_aligned(lines, out)
     nearest = any(row.population_nearest for row in result.authorities)
     out.write(f"({result.subset or 'all authorities'}; {len(result.authorities)} figures"
               f"{'; checked figures only' if result.checked_only else ''}"

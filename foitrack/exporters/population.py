@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from foitrack.domain.csv_safety import protect
 from foitrack.domain.phrasing import number
+from foitrack.exporters.text_table import write_aligned
 
 # The first five are the columns `authorities population import` reads, so a listed file
 # imports back (the extra columns aside).
@@ -36,9 +37,7 @@ def write_table(rows: Iterable[Any], out: TextIO) -> None:
     for row in rows:
         lines.append((row.authority, row.name, row.base, str(row.year), number(row.population),
                       row.origin))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(TABLE_COLUMNS))]
-    for line in lines:
-        out.write("  ".join(value.ljust(widths[i]) for i, value in enumerate(line)).rstrip() + "\n")
+    write_aligned(lines, out)
     count = len(lines) - 1
     out.write(f"({count} {'estimate' if count == 1 else 'estimates'})\n")
 
