@@ -128,6 +128,12 @@ def per_words(per: int, base: str = "population") -> str:
     return f"per {number(per)} {'people' if base == 'population' else base}"
 
 
+def estimate_words(base: str = "population") -> str:
+    """What an authority has or lacks to be rated: 'resident population estimate', or
+    'children-0-17 estimate' for another base."""
+    return "resident population estimate" if base == "population" else f"{base} estimate"
+
+
 def rate_words(rate: float, per: int, base: str = "population") -> str:
     """'9.5 per 100,000 people'."""
     return f"{rate_number(rate)} {per_words(per, base)}"

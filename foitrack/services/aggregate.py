@@ -49,6 +49,7 @@ from foitrack.domain.design import (
     DesignPeriodGroup,
 )
 from foitrack.domain.figure_values import ValueKind
+from foitrack.domain.phrasing import estimate_words
 from foitrack.domain.population import choose_year, period_year
 from foitrack.errors import Invalid, NotFound
 from foitrack.models import (
@@ -600,9 +601,7 @@ class _Rates:
             return
         chosen = self.population(authority_id, measure.rate_base, period_id)
         if chosen is None:
-            row.rate_note = ("no resident population estimate for its area"
-                             if measure.rate_base == DEFAULT_BASE
-                             else f"no {measure.rate_base} estimate for its area")
+            row.rate_note = f"no {estimate_words(measure.rate_base)} for its area"
             return
         row.population, row.population_year = chosen.population, chosen.year
         row.population_nearest = chosen.nearest

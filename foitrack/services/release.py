@@ -30,6 +30,7 @@ from foitrack.domain.design import comparable
 from foitrack.domain.figure_values import ValueKind
 from foitrack.domain.phrasing import (
     change_words,
+    estimate_words,
     join_authority_names,
     join_names,
     more_than_number,
@@ -554,16 +555,11 @@ def _national_rate_line(story: _Story, measure: Any, now: agg.AggregateRow, late
                                        f"gave a figure{story.where} {population}"], "rate")
     return Line([
         "Across the ", Num(str(now.rate_authorities), measure.key, latest.key),
-        f" {story.bodies} that gave a figure{story.where} and have {_estimate_words(base)} "
+        f" {story.bodies} that gave a figure{story.where} and have a {estimate_words(base)} "
         f"({_all_but(story.aggregate, now)}): ",
         Num(number(now.rate_total or 0), measure.key, latest.key),
         f" {_unit_plural(measure)}, ", rate, f" {population}",
     ], "rate")
-
-
-def _estimate_words(base: str) -> str:
-    """'a resident population estimate', or 'a children-0-17 estimate' for another base."""
-    return "a resident population estimate" if base == "population" else f"a {base} estimate"
 
 
 # Up to this many authorities left out of a rate are named; more are counted.
@@ -801,7 +797,7 @@ def _own_rate_line(story: _Story, authority: Authority, measure: Any, now: agg.A
     everyone = _row(national, measure.key, latest.key, None, None)
     if everyone is not None and everyone.rate is not None:
         # Over those with a population only: say so when some that gave a figure have none.
-        having = (f" and have {_estimate_words(base)}"
+        having = (f" and have a {estimate_words(base)}"
                   if everyone.rate_authorities < everyone.with_figure else "")
         parts += [f" (the rate across the {story.bodies} that gave a figure{having} was ",
                   Num(rate_number(everyone.rate), measure.key, latest.key), ")"]
