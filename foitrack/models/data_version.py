@@ -1,4 +1,4 @@
-"""One number that goes up with every committed change that the audit trail records."""
+"""Numbers that go up with every committed change the audit trail records, one per scope."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from foitrack.db import Base
 
 
 class DataVersion(Base):
-    """A single row: pages cache what they derive under its number (foitrack.services.data_version)."""
+    """One row per scope ("campaign:12", "registry", "accounts", "all"...): pages cache what
+    they derive under the numbers of the scopes they read (foitrack.services.data_version).
+    A scope nobody has written to yet has no row, and reads as 0."""
 
     __tablename__ = "data_version"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
     number: Mapped[int] = mapped_column(default=0)
     # Random at every bump: a database restored from a backup and then written to may reach a
     # number seen before, but not with the same stamp.
     stamp: Mapped[str] = mapped_column(String(32), default="")
 
     def __repr__(self) -> str:
-        return f"<DataVersion {self.number}>"
+        return f"<DataVersion {self.scope} {self.number}>"

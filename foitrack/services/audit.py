@@ -51,8 +51,14 @@ def record(
     action: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    *,
+    campaign_id: int | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the session (flushed with the change it describes)."""
+    """Add an audit entry to the session (flushed with the change it describes).
+
+    ``campaign_id``, where the caller has it, names the campaign changed without a lookup
+    (foitrack.services.data_version).
+    """
     entry = AuditEntry(
         user_id=actor.user_id,
         actor=actor.label,
@@ -63,7 +69,7 @@ def record(
         after=_plain(after) if after is not None else None,
     )
     session.add(entry)
-    data_version.mark_changed(session)
+    data_version.mark_changed(session, entity_type, [entity_id], campaign_id=campaign_id)
     return entry
 
 
@@ -74,6 +80,8 @@ def record_many(
     action: str,
     afters: list[tuple[object, dict[str, Any]]],
     at: dt.datetime | None = None,
+    *,
+    campaign_id: int | None = None,
 ) -> None:
     """Audit entries for many entities at once (one batched INSERT), e.g. a large import.
 
@@ -83,7 +91,8 @@ def record_many(
     if not afters:
         return
     at = at or utcnow()
-    data_version.mark_changed(session)
+    data_version.mark_changed(session, entity_type, [entity_id for entity_id, _ in afters],
+                              campaign_id=campaign_id)
     # Straight to the driver (foitrack.db.driver_insert), the same JSON and timestamp text
     # SQLAlchemy would write, the constants converted once.
     table = cast(Table, AuditEntry.__table__)  # a mapped class's table is a Table

@@ -565,6 +565,7 @@ class _BulkWriter:
     def __init__(self, session: Session, actor: audit.Actor, campaign: Campaign,
                  user: User | None) -> None:
         self.session, self.actor, self.user = session, actor, user
+        self.campaign_id = campaign.id
         self.report = SaveReport()
         self.now = utcnow()
         self.existing = {
@@ -633,7 +634,8 @@ class _BulkWriter:
                 value, caveat, source = row
                 created.append((figure_id, {"value": value.text, "caveat": caveat,
                                             "source": source, "checked_by": None}))
-        audit.record_many(session, self.actor, "figure", "create", created, at=self.now)
+        audit.record_many(session, self.actor, "figure", "create", created, at=self.now,
+                          campaign_id=self.campaign_id)
         self.report.created += len(self.new)
         self.new = {}
 

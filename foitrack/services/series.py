@@ -66,7 +66,7 @@ def attach_repeat(session: Session, source: Campaign, repeat: Campaign,
             audit.record(session, actor, "series", series.id, "create", None, _snapshot(series))
         _join(session, actor, series, source)
     _join(session, actor, series, repeat)
-    data_version.mark_changed(session)
+    data_version.mark_changed(session, "campaign", [source.id, repeat.id])
     return series
 
 
@@ -136,7 +136,7 @@ def _join(session: Session, actor: audit.Actor | None, series: Series, campaign:
         audit.record(session, actor, "campaign", campaign.id, "update", {"series": None},
                      {"series": series.slug})
     else:
-        data_version.mark_changed(session)
+        data_version.mark_changed(session, "campaign", [campaign.id])
 
 
 def _snapshot(series: Series) -> dict[str, Any]:

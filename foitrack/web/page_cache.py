@@ -1,9 +1,10 @@
-"""What pages derive slowly, kept in each process under the data version it was derived from.
+"""What pages derive slowly, kept in each process under the data versions it was derived from.
 
-A key starts with the data version (foitrack.services.data_version) read before the data: an entry can
-only be found again while no audited change has committed since, so a page never shows
-numbers older than the database's. Several gunicorn workers each keep their own; a worker
-that has not seen a version yet builds it once. Nothing here knows about Flask.
+A value is kept with the versions (foitrack.services.data_version) of the scopes it read, read
+before the data: it is found again only while none of them has changed since, so a page never
+shows numbers older than the database's, and a write to one campaign leaves another's pages
+valid. Several gunicorn workers each keep their own; within a worker, threads asking for the
+same missing value at once wait for one build. Nothing here knows about Flask.
 """
 
 from __future__ import annotations
@@ -14,54 +15,84 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from foitrack.services.data_version import Version
+
 T = TypeVar("T")
 
-# Entries of the newest version, a few campaigns and selections each; older ones go at once.
-SIZE = 64
+# Enough for every page of a few dozen busy campaigns: a campaign's rows, tables, map,
+# aggregate, charts and release take about ten entries.
+SIZE = 512
+# How far (in numbers of one scope) a kept value may be ahead of one just built and still
+# win: a request that read the versions just before someone's commit builds from what it saw,
+# and must not push out what readers of the newer versions keep finding. Further behind than
+# this is a database restored from an older backup, whose values replace what was kept.
+RACE = 2
+
+
+def _ahead(kept: Version, built: Version) -> bool:
+    """Whether ``kept`` is a slightly newer state of the same scopes than ``built``."""
+    if len(kept) != len(built) or any(k[0] != b[0] for k, b in zip(kept, built, strict=True)):
+        return False
+    gaps = [k[1] - b[1] for k, b in zip(kept, built, strict=True)]
+    return all(0 <= gap <= RACE for gap in gaps) and any(gaps)
 
 
 class PageCache:
-    """A small least-recently-used map from (version, what, ...) to what was built."""
+    """A least-recently-used map from a page's key to (versions, what was built under them)."""
 
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
-        self.newest = -1  # the highest version number seen
-        # Keyed by (version, key): the version first, to drop what a newer one makes stale.
-        self._entries: OrderedDict[tuple[tuple[int, str], tuple[Hashable, ...]], Any] = OrderedDict()
+        self._entries: OrderedDict[tuple[Hashable, ...], tuple[Version, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        # One lock per (versions, key) being built, so concurrent threads build it once.
+        self._building: dict[tuple[Version, tuple[Hashable, ...]], threading.Lock] = {}
+        self.builds = 0  # how many values were built: the tests and benchmarks count them
 
-    def get(self, version: tuple[int, str], key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
-        """The value kept under ``(version, *key)``, or ``build()``'s, kept for next time.
+    def _found(self, version: Version, key: tuple[Hashable, ...]) -> tuple[bool, Any]:
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == version:
+            self._entries.move_to_end(key)
+            return True, entry[1]
+        return False, None
 
-        ``version`` is foitrack.services.data_version.current(), read before the data ``build`` reads.
+    def get(self, version: Version, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
+        """The value kept for ``key`` under ``version``, or ``build()``'s, kept for next time.
+
+        ``version`` is what foitrack.services.data_version read for the scopes ``build``
+        reads, read before the data.
         """
-        full = (version, key)
         with self._lock:
-            if full in self._entries:
-                self._entries.move_to_end(full)
-                return self._entries[full]
-        value = build()  # outside the lock: another thread may build the same; both are right
-        with self._lock:
-            number = version[0]
-            if number < self.newest - 1:
-                # Far behind: a database restored from a backup. Start again from it.
-                self._entries.clear()
-                self.newest = number
-            if number > self.newest:
-                # A newer version makes older entries unreachable: free them now.
-                self.newest = number
-                for old in [k for k in self._entries if k[0][0] < number]:
-                    del self._entries[old]
-            if number == self.newest:
-                self._entries[full] = value
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
-        return value
+            hit, value = self._found(version, key)
+            if hit:
+                return value
+            building = self._building.setdefault((version, key), threading.Lock())
+        with building:  # a second thread waits here for the first one's build
+            with self._lock:
+                hit, value = self._found(version, key)
+                if hit:
+                    return value
+            try:
+                built = build()
+            except BaseException:
+                with self._lock:
+                    self._building.pop((version, key), None)
+                raise
+            with self._lock:  # kept and unlocked at once, so no third thread builds it again
+                self._building.pop((version, key), None)
+                self.builds += 1
+                kept = self._entries.get(key)
+                if kept is None or not _ahead(kept[0], version):
+                    self._entries[key] = (version, built)
+                    self._entries.move_to_end(key)
+                    while len(self._entries) > self.size:
+                        self._entries.popitem(last=False)
+            return built
 
-    def has(self, version: tuple[int, str], key: tuple[Hashable, ...]) -> bool:
-        """Whether ``get`` would find ``(version, *key)`` without building it."""
+    def has(self, version: Version, key: tuple[Hashable, ...]) -> bool:
+        """Whether ``get`` would find ``key`` under ``version`` without building it."""
         with self._lock:
-            return (version, key) in self._entries
+            entry = self._entries.get(key)
+            return entry is not None and entry[0] == version
 
     def __len__(self) -> int:
         return len(self._entries)

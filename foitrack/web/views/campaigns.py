@@ -99,7 +99,7 @@ def new() -> Any:
 class _CampaignRows:
     """What the campaign page derives from every request, kept until the data change."""
 
-    version: tuple[int, str]
+    version: data_version.Version
     rows: list[request_service.RequestRow]
     progress: request_service.Progress
     tile_map: TileMap
@@ -109,7 +109,7 @@ class _CampaignRows:
 
 def _campaign_rows(campaign: Any) -> _CampaignRows:
     session = db_session()
-    version = data_version.current(session)  # before the data, so the rows are no older
+    version = data_version.of_campaigns(session, [campaign.id])  # before the data: no older
 
     def build() -> _CampaignRows:
         rows = request_service.request_rows(session, [campaign.id], today(),

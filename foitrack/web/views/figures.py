@@ -359,7 +359,7 @@ def _build_for(campaign: Any, subset: str | None, checked: bool,
 class _Built:
     """An aggregate and its charts, kept until the data change (foitrack.web.page_cache)."""
 
-    version: tuple[int, str]
+    version: data_version.Version
     result: aggregate.Aggregate
     problem: str | None
     charts: list[charts.Chart]
@@ -368,7 +368,8 @@ class _Built:
 def _built(campaign: Any, subset: str | None = None, checked: bool = False) -> _Built:
     """The aggregate and charts for a choice of authorities and figures, built once per data
     version: the page, each of its chart images and the fact sheets' charts share it."""
-    version = data_version.current(db_session())  # before the data, so they are no older
+    # Before the data, so they are no older; a write to another campaign leaves them.
+    version = data_version.of_campaigns(db_session(), [campaign.id])
 
     def build() -> _Built:
         result, problem = _build_for(campaign, subset, checked)
@@ -597,7 +598,9 @@ def _within_render_budget(key: tuple[Any, ...], image_format: str) -> Response |
     the 429 (render_budget). An unknown format is a 404 before anything is spent."""
     if image_format not in charts.FORMATS:
         abort(404)
-    return refused_render(data_version.current(db_session()), ("image", *key, image_format))
+    campaign_id = key[1]  # ("aggregate" or "fact sheet", campaign id, ...)
+    return refused_render(data_version.of_campaigns(db_session(), [campaign_id]),
+                          ("image", *key, image_format))
 
 
 def _selection() -> dict[str, str]:
@@ -619,7 +622,7 @@ def _chart_links(found: list[charts.Chart], endpoint: str,
 
 
 def _chart_response(chart: charts.Chart | None, image_format: str, filename: str,
-                    key: tuple[Any, ...] | None = None, version: tuple[int, str] | None = None
+                    key: tuple[Any, ...] | None = None, version: data_version.Version | None = None
                     ) -> Response:
     """The image, shown in place or (``?download=1``) saved under ``filename``; rendered once
     per data version when ``key`` and ``version`` are given."""

@@ -173,13 +173,14 @@ def _chase_rows() -> tuple[list[service.ChaseRow], str | None, list[Any], tuple[
     problem with those choices, the campaigns this user may choose from, and the key the rows
     are kept under."""
     session = db_session()
-    version = data_version.current(session)  # before the data, so the rows are no older
     campaigns = campaign_service.list_campaigns(session, visible_campaigns())
     try:
         targets = service.chase_campaigns(campaigns, request.args.get("campaign") or None)
     except NotFound as error:
         return [], str(error), campaigns, ()
     names = {c.id: (c.slug, c.title) for c in targets}
+    # Before the rows, so they are no older; a write to a campaign not listed leaves them.
+    version = data_version.of_campaigns(session, names)
 
     def build() -> list[service.ChaseRow]:
         found = service.request_rows(session, list(names), today(), clock_settings())

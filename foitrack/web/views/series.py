@@ -77,7 +77,12 @@ def chart(slug: str, chart: str, image_format: str) -> Any:
     """One of the series page's charts, for what the signed-in user may see of it."""
     if image_format not in charts.FORMATS:
         abort(404)
-    version = data_version.current(db_session())  # before the data, so they are no older
+    session = db_session()
+    found_series = service.get_series(session, slug)
+    # Every campaign of the series, hidden ones too (a superset only costs a rebuild), read
+    # before the data, so the chart is no older.
+    version = data_version.of_campaigns(session, [c.id for c in found_series.campaigns],
+                                        data_version.series_scope(found_series.id))
     table = _table(slug)
     found = next((c for c in series_charts.catalogue(table) if c.name == chart), None)
     if found is None:
