@@ -1,0 +1,97 @@
+"""A write to one campaign leaves every other campaign's kept pages valid, and shows on its own
+pages at once (issue 22, point 2)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from foitrack.models import Authority
+from foitrack.services import authorities, data_version
+from foitrack.services.campaigns import get_campaign
+from foitrack.services.design import create_from_file
+from foitrack.services.figures import import_csv
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
+from tests.pages import sign_in
+
+pytestmark = pytest.mark.postgres
+
+HEADER = b"authority,measure,period,dimension,category,value,caveat,source\n"
+
+
+@pytest.fixture
+def two(client, session):
+    """Campaigns "first" and "second", each with West Mercia's 2018-19 total; signed in."""
+    load_forces(session)
+    for slug, value in (("first", b"122"), ("second", b"73")):
+        campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN.replace(
+            'slug = "grooming-2019"', f'slug = "{slug}"'))
+        import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
+            HEADER + b"E23000016,offences,2018-19,,," + value + b",,\n"))
+    session.commit()
+    sign_in(client, make_user(session, role="researcher").email)
+
+
+def builds(app) -> int:
+    return app.extensions["foitrack.web.page_cache"].builds
+
+
+def load(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+def write_figure(session, slug: str, value: str) -> None:
+    import_csv(session, TEST_ACTOR, get_campaign(session, slug), io.BytesIO(
+        HEADER + f"E23000016,offences,2018-19,,,{value},,\n".encode()))
+    session.commit()
+
+
+PAGES = ["/campaigns/{}/aggregate", "/campaigns/{}/charts/national-total-offences.svg",
+         "/campaigns/{}/release", "/campaigns/{}"]
+
+
+def test_a_write_to_one_campaign_leaves_the_others_pages_kept(app, client, session, two):
+    for page in PAGES:
+        load(client, page.format("second"))
+    kept = builds(app)
+    for page in PAGES:
+        load(client, page.format("second"))
+    assert builds(app) == kept  # warm: nothing built again
+
+    write_figure(session, "first", "150")
+
+    for page in PAGES:
+        load(client, page.format("second"))
+    assert builds(app) == kept  # the write to "first" rebuilt nothing of "second"
+    assert ">73</a>" in load(client, "/campaigns/second/aggregate")
+
+
+def test_the_written_campaign_shows_the_write_on_the_next_load(app, client, session, two):
+    assert ">122</a>" in load(client, "/campaigns/first/aggregate")
+    write_figure(session, "first", "150")
+    page = load(client, "/campaigns/first/aggregate")
+    assert ">150</a>" in page and ">122</a>" not in page
+    assert "150" in load(client, "/campaigns/first/charts/national-total-offences.svg")
+
+
+def test_a_change_to_the_registry_rebuilds_every_campaign(app, client, session, two):
+    # Authority names are on every campaign's pages: renaming one must show everywhere.
+    assert "West Mercia Police" in load(client, "/campaigns/second/aggregate")
+    authority = session.scalars(select(Authority).where(Authority.slug == "west-mercia")).one()
+    authorities.update_authority(session, TEST_ACTOR, authority, {"name": "West Mercia Constabulary"})
+    session.commit()
+    assert "West Mercia Constabulary" in load(client, "/campaigns/second/aggregate")
+
+
+def test_a_sign_in_leaves_the_campaign_pages_kept(app, client, session, two):
+    load(client, "/campaigns/second/aggregate")
+    kept = builds(app)
+    other = app.test_client()
+    sign_in(other, make_user(session, role="viewer").email)  # an audited change to accounts
+    assert data_version.of_scopes(session, [data_version.ACCOUNTS])[0][0] == "accounts"
+    load(client, "/campaigns/second/aggregate")
+    assert builds(app) == kept
