@@ -41,7 +41,7 @@ from foitrack.models import User
 from foitrack.services.audit import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
-EMAIL, PASSWORD = "bench@example.org", "a long benchmark password"
+EMAIL, PASSWORD = "bench@example.org", "a long load-testing passphrase"
 
 
 def prepare(figures: int, backend: str, postgres: str | None, reuse: bool) -> str:
