@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from foitrack.domain.clock import ClockSettings
-from foitrack.domain.timeline import EventKind, Lateness, RequestState
-from foitrack.models import Authority, Campaign, CampaignStatus, Event, Figure, Request, User
+from foitrack.domain.timeline import EventKind, Lateness
+from foitrack.models import Authority, Campaign, CampaignStatus, Event, Request, User
 from foitrack.models.mail import InboundMessage
 from foitrack.services import membership
-from foitrack.services.requests import Progress, progress, state_of
+from foitrack.services.requests import Progress, RequestRow, progress, request_rows
 
-# Events that say what a reply was: after one of them, an earlier "reply received" is classified.
-_CLASSIFYING = {
-    EventKind.acknowledged, EventKind.clarification_requested, EventKind.fees_notice,
-    EventKind.extension, EventKind.response, EventKind.internal_review_outcome,
-    EventKind.ico_decision, EventKind.withdrawn,
-}
 RECENT_REPLIES = 8
-
+_LATE = (Lateness.overdue, Lateness.very_overdue, Lateness.review_overdue)
 
 @dataclass(frozen=True)
 class RequestLink:
@@ -58,40 +53,103 @@ class Dashboard:
         return not (self.overdue or self.due_soon or self.to_classify or self.to_check or self.triage)
 
 
-def _link(request: Request, on: dt.date | None = None, detail: str = "") -> RequestLink:
-    return RequestLink(request.campaign.slug, request.campaign.title, request.authority.slug,
-                       request.authority.name, on, detail)
+@dataclass(frozen=True)
+class CampaignWork:
+    """What one campaign puts on the board, worked out from its request rows alone, so that it
+    can be kept with them: the same for everyone but the figures to check, which are someone
+    else's to check. Shared between requests: read it, never change it."""
+
+    progress: Progress
+    overdue: tuple[RequestLink, ...]
+    due_soon: tuple[RequestLink, ...]
+    to_classify: tuple[RequestLink, ...]  # by authority name
+    # Requests with unchecked figures: each one's link and the counts by who entered them.
+    unchecked: tuple[tuple[RequestLink, tuple[tuple[int | None, int], ...]], ...]
+    entered_by: frozenset[int | None]  # who entered the unchecked figures
+    to_check: tuple[RequestLink, ...]  # as someone who entered none of them sees it
+
+    def to_check_for(self, user_id: int) -> Sequence[RequestLink]:
+        """The requests with figures someone other than this user entered."""
+        if user_id not in self.entered_by:
+            return self.to_check
+        found = []
+        for link, counts in self.unchecked:
+            others = sum(count for entered_by, count in counts if entered_by != user_id)
+            if others:
+                found.append(replace(link, detail=_figures(others)))
+        return found
 
 
-def _unclassified_reply(request: Request) -> dt.date | None:
-    """The date of a reply received that no later event has classified, if there is one."""
-    waiting: dt.date | None = None
-    for event in sorted((e for e in request.events if e.removed_at is None),
-                        key=lambda e: (e.occurred_on, e.id)):
-        if event.kind is EventKind.reply_received:
-            waiting = waiting or event.occurred_on
-        elif event.kind in _CLASSIFYING:
-            waiting = None
-    return waiting
+WorkOf = Callable[[Sequence[Campaign]], Mapping[int, CampaignWork]]
+"""Each of these campaigns' work (campaign_work over its rows; the web keeps it per campaign,
+foitrack.web.campaign_rows)."""
 
 
-def build(session: Session, user: User, today: dt.date,
-          settings: ClockSettings | None = None) -> Dashboard:
+def _figures(count: int) -> str:
+    return f"{count} figure{'s' if count != 1 else ''}"
+
+
+def campaign_work(campaign: Campaign, rows: Sequence[RequestRow]) -> CampaignWork:
+    """What a campaign's rows (foitrack.services.requests.request_rows) put on the board."""
+    def link(row: RequestRow, on: dt.date | None = None, detail: str = "") -> RequestLink:
+        return RequestLink(campaign.slug, campaign.title, row.authority_slug, row.authority_name,
+                           on, detail)
+
+    overdue, due_soon, to_classify, unchecked = [], [], [], []
+    for row in rows:
+        state = row.state
+        if state.lateness in _LATE:
+            overdue.append(link(row, state.response_deadline.due if state.response_deadline
+                                else None, f"{state.working_days_late} working days late"))
+        elif state.lateness is Lateness.due_soon and state.response_deadline:
+            due_soon.append(link(row, state.response_deadline.due))
+        if row.unclassified_reply_on:
+            to_classify.append((row.authority_name, row.request_id,
+                                link(row, row.unclassified_reply_on)))
+        if row.unchecked_figures:
+            unchecked.append((link(row), row.unchecked_figures))
+    unchecked.sort(key=lambda found: found[0].authority_name)
+    return CampaignWork(
+        progress=progress([row.state for row in rows]),
+        overdue=tuple(overdue), due_soon=tuple(due_soon),
+        to_classify=tuple(found[2] for found in sorted(to_classify, key=lambda f: f[:2])),
+        unchecked=tuple(unchecked),
+        entered_by=frozenset(who for _, counts in unchecked for who, _ in counts),
+        to_check=tuple(replace(link, detail=_figures(sum(count for _, count in counts)))
+                       for link, counts in unchecked),
+    )
+
+
+def build(session: Session, user: User, today: dt.date, settings: ClockSettings | None = None,
+          work: WorkOf | None = None) -> Dashboard:
     """Everything on the start page, in a fixed number of queries whatever the data's size.
 
     The user's own campaigns come first; the lists of things to do cover every campaign that
-    is not closed, since a team shares the work.
+    is not closed, since a team shares the work. Each campaign's part comes from ``work`` (by
+    default worked out afresh from request_rows): where it is kept, the page derives no
+    request's state, and costs what the lists it shows cost, not what the open requests do.
     """
     board = Dashboard()
     campaigns = _open_campaigns(session, user, today)
-    states = _add_request_work(board, session, campaigns, today, settings)
+    if work is None:
+        def work(campaigns: Sequence[Campaign]) -> dict[int, CampaignWork]:
+            rows = request_rows(session, [c.id for c in campaigns], today, settings)
+            return {c.id: campaign_work(c, rows[c.id]) for c in campaigns}
+    found = work(campaigns)
+    for campaign in campaigns:
+        part = found[campaign.id]
+        board.overdue.extend(part.overdue)
+        board.due_soon.extend(part.due_soon)
+        board.to_classify.extend(part.to_classify)
+        board.to_check.extend(part.to_check_for(user.id))
     board.overdue.sort(key=lambda link: (link.on or today, link.authority_name))
     board.due_soon.sort(key=lambda link: (link.on or today, link.authority_name))
+    board.to_classify.sort(key=lambda link: link.authority_name)
+    board.to_check.sort(key=lambda link: (link.campaign_title, link.authority_name))
     board.campaigns = sorted(
-        (CampaignCard(c, progress(states[c.id]), c.owner_id == user.id) for c in campaigns),
+        (CampaignCard(c, found[c.id].progress, c.owner_id == user.id) for c in campaigns),
         key=lambda card: not card.mine,
     )
-    board.to_check = _figures_to_check(session, user, [c.id for c in campaigns])
     board.triage = _triage_count(session, user, today)
     board.recent_replies = _recent_replies(session, user, today)
     return board
@@ -104,55 +162,6 @@ def _open_campaigns(session: Session, user: User, today: dt.date) -> list[Campai
                                membership.visible_clause(user, today))
         .order_by(Campaign.created_at.desc(), Campaign.id.desc())
     ))
-
-
-def _add_request_work(board: Dashboard, session: Session, campaigns: list[Campaign],
-                      today: dt.date, settings: ClockSettings | None) -> dict[int, list[RequestState]]:
-    """Put the campaigns' overdue, due-soon and unclassified requests on the board; returns
-    each campaign's request states, for its progress."""
-    states: dict[int, list[RequestState]] = {c.id: [] for c in campaigns}
-    if not campaigns:
-        return states
-    requests = session.scalars(
-        select(Request).join(Authority).where(Request.campaign_id.in_(states))
-        .options(selectinload(Request.events), selectinload(Request.authority),
-                 selectinload(Request.campaign))
-        .order_by(Authority.name)
-    )
-    for request in requests:
-        state = state_of(request, today, settings)
-        states[request.campaign_id].append(state)
-        if state.lateness in (Lateness.overdue, Lateness.very_overdue, Lateness.review_overdue):
-            board.overdue.append(_link(request, state.response_deadline.due
-                                       if state.response_deadline else None,
-                                       f"{state.working_days_late} working days late"))
-        elif state.lateness is Lateness.due_soon and state.response_deadline:
-            board.due_soon.append(_link(request, state.response_deadline.due))
-        waiting = _unclassified_reply(request)
-        if waiting:
-            board.to_classify.append(_link(request, waiting))
-    return states
-
-
-def _figures_to_check(session: Session, user: User, campaign_ids: list[int]) -> list[RequestLink]:
-    """Requests with figures someone else entered: a second researcher checks them against
-    the reply."""
-    unchecked = session.execute(
-        select(Figure.request_id, func.count())
-        .join(Request, Figure.request_id == Request.id)
-        .where(Figure.checked_by.is_(None), Request.campaign_id.in_(campaign_ids))
-        .where((Figure.entered_by_user_id != user.id) | Figure.entered_by_user_id.is_(None))
-        .group_by(Figure.request_id)
-    ).all()
-    if not unchecked:
-        return []
-    found = {r.id: r for r in session.scalars(
-        select(Request).where(Request.id.in_([row[0] for row in unchecked]))
-        .options(selectinload(Request.authority), selectinload(Request.campaign)))}
-    return sorted(
-        (_link(found[request_id], detail=f"{count} figure{'s' if count != 1 else ''}")
-         for request_id, count in unchecked),
-        key=lambda link: (link.campaign_title, link.authority_name))
 
 
 def _triage_count(session: Session, user: User, today: dt.date) -> int:
@@ -169,19 +178,21 @@ def _triage_count(session: Session, user: User, today: dt.date) -> int:
 
 
 def _recent_replies(session: Session, user: User, today: dt.date) -> list[RequestLink]:
-    """The latest replies and responses in campaigns the user may see."""
-    recent = session.scalars(
-        select(Event).where(Event.kind.in_([EventKind.reply_received, EventKind.response]),
-                            Event.removed_at.is_(None),
-                            Event.request_id.in_(select(Request.id).where(
-                                membership.visible_request_clause(user, today))))
+    """The latest replies and responses in campaigns the user may see, in one query."""
+    recent = session.execute(
+        select(Event.kind, Event.outcome, Event.occurred_on, Campaign.slug, Campaign.title,
+               Authority.slug, Authority.name)
+        .join(Request, Event.request_id == Request.id)
+        .join(Campaign, Request.campaign_id == Campaign.id)
+        .join(Authority, Request.authority_id == Authority.id)
+        .where(Event.kind.in_([EventKind.reply_received, EventKind.response]),
+               Event.removed_at.is_(None), membership.visible_clause(user, today))
         .order_by(Event.occurred_on.desc(), Event.id.desc()).limit(RECENT_REPLIES)
-        .options(selectinload(Event.request).selectinload(Request.authority),
-                 selectinload(Event.request).selectinload(Request.campaign))
     )
     return [
-        _link(event.request, event.occurred_on,
-              event.kind.label if event.kind is EventKind.reply_received
-              else (event.outcome or "response").replace("_", " "))
-        for event in recent
+        RequestLink(campaign_slug, campaign_title, authority_slug, authority_name, occurred_on,
+                    kind.label if kind is EventKind.reply_received
+                    else (outcome or "response").replace("_", " "))
+        for kind, outcome, occurred_on, campaign_slug, campaign_title, authority_slug,
+        authority_name in recent
     ]

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from foitrack.db import utcnow
@@ -27,7 +27,7 @@ from foitrack.domain.timeline import (
     derive,
 )
 from foitrack.errors import Invalid, NotFound, Problem
-from foitrack.models import Authority, Campaign, CampaignStatus, Event, Request
+from foitrack.models import Authority, Campaign, CampaignStatus, Event, Figure, Request
 from foitrack.services import audit
 from foitrack.services.locks import hold_request, hold_requests
 
@@ -401,6 +401,11 @@ class RequestRow:
     authority_code: str
     reference: str
     state: RequestState
+    # The date of a reply received that no later event has classified: a reply to file.
+    unclassified_reply_on: dt.date | None = None
+    # Its figures no one has checked yet, counted by the user who entered them (None: no user,
+    # as in an import): a second researcher checks them against the reply.
+    unchecked_figures: tuple[tuple[int | None, int], ...] = ()
 
     @property
     def late(self) -> bool:
@@ -409,26 +414,57 @@ class RequestRow:
 
 def request_rows(session: Session, campaign_ids: Sequence[int], today: dt.date,
                  settings: ClockSettings | None = None) -> dict[int, list[RequestRow]]:
-    """Each campaign's requests by authority name, with their states, in two queries whatever
-    the number of campaigns; no ORM object is kept, so the views can keep the rows."""
+    """Each campaign's requests by authority name, with their states, in three queries
+    whatever the number of campaigns; no ORM object is kept, so the views can keep the rows."""
     found: dict[int, list[RequestRow]] = {campaign_id: [] for campaign_id in campaign_ids}
     if not found:
         return found
+    unchecked: dict[int, list[tuple[int | None, int]]] = {}
+    for request_id, entered_by, count in session.execute(
+        select(Figure.request_id, Figure.entered_by_user_id, func.count())
+        .join(Request, Figure.request_id == Request.id)
+        .where(Figure.checked_by.is_(None), Request.campaign_id.in_(list(found)))
+        .group_by(Figure.request_id, Figure.entered_by_user_id)
+    ):
+        unchecked.setdefault(request_id, []).append((entered_by, count))
     requests = session.scalars(
         select(Request).join(Request.authority).where(Request.campaign_id.in_(list(found)))
         .options(selectinload(Request.events), contains_eager(Request.authority))
         .order_by(Authority.name, Request.id)
     )
     for request in requests:
-        found[request.campaign_id].append(_row(request, today, settings))
+        found[request.campaign_id].append(
+            _row(request, today, settings, tuple(unchecked.get(request.id, ()))))
     return found
 
 
-def _row(request: Request, today: dt.date, settings: ClockSettings | None) -> RequestRow:
+def _row(request: Request, today: dt.date, settings: ClockSettings | None,
+         unchecked_figures: tuple[tuple[int | None, int], ...] = ()) -> RequestRow:
     authority = request.authority
     return RequestRow(request.id, request.campaign_id, authority.slug, authority.name,
                       authority.code or "", request.reference or "",
-                      state_of(request, today, settings))
+                      state_of(request, today, settings), _unclassified_reply(request),
+                      unchecked_figures)
+
+
+# Events that say what a reply was: after one of them, an earlier "reply received" is classified.
+_CLASSIFYING = {
+    EventKind.acknowledged, EventKind.clarification_requested, EventKind.fees_notice,
+    EventKind.extension, EventKind.response, EventKind.internal_review_outcome,
+    EventKind.ico_decision, EventKind.withdrawn,
+}
+
+
+def _unclassified_reply(request: Request) -> dt.date | None:
+    """The date of a reply received that no later event has classified, if there is one."""
+    waiting: dt.date | None = None
+    for event in sorted((e for e in request.events if e.removed_at is None),
+                        key=lambda e: (e.occurred_on, e.id)):
+        if event.kind is EventKind.reply_received:
+            waiting = waiting or event.occurred_on
+        elif event.kind in _CLASSIFYING:
+            waiting = None
+    return waiting
 
 
 def late_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, str]], today: dt.date,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from foitrack.models import Figure
+from sqlalchemy import event
+
+from foitrack.models import Figure, Request
 from foitrack.services import dashboard
 from foitrack.services import requests as request_service
 from foitrack.services.campaigns import create_campaign
@@ -80,6 +82,10 @@ def test_figures_to_check_are_those_someone_else_entered(session):
     # The colleague's own figures are not theirs to check; mine are.
     assert [link.authority_slug for link in dashboard.build(session, colleague, TODAY).to_check] == [
         "kent"]
+    # Someone who entered neither has both to check.
+    assert [(link.authority_slug, link.detail) for link in dashboard.build(
+        session, make_user(session), TODAY).to_check] == [
+        ("kent", "1 figure"), ("west-mercia", "1 figure")]
     # Once checked, nothing is left to do.
     for figure in session.query(Figure):
         figure.checked_by = "someone"
@@ -92,3 +98,64 @@ def test_closed_campaigns_and_an_empty_start(session):
     me = make_user(session)
     board = dashboard.build(session, me, TODAY)
     assert board.campaigns == [] and board.nothing_to_do
+
+
+def work_from(rows):
+    """The board's ``work``: each campaign's part worked out from these rows."""
+    return lambda campaigns: {c.id: dashboard.campaign_work(c, rows[c.id]) for c in campaigns}
+
+
+def test_the_board_is_built_from_the_rows_it_is_given(session):
+    """Given each campaign's rows (as the web keeps them), the board derives no request: it
+    loads none, and shows what the rows say."""
+    load_forces(session)
+    me = make_user(session)
+    campaign = _campaign(session, me, keys=("west-mercia", "kent"))
+    requests = _by_slug(session, campaign)
+    request_service.add_event(session, TEST_ACTOR, requests["kent"], "sent", dt.date(2024, 4, 1),
+                              today=TODAY)
+    request_service.add_event(session, TEST_ACTOR, requests["kent"], "reply_received",
+                              dt.date(2024, 4, 20), today=TODAY)
+    session.commit()
+    rows = request_service.request_rows(session, [campaign.id], TODAY)
+    kent = next(row for row in rows[campaign.id] if row.authority_slug == "kent")
+    assert kent.unclassified_reply_on == dt.date(2024, 4, 20)
+    session.expunge_all()
+
+    loaded = []
+
+    def load(target, context):
+        loaded.append(target)
+
+    event.listen(Request, "load", load)
+    try:
+        board = dashboard.build(session, me, TODAY, work=work_from(rows))
+    finally:
+        event.remove(Request, "load", load)
+    assert loaded == []
+    assert [(link.authority_slug, link.on) for link in board.overdue] == [
+        ("kent", dt.date(2024, 4, 29))]
+    assert [(link.authority_slug, link.on) for link in board.to_classify] == [
+        ("kent", dt.date(2024, 4, 20))]
+    assert board.campaigns[0].progress.overdue == 1
+    # What the board shows comes from the rows it is given, not from the database.
+    stale = {campaign.id: [row for row in rows[campaign.id] if row.authority_slug != "kent"]}
+    assert dashboard.build(session, me, TODAY, work=work_from(stale)).overdue == []
+
+
+def test_a_removed_classification_leaves_the_reply_to_classify(session):
+    load_forces(session)
+    me = make_user(session)
+    campaign = _campaign(session, me, keys=("kent",))
+    kent = _by_slug(session, campaign)["kent"]
+    request_service.add_event(session, TEST_ACTOR, kent, "sent", dt.date(2024, 4, 1), today=TODAY)
+    request_service.add_event(session, TEST_ACTOR, kent, "reply_received", dt.date(2024, 4, 20),
+                              today=TODAY)
+    acknowledged = request_service.add_event(session, TEST_ACTOR, kent, "acknowledged",
+                                             dt.date(2024, 4, 21), today=TODAY)
+    session.commit()
+    assert dashboard.build(session, me, TODAY).to_classify == []
+    request_service.remove_event(session, TEST_ACTOR, kent, acknowledged.id)
+    session.commit()
+    assert [link.on for link in dashboard.build(session, me, TODAY).to_classify] == [
+        dt.date(2024, 4, 20)]

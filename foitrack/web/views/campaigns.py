@@ -30,7 +30,7 @@ from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
 from foitrack.services import requests as request_service
 from foitrack.services.checks import open_findings
-from foitrack.web import page_cache
+from foitrack.web import campaign_rows, page_cache
 from foitrack.web.context import actor, clock_settings, db_session, today, visible_campaigns
 from foitrack.web.forms import form_status, show_problems
 from foitrack.web.forms.campaigns import (
@@ -112,8 +112,8 @@ def _campaign_rows(campaign: Any) -> _CampaignRows:
     version = data_version.of_campaigns(session, [campaign.id])  # before the data: no older
 
     def build() -> _CampaignRows:
-        rows = request_service.request_rows(session, [campaign.id], today(),
-                                            clock_settings())[campaign.id]
+        # The rows on their own are kept apart (the chase list and the dashboard read them too).
+        rows = campaign_rows.rows_of(session, [campaign.id])[campaign.id]
         tile_map = campaign_map(campaign.slug, rows)
         draw = get_template_attribute("_tilemap.html", "tile_map")
         return _CampaignRows(version, rows, request_service.progress([r.state for r in rows]), tile_map,

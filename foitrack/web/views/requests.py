@@ -23,7 +23,7 @@ from foitrack.exporters.chase import write_csv
 from foitrack.services import audit, data_version, inbound, mail
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as service
-from foitrack.web import page_cache
+from foitrack.web import campaign_rows, page_cache
 from foitrack.web.context import actor, clock_settings, db_session, today, visible_campaigns
 from foitrack.web.forms import show_problems
 from foitrack.web.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
@@ -183,7 +183,8 @@ def _chase_rows() -> tuple[list[service.ChaseRow], str | None, list[Any], tuple[
     version = data_version.of_campaigns(session, names)
 
     def build() -> list[service.ChaseRow]:
-        found = service.request_rows(session, list(names), today(), clock_settings())
+        # Each campaign's rows are kept on their own: a write to one rebuilds its rows alone.
+        found = campaign_rows.rows_of(session, list(names))
         return service.late_rows([row for rows in found.values() for row in rows], names, today(),
                                  include_due_soon=True)
 
