@@ -3,13 +3,15 @@ pages at once (issue 22, point 2)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 
 import pytest
 from sqlalchemy import select
 
 from foitrack.models import Authority
-from foitrack.services import authorities, data_version
+from foitrack.services import authorities, data_version, requests
 from foitrack.services.campaigns import get_campaign
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
@@ -95,3 +97,19 @@ def test_a_sign_in_leaves_the_campaign_pages_kept(app, client, session, two):
     assert data_version.of_scopes(session, [data_version.ACCOUNTS])[0][0] == "accounts"
     load(client, "/campaigns/second/aggregate")
     assert builds(app) == kept
+
+
+def test_the_campaign_list_works_out_only_the_written_campaign_again(app, client, session, two):
+    load(client, "/campaigns/")
+    kept = builds(app)
+    load(client, "/campaigns/")
+    assert builds(app) == kept  # warm: every campaign's progress kept
+    request = requests.get_request(session, "first", "west-mercia")
+    requests.add_event(session, TEST_ACTOR, request, "sent", dt.date(2019, 4, 1),
+                       today=dt.date(2019, 4, 2))
+    session.commit()
+    page = load(client, "/campaigns/")
+    assert builds(app) == kept + 1  # the first campaign's rows, not the second's
+    row = page.split('href="/campaigns/first"', 1)[1].split("</tr>", 1)[0]
+    # 43 requests, 1 sent: the event shows at once.
+    assert re.search(r'<td class="numeric">43</td>\s*<td class="numeric">1</td>', row)

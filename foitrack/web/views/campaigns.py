@@ -62,7 +62,10 @@ def _authority_choices(exclude: set[int] | None = None) -> list[SelectChoice]:
 def index() -> Any:
     session = db_session()
     found = service.list_campaigns(session, visible_campaigns())
-    progress = request_service.campaign_progress(session, found, today(), clock_settings())
+    # Each campaign's progress kept with its rows: a write to one works out that one again.
+    progress = campaign_rows.derived_of(
+        session, found, "progress",
+        lambda _campaign, rows: request_service.progress([row.state for row in rows]))
     return render_template("campaigns/index.html", campaigns=found, progress=progress)
 
 
