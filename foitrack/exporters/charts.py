@@ -531,7 +531,11 @@ def _finish(design: Outline, name: str, title: str, subtitle: list[str], alt_tex
                         gridColor="#e6e6e6")
         .configure_legend(labelFontSize=12)
     )
-    return Chart(name, title, tuple(subtitle), alt_text, tuple(data), whole.to_dict())
+    # Not validated against the Vega-Lite schema here: that took 80% of building a chart (a
+    # second for a series page); the specs come from this module alone, and the tests
+    # validate every one of them (tests/test_chart_specs.py).
+    return Chart(name, title, tuple(subtitle), alt_text, tuple(data),
+                 whole.to_dict(validate=False))
 
 
 def _row(result: Aggregate, measure: str, period: str) -> AggregateRow | None:

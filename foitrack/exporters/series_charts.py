@@ -122,7 +122,11 @@ def _finish(table: SeriesTable, name: str, title: str, subtitle: list[str], alt_
         .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal", grid=True,
                         gridColor="#e6e6e6")
     )
-    return Chart(name, title, tuple(subtitle), alt_text, tuple(data), whole.to_dict())
+    # Not validated against the Vega-Lite schema here: that took 80% of building a chart (a
+    # second for a series page); the specs come from this module alone, and the tests
+    # validate every one of them (tests/test_chart_specs.py).
+    return Chart(name, title, tuple(subtitle), alt_text, tuple(data),
+                 whole.to_dict(validate=False))
 
 
 def _credit(table: SeriesTable) -> Any:
