@@ -178,6 +178,15 @@ def visible_series(session: Session, slug: str, viewer: Any, today: dt.date) -> 
     return series
 
 
+def visible_campaign_ids(session: Session, series: Series, viewer: Any,
+                         today: dt.date) -> list[int]:
+    """The ids of the campaigns of ``series`` that ``viewer`` may see, in id order."""
+    return list(session.scalars(
+        select(Campaign.id).where(Campaign.series_id == series.id,
+                                  membership.visible_clause(viewer, today))
+        .order_by(Campaign.id)))
+
+
 @dataclass(frozen=True)
 class SeriesSummary:
     """A series as the list shows it: only the campaigns the viewer may see."""

@@ -8,6 +8,7 @@ What a viewer sees of a series is only what its campaigns visible to them hold
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -31,12 +32,39 @@ def _viewer() -> Any:
     return current_user._get_current_object()
 
 
-def _table(slug: str) -> SeriesTable:
-    """The series as the signed-in user may see it; 404 for one hidden from them."""
+@dataclass(frozen=True)
+class _Kept:
+    """A series as one viewer may see it, with its charts, kept until its campaigns change."""
+
+    version: data_version.Version
+    table: SeriesTable
+    charts: list[charts.Chart]
+
+
+def _kept(slug: str) -> _Kept:
+    """The series as the signed-in user may see it, with its charts; 404 for one hidden from
+    them. Kept under the versions of every campaign of the series (hidden ones too: a superset
+    only costs a rebuild) and the series' own, read before the data, so it is never older; a
+    write to a campaign outside the series leaves it."""
     session = db_session()
     found = service.visible_series(session, slug, _viewer(), today())
+    version = data_version.of_campaigns(session, [c.id for c in found.campaigns],
+                                        data_version.series_scope(found.id))
     measure = request.args.get("measure", "").strip() or None
-    return service.series_table(session, found, _viewer(), today(), measure)
+    # Keyed by the campaigns this viewer may see: two people let into different campaigns see
+    # different tables of the same series.
+    seen = tuple(service.visible_campaign_ids(session, found, _viewer(), today()))
+
+    def build() -> _Kept:
+        table = service.series_table(session, found, _viewer(), today(), measure)
+        return _Kept(version, table, series_charts.catalogue(table))
+
+    return page_cache.of(current_app.extensions).get(
+        version, ("series", found.id, measure, seen, today()), build)
+
+
+def _table(slug: str) -> SeriesTable:
+    return _kept(slug).table
 
 
 @blueprint.get("/")
@@ -47,7 +75,8 @@ def index() -> Any:
 
 @blueprint.get("/<slug>")
 def detail(slug: str) -> Any:
-    table = _table(slug)
+    kept = _kept(slug)
+    table = kept.table
     chosen: dict[str, Any] = {"measure": table.measure} if request.args.get("measure") else {}
 
     def url(chart: charts.Chart, image_format: str, **extra: Any) -> str:
@@ -56,7 +85,7 @@ def detail(slug: str) -> Any:
 
     links = [ChartLink(chart, url(chart, "svg"), url(chart, "png", download="1"),
                        url(chart, "svg", download="1"))
-             for chart in series_charts.catalogue(table)]
+             for chart in kept.charts]
     return render_template("series/detail.html", table=table, charts=links,
                            change_line=writers.change_line)
 
@@ -77,18 +106,11 @@ def chart(slug: str, chart: str, image_format: str) -> Any:
     """One of the series page's charts, for what the signed-in user may see of it."""
     if image_format not in charts.FORMATS:
         abort(404)
-    session = db_session()
-    found_series = service.get_series(session, slug)
-    # Every campaign of the series, hidden ones too (a superset only costs a rebuild), read
-    # before the data, so the chart is no older.
-    version = data_version.of_campaigns(session, [c.id for c in found_series.campaigns],
-                                        data_version.series_scope(found_series.id))
-    table = _table(slug)
-    found = next((c for c in series_charts.catalogue(table) if c.name == chart), None)
+    kept = _kept(slug)
+    version, table = kept.version, kept.table
+    found = next((c for c in kept.charts if c.name == chart), None)
     if found is None:
         abort(404)
-    # Keyed by the campaigns shown: two people let into different campaigns see different
-    # charts of the same series.
     key = ("series image", slug, tuple(c.slug for c in table.campaigns), table.measure, chart,
            image_format)
     refused = refused_render(version, key)
