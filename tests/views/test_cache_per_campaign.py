@@ -113,3 +113,22 @@ def test_the_campaign_list_works_out_only_the_written_campaign_again(app, client
     row = page.split('href="/campaigns/first"', 1)[1].split("</tr>", 1)[0]
     # 43 requests, 1 sent: the event shows at once.
     assert re.search(r'<td class="numeric">43</td>\s*<td class="numeric">1</td>', row)
+
+
+def test_the_checks_page_is_worked_out_again_only_after_its_own_campaign_changes(
+        app, client, session, two, monkeypatch):
+    from foitrack.services import checks
+
+    worked_out = []
+    real = checks.findings
+    monkeypatch.setattr(checks, "findings", lambda *args, **kwargs: worked_out.append(
+        args[1].slug) or real(*args, **kwargs))
+    load(client, "/campaigns/second/checks/")
+    load(client, "/campaigns/second/checks/")
+    assert worked_out == ["second"]  # warm: kept
+    write_figure(session, "first", "150")
+    load(client, "/campaigns/second/checks/")
+    assert worked_out == ["second"]  # a write elsewhere leaves it
+    write_figure(session, "second", "80")
+    load(client, "/campaigns/second/checks/")
+    assert worked_out == ["second", "second"]  # its own write: worked out again

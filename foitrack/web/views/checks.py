@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
 from foitrack.errors import Invalid
-from foitrack.services import checks
+from foitrack.services import checks, data_version
 from foitrack.services.figures import Entry
+from foitrack.web import page_cache
 from foitrack.web.context import actor, clock_settings, db_session, today
 from foitrack.web.forms.checks import ExplainForm, UnexplainForm
 from foitrack.web.views.lookups import campaign_or_404
@@ -37,7 +38,12 @@ def flash_warnings(campaign: Any, request_ids: Iterable[int]) -> None:
 
 def _page(campaign: Any, problems: dict[str, list[str]] | None = None,
           notes: dict[str, str] | None = None, status: int = 200) -> Any:
-    found = checks.findings(db_session(), campaign, today=today(), settings=clock_settings())
+    session = db_session()
+    version = data_version.of_campaigns(session, [campaign.id])  # before the data: no older
+    # Kept until the campaign changes: they are worked out from every figure and timeline.
+    found = page_cache.of(current_app.extensions).get(
+        version, ("findings", campaign.id, today(), clock_settings()),
+        lambda: checks.findings(session, campaign, today=today(), settings=clock_settings()))
     return render_template(
         "checks/index.html", campaign=campaign, open=[f for f in found if f.is_open],
         explained=[f for f in found if not f.is_open], checks=checks.CHECKS,
