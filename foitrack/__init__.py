@@ -26,6 +26,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["CHECK_SCHEMA"]:
         migrate.ensure_current(app.extensions["foitrack.db"].engine)
     web.init_app(app)
+    # What pages derive is kept per process and, where Redis is, for all of them; a write has
+    # its campaign's heavy pages built again in the background (foitrack.web.warm).
+    from foitrack.web import page_cache, warm
+
+    page_cache.init_app(app.extensions, app.config)
+    warm.init_app(app)
     # The web side sends jobs to the broker: pay for loading Celery now, not in the first send.
     from foitrack import broker
 

@@ -38,6 +38,8 @@ RUN_JOB = "foitrack.run_job"
 TICK = "foitrack.tick"
 DIGEST = "foitrack.digest"
 CHASE = "foitrack.chase"
+# Build a campaign's heavy pages into the shared cache after a write (foitrack.services.page_data).
+WARM_UP = "foitrack.warm_up"
 
 # session.info key: the jobs this transaction asked for, handed to the broker after it commits.
 _PENDING = "foitrack.jobs_to_enqueue"

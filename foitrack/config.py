@@ -54,6 +54,9 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "BROKER_URL": "the task queue's broker, e.g. redis://127.0.0.1:6379/0, shared by every web and "
                   "worker machine; unset: an embedded queue in the instance folder, for one "
                   "machine (foitrack serve starts its worker)",
+    "CACHE_URL": "Redis, e.g. redis://127.0.0.1:6379/1, where every web and worker process keeps "
+                 "the charts and aggregates they build, so each is built once for all of them; "
+                 "unset: BROKER_URL when that is Redis, else each process keeps its own",
     "QUEUE": "the queue's name on the broker (foitrack); give each foitrack its own on a shared "
              "broker",
     "TICK_SECONDS": "how often the scheduler looks for campaigns due to be sent and jobs whose "
@@ -172,6 +175,7 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
     config["INSTANCE_PATH"] = str(instance_path)
     config["BROKER_URL"] = env.get(ENV_PREFIX + "BROKER_URL") or None
     config["QUEUE"] = (env.get(ENV_PREFIX + "QUEUE") or "foitrack").strip()
+    config["CACHE_URL"] = _cache_url(env.get(ENV_PREFIX + "CACHE_URL"))
     config["AUTO_CHASE"] = (env.get(ENV_PREFIX + "AUTO_CHASE") or "0").strip().lower() in _TRUE
     for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "IMAP_HOST",
                  "IMAP_USERNAME", "IMAP_PASSWORD", "IMAP_FOLDER"):
@@ -247,6 +251,16 @@ def _whole_numbers(env: Mapping[str, str]) -> dict[str, int]:
         raise ConfigError(f"{ENV_PREFIX}DIGEST_HOUR must be an hour from 0 to 23, not "
                           f"{numbers['DIGEST_HOUR']}")
     return numbers
+
+
+def _cache_url(raw: str | None) -> str | None:
+    """FOITRACK_CACHE_URL, which must name a Redis server; None when unset. :raises ConfigError:"""
+    if raw is None or not raw.strip():
+        return None
+    if raw.strip().split(":", 1)[0].lower() not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"{ENV_PREFIX}CACHE_URL must be a Redis URL, e.g. "
+                          f"redis://127.0.0.1:6379/1; not {raw!r}")
+    return raw.strip()
 
 
 def _mail_throttle(env: Mapping[str, str]) -> float:

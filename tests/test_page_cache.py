@@ -1,12 +1,23 @@
-"""The per-process cache of what pages derive: kept under the versions it read, never older."""
+"""The cache of what pages derive: kept under the versions it read, never older; per process,
+and behind it, where Redis is configured, shared by every process."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import os
+import subprocess
+import sys
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 
 import pytest
+import redis
 
+from foitrack.services import shared_cache
+from foitrack.services.shared_cache import SharedCache
 from foitrack.web.page_cache import PageCache
 
 
@@ -114,3 +125,162 @@ def test_a_failed_build_lets_the_next_caller_build():
     with pytest.raises(RuntimeError):
         cache.get(v(0, 1), ("x",), fail)
     assert cache.get(v(0, 1), ("x",), lambda: "built") == "built"
+
+
+# ---- the shared tier: Redis behind each process's cache ---------------------------------------
+
+REDIS_URL = os.environ.get("FOITRACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def namespace() -> Iterator[str]:
+    """A prefix of this test's own on the suite's Redis, emptied afterwards."""
+    prefix = f"foitrack-test:{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for name in client.scan_iter(f"{prefix}*"):
+        client.delete(name)
+
+
+def process(namespace: str, url: str = REDIS_URL) -> PageCache:
+    """A cache as another process would have it: its own connection to the shared tier."""
+    return PageCache(shared=SharedCache(redis.Redis.from_url(url, socket_connect_timeout=0.5),
+                                        namespace))
+
+
+def test_a_value_one_process_built_is_found_by_another(namespace):
+    first, second, calls = process(namespace), process(namespace), []
+    assert first.get(v(0, 1), ("x",), builder("built once", calls), shared=True) == "built once"
+    assert second.get(v(0, 1), ("x",), builder("again", calls), shared=True) == "built once"
+    assert calls == ["built once"]
+    assert (first.builds, second.builds) == (1, 0)
+    # Another version is another value, in the shared tier too.
+    assert second.get(v(0, 2), ("x",), builder("newer", calls), shared=True) == "newer"
+
+
+def test_only_values_asked_to_be_shared_reach_it(namespace):
+    first, second, calls = process(namespace), process(namespace), []
+    first.get(v(0, 1), ("x",), builder("kept here", calls))
+    assert second.get(v(0, 1), ("x",), builder("built there", calls)) == "built there"
+    assert not redis.Redis.from_url(REDIS_URL).keys(f"{namespace}*")
+
+
+def test_processes_asking_at_once_for_a_missing_value_build_it_once(namespace):
+    caches = [process(namespace) for _ in range(3)]
+    started = threading.Barrier(6)
+    results: list[object] = []
+
+    def slow() -> object:
+        time.sleep(0.5)  # long enough that every process asks while it is being built
+        return ["the value"]
+
+    def ask(cache: PageCache) -> None:
+        started.wait()
+        results.append(cache.get(v(0, 1), ("x",), slow, shared=True))
+
+    threads = [threading.Thread(target=ask, args=(cache,)) for cache in caches for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(cache.builds for cache in caches) == 1
+    assert results == [["the value"]] * 6
+
+
+def test_a_failed_build_in_one_process_lets_another_build(namespace):
+    first, second = process(namespace), process(namespace)
+
+    def fail() -> object:
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        first.get(v(0, 1), ("x",), fail, shared=True)
+    assert second.get(v(0, 1), ("x",), lambda: "built", shared=True) == "built"
+
+
+NAME_IN_ANOTHER_PROCESS = """
+import sys
+import redis
+from foitrack.services.shared_cache import SharedCache
+cache = SharedCache(redis.Redis(), sys.argv[1])
+print(cache.name((("all", 3, "ab"), ("campaign:7", 12, "cd")), ("aggregate", 7, "kent,west-mercia", True)))
+"""
+
+
+def test_a_value_has_the_same_name_in_every_process(namespace):
+    # hash() of a string differs from one process to the next; the name must not.
+    here = SharedCache(redis.Redis(), namespace).name(
+        (("all", 3, "ab"), ("campaign:7", 12, "cd")), ("aggregate", 7, "kent,west-mercia", True))
+    names = {subprocess.run([sys.executable, "-c", NAME_IN_ANOTHER_PROCESS, namespace],
+                            env={**os.environ, "PYTHONHASHSEED": str(seed)}, check=True,
+                            capture_output=True, text=True).stdout.strip() for seed in (1, 2)}
+    assert names == {here}
+    # ... and keys that differ only in a value's type are two values.
+    cache = SharedCache(redis.Redis(), namespace)
+    assert cache.name(v(0, 1), ("x", 1)) != cache.name(v(0, 1), ("x", "1"))
+    assert cache.name(v(0, 1), ("x", True)) != cache.name(v(0, 1), ("x", 1))
+
+
+def test_a_key_that_cannot_be_written_down_stays_in_its_process(namespace):
+    first, second, calls = process(namespace), process(namespace), []
+    key = ("campaign", 1, dt.date(2024, 5, 1))  # a date's repr is no promise between releases
+    first.get(v(0, 1), key, builder("first", calls), shared=True)
+    assert second.get(v(0, 1), key, builder("second", calls), shared=True) == "second"
+    assert not redis.Redis.from_url(REDIS_URL).keys(f"{namespace}*")
+
+
+def test_without_redis_values_are_built_here_and_one_warning_said(namespace, caplog):
+    down = "redis://127.0.0.1:1/0"  # nothing listens there
+    caplog.set_level(logging.WARNING, logger="foitrack.services.shared_cache")
+    cache, calls = process(namespace, down), []
+    assert cache.get(v(0, 1), ("x",), builder("built here", calls), shared=True) == "built here"
+    assert cache.get(v(0, 1), ("x",), builder("again", calls), shared=True) == "built here"
+    assert cache.get(v(0, 1), ("y",), builder("y", calls), shared=True) == "y"
+    assert not cache.has(v(0, 1), ("z",), shared=True)
+    assert calls == ["built here", "y"]
+    warnings = [r for r in caplog.records if "did not answer" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_the_settings_name_where_the_shared_tier_is():
+    assert shared_cache.url_of({"CACHE_URL": "redis://cache:6379/1",
+                                "BROKER_URL": "redis://broker:6379/0"}) == "redis://cache:6379/1"
+    assert shared_cache.url_of({"BROKER_URL": "redis://broker:6379/0"}) == "redis://broker:6379/0"
+    assert shared_cache.url_of({"BROKER_URL": "amqp://broker//"}) is None
+    assert shared_cache.url_of({}) is None
+
+
+def test_two_foitracks_on_one_redis_keep_apart(namespace):
+    a = shared_cache.namespace_of({"QUEUE": "a", "DATABASE_URL": "postgresql://db/foitrack"})
+    b = shared_cache.namespace_of({"QUEUE": "b", "DATABASE_URL": "postgresql://db/foitrack"})
+    c = shared_cache.namespace_of({"QUEUE": "a", "DATABASE_URL": "postgresql://db/other"})
+    assert len({a, b, c}) == 3
+    first, second, calls = process(namespace + a), process(namespace + b), []
+    first.get(v(0, 1), ("x",), builder("a's", calls), shared=True)
+    assert second.get(v(0, 1), ("x",), builder("b's", calls), shared=True) == "b's"
+
+
+def test_a_value_superseded_by_newer_versions_goes_within_a_minute(namespace):
+    # A campaign written to all day must not fill Redis with a day of old aggregates.
+    cache, calls = process(namespace), []
+    tier = cache.shared
+    assert tier is not None
+    cache.get(v(0, 1), ("x",), builder("old", calls), shared=True)
+    cache.get(v(0, 1), ("y",), builder("other key", calls), shared=True)
+    old, other = tier.name(v(0, 1), ("x",)), tier.name(v(0, 1), ("y",))
+    client = redis.Redis.from_url(REDIS_URL)
+    assert client.ttl(old) > 3600
+    cache.get(v(0, 2), ("x",), builder("new", calls), shared=True)
+    assert 0 < client.ttl(old) <= shared_cache.SUPERSEDED
+    assert client.ttl(tier.name(v(0, 2), ("x",))) > 3600
+    assert client.ttl(other) > 3600  # another key's value is not touched
+
+
+def test_the_cache_url_must_name_redis(tmp_path, monkeypatch):
+    from foitrack.config import ConfigError, load_config
+
+    monkeypatch.setenv("FOITRACK_CACHE_URL", "http://127.0.0.1:6379/1")
+    with pytest.raises(ConfigError, match="CACHE_URL must be a Redis URL"):
+        load_config(tmp_path, {"SECRET_KEY": "x"})
+    monkeypatch.setenv("FOITRACK_CACHE_URL", "redis://127.0.0.1:6379/1")
+    assert load_config(tmp_path, {"SECRET_KEY": "x"})["CACHE_URL"] == "redis://127.0.0.1:6379/1"

@@ -26,13 +26,15 @@ and readers never wait.
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from foitrack.db import rows_updated
 from foitrack.models import (
@@ -47,6 +49,8 @@ from foitrack.models import (
 )
 from foitrack.models.data_version import DataVersion
 
+log = logging.getLogger(__name__)
+
 ALL = "all"
 REGISTRY = "registry"
 ACCOUNTS = "accounts"
@@ -57,6 +61,8 @@ JOBS = "jobs"
 # is still to be looked up (entity type -> ids).
 _SCOPES = "foitrack.changed_scopes"
 _PENDING = "foitrack.changed_entities"
+# ...and the scopes bumped so far in the transaction being committed, for ``on_commit``.
+_COMMITTED = "foitrack.committed_scopes"
 
 # Entities outside any campaign, by the scope they change.
 _FIXED_SCOPE = {
@@ -159,6 +165,9 @@ def _bump(session: Session) -> None:
     scopes = session.info.pop(_SCOPES, None)
     if not scopes:
         return
+    # A savepoint's release also comes here: what it bumped is kept with the rest until the
+    # whole transaction commits (or a new one starts: _forget_committed).
+    session.info.setdefault(_COMMITTED, set()).update(scopes)
     for scope in sorted(scopes):  # one order for every writer: no deadlock between them
         stamp = uuid.uuid4().hex
         done = rows_updated(session, update(DataVersion).where(DataVersion.scope == scope)
@@ -172,6 +181,53 @@ def _bump(session: Session) -> None:
             session.execute(insert.values(scope=scope, number=1, stamp=stamp).on_conflict_do_update(
                 index_elements=[DataVersion.scope],
                 set_={"number": DataVersion.number + 1, "stamp": stamp}))
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _forget_committed(session: Session, transaction: Any) -> None:
+    # A new outermost transaction: what the last one bumped was committed and told, or rolled
+    # back, and must not be told with this one's.
+    if transaction.parent is None:
+        session.info.pop(_COMMITTED, None)
+
+
+# What each watched session factory's sessions tell after a commit (the latest given).
+_on_commit: weakref.WeakKeyDictionary[Any, Callable[[set[int]], object]] = (
+    weakref.WeakKeyDictionary())
+
+
+def on_commit(maker: sessionmaker[Any], callback: Callable[[set[int]], object] | None) -> None:
+    """After each commit of a session made by ``maker`` whose transaction changed campaigns,
+    call ``callback`` with their ids (what pages to rebuild ahead of their readers, as
+    foitrack.services.page_data does); None stops it. Watching again only changes the callback.
+
+    The callback runs after the commit, in the committing thread: it must be quick (hand the
+    work on) and its failures are logged, never raised into the code that committed. A change
+    to the registry or to "all" names no campaign, and is not told.
+    """
+    first = maker not in _on_commit
+    if callback is None:
+        _on_commit.pop(maker, None)
+        return
+    _on_commit[maker] = callback
+    if not first:
+        return
+
+    def committed(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint's release: the transaction has not committed yet
+        scopes: set[str] = session.info.pop(_COMMITTED, set())
+        told = _on_commit.get(maker)
+        ids = {int(scope.partition(":")[2]) for scope in scopes
+               if scope.startswith("campaign:") and scope.partition(":")[2].isdigit()}
+        if told is None or not ids:
+            return
+        try:
+            told(ids)
+        except Exception:  # noqa: BLE001 - the commit is done; a failure here must not undo it
+            log.exception("after committing campaigns %s", sorted(ids))
+
+    event.listen(maker, "after_commit", committed)
 
 
 Version = tuple[tuple[str, int, str], ...]

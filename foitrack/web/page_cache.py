@@ -3,8 +3,14 @@
 A value is kept with the versions (foitrack.services.data_version) of the scopes it read, read
 before the data: it is found again only while none of them has changed since, so a page never
 shows numbers older than the database's, and a write to one campaign leaves another's pages
-valid. Several gunicorn workers each keep their own; within a worker, threads asking for the
-same missing value at once wait for one build. Nothing here knows about Flask.
+valid. Within a process, threads asking for the same missing value at once wait for one build.
+
+Each process keeps its own. Where Redis is configured (CACHE_URL, or a Redis BROKER_URL), the
+values a page asks to share (``shared=True``: the aggregate, its tables and the chart images) are
+also kept there (foitrack.services.shared_cache): a value missing here is looked for there, and
+built by one process of the whole deployment while the others wait, not once per worker. Only
+values that pickle and hold no database objects are shared; the rest stay in their process.
+Nothing here knows about Flask.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from foitrack.services import shared_cache
 from foitrack.services.data_version import Version
+from foitrack.services.shared_cache import SharedCache
 
 T = TypeVar("T")
 
@@ -40,8 +48,9 @@ def _ahead(kept: Version, built: Version) -> bool:
 class PageCache:
     """A least-recently-used map from a page's key to (versions, what was built under them)."""
 
-    def __init__(self, size: int = SIZE) -> None:
+    def __init__(self, size: int = SIZE, shared: SharedCache | None = None) -> None:
         self.size = size
+        self.shared = shared  # the deployment's tier behind this one, if any
         self._entries: OrderedDict[tuple[Hashable, ...], tuple[Version, Any]] = OrderedDict()
         self._lock = threading.Lock()
         # One lock per (versions, key) being built, so concurrent threads build it once.
@@ -55,11 +64,14 @@ class PageCache:
             return True, entry[1]
         return False, None
 
-    def get(self, version: Version, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
+    def get(self, version: Version, key: tuple[Hashable, ...], build: Callable[[], T],
+            *, shared: bool = False) -> T:
         """The value kept for ``key`` under ``version``, or ``build()``'s, kept for next time.
 
         ``version`` is what foitrack.services.data_version read for the scopes ``build``
-        reads, read before the data.
+        reads, read before the data. ``shared``: look for the value in the shared tier, and
+        keep it there, when there is one; only for values that pickle and hold no database
+        objects (an aggregate, HTML, an image), under a key of plain values.
         """
         with self._lock:
             hit, value = self._found(version, key)
@@ -71,15 +83,22 @@ class PageCache:
                 hit, value = self._found(version, key)
                 if hit:
                     return value
+            ran: list[bool] = []
+
+            def counted() -> T:
+                ran.append(True)
+                return build()
+
             try:
-                built = build()
+                built = (self.shared.get(version, key, counted) if shared and self.shared
+                         else counted())
             except BaseException:
                 with self._lock:
                     self._building.pop((version, key), None)
                 raise
             with self._lock:  # kept and unlocked at once, so no third thread builds it again
                 self._building.pop((version, key), None)
-                self.builds += 1
+                self.builds += len(ran)  # not when another process built it
                 kept = self._entries.get(key)
                 if kept is None or not _ahead(kept[0], version):
                     self._entries[key] = (version, built)
@@ -88,11 +107,14 @@ class PageCache:
                         self._entries.popitem(last=False)
             return built
 
-    def has(self, version: Version, key: tuple[Hashable, ...]) -> bool:
-        """Whether ``get`` would find ``key`` under ``version`` without building it."""
+    def has(self, version: Version, key: tuple[Hashable, ...], *, shared: bool = False) -> bool:
+        """Whether ``get`` would find ``key`` under ``version`` without building it (looking in
+        the shared tier too when ``shared``)."""
         with self._lock:
             entry = self._entries.get(key)
-            return entry is not None and entry[0] == version
+            if entry is not None and entry[0] == version:
+                return True
+        return bool(shared and self.shared and self.shared.has(version, key))
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -130,9 +152,23 @@ class RenderBudget:
             return None
 
 
+_CACHE = "foitrack.web.page_cache"
+_SHARED = "foitrack.web.shared_cache"
+
+
+def init_app(extensions: dict[str, Any], config: dict[str, Any]) -> PageCache:
+    """Give the app its cache, in front of the shared tier its settings name (if any)."""
+    extensions[_SHARED] = shared_cache.for_config(config)
+    extensions[_CACHE] = PageCache(shared=extensions[_SHARED])
+    return extensions[_CACHE]
+
+
 def of(extensions: dict[str, Any]) -> PageCache:
     """The cache kept in an app's ``extensions``, made on first use."""
-    return extensions.setdefault("foitrack.web.page_cache", PageCache())
+    cache = extensions.get(_CACHE)
+    if cache is None:  # setdefault: two threads making the first keep one
+        cache = extensions.setdefault(_CACHE, PageCache(shared=extensions.get(_SHARED)))
+    return cache
 
 
 def budget_of(extensions: dict[str, Any], per_minute: int) -> RenderBudget:

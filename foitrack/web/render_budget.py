@@ -19,7 +19,8 @@ def refused_render(version: Version, key: tuple[Hashable, ...]) -> Response | No
     """None when the image kept under ``(version, key)`` is cached or this person may have one
     more drawn this minute; else a 429 saying when to try again. Call it before any work: a
     chart for a new choice builds its data too (an aggregate takes 0.6-1.7 s with its chart)."""
-    if page_cache.of(current_app.extensions).has(version, key):
+    # Kept by any process (the shared cache, or the warm-up after a write) is free too.
+    if page_cache.of(current_app.extensions).has(version, key, shared=True):
         return None
     # Signed-in people by account, so one person's tabs share a budget; others by address.
     who = current_user.id if current_user.is_authenticated else client_address()

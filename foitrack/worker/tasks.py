@@ -1,4 +1,5 @@
-"""The tasks: run a job, and the scheduler's periodic ones, which ask for jobs.
+"""The tasks: run a job, the scheduler's periodic ones, which ask for jobs, and the warm-up of a
+campaign's heavy pages after a write.
 
 A periodic task only asks for a job (a row, handed to the queue after commit); the job then
 runs as any other, so `foitrack jobs` shows the scheduler's work beside a person's.
@@ -15,8 +16,17 @@ from celery.signals import worker_ready
 
 from foitrack import broker
 from foitrack.errors import Invalid
-from foitrack.models import JobKind
-from foitrack.services import audit, job_runner, jobs, send_reminders
+from foitrack.models import Campaign, JobKind
+from foitrack.services import (
+    audit,
+    data_version,
+    job_runner,
+    jobs,
+    page_data,
+    send_reminders,
+    shared_cache,
+)
+from foitrack.services.job_runner import Runtime
 from foitrack.worker import runtime
 
 log = logging.getLogger(__name__)
@@ -24,10 +34,41 @@ log = logging.getLogger(__name__)
 SCHEDULER = audit.Actor.system("scheduler")
 
 
+def _runtime() -> Runtime:
+    """The process's runtime, its writes watched: a reply filed or a request sent here changes
+    its campaign's pages as a person's edit does, and has them warmed the same way."""
+    rt = runtime.runtime()
+    shared = shared_cache.for_config(rt.config)
+    if shared is not None and not broker.embedded(rt.config):
+        delay = float(rt.config.get("WARM_UP_DELAY") or page_data.WARM_UP_DELAY)
+        data_version.on_commit(  # again in each process: a pool's children each have their own
+            runtime.app().extensions["foitrack.db"].sessionmaker,
+            lambda ids: page_data.ask_worker_to_warm(rt.config, shared, ids, delay))
+    return rt
+
+
 @shared_task(name=broker.RUN_JOB)
 def run_job(job_id: int) -> str | None:
-    state = job_runner.run(runtime.runtime(), job_id)
+    state = job_runner.run(_runtime(), job_id)
     return state.value if state else None
+
+
+@shared_task(name=broker.WARM_UP)
+def warm_up(campaign_id: int) -> bool:
+    """Build a campaign's aggregate, charts and chart images into the shared cache, as its pages
+    will ask for them (foitrack.services.page_data), so the first reader after a write does not
+    wait for them. Safe to run twice: what is there already is not built again."""
+    rt = _runtime()
+    shared = shared_cache.for_config(rt.config)
+    if shared is None:
+        return False  # nowhere the web processes would find them
+    with rt.new_session() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            return False  # deleted since the write
+        page_data.warm(session, shared, campaign)
+        session.rollback()  # read only
+    return True
 
 
 @worker_ready.connect
@@ -40,7 +81,7 @@ def take_up_own_jobs(sender: Any = None, **_kwargs: Any) -> None:
 
 
 def _recover(restarted: str | None = None) -> list[int]:
-    rt = runtime.runtime()
+    rt = _runtime()
     with rt.new_session() as session:
         ids = jobs.recover(session, restarted_worker=restarted)
         session.commit()
@@ -55,7 +96,7 @@ def tick() -> dict[str, Any]:
     """Every minute: jobs whose worker died, jobs never handed over, campaigns due today, and
     their owners' reminders 5 working days before."""
     recovered = _recover()
-    rt = runtime.runtime()
+    rt = _runtime()
     started = []
     with rt.new_session() as session:
         for campaign in jobs.due_campaigns(session, rt.today()):
@@ -86,7 +127,7 @@ def _scheduled_send(session: Any, rt: Any, campaign: Any) -> str:
 
 @shared_task(name=broker.DIGEST)
 def digest() -> int:
-    rt = runtime.runtime()
+    rt = _runtime()
     with rt.new_session() as session:
         job = jobs.digest(session, SCHEDULER)
         session.commit()
@@ -95,7 +136,7 @@ def digest() -> int:
 
 @shared_task(name=broker.CHASE)
 def chase() -> int | None:
-    rt = runtime.runtime()
+    rt = _runtime()
     with rt.new_session() as session:
         job, _skipped = jobs.chase(session, SCHEDULER, rt.mail, rt.today(), rt.clock)
         session.commit()

@@ -25,14 +25,14 @@ from foitrack.domain.design import CampaignDesign, DesignCell
 from foitrack.domain.phrasing import rates_table_note
 from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.exporters import charts
-from foitrack.services import aggregate, audit, data_version, inbound
+from foitrack.services import aggregate, audit, data_version, inbound, page_data
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
 from foitrack.services import reference_figures as references
 from foitrack.services import release as release_service
 from foitrack.services import requests as request_service
 from foitrack.services.authorities import list_sets
-from foitrack.services.campaigns import authority_kinds, get_campaign
+from foitrack.services.campaigns import get_campaign
 from foitrack.services.locks import hold_request
 from foitrack.storage import safe_filename
 from foitrack.web import page_cache
@@ -344,39 +344,11 @@ def export_figures(slug: str) -> Any:
 
 # ---- the aggregate, the release and the fact sheets -----------------------------------------
 
-def _build_for(campaign: Any, subset: str | None, checked: bool,
-               with_authorities: bool = True) -> tuple[Any, str | None]:
-    session = db_session()
-    try:
-        ids, label = aggregate.subset_ids(session, subset)
-    except NotFound as error:
-        return aggregate.build(session, campaign, [], subset="nobody"), str(error)
-    return aggregate.build(session, campaign, ids, checked_only=checked, subset=label,
-                           with_authorities=with_authorities), None
-
-
-@dataclass(frozen=True)
-class _Built:
-    """An aggregate and its charts, kept until the data change (foitrack.web.page_cache)."""
-
-    version: data_version.Version
-    result: aggregate.Aggregate
-    problem: str | None
-    charts: list[charts.Chart]
-
-
-def _built(campaign: Any, subset: str | None = None, checked: bool = False) -> _Built:
-    """The aggregate and charts for a choice of authorities and figures, built once per data
-    version: the page, each of its chart images and the fact sheets' charts share it."""
-    # Before the data, so they are no older; a write to another campaign leaves them.
-    version = data_version.of_campaigns(db_session(), [campaign.id])
-
-    def build() -> _Built:
-        result, problem = _build_for(campaign, subset, checked)
-        return _Built(version, result, problem, charts.catalogue(_outline(campaign), result))
-
-    return page_cache.of(current_app.extensions).get(
-        version, ("aggregate", campaign.id, subset, checked), build)
+def _built(campaign: Any, subset: str | None = None, checked: bool = False) -> page_data.Built:
+    """The aggregate and charts for a choice of authorities and figures (foitrack.services
+    .page_data), kept in this process and, where there is one, the shared cache."""
+    return page_data.built(db_session(), page_cache.of(current_app.extensions), campaign, subset,
+                           checked)
 
 
 def _chosen() -> tuple[str | None, bool]:
@@ -403,12 +375,14 @@ def aggregate_page(slug: str) -> Any:
     built = _built(campaign, subset, checked)
     result, problem = built.result, built.problem
     cache = page_cache.of(current_app.extensions)
-    key = ("aggregate", campaign.id, subset, checked)
+    key = page_data.aggregate_key(campaign.id, subset, checked)
+    # Shared: HTML, built once for every process (a map holds objects, and is cheap).
     tables = cache.get(built.version, (*key, "tables"), lambda: _Tables(
         Markup(render_template("figures/_aggregate_table.html", campaign=campaign, result=result,
                                rate_note=rates_table_note(result.rows))),
         Markup(render_template("figures/_by_authority.html", campaign=campaign, totals=[
-            r for r in result.authorities if r.cell.level == "total"]))))
+            r for r in result.authorities if r.cell.level == "total"]))), shared=True)
+
     def draw_map() -> tuple[Any, Any, Markup]:
         tile_map, choice = aggregate_map(campaign, result, request.args)
         drawn = Markup("")
@@ -565,7 +539,7 @@ class ChartLink:
 
 
 def _outline(campaign: Any) -> charts.Outline:
-    return charts.outline(campaign, authority_kinds(db_session(), campaign))
+    return page_data.outline(db_session(), campaign)
 
 
 def _canonical_subset(subset: str | None) -> str | None:
@@ -600,7 +574,7 @@ def _within_render_budget(key: tuple[Any, ...], image_format: str) -> Response |
         abort(404)
     campaign_id = key[1]  # ("aggregate" or "fact sheet", campaign id, ...)
     return refused_render(data_version.of_campaigns(db_session(), [campaign_id]),
-                          ("image", *key, image_format))
+                          page_data.image_key(key, image_format))
 
 
 def _selection() -> dict[str, str]:
@@ -630,13 +604,9 @@ def _chart_response(chart: charts.Chart | None, image_format: str, filename: str
         abort(404)
     disposition = "attachment" if request.args.get("download") == "1" else "inline"
     name = safe_filename(f"{filename}.{image_format}", f"chart.{image_format}")
-    drawn = chart
-
-    def render() -> bytes:
-        return charts.render(drawn.spec, image_format)
-
-    image = (page_cache.of(current_app.extensions).get(version, ("image", *key, image_format), render)
-             if key is not None and version is not None else render())
+    image = (page_data.image(page_cache.of(current_app.extensions), version, key, chart,
+                             image_format)
+             if key is not None and version is not None else charts.render(chart.spec, image_format))
     return Response(image, mimetype=charts.FORMATS[image_format],
                     headers={"Content-Disposition": f'{disposition}; filename="{name}"',
                              # Figures change as replies come in: never show a stale chart.
@@ -648,7 +618,8 @@ def aggregate_chart(slug: str, chart: str, image_format: str) -> Any:
     """One of the aggregate page's charts, for the same authorities and figures as the page."""
     campaign = campaign_or_404(slug)
     subset, checked = _chosen()
-    refused = _within_render_budget(("aggregate", campaign.id, subset, checked, chart), image_format)
+    key = page_data.chart_key(campaign.id, subset, checked, chart)
+    refused = _within_render_budget(key, image_format)
     if refused is not None:
         return refused
     built = _built(campaign, subset, checked)
@@ -659,8 +630,7 @@ def aggregate_chart(slug: str, chart: str, image_format: str) -> Any:
     # A download says which authorities and figures it shows, so two can sit in one folder.
     suffix = "".join([f"-{chosen['authorities'].replace(',', '-')}" if "authorities" in chosen
                       else "", "-checked" if "checked" in chosen else ""])
-    return _chart_response(found, image_format, f"{slug}-{chart}{suffix}",
-                           ("aggregate", campaign.id, subset, checked, chart), built.version)
+    return _chart_response(found, image_format, f"{slug}-{chart}{suffix}", key, built.version)
 
 
 @blueprint.get("/fact-sheets/<authority>/charts/<measure>.<image_format>")
@@ -668,7 +638,7 @@ def fact_sheet_chart(slug: str, authority: str, measure: str, image_format: str)
     """A fact sheet's chart: the authority's figure for a measure beside the national total."""
     campaign = campaign_or_404(slug)
     found = request_or_404(slug, authority).authority
-    key = ("fact sheet", campaign.id, found.slug, measure)
+    key = page_data.fact_sheet_key(campaign.id, found.slug, measure)
     refused = _within_render_budget(key, image_format)
     if refused is not None:
         return refused
@@ -678,6 +648,6 @@ def fact_sheet_chart(slug: str, authority: str, measure: str, image_format: str)
     drawn = page_cache.of(current_app.extensions).get(
         national.version, key,
         lambda: charts.authority_against_total(design, national.result, found.slug, found.name,
-                                               info) if info is not None else None)
+                                               info) if info is not None else None, shared=True)
     return _chart_response(drawn, image_format, f"{slug}-{found.slug}-{measure}", key,
                            national.version)

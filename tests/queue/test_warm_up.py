@@ -1,0 +1,78 @@
+"""After a write, a real `foitrack worker` builds the campaign's aggregate, charts and chart
+images into the shared cache (Redis) before anyone asks, and the web process then finds them
+there under the versions its page reads (issue 22, point 3, where a task queue exists)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from foitrack.services import aggregate, data_version, page_data, shared_cache
+from foitrack.services.design import create_from_file
+from foitrack.services.figures import import_csv
+from foitrack.web import page_cache, warm
+from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
+from tests.pages import sign_in
+from tests.queue.conftest import REDIS_URL, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+HEADER = b"authority,measure,period,dimension,category,value,caveat,source\n"
+BASE = "/campaigns/grooming-2019"
+
+
+@pytest.fixture
+def queued_warm_up(app, worker_env) -> Iterator[shared_cache.SharedCache]:
+    """The app as a web process of a deployment with Redis as its broker: its cache backed by
+    Redis (CACHE_URL unset: the broker's), and a write's warm-up handed to the queue 0.3 s on.
+    Yields the shared cache; what the test put there is deleted afterwards."""
+    app.config["WARM_UP_DELAY"] = 0.3
+    page_cache.init_app(app.extensions, app.config)
+    warm.init_app(app)
+    shared = page_cache.of(app.extensions).shared
+    assert shared is not None and warm.warmer_of(app) is None  # the queue's warm-up, not ours
+    yield shared
+    app.config["WARM_UP_DELAY"] = None
+    warm.init_app(app)
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{shared.namespace}*"):
+        client.delete(key)
+
+
+def in_shared_cache(shared, session, campaign_id: int) -> bool:
+    """Whether the aggregate of everyone and its charts' images are in Redis under the versions
+    now, as the page will look for them."""
+    session.rollback()
+    version = data_version.of_campaigns(session, [campaign_id])
+    key = page_data.aggregate_key(campaign_id, None, False)
+    if not shared.has(version, key):
+        return False
+    built = shared.get(version, key, lambda: pytest.fail("not there after all"))
+    return bool(built.charts) and all(shared.has(version, page_data.image_key(
+        page_data.chart_key(campaign_id, None, False, c.name), page_data.SHOWN_FORMAT))
+        for c in built.charts)
+
+
+def test_a_worker_builds_a_written_campaigns_pages_before_anyone_asks(
+        app, client, session, queued_warm_up, start_worker, monkeypatch):
+    worker = start_worker()
+    load_forces(session)
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN)
+    session.commit()
+    import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
+        HEADER + b"E23000032,offences,2018-19,,,1234,,\nE23000016,offences,2018-19,,,100,,\n"))
+    session.commit()  # the write: nothing in this process builds anything
+    wait_for(lambda: in_shared_cache(queued_warm_up, session, campaign.id), timeout=60,
+             what=f"the worker's warm-up:\n{worker.output()}")
+    computed: list[object] = []
+    real = aggregate.build
+    monkeypatch.setattr(aggregate, "build", lambda *a, **k: computed.append(1) or real(*a, **k))
+    sign_in(client, make_user(session, role="viewer").email)
+    page = client.get(f"{BASE}/aggregate")
+    assert page.status_code == 200 and ">1,334</a>" in page.get_data(as_text=True)
+    chart = client.get(f"{BASE}/charts/national-total-offences.svg")
+    assert chart.status_code == 200 and b"1,334" in chart.get_data()
+    assert computed == []  # found in Redis, built by the worker
