@@ -132,3 +132,27 @@ def test_the_checks_page_is_worked_out_again_only_after_its_own_campaign_changes
     write_figure(session, "second", "80")
     load(client, "/campaigns/second/checks/")
     assert worked_out == ["second", "second"]  # its own write: worked out again
+
+
+@pytest.mark.parametrize(("function", "page", "shows"), [
+    # The national release withholds its total at 1 force of 43 (below the coverage threshold).
+    ("national_release", "/campaigns/{}/release", "1 of the 43"),
+    ("fact_sheet", "/campaigns/{}/fact-sheets/west-mercia", "80"),
+])
+def test_the_release_and_fact_sheets_are_worded_again_only_after_their_campaign_changes(
+        app, client, session, two, monkeypatch, function, page, shows):
+    from foitrack.services import release
+
+    worded = []
+    real = getattr(release, function)
+    monkeypatch.setattr(release, function, lambda *args, **kwargs: worded.append(
+        args[1].slug) or real(*args, **kwargs))
+    load(client, page.format("second"))
+    load(client, page.format("second"))
+    assert worded == ["second"]  # warm: kept
+    write_figure(session, "first", "150")
+    load(client, page.format("second"))
+    assert worded == ["second"]  # a write elsewhere leaves it
+    write_figure(session, "second", "80")
+    assert shows in load(client, page.format("second"))
+    assert worded == ["second", "second"]  # its own write: worded again, showing it

@@ -491,13 +491,22 @@ def release(slug: str) -> Any:
     subset, checked = _chosen()
     built = _built(campaign, subset, checked)
     national, problem = built.result, built.problem
-    ids: list[int] | None = None
-    subject = None
-    if subset and problem is None:
-        ids, label = aggregate.subset_ids(session, subset)
-        subject = release_service.describe_subset(session, ids or [], label)
-    result = release_service.national_release(session, campaign, national, today(),
-                                              clock_settings(), subject=subject, authority_ids=ids)
+
+    def build() -> Any:
+        ids: list[int] | None = None
+        subject = None
+        if subset and problem is None:
+            ids, label = aggregate.subset_ids(session, subset)
+            subject = release_service.describe_subset(session, ids or [], label)
+        return release_service.national_release(session, campaign, national, today(),
+                                                 clock_settings(), subject=subject,
+                                                 authority_ids=ids)
+
+    # Kept with the aggregate it is worded from: the methods note under it reads every
+    # figure and timeline of the campaign, and a write to another campaign leaves it.
+    result = page_cache.of(current_app.extensions).get(
+        built.version, ("release", campaign.id, subset, checked, today(), clock_settings()),
+        build)
     return render_template("figures/release.html", campaign=campaign, release=result,
                            problem=problem, chosen=request.args.get("authorities", ""))
 
@@ -514,12 +523,22 @@ def fact_sheets(slug: str) -> Any:
 def fact_sheet(slug: str, authority: str) -> Any:
     session = db_session()
     campaign = campaign_or_404(slug)
-    national = _built(campaign).result  # the national aggregate, as the aggregate page keeps it
-    sheet = release_service.fact_sheet(session, campaign, national, authority, today(),
-                                       clock_settings())
     found = request_or_404(slug, authority).authority
+    built = _built(campaign)  # the national aggregate, as the aggregate page keeps it
+    national = built.result
+
+    def build() -> tuple[Any, list[charts.Chart]]:
+        return (release_service.fact_sheet(session, campaign, national, authority, today(),
+                                           clock_settings()),
+                charts.fact_sheet_catalogue(_outline(campaign), national, found.slug,
+                                            found.name))
+
+    # Kept like the release: its methods note reads the whole campaign.
+    sheet, sheet_charts = page_cache.of(current_app.extensions).get(
+        built.version, ("fact sheet page", campaign.id, found.slug, today(), clock_settings()),
+        build)
     links = _chart_links(
-        charts.fact_sheet_catalogue(_outline(campaign), national, found.slug, found.name),
+        sheet_charts,
         "figures.fact_sheet_chart", lambda chart: {"measure": chart.name}, slug=slug,
         authority=found.slug)
     return render_template("figures/release.html", campaign=campaign, release=sheet,
