@@ -84,13 +84,14 @@ def best(run: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def fresh_database(backend: str, size: int, postgres: str | None) -> str:
+def fresh_database(backend: str, size: int, postgres: str | None,
+                   prefix: str = "foitrack_bench") -> str:
     if backend == "sqlite":
-        path = Path(tempfile.gettempdir()) / f"foitrack-bench-{size}.sqlite3"
+        path = _sqlite_path(size, prefix)
         path.unlink(missing_ok=True)
         return f"sqlite:///{path}"
     assert postgres
-    name = f"foitrack_bench_{size}"
+    name = f"{prefix}_{size}"
     admin = make_engine(postgres, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -99,19 +100,26 @@ def fresh_database(backend: str, size: int, postgres: str | None) -> str:
     return postgres.rsplit("/", 1)[0] + f"/{name}"
 
 
-def existing_database(backend: str, size: int, postgres: str | None) -> str:
+def existing_database(backend: str, size: int, postgres: str | None,
+                      prefix: str = "foitrack_bench") -> str:
     if backend == "sqlite":
-        return f"sqlite:///{Path(tempfile.gettempdir()) / f'foitrack-bench-{size}.sqlite3'}"
+        return f"sqlite:///{_sqlite_path(size, prefix)}"
     assert postgres
-    return postgres.rsplit("/", 1)[0] + f"/foitrack_bench_{size}"
+    return postgres.rsplit("/", 1)[0] + f"/{prefix}_{size}"
+
+
+def _sqlite_path(size: int, prefix: str) -> Path:
+    """The SQLite file of a size: foitrack-bench-<size>.sqlite3 under the default prefix."""
+    return Path(tempfile.gettempdir()) / f"{prefix.replace('_', '-')}-{size}.sqlite3"
 
 
 def measure_size(backend: str, size: int, postgres: str | None, repeat: int,
-                 parts: tuple[str, ...] = PARTS, reuse: bool = False) -> dict[str, Any]:
+                 parts: tuple[str, ...] = PARTS, reuse: bool = False,
+                 prefix: str = "foitrack_bench") -> dict[str, Any]:
     from benchmarks.generate import generate, shape_for
 
-    url = existing_database(backend, size, postgres) if reuse else fresh_database(backend, size,
-                                                                                   postgres)
+    url = (existing_database(backend, size, postgres, prefix) if reuse
+           else fresh_database(backend, size, postgres, prefix))
     engine = make_engine(url)
     migrate.upgrade(engine)
     database = Database(engine)
@@ -338,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the databases of a former run instead of generating them")
     parser.add_argument("--csv", help="also write the results to this CSV file")
+    parser.add_argument("--prefix", default="foitrack_bench",
+                        help="name the databases <prefix>_<size> (SQLite: <prefix>-<size>.sqlite3"
+                        " in the temporary folder), so that runs sharing a server keep apart")
     parser.add_argument("--backends", default="sqlite,postgresql",
                         help="which of sqlite,postgresql to run (postgresql needs --postgres)")
     args = parser.parse_args(argv)
@@ -346,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         for backend in [b for b in ("sqlite", "postgresql") if b in args.backends.split(",")
                         and (b == "sqlite" or args.postgres)]:
             results.append(measure_size(backend, size, args.postgres, args.repeat,
-                                        tuple(args.only.split(",")), args.reuse))
+                                        tuple(args.only.split(",")), args.reuse,
+                                        args.prefix))
             print(f"done {backend} {size:,}", file=sys.stderr, flush=True)
     print(table(results))
     if args.csv:

@@ -2,7 +2,10 @@
 
 Every sum, count and rank below is one SQL query grouped by measure, period (or period group)
 and category (or category group): no Python loop over figures. Python only does arithmetic on
-the grouped rows (shares, percentages), whose number does not grow with the data.
+the grouped rows (shares, percentages), whose number does not grow with the data. The plain
+level (totals and categories by period), its matched panels and its rates share one query
+(``_folded``) for designs of up to MAX_FOLDED_PERIODS periods: one pass over the figures
+instead of three, the costliest part of the aggregate.
 
 Rates per 100,000 people (``_Rates``): each authority's population for each period is chosen
 in Python from the small population table (domain.population), handed to the database as a
@@ -12,6 +15,7 @@ VALUES table, and joined to the figures, so a rate's sums are grouped there too.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -50,7 +54,7 @@ from foitrack.domain.design import (
 )
 from foitrack.domain.figure_values import ValueKind
 from foitrack.domain.phrasing import estimate_words
-from foitrack.domain.population import choose_year, period_year
+from foitrack.domain.population import YearChoice, choose_year, period_year
 from foitrack.errors import Invalid, NotFound
 from foitrack.models import (
     Authority,
@@ -75,9 +79,9 @@ KINDS = ("exact", "suppressed", "not_recorded", "not_held", "withheld", "not_pro
 USABLE_KINDS = ("exact", "suppressed")
 
 
-def _base_filters(campaign: Campaign, authority_ids: Sequence[int] | None,
+def _base_filters(campaign_id: int, authority_ids: Sequence[int] | None,
                   checked_only: bool) -> list[Any]:
-    filters = [Request.campaign_id == campaign.id]
+    filters = [Request.campaign_id == campaign_id]
     if authority_ids is not None:
         filters.append(Request.authority_id.in_(authority_ids))
     if checked_only:
@@ -141,7 +145,7 @@ def _grouped(campaign: Campaign, authority_ids: Sequence[int] | None, checked_on
         )
         .select_from(Figure)
         .join(Request, Request.id == Figure.request_id)
-        .where(*_base_filters(campaign, authority_ids, checked_only))
+        .where(*_base_filters(campaign.id, authority_ids, checked_only))
         .group_by(Figure.measure_id, period_key, category_key)
     )
     if by_period_group:
@@ -175,7 +179,7 @@ def _complete_cells(campaign: Campaign, authority_ids: Sequence[int] | None,
         .join(Request, Request.id == Figure.request_id)
         .join(period_group_member, period_group_member.c.period_id == Figure.period_id)
         .join(sizes, sizes.c.group_id == period_group_member.c.group_id)
-        .where(*_base_filters(campaign, authority_ids, checked_only), usable)
+        .where(*_base_filters(campaign.id, authority_ids, checked_only), usable)
         .group_by(Figure.request_id, Figure.measure_id, period_group_member.c.group_id,
                   Figure.category_id, sizes.c.periods)
         .having(func.count(distinct(Figure.period_id)) == sizes.c.periods)
@@ -202,7 +206,7 @@ def _per_request(campaign: Campaign, authority_ids: Sequence[int] | None, checke
         )
         .select_from(Figure)
         .join(Request, Request.id == Figure.request_id)
-        .where(*_base_filters(campaign, authority_ids, checked_only))
+        .where(*_base_filters(campaign.id, authority_ids, checked_only))
         .group_by(Figure.request_id, Figure.measure_id, Figure.period_id, category_key)
     )
     if by_category_group:
@@ -252,7 +256,7 @@ def _panel(session: Session, campaign: Campaign, design: CampaignDesign,
                      .label(f"v{n}") for n, period in enumerate(periods)))
             .select_from(Figure)
             .join(Request, Request.id == Figure.request_id)
-            .where(*_base_filters(campaign, authority_ids, checked_only))
+            .where(*_base_filters(campaign.id, authority_ids, checked_only))
             .group_by(Figure.request_id, Figure.measure_id, Figure.category_id)
             .subquery()
         )
@@ -274,6 +278,160 @@ def _panel(session: Session, campaign: Campaign, design: CampaignDesign,
     return panels
 
 
+# (measure, period, category or group (0: the total), population year) ids: the exact sum, its
+# bounds, the population and the authorities of a rate (see ``_Rates.add_to_rows``).
+_RateSums = dict[tuple[int, int | None, int, int], tuple[int, int, int, int, int]]
+
+# Up to this many periods the plain level is folded into one query (``_folded``); beyond, its
+# columns (a handful per period, three per pair of periods) would grow past what is worth it.
+MAX_FOLDED_PERIODS = 12
+
+
+@dataclass
+class _Folded:
+    """The totals and categories of every period, their matched panels and their rate sums,
+    from the one query ``_folded``; shaped as ``_grouped``, ``_panel`` and ``_rate_sums``
+    return them, so the rest of ``build`` does not know which it was given."""
+
+    rows: list[dict[str, Any]]
+    panels: _Panels
+    rate_sums: _RateSums
+
+
+def _folded(session: Session, campaign: Campaign, design: CampaignDesign,
+            authority_ids: Sequence[int] | None, checked_only: bool, rates: _Rates) -> _Folded:
+    """The plain level (no period or category group) in one pass over the figures.
+
+    Each request's figures in a measure and category (or the total) are put side by side, a
+    kind, exact value and bounds per period (one figure a cell: the unique indexes on figure),
+    then joined to the authority's populations, a population and a mid-year per period, and
+    counted per measure, category and those mid-years. That one scan gives what three did:
+    the sums and counts per period (``_grouped``), the matched panel of every pair of periods
+    (``_panel``) and the rates' sums (``_rate_sums``), whose authorities without a population
+    (or of an unrated measure) are the rows whose mid-year is none. Python adds up the few
+    rows of different mid-years (usually one for all, and one for those without).
+    """
+    periods = design.periods
+    in_design = {p.id: n for n, p in enumerate(periods)}
+    pairs = tuple((in_design[a.id], in_design[b.id]) for i, a in enumerate(design.periods_in_time)
+                  for b in design.periods_in_time[i + 1:] if a.start < b.start)
+    populations = rates.by_period_rows(design)
+    query = _folded_query(campaign.id, None if authority_ids is None else tuple(authority_ids),
+                          checked_only, tuple(p.id for p in periods), pairs,
+                          rates.bases_of_measures(), populations)
+    years = len(periods) if populations is not None else 0
+
+    cells: dict[tuple[int, int | None, int], list[int]] = {}
+    panels: dict[tuple[int | None, ...], list[int]] = {}
+    rate_sums: dict[tuple[int, int | None, int, int], list[int]] = {}
+    block = len(KINDS) + 4 + (populations is not None)
+    for measure_id, category_id, *rest in session.execute(query):
+        row_years, rest = rest[:years], rest[years:]
+        for n, period in enumerate(periods):
+            counts = rest[n * block:n * block + len(KINDS)]
+            summed, below, above, answered, *population = rest[n * block + len(KINDS):
+                                                                (n + 1) * block]
+            if not answered:
+                continue
+            total = int(summed or 0)
+            lower, upper = total + int(below or 0), total + int(above or 0)
+            usable = int(counts[0]) + int(counts[1])
+            cell = cells.setdefault((measure_id, period.id, category_id), [0] * (len(KINDS) + 5))
+            for k, count in enumerate((*counts, total, lower, upper, usable, answered)):
+                cell[k] += int(count)
+            # No year (-1, or none at all from the outer join): no population for the rate.
+            year = -1 if not row_years or row_years[n] is None else int(row_years[n])
+            if year >= 0 and usable:
+                sums = rate_sums.setdefault((measure_id, period.id, category_id, year),
+                                            [0, 0, 0, 0, 0])
+                for k, number in enumerate((total, lower, upper, int(population[0] or 0),
+                                            usable)):
+                    sums[k] += number
+        for p, (i, j) in enumerate(pairs):
+            size, total_from, total_to = rest[len(periods) * block + 3 * p:
+                                              len(periods) * block + 3 * p + 3]
+            if size:
+                panel = panels.setdefault((measure_id, category_id, periods[i].id,
+                                           periods[j].id), [0, 0, 0])
+                panel[0] += int(size)
+                panel[1] += int(total_from or 0)
+                panel[2] += int(total_to or 0)
+    rows = [{"measure_id": measure_id, "period_id": period_id,
+             "category_id": category_id or None,
+             **dict(zip(KINDS, numbers, strict=False)),
+             "total": numbers[-5], "lower_bound": numbers[-4], "upper_bound": numbers[-3],
+             "usable": numbers[-2], "answered": numbers[-1], "left_out": 0}
+            for (measure_id, period_id, category_id), numbers in cells.items()]
+    return _Folded(rows, {key: (size, total_from, total_to)
+                          for key, (size, total_from, total_to) in panels.items()},
+                   {key: (total, lower, upper, population, authorities)
+                    for key, (total, lower, upper, population, authorities)
+                    in rate_sums.items()})
+
+
+# The folded statement of a campaign's shape, kept: it has over a hundred columns, and building it
+# and its cache key took a quarter of the aggregate's time, again on every build. Made only
+# from its arguments, so a kept statement cannot be of other periods, measures, authorities
+# or populations than those it is asked for; figures are read when it runs, never kept.
+@functools.lru_cache(maxsize=64)
+def _folded_query(campaign_id: int, authority_ids: tuple[int, ...] | None, checked_only: bool,
+                  periods: tuple[int | None, ...], pairs: tuple[tuple[int, int], ...],
+                  bases: tuple[tuple[int | None, int], ...],
+                  populations: tuple[tuple[int, ...], ...] | None) -> Select[Any]:
+    """The statement ``_folded`` runs: per period n the kind counts, sums, answered count and
+    (with ``populations``) population of columns k{n}, x{n}... of each request, then three
+    columns per pair of periods (indexes into ``periods``), grouped by measure, category and
+    (with populations) each period's population mid-year; ``bases`` is (measure id, base) of
+    every rated measure, ``populations`` the rows of ``_Rates.by_period_rows``."""
+    exact = Figure.kind == ValueKind.exact.value
+    suppressed = Figure.kind == ValueKind.suppressed.value
+    columns = []
+    for n, period_id in enumerate(periods):
+        here = Figure.period_id == period_id
+        columns += [func.max(case((here, Figure.kind))).label(f"k{n}"),
+                    func.max(case((and_(here, exact), Figure.value))).label(f"x{n}"),
+                    func.max(case((and_(here, suppressed), Figure.lower))).label(f"l{n}"),
+                    func.max(case((and_(here, suppressed), Figure.upper))).label(f"u{n}")]
+    side_by_side = (
+        select(Figure.measure_id.label("measure_id"),
+               func.coalesce(Figure.category_id, literal(0)).label("category_id"),
+               Request.authority_id.label("authority_id"), *columns)
+        .select_from(Figure)
+        .join(Request, Request.id == Figure.request_id)
+        .where(*_base_filters(campaign_id, authority_ids, checked_only))
+        .group_by(Figure.request_id, Request.authority_id, Figure.measure_id, Figure.category_id)
+        .subquery()
+    )
+    c = side_by_side.c
+    table = (_integer_table(("authority_id", "base", *(f"{letter}{n}" for n in range(len(periods))
+                                                      for letter in ("p", "y"))),
+                            populations, "rate_population_by_period")
+             if populations is not None else None)
+    years = [table.c[f"y{n}"] for n in range(len(periods))] if table is not None else []
+    selected: list[Any] = [c.measure_id, c.category_id, *years]
+    for n in range(len(periods)):
+        kind = c[f"k{n}"]
+        selected += [*(func.count(case((kind == k, 1))) for k in KINDS),
+                     func.sum(c[f"x{n}"]), func.sum(c[f"l{n}"]), func.sum(c[f"u{n}"]),
+                     func.count(kind)]
+        if table is not None:
+            selected.append(func.sum(case((kind.in_(USABLE_KINDS), table.c[f"p{n}"]))))
+    for i, j in pairs:
+        earlier, later = c[f"x{i}"], c[f"x{j}"]
+        both = and_(earlier.is_not(None), later.is_not(None))
+        selected += [func.count(case((both, 1))), func.sum(case((both, earlier))),
+                     func.sum(case((both, later)))]
+    query = select(*selected).select_from(side_by_side)
+    if table is not None:
+        # A measure's figures meet the populations of its own base only (none if unrated).
+        on = and_(table.c.authority_id == c.authority_id,
+                  c.measure_id.in_([measure_id for measure_id, _ in bases]))
+        if len({base for _, base in bases}) > 1:
+            on = and_(on, table.c.base == case(dict(bases), value=c.measure_id))
+        query = query.outerjoin(table, on)
+    return query.group_by(c.measure_id, c.category_id, *years)
+
+
 def _ranks(session: Session, campaign: Campaign, authority_ids: Sequence[int] | None,
            checked_only: bool) -> list[Any]:
     """Every figure with its rank among the exact figures of its cell (1 = highest)."""
@@ -290,7 +448,7 @@ def _ranks(session: Session, campaign: Campaign, authority_ids: Sequence[int] | 
         .select_from(Figure)
         .join(Request, Request.id == Figure.request_id)
         .join(Authority, Authority.id == Request.authority_id)
-        .where(*_base_filters(campaign, authority_ids, checked_only))
+        .where(*_base_filters(campaign.id, authority_ids, checked_only))
         .order_by(Authority.name)
     )
     return list(session.execute(query))
@@ -310,17 +468,24 @@ def build(
     result = Aggregate(campaign.slug, asked, checked_only=checked_only, subset=subset)
     design = CampaignDesign.of(campaign)
     ids = _ById.of(design)
+    rates = _Rates.of(session, campaign, design, authority_ids)
+    folded = (_folded(session, campaign, design, authority_ids, checked_only, rates)
+              if len(design.periods) <= MAX_FOLDED_PERIODS else None)
     for by_period_group, by_category_group in _groupings(design):
-        query = _grouped(campaign, authority_ids, checked_only, by_period_group,
-                         by_category_group)
+        if folded is not None and not by_period_group and not by_category_group:
+            rows: Any = folded.rows
+        else:
+            rows = session.execute(_grouped(campaign, authority_ids, checked_only,
+                                            by_period_group, by_category_group)).mappings()
         result.rows += [_aggregate_row(ids, row, asked, by_period_group, by_category_group)
-                        for row in session.execute(query).mappings()]
+                        for row in rows]
     _drop_partly_asked(result, design)
     _add_denominators(result)
     _sort(result, design)
-    _add_changes(session, result, campaign, design, authority_ids, checked_only)
-    rates = _Rates.of(session, campaign, design, authority_ids)
-    rates.add_to_rows(session, result, ids, campaign, design, authority_ids, checked_only)
+    _add_changes(session, result, campaign, design, authority_ids, checked_only,
+                 folded.panels if folded is not None else None)
+    rates.add_to_rows(session, result, ids, campaign, design, authority_ids, checked_only,
+                      folded.rate_sums if folded is not None else None)
     if with_authorities:
         result.authorities = _authority_rows(session, campaign, ids, authority_ids, checked_only,
                                              rates)
@@ -421,15 +586,18 @@ def _sort(result: Aggregate, design: CampaignDesign) -> None:
 
 
 def _add_changes(session: Session, result: Aggregate, campaign: Campaign, design: CampaignDesign,
-                 authority_ids: Sequence[int] | None, checked_only: bool) -> None:
-    """Each period against every earlier one: all responding authorities, and the matched panel."""
+                 authority_ids: Sequence[int] | None, checked_only: bool,
+                 panels: _Panels | None = None) -> None:
+    """Each period against every earlier one: all responding authorities, and the matched panel
+    (the categories' and totals' ``panels`` when the folded query has counted them already)."""
     periods = design.periods_in_time
     pairs = [(earlier, later) for i, earlier in enumerate(periods) for later in periods[i + 1:]]
     in_time = {p.key for p in periods}
     # Keyed by dimension too: every dimension has its "Not recorded", and labels may repeat.
     rows = {(r.cell.measure, r.cell.period, r.cell.level, r.cell.dimension, r.cell.category): r
             for r in result.rows if r.cell.period in in_time}
-    panels = _panel(session, campaign, design, authority_ids, checked_only, False)
+    if panels is None:
+        panels = _panel(session, campaign, design, authority_ids, checked_only, False)
     group_panels = (_panel(session, campaign, design, authority_ids, checked_only, True)
                     if design.groups else {})
     cells = {(r.cell.measure, r.cell.level, r.cell.dimension, r.cell.category) for r in result.rows
@@ -530,23 +698,62 @@ class _Rates:
         estimates = campaign_estimates(session, campaign.id, bases, authority_ids)
         chosen = {}
         rated = [period for period in design.periods if rated_period(period.start, period.end)]
+        own_years = {p.id: period_year(p.start, p.end) for p in design.periods}
+        # choose_year depends on the period and the years an authority has only: worked out
+        # once for each, not for each of 400 authorities (most have the same years).
+        choices: dict[tuple[int | None, frozenset[int]], YearChoice | None] = {}
         for (authority_id, base), years in estimates.items():
+            available = frozenset(years)
             for period in rated:
-                choice = choose_year(period.start, period.end, years)
+                own = own_years[period.id]
+                if own is not None and own in available:  # as choose_year would say
+                    chosen[(authority_id, base, period.id)] = _Chosen(years[own], own, False)
+                    continue
+                if (period.id, available) not in choices:
+                    choices[(period.id, available)] = choose_year(period.start, period.end,
+                                                                  available)
+                choice = choices[(period.id, available)]
                 if choice is not None:
                     chosen[(authority_id, base, period.id)] = _Chosen(
                         years[choice.year], choice.year, choice.nearest)
-        return cls(measures, chosen,
-                   {p.id: period_year(p.start, p.end) for p in design.periods},
+        return cls(measures, chosen, own_years,
                    frozenset(p.id for p in design.periods if p not in rated))
 
     def population(self, authority_id: int, base: str, period_id: int | None) -> _Chosen | None:
         return self.chosen.get((authority_id, base, period_id))
 
+    def by_period_rows(self, design: CampaignDesign) -> tuple[tuple[int, ...], ...] | None:
+        """Each authority's chosen population and its mid-year for every period of the design,
+        one row per authority and rated base: (authority id, base, p0, y0, p1, y1 ...), with
+        population 0 and year -1 where none was chosen; None when none is rated."""
+        if not self.measures:
+            return None
+        bases = sorted({m.rate_base for m in self.measures.values()})
+        periods = {p.id: n for n, p in enumerate(design.periods)}
+        table: dict[tuple[int, str], list[int]] = {}
+        for (authority_id, base, period_id), chosen in self.chosen.items():
+            if base not in bases:
+                continue
+            row = table.get((authority_id, base))
+            if row is None:
+                row = table[(authority_id, base)] = [authority_id, bases.index(base),
+                                                     *[0, -1] * len(periods)]
+            n = periods[period_id]
+            row[2 + 2 * n], row[3 + 2 * n] = chosen.population, chosen.year
+        return tuple(tuple(row) for row in table.values()) or None
+
+    def bases_of_measures(self) -> tuple[tuple[int | None, int], ...]:
+        """(measure id, its base's index in the sorted bases) of every rated measure."""
+        bases = sorted({m.rate_base for m in self.measures.values()})
+        return tuple((measure_id, bases.index(m.rate_base))
+                     for measure_id, m in sorted(self.measures.items(),
+                                                 key=lambda item: item[0] or 0))
+
     def add_to_rows(self, session: Session, result: Aggregate, ids: _ById, campaign: Campaign,
                     design: CampaignDesign, authority_ids: Sequence[int] | None,
-                    checked_only: bool) -> None:
-        """Fill the rate fields of the total, category and group rows of rated measures."""
+                    checked_only: bool, plain: _RateSums | None = None) -> None:
+        """Fill the rate fields of the total, category and group rows of rated measures (the
+        totals' and categories' sums from ``plain`` when the folded query has added them up)."""
         if not self.measures:
             return
         cells: dict[tuple[str, str, str, str | None, str | None], AggregateRow] = {}
@@ -558,22 +765,28 @@ class _Rates:
             cells[(row.cell.measure, row.cell.period, row.cell.level, row.cell.dimension,
                    row.cell.category)] = row
         bases = sorted({m.rate_base for m in self.measures.values()})
-        table = [(authority_id, period_id, bases.index(base), chosen.population, chosen.year)
-                 for (authority_id, base, period_id), chosen in self.chosen.items()
-                 if base in bases]
-        if not table or not cells:
+        if not cells or not any(base in bases for _, base, _ in self.chosen):
             return
-        populations = _integer_table(
-            ("authority_id", "period_id", "base", "population", "year"), table,
-            "rate_population")
+        populations = None  # written out only for a query that needs it
         base_of = {measure_id: bases.index(m.rate_base) for measure_id, m in self.measures.items()}
         sums: dict[tuple[str, str, str, str | None, str | None], list[int]] = {}
         years: dict[tuple[str, str, str, str | None, str | None], set[int]] = {}
         nearest: dict[tuple[str, str, str, str | None, str | None], set[int]] = {}
         for by_category_group in (False, True) if design.groups else (False,):
-            query = _rate_sums(campaign, authority_ids, checked_only, by_category_group,
-                               populations, base_of)
-            for measure_id, period_id, category_id, year, *numbers in session.execute(query):
+            if plain is not None and not by_category_group:
+                found: Any = ((*key, *numbers) for key, numbers in plain.items())
+            else:
+                if populations is None:
+                    populations = _integer_table(
+                        ("authority_id", "period_id", "base", "population", "year"),
+                        [(authority_id, period_id, bases.index(base), chosen.population,
+                          chosen.year)
+                         for (authority_id, base, period_id), chosen in self.chosen.items()
+                         if base in bases],
+                        "rate_population")
+                found = session.execute(_rate_sums(campaign, authority_ids, checked_only,
+                                                   by_category_group, populations, base_of))
+            for measure_id, period_id, category_id, year, *numbers in found:
                 key = _cell_key(ids, measure_id, period_id, category_id, by_category_group)
                 totals = sums.setdefault(key, [0, 0, 0, 0, 0])
                 for i, value in enumerate(numbers):
@@ -642,7 +855,7 @@ def _integer_table(names: tuple[str, ...], rows: Sequence[tuple[Any, ...]], name
     compiling 2,400 rows of literals that way took 0.2 s, four times the whole aggregate's
     queries. ``int()`` makes every cell a plain number, so nothing else can reach the SQL.
     """
-    body = ", ".join("(" + ", ".join(str(int(cell)) for cell in row) + ")" for row in rows)
+    body = ", ".join("(" + ", ".join(map(str, map(int, row))) + ")" for row in rows)
     # SQLite and PostgreSQL both call a VALUES list's columns column1, column2, ...
     # CAST: INTEGER affinity, without which SQLite will not index them to join figures' ids.
     named = ", ".join(f"CAST(column{i + 1} AS BIGINT) AS {column_name}"
@@ -662,7 +875,7 @@ def _rate_sums(campaign: Campaign, authority_ids: Sequence[int] | None, checked_
     population once."""
     exact = Figure.kind == ValueKind.exact.value
     suppressed = Figure.kind == ValueKind.suppressed.value
-    usable = and_(*_base_filters(campaign, authority_ids, checked_only), or_(exact, suppressed),
+    usable = and_(*_base_filters(campaign.id, authority_ids, checked_only), or_(exact, suppressed),
                   Figure.measure_id.in_([m for m in base_of if m is not None]))
 
     def population_of(measure_id: Any, period_id: Any, authority_id: Any) -> Any:
