@@ -284,3 +284,43 @@ def test_the_cache_url_must_name_redis(tmp_path, monkeypatch):
         load_config(tmp_path, {"SECRET_KEY": "x"})
     monkeypatch.setenv("FOITRACK_CACHE_URL", "redis://127.0.0.1:6379/1")
     assert load_config(tmp_path, {"SECRET_KEY": "x"})["CACHE_URL"] == "redis://127.0.0.1:6379/1"
+
+
+def test_a_value_not_signed_with_the_apps_key_is_never_unpickled(namespace):
+    # Whoever can write to Redis without the app's secret key must not run code through it.
+    ours = PageCache(shared=SharedCache(redis.Redis.from_url(REDIS_URL), namespace, secret=b"k1"))
+    theirs = PageCache(shared=SharedCache(redis.Redis.from_url(REDIS_URL), namespace,
+                                          secret=b"someone else's"))
+    calls: list[object] = []
+    theirs.get(v(0, 1), ("x",), builder("planted", calls), shared=True)
+    assert ours.get(v(0, 1), ("x",), builder("ours", calls), shared=True) == "ours"
+    assert calls == ["planted", "ours"]
+
+
+def test_a_new_build_of_the_code_does_not_read_what_the_old_one_kept(monkeypatch):
+    config = {"QUEUE": "q", "DATABASE_URL": "postgresql://db/foitrack"}
+    before = shared_cache.namespace_of(config)
+    monkeypatch.setattr(shared_cache, "code_fingerprint", lambda: "another-build")
+    assert shared_cache.namespace_of(config) != before
+
+
+def test_the_same_database_name_on_two_servers_keeps_apart():
+    a = shared_cache.namespace_of({"DATABASE_URL": "postgresql://staging/foitrack"})
+    b = shared_cache.namespace_of({"DATABASE_URL": "postgresql://production/foitrack"})
+    assert a != b
+
+
+def test_a_waiter_builds_for_itself_when_the_builder_takes_too_long(namespace):
+    client = redis.Redis.from_url(REDIS_URL)
+    cache = SharedCache(client, namespace, lock_seconds=60, wait_seconds=0.5)
+    name = cache.name(v(0, 1), ("x",))
+    assert client.set(f"{name}:lock", b"a builder that died", ex=60)  # held, never given back
+    started = time.monotonic()
+    assert cache.get(v(0, 1), ("x",), lambda: "built here") == "built here"
+    assert time.monotonic() - started < 5
+
+
+def test_no_warm_up_is_claimed_while_redis_is_down(namespace):
+    down = SharedCache(redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5),
+                       namespace)
+    assert down.claim("campaign:1", 2.0) is False

@@ -103,6 +103,9 @@ def built(session: Session, store: Store, campaign: Campaign, subset: str | None
     version = data_version.of_campaigns(session, [campaign.id])
 
     def build() -> Built:
+        # The campaign was loaded before the versions were read: read it again, so a change
+        # committed in between (its title, its design) is not kept under the newer versions.
+        session.refresh(campaign)
         result, problem = aggregate_for(session, campaign, subset, checked)
         return Built(version, result, problem, charts.catalogue(outline(session, campaign), result))
 

@@ -20,19 +20,22 @@ seconds. Nothing here knows about Flask.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import json
 import logging
 import pickle
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
-from importlib import metadata
+from pathlib import Path
 from typing import Any, TypeVar
 
 import redis
 from sqlalchemy.engine import make_url
 
+from foitrack.paths import templates_dir
 from foitrack.services.data_version import Version
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,9 @@ SUPERSEDED = 60
 # The longest one process builds while the others wait; past it the lock lapses (a builder
 # killed mid-build must not hold everyone up) and a waiter builds for itself.
 LOCK_SECONDS = 60
+# The longest a process waits for another's build before building for itself: well inside a
+# gunicorn worker's timeout, so a builder that died holds nobody long.
+WAIT_SECONDS = 10
 RETRY = 30.0  # seconds after a failure before Redis is asked again
 REDIS_SCHEMES = ("redis", "rediss", "unix")  # what redis-py connects to
 
@@ -55,11 +61,17 @@ class SharedCache:
     """Values kept in Redis under (versions, key), built by one process at a time."""
 
     def __init__(self, client: redis.Redis, namespace: str, ttl: int = TTL,
-                 lock_seconds: float = LOCK_SECONDS) -> None:
+                 lock_seconds: float = LOCK_SECONDS, secret: bytes = b"",
+                 wait_seconds: float = WAIT_SECONDS) -> None:
         self.client = client
         self.namespace = namespace
         self.ttl = ttl
         self.lock_seconds = lock_seconds
+        self.wait_seconds = min(wait_seconds, lock_seconds)
+        # Values are signed with it, and one whose signature does not match is never unpickled:
+        # whoever can write to Redis but does not hold the app's secret key cannot run code in
+        # the web and worker processes through it.
+        self._mac_key = hashlib.sha256(b"foitrack shared cache\0" + secret).digest()
         self._down_until = 0.0
         self._warned = False
         self._state = threading.Lock()
@@ -126,16 +138,17 @@ class SharedCache:
 
     def claim(self, what: str, seconds: float) -> bool:
         """True for the first process to claim ``what`` in ``seconds``, False for the others
-        until then: one warm-up per campaign per window, whoever wrote. True when Redis does not
-        answer (better twice than never)."""
+        until then: one warm-up per campaign per window, whoever wrote. False when Redis does
+        not answer: the broker is most likely that Redis too, and a request that has committed
+        must not then wait on it (the page is built when someone asks)."""
         if not self._usable():
-            return True
+            return False
         try:
             return bool(self.client.set(f"{self.namespace}claim:{what}", b"1", nx=True,
                                         px=max(int(seconds * 1000), 1)))
         except redis.RedisError as error:
             self._failed(error)
-            return True
+            return False
 
     # ---- Redis, and what to do when it does not answer -------------------------------------
 
@@ -148,8 +161,12 @@ class SharedCache:
         self._answered()
         if not isinstance(raw, bytes):
             return _MISSING
+        signature, payload = raw[:32], raw[32:]
+        if not hmac.compare_digest(signature, self._sign(payload)):
+            log.warning("a shared cache value was not signed with this app's key; ignored")
+            return _MISSING
         try:
-            return pickle.loads(raw)  # noqa: S301 - our own Redis, written by our own code
+            return pickle.loads(payload)  # noqa: S301 - signed by a process holding our key
         except Exception:  # noqa: BLE001 - unreadable (a class gone since): build it again
             log.warning("a shared cache value could not be read; building it again", exc_info=True)
             return _MISSING
@@ -158,10 +175,11 @@ class SharedCache:
         if not self._usable():
             return
         try:
-            raw = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):
             log.debug("%s cannot be pickled; kept in this process only", type(value).__name__)
             return
+        raw = self._sign(payload) + payload
         try:
             with self.client.pipeline() as pipe:  # MULTI: the value and its pointer together
                 pipe.set(name, raw, ex=self.ttl)
@@ -177,11 +195,14 @@ class SharedCache:
         else:
             self._answered()
 
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._mac_key, payload, hashlib.sha256).digest()
+
     def _lock(self, name: str) -> Any:
         """The value's build lock, held; None when Redis failed or the wait ran out (the
         caller then builds without it)."""
         lock = self.client.lock(f"{name}:lock", timeout=self.lock_seconds, sleep=0.05,
-                                blocking_timeout=self.lock_seconds)
+                                blocking_timeout=self.wait_seconds)
         try:
             return lock if lock.acquire() else None
         except redis.RedisError as error:
@@ -247,13 +268,27 @@ def url_of(config: Mapping[str, Any]) -> str | None:
 
 
 def namespace_of(config: Mapping[str, Any]) -> str:
-    """The prefix of every name this foitrack keeps: its queue, database and release."""
-    database = make_url(str(config["DATABASE_URL"])).database or ""
-    try:
-        release = metadata.version("foitrack")
-    except metadata.PackageNotFoundError:
-        release = "unknown"
-    return f"foitrack:{config.get('QUEUE') or 'foitrack'}:{database}:{release}:"
+    """The prefix of every name this foitrack keeps: its queue, database and code.
+
+    The code's fingerprint, not the release number: a deploy that changes how a page is built
+    (a fixed aggregate, a new field in a kept value) must not be served what the old code built,
+    and the release number does not change with every deploy. Every machine running the same
+    code agrees on it, so they still share."""
+    url = make_url(str(config["DATABASE_URL"]))
+    database = f"{url.host or ''}:{url.port or ''}/{url.database or ''}"
+    return f"foitrack:{config.get('QUEUE') or 'foitrack'}:{database}:{code_fingerprint()}:"
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of foitrack's Python modules and templates: what builds the values kept."""
+    digest = hashlib.sha256()
+    for root in (Path(__file__).resolve().parent.parent, templates_dir()):
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".html", ".csv", ".toml") and path.is_file():
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 _made: dict[tuple[str, str], SharedCache] = {}
@@ -270,5 +305,6 @@ def for_config(config: Mapping[str, Any]) -> SharedCache | None:
     with _made_lock:
         if (url, namespace) not in _made:
             client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=5)
-            _made[(url, namespace)] = SharedCache(client, namespace)
+            _made[(url, namespace)] = SharedCache(
+                client, namespace, secret=str(config.get("SECRET_KEY") or "").encode())
         return _made[(url, namespace)]

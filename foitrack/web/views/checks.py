@@ -36,6 +36,13 @@ def flash_warnings(campaign: Any, request_ids: Iterable[int]) -> None:
               + "; ".join(lines) + ".", "warning")
 
 
+def _again(session: Any, campaign: Any) -> Any:
+    """The campaign read again: it was loaded before the versions, and what is kept under them
+    must be no older."""
+    session.refresh(campaign)
+    return campaign
+
+
 def _page(campaign: Any, problems: dict[str, list[str]] | None = None,
           notes: dict[str, str] | None = None, status: int = 200) -> Any:
     session = db_session()
@@ -43,7 +50,8 @@ def _page(campaign: Any, problems: dict[str, list[str]] | None = None,
     # Kept until the campaign changes: they are worked out from every figure and timeline.
     found = page_cache.of(current_app.extensions).get(
         version, ("findings", campaign.id, today(), clock_settings()),
-        lambda: checks.findings(session, campaign, today=today(), settings=clock_settings()))
+        lambda: checks.findings(session, _again(session, campaign), today=today(),
+                                settings=clock_settings()))
     return render_template(
         "checks/index.html", campaign=campaign, open=[f for f in found if f.is_open],
         explained=[f for f in found if not f.is_open], checks=checks.CHECKS,

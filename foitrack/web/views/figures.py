@@ -493,6 +493,7 @@ def release(slug: str) -> Any:
     national, problem = built.result, built.problem
 
     def build() -> Any:
+        session.refresh(campaign)  # loaded before the versions were read (page_data.built)
         ids: list[int] | None = None
         subject = None
         if subset and problem is None:
@@ -528,6 +529,7 @@ def fact_sheet(slug: str, authority: str) -> Any:
     national = built.result
 
     def build() -> tuple[Any, list[charts.Chart]]:
+        session.refresh(campaign)  # loaded before the versions were read (page_data.built)
         return (release_service.fact_sheet(session, campaign, national, authority, today(),
                                            clock_settings()),
                 charts.fact_sheet_catalogue(_outline(campaign), national, found.slug,
@@ -661,12 +663,15 @@ def fact_sheet_chart(slug: str, authority: str, measure: str, image_format: str)
     refused = _within_render_budget(key, image_format)
     if refused is not None:
         return refused
-    design = _outline(campaign)
-    info = design.measure(measure)
     national = _built(campaign)  # everyone's figures, as on the aggregate page unfiltered
-    drawn = page_cache.of(current_app.extensions).get(
-        national.version, key,
-        lambda: charts.authority_against_total(design, national.result, found.slug, found.name,
-                                               info) if info is not None else None, shared=True)
+
+    def draw() -> charts.Chart | None:
+        # The design read after the versions (in _built), so it is no older than they are.
+        design = _outline(campaign)
+        info = design.measure(measure)
+        return (charts.authority_against_total(design, national.result, found.slug, found.name,
+                                               info) if info is not None else None)
+
+    drawn = page_cache.of(current_app.extensions).get(national.version, key, draw, shared=True)
     return _chart_response(drawn, image_format, f"{slug}-{found.slug}-{measure}", key,
                            national.version)
