@@ -85,3 +85,15 @@ def upload(client: FlaskClient, path: str, name: str, data: bytes, extra: dict |
     return client.post(path, data={"csrf_token": csrf_token(client, path),
                                    "file": [(io.BytesIO(data), name)], **(extra or {})},
                        content_type="multipart/form-data")
+
+
+def cache_builds(app) -> int:
+    """How many values the app's page cache has built: what a kept page does not add to."""
+    return app.extensions["foitrack.web.page_cache"].builds
+
+
+def page_text(client: FlaskClient, path: str) -> str:
+    """The page at ``path``, which must answer 200."""
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)

@@ -16,7 +16,7 @@ from foitrack.services.campaigns import get_campaign
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
-from tests.pages import sign_in
+from tests.pages import cache_builds, page_text, sign_in
 
 pytestmark = pytest.mark.postgres
 
@@ -36,16 +36,6 @@ def two(client, session):
     sign_in(client, make_user(session, role="researcher").email)
 
 
-def builds(app) -> int:
-    return app.extensions["foitrack.web.page_cache"].builds
-
-
-def load(client, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, path
-    return response.get_data(as_text=True)
-
-
 def write_figure(session, slug: str, value: str) -> None:
     import_csv(session, TEST_ACTOR, get_campaign(session, slug), io.BytesIO(
         HEADER + f"E23000016,offences,2018-19,,,{value},,\n".encode()))
@@ -58,58 +48,58 @@ PAGES = ["/campaigns/{}/aggregate", "/campaigns/{}/charts/national-total-offence
 
 def test_a_write_to_one_campaign_leaves_the_others_pages_kept(app, client, session, two):
     for page in PAGES:
-        load(client, page.format("second"))
-    kept = builds(app)
+        page_text(client, page.format("second"))
+    kept = cache_builds(app)
     for page in PAGES:
-        load(client, page.format("second"))
-    assert builds(app) == kept  # warm: nothing built again
+        page_text(client, page.format("second"))
+    assert cache_builds(app) == kept  # warm: nothing built again
 
     write_figure(session, "first", "150")
 
     for page in PAGES:
-        load(client, page.format("second"))
-    assert builds(app) == kept  # the write to "first" rebuilt nothing of "second"
-    assert ">73</a>" in load(client, "/campaigns/second/aggregate")
+        page_text(client, page.format("second"))
+    assert cache_builds(app) == kept  # the write to "first" rebuilt nothing of "second"
+    assert ">73</a>" in page_text(client, "/campaigns/second/aggregate")
 
 
 def test_the_written_campaign_shows_the_write_on_the_next_load(app, client, session, two):
-    assert ">122</a>" in load(client, "/campaigns/first/aggregate")
+    assert ">122</a>" in page_text(client, "/campaigns/first/aggregate")
     write_figure(session, "first", "150")
-    page = load(client, "/campaigns/first/aggregate")
+    page = page_text(client, "/campaigns/first/aggregate")
     assert ">150</a>" in page and ">122</a>" not in page
-    assert "150" in load(client, "/campaigns/first/charts/national-total-offences.svg")
+    assert "150" in page_text(client, "/campaigns/first/charts/national-total-offences.svg")
 
 
 def test_a_change_to_the_registry_rebuilds_every_campaign(app, client, session, two):
     # Authority names are on every campaign's pages: renaming one must show everywhere.
-    assert "West Mercia Police" in load(client, "/campaigns/second/aggregate")
+    assert "West Mercia Police" in page_text(client, "/campaigns/second/aggregate")
     authority = session.scalars(select(Authority).where(Authority.slug == "west-mercia")).one()
     authorities.update_authority(session, TEST_ACTOR, authority, {"name": "West Mercia Constabulary"})
     session.commit()
-    assert "West Mercia Constabulary" in load(client, "/campaigns/second/aggregate")
+    assert "West Mercia Constabulary" in page_text(client, "/campaigns/second/aggregate")
 
 
 def test_a_sign_in_leaves_the_campaign_pages_kept(app, client, session, two):
-    load(client, "/campaigns/second/aggregate")
-    kept = builds(app)
+    page_text(client, "/campaigns/second/aggregate")
+    kept = cache_builds(app)
     other = app.test_client()
     sign_in(other, make_user(session, role="viewer").email)  # an audited change to accounts
     assert data_version.of_scopes(session, [data_version.ACCOUNTS])[0][0] == "accounts"
-    load(client, "/campaigns/second/aggregate")
-    assert builds(app) == kept
+    page_text(client, "/campaigns/second/aggregate")
+    assert cache_builds(app) == kept
 
 
 def test_the_campaign_list_works_out_only_the_written_campaign_again(app, client, session, two):
-    load(client, "/campaigns/")
-    kept = builds(app)
-    load(client, "/campaigns/")
-    assert builds(app) == kept  # warm: every campaign's progress kept
+    page_text(client, "/campaigns/")
+    kept = cache_builds(app)
+    page_text(client, "/campaigns/")
+    assert cache_builds(app) == kept  # warm: every campaign's progress kept
     request = requests.get_request(session, "first", "west-mercia")
     requests.add_event(session, TEST_ACTOR, request, "sent", dt.date(2019, 4, 1),
                        today=dt.date(2019, 4, 2))
     session.commit()
-    page = load(client, "/campaigns/")
-    assert builds(app) == kept + 1  # the first campaign's rows, not the second's
+    page = page_text(client, "/campaigns/")
+    assert cache_builds(app) == kept + 1  # the first campaign's rows, not the second's
     row = page.split('href="/campaigns/first"', 1)[1].split("</tr>", 1)[0]
     # 43 requests, 1 sent: the event shows at once.
     assert re.search(r'<td class="numeric">43</td>\s*<td class="numeric">1</td>', row)
@@ -123,14 +113,14 @@ def test_the_checks_page_is_worked_out_again_only_after_its_own_campaign_changes
     real = checks.findings
     monkeypatch.setattr(checks, "findings", lambda *args, **kwargs: worked_out.append(
         args[1].slug) or real(*args, **kwargs))
-    load(client, "/campaigns/second/checks/")
-    load(client, "/campaigns/second/checks/")
+    page_text(client, "/campaigns/second/checks/")
+    page_text(client, "/campaigns/second/checks/")
     assert worked_out == ["second"]  # warm: kept
     write_figure(session, "first", "150")
-    load(client, "/campaigns/second/checks/")
+    page_text(client, "/campaigns/second/checks/")
     assert worked_out == ["second"]  # a write elsewhere leaves it
     write_figure(session, "second", "80")
-    load(client, "/campaigns/second/checks/")
+    page_text(client, "/campaigns/second/checks/")
     assert worked_out == ["second", "second"]  # its own write: worked out again
 
 
@@ -147,12 +137,12 @@ def test_the_release_and_fact_sheets_are_worded_again_only_after_their_campaign_
     real = getattr(release, function)
     monkeypatch.setattr(release, function, lambda *args, **kwargs: worded.append(
         args[1].slug) or real(*args, **kwargs))
-    load(client, page.format("second"))
-    load(client, page.format("second"))
+    page_text(client, page.format("second"))
+    page_text(client, page.format("second"))
     assert worded == ["second"]  # warm: kept
     write_figure(session, "first", "150")
-    load(client, page.format("second"))
+    page_text(client, page.format("second"))
     assert worded == ["second"]  # a write elsewhere leaves it
     write_figure(session, "second", "80")
-    assert shows in load(client, page.format("second"))
+    assert shows in page_text(client, page.format("second"))
     assert worded == ["second", "second"]  # its own write: worded again, showing it

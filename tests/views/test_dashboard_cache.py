@@ -18,18 +18,14 @@ from foitrack.models import Campaign, Event, Request
 from foitrack.services import data_version
 from foitrack.services import requests as request_service
 from foitrack.services.campaigns import create_campaign, get_campaign, update_campaign
-from foitrack.web import campaign_rows, page_cache
+from foitrack.web import campaign_rows
 from tests.factories import TEST_ACTOR, load_forces, make_user
-from tests.pages import sign_in
+from tests.pages import cache_builds, page_text, sign_in
 
 pytestmark = pytest.mark.postgres
 
 TODAY = dt.date(2024, 6, 3)
 FORCES = ("west-mercia", "kent", "surrey")
-
-
-def builds(app) -> int:
-    return page_cache.of(app.extensions).builds
 
 
 @contextlib.contextmanager
@@ -54,12 +50,6 @@ def counted(app) -> Iterator[dict[str, int]]:
         event.remove(engine, "before_cursor_execute", query)
         event.remove(Request, "load", loaded)
         event.remove(Event, "load", loaded)
-
-
-def load(client, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, path
-    return response.get_data(as_text=True)
 
 
 def overdue_card(page: str) -> str:
@@ -99,53 +89,53 @@ def answer(session, slug: str, authority: str) -> None:
 
 
 def test_a_warm_dashboard_builds_nothing_and_derives_no_request(app, client, late):
-    before = builds(app)
-    load(client, "/")
-    assert builds(app) == before + 2  # each campaign's rows, kept on their own
+    before = cache_builds(app)
+    page_text(client, "/")
+    assert cache_builds(app) == before + 2  # each campaign's rows, kept on their own
 
     with counted(app) as seen:
-        page = load(client, "/")
-    assert builds(app) == before + 2
+        page = page_text(client, "/")
+    assert cache_builds(app) == before + 2
     assert seen["loaded"] == 0  # no request or event loaded, so no state derived
     assert '<span class="big-number">6</span> overdue' in page
 
 
 def test_a_write_to_one_campaign_rebuilds_only_its_rows(app, client, session, late):
-    load(client, "/")
-    load(client, "/chase")
-    kept = builds(app)
+    page_text(client, "/")
+    page_text(client, "/chase")
+    kept = cache_builds(app)
 
     answer(session, "first", "kent")
 
-    chase = load(client, "/chase")
+    chase = page_text(client, "/chase")
     # The first campaign's rows, the chase list drawn from every campaign's rows and its
     # table: the second campaign's rows are found as they were kept.
-    assert builds(app) == kept + 3
+    assert cache_builds(app) == kept + 3
     assert link("first", "kent") not in chase and link("second", "kent") in chase
-    dashboard = load(client, "/")
-    assert builds(app) == kept + 3  # the dashboard finds the rows the chase list rebuilt
+    dashboard = page_text(client, "/")
+    assert cache_builds(app) == kept + 3  # the dashboard finds the rows the chase list rebuilt
     card = overdue_card(dashboard)
     assert link("first", "kent") not in card and link("second", "kent") in card
     assert '<span class="big-number">5</span> overdue' in dashboard
 
 
 def test_the_campaign_page_shares_the_rows_and_shows_the_write(app, client, session, late):
-    load(client, "/")
+    page_text(client, "/")
     answer(session, "second", "surrey")
-    page = load(client, "/campaigns/second")
+    page = page_text(client, "/campaigns/second")
     assert "Surrey Police: Answered" in page  # on the map, at once
-    kept = builds(app)
+    kept = cache_builds(app)
     with counted(app) as seen:
-        load(client, "/")
+        page_text(client, "/")
     # The dashboard finds the rows the campaign page rebuilt.
-    assert builds(app) == kept and seen["loaded"] == 0
+    assert cache_builds(app) == kept and seen["loaded"] == 0
 
 
 def test_a_renamed_campaign_is_listed_under_its_new_title_at_once(app, client, session, late):
-    assert "First · " in overdue_card(load(client, "/"))
+    assert "First · " in overdue_card(page_text(client, "/"))
     update_campaign(session, TEST_ACTOR, get_campaign(session, "first"), {"title": "Renamed"})
     session.commit()
-    card = overdue_card(load(client, "/"))
+    card = overdue_card(page_text(client, "/"))
     assert "Renamed · " in card and "First · " not in card
 
 
@@ -180,7 +170,7 @@ def test_threads_missing_the_same_campaigns_build_them_once(app, late):
         for worker in workers:
             worker.join()
     assert not failures
-    assert builds(app) == len(ids)
+    assert cache_builds(app) == len(ids)
     assert seen["loaded"] == 6 + 6  # one build: six requests and their six events
     assert all(rows[i] is found[0][i] for rows in found for i in ids)
 
@@ -196,11 +186,11 @@ def _dashboard_counts(app, client) -> tuple[int, int, int, int]:
     how many requests and events the warm one loaded."""
     app.extensions.pop("foitrack.web.page_cache", None)
     with counted(app) as cold:
-        load(client, "/")
-    built = builds(app)
+        page_text(client, "/")
+    built = cache_builds(app)
     with counted(app) as warm:
-        load(client, "/")
-    assert builds(app) == built  # warm: nothing built
+        page_text(client, "/")
+    assert cache_builds(app) == built  # warm: nothing built
     return cold["queries"], warm["queries"], built, warm["loaded"]
 
 
@@ -212,5 +202,5 @@ def test_the_dashboard_runs_as_many_queries_with_three_times_the_campaigns(app, 
 
     _campaigns(session, 3, 6)
     assert _dashboard_counts(app, client) == (cold, warm, 9, 0)
-    page = load(client, "/")
+    page = page_text(client, "/")
     assert len(re.findall(r'<article class="card campaign-card">', page)) == 9

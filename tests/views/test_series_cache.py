@@ -11,7 +11,7 @@ from foitrack.services import series as service
 from foitrack.services.campaigns import get_campaign
 from foitrack.services.figures import import_csv
 from tests.factories import TEST_ACTOR, make_campaign, make_fixture_campaign, make_user
-from tests.pages import sign_in
+from tests.pages import cache_builds, page_text, sign_in
 
 pytestmark = pytest.mark.postgres
 
@@ -31,16 +31,6 @@ def signed_in(app, client, session):
     return client
 
 
-def builds(app) -> int:
-    return app.extensions["foitrack.web.page_cache"].builds
-
-
-def load(client, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, path
-    return response.get_data(as_text=True)
-
-
 def write(session, slug: str, line: bytes) -> None:
     import_csv(session, TEST_ACTOR, get_campaign(session, slug), io.BytesIO(HEADER + line))
     session.commit()
@@ -56,27 +46,27 @@ def test_a_warm_series_page_builds_nothing(app, signed_in, monkeypatch):
     real = service.series_table
     monkeypatch.setattr(service, "series_table",
                         lambda *args, **kwargs: tables.append(args) or real(*args, **kwargs))
-    page = load(signed_in, PAGE)
+    page = page_text(signed_in, PAGE)
     for path in chart_paths(page):
-        load(signed_in, path)
-    kept, built = builds(app), len(tables)
-    page = load(signed_in, PAGE)
+        page_text(signed_in, path)
+    kept, built = cache_builds(app), len(tables)
+    page = page_text(signed_in, PAGE)
     for path in chart_paths(page):
-        load(signed_in, path)
+        page_text(signed_in, path)
     assert chart_paths(page) and built == 1
-    assert builds(app) == kept and len(tables) == built  # the table worked out once
+    assert cache_builds(app) == kept and len(tables) == built  # the table worked out once
 
 
 def test_a_write_outside_the_series_leaves_it_kept(app, session, signed_in):
-    load(signed_in, PAGE)
-    kept = builds(app)
+    page_text(signed_in, PAGE)
+    kept = cache_builds(app)
     write(session, "grooming-2019", b"E23000016,offences,2018-19,,,122,,\n")
-    load(signed_in, PAGE)
-    assert builds(app) == kept
+    page_text(signed_in, PAGE)
+    assert cache_builds(app) == kept
 
 
 def test_a_write_inside_the_series_shows_on_the_next_load(app, session, signed_in):
-    assert ">100<" in load(signed_in, PAGE).replace(" ", "")  # West Mercia, 2020/21
+    assert ">100<" in page_text(signed_in, PAGE).replace(" ", "")  # West Mercia, 2020/21
     write(session, "series-2021", b"E23000016,offences,2020-21,,,135,,\n")
-    page = load(signed_in, PAGE).replace(" ", "")
+    page = page_text(signed_in, PAGE).replace(" ", "")
     assert ">135<" in page and ">100<" not in page
