@@ -262,10 +262,13 @@ class _Read:
     asked: list[tuple[int, int]]
 
 
-def _read(session: Session, series: Series, viewer: Any, today: dt.date) -> _Read:
-    rows = session.execute(
-        select(Campaign.id, Campaign.slug, Campaign.title, Campaign.created_at)
-        .where(Campaign.series_id == series.id, membership.visible_clause(viewer, today))).all()
+def _read(session: Session, series: Series, viewer: Any, today: dt.date,
+          only: Sequence[int] | None = None) -> _Read:
+    query = (select(Campaign.id, Campaign.slug, Campaign.title, Campaign.created_at)
+             .where(Campaign.series_id == series.id, membership.visible_clause(viewer, today)))
+    if only is not None:
+        query = query.where(Campaign.id.in_(list(only)))
+    rows = session.execute(query).all()
     ids = [row.id for row in rows]
     periods = [AskedPeriod(p.campaign_id, p.key, p.label, p.start, p.end)
                for p in session.execute(
@@ -320,14 +323,16 @@ def _measure_list(read: _Read) -> list[tuple[str, str]]:
 
 
 def series_table(session: Session, series: Series, viewer: Any, today: dt.date,
-                 measure: str | None = None) -> SeriesTable:
+                 measure: str | None = None, only: Sequence[int] | None = None) -> SeriesTable:
     """Each authority's figure (the total of ``measure``) for every period asked by a campaign
     of the series that ``viewer`` may see, the national totals and the matched-panel changes.
 
-    ``measure``: a measure key; default, the first measure of the latest campaign.
+    ``measure``: a measure key; default, the first measure of the latest campaign. ``only``:
+    of those campaigns, these ids alone (what a page keyed its cache on, so that a membership
+    changed meanwhile can only leave campaigns out, never add one).
     :raises Invalid: naming ``measure`` when no campaign of the series has it.
     """
-    read = _read(session, series, viewer, today)
+    read = _read(session, series, viewer, today, only)
     measures = _measure_list(read)
     if measure is None:
         measure = measures[0][0] if measures else ""

@@ -197,6 +197,23 @@ def test_an_embargoed_campaign_is_left_out_for_whoever_is_not_let_in(session):
     assert _values(let_in, "west-mercia")[-2:] == ["101", "777"]
 
 
+def test_a_table_of_chosen_campaigns_never_adds_one_the_viewer_may_not_see(session):
+    # A page keys its kept table on the campaigns it saw the viewer may see; the table is built
+    # of those alone, so a membership changed in between can leave one out, never add one.
+    owner = make_user(session)
+    outsider = make_user(session, role="viewer")
+    linked = _linked(session)
+    hidden = _embargoed(session, owner)
+    series = service.get_series(session, "series")
+    service.link(session, TEST_ACTOR, series, hidden)
+    session.commit()
+    chosen = [linked[0].id, hidden.id]
+    for_owner = service.series_table(session, series, owner, TODAY, only=chosen)
+    assert {c.slug for c in for_owner.campaigns} == {linked[0].slug, "series-2022"}
+    for_outsider = service.series_table(session, series, outsider, TODAY, only=chosen)
+    assert {c.slug for c in for_outsider.campaigns} == {linked[0].slug}
+
+
 def test_a_series_of_hidden_campaigns_does_not_exist_for_an_outsider(session):
     owner = make_user(session)
     outsider = make_user(session, role="viewer")

@@ -56,7 +56,8 @@ def _kept(slug: str) -> _Kept:
     seen = tuple(service.visible_campaign_ids(session, found, _viewer(), today()))
 
     def build() -> _Kept:
-        table = service.series_table(session, found, _viewer(), today(), measure)
+        # Of exactly the campaigns in the key: never one the key does not name.
+        table = service.series_table(session, found, _viewer(), today(), measure, only=seen)
         return _Kept(version, table, series_charts.catalogue(table))
 
     return page_cache.of(current_app.extensions).get(
