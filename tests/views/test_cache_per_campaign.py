@@ -146,3 +146,12 @@ def test_the_release_and_fact_sheets_are_worded_again_only_after_their_campaign_
     write_figure(session, "second", "80")
     assert shows in page_text(client, page.format("second"))
     assert worded == ["second", "second"]  # its own write: worded again, showing it
+
+
+def test_made_up_map_arguments_find_the_map_already_kept(app, client, session, two):
+    # Unknown map choices fall back as the map does: they must not each keep a copy of it.
+    page_text(client, "/campaigns/second/aggregate")
+    kept = cache_builds(app)
+    for n in range(5):
+        page_text(client, f"/campaigns/second/aggregate?map_measure=nothing-{n}&map_show=x{n}")
+    assert cache_builds(app) == kept

@@ -44,7 +44,7 @@ from foitrack.web.render_budget import refused_render
 from foitrack.web.views.checks import flash_warnings
 from foitrack.web.views.lookups import campaign_or_404, request_or_404
 from foitrack.web.views.mail import VIEWABLE
-from foitrack.web.views.tilemaps import aggregate_map
+from foitrack.web.views.tilemaps import aggregate_map, map_key
 
 blueprint = Blueprint("figures", __name__, url_prefix="/campaigns/<slug>")
 
@@ -364,9 +364,6 @@ class _Tables:
     by_authority: Markup
 
 
-# The aggregate map's choices: with the page's choice of authorities and figures, its key.
-MAP_ARGS = ("map_measure", "map_period", "map_category", "map_show", "per")
-
 
 @blueprint.get("/aggregate")
 def aggregate_page(slug: str) -> Any:
@@ -392,7 +389,7 @@ def aggregate_page(slug: str) -> Any:
         return tile_map, choice, drawn
 
     tile_map, map_choice, map_html = cache.get(
-        built.version, (*key, "map", *(request.args.get(name) for name in MAP_ARGS)), draw_map)
+        built.version, (*key, "map", *map_key(campaign, request.args)), draw_map)
     links = _chart_links(built.charts, "figures.aggregate_chart",
                          lambda chart: {"chart": chart.name}, slug=slug, **_selection())
     return render_template("figures/aggregate.html", campaign=campaign, result=result,

@@ -107,6 +107,14 @@ def _pick(wanted: str | None, allowed: list[str], last: bool = False) -> str:
     return allowed[-1] if last else allowed[0]
 
 
+def map_key(campaign: Any, args: Mapping[str, str]) -> tuple[str, ...]:
+    """What the map shows for these arguments, spelt one way: unknown values fall back as the
+    map does, so a link with made-up arguments finds the map already kept (and cannot fill the
+    page cache with copies of it)."""
+    choice = _choose(campaign, args)
+    return (choice.measure, choice.period, choice.category, choice.show)
+
+
 def aggregate_map(campaign: Any, result: Any, args: Mapping[str, str]) -> tuple[TileMap | None,
                                                                                 FigureChoice]:
     """The chosen figure (or its change) for each force asked; a click opens its fact sheet."""
