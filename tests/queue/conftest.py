@@ -98,7 +98,9 @@ def worker_env(broker_env, slow_smtp, app) -> dict[str, str]:
     env = {**broker_env, "FOITRACK_SMTP_HOST": "127.0.0.1",
            "FOITRACK_SMTP_PORT": str(slow_smtp.port), "FOITRACK_SMTP_STARTTLS": "0",
            "FOITRACK_MAIL_FROM": "research@charity.example", "FOITRACK_MAIL_THROTTLE_SECONDS": "0",
-           "FOITRACK_TICK_SECONDS": "1"}
+           "FOITRACK_TICK_SECONDS": "1",
+           # One secret key for the deployment: the shared page cache is signed with it.
+           "FOITRACK_SECRET_KEY": app.config["SECRET_KEY"]}
     app.config.update(BROKER_URL=env.get("FOITRACK_BROKER_URL"), QUEUE=env["FOITRACK_QUEUE"],
                       SMTP_HOST="127.0.0.1", SMTP_PORT=slow_smtp.port, SMTP_STARTTLS=False,
                       MAIL_FROM="research@charity.example", MAIL_THROTTLE_SECONDS=0)
