@@ -45,9 +45,17 @@ def command_line_app(*, web: bool = False) -> Flask:
     try:
         from foitrack import create_app, create_base_app
 
-        return create_app(settings) if web else create_base_app(settings)
+        app = create_app(settings) if web else create_base_app(settings)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+    if not web and app.config.get("BROKER_URL"):  # the web app watches its own (web.warm)
+        # An import or a reply filed here changes its campaign's pages as an edit in the web
+        # app does: a worker rebuilds them ahead of their readers. Imported only where there
+        # is a broker, so that a command's start-up pays nothing for it otherwise.
+        from foitrack.services.warm_up import through_the_queue
+
+        through_the_queue(app.config, app.extensions["foitrack.db"].sessionmaker)
+    return app
 
 
 class AppLoader:

@@ -1,8 +1,9 @@
 """What a campaign's heavy pages derive, and the keys it is kept under: the aggregate with its
-charts, and the charts' images.
+charts, the charts' images, and the table and charts of the campaign's series.
 
-The aggregate page, its chart images, the release and the fact sheets build these when a page
-asks (foitrack.web.views.figures); the warm-up builds them ahead of the page after a write (in
+The aggregate page, its chart images, the release, the fact sheets and the series page build
+these when a page asks (foitrack.web.views.figures, .series); the warm-up builds them ahead of
+the page after a write (in
 the web process, foitrack.web.warm, or in a worker into the shared cache,
 foitrack.worker.tasks.warm_up). Both go through here, so what the warm-up builds is exactly
 what the page looks for: the same key under the same data versions, read before the data.
@@ -10,29 +11,30 @@ what the page looks for: the same key under the same data versions, read before 
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Hashable, Mapping
+import datetime as dt
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from foitrack import broker
+from foitrack.domain.clock import ClockSettings
+from foitrack.domain.series_table import SeriesTable
 from foitrack.errors import NotFound
-from foitrack.exporters import charts
-from foitrack.models import Campaign
-from foitrack.services import aggregate, data_version
+from foitrack.exporters import charts, series_charts
+from foitrack.models import Authority, Campaign, Figure, Request, Series
+from foitrack.services import aggregate, data_version, membership
+from foitrack.services import release as release_service
+from foitrack.services import series as series_service
 from foitrack.services.campaigns import authority_kinds
-from foitrack.services.shared_cache import SharedCache
-
-log = logging.getLogger(__name__)
+from foitrack.services.release import Release
 
 T = TypeVar("T")
 Key = tuple[Hashable, ...]
 
-# Seconds after the last write to a campaign before its pages are built again: a burst of saves
-# in the grid costs one rebuild, and the person saving rarely reaches the aggregate sooner.
-WARM_UP_DELAY = 1.0
+# Fact sheets built ahead after a write: of the authorities whose figures changed last.
+FACT_SHEETS_WARMED = 3
 # The format the pages show charts in (<img src=...svg>); PNG is drawn only for a download.
 SHOWN_FORMAT = "svg"
 
@@ -66,13 +68,32 @@ def chart_key(campaign_id: int, subset: str | None, checked: bool, chart: str) -
     return (*aggregate_key(campaign_id, subset, checked), chart)
 
 
+def fact_sheet_page_key(campaign_id: int, authority_slug: str, today: dt.date,
+                        clock: ClockSettings) -> Key:
+    """A fact sheet's words and charts, as on the day they are read (the deadlines in its
+    methods note count from it)."""
+    return ("fact sheet page", campaign_id, authority_slug, today, clock)
+
+
 def fact_sheet_key(campaign_id: int, authority_slug: str, measure: str) -> Key:
     """A fact sheet's chart: one authority's figure for a measure beside the national total."""
     return ("fact sheet", campaign_id, authority_slug, measure)
 
 
+def series_key(series_id: int, measure: str | None, seen: Sequence[int], today: dt.date) -> Key:
+    """A series' table and charts for a measure (None: the page's default) over the campaigns
+    a viewer may see (``seen``, in id order): two people let into different campaigns of one
+    series see different tables, and two who see the same ones share it."""
+    return ("series", series_id, measure, tuple(seen), today)
+
+
+def series_chart_key(series: Key, chart: str) -> Key:
+    """One of a series table's charts, by name (``series`` a ``series_key``)."""
+    return (*series, chart)
+
+
 def image_key(chart: Key, image_format: str) -> Key:
-    """A chart (``chart_key`` or ``fact_sheet_key``) drawn as an image."""
+    """A chart (``chart_key``, ``fact_sheet_key`` or ``series_chart_key``) drawn as an image."""
     return ("image", *chart, image_format)
 
 
@@ -112,6 +133,99 @@ def built(session: Session, store: Store, campaign: Campaign, subset: str | None
     return store.get(version, aggregate_key(campaign.id, subset, checked), build, shared=True)
 
 
+@dataclass(frozen=True)
+class SeriesBuilt:
+    """A series' table and charts, as some viewers may see it, under the data versions they
+    were built from."""
+
+    version: data_version.Version
+    key: Key
+    table: SeriesTable
+    charts: list[charts.Chart]
+
+
+def series_built(session: Session, store: Store, series: Series, seen: Sequence[int],
+                 today: dt.date, measure: str | None = None) -> SeriesBuilt:
+    """The table of ``measure`` over the campaigns ``seen`` of the series (the ids a viewer may
+    see: the caller has checked them), with its charts, built once per data version.
+
+    Kept under the versions of every campaign of the series (hidden ones too: a superset only
+    costs a rebuild) and the series' own, read before the data; a write to a campaign outside
+    the series leaves it. :raises Invalid: naming ``measure`` when no campaign has it."""
+    version = data_version.of_campaigns(session, [c.id for c in series.campaigns],
+                                        data_version.series_scope(series.id))
+    key = series_key(series.id, measure, seen, today)
+
+    def build() -> SeriesBuilt:
+        session.refresh(series)  # loaded before the versions were read: its name is no older
+        # Exactly the campaigns in the key, whoever asks: their visibility is in the key.
+        table = series_service.series_table(session, series, membership.OPERATOR, today,
+                                            measure, only=seen)
+        return SeriesBuilt(version, key, table, series_charts.catalogue(table))
+
+    return store.get(version, key, build, shared=True)
+
+
+@dataclass(frozen=True)
+class FactSheetBuilt:
+    """One authority's fact sheet and its charts, with the national aggregate beside it."""
+
+    national: Built
+    sheet: Release
+    charts: list[charts.Chart]
+
+
+def fact_sheet_built(session: Session, store: Store, campaign: Campaign, authority: Authority,
+                     today: dt.date, clock: ClockSettings) -> FactSheetBuilt:
+    """The fact sheet of ``authority`` (one the campaign asked), built once per data version:
+    kept like the release, as its methods note reads the whole campaign."""
+    national = built(session, store, campaign)  # as the aggregate page keeps it
+
+    def build() -> tuple[Release, list[charts.Chart]]:
+        session.refresh(campaign)  # loaded before the versions were read (see ``built``)
+        return (release_service.fact_sheet(session, campaign, national.result, authority.slug,
+                                           today, clock),
+                charts.fact_sheet_catalogue(outline(session, campaign), national.result,
+                                            authority.slug, authority.name))
+
+    sheet, drawn = store.get(national.version,
+                             fact_sheet_page_key(campaign.id, authority.slug, today, clock),
+                             build, shared=True)
+    return FactSheetBuilt(national, sheet, drawn)
+
+
+def fact_sheet_chart(session: Session, store: Store, campaign: Campaign, authority: Authority,
+                     measure: str) -> tuple[data_version.Version, charts.Chart | None]:
+    """A fact sheet's chart for ``measure`` (None for a measure the design does not have), and
+    the versions it is kept under."""
+    national = built(session, store, campaign)
+
+    def draw() -> charts.Chart | None:
+        # The design read after the versions (in ``built``), so it is no older than they are.
+        design = outline(session, campaign)
+        info = design.measure(measure)
+        return (charts.authority_against_total(design, national.result, authority.slug,
+                                               authority.name, info)
+                if info is not None else None)
+
+    return national.version, store.get(
+        national.version, fact_sheet_key(campaign.id, authority.slug, measure), draw,
+        shared=True)
+
+
+def recently_written(session: Session, campaign: Campaign, limit: int) -> list[Authority]:
+    """The authorities whose figures in the campaign were changed last, the latest first: whose
+    fact sheets a person who has just entered figures is likeliest to open next."""
+    latest = func.max(Figure.updated_at)
+    ids = list(session.scalars(
+        select(Request.authority_id).join(Figure, Figure.request_id == Request.id)
+        .where(Request.campaign_id == campaign.id)
+        .group_by(Request.authority_id).order_by(latest.desc(), Request.authority_id)
+        .limit(limit)))
+    found = {a.id: a for a in session.scalars(select(Authority).where(Authority.id.in_(ids)))}
+    return [found[i] for i in ids]
+
+
 def image(store: Store, version: data_version.Version, chart: Key, drawn: charts.Chart,
           image_format: str) -> bytes:
     """``drawn`` as an image, rendered once per data version (kept under ``chart``'s key)."""
@@ -119,41 +233,31 @@ def image(store: Store, version: data_version.Version, chart: Key, drawn: charts
                      lambda: charts.render(drawn.spec, image_format), shared=True)
 
 
-def warm(session: Session, store: Store, campaign: Campaign) -> Built:
+def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
+         clock: ClockSettings) -> Built:
     """Build what the campaign's heavy pages will ask for first, into ``store``: the aggregate
     of everyone with its charts (which the release and the fact sheets use too) and the charts'
-    images as the page shows them. What is there already is not built again."""
+    images as the page shows them; the fact sheets, with their chart images, of the
+    authorities whose figures were written last (FACT_SHEETS_WARMED of them: all 43 would cost
+    a worker some 13 s a write); and the table, charts and images of the series the campaign is
+    in (as seen by whoever may see all its campaigns: its owners, and everyone once none of
+    them is embargoed). What is there already is not built again."""
     found = built(session, store, campaign)
     for drawn in found.charts:
         image(store, found.version, chart_key(campaign.id, None, False, drawn.name), drawn,
               SHOWN_FORMAT)
+    for authority in recently_written(session, campaign, FACT_SHEETS_WARMED):
+        sheet = fact_sheet_built(session, store, campaign, authority, today, clock)
+        for drawn in sheet.charts:
+            version, chart = fact_sheet_chart(session, store, campaign, authority, drawn.name)
+            if chart is not None:
+                image(store, version, fact_sheet_key(campaign.id, authority.slug, drawn.name),
+                      chart, SHOWN_FORMAT)
+    if campaign.series is not None:
+        series = campaign.series
+        kept = series_built(session, store, series, sorted(c.id for c in series.campaigns),
+                            today)
+        for drawn in kept.charts:
+            image(store, kept.version, series_chart_key(kept.key, drawn.name), drawn,
+                  SHOWN_FORMAT)
     return found
-
-
-# ---- asking for a warm-up ---------------------------------------------------------------------
-
-def ask_worker_to_warm(config: Mapping[str, Any], shared: SharedCache, campaign_ids: set[int],
-                       after: float) -> list[int]:
-    """Have a worker warm these campaigns' pages into the shared cache ``after`` seconds from
-    now; a campaign already asked for in that window is left (the one warm-up reads what
-    was committed by then). Returns the ids handed to the broker.
-
-    Called after the commit that changed them: a worker never reads an older state than the
-    writer's. A broker that does not answer costs the warm-up only (the page builds on demand).
-    """
-    app = broker.app_for(config)
-    asked = []
-    for campaign_id in sorted(campaign_ids):
-        # The window's claim lapses just before the task runs: a write after the claim and
-        # before the task starts has committed before it reads.
-        if not shared.claim(f"warm:{campaign_id}", after):
-            continue
-        try:
-            app.send_task(broker.WARM_UP, args=[campaign_id], countdown=after,
-                          queue=config.get("QUEUE") or "foitrack")
-        except Exception:  # noqa: BLE001 - any broker fault: the page will build it on demand
-            log.warning("could not ask for campaign %s's pages to be warmed", campaign_id,
-                               exc_info=True)
-            continue
-        asked.append(campaign_id)
-    return asked

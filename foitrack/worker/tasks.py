@@ -19,7 +19,6 @@ from foitrack.errors import Invalid
 from foitrack.models import Campaign, JobKind
 from foitrack.services import (
     audit,
-    data_version,
     job_runner,
     jobs,
     page_data,
@@ -27,6 +26,7 @@ from foitrack.services import (
     shared_cache,
 )
 from foitrack.services.job_runner import Runtime
+from foitrack.services.warm_up import through_the_queue
 from foitrack.worker import runtime
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,8 @@ def _runtime() -> Runtime:
     """The process's runtime, its writes watched: a reply filed or a request sent here changes
     its campaign's pages as a person's edit does, and has them warmed the same way."""
     rt = runtime.runtime()
-    shared = shared_cache.for_config(rt.config)
-    if shared is not None and not broker.embedded(rt.config):
-        delay = float(rt.config.get("WARM_UP_DELAY") or page_data.WARM_UP_DELAY)
-        data_version.on_commit(  # again in each process: a pool's children each have their own
-            runtime.app().extensions["foitrack.db"].sessionmaker,
-            lambda ids: page_data.ask_worker_to_warm(rt.config, shared, ids, delay))
+    # Again in each process: a pool's children each have their own.
+    through_the_queue(rt.config, runtime.app().extensions["foitrack.db"].sessionmaker)
     return rt
 
 
@@ -66,7 +62,7 @@ def warm_up(campaign_id: int) -> bool:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             return False  # deleted since the write
-        page_data.warm(session, shared, campaign)
+        page_data.warm(session, shared, campaign, rt.today(), rt.clock)
         session.rollback()  # read only
     return True
 

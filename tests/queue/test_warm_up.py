@@ -5,6 +5,9 @@ there under the versions its page reads (issue 22, point 3, where a task queue e
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -76,3 +79,26 @@ def test_a_worker_builds_a_written_campaigns_pages_before_anyone_asks(
     chart = client.get(f"{BASE}/charts/national-total-offences.svg")
     assert chart.status_code == 200 and b"1,334" in chart.get_data()
     assert computed == []  # found in Redis, built by the worker
+
+
+def test_a_command_line_import_is_warmed_by_a_worker_too(
+        app, session, queued_warm_up, worker_env, start_worker, tmp_path):
+    """`foitrack figures import` writes from a process of its own: with a broker, it asks a
+    worker to warm the campaign's pages as the web app does after a person's save."""
+    worker = start_worker()
+    load_forces(session)
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN)
+    session.commit()
+    upload = tmp_path / "figures.csv"
+    upload.write_bytes(HEADER + b"E23000032,offences,2018-19,,,1234,,\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "foitrack.cli", "figures", "import", "grooming-2019",
+         str(upload), "--yes"],
+        env={**os.environ, **worker_env}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    wait_for(lambda: in_shared_cache(queued_warm_up, session, campaign.id), timeout=60,
+             what=f"the worker's warm-up after the import:\n{worker.output()}")
+    version = data_version.of_campaigns(session, [campaign.id])
+    built = queued_warm_up.get(version, page_data.aggregate_key(campaign.id, None, False),
+                               lambda: pytest.fail("not there after all"))
+    assert [r.total for r in built.result.rows if r.cell.level == "total"] == [1234]

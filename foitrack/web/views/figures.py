@@ -519,28 +519,15 @@ def fact_sheets(slug: str) -> Any:
 
 @blueprint.get("/fact-sheets/<authority>")
 def fact_sheet(slug: str, authority: str) -> Any:
-    session = db_session()
     campaign = campaign_or_404(slug)
     found = request_or_404(slug, authority).authority
-    built = _built(campaign)  # the national aggregate, as the aggregate page keeps it
-    national = built.result
-
-    def build() -> tuple[Any, list[charts.Chart]]:
-        session.refresh(campaign)  # loaded before the versions were read (page_data.built)
-        return (release_service.fact_sheet(session, campaign, national, authority, today(),
-                                           clock_settings()),
-                charts.fact_sheet_catalogue(_outline(campaign), national, found.slug,
-                                            found.name))
-
-    # Kept like the release: its methods note reads the whole campaign.
-    sheet, sheet_charts = page_cache.of(current_app.extensions).get(
-        built.version, ("fact sheet page", campaign.id, found.slug, today(), clock_settings()),
-        build)
+    built = page_data.fact_sheet_built(db_session(), page_cache.of(current_app.extensions),
+                                       campaign, found, today(), clock_settings())
     links = _chart_links(
-        sheet_charts,
+        built.charts,
         "figures.fact_sheet_chart", lambda chart: {"measure": chart.name}, slug=slug,
         authority=found.slug)
-    return render_template("figures/release.html", campaign=campaign, release=sheet,
+    return render_template("figures/release.html", campaign=campaign, release=built.sheet,
                            problem=None, chosen="", authority=authority, charts=links)
 
 
@@ -554,10 +541,6 @@ class ChartLink:
     src: str
     png: str
     svg: str
-
-
-def _outline(campaign: Any) -> charts.Outline:
-    return page_data.outline(db_session(), campaign)
 
 
 def _canonical_subset(subset: str | None) -> str | None:
@@ -660,15 +643,6 @@ def fact_sheet_chart(slug: str, authority: str, measure: str, image_format: str)
     refused = _within_render_budget(key, image_format)
     if refused is not None:
         return refused
-    national = _built(campaign)  # everyone's figures, as on the aggregate page unfiltered
-
-    def draw() -> charts.Chart | None:
-        # The design read after the versions (in _built), so it is no older than they are.
-        design = _outline(campaign)
-        info = design.measure(measure)
-        return (charts.authority_against_total(design, national.result, found.slug, found.name,
-                                               info) if info is not None else None)
-
-    drawn = page_cache.of(current_app.extensions).get(national.version, key, draw, shared=True)
-    return _chart_response(drawn, image_format, f"{slug}-{found.slug}-{measure}", key,
-                           national.version)
+    version, drawn = page_data.fact_sheet_chart(
+        db_session(), page_cache.of(current_app.extensions), campaign, found, measure)
+    return _chart_response(drawn, image_format, f"{slug}-{found.slug}-{measure}", key, version)

@@ -8,16 +8,15 @@ What a viewer sees of a series is only what its campaigns visible to them hold
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from foitrack.domain.series_table import SeriesTable
-from foitrack.exporters import charts, series_charts
+from foitrack.exporters import charts
 from foitrack.exporters import series as writers
-from foitrack.services import data_version
+from foitrack.services import page_data
 from foitrack.services import series as service
 from foitrack.storage import safe_filename
 from foitrack.web import page_cache
@@ -32,36 +31,16 @@ def _viewer() -> Any:
     return current_user._get_current_object()
 
 
-@dataclass(frozen=True)
-class _Kept:
-    """A series as one viewer may see it, with its charts, kept until its campaigns change."""
-
-    version: data_version.Version
-    table: SeriesTable
-    charts: list[charts.Chart]
-
-
-def _kept(slug: str) -> _Kept:
+def _kept(slug: str) -> page_data.SeriesBuilt:
     """The series as the signed-in user may see it, with its charts; 404 for one hidden from
-    them. Kept under the versions of every campaign of the series (hidden ones too: a superset
-    only costs a rebuild) and the series' own, read before the data, so it is never older; a
-    write to a campaign outside the series leaves it."""
+    them. Built once per data version for everyone who may see the same campaigns of it
+    (services.page_data.series_built), and ahead of them after a write (the warm-up)."""
     session = db_session()
     found = service.visible_series(session, slug, _viewer(), today())
-    version = data_version.of_campaigns(session, [c.id for c in found.campaigns],
-                                        data_version.series_scope(found.id))
     measure = request.args.get("measure", "").strip() or None
-    # Keyed by the campaigns this viewer may see: two people let into different campaigns see
-    # different tables of the same series.
-    seen = tuple(service.visible_campaign_ids(session, found, _viewer(), today()))
-
-    def build() -> _Kept:
-        # Of exactly the campaigns in the key: never one the key does not name.
-        table = service.series_table(session, found, _viewer(), today(), measure, only=seen)
-        return _Kept(version, table, series_charts.catalogue(table))
-
-    return page_cache.of(current_app.extensions).get(
-        version, ("series", found.id, measure, seen, today()), build)
+    seen = service.visible_campaign_ids(session, found, _viewer(), today())
+    return page_data.series_built(session, page_cache.of(current_app.extensions), found, seen,
+                                  today(), measure)
 
 
 def _table(slug: str) -> SeriesTable:
@@ -108,17 +87,15 @@ def chart(slug: str, chart: str, image_format: str) -> Any:
     if image_format not in charts.FORMATS:
         abort(404)
     kept = _kept(slug)
-    version, table = kept.version, kept.table
     found = next((c for c in kept.charts if c.name == chart), None)
     if found is None:
         abort(404)
-    key = ("series image", slug, tuple(c.slug for c in table.campaigns), table.measure, chart,
-           image_format)
-    refused = refused_render(version, key)
+    key = page_data.series_chart_key(kept.key, chart)
+    refused = refused_render(kept.version, page_data.image_key(key, image_format))
     if refused is not None:
         return refused
-    cache = page_cache.of(current_app.extensions)
-    image = cache.get(version, key, lambda: charts.render(found.spec, image_format))
+    image = page_data.image(page_cache.of(current_app.extensions), kept.version, key, found,
+                            image_format)
     disposition = "attachment" if request.args.get("download") == "1" else "inline"
     name = safe_filename(f"{slug}-{chart}.{image_format}", f"chart.{image_format}")
     return Response(image, mimetype=charts.FORMATS[image_format],
