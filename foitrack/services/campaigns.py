@@ -78,7 +78,12 @@ def shown_text(text: str, authority: Authority | None) -> str:
     try:
         return render_text(text, authority)
     except Invalid as error:
-        return f"(This wording cannot be written out: {error.problems[0].message})"
+        return cannot_write_out(error)
+
+
+def cannot_write_out(error: Invalid) -> str:
+    """What a page shows in place of a letter its template cannot write out."""
+    return f"(This wording cannot be written out: {error.problems[0].message})"
 
 
 def header_problems(value: str, field: str) -> list[Problem]:

@@ -25,7 +25,8 @@ from foitrack.domain.roll_forward import wording_diff
 from foitrack.domain.tilemap import TileMap
 from foitrack.domain.timeline import Status
 from foitrack.errors import Conflict, Invalid, NotFound
-from foitrack.services import audit, data_version, membership
+from foitrack.models import MessageKind
+from foitrack.services import audit, data_version, mail, membership
 from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
 from foitrack.services import requests as request_service
@@ -134,6 +135,44 @@ def _open_findings(campaign: Any, version: Any) -> int:
         lambda: len(open_findings(db_session(), campaign, today=today(), settings=clock_settings())))
 
 
+@dataclass(frozen=True)
+class _Letter:
+    """The request message as one authority of the campaign would receive it."""
+
+    authority_slug: str | None  # None for the placeholder authority
+    authority_name: str
+    subject: str | None  # None when the wording cannot be written out
+    body: str  # or why it cannot be written out
+
+
+def _letter(campaign: Any, row: request_service.RequestRow | None) -> _Letter:
+    """What ``row``'s authority receives: the message the send composes for its request
+    (subject with its reference token, body in the campaign's request wording), so the page
+    shows what will be sent. With no request yet, the request text written out for the
+    placeholder authority, as the campaign form checks it."""
+    session = db_session()
+    if row is None:
+        version = campaign.current_version
+        name = service.template_context(None)["authority"].name
+        return _Letter(None, name, version.subject, service.shown_text(version.request_text, None))
+    found = request_service.get_request(session, campaign.slug, row.authority_slug)
+    try:
+        subject, body = mail.compose(session, found, MessageKind.request, today(), clock_settings())
+    except Invalid as error:  # a wording saved before the template limits: say why
+        return _Letter(row.authority_slug, row.authority_name, None, service.cannot_write_out(error))
+    return _Letter(row.authority_slug, row.authority_name, subject, body)
+
+
+def _first_letter(campaign: Any, derived: _CampaignRows) -> _Letter:
+    """The first authority's letter, which every load of the page shows, kept like the rows:
+    the wording, the campaign's mail templates and its requests change the campaign's data
+    version, the authorities the registry's. Another authority's is written out when asked
+    for, so previewing many cannot push the page's heavier values out of the cache."""
+    return page_cache.of(current_app.extensions).get(
+        derived.version, ("campaign letter", campaign.id, today(), clock_settings()),
+        lambda: _letter(campaign, derived.rows[0] if derived.rows else None))
+
+
 MAP_CAPTION = "Each force's request, by status. The table below lists every request, a page at a time."
 # The status filter's choices besides the statuses themselves.
 LATE = "late"
@@ -162,6 +201,15 @@ def detail(slug: str) -> Any:
         problem, page = str(error), paginate([], None)
     bulk = BulkEventForm(formdata=None)
     bulk.occurred_on.data = today()
+    # The letter, for the first authority or the one picked (by slug or code) to preview.
+    preview = request.args.get("preview", "")
+    letter_problem = None
+    picked = next((row for row in derived.rows
+                   if preview in (row.authority_slug, row.authority_code)), None) if preview else None
+    if preview and picked is None:
+        letter_problem = (f"No request of this campaign goes to {preview!r}: choose an "
+                          "authority from the list.")
+    letter = _letter(campaign, picked) if picked else _first_letter(campaign, derived)
 
     def requests_table(can_bulk: bool) -> Markup:
         def draw() -> Markup:
@@ -179,9 +227,10 @@ def detail(slug: str) -> Any:
         requests_table=requests_table,
         shown=shown, statuses=list(Status), late_count=sum(1 for row in derived.rows if row.late),
         problem=problem, bulk=bulk, history=audit.history(session, "campaign", campaign.id),
-        example=derived.rows[0] if derived.rows else None, tile_map=derived.tile_map,
+        letter=letter, letter_problem=letter_problem,
+        letter_choices=derived.rows, tile_map=derived.tile_map,
         map_html=derived.map_html, open_findings=_open_findings(campaign, derived.version),
-    ), (400 if problem else 200)
+    ), (400 if problem or letter_problem else 200)
 
 
 @blueprint.post("/<slug>/bulk")
