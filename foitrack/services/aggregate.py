@@ -58,6 +58,7 @@ from foitrack.domain.population import YearChoice, choose_year, period_year
 from foitrack.errors import Invalid, NotFound
 from foitrack.models import (
     Authority,
+    AuthoritySet,
     Campaign,
     CategoryGroup,
     Figure,
@@ -66,9 +67,9 @@ from foitrack.models import (
     category_group_member,
     period_group_member,
 )
+from foitrack.models.authority import casefold
 from foitrack.models.population import DEFAULT_BASE
-from foitrack.services.authorities import get_set
-from foitrack.services.campaigns import find_authorities_by_keys
+from foitrack.services.campaigns import authorities_by_key
 from foitrack.services.population import (
     MIN_RANKED_POPULATION,
     SMALL_POPULATION_NOTE,
@@ -969,27 +970,97 @@ def _rank_by_rate(rows: list[AuthorityRow]) -> None:
             row.rate_ranked = len(ranked)
 
 
-def subset_ids(session: Session, spec: str | None) -> tuple[list[int] | None, str | None]:
-    """Authority ids for a set name or comma-separated codes/slugs (None: everyone).
+@dataclass(frozen=True)
+class Subset:
+    """A choice of authorities, read: who is in it, what to call it, and one way to spell it."""
 
-    :raises foitrack.errors.NotFound: for an unknown set or authority.
+    authority_ids: list[int]
+    label: str
+    # One spelling for each choice, so that caches key on what is chosen, not on how it was
+    # typed: a set's slug for a set alone, else the authorities' slugs, sorted, each once.
+    canonical: str
+    # What each term named, for the form to tick: (the term as typed, "set" or "authority",
+    # its slug).
+    named: tuple[tuple[str, str, str], ...]
+
+
+def choose_subset(session: Session, spec: str | None) -> Subset | None:
+    """The authorities that a choice names (None: no choice, so everyone).
+
+    Terms are separated by commas; each is a set (its slug, or its title in any case) or an
+    authority (its slug or ONS code, or its name or short name in any case), and their
+    authorities are added together. A lone term is a set first and a term among several an
+    authority first, as before names were read, so every URL by slug or code keeps its meaning.
+
+    :raises foitrack.errors.NotFound: naming the terms that name nothing, or a term that names
+        more than one authority or set.
     """
-    if not spec or not spec.strip():
-        return None, None
-    spec = spec.strip()
-    if "," not in spec:
-        try:
-            found = get_set(session, spec)
-        except NotFound:
-            pass
-        else:
-            return [a.id for a in found.members], found.title
+    terms = list(dict.fromkeys(term.strip() for term in (spec or "").split(",") if term.strip()))
+    if not terms:
+        return None
+    sets = list(session.scalars(select(AuthoritySet)))  # a short list: tens, not thousands
+    if len(terms) == 1:
+        alone = next((s for s in sets if s.slug == terms[0]), None)
+        if alone is not None:
+            return _set_subset(alone, ((terms[0], "set", alone.slug),))
     try:
-        authorities = find_authorities_by_keys(session, spec.split(","), "authorities")
+        authorities = authorities_by_key(session, terms, names=True)
     except Invalid as error:
-        raise NotFound(f"{error.problems[0].message}, and no set {spec!r}") from None
-    return [a.id for a in authorities], ", ".join(a.short_name for a in authorities)
+        raise NotFound(error.problems[0].message) from None
+    chosen: dict[int, Authority] = {}
+    named: list[tuple[str, str, str]] = []
+    unknown = []
+    for term in terms:
+        if term in authorities:
+            chosen.setdefault(authorities[term].id, authorities[term])
+            named.append((term, "authority", authorities[term].slug))
+        elif (found := _set_named(sets, term)) is not None:
+            for member in found.members:
+                chosen.setdefault(member.id, member)
+            named.append((term, "set", found.slug))
+        else:
+            unknown.append(term)
+    if unknown:
+        raise NotFound(f"no authority or set named {', '.join(map(repr, unknown))}")
+    chosen_sets = {slug for _term, kind, slug in named if kind == "set"}
+    if len(chosen_sets) == 1 and all(kind == "set" for _term, kind, _slug in named):
+        return _set_subset(next(s for s in sets if s.slug in chosen_sets), tuple(named))
+    members = list(chosen.values())
+    # Only empty sets chosen: their slugs, so the choice still reads as them and not everyone.
+    canonical = ",".join(sorted({a.slug for a in members} or chosen_sets))
+    return Subset([a.id for a in members], ", ".join(a.short_name for a in members), canonical,
+                  tuple(named))
 
+
+def _set_subset(found: AuthoritySet, named: tuple[tuple[str, str, str], ...]) -> Subset:
+    return Subset([a.id for a in found.members], found.title, found.slug, named)
+
+
+def _set_named(sets: Sequence[AuthoritySet], term: str) -> AuthoritySet | None:
+    """The set with this slug, or with this slug or title in any case and accents.
+
+    :raises NotFound: when the term is the title of more than one set.
+    """
+    exact = next((s for s in sets if s.slug == term), None)
+    if exact is not None:
+        return exact
+    folded = casefold(term)
+    matches = [s for s in sets if folded in (casefold(s.slug), casefold(s.title))]
+    if len(matches) > 1:
+        raise NotFound(f"{term!r} names more than one set: "
+                       f"{', '.join(s.slug for s in sorted(matches, key=lambda s: s.slug))}; "
+                       "use a set's slug to choose one")
+    return matches[0] if matches else None
+
+
+def subset_ids(session: Session, spec: str | None) -> tuple[list[int] | None, str | None]:
+    """Authority ids for a choice of sets and authorities (choose_subset), and its label (a
+    set's title, or the authorities' short names); (None, None) for no choice, so everyone.
+
+    :raises foitrack.errors.NotFound: for an unknown or ambiguous set or authority.
+    """
+    chosen = choose_subset(session, spec)
+    return (None, None) if chosen is None else (chosen.authority_ids, chosen.label)
 
 
 def asked_authorities(session: Session, campaign: Campaign,

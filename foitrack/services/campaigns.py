@@ -33,6 +33,7 @@ from foitrack.models import (
     Role,
     User,
 )
+from foitrack.models.authority import casefold
 from foitrack.services import audit, letter_templates, membership, series
 from foitrack.services.authorities import SLUG_PATTERN, get_set, slugify
 from foitrack.services.data_design import apply_design, design_dict, parse_design
@@ -160,10 +161,7 @@ def list_campaigns(session: Session, visible: ColumnElement[bool] | None = None)
 def find_authorities_by_keys(session: Session, keys: Sequence[str], field: str) -> list[Authority]:
     """Authorities by slug or code, in the order given. :raises Invalid: naming unknown keys."""
     wanted = [key.strip() for key in keys if key.strip()]
-    found = session.scalars(
-        select(Authority).where(or_(Authority.slug.in_(wanted), Authority.code.in_(wanted)))
-    ).all()
-    by_key = {a.slug: a for a in found} | {a.code: a for a in found if a.code}
+    by_key = authorities_by_key(session, wanted)
     unknown = [key for key in wanted if key not in by_key]
     if unknown:
         raise Invalid(f"no authority with the slug or code {', '.join(map(repr, unknown))}", field)
@@ -171,6 +169,53 @@ def find_authorities_by_keys(session: Session, keys: Sequence[str], field: str) 
     for key in wanted:
         unique.setdefault(by_key[key].id, by_key[key])
     return list(unique.values())
+
+
+def authorities_by_key(session: Session, keys: Sequence[str], field: str = "authorities", *,
+                       names: bool = False) -> dict[str, Authority]:
+    """The authority each key names, for the keys that name one: its slug or ONS code as
+    given, or (with ``names``) its name, short name, slug or code in any case and accents.
+
+    A slug or code as given wins over a name, so every link by slug or code keeps its meaning.
+
+    :raises Invalid: for a key that names more than one authority, naming the key and them.
+    """
+    wanted = list(dict.fromkeys(keys))
+    found = session.scalars(
+        select(Authority).where(or_(Authority.slug.in_(wanted), Authority.code.in_(wanted)))
+    ).all()
+    exact = {a.slug: a for a in found} | {a.code: a for a in found if a.code}
+    by_key = {key: exact[key] for key in wanted if key in exact}
+    if names:
+        by_key |= _authorities_by_name(session, [key for key in wanted if key not in exact],
+                                       field)
+    return by_key
+
+
+def _authorities_by_name(session: Session, keys: Sequence[str], field: str) -> dict[str, Authority]:
+    """The authority whose name, short name, slug or code each key is, compared case-folded."""
+    folded = {key: casefold(key.strip()) for key in keys if key.strip()}
+    if not folded:
+        return {}
+    # search_text holds the case-folded name, short name and code, one a line: a narrow first
+    # cut in SQL; which field matched, and whether it matched whole, is settled below.
+    terms = sorted(set(folded.values()))
+    candidates = session.scalars(select(Authority).where(or_(
+        Authority.slug.in_(terms),
+        *(Authority.search_text.contains(term, autoescape=True) for term in terms),
+    ))).all()
+    spellings = {a.id: {casefold(part) for part in (a.name, a.short_name, a.slug, a.code) if part}
+                 for a in candidates}
+    by_key: dict[str, Authority] = {}
+    for key, term in folded.items():
+        matches = [a for a in candidates if term in spellings[a.id]]
+        if len(matches) > 1:
+            named = ", ".join(f"{a.name} ({a.slug})" for a in sorted(matches, key=lambda a: a.name))
+            raise Invalid(f"{key.strip()!r} names more than one authority: {named}; "
+                          "use a slug or code to choose one", field)
+        if matches:
+            by_key[key] = matches[0]
+    return by_key
 
 
 def _check_details(

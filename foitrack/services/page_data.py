@@ -107,11 +107,12 @@ def outline(session: Session, campaign: Campaign) -> charts.Outline:
 def aggregate_for(session: Session, campaign: Campaign, subset: str | None,
                   checked: bool) -> tuple[aggregate.Aggregate, str | None]:
     """The aggregate over a choice of authorities, and why the choice could not be used (an
-    unknown set or authority: then the aggregate of nobody)."""
+    unknown or ambiguous set or authority: then an empty aggregate, labelled as no choice)."""
     try:
         ids, label = aggregate.subset_ids(session, subset)
     except NotFound as error:
-        return aggregate.build(session, campaign, [], subset="nobody"), str(error)
+        # Headed as what it is, never "Aggregate: nobody".
+        return aggregate.build(session, campaign, [], subset="no authorities chosen"), str(error)
     return aggregate.build(session, campaign, ids, checked_only=checked, subset=label), None
 
 

@@ -352,8 +352,59 @@ def _built(campaign: Any, subset: str | None = None, checked: bool = False) -> p
 
 
 def _chosen() -> tuple[str | None, bool]:
-    return (_canonical_subset(request.args.get("authorities", "").strip() or None),
-            request.args.get("checked") == "1")
+    return _canonical_subset(_typed_choice() or None), request.args.get("checked") == "1"
+
+
+def _typed_choice() -> str:
+    """The choice of authorities as the form sent it: the typed box and the ticked boxes are
+    all ``authorities``, joined into one list (as a single ``?authorities=a,b`` is)."""
+    return ",".join(value.strip() for value in request.args.getlist("authorities")
+                    if value.strip())
+
+
+def _one_choice_url() -> str | None:
+    """Where a choice sent as several ``authorities`` (the form's boxes) is spelt as one, for
+    the links, the map and the charts to read; None if it already is."""
+    if len(request.args.getlist("authorities")) < 2:
+        return None
+    args: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict(flat=False)}
+    args["authorities"] = _typed_choice() or None
+    return url_for(request.endpoint or "", **args)
+
+
+@dataclass(frozen=True)
+class _ChoiceForm:
+    """The aggregate page's choice of authorities: the campaign's asked authorities and the
+    sets to tick by name, and the typed box for whatever has no box."""
+
+    authorities: list[tuple[str, str, bool]]  # (slug, name, ticked), by name
+    sets: list[tuple[str, str, int, bool]]  # (slug, title, members, ticked)
+    typed: str
+
+    @property
+    def ticked(self) -> int:
+        return sum(on for *_rest, on in self.authorities) + sum(on for *_rest, on in self.sets)
+
+
+def _choice_form(campaign: Any, typed: str, problem: str | None) -> _ChoiceForm:
+    """The boxes ticked for what ``typed`` names; the terms naming an authority not asked (so
+    with no box), or the whole choice when it cannot be read, stay in the typed box."""
+    session = db_session()
+    named: tuple[tuple[str, str, str], ...] = ()
+    if typed and problem is None:
+        try:
+            chosen = aggregate.choose_subset(session, typed)
+        except NotFound:  # changed since the aggregate was read: nothing to tick
+            chosen = None
+        named = chosen.named if chosen is not None else ()
+    asked = [(slug, name) for slug, name, _code in aggregate.asked_authorities(session, campaign)]
+    boxes = {slug for slug, _name in asked}
+    ticked = {(kind, slug) for _term, kind, slug in named}
+    left = [term for term, kind, slug in named if kind == "authority" and slug not in boxes]
+    return _ChoiceForm(
+        [(slug, name, ("authority", slug) in ticked) for slug, name in asked],
+        [(s.slug, s.title, count, ("set", s.slug) in ticked) for s, count in list_sets(session)],
+        typed if problem else ", ".join(left))
 
 
 @dataclass(frozen=True)
@@ -368,6 +419,9 @@ class _Tables:
 @blueprint.get("/aggregate")
 def aggregate_page(slug: str) -> Any:
     campaign = campaign_or_404(slug)
+    one_choice = _one_choice_url()
+    if one_choice is not None:
+        return redirect(one_choice)
     subset, checked = _chosen()
     built = _built(campaign, subset, checked)
     result, problem = built.result, built.problem
@@ -393,8 +447,8 @@ def aggregate_page(slug: str) -> Any:
     links = _chart_links(built.charts, "figures.aggregate_chart",
                          lambda chart: {"chart": chart.name}, slug=slug, **_selection())
     return render_template("figures/aggregate.html", campaign=campaign, result=result,
-                           problem=problem, sets=list_sets(db_session()),
-                           chosen=request.args.get("authorities", ""), checked=checked,
+                           problem=problem, choice=_choice_form(campaign, _typed_choice(), problem),
+                           chosen=_typed_choice(), checked=checked,
                            charts=links, tile_map=tile_map, map_choice=map_choice,
                            map_html=map_html, tables=tables,
                            context=_context_figures(campaign, result)), (400 if problem else 200)
@@ -484,16 +538,24 @@ def cell(slug: str) -> Any:
 def release(slug: str) -> Any:
     session = db_session()
     campaign = campaign_or_404(slug)
+    one_choice = _one_choice_url()
+    if one_choice is not None:
+        return redirect(one_choice)
     # The aggregate page's, kept until the data change (the release is worded from it anew).
     subset, checked = _chosen()
     built = _built(campaign, subset, checked)
     national, problem = built.result, built.problem
+    if problem is not None:
+        # No lines for a choice that cannot be read: worded from its empty aggregate they
+        # would pass for the national figures.
+        return render_template("figures/release.html", campaign=campaign, release=None,
+                               problem=problem, chosen=_typed_choice()), 400
 
     def build() -> Any:
         session.refresh(campaign)  # loaded before the versions were read (page_data.built)
         ids: list[int] | None = None
         subject = None
-        if subset and problem is None:
+        if subset:
             ids, label = aggregate.subset_ids(session, subset)
             subject = release_service.describe_subset(session, ids or [], label)
         return release_service.national_release(session, campaign, national, today(),
@@ -506,7 +568,7 @@ def release(slug: str) -> Any:
         built.version, ("release", campaign.id, subset, checked, today(), clock_settings()),
         build)
     return render_template("figures/release.html", campaign=campaign, release=result,
-                           problem=problem, chosen=request.args.get("authorities", ""))
+                           problem=None, chosen=_typed_choice())
 
 
 @blueprint.get("/fact-sheets/")
@@ -545,27 +607,15 @@ class ChartLink:
 
 def _canonical_subset(subset: str | None) -> str | None:
     """One spelling for each choice of authorities, so that the caches key on what is chosen,
-    not on how it was typed: a set's name as it is, or the authorities' slugs, sorted, each
-    once ("kent,E23000016, kent" and "west-mercia,kent" are the same). A choice naming
-    something unknown is left as typed, for the page to say what is wrong."""
-    from foitrack.services.authorities import get_set
-    from foitrack.services.campaigns import find_authorities_by_keys
-
-    if subset is None:
-        return None
-    session = db_session()
-    if "," not in subset:
-        try:
-            get_set(session, subset)
-        except NotFound:
-            pass
-        else:
-            return subset
+    not on how it was typed: a set's slug, or the authorities' slugs, sorted, each once
+    ("kent,E23000016, kent", "Kent Police,West Mercia" and "west-mercia,kent" are the same;
+    aggregate.choose_subset). A choice naming something unknown is left as typed, for the page
+    to say what is wrong."""
     try:
-        found = find_authorities_by_keys(session, subset.split(","), "authorities")
-    except Invalid:
+        chosen = aggregate.choose_subset(db_session(), subset)
+    except NotFound:
         return subset
-    return ",".join(sorted({a.slug for a in found})) or None
+    return None if chosen is None else chosen.canonical
 
 
 def _within_render_budget(key: tuple[Any, ...], image_format: str) -> Response | None:
