@@ -35,8 +35,10 @@ import random
 import re
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -294,6 +296,22 @@ def pages(own: Target) -> list[Page]:
     return found
 
 
+def start_worker(url: str, instance: Path) -> subprocess.Popen[bytes]:
+    """A `foitrack worker` with gunicorn's settings (the same secret key: it signs the shared
+    cache), ready to take tasks."""
+    env = {**os.environ, "FOITRACK_DATABASE_URL": url, "FOITRACK_INSTANCE_PATH": str(instance),
+           "FOITRACK_SECRET_KEY": "benchmark-secret-key-benchmark-secret-key"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "foitrack.cli", "worker", "--name", f"latency-{os.getpid()}",
+         "--concurrency", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert worker.stdout is not None
+    for line in worker.stdout:
+        if b" ready." in line:
+            threading.Thread(target=worker.stdout.read, daemon=True).start()  # keep it draining
+            return worker
+    raise SystemExit("the worker stopped before it was ready")
+
+
 class Browser:
     """A signed-in user's loads against the server, one at a time."""
 
@@ -424,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="write through the services in this process, or the app's grid")
     parser.add_argument("--pause", type=float, default=0.0,
                         help="seconds between a write and the load after it")
+    parser.add_argument("--queue", metavar="REDIS_URL",
+                        help="run as production does: this Redis as broker and shared cache, "
+                        "with a `foitrack worker` beside gunicorn (default: the embedded queue)")
     args = parser.parse_args(argv)
     campaigns = args.campaigns * args.scale
     if campaigns < 1 or args.runs < 1:
@@ -441,20 +462,27 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # Every chart is drawn afresh after each write: no person's budget of new charts applies.
-    with tempfile.TemporaryDirectory() as instance, mock.patch.dict(
-            os.environ, {"FOITRACK_CHART_RENDERS_PER_MINUTE": "100000"}):
+    settings = {"FOITRACK_CHART_RENDERS_PER_MINUTE": "100000"}
+    if args.queue:
+        settings.update(FOITRACK_BROKER_URL=args.queue,
+                        FOITRACK_QUEUE=f"latency-{os.getpid()}")
+    with tempfile.TemporaryDirectory() as instance, mock.patch.dict(os.environ, settings):
         server = start_gunicorn(url, port, 1, Path(instance))
+        worker = start_worker(url, Path(instance)) if args.queue else None
         try:
             browser = Browser(base, sign_in(base))
             write = figure_writer(url, browser, args.write)
             results = measure(browser, found, write, own, elsewhere, args.runs, args.pause)
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+            for process in (server, worker):
+                if process is not None:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=60)
     load_at_end = os.getloadavg()[0]
     print(f"latency: {backend}, {campaigns} campaigns x 43 requests, {figures:,} figures, "
           f"gunicorn 1 worker, median of {args.runs} runs, writes through {args.write}"
-          + (f", {args.pause:g} s before each load after a write" if args.pause else ""))
+          + (f", {args.pause:g} s before each load after a write" if args.pause else "")
+          + (f", a worker and Redis at {args.queue}" if args.queue else ", embedded queue"))
     print(f"load average (1 min): {load_at_start:.2f} at start, {load_at_end:.2f} at end")
     for line in table(results):
         print(line)

@@ -250,19 +250,6 @@ def of_campaigns(session: Session, campaign_ids: Iterable[int], *more: str) -> V
     return of_scopes(session, [REGISTRY, *more, *(campaign_scope(i) for i in campaign_ids)])
 
 
-def of_every_campaign(session: Session) -> dict[int, tuple[int, str]]:
-    """Each campaign's (number, stamp), for a campaign changed at least once: what a process
-    compares to notice the writes of others."""
-    found = {}
-    for scope, number, stamp in session.execute(
-            select(DataVersion.scope, DataVersion.number, DataVersion.stamp)
-            .where(DataVersion.scope.like("campaign:%"))):
-        campaign_id = scope.partition(":")[2]
-        if campaign_id.isdigit():
-            found[int(campaign_id)] = (number, stamp)
-    return found
-
-
 def current(session: Session) -> Version:
     """Every scope's version: what a page that reads everything keys on."""
     return tuple((row[0], row[1], row[2]) for row in session.execute(

@@ -11,6 +11,7 @@ what the page looks for: the same key under the same data versions, read before 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ T = TypeVar("T")
 Key = tuple[Hashable, ...]
 
 # Fact sheets built ahead after a write: of the authorities whose figures changed last.
-FACT_SHEETS_WARMED = 3
+FACT_SHEETS_WARMED = 1
 # The format the pages show charts in (<img src=...svg>); PNG is drawn only for a download.
 SHOWN_FORMAT = "svg"
 
@@ -71,8 +72,10 @@ def chart_key(campaign_id: int, subset: str | None, checked: bool, chart: str) -
 def fact_sheet_page_key(campaign_id: int, authority_slug: str, today: dt.date,
                         clock: ClockSettings) -> Key:
     """A fact sheet's words and charts, as on the day they are read (the deadlines in its
-    methods note count from it)."""
-    return ("fact sheet page", campaign_id, authority_slug, today, clock)
+    methods note count from it). Dates and settings written as strings and numbers, so that
+    the shared cache can name it (services.shared_cache keeps only keys written as JSON)."""
+    return ("fact sheet page", campaign_id, authority_slug, today.isoformat(),
+            dataclasses.astuple(clock))
 
 
 def fact_sheet_key(campaign_id: int, authority_slug: str, measure: str) -> Key:
@@ -84,7 +87,7 @@ def series_key(series_id: int, measure: str | None, seen: Sequence[int], today: 
     """A series' table and charts for a measure (None: the page's default) over the campaigns
     a viewer may see (``seen``, in id order): two people let into different campaigns of one
     series see different tables, and two who see the same ones share it."""
-    return ("series", series_id, measure, tuple(seen), today)
+    return ("series", series_id, measure, tuple(seen), today.isoformat())  # JSON: see above
 
 
 def series_chart_key(series: Key, chart: str) -> Key:
@@ -235,30 +238,40 @@ def image(store: Store, version: data_version.Version, chart: Key, drawn: charts
 
 
 def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
-         clock: ClockSettings) -> Built:
-    """Build what the campaign's heavy pages will ask for first, into ``store``: the aggregate
-    of everyone with its charts (which the release and the fact sheets use too) and the charts'
-    images as the page shows them; the fact sheets, with their chart images, of the
-    authorities whose figures were written last (FACT_SHEETS_WARMED of them: all 43 would cost
-    a worker some 13 s a write); and the table, charts and images of the series the campaign is
-    in (as seen by whoever may see all its campaigns: its owners, and everyone once none of
-    them is embargoed). What is there already is not built again."""
+         clock: ClockSettings, between: Callable[[], object] = lambda: None,
+         series: bool = True) -> Built:
+    """Build what the campaign's heavy pages will ask for first, into ``store``, most asked for
+    first: the aggregate of everyone with its charts (which the release and the fact sheets
+    use too) and the charts' images as the page shows them; the fact sheet, with its chart
+    images, of the authority whose figures were written last (FACT_SHEETS_WARMED: each costs
+    some 0.5 s, all 43 would cost 20 s a write); and the table, charts and images of the series
+    the campaign is in, unless ``series`` is false (as seen by whoever may see all its
+    campaigns: its owners, and everyone once none of them is embargoed). What is there
+    already is not built again.
+
+    ``between`` is called before each step: a web process's warm-up waits there while it
+    serves a request, so that a person never waits behind a build nobody has asked for."""
+    between()
     found = built(session, store, campaign)
     for drawn in found.charts:
+        between()
         image(store, found.version, chart_key(campaign.id, None, False, drawn.name), drawn,
               SHOWN_FORMAT)
     for authority in recently_written(session, campaign, FACT_SHEETS_WARMED):
+        between()
         sheet = fact_sheet_built(session, store, campaign, authority, today, clock)
         for drawn in sheet.charts:
+            between()
             version, chart = fact_sheet_chart(session, store, campaign, authority, drawn.name)
             if chart is not None:
                 image(store, version, fact_sheet_key(campaign.id, authority.slug, drawn.name),
                       chart, SHOWN_FORMAT)
-    if campaign.series is not None:
-        series = campaign.series
-        kept = series_built(session, store, series, sorted(c.id for c in series.campaigns),
-                            today)
+    if series and campaign.series is not None:
+        between()
+        kept = series_built(session, store, campaign.series,
+                            sorted(c.id for c in campaign.series.campaigns), today)
         for drawn in kept.charts:
+            between()
             image(store, kept.version, series_chart_key(kept.key, drawn.name), drawn,
                   SHOWN_FORMAT)
     return found

@@ -13,7 +13,10 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from foitrack.services import aggregate, data_version, page_data, shared_cache
+from foitrack.domain.clock import today_in_uk
+from foitrack.exporters import charts
+from foitrack.services import aggregate, data_version, page_data, release, shared_cache
+from foitrack.services import series as series_service
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.web import page_cache, warm
@@ -102,3 +105,54 @@ def test_a_command_line_import_is_warmed_by_a_worker_too(
     built = queued_warm_up.get(version, page_data.aggregate_key(campaign.id, None, False),
                                lambda: pytest.fail("not there after all"))
     assert [r.total for r in built.result.rows if r.cell.level == "total"] == [1234]
+
+
+def test_a_worker_builds_the_campaigns_series_and_fact_sheet_too(
+        app, client, session, queued_warm_up, start_worker, monkeypatch):
+    """The worker, a process of its own, also builds the series the campaign is in (table,
+    charts, images) and the last-written authority's fact sheet: opening them builds nothing."""
+    worker = start_worker()
+    load_forces(session)
+    campaign = create_from_file(session, TEST_ACTOR, EXAMPLE_DESIGN)
+    series_service.link(session, TEST_ACTOR, series_service.create_series(
+        session, TEST_ACTOR, slug="grooming", name="Grooming"), campaign)
+    session.commit()
+    import_csv(session, TEST_ACTOR, campaign, io.BytesIO(
+        HEADER + b"E23000016,offences,2018-19,,,100,,\nE23000032,offences,2018-19,,,1234,,\n"))
+    session.commit()
+
+    def series_ready() -> bool:
+        session.rollback()
+        series = series_service.get_series(session, "grooming")
+        version = data_version.of_campaigns(session, [campaign.id],
+                                            data_version.series_scope(series.id))
+        key = page_data.series_key(series.id, None, [campaign.id], app.config["TODAY"] or today_in_uk())
+        if not queued_warm_up.has(version, key):
+            return False
+        kept = queued_warm_up.get(version, key, lambda: pytest.fail("not there after all"))
+        return all(queued_warm_up.has(version, page_data.image_key(
+            page_data.series_chart_key(key, c.name), page_data.SHOWN_FORMAT))
+            for c in kept.charts)
+
+    wait_for(lambda: in_shared_cache(queued_warm_up, session, campaign.id) and series_ready(),
+             timeout=60, what=f"the worker's warm-up:\n{worker.output()}")
+    drawn: list[object] = []
+    for module, name in ((series_service, "series_table"), (release, "fact_sheet"),
+                         (charts, "render"), (charts, "authority_against_total")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name,
+                            lambda *a, _real=real, _name=name, **k: drawn.append(_name)
+                            or _real(*a, **k))
+    sign_in(client, make_user(session, role="viewer").email)
+    # The import wrote both at once: of a tie, the first authority by id (West Mercia).
+    for path in ("/series/grooming", f"{BASE}/fact-sheets/west-mercia"):
+        page = client.get(path)
+        assert page.status_code == 200 and "1,334" in page.get_data(as_text=True), path
+        for image in chart_sources(page.get_data(as_text=True)):
+            assert client.get(image).status_code == 200, image
+    assert drawn == []  # found in Redis, built by the worker
+
+
+def chart_sources(page: str) -> list[str]:
+    return sorted({part.split('"', 1)[0].replace("&amp;", "&")
+                   for part in page.split('src="')[1:] if "/charts/" in part.split('"', 1)[0]})
