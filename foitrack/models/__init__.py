@@ -17,6 +17,7 @@ from foitrack.models.design import (
 )
 from foitrack.models.figure import Figure
 from foitrack.models.finding import FindingExplanation
+from foitrack.models.invitation import Invitation
 from foitrack.models.job import Job, JobKind, JobState
 from foitrack.models.mail import (
     Attachment,
@@ -38,7 +39,8 @@ __all__ = [
     "ApiToken", "Attachment", "AuditEntry", "Authority", "DeliveryStatus", "InboundMessage", "MailTemplate",
     "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignMember", "CampaignStatus",
     "CampaignVersion", "DataVersion",
-    "Category", "CategoryGroup", "Dimension", "Event", "Figure", "FindingExplanation", "Measure", "Period",
+    "Category", "CategoryGroup", "Dimension", "Event", "Figure", "FindingExplanation", "Invitation",
+    "Measure", "Period",
     "Job", "JobKind", "JobState", "PeriodGroup", "Population", "ReferenceFigure", "Series",
     "Request", "Role", "SignInFailure", "StoredFile", "User",
     "authority_set_member",

@@ -49,13 +49,20 @@ class User(Base):
         str_enum(Role, "role", 20),
         default=Role.viewer,
     )
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None until the user chooses a password through their invitation (services/invitations):
+    # no password signs in to such an account.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     # Part of the signed-in session's id: changing it (new password, deactivation) signs the
     # user out everywhere, remembered browsers included.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def has_password(self) -> bool:
+        """False while an invited user has not yet chosen their password."""
+        return self.password_hash is not None
 
     # Flask-Login reads these; kept here so the model needs no Flask import.
     @property

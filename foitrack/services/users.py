@@ -9,19 +9,25 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from foitrack.db import utcnow
 from foitrack.domain.email_addresses import email_key
 from foitrack.errors import Conflict, Invalid, NotFound, Problem
-from foitrack.models import Role, User
+from foitrack.models import Invitation, Role, User
 from foitrack.models.user import new_session_token
 from foitrack.services import api_tokens, audit
 
 MIN_PASSWORD_LENGTH = 10
 # Far above any real passphrase; stops a megabyte "password" costing a hash.
 MAX_PASSWORD_LENGTH = 1024
+# The rules check_password applies, said before it refuses a password: every form that sets one
+# shows this as its hint, so the hint and the check cannot drift apart.
+PASSWORD_RULE = (
+    f"At least {MIN_PASSWORD_LENGTH} characters and hard to guess: three or four uncommon words "
+    "work well. Not your email address or name."
+)
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong address takes as long as a wrong password.
@@ -194,9 +200,11 @@ def create_user(
     email: str,
     name: str,
     role: str | Role,
-    password: str,
+    password: str | None,
 ) -> User:
-    """Add an account. :raises Invalid: naming the field; :raises Conflict: email in use."""
+    """Add an account; with ``password`` None it has none until its user chooses one through an
+    invitation (services/invitations). :raises Invalid: naming the field; :raises Conflict:
+    email in use."""
     problems: list[Problem] = []
     try:
         email = check_account_email(email)
@@ -211,12 +219,14 @@ def create_user(
         role = parse_role(role)
     except Invalid as error:
         problems += error.problems
-    problems += check_password(password, email=email, name=name)
+    if password is not None:
+        problems += check_password(password, email=email, name=name)
     if problems:
         raise Invalid(problems)
     if find_by_email(session, email) is not None:
         raise Conflict(f"there is already an account for {email}")
-    user = User(email=email, name=name, role=role, password_hash=_hasher.hash(password))
+    user = User(email=email, name=name, role=role,
+                password_hash=_hasher.hash(password) if password is not None else None)
     session.add(user)
     session.flush()
     audit.record(session, actor, "user", user.id, "create", None, snapshot(user))
@@ -232,12 +242,15 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     # cannot tell an unknown address from a known one.
     dummy = _dummy_hash()
     user = find_by_email(session, email or "")
-    if user is None or not user.active or len(password) > MAX_PASSWORD_LENGTH:
+    if (user is None or not user.active or user.password_hash is None
+            or len(password) > MAX_PASSWORD_LENGTH):
         with contextlib.suppress(VerificationError):
             _hasher.verify(dummy, password[:MAX_PASSWORD_LENGTH])
         if user is not None:
+            reason = ("no password chosen yet (invited)" if user.password_hash is None
+                      else "deactivated or too long")
             audit.record(session, audit.Actor.system("sign-in form"), "user", user.id,
-                         "sign_in_refused", None, {"reason": "deactivated or too long"})
+                         "sign_in_refused", None, {"reason": reason})
         return None
     try:
         _hasher.verify(user.password_hash, password)
@@ -316,6 +329,8 @@ def change_password(
     """
     if current is not None:
         try:
+            if user.password_hash is None:
+                raise VerificationError("no password yet")
             _hasher.verify(user.password_hash, current)
         except (VerificationError, InvalidHashError):
             raise Invalid("is not your current password", field="current_password") from None
@@ -325,5 +340,10 @@ def change_password(
     user.password_hash = _hasher.hash(new)
     # Every other signed-in browser, remembered ones included, must sign in again.
     end_sessions(user)
+    # A link still in someone's mailbox must not set the password again (whoever reads it).
+    session.execute(update(Invitation)
+                    .where(Invitation.user_id == user.id, Invitation.used_at.is_(None),
+                           Invitation.superseded_at.is_(None))
+                    .values(superseded_at=utcnow()))
     session.flush()
     audit.record(session, actor, "user", user.id, "change_password", None, {"password": "changed"})

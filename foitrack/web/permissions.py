@@ -16,6 +16,8 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "static": PUBLIC,
     "main.health": PUBLIC,
     "auth.login": PUBLIC,
+    # An invitation's link: its token, not a session, says who may use it (services/invitations).
+    "auth.invite": PUBLIC,
     "auth.logout": Role.viewer,
     "auth.password": Role.viewer,
     "main.index": Role.viewer,
@@ -115,6 +117,7 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "users.new": Role.admin,
     "users.edit": Role.admin,
     "users.reset_password": Role.admin,
+    "users.invite": Role.admin,
 }
 
 

@@ -4,13 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from foitrack.services.users import MAX_PASSWORD_LENGTH
+from foitrack.services.users import MAX_PASSWORD_LENGTH, PASSWORD_RULE
 
-# Said before the rules in services/users.py.check_password refuse a password.
-PASSWORD_HINT = (
-    "At least 10 characters and hard to guess: three or four uncommon words work well. "
-    "Not your email address or name."
-)
+# The hint of every field that sets a password: the rules check_password applies, in the words
+# services/users.py keeps beside them.
+PASSWORD_HINT = PASSWORD_RULE
 
 
 class SignInForm(FlaskForm):
@@ -27,4 +25,14 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("password", message="must match the new password")],
+    )
+
+
+class InvitationForm(FlaskForm):
+    """Choosing a password through an invitation's link (the link is the proof of who it is)."""
+
+    password = PasswordField("Password", validators=[DataRequired()], description=PASSWORD_HINT)
+    confirm = PasswordField(
+        "Password again",
+        validators=[DataRequired(), EqualTo("password", message="must match the password")],
     )

@@ -21,10 +21,10 @@ class NewUserForm(FlaskForm):
     email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.researcher.value)
-    password = PasswordField("Password", validators=[DataRequired()], description=PASSWORD_HINT)
+    # Both empty (the usual case): the user is emailed an invitation to choose their own.
+    password = PasswordField("Password", description=PASSWORD_HINT)
     confirm = PasswordField(
-        "Password again",
-        validators=[DataRequired(), EqualTo("password", message="must match the password")],
+        "Password again", validators=[EqualTo("password", message="must match the password")],
     )
 
 

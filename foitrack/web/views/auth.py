@@ -9,12 +9,12 @@ from flask import session as cookie_session
 from flask_login import current_user, login_user, logout_user
 
 from foitrack.db import utcnow
-from foitrack.errors import Invalid, TooManyAttempts
-from foitrack.services import signin, users
+from foitrack.errors import Conflict, Invalid, NotFound, TooManyAttempts
+from foitrack.services import invitations, signin, users
 from foitrack.services.audit import Actor
 from foitrack.web.context import client_address, db_session
 from foitrack.web.forms import form_status, show_problems
-from foitrack.web.forms.auth import PasswordForm, SignInForm
+from foitrack.web.forms.auth import InvitationForm, PasswordForm, SignInForm
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -130,3 +130,43 @@ def password() -> Any:
             flash("Your password has been changed.", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form), form_status(form)
+
+
+@blueprint.route("/invite", methods=["GET", "POST"])
+def invite() -> Any:
+    """Where an invitation's link leads: the invited user chooses their password, and is signed
+    in. Opening the link changes nothing (mail scanners open links); only the form spends it."""
+    token = request.args.get("token", "")
+    session = db_session()
+    now = utcnow()
+    form = InvitationForm()
+    try:
+        invitation = invitations.find_open(session, token, now)
+        if form.validate_on_submit():
+            try:
+                user = invitations.accept(session, token, form.password.data or "", now)
+            except Invalid as error:
+                session.rollback()  # the link is not spent: they may try another password
+                show_problems(form, error)
+                invitation = invitations.find_open(session, token, now)
+            else:
+                session.commit()
+                _clear_cookie_session()  # whoever was signed in on this browser is not any more
+                login_user(user)
+                flash(f"Your password is set, and you are signed in as {user.email}.", "success")
+                return redirect(url_for("main.index"))
+    except (NotFound, Conflict) as error:
+        session.rollback()
+        status = 404 if isinstance(error, NotFound) else 410
+        if not token:
+            status = 400  # the address without its token: not a link anyone was sent
+        response = current_app.make_response((render_template(
+            "auth/invite_closed.html", message=str(error)), status))
+    else:
+        response = current_app.make_response((render_template(
+            "auth/invite.html", form=form, email=invitation.user.email), form_status(form)))
+    # The token is in the address: no Referer carries it to another request (our own static
+    # files' logs included), and no cache keeps the page.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
