@@ -129,6 +129,35 @@ OUTCOMES: dict[EventKind, type[enum.StrEnum]] = {
 }
 
 
+# The fields each kind of event takes besides its date, time and note, each with whether it
+# must be given: the one list that both the checks below (_refuse_misplaced_fields) and the web
+# form (which shows each kind only its own fields) read, so the two cannot drift apart. Each
+# handler still refuses a required field left out, saying the law's reason.
+_TAKES: dict[EventKind, dict[str, bool]] = {
+    EventKind.sent: {"received_on": False},
+    EventKind.extension: {"due_on": True},
+    EventKind.response: {"outcome": True, "exemptions": False},
+    EventKind.internal_review_outcome: {"outcome": True, "exemptions": False},
+    EventKind.ico_decision: {"outcome": True},
+}
+EVENT_FIELDS: Mapping[EventKind, Mapping[str, bool]] = MappingProxyType(
+    {kind: MappingProxyType(_TAKES.get(kind, {})) for kind in EventKind})
+
+# What each of those fields is called in a refusal.
+_FIELD_NOUNS = {"outcome": "outcome", "exemptions": "sections cited",
+                "due_on": "new due date", "received_on": "date of receipt"}
+
+
+def kinds_taking(name: str) -> tuple[EventKind, ...]:
+    """The kinds of event that take the field ``name`` (a key of EVENT_FIELDS' values)."""
+    return tuple(kind for kind in EventKind if name in EVENT_FIELDS[kind])
+
+
+def kinds_requiring(name: str) -> tuple[EventKind, ...]:
+    """The kinds of event that cannot be recorded without the field ``name``."""
+    return tuple(kind for kind in EventKind if EVENT_FIELDS[kind].get(name))
+
+
 class Status(enum.StrEnum):
     not_sent = "not_sent"
     awaiting_response = "awaiting_response"
@@ -498,8 +527,8 @@ def check(events: Sequence[TimelineEvent], new: TimelineEvent, today: dt.date,
     :raises TimelineError: saying why.
     """
     _refuse_future(new, today)
-    _refuse_wrong_outcome(new)
     _refuse_misplaced_fields(new)
+    _refuse_wrong_outcome(new)
     if new.kind is EventKind.sent and any(e.kind is EventKind.sent for e in events):
         sent = next(e for e in events if e.kind is EventKind.sent)
         raise _fail(new, f"the request was already sent on {sent.on.isoformat()}")
@@ -515,25 +544,30 @@ def _refuse_future(new: TimelineEvent, today: dt.date) -> None:
 
 
 def _refuse_wrong_outcome(new: TimelineEvent) -> None:
-    """An outcome must be one this kind of event can have, and only such kinds have one."""
+    """An outcome must be one this kind of event can have (_refuse_misplaced_fields has
+    already refused one on a kind that has none)."""
     if new.outcome is None:
         return
-    if new.kind not in OUTCOMES:
-        raise _fail(new, "this kind of event has no outcome")
     allowed = OUTCOMES[new.kind]
     if new.outcome not in {member.value for member in allowed}:
         choices = ", ".join(member.value for member in allowed)
         raise _fail(new, f"{new.outcome!r} is not an outcome of this event; choose {choices}")
 
 
+def _given(new: TimelineEvent) -> dict[str, bool]:
+    """Which of the fields of EVENT_FIELDS the event carries."""
+    return {"outcome": new.outcome is not None, "exemptions": bool(new.exemptions),
+            "due_on": new.due_on is not None, "received_on": new.received_on is not None}
+
+
 def _refuse_misplaced_fields(new: TimelineEvent) -> None:
-    """A new due date, a date of receipt and exemptions each belong to one or two kinds."""
-    if new.kind is not EventKind.extension and new.due_on is not None:
-        raise _fail(new, "only an extension has a new due date")
-    if new.kind is not EventKind.sent and new.received_on is not None:
-        raise _fail(new, "only the sending of a request has a date of receipt")
-    if new.exemptions and new.kind not in (EventKind.response, EventKind.internal_review_outcome):
-        raise _fail(new, "only a response or a review outcome cites exemptions")
+    """Each field beside the date, time and note belongs to the kinds EVENT_FIELDS gives it."""
+    for name, given in _given(new).items():
+        if given and name not in EVENT_FIELDS[new.kind]:
+            kinds = [f"{'an' if kind.label[0] in 'AEIOU' else 'a'} {kind.label.lower()}"
+                     for kind in kinds_taking(name)]
+            phrase = " or ".join([", ".join(kinds[:-1]), kinds[-1]] if len(kinds) > 1 else kinds)
+            raise _fail(new, f"this kind of event has no {_FIELD_NOUNS[name]} (only {phrase})")
 
 
 def check_removal(events: Sequence[TimelineEvent], removed: TimelineEvent,
@@ -694,6 +728,39 @@ def _review_window(last: TimelineEvent, regime: Regime, settings: ClockSettings)
 def _last(events: Sequence[TimelineEvent], kind: EventKind) -> TimelineEvent | None:
     found = [event for event in ordered(events) if event.kind is kind]
     return found[-1] if found else None
+
+
+# What a researcher most likely records next, by where the request is: the answer to what is
+# open. Once the authority has answered (or the request is closed or withdrawn) nothing in
+# particular is owed, so a note: the one kind that changes nothing if saved unchanged in a
+# hurry, where a second "response" would replace the outcome and a review is a choice to make,
+# not a default.
+_NEXT_BY_STATUS = MappingProxyType({
+    Status.not_sent: EventKind.sent,
+    Status.awaiting_response: EventKind.response,
+    Status.awaiting_clarification: EventKind.clarification_sent,
+    Status.awaiting_fee: EventKind.fee_paid,
+    Status.answered: EventKind.note,
+    Status.awaiting_review: EventKind.internal_review_outcome,
+    Status.reviewed: EventKind.note,
+    Status.with_commissioner: EventKind.ico_decision,
+    Status.closed: EventKind.note,
+    Status.withdrawn: EventKind.note,
+})
+
+# Events of our own side, or none at all: after only these, the authority has not been heard from.
+_NOT_FROM_THE_AUTHORITY = frozenset({EventKind.sent, EventKind.chaser_sent, EventKind.note})
+
+
+def likely_next(events: Sequence[TimelineEvent], status: Status) -> EventKind:
+    """The kind of event most likely recorded next on a request with ``events`` and ``status``
+    (derived from them): the add-event form's default. A request awaiting its response that
+    the authority has not been heard from yet most likely hears back with an acknowledgement
+    first (most authorities send one); once it has, the response."""
+    if status is Status.awaiting_response and all(
+            event.kind in _NOT_FROM_THE_AUTHORITY for event in events):
+        return EventKind.acknowledged
+    return _NEXT_BY_STATUS[status]
 
 
 def with_seq(events: Sequence[TimelineEvent]) -> list[TimelineEvent]:

@@ -20,7 +20,12 @@ from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from foitrack.domain.limits import MAX_NOTE
-from foitrack.domain.timeline import OUTCOMES, EventKind
+from foitrack.domain.timeline import (
+    OUTCOMES,
+    EventKind,
+    kinds_requiring,
+    kinds_taking,
+)
 from foitrack.models import CampaignStatus
 from foitrack.services.letter_templates import MAX_SOURCE
 
@@ -125,21 +130,39 @@ def outcome_choices() -> list[SelectChoice]:
     return choices
 
 
+def only_for(name: str, about: str = "") -> str:
+    """A field's hint: ``about`` it, then the kinds of event that take it (EVENT_FIELDS), so a
+    page without JavaScript, which shows every field, says which to fill in."""
+    kinds = kinds_taking(name)
+    needed = " (required)" if set(kinds_requiring(name)) == set(kinds) else ""
+    return f"{about}Only for: {'; '.join(kind.label for kind in kinds)}{needed}."
+
+
 class EventForm(FlaskForm):
     kind = SelectField("What happened", choices=[SelectChoice(k.value, k.label) for k in EventKind])
     occurred_on = DateField("Date", validators=[DataRequired()])
     occurred_at = TimeField("Time", validators=[Optional()], description="If known.")
     outcome = SelectField("Outcome", choices=outcome_choices(), validate_choice=False,
-                          description="For a response, an internal review outcome or a decision.")
+                          description=only_for("outcome"))
     exemptions = StringField(
         "Sections cited", validators=[Optional(), Length(max=500)],
-        description="For a refusal, e.g. s.12 or s.30, s.40(2).",
+        description=only_for("exemptions", "For a refusal, e.g. s.12 or s.30, s.40(2). "),
     )
     due_on = DateField("New due date", validators=[Optional()],
-                       description="For an extension: the date the authority gave.")
+                       description=only_for("due_on", "The date the authority gave. "))
     received_on = DateField("Date of receipt", validators=[Optional()],
-                            description="When sent: if the authority received it on a later day.")
+                            description=only_for("received_on",
+                                                 "If the authority received it on a later day. "))
     note = TextAreaField("Note", validators=[Optional(), Length(max=MAX_NOTE)])
+
+    # The fields only some kinds of event take, in the form's order; the page shows each with
+    # the kinds that take it (and event-form.js shows each only for those).
+    BY_KIND = ("outcome", "exemptions", "due_on", "received_on")
+
+    def kinds_of(self, name: str) -> dict[str, str]:
+        """The kinds that take field ``name`` and those that require it, as space-separated
+        values for the page's data attributes."""
+        return {"takes": " ".join(kinds_taking(name)), "requires": " ".join(kinds_requiring(name))}
 
 
 class ReferenceForm(FlaskForm):

@@ -44,6 +44,7 @@ from foitrack.web.render_budget import refused_render
 from foitrack.web.views.checks import flash_warnings
 from foitrack.web.views.lookups import campaign_or_404, request_or_404
 from foitrack.web.views.mail import VIEWABLE
+from foitrack.web.views.request_list import Place, list_args, next_page, place_of
 from foitrack.web.views.tilemaps import aggregate_map, map_key
 
 blueprint = Blueprint("figures", __name__, url_prefix="/campaigns/<slug>")
@@ -153,7 +154,11 @@ class _GridSubmission:
 
 @blueprint.route("/requests/<authority>/figures", methods=["GET", "POST"])
 def grid(slug: str, authority: str) -> Any:
+    """The request's figures as a grid to type them in; "Save and go to the next force"
+    (``then=next``) saves as "Save figures" does, then opens the next request's grid in the
+    campaign's list (filtered as ``?status=`` says, when it came from a filtered list)."""
     session = db_session()
+    shown = request.args.get("status", "")
     found = request_or_404(slug, authority)
     if request.method == "POST":
         hold_request(session, found)  # before the figures the save is merged with
@@ -164,12 +169,16 @@ def grid(slug: str, authority: str) -> Any:
     if form.validate_on_submit():
         outcome = _submit_grid(session, found, form, cells, existing, saved)
         if outcome.done:
-            return redirect(url_for("figures.grid", slug=slug, authority=authority))
+            if request.form.get("then") == "next":
+                return redirect(next_page("figures.grid", found, shown))
+            return redirect(url_for("figures.grid", slug=slug, authority=authority,
+                                    **list_args(shown)))
     else:
         outcome = _GridSubmission(values=dict(saved))
     # What each cell held when the form was shown: re-based to now after a conflict, so that
     # saving again means "keep mine" knowingly.
-    return _draw_grid(session, found, form, cells, existing, outcome, bases=dict(saved))
+    return _draw_grid(session, found, form, cells, existing, outcome, bases=dict(saved),
+                      place=place_of(found, shown))
 
 
 def _submit_grid(session: Any, found: Any, form: FigureGridForm, cells: list[_GridCell],
@@ -240,7 +249,7 @@ def _grid_entries(campaign: Any, form: FigureGridForm, cells: list[_GridCell],
 
 def _draw_grid(session: Any, found: Any, form: FigureGridForm, cells: list[_GridCell],
                existing: dict[tuple[int, int, int | None], Any], outcome: _GridSubmission,
-               bases: dict[str, str]) -> Any:
+               bases: dict[str, str], place: Place) -> Any:
     """The grid page, with the reply beside it: the messages filed against the request and
     their files, and any other file the figures came from (an imported template)."""
     replies = inbound.filed_messages(session, found.id)
@@ -255,7 +264,7 @@ def _draw_grid(session: Any, found: Any, form: FigureGridForm, cells: list[_Grid
         checkable=[f for f in existing.values() if not f.checked_by], replies=replies,
         source_files=list(source_files.values()), viewable=VIEWABLE,
         cell_problems=_cell_problems(cells, outcome), bases=bases,
-        conflicts={c.name: c for c in conflicts},
+        conflicts={c.name: c for c in conflicts}, place=place,
     ), status
 
 

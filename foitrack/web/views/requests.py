@@ -17,7 +17,7 @@ from flask import (
 from markupsafe import Markup
 
 from foitrack.domain import edit_merge
-from foitrack.domain.timeline import Lateness
+from foitrack.domain.timeline import Lateness, likely_next
 from foitrack.errors import Invalid, NotFound
 from foitrack.exporters.chase import write_csv
 from foitrack.services import audit, data_version, inbound, mail
@@ -29,9 +29,22 @@ from foitrack.web.forms import show_problems
 from foitrack.web.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
 from foitrack.web.views.lookups import request_or_404
 from foitrack.web.views.paging import BadPage, paginate
+from foitrack.web.views.request_list import list_args, next_page, place_of
 
 blueprint = Blueprint("requests", __name__)
 
+
+
+def _shown() -> str:
+    """The campaign page's filter the researcher came from, followed by previous and next."""
+    return request.args.get("status", "")
+
+
+def _new_event_form() -> EventForm:
+    """An empty event form dated today; _render picks the kind most likely recorded next."""
+    form = EventForm(formdata=None)
+    form.occurred_on.data = today()
+    return form
 
 
 def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, status: int = 200) -> Any:
@@ -43,25 +56,28 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
     received = inbound.filed_messages(session, found.id)
     if reference_form.base.data is None:
         reference_form.base.data = found.reference or ""
+    if event_form.kind.data is None:
+        # Not the first kind listed ("Request sent", wrong once it was sent): the likely next.
+        event_form.kind.data = likely_next(found.timeline(), state.status).value
     return render_template(
         "requests/detail.html", req=found, campaign=found.campaign, state=state, events=events,
         event_form=event_form, reference_form=reference_form,
         text=campaign_service.shown_text(version.request_text, found.authority), version=version,
         history=audit.history(session, "request", found.id), sent_mail=sent_mail,
-        received=received,
+        received=received, place=place_of(found, _shown()),
     ), status
 
 
 @blueprint.get("/campaigns/<slug>/requests/<authority>")
 def detail(slug: str, authority: str) -> Any:
     found = request_or_404(slug, authority)
-    event_form = EventForm(formdata=None)
-    event_form.occurred_on.data = today()
-    return _render(found, event_form, ReferenceForm(formdata=None, obj=found))
+    return _render(found, _new_event_form(), ReferenceForm(formdata=None, obj=found))
 
 
 @blueprint.post("/campaigns/<slug>/requests/<authority>/events")
 def add_event(slug: str, authority: str) -> Any:
+    """Records an event; "Save and go to the next force" (``then=next``) then opens the next
+    request of the list instead of this one again."""
     session = db_session()
     found = request_or_404(slug, authority)
     form = EventForm()
@@ -80,9 +96,14 @@ def add_event(slug: str, authority: str) -> Any:
             show_problems(form, error)
         else:
             session.commit()
-            flash(f"Recorded: {event.kind.label.lower()} on {event.occurred_on.isoformat()}.",
-                  "success")
-            return redirect(url_for("requests.detail", slug=slug, authority=authority))
+            recorded = f"Recorded: {event.kind.label.lower()} on {event.occurred_on.isoformat()}"
+            if request.form.get("then") == "next":
+                # Named, as the page it is shown on is the next force's.
+                flash(f"{recorded}, for {found.authority.name}.", "success")
+                return redirect(next_page("requests.detail", found, _shown()))
+            flash(f"{recorded}.", "success")
+            return redirect(url_for("requests.detail", slug=slug, authority=authority,
+                                    **list_args(_shown())))
     return _render(found, form, ReferenceForm(formdata=None, obj=found), 400)
 
 
@@ -151,9 +172,7 @@ def reference(slug: str, authority: str) -> Any:
             form.reference.errors = [f"Someone else saved {current or 'an empty reference'!r} while "
                                      f"you were editing. Save again to keep yours."]
             form.base.data = current
-            event_form = EventForm(formdata=None)
-            event_form.occurred_on.data = today()
-            return _render(found, event_form, form, 409)
+            return _render(found, _new_event_form(), form, 409)
         try:
             service.set_reference(session, actor(), found, merged.values["reference"] or None)
         except Invalid as error:
@@ -162,10 +181,9 @@ def reference(slug: str, authority: str) -> Any:
         else:
             session.commit()
             flash("Saved the reference.", "success")
-            return redirect(url_for("requests.detail", slug=slug, authority=authority))
-    event_form = EventForm(formdata=None)
-    event_form.occurred_on.data = today()
-    return _render(found, event_form, form, 400)
+            return redirect(url_for("requests.detail", slug=slug, authority=authority,
+                                    **list_args(_shown())))
+    return _render(found, _new_event_form(), form, 400)
 
 
 def _chase_rows() -> tuple[list[service.ChaseRow], str | None, list[Any], tuple[Any, ...]]:
