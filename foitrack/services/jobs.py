@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,27 +279,46 @@ def send_campaign(session: Session, actor: audit.Actor, campaign: Campaign,
 
 
 def chase(session: Session, actor: audit.Actor, mail: Any, today: dt.date,
-          settings: Any = None, campaign: Campaign | None = None) -> tuple[Job | None, list[str]]:
+          settings: Any = None, campaign: Campaign | None = None,
+          request_ids: Collection[int] | None = None) -> tuple[Job | None, list[str]]:
     """A job sending the chasers due (``mail.queue_chasers``) and any still to send; None when
-    there are none. Returns the job and why the others were not chased."""
+    there are none. Returns the job and why the others were not chased. With ``request_ids``
+    (the requests a person ticked), only those are chased, and only their chasers still to
+    send are sent.
+
+    :raises Invalid: when ``request_ids`` is given and empty (field "requests").
+    """
     from foitrack.services import locks
     from foitrack.services import mail as mail_service
 
+    if request_ids is not None and not request_ids:
+        raise Invalid("tick at least one request to chase", field="requests")
     # Two chase runs at once (a person and the scheduler): the second waits for the first and
     # then finds its chasers waiting, so no request gets two.
-    if campaign is not None:
+    if request_ids is not None:
+        locks.hold_requests(session, session.scalars(
+            select(Request).where(Request.id.in_(request_ids))))
+    elif campaign is not None:
         locks.hold_campaign_requests(session, campaign)
     else:
         locks.hold_requests(session, session.scalars(select(Request).join(Request.campaign).where(
             Campaign.status != CampaignStatus.closed)))
     slug = campaign.slug if campaign else None
-    queued, skipped = mail_service.queue_chasers(session, actor, mail, today, settings, slug)
+    queued, skipped = mail_service.queue_chasers(session, actor, mail, today, settings, slug,
+                                                 request_ids)
     session.flush()
-    pending = session.scalars(select(OutgoingMessage).where(
+    waiting = select(OutgoingMessage).where(
         OutgoingMessage.id.in_(mail_service.pending_ids(session, MessageKind.chaser, slug)),
         or_(OutgoingMessage.job_id.is_(None), OutgoingMessage.job_id.not_in(
-            select(Job.id).where(Job.state.in_([JobState.queued, JobState.running]))))))
+            select(Job.id).where(Job.state.in_([JobState.queued, JobState.running])))))
+    if request_ids is not None:
+        waiting = waiting.where(OutgoingMessage.request_id.in_(request_ids))
+    pending = session.scalars(waiting.order_by(OutgoingMessage.id))
     messages = list(pending)
+    # A request whose earlier chaser is tried again in this job is chased, not passed over.
+    retried = tuple(f"{m.request.authority.name} ({m.request.campaign.slug}): "
+                    for m in messages if m.request is not None)
+    skipped = [reason for reason in skipped if not reason.startswith(retried)]
     if not messages:
         return None, skipped
     job = create(session, actor, JobKind.chase, campaign)

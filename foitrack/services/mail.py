@@ -13,7 +13,7 @@ import datetime as dt
 import re
 import smtplib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -37,7 +37,7 @@ from foitrack.models import (
 from foitrack.services import audit
 from foitrack.services.campaigns import DEFAULT_SALUTATION, render_text
 from foitrack.services.mail_templates import render, template_for
-from foitrack.services.requests import add_event, chase_list, get_request, state_of
+from foitrack.services.requests import ChaseRow, add_event, chase_list, get_request, state_of
 from foitrack.services.templates import XLSX_TYPE, template_bytes, template_filename
 
 
@@ -241,13 +241,22 @@ def queue_campaign(session: Session, actor: audit.Actor, campaign: Campaign,
 
 def queue_chasers(session: Session, actor: audit.Actor, mail: MailSettings, today: dt.date,
                   settings: ClockSettings | None = None,
-                  campaign_slug: str | None = None) -> tuple[list[OutgoingMessage], list[str]]:
-    """Chasers for overdue requests: at most one per request within the chase interval.
+                  campaign_slug: str | None = None,
+                  request_ids: Collection[int] | None = None,
+                  ) -> tuple[list[OutgoingMessage], list[str]]:
+    """Chasers for overdue requests: at most one per request within the chase interval; with
+    ``request_ids``, for those of them alone (the ones a person ticked), of any campaign, closed
+    or not, when no ``campaign_slug`` is given.
 
-    Returns the queued messages and, for the others, why none was queued.
+    Returns the queued messages and, for the others (of ``request_ids``: only those), why none
+    was queued.
     """
     queued, skipped = [], []
-    for row in chase_list(session, today, settings, campaign_slug=campaign_slug):
+    if request_ids is None:
+        rows = chase_list(session, today, settings, campaign_slug=campaign_slug)
+    else:
+        rows = _chase_rows_of(session, today, settings, campaign_slug, set(request_ids))
+    for row in rows:
         request = get_request(session, row.campaign_slug, row.authority_slug)
         label = f"{row.authority_name} ({row.campaign_slug})"
         if row.lateness.value == "review_overdue":
@@ -270,7 +279,24 @@ def queue_chasers(session: Session, actor: audit.Actor, mail: MailSettings, toda
             skipped.append(f"{label}: chased on {last.isoformat()}")
             continue
         queued.append(_queue(session, actor, request, MessageKind.chaser, mail, today, settings))
+    if request_ids is not None:
+        # Ticked, but answered (or no longer late) since the page was drawn, or of another
+        # campaign than the one chased: said, not passed over in silence.
+        listed = {row.request_id for row in rows}
+        for request_id in sorted(set(request_ids) - listed):
+            found = session.get(Request, request_id)
+            if found is not None and (campaign_slug is None or found.campaign.slug == campaign_slug):
+                skipped.append(f"{found.authority.name} ({found.campaign.slug}): not late now")
     return queued, skipped
+
+
+def _chase_rows_of(session: Session, today: dt.date, settings: ClockSettings | None,
+                   campaign_slug: str | None, request_ids: set[int]) -> list[ChaseRow]:
+    """The chase list's rows of ``request_ids``, of ``campaign_slug`` or of their campaigns."""
+    slugs = [campaign_slug] if campaign_slug else sorted(set(session.scalars(
+        select(Campaign.slug).join(Request).where(Request.id.in_(request_ids)))))
+    return [row for slug in slugs for row in chase_list(session, today, settings, slug)
+            if row.request_id in request_ids]
 
 
 def build_email(message: OutgoingMessage, mail: MailSettings) -> EmailMessage:

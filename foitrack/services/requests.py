@@ -240,13 +240,20 @@ def bulk_add_event(
     *,
     today: dt.date,
     note: str | None = None,
+    outcome: str | None = None,
 ) -> list[Event]:
-    """The same event (sent, acknowledged...) on many requests: all of them or none.
+    """The same event (sent, acknowledged, a response...) on many requests: all of them or none.
 
     :raises Invalid: one problem per request that cannot take it, naming the authority.
     """
-    if kind not in (EventKind.sent, EventKind.acknowledged, EventKind.chaser_sent, EventKind.note):
-        raise Invalid("bulk actions are for sent, acknowledged, chaser sent and note", field="kind")
+    if kind not in (EventKind.sent, EventKind.acknowledged, EventKind.chaser_sent,
+                    EventKind.response, EventKind.note):
+        raise Invalid("bulk actions are for sent, acknowledged, chaser sent, response and note",
+                      field="kind")
+    if kind == EventKind.response and not (outcome or "").strip():
+        # Asked once for them all, rather than once per request below.
+        choices = ", ".join(member.value for member in OUTCOMES[EventKind.response])
+        raise Invalid(f"is required for a response; choose {choices}", field="outcome")
     if not requests:
         raise Invalid("choose at least one request", field="requests")
     # All held before any is read, by id (locks: a bulk action beside an import must not
@@ -257,7 +264,8 @@ def bulk_add_event(
         # add_event checks before it adds anything, so a refused request leaves no trace; the
         # caller rolls back the others when any is refused.
         try:
-            events.append(add_event(session, actor, request, kind, on, today=today, note=note))
+            events.append(add_event(session, actor, request, kind, on, today=today, note=note,
+                                    outcome=outcome))
         except Invalid as error:
             reasons = "; ".join(problem.message for problem in error.problems)
             problems.append(Problem(f"{request.authority.name}: {reasons}", field="requests"))
@@ -296,6 +304,8 @@ class ChaseRow:
     lateness: Lateness
     last_chased: dt.date | None
     status: Status
+    # Which request it is, for the tick boxes that act on it (None only in rows made by hand).
+    request_id: int | None = None
 
 
 def chase_campaigns(campaigns: Iterable[Campaign], chosen: str | None) -> list[Campaign]:
@@ -310,6 +320,13 @@ def chase_campaigns(campaigns: Iterable[Campaign], chosen: str | None) -> list[C
             raise NotFound(f"no campaign {chosen!r}")
         return targets
     return [campaign for campaign in campaigns if campaign.status is not CampaignStatus.closed]
+
+
+def foi_addresses(session: Session, authority_slugs: Iterable[str]) -> dict[str, str]:
+    """Each of the authorities' FOI email address (those with one), by slug: in one query."""
+    return {slug: email for slug, email in session.execute(
+        select(Authority.slug, Authority.foi_email).where(Authority.slug.in_(set(authority_slugs))))
+        if email}
 
 
 def chase_list(
@@ -484,10 +501,21 @@ def late_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, str]],
             authority_name=row.authority_name, authority_code=row.authority_code,
             reference=row.reference, due=deadline.due if deadline else None,
             working_days_late=state.working_days_late, lateness=state.lateness,
-            last_chased=state.last_chased_on, status=state.status,
+            last_chased=state.last_chased_on, status=state.status, request_id=row.request_id,
         ))
     found.sort(key=lambda row: (-row.working_days_late, row.due or today, row.authority_name))
     return found
+
+
+def requests_of(session: Session, request_ids: Iterable[int],
+                visible: ColumnElement[bool]) -> list[Request]:
+    """The requests of ``request_ids`` meeting ``visible`` (membership.visible_request_clause),
+    by authority name, their events loaded: those a person ticked and may act on."""
+    return list(session.scalars(
+        select(Request).join(Request.campaign).join(Request.authority)
+        .where(Request.id.in_(set(request_ids)), visible)
+        .options(selectinload(Request.events), contains_eager(Request.authority))
+        .order_by(Authority.name, Campaign.slug)))
 
 
 def requests_where(session: Session, visible: ColumnElement[bool]) -> list[Request]:

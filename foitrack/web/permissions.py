@@ -44,6 +44,8 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "requests.restore_event": Role.admin,
     "requests.chase": Role.viewer,
     "requests.chase_csv": Role.viewer,
+    # The chase list's buttons: emailing chasers, recording a chaser or a response.
+    "requests.chase_actions": Role.researcher,
     "figures.design": Role.researcher,
     "figures.campaign_file": Role.viewer,
     "figures.grid": Role.researcher,

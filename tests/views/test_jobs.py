@@ -49,7 +49,10 @@ def test_a_chase_run_to_the_outbox_is_recorded_and_not_offered_again(app, client
     url = "/campaigns/grooming-2019/chase"
     page = client.get(url).get_data(as_text=True)
     assert "Send 2 chasers" in page and "nothing will leave" in page
-    response = client.post(url, data={"csrf_token": csrf_token(client, url)})
+    # Every request is ticked on the page; the post sends the ticks as a browser would.
+    ticked = re.findall(r'name="requests" value="(\d+)"[^>]* checked>', page)
+    assert len(ticked) == 2
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "requests": ticked})
     assert response.status_code == 302 and response.location.startswith("/jobs/")
     assert run_queued_jobs(app) == [JobState.done]
     progress = client.get(response.location).get_data(as_text=True)

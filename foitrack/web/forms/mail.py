@@ -1,9 +1,23 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from typing import Any, cast
 
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+
+# types-WTForms describes WTForms 3.2; SelectChoice came in 3.3.
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from foitrack.domain.timeline import OUTCOMES, EventKind
 from foitrack.services.letter_templates import MAX_SOURCE
 
 
@@ -29,3 +43,38 @@ class MailTemplateForm(FlaskForm):
                                      "{{ reference }}, {{ sent_on }}, {{ due }}, {{ days_late }}, "
                                      "{{ responded_on }}, {{ outcome }}, {{ exemptions }}, "
                                      "{{ commissioner }}, {{ request_text }}.")
+
+
+class ChaseForm(FlaskForm):
+    """The requests ticked on a campaign's chase page: only they are chased."""
+
+    requests = SelectMultipleField(
+        "Requests to chase", coerce=int, validate_choice=False,
+        validators=[DataRequired(message="tick at least one request to chase; nothing was sent")])
+
+
+# What the chase list's buttons do for the ticked requests: email each a chaser, or record
+# (by hand) that a chaser went or that a response came.
+CHASE_ACTIONS = [SelectChoice("email", "Email a chaser"),
+                 SelectChoice("chaser_sent", "Record: chaser sent"),
+                 SelectChoice("response", "Record: response received")]
+
+
+class ChaseListForm(FlaskForm):
+    """The chase list's tick boxes, and what to do for the ticked requests."""
+
+    action = SelectField("Do", choices=CHASE_ACTIONS)
+    occurred_on = DateField("On")
+    outcome = SelectField("Outcome", validate_choice=False, choices=[
+        SelectChoice("", "(for a response)"),
+        *(SelectChoice(o.value, cast(Any, o).label) for o in OUTCOMES[EventKind.response])])
+    note = StringField("Note", validators=[Optional(), Length(max=2000)])
+    requests = SelectMultipleField(
+        "Requests", coerce=int, validate_choice=False,
+        validators=[DataRequired(message="tick at least one request; nothing was done")])
+    # The list's address as it was shown (its filters and page), to go back to.
+    back = HiddenField()
+
+    def validate_occurred_on(self, field: DateField) -> None:
+        if field.data is None and not field.errors and self.action.data != "email":
+            raise ValidationError("is required to record an event")

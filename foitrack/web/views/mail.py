@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -41,7 +42,7 @@ from foitrack.storage import safe_filename
 from foitrack.web.context import actor, clock_settings, db_session, today
 from foitrack.web.forms import form_status, show_problems
 from foitrack.web.forms.figures import TemplatesUploadForm
-from foitrack.web.forms.mail import AssignForm, ConfirmForm, MailTemplateForm
+from foitrack.web.forms.mail import AssignForm, ChaseForm, ConfirmForm, MailTemplateForm
 from foitrack.web.views.lookups import campaign_or_404, file_store
 
 blueprint = Blueprint("mail", __name__)
@@ -82,28 +83,78 @@ def send(slug: str) -> Any:
                            running=jobs.active_job(session, JobKind.send, campaign))
 
 
+@dataclass(frozen=True)
+class Chaser:
+    """A chaser as the confirmation page shows it, as it will be sent: plain values, read
+    before the preview is rolled back."""
+
+    request_id: int
+    authority_name: str
+    to_address: str
+    subject: str
+    body: str
+    retry: str | None = None  # written before and to be tried again: why it has not gone
+
+
+def chase_summary(chased: list[str], skipped: list[str]) -> str:
+    """What a chase did, for the flash after it: who was chased, who was not and why."""
+    said = (f"Chasing {len(chased)} {'request' if len(chased) == 1 else 'requests'}: "
+            f"{', '.join(chased)}." if chased else "Nothing was sent.")
+    if skipped:
+        said += f" Not chased: {'; '.join(skipped)}."
+    return said
+
+
+def _chasers_to_confirm(session: Any, campaign: Any) -> tuple[list[Chaser], list[str]]:
+    """The chasers a chase of ``campaign`` would send now, each composed as it will go (those
+    written before and still to send first), and why the other late requests would get none.
+    Nothing is kept: the chasers are queued only to be read, then rolled back."""
+    retries = [Chaser(m.request.id, m.request.authority.name, m.to_address, m.subject, m.body,
+                      m.last_error or "not sent yet")
+               for m in mail.pending_messages(session, MessageKind.chaser,
+                                              request_service.campaign_requests(session, campaign))
+               if m.request is not None]
+    queued, skipped = mail.queue_chasers(session, actor(), _settings(), today(), clock_settings(),
+                                         campaign.slug)
+    chasers = [Chaser(m.request.id, m.request.authority.name, m.to_address, m.subject, m.body)
+               for m in queued if m.request is not None]  # a chaser always has its request
+    session.rollback()  # only a preview: nothing is queued until confirmed
+    return retries + chasers, skipped
+
+
 @blueprint.route("/campaigns/<slug>/chase", methods=["GET", "POST"])
 def chase(slug: str) -> Any:
+    """Confirm, reading each chaser and unticking any request not to chase now; then the
+    ticked ones are emailed in the background, answered with the job's progress page."""
     session = db_session()
     campaign = campaign_or_404(slug)
-    form = ConfirmForm()
+    form = ChaseForm()
     if form.validate_on_submit():
-        job, _skipped = jobs.chase(session, actor(), _settings(), today(), clock_settings(),
-                                   campaign)
-        if job is None:
+        try:
+            job, skipped = jobs.chase(session, actor(), _settings(), today(), clock_settings(),
+                                      campaign, request_ids=set(form.requests.data or ()))
+        except Invalid as error:
             session.rollback()
-            flash("No request needs chasing now: nothing was sent.", "info")
-            return redirect(url_for("campaigns.detail", slug=slug))
-        session.commit()
-        return redirect(url_for("jobs.detail", job_id=job.id))
-    queued, skipped = mail.queue_chasers(session, actor(), _settings(), today(), clock_settings(),
-                                         slug)
-    listed = [(m.request.authority.name, m.to_address, m.subject)
-              for m in queued if m.request is not None]  # a chaser always has its request
-    session.rollback()  # only a preview: nothing is queued until confirmed
-    return render_template("mail/chase.html", campaign=campaign, listed=listed, skipped=skipped,
-                           form=form, settings=_settings(),
-                           running=jobs.active_job(session, JobKind.chase, campaign))
+            show_problems(form, error)
+        else:
+            if job is None:
+                session.rollback()
+                flash(f"No ticked request needs chasing now: nothing was sent."
+                      f"{' Not chased: ' + '; '.join(skipped) + '.' if skipped else ''}", "info")
+                return redirect(url_for("campaigns.detail", slug=slug))
+            chased = [m.request.authority.name for m in jobs.messages_of(session, job)
+                      if m.request is not None]
+            session.commit()  # the job goes to the queue once this commits
+            flash(chase_summary(chased, skipped), "success")
+            return redirect(url_for("jobs.detail", job_id=job.id))
+    chasers, skipped = _chasers_to_confirm(session, campaign)
+    # All ticked at first; shown again after a refused post, as they were sent.
+    ticked = set(form.requests.data or ()) if form.is_submitted() else \
+        {chaser.request_id for chaser in chasers}
+    return render_template("mail/chase.html", campaign=campaign, chasers=chasers, skipped=skipped,
+                           ticked=ticked, form=form, settings=_settings(),
+                           running=jobs.active_job(session, JobKind.chase, campaign)), \
+        form_status(form)
 
 
 @blueprint.route("/campaigns/<slug>/mail-templates", methods=["GET", "POST"])

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from flask import (
     Blueprint,
@@ -14,20 +17,23 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from markupsafe import Markup
 
 from foitrack.domain import edit_merge
 from foitrack.domain.timeline import Lateness, likely_next
 from foitrack.errors import Invalid, NotFound
 from foitrack.exporters.chase import write_csv
-from foitrack.services import audit, data_version, inbound, mail
+from foitrack.services import audit, data_version, inbound, jobs, mail, membership
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as service
 from foitrack.web import campaign_rows, page_cache
 from foitrack.web.context import actor, clock_settings, db_session, today, visible_campaigns
 from foitrack.web.forms import show_problems
 from foitrack.web.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
+from foitrack.web.forms.mail import ChaseListForm
 from foitrack.web.views.lookups import request_or_404
+from foitrack.web.views.mail import chase_summary
 from foitrack.web.views.paging import BadPage, paginate
 from foitrack.web.views.request_list import list_args, next_page, place_of
 
@@ -186,67 +192,238 @@ def reference(slug: str, authority: str) -> Any:
     return _render(found, _new_event_form(), form, 400)
 
 
-def _chase_rows() -> tuple[list[service.ChaseRow], str | None, list[Any], tuple[Any, ...]]:
-    """Every late request of the campaigns asked for, as the page's choices say, with the
-    problem with those choices, the campaigns this user may choose from, and the key the rows
-    are kept under."""
+# The chase list's choices beyond the campaign: how late, how long since the last chase, and
+# the order. Rows are always grouped by campaign; the order says how within and between them.
+CHASE_TIERS = {tier.value: tier for tier in Lateness}
+CHASE_SORTS = {"late": "most days late first", "authority": "by authority",
+               "campaign": "by campaign"}
+
+
+@dataclass(frozen=True)
+class ChaseChoices:
+    """What the chase list's filters ask for, as its links keep them."""
+
+    campaign: str = ""
+    due_soon: bool = False
+    tier: str = ""
+    quiet: int | None = None  # not chased for at least this many days
+    sort: str = "late"
+
+    def args(self) -> dict[str, Any]:
+        """The query string's values: none for a choice left as it starts."""
+        return {"campaign": self.campaign or None, "due_soon": "1" if self.due_soon else None,
+                "lateness": self.tier or None,
+                "quiet": self.quiet if self.quiet is not None else None,
+                "sort": self.sort if self.sort != "late" else None}
+
+
+@dataclass
+class ChaseList:
+    """The chase list as the page's choices ask for it: the rows, ordered and grouped, each
+    authority's FOI address, what is wrong with the choices, the campaigns one may choose
+    from, and the key the rows are kept under."""
+
+    rows: list[service.ChaseRow]
+    addresses: dict[str, str]
+    problem: str | None
+    campaigns: list[Any]
+    choices: ChaseChoices
+    kept: tuple[Any, ...] = ()
+
+
+def _chase_choices() -> tuple[ChaseChoices, list[str]]:
+    """The chase list's choices from the query string, and what is wrong with them."""
+    problems = []
+    tier = request.args.get("lateness", "")
+    if tier and tier not in CHASE_TIERS:
+        problems.append(f"lateness: {tier!r} is not a tier; choose {', '.join(CHASE_TIERS)}")
+        tier = ""
+    quiet_text = request.args.get("quiet", "").strip()
+    quiet = None
+    if quiet_text:
+        if quiet_text.isdigit() and int(quiet_text) <= 3650:
+            quiet = int(quiet_text)
+        else:
+            problems.append(f"quiet: {quiet_text!r} is not a number of days from 0 to 3650")
+    sort = request.args.get("sort") or "late"
+    if sort not in CHASE_SORTS:
+        problems.append(f"sort: {sort!r} is not an order; choose {', '.join(CHASE_SORTS)}")
+        sort = "late"
+    return ChaseChoices(request.args.get("campaign", ""), request.args.get("due_soon") == "1",
+                        tier, quiet, sort), problems
+
+
+def ordered_chase_rows(rows: list[service.ChaseRow], sort: str) -> list[service.ChaseRow]:
+    """``rows`` (most late first) grouped by campaign, in ``sort``'s order: by days late, the
+    campaign with the latest request first and its requests most late first; by campaign, the
+    campaigns by title, each most late first; by authority, the campaigns by title, each by
+    authority name."""
+    if sort == "late":
+        first: dict[str, int] = {}
+        for number, row in enumerate(rows):
+            first.setdefault(row.campaign_slug, number)
+        return sorted(rows, key=lambda row: first[row.campaign_slug])
+    by_campaign = sorted(rows, key=lambda row: (row.campaign_title.casefold(), row.campaign_slug))
+    if sort == "campaign":
+        return by_campaign
+    return sorted(by_campaign, key=lambda row: (row.campaign_title.casefold(), row.campaign_slug,
+                                                row.authority_name.casefold()))
+
+
+def _chase_rows() -> ChaseList:
+    """Every late request of the campaigns asked for, as the page's choices say."""
     session = db_session()
     campaigns = campaign_service.list_campaigns(session, visible_campaigns())
+    choices, problems = _chase_choices()
     try:
-        targets = service.chase_campaigns(campaigns, request.args.get("campaign") or None)
+        targets = service.chase_campaigns(campaigns, choices.campaign or None)
     except NotFound as error:
-        return [], str(error), campaigns, ()
+        return ChaseList([], {}, str(error), campaigns, choices)
+    if problems:
+        return ChaseList([], {}, "; ".join(problems), campaigns, choices)
     names = {c.id: (c.slug, c.title) for c in targets}
     # Before the rows, so they are no older; a write to a campaign not listed leaves them.
+    # (Authorities' addresses are in the registry scope, which every campaign's version has.)
     version = data_version.of_campaigns(session, names)
 
-    def build() -> list[service.ChaseRow]:
+    def build() -> tuple[list[service.ChaseRow], dict[str, str]]:
         # Each campaign's rows are kept on their own: a write to one rebuilds its rows alone.
         found = campaign_rows.rows_of(session, list(names))
-        return service.late_rows([row for rows in found.values() for row in rows], names, today(),
-                                 include_due_soon=True)
+        rows = service.late_rows([row for rows in found.values() for row in rows], names,
+                                 today(), include_due_soon=True)
+        return rows, service.foi_addresses(session, {row.authority_slug for row in rows})
 
     # One entry for every choice of campaigns, due soon or not: the page only filters it.
-    key = ("chase", tuple(sorted(names)), today(), clock_settings())
-    rows = page_cache.of(current_app.extensions).get(version, key, build)
-    due_soon = request.args.get("due_soon") == "1"
-    if not due_soon:
+    key = ("chase rows and addresses", tuple(sorted(names)), today(), clock_settings())
+    rows, addresses = page_cache.of(current_app.extensions).get(version, key, build)
+    if choices.tier:
+        rows = [row for row in rows if row.lateness.value == choices.tier]
+    elif not choices.due_soon:
         rows = [row for row in rows if row.lateness is not Lateness.due_soon]
-    return rows, None, campaigns, (version, (*key, due_soon))
+    if choices.quiet is not None:
+        since = today() - dt.timedelta(days=choices.quiet)
+        rows = [row for row in rows if row.last_chased is None or row.last_chased <= since]
+    return ChaseList(ordered_chase_rows(rows, choices.sort), addresses, None, campaigns, choices,
+                     (version, (*key, *choices.args().items())))
 
 
 @blueprint.get("/chase")
 def chase() -> Any:
-    """The late requests, most late first, a page at a time (the CSV has them all)."""
-    rows, problem, campaigns, kept = _chase_rows()
+    """The late requests, grouped by campaign, a page at a time (the CSV has them all), with
+    tick boxes for what to do about them."""
+    found = _chase_rows()
+    problem = found.problem
     try:
-        page = paginate(rows, request.args.get("page"))
+        page = paginate(found.rows, request.args.get("page"))
     except BadPage as error:
         problem, page = str(error), paginate([], None)
 
-    def chase_table() -> Markup:
+    def chase_table(can_tick: bool) -> Markup:
         def draw() -> Markup:
-            return Markup(render_template("requests/_chase_table.html", page=page))
-        if not kept or problem:
+            return Markup(render_template("requests/_chase_table.html", page=page,
+                                          addresses=found.addresses, can_tick=can_tick))
+        if not found.kept or problem:
             return draw()
         # The rows as HTML, kept like the rows themselves.
-        version, key = kept
-        return page_cache.of(current_app.extensions).get(version, (*key, "table", page.number), draw)
+        version, key = found.kept
+        return page_cache.of(current_app.extensions).get(
+            version, (*key, "table", page.number, can_tick), draw)
 
-    return render_template("requests/chase.html", page=page, problem=problem, campaigns=campaigns,
-                           chase_table=chase_table,
-                           chosen=request.args.get("campaign", ""), today=today(),
-                           due_soon=request.args.get("due_soon") == "1"), (400 if problem else 200)
+    actions = ChaseListForm(formdata=None)
+    actions.occurred_on.data = today()
+    # The list with its filters, to come back to after acting on it: from its first page, as
+    # the rows acted on may have left it.
+    query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page"])
+    actions.back.data = url_for("requests.chase") + (f"?{query}" if query else "")
+    return render_template("requests/chase.html", page=page, problem=problem,
+                           campaigns=found.campaigns, chase_table=chase_table,
+                           choices=found.choices, tiers=list(Lateness), sorts=CHASE_SORTS,
+                           today=today(), actions=actions,
+                           settings=mail.settings_from(current_app.config)), \
+        (400 if problem else 200)
 
 
 @blueprint.get("/chase.csv")
 def chase_csv() -> Any:
-    rows, problem, _, _ = _chase_rows()
-    if problem:
+    found = _chase_rows()
+    if found.problem:
         abort(404)
     out = io.StringIO()
     out.write("\ufeff")
-    write_csv(rows, out)
+    write_csv(found.rows, out)
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="chase-list-{today().isoformat()}.csv"'
     })
+
+
+def _chase_back(asked: str | None) -> str:
+    """The chase list's address the form came from (with its filters), or the list: never
+    another site or page."""
+    home = url_for("requests.chase")
+    parts = urlsplit(asked or "")
+    if parts.scheme or parts.netloc or parts.path != home:
+        return home
+    return f"{home}?{parts.query}" if parts.query else home
+
+
+NOTHING_TICKED = "tick at least one request; nothing was done"
+
+
+@blueprint.post("/chase/actions")
+def chase_actions() -> Any:
+    """The chase list's buttons, for the ticked requests: email each a chaser (as a campaign's
+    chase page does), or record on each that a chaser went or a response came (all or none)."""
+    session = db_session()
+    form = ChaseListForm()
+    back = _chase_back(form.back.data)
+    picked = service.requests_of(session, form.requests.data or (),
+                                 membership.visible_request_clause(current_user, today())) \
+        if form.validate_on_submit() else []
+    if not picked:
+        # Ticked nothing, or only requests this user may not see (as if there were none).
+        errors = form.errors or {"requests": [NOTHING_TICKED]}
+        for name, messages in errors.items():
+            label = form[name].label.text if name in form else name
+            flash(f"Nothing was done. {label}: {'; '.join(messages)}", "error")
+        return redirect(back)
+    if form.action.data == "email":
+        return _email_chasers(session, picked, back)
+    occurred_on = form.occurred_on.data
+    assert occurred_on is not None  # the form refuses an event without a date
+    kind = form.action.data or ""
+    try:
+        events = service.bulk_add_event(session, actor(), picked, kind, occurred_on,
+                                        today=today(), note=form.note.data,
+                                        outcome=form.outcome.data or None)
+    except Invalid as error:
+        session.rollback()
+        for problem in error.problems:
+            # A per-request problem names its authority; one about a field, the field.
+            field = problem.field or ""
+            label = f"{form[field].label.text}: " if field in ("outcome", "occurred_on", "note") \
+                else ""
+            flash(f"Nothing was recorded. {label}{problem.message}", "error")
+        return redirect(back)
+    session.commit()
+    flash(f"Recorded {events[0].kind.label.lower()} on {occurred_on.isoformat()} for "
+          f"{len(events)} {'request' if len(events) == 1 else 'requests'}: "
+          f"{', '.join(f'{r.authority.name} ({r.campaign.slug})' for r in picked)}.", "success")
+    return redirect(back)
+
+
+def _email_chasers(session: Any, picked: list[Any], back: str) -> Any:
+    """A chase job for the ticked requests alone, through the service a campaign's chase page
+    uses; answered with its progress page."""
+    campaigns = {r.campaign_id for r in picked}
+    job, skipped = jobs.chase(session, actor(), mail.settings_from(current_app.config), today(),
+                              clock_settings(), picked[0].campaign if len(campaigns) == 1 else None,
+                              request_ids={r.id for r in picked})
+    if job is None:
+        session.rollback()
+        flash(chase_summary([], skipped), "error")
+        return redirect(back)
+    chased = [f"{m.request.authority.name} ({m.request.campaign.slug})"
+              for m in jobs.messages_of(session, job) if m.request is not None]
+    session.commit()  # the job goes to the queue once this commits
+    flash(chase_summary(chased, skipped), "success")
+    return redirect(url_for("jobs.detail", job_id=job.id))
