@@ -193,8 +193,8 @@ def prepare(url: str, campaigns: int, reuse: bool) -> int:
     figures."""
     engine = make_engine(url)
     try:
+        migrate.upgrade(engine)  # a database reused from an older schema is brought up to date
         if not reuse:
-            migrate.upgrade(engine)
             started = time.perf_counter()
             with Database(engine).session() as session:
                 build(session, campaigns, dt.date.today())
