@@ -78,6 +78,14 @@ def fact_sheet_page_key(campaign_id: int, authority_slug: str, today: dt.date,
             dataclasses.astuple(clock))
 
 
+def release_key(campaign_id: int, subset: str | None, checked: bool, today: dt.date,
+                clock: ClockSettings) -> Key:
+    """The release's lines for a choice of authorities and figures, as on the day they are
+    read (its methods note counts deadlines from it); written as JSON, as the fact sheet's."""
+    return ("release", campaign_id, subset, checked, today.isoformat(),
+            dataclasses.astuple(clock))
+
+
 def fact_sheet_key(campaign_id: int, authority_slug: str, measure: str) -> Key:
     """A fact sheet's chart: one authority's figure for a measure beside the national total."""
     return ("fact sheet", campaign_id, authority_slug, measure)
@@ -170,6 +178,27 @@ def series_built(session: Session, store: Store, series: Series, seen: Sequence[
     return store.get(version, key, build, shared=True)
 
 
+def release_built(session: Session, store: Store, campaign: Campaign, national: Built,
+                  subset: str | None, checked: bool, today: dt.date,
+                  clock: ClockSettings) -> Release:
+    """The release worded from ``national`` (``built`` for the same choice), kept with it: its
+    methods note reads every figure and timeline of the campaign, and a write to another
+    campaign leaves it."""
+
+    def build() -> Release:
+        session.refresh(campaign)  # loaded before the versions were read (see ``built``)
+        ids: list[int] | None = None
+        subject = None
+        if subset:
+            ids, label = aggregate.subset_ids(session, subset)
+            subject = release_service.describe_subset(session, ids or [], label)
+        return release_service.national_release(session, campaign, national.result, today,
+                                                 clock, subject=subject, authority_ids=ids)
+
+    return store.get(national.version, release_key(campaign.id, subset, checked, today, clock),
+                     build, shared=True)
+
+
 @dataclass(frozen=True)
 class FactSheetBuilt:
     """One authority's fact sheet and its charts, with the national aggregate beside it."""
@@ -242,17 +271,19 @@ def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
          series: bool = True) -> Built:
     """Build what the campaign's heavy pages will ask for first, into ``store``, most asked for
     first: the aggregate of everyone with its charts (which the release and the fact sheets
-    use too) and the charts' images as the page shows them; the fact sheet, with its chart
-    images, of the authority whose figures were written last (FACT_SHEETS_WARMED: each costs
-    some 0.5 s, all 43 would cost 20 s a write); and the table, charts and images of the series
-    the campaign is in, unless ``series`` is false (as seen by whoever may see all its
-    campaigns: its owners, and everyone once none of them is embargoed). What is there
-    already is not built again.
+    use too), the release worded from it, and the charts' images as the page shows them; the
+    fact sheet, with its chart images, of the authority whose figures were written last
+    (FACT_SHEETS_WARMED: each costs some 0.5 s, all 43 would cost 20 s a write); and the
+    table, charts and images of the series the campaign is in, unless ``series`` is false (as
+    seen by whoever may see all its campaigns: its owners, and everyone once none of them is
+    embargoed). What is there already is not built again.
 
     ``between`` is called before each step: a web process's warm-up waits there while it
     serves a request, so that a person never waits behind a build nobody has asked for."""
     between()
     found = built(session, store, campaign)
+    between()
+    release_built(session, store, campaign, found, None, False, today, clock)
     for drawn in found.charts:
         between()
         image(store, found.version, chart_key(campaign.id, None, False, drawn.name), drawn,

@@ -259,16 +259,17 @@ def test_a_write_to_one_campaign_warms_only_that_one(app, client, session, campa
     assert ready(app, session, other.id)  # still valid: the write was not to it
 
 
-def test_after_a_write_the_written_authoritys_fact_sheet_is_ready_too(
+def test_after_a_write_the_release_and_the_written_authoritys_fact_sheet_are_ready_too(
         app, client, session, campaign, warming, monkeypatch):
-    """The fact sheet of the authority just written (page, chart and image) is built with the
-    aggregate: opening it builds nothing. The series is left to a worker (tests/queue)."""
+    """The release and the fact sheet of the authority just written (page, chart and image)
+    are built with the aggregate: opening them builds nothing. The series is left to a worker
+    (tests/queue)."""
     sign_in(client, make_user(session, role="researcher").email)
     save_kent(client, "1235", "1234")
     wait_until(lambda: warming.warmed >= 1)
     drawn: list[object] = []
-    for module, name in ((release, "fact_sheet"), (charts, "render"),
-                         (charts, "authority_against_total")):
+    for module, name in ((release, "fact_sheet"), (release, "national_release"),
+                         (charts, "render"), (charts, "authority_against_total")):
         real = getattr(module, name)
         monkeypatch.setattr(module, name,
                             lambda *a, _real=real, _name=name, **k: drawn.append(_name)
@@ -279,7 +280,9 @@ def test_after_a_write_the_written_authoritys_fact_sheet_is_ready_too(
     assert images
     for image in images:
         assert client.get(image).status_code == 200, image
-    assert drawn == []  # the sheet, its chart and its image were there
+    release_page = client.get(f"{BASE}/release")
+    assert release_page.status_code == 200 and "1,335" in release_page.get_data(as_text=True)
+    assert drawn == []  # the sheet, its chart and its image, and the release, were there
 
 
 def chart_sources(page: str) -> list[str]:

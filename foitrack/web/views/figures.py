@@ -29,7 +29,6 @@ from foitrack.services import aggregate, audit, data_version, inbound, page_data
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
 from foitrack.services import reference_figures as references
-from foitrack.services import release as release_service
 from foitrack.services import requests as request_service
 from foitrack.services.authorities import list_sets
 from foitrack.services.campaigns import get_campaign
@@ -553,29 +552,16 @@ def release(slug: str) -> Any:
     # The aggregate page's, kept until the data change (the release is worded from it anew).
     subset, checked = _chosen()
     built = _built(campaign, subset, checked)
-    national, problem = built.result, built.problem
+    problem = built.problem
     if problem is not None:
         # No lines for a choice that cannot be read: worded from its empty aggregate they
         # would pass for the national figures.
         return render_template("figures/release.html", campaign=campaign, release=None,
                                problem=problem, chosen=_typed_choice()), 400
 
-    def build() -> Any:
-        session.refresh(campaign)  # loaded before the versions were read (page_data.built)
-        ids: list[int] | None = None
-        subject = None
-        if subset:
-            ids, label = aggregate.subset_ids(session, subset)
-            subject = release_service.describe_subset(session, ids or [], label)
-        return release_service.national_release(session, campaign, national, today(),
-                                                 clock_settings(), subject=subject,
-                                                 authority_ids=ids)
-
-    # Kept with the aggregate it is worded from: the methods note under it reads every
-    # figure and timeline of the campaign, and a write to another campaign leaves it.
-    result = page_cache.of(current_app.extensions).get(
-        built.version, ("release", campaign.id, subset, checked, today(), clock_settings()),
-        build)
+    # Kept with the aggregate it is worded from (services.page_data.release_built).
+    result = page_data.release_built(session, page_cache.of(current_app.extensions), campaign,
+                                     built, subset, checked, today(), clock_settings())
     return render_template("figures/release.html", campaign=campaign, release=result,
                            problem=None, chosen=_typed_choice())
 
