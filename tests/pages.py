@@ -97,3 +97,22 @@ def page_text(client: FlaskClient, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, path
     return response.get_data(as_text=True)
+
+
+def chart_sources(page: str) -> list[str]:
+    """The chart images a page shows (their src, unescaped), each once, sorted."""
+    return sorted({html.unescape(src) for src in re.findall(r'src="([^"]*/charts/[^"]*)"', page)})
+
+
+def counting(monkeypatch, *functions: tuple[object, str]) -> list[str]:
+    """The name of each call of these (module, function name) from now on; the real ones run."""
+    calls: list[str] = []
+    for module, name in functions:
+        real = getattr(module, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+    return calls

@@ -21,7 +21,7 @@ from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.web import page_cache, warm
 from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
-from tests.pages import sign_in
+from tests.pages import chart_sources, counting, sign_in
 from tests.queue.conftest import REDIS_URL, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -136,13 +136,8 @@ def test_a_worker_builds_the_campaigns_series_and_fact_sheet_too(
 
     wait_for(lambda: in_shared_cache(queued_warm_up, session, campaign.id) and series_ready(),
              timeout=60, what=f"the worker's warm-up:\n{worker.output()}")
-    drawn: list[object] = []
-    for module, name in ((series_service, "series_table"), (release, "fact_sheet"),
-                         (charts, "render"), (charts, "authority_against_total")):
-        real = getattr(module, name)
-        monkeypatch.setattr(module, name,
-                            lambda *a, _real=real, _name=name, **k: drawn.append(_name)
-                            or _real(*a, **k))
+    drawn = counting(monkeypatch, (series_service, "series_table"), (release, "fact_sheet"),
+                     (charts, "render"), (charts, "authority_against_total"))
     sign_in(client, make_user(session, role="viewer").email)
     # The import wrote both at once: of a tie, the first authority by id (West Mercia).
     for path in ("/series/grooming", f"{BASE}/fact-sheets/west-mercia"):
@@ -152,7 +147,3 @@ def test_a_worker_builds_the_campaigns_series_and_fact_sheet_too(
             assert client.get(image).status_code == 200, image
     assert drawn == []  # found in Redis, built by the worker
 
-
-def chart_sources(page: str) -> list[str]:
-    return sorted({part.split('"', 1)[0].replace("&amp;", "&")
-                   for part in page.split('src="')[1:] if "/charts/" in part.split('"', 1)[0]})

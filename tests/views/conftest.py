@@ -27,3 +27,12 @@ def lockdown_viewer(client, session):
     user = make_user(session, role="viewer")
     sign_in(client, user.email)
     return user
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many charts were drawn (the real renderer, counted)."""
+    from foitrack.exporters import charts
+    from tests.pages import counting
+
+    return counting(monkeypatch, (charts, "render"))

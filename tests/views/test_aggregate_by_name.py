@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from foitrack.errors import Invalid, NotFound
-from foitrack.exporters import charts
 from foitrack.services import aggregate
 from foitrack.services.authority_import import import_authorities
 from foitrack.services.campaigns import find_authorities_by_keys
@@ -189,19 +188,6 @@ def test_the_release_reads_names(client, lockdown_viewer):
 
 
 # ---- 4. one cache entry per choice, however it is spelt -----------------------------------
-
-@pytest.fixture
-def renders(monkeypatch):
-    """How many charts were drawn (the real renderer, counted)."""
-    drawn = []
-    real = charts.render
-
-    def counted(spec, image_format):
-        drawn.append(image_format)
-        return real(spec, image_format)
-
-    monkeypatch.setattr(charts, "render", counted)
-    return drawn
 
 
 def test_names_and_slugs_share_one_chart(client, lockdown_viewer, renders):

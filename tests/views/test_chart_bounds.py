@@ -8,27 +8,12 @@ import itertools
 
 import pytest
 
-from foitrack.exporters import charts
 from tests.factories import make_user
 from tests.pages import sign_in
 
 BASE = "/campaigns/lockdown-2020"
 CHART = f"{BASE}/charts/national-total-offences.svg"
 FORCES = ["cleveland", "staffordshire", "west-mercia", "surrey", "sussex"]
-
-
-@pytest.fixture
-def renders(monkeypatch):
-    """How many charts were drawn (the real renderer, counted)."""
-    drawn = []
-    real = charts.render
-
-    def counted(spec, image_format):
-        drawn.append(image_format)
-        return real(spec, image_format)
-
-    monkeypatch.setattr(charts, "render", counted)
-    return drawn
 
 
 def test_spellings_of_the_same_authorities_are_drawn_once(client, lockdown_viewer, renders):

@@ -81,6 +81,15 @@ def test_the_request_page_follows_the_filtered_list_it_came_from(client, researc
     assert f'href="{CAMPAIGN}?status=late"' in page
 
 
+def test_the_campaign_pages_filtered_table_links_each_request_with_its_filter(client, researcher):
+    """From the campaign page filtered to the late ones, a request's page follows that list."""
+    page = client.get(f"{CAMPAIGN}?status=late").get_data(as_text=True).replace("&amp;", "&")
+    assert f'href="{request_page("essex", "?status=late")}"' in page
+    assert f'href="{request_page("surrey", "?status=late")}"' in page
+    unfiltered = client.get(CAMPAIGN).get_data(as_text=True)
+    assert f'href="{request_page("kent")}"' in unfiltered  # no filter, none carried
+
+
 def test_a_filter_the_campaign_page_does_not_know_is_ignored(client, researcher):
     page = client.get(request_page("kent", "?status=nonsense")).get_data(as_text=True)
     assert links(page, "next") == [request_page("surrey")]

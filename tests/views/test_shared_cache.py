@@ -25,7 +25,7 @@ from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.web import page_cache, warm
 from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
-from tests.pages import cell_names, csrf_token, sign_in
+from tests.pages import cell_names, chart_sources, counting, csrf_token, sign_in
 
 pytestmark = pytest.mark.postgres
 
@@ -267,13 +267,8 @@ def test_after_a_write_the_release_and_the_written_authoritys_fact_sheet_are_rea
     sign_in(client, make_user(session, role="researcher").email)
     save_kent(client, "1235", "1234")
     wait_until(lambda: warming.warmed >= 1)
-    drawn: list[object] = []
-    for module, name in ((release, "fact_sheet"), (release, "national_release"),
-                         (charts, "render"), (charts, "authority_against_total")):
-        real = getattr(module, name)
-        monkeypatch.setattr(module, name,
-                            lambda *a, _real=real, _name=name, **k: drawn.append(_name)
-                            or _real(*a, **k))
+    drawn = counting(monkeypatch, (release, "fact_sheet"), (release, "national_release"),
+                     (charts, "render"), (charts, "authority_against_total"))
     page = client.get(f"{BASE}/fact-sheets/kent")
     assert page.status_code == 200 and "1,235" in page.get_data(as_text=True)
     images = chart_sources(page.get_data(as_text=True))
@@ -284,10 +279,6 @@ def test_after_a_write_the_release_and_the_written_authoritys_fact_sheet_are_rea
     assert release_page.status_code == 200 and "1,335" in release_page.get_data(as_text=True)
     assert drawn == []  # the sheet, its chart and its image, and the release, were there
 
-
-def chart_sources(page: str) -> list[str]:
-    return sorted({part.split('"', 1)[0].replace("&amp;", "&")
-                   for part in page.split('src="')[1:] if "/charts/" in part.split('"', 1)[0]})
 
 
 def test_the_warm_up_waits_while_the_process_answers_a_request(

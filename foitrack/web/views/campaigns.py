@@ -213,8 +213,10 @@ def detail(slug: str) -> Any:
 
     def requests_table(can_bulk: bool) -> Markup:
         def draw() -> Markup:
+            # The filter goes with each request's link: its page's next and previous force
+            # follow the same list (web/views/request_list.py).
             return Markup(render_template("campaigns/_requests_table.html", campaign=campaign,
-                                          page=page, can_bulk=can_bulk))
+                                          page=page, can_bulk=can_bulk, shown=shown))
         if problem:  # an empty page, not the one its key would name
             return draw()
         # The rows as HTML, kept like the rows themselves: most loads are of the same pages.
