@@ -209,10 +209,13 @@ class FactSheetBuilt:
 
 
 def fact_sheet_built(session: Session, store: Store, campaign: Campaign, authority: Authority,
-                     today: dt.date, clock: ClockSettings) -> FactSheetBuilt:
+                     today: dt.date, clock: ClockSettings,
+                     national: Built | None = None) -> FactSheetBuilt:
     """The fact sheet of ``authority`` (one the campaign asked), built once per data version:
     kept like the release, as its methods note reads the whole campaign."""
-    national = built(session, store, campaign)  # as the aggregate page keeps it
+    # As the aggregate page keeps it; given by a caller that has it (the warm-up), so the
+    # versions and the kept aggregate (from Redis, in a worker) are not read again.
+    national = national or built(session, store, campaign)
 
     def build() -> tuple[Release, list[charts.Chart]]:
         session.refresh(campaign)  # loaded before the versions were read (see ``built``)
@@ -228,10 +231,11 @@ def fact_sheet_built(session: Session, store: Store, campaign: Campaign, authori
 
 
 def fact_sheet_chart(session: Session, store: Store, campaign: Campaign, authority: Authority,
-                     measure: str) -> tuple[data_version.Version, charts.Chart | None]:
+                     measure: str, national: Built | None = None
+                     ) -> tuple[data_version.Version, charts.Chart | None]:
     """A fact sheet's chart for ``measure`` (None for a measure the design does not have), and
     the versions it is kept under."""
-    national = built(session, store, campaign)
+    national = national or built(session, store, campaign)  # as in fact_sheet_built
 
     def draw() -> charts.Chart | None:
         # The design read after the versions (in ``built``), so it is no older than they are.
@@ -290,10 +294,11 @@ def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
               SHOWN_FORMAT)
     for authority in recently_written(session, campaign, FACT_SHEETS_WARMED):
         between()
-        sheet = fact_sheet_built(session, store, campaign, authority, today, clock)
+        sheet = fact_sheet_built(session, store, campaign, authority, today, clock, found)
         for drawn in sheet.charts:
             between()
-            version, chart = fact_sheet_chart(session, store, campaign, authority, drawn.name)
+            version, chart = fact_sheet_chart(session, store, campaign, authority, drawn.name,
+                                              found)
             if chart is not None:
                 image(store, version, fact_sheet_key(campaign.id, authority.slug, drawn.name),
                       chart, SHOWN_FORMAT)
