@@ -45,6 +45,7 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "MAIL_THROTTLE_SECONDS": "seconds between two messages to the same recipient domain, on a real "
                              "mail server (2; never for the outbox)",
     "CHASE_INTERVAL_DAYS": "working days before a request may be chased again (5)",
+    "INVITATION_DAYS": "days an invitation's set-your-password link works (7)",
     "IMAP_HOST": "mailbox to fetch replies from (foitrack mail fetch)",
     "IMAP_PORT": "mailbox port (993)",
     "IMAP_USERNAME": "mailbox user name",
@@ -228,12 +229,13 @@ def _defaults(instance_path: Path, env: Mapping[str, str]) -> dict[str, Any]:
 
 # Whole-number settings and their defaults; those in _AT_LEAST_ONE may not be 0.
 _WHOLE_NUMBERS = (("SMTP_PORT", 587), ("IMAP_PORT", 993), ("CHASE_INTERVAL_DAYS", 5),
+                  ("INVITATION_DAYS", 7),
                   ("TRUSTED_PROXIES", 0), ("SIGN_IN_MAX_FAILURES", 5),
                   ("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20), ("SIGN_IN_WINDOW_MINUTES", 15),
                   ("CHART_RENDERS_PER_MINUTE", 60), ("FETCH_MINUTES", 5), ("DIGEST_HOUR", 7),
                   ("TICK_SECONDS", 60))
-_AT_LEAST_ONE = ("SIGN_IN_MAX_FAILURES", "SIGN_IN_MAX_FAILURES_PER_ADDRESS", "SIGN_IN_WINDOW_MINUTES",
-                 "CHART_RENDERS_PER_MINUTE", "FETCH_MINUTES", "TICK_SECONDS")
+_AT_LEAST_ONE = ("INVITATION_DAYS", "SIGN_IN_MAX_FAILURES", "SIGN_IN_MAX_FAILURES_PER_ADDRESS",
+                 "SIGN_IN_WINDOW_MINUTES", "CHART_RENDERS_PER_MINUTE", "FETCH_MINUTES", "TICK_SECONDS")
 
 
 def _whole_numbers(env: Mapping[str, str]) -> dict[str, int]:

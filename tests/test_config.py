@@ -158,3 +158,15 @@ def test_prepare_threshold_in_the_url_reaches_the_driver():
         engine.dispose()
     with pytest.raises(ConfigError, match="prepare_threshold must be a whole number or none"):
         make_engine(f"{base}{joiner}prepare_threshold=soon")
+
+
+def test_the_invitation_lifetime_comes_from_the_environment(tmp_path, monkeypatch):
+    from foitrack.config import load_config
+
+    monkeypatch.setenv("FOITRACK_SECRET_KEY", "k")
+    assert load_config(tmp_path)["INVITATION_DAYS"] == 7
+    monkeypatch.setenv("FOITRACK_INVITATION_DAYS", "3")
+    assert load_config(tmp_path)["INVITATION_DAYS"] == 3
+    monkeypatch.setenv("FOITRACK_INVITATION_DAYS", "0")
+    with pytest.raises(ConfigError, match="FOITRACK_INVITATION_DAYS must be at least 1"):
+        load_config(tmp_path)
