@@ -30,6 +30,7 @@ from foitrack.services import audit, data_version, mail, membership
 from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
 from foitrack.services import requests as request_service
+from foitrack.services.campaign_tasks import CampaignTasks, campaign_tasks
 from foitrack.services.checks import open_findings
 from foitrack.web import campaign_rows, page_cache
 from foitrack.web.context import actor, clock_settings, db_session, today, visible_campaigns
@@ -135,6 +136,14 @@ def _open_findings(campaign: Any, version: Any) -> int:
         lambda: len(open_findings(db_session(), campaign, today=today(), settings=clock_settings())))
 
 
+def _tasks(campaign: Any, derived: _CampaignRows, findings: int) -> CampaignTasks:
+    """The campaign's stages and the one it is at, kept like the rows: one query of its
+    figures when built, none after."""
+    return page_cache.of(current_app.extensions).get(
+        derived.version, ("campaign tasks", campaign.id, today(), clock_settings()),
+        lambda: campaign_tasks(db_session(), campaign, derived.rows, findings=findings))
+
+
 @dataclass(frozen=True)
 class _Letter:
     """The request message as one authority of the campaign would receive it."""
@@ -224,14 +233,15 @@ def detail(slug: str) -> Any:
             derived.version, ("campaign table", campaign.id, today(), clock_settings(), shown,
                               page.number, can_bulk), draw)
 
+    findings = _open_findings(campaign, derived.version)
     return render_template(
         "campaigns/detail.html", campaign=campaign, page=page, progress=derived.progress,
-        requests_table=requests_table,
+        requests_table=requests_table, tasks=_tasks(campaign, derived, findings),
         shown=shown, statuses=list(Status), late_count=sum(1 for row in derived.rows if row.late),
         problem=problem, bulk=bulk, history=audit.history(session, "campaign", campaign.id),
         letter=letter, letter_problem=letter_problem,
         letter_choices=derived.rows, tile_map=derived.tile_map,
-        map_html=derived.map_html, open_findings=_open_findings(campaign, derived.version),
+        map_html=derived.map_html, open_findings=findings,
     ), (400 if problem or letter_problem else 200)
 
 
