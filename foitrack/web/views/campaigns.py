@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +46,10 @@ from foitrack.web.forms.campaigns import (
     RemoveMemberForm,
     RepeatForm,
 )
+from foitrack.web.views import requests_table
 from foitrack.web.views.lookups import campaign_or_404
-from foitrack.web.views.paging import BadPage, paginate
+from foitrack.web.views.paging import BadPage, Page, paginate
+from foitrack.web.views.request_list import list_args
 from foitrack.web.views.tilemaps import campaign_map
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -128,12 +132,22 @@ def _campaign_rows(campaign: Any) -> _CampaignRows:
         version, ("campaign", campaign.id, today(), clock_settings()), build)
 
 
-def _open_findings(campaign: Any, version: Any) -> int:
-    """How many consistency findings are open, kept like the rows: a figure, an event or an
-    explanation changes the data version, and so the count."""
+def _open_findings_by_authority(campaign: Any, version: Any) -> Mapping[str, int]:
+    """How many consistency findings are open for each authority (by slug), kept like the
+    rows: a figure, an event or an explanation changes the data version, and so the counts.
+    Shared between requests: read it, never change it."""
+    def count() -> Mapping[str, int]:
+        found = open_findings(db_session(), campaign, today=today(), settings=clock_settings())
+        return dict(Counter(finding.authority for finding in found))
+
     return page_cache.of(current_app.extensions).get(
-        version, ("open findings", campaign.id, today(), clock_settings()),
-        lambda: len(open_findings(db_session(), campaign, today=today(), settings=clock_settings())))
+        version, ("open findings by authority", campaign.id, today(), clock_settings()),
+        count)
+
+
+def _open_findings(campaign: Any, version: Any) -> int:
+    """How many consistency findings are open."""
+    return sum(_open_findings_by_authority(campaign, version).values())
 
 
 def _tasks(campaign: Any, derived: _CampaignRows, findings: int) -> CampaignTasks:
@@ -183,8 +197,64 @@ def _first_letter(campaign: Any, derived: _CampaignRows) -> _Letter:
 
 
 MAP_CAPTION = "Each force's request, by status. The table below lists every request, a page at a time."
-# The status filter's choices besides the statuses themselves.
-LATE = "late"
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """The requests table as the query string asks for it: a page of the rows its filter,
+    search and order show, what is wrong with what was asked, and each filter's count."""
+
+    choices: requests_table.TableChoices
+    page: Page[request_service.RequestRow]
+    problem: str | None
+    filters: list[requests_table.FilterOption]
+
+    @property
+    def offered_filters(self) -> list[requests_table.FilterOption]:
+        """The filters the menu offers: those that show something, and the one chosen."""
+        return [option for option in self.filters
+                if option.count or option.value == self.choices.shown]
+
+
+def _requests_listing(campaign: Any, derived: _CampaignRows, values: Mapping[str, str]) -> _Listing:
+    """The requests table's rows, filtered, searched and sorted in Python over the kept rows
+    (and the kept open findings): no query however the table is asked for."""
+    findings = _open_findings_by_authority(campaign, derived.version)
+    choices, problems = requests_table.read_choices(values)
+    rows = [] if problems else requests_table.listed(derived.rows, choices, findings)
+    try:
+        page = paginate(rows, None if problems else values.get("page"))
+    except BadPage as error:
+        problems, page = [str(error)], paginate([], None)
+    return _Listing(choices, page, "; ".join(problems) or None,
+                    requests_table.filter_options(derived.rows, findings))
+
+
+def _requests_table(campaign: Any, derived: _CampaignRows,
+                    listing: _Listing) -> Callable[[bool], Markup]:
+    """The template's ``requests_table(can_bulk)``: the page of rows as HTML."""
+    choices, page = listing.choices, listing.page
+
+    def table(can_bulk: bool) -> Markup:
+        def draw() -> Markup:
+            # The filter goes with each request's link, where that page follows it: its next
+            # and previous force follow the same list (web/views/request_list.py).
+            return Markup(render_template(
+                "campaigns/_requests_table.html", campaign=campaign, page=page,
+                can_bulk=can_bulk, choices=choices, sorts=requests_table.SORTS,
+                row_args=list_args(choices.shown)))
+        # An empty page is not the one its key would name. A search or another order is drawn
+        # each time (from the kept rows): kept, the endless searches one can type, and every
+        # order of every filter, would push the page's heavier values out of the cache.
+        if listing.problem or choices.search or choices.sort != requests_table.DEFAULT_SORT \
+                or choices.order != requests_table.ASCENDING:
+            return draw()
+        # The rows as HTML, kept like the rows themselves: most loads are of the same pages.
+        return page_cache.of(current_app.extensions).get(
+            derived.version, ("campaign table", campaign.id, today(), clock_settings(),
+                              choices.shown, page.number, can_bulk), draw)
+
+    return table
 
 
 @blueprint.get("/<slug>")
@@ -193,21 +263,7 @@ def detail(slug: str) -> Any:
     session = db_session()
     campaign = campaign_or_404(slug)
     derived = _campaign_rows(campaign)
-    shown = request.args.get("status", "")
-    statuses = {s.value: s for s in Status}
-    problem = None
-    rows = derived.rows
-    if shown == LATE:
-        rows = [row for row in rows if row.late]
-    elif shown in statuses:
-        rows = [row for row in rows if row.state.status is statuses[shown]]
-    elif shown:
-        problem = f"status: {shown!r} is not a status; choose {', '.join([*statuses, LATE])}"
-        shown, rows = "", []
-    try:
-        page = paginate(rows, request.args.get("page"))
-    except BadPage as error:
-        problem, page = str(error), paginate([], None)
+    listing = _requests_listing(campaign, derived, request.args)
     bulk = BulkEventForm(formdata=None)
     bulk.occurred_on.data = today()
     # The letter, for the first authority or the one picked (by slug or code) to preview.
@@ -220,29 +276,38 @@ def detail(slug: str) -> Any:
                           "authority from the list.")
     letter = _letter(campaign, picked) if picked else _first_letter(campaign, derived)
 
-    def requests_table(can_bulk: bool) -> Markup:
-        def draw() -> Markup:
-            # The filter goes with each request's link: its page's next and previous force
-            # follow the same list (web/views/request_list.py).
-            return Markup(render_template("campaigns/_requests_table.html", campaign=campaign,
-                                          page=page, can_bulk=can_bulk, shown=shown))
-        if problem:  # an empty page, not the one its key would name
-            return draw()
-        # The rows as HTML, kept like the rows themselves: most loads are of the same pages.
-        return page_cache.of(current_app.extensions).get(
-            derived.version, ("campaign table", campaign.id, today(), clock_settings(), shown,
-                              page.number, can_bulk), draw)
-
     findings = _open_findings(campaign, derived.version)
     return render_template(
-        "campaigns/detail.html", campaign=campaign, page=page, progress=derived.progress,
-        requests_table=requests_table, tasks=_tasks(campaign, derived, findings),
-        shown=shown, statuses=list(Status), late_count=sum(1 for row in derived.rows if row.late),
-        problem=problem, bulk=bulk, history=audit.history(session, "campaign", campaign.id),
+        "campaigns/detail.html", campaign=campaign, page=listing.page, progress=derived.progress,
+        requests_table=_requests_table(campaign, derived, listing), listing=listing,
+        tasks=_tasks(campaign, derived, findings),
+        shown=listing.choices.shown, statuses=list(Status),
+        problem=listing.problem, bulk=bulk, history=audit.history(session, "campaign", campaign.id),
         letter=letter, letter_problem=letter_problem,
         letter_choices=derived.rows, tile_map=derived.tile_map,
         map_html=derived.map_html, open_findings=findings,
-    ), (400 if problem or letter_problem else 200)
+    ), (400 if listing.problem or letter_problem else 200)
+
+
+def _back_to_table(campaign: Any, values: Mapping[str, str]) -> str:
+    """The campaign page's requests table as the bulk form's hidden fields say it was shown:
+    its filter, search, order and page (a choice that is not one is left out), on its last
+    page if the action shortened the list below the page it was on."""
+    choices, _ = requests_table.read_choices(values)
+    asked = values.get("page", "").strip()
+    number = int(asked) if asked.isdigit() and 1 < int(asked) < 100_000 else None
+    if number is not None:
+        session = db_session()
+        rows = campaign_rows.rows_of(session, [campaign.id])[campaign.id]
+        findings: Mapping[str, int] = {}
+        if choices.shown == requests_table.FINDINGS:
+            version = data_version.of_campaigns(session, [campaign.id])
+            findings = _open_findings_by_authority(campaign, version)
+        pages = paginate(requests_table.listed(rows, choices, findings), None).pages
+        number = min(number, pages) if pages > 1 else None
+    # Built by url_for from checked values: the redirect stays on this site, whatever was posted.
+    return url_for("campaigns.detail", slug=campaign.slug, **choices.args(), page=number,
+                   _anchor="requests")
 
 
 @blueprint.post("/<slug>/bulk")
@@ -270,13 +335,13 @@ def bulk(slug: str) -> Any:
             session.commit()
             flash(f"Recorded {form.kind.data.replace('_', ' ')} on "
                   f"{occurred_on.isoformat()} for {len(events)} requests.", "success")
-            return redirect(url_for("campaigns.detail", slug=campaign.slug))
+            return redirect(_back_to_table(campaign, request.form))
     else:
         problems = [f"{form[name].label.text}: {'; '.join(errors)}"
                     for name, errors in form.errors.items()]
     for problem in problems:
         flash(f"Nothing was recorded. {problem}", "error")
-    return redirect(url_for("campaigns.detail", slug=campaign.slug))
+    return redirect(_back_to_table(campaign, request.form))
 
 
 @blueprint.route("/<slug>/edit", methods=["GET", "POST"])
