@@ -3,20 +3,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
-
-
-class DesignForm(FlaskForm):
-    design = TextAreaField(
-        "Data design (TOML)", validators=[DataRequired()],
-        description="Measures, periods, dimensions with their categories, and groups, in the "
-                    "campaign file format (see the README). Items that have figures cannot be "
-                    "removed.",
-    )
-    # The design's version and text as the page showed them: a save over a colleague's newer
-    # design is refused (409) and shows what they changed, instead of undoing it unseen.
-    version = HiddenField()
-    base = HiddenField()
+from wtforms.validators import Length, Optional
 
 
 class FigureGridForm(FlaskForm):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
@@ -21,11 +21,11 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from foitrack.domain import edit_merge
-from foitrack.domain.design import CampaignDesign, DesignCell
+from foitrack.domain.design import CampaignDesign, Design, DesignCell
 from foitrack.domain.phrasing import rates_table_note
 from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.exporters import charts
-from foitrack.services import aggregate, audit, data_version, inbound, page_data
+from foitrack.services import aggregate, audit, data_version, design_form, inbound, page_data
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
 from foitrack.services import reference_figures as references
@@ -35,16 +35,32 @@ from foitrack.services.campaigns import get_campaign
 from foitrack.services.locks import hold_request
 from foitrack.storage import safe_filename
 from foitrack.web import page_cache
-from foitrack.web.context import actor, clock_settings, db_session, sees, today
+from foitrack.web.context import actor, clock_settings, db_session, sees, today, visible_campaigns
 from foitrack.web.downloads import snapshot_download, write_text
 from foitrack.web.forms import form_status
-from foitrack.web.forms.figures import DesignForm, FigureGridForm, FiguresImportForm
+from foitrack.web.forms.design import (
+    ADD_LABELS,
+    EXAMPLE_NAME,
+    ROW_NOUNS,
+    DataDesignForm,
+    DesignPage,
+    change_rows,
+    label_rows,
+    read_design,
+    show_rows,
+)
+from foitrack.web.forms.figures import FigureGridForm, FiguresImportForm
 from foitrack.web.render_budget import refused_render
 from foitrack.web.views.checks import flash_warnings
 from foitrack.web.views.lookups import campaign_or_404, request_or_404
 from foitrack.web.views.mail import VIEWABLE
 from foitrack.web.views.request_list import Place, list_args, next_page, place_of
 from foitrack.web.views.tilemaps import aggregate_map, map_key
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from foitrack.models import Campaign
 
 blueprint = Blueprint("figures", __name__, url_prefix="/campaigns/<slug>")
 
@@ -58,51 +74,72 @@ def _user() -> Any:
 
 @blueprint.route("/design", methods=["GET", "POST"])
 def design(slug: str) -> Any:
+    """The data design: a form of rows, and the same design as TOML ("advanced"); either saves
+    through the one check and save the campaign file's design goes through."""
     session = db_session()
     campaign = campaign_or_404(slug)
-    form = DesignForm()
+    form = DataDesignForm()
+    page = DesignPage()
     if not form.is_submitted():
-        form.design.data = design_service.design_toml(campaign).lstrip("\n")
-        form.version.data, form.base.data = str(campaign.design_version), form.design.data
-    problems: list[str] = []
-    changed: design_service.DesignChanged | None = None
-    if form.validate_on_submit():
-        try:
-            spec = design_service.parse_design_text(form.design.data or "")
-        except Invalid as error:
-            problems = [str(p) for p in error.problems]
+        if campaign.measures:
+            data = design_service.design_dict(campaign)
         else:
-            if not (form.version.data or "").isdigit():
-                # Without the version it was loaded at, a save cannot tell whether it would
-                # undo a colleague's change: refused, not taken as "nothing changed meanwhile".
-                problems = ["Nothing was saved: the form did not say which version of the design "
-                            "it was loaded at. Copy your design, reload the page and save again."]
-            else:
-                try:
-                    design_service.save_design(session, actor(), campaign, spec,
-                                               int(form.version.data or 0))
-                except design_service.DesignChanged as error:
-                    session.rollback()
-                    changed = error
-                except Conflict as error:
-                    session.rollback()
-                    problems = [str(error)]
-                else:
-                    session.commit()
-                    flash("Saved the data design.", "success")
-                    return redirect(url_for("figures.design", slug=slug))
+            # Never a blank box: the last campaign's design, or the example. Nothing is saved.
+            data, source = design_form.starting_design(session, campaign, visible_campaigns())
+            page.started_from = f"the design of {source}" if source else EXAMPLE_NAME
+            page.toml_open = True  # a researcher with a campaign file pastes it here
+        show_rows(form, design_form.rows_of(data))
+        form.version.data = str(campaign.design_version)
+        form.base.data = design_service.design_toml(campaign).lstrip("\n")
+    else:
+        label_rows(form)
+        action = request.form.get("action", "save")  # "save" too when Enter was pressed
+        if not form.validate_on_submit():
+            pass  # the CSRF token expired: shown as typed, with the summary saying so
+        elif action != "save":
+            change_rows(form, action, page)
+        elif (spec := read_design(form, page)) and _save_design(session, campaign, form, spec,
+                                                                page):
+            flash("Saved the data design.", "success")
+            return redirect(url_for("figures.design", slug=slug))
     their_change: list[str] = []
-    if changed is not None:
+    if page.changed is not None:
         # Theirs: from the design this user loaded to the one saved meanwhile. What this user
-        # typed stays in the box; the form is re-based, so saving again means "keep mine".
+        # typed stays in the form; it is re-based, so saving again means "keep mine".
         current = design_service.design_toml(campaign).lstrip("\n")
         their_change = list(difflib.unified_diff(
             (form.base.data or "").replace("\r\n", "\n").splitlines(), current.splitlines(),
             "as you opened it", "as saved meanwhile", lineterm=""))
-        form.version.data, form.base.data = str(changed.current), current
+        form.version.data, form.base.data = str(page.changed.current), current
     return render_template("figures/design.html", campaign=campaign, form=form,
-                           problems=problems, changed=changed, their_change=their_change), (
-        409 if changed is not None else form_status(form, problems))
+                           problems=page.problems, links=page.links, changed=page.changed,
+                           their_change=their_change, started_from=page.started_from,
+                           toml_open=page.toml_open, sections=ROW_NOUNS, add_labels=ADD_LABELS), (
+        409 if page.changed is not None
+        else form_status(form, page.problems + [text for _, text in page.links]))
+
+
+def _save_design(session: Session, campaign: Campaign, form: DataDesignForm, spec: Design,
+                 page: DesignPage) -> bool:
+    """Save ``spec`` over the version the form was loaded at; False, with why on ``page``."""
+    if not (form.version.data or "").isdigit():
+        # Without the version it was loaded at, a save cannot tell whether it would undo a
+        # colleague's change: refused, not taken as "nothing changed meanwhile".
+        page.problems = ["Nothing was saved: the form did not say which version of the design "
+                         "it was loaded at. Copy your design, reload the page and save again."]
+        return False
+    try:
+        design_service.save_design(session, actor(), campaign, spec, int(form.version.data or 0))
+    except design_service.DesignChanged as error:
+        session.rollback()
+        page.changed = error
+        return False
+    except Conflict as error:
+        session.rollback()
+        page.problems = [str(error)]
+        return False
+    session.commit()
+    return True
 
 
 @blueprint.get("/campaign.toml")
