@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 
 import pytest
 
 from foitrack.domain import tilemap
+from foitrack.domain.clock import Regime
 from foitrack.domain.tilemap import Mark, Place, Reading
-from foitrack.domain.timeline import Lateness, Status
+from foitrack.domain.timeline import EventKind, TimelineEvent, derive
 from foitrack.paths import PACKAGE_DIR
 from foitrack.services.aggregate import AuthorityRow, Cell
 
@@ -67,8 +69,35 @@ def test_every_fill_is_drawn_by_the_css_with_readable_text(fill):
     assert contrast(background, text) >= 4.5  # WCAG AA for normal text
 
 
-def test_every_status_has_a_fill():
-    assert all(f"status-{status.value}" in tilemap.FILLS for status in Status)
+def test_every_state_has_a_fill_and_the_css_a_rule_for_each():
+    assert all(f"state-{key}" in tilemap.FILLS for key in tilemap.STATES)
+    assert ".fill-status-" not in CSS  # the old one-green "Answered" fills are gone
+
+
+def test_no_two_states_look_alike():
+    """Each state differs from every other by its colour, or (where two share a hue) by its
+    pattern and glyph: colour is never the only cue."""
+    looks = set()
+    for key in tilemap.STATES:
+        rule = re.search(r"\.fill-state-" + key + r" \{([^}]*)\}", CSS).group(1)
+        looks.add((rule, tilemap.STATE_GLYPHS.get(key, "")))
+    assert len(looks) == len(tilemap.STATES)
+    glyphs = [g for g in tilemap.STATE_GLYPHS.values()]
+    assert len(set(glyphs)) == len(glyphs)
+
+
+def test_the_lowest_value_stands_out_from_the_page_and_from_no_figure():
+    """The issue: the lowest class was #e8f1fa, near white (contrast 1.1 with the page)."""
+    for fill in (*tilemap.SEQUENTIAL, *tilemap.DIVERGING):
+        assert contrast(tilemap.FILLS[fill][0], tilemap.PAGE_BACKGROUND) >= \
+            tilemap.MIN_VALUE_CONTRAST, fill
+    lowest = tilemap.FILLS["seq-1"][0]
+    assert contrast(lowest, "#ffffff") >= 2.0
+    # "No figure" and "no reply" are patterned or ringed, never a plain fill a value could have.
+    assert "repeating-linear-gradient" in re.search(r"\.fill-no-figure \{([^}]*)\}", CSS).group(1)
+    assert "dotted" in re.search(r"\.fill-no-reply \{([^}]*)\}", CSS).group(1)
+    assert {"no-figure", "no-reply", "state-refused", "state-not_held"}.isdisjoint(
+        tilemap.SEQUENTIAL)
 
 
 def test_the_css_places_every_row_and_column_used():
@@ -115,27 +144,90 @@ def tile(map_, code):
     return next(t for t in map_.tiles if t.position.code == code)
 
 
+def sent(on):
+    """The state on TODAY of a request sent ``on`` and not yet answered."""
+    return sent_with([TimelineEvent(EventKind.sent, on)])
+
+
+def sent_with(events):
+    return derive(events, Regime.foia, TODAY)
+
+
+TODAY = dt.date(2019, 6, 4)
+SENT = TimelineEvent(EventKind.sent, dt.date(2019, 5, 1))  # due 30 May
+
+
+def responded(outcome, *exemptions):
+    return sent_with([SENT, TimelineEvent(EventKind.response, dt.date(2019, 5, 20),
+                                          outcome=outcome, exemptions=exemptions)])
+
+
 def test_a_force_without_a_tile_is_listed_not_dropped():
-    map_ = tilemap.status_map([(WEST_MERCIA, Status.answered, None),
-                               (BTP, Status.awaiting_response, Lateness.overdue)])
+    map_ = tilemap.status_map([(WEST_MERCIA, responded("provided")),
+                               (BTP, sent(dt.date(2019, 4, 26)))])
     assert [m.name for m in map_.off_map] == ["British Transport Police"]
-    assert map_.off_map[0].text == "Awaiting response, overdue"
+    assert map_.off_map[0].text.startswith("Overdue")
     assert len(map_.tiles) == 43
 
 
 def test_forces_not_asked_are_drawn_empty_and_counted_in_the_legend():
-    map_ = tilemap.status_map([(WEST_MERCIA, Status.answered, None)])
+    map_ = tilemap.status_map([(WEST_MERCIA, responded("provided"))])
     assert tile(map_, "E23000032").mark == Mark("Kent Police", "not-asked", "not asked")
-    assert tile(map_, "E23000016").mark.title == "West Mercia Police: Answered"
-    assert [(e.text, e.count) for e in map_.legend] == [("Answered", 1), ("Not asked", 42)]
+    assert tile(map_, "E23000016").mark.title == "West Mercia Police: Answered with figures"
+    assert [(e.text, e.count) for e in map_.legend] == [("Answered with figures", 1),
+                                                        ("Not asked", 42)]
 
 
-def test_a_late_request_is_outlined_and_marked_on_its_label():
-    map_ = tilemap.status_map([(KENT, Status.awaiting_response, Lateness.very_overdue),
-                               (WEST_MERCIA, Status.awaiting_response, Lateness.due_soon)])
-    assert tile(map_, KENT.code).mark.late and tile(map_, KENT.code).label == "Ken!"
-    assert not tile(map_, WEST_MERCIA.code).mark.late
-    assert ("Overdue (outlined, marked !)", 1) in [(e.text, e.count) for e in map_.legend]
+def test_answers_are_told_apart_not_one_green_answered():
+    """The issue: provided, refused, NCND and not held were all one green "Answered"."""
+    states = {"provided": responded("provided"), "refused": responded("refused", "s.12"),
+              "ncnd": responded("ncnd", "s.23(5)"), "not_held": responded("not_held")}
+    fills = {name: tilemap.request_state(state) for name, state in states.items()}
+    assert fills == {"provided": "figures", "refused": "refused", "ncnd": "ncnd",
+                     "not_held": "not_held"}
+    assert tilemap.state_words(states["refused"], "refused") == "Refused (s.12)"
+
+
+def test_waiting_requests_show_how_late_they_are_and_an_extension():
+    extended = sent_with([SENT, TimelineEvent(EventKind.extension, dt.date(2019, 5, 20),
+                                              due_on=dt.date(2019, 6, 27))])
+    found = {
+        "awaiting": sent(dt.date(2019, 5, 20)),
+        "due_soon": sent(dt.date(2019, 5, 7)),
+        "overdue": sent(dt.date(2019, 4, 26)),
+        "very_overdue": sent(dt.date(2019, 3, 1)),
+        "extended": extended,
+        "not_sent": sent_with([]),
+    }
+    assert {key: tilemap.request_state(state) for key, state in found.items()} == {
+        key: key for key in found}
+    assert tilemap.state_words(extended, "extended") == "Extended by the authority, due 2019-06-27"
+
+
+def test_the_key_lists_each_state_shown_with_its_count_and_glyph():
+    map_ = tilemap.status_map([
+        (WEST_MERCIA, responded("refused", "s.12")), (KENT, sent(dt.date(2019, 3, 1))),
+        (Place("E23000031", "Surrey Police"), responded("refused"))])
+    assert [(e.fill, e.text, e.count, e.glyph) for e in map_.legend] == [
+        ("state-refused", "Refused", 2, "×"), ("state-very_overdue", "Very overdue", 1, "!!!"),
+        ("not-asked", "Not asked", 40, "")]
+    assert tile(map_, KENT.code).mark.glyph == "!!!"
+    assert tile(map_, KENT.code).mark.title.startswith("Kent Police: Very overdue, ")
+
+
+def test_a_refusal_on_the_figure_map_is_not_drawn_as_no_reply():
+    """The issue: on the figures map a s.12 refusal looked like no reply."""
+    refused = tilemap.answer_reading(responded("refused", "s.12"))
+    waiting = tilemap.answer_reading(sent(dt.date(2019, 5, 20)))
+    assert refused == Reading("refused", "no figure: refused (s.12)")
+    assert waiting.kind == "awaiting"
+    map_ = tilemap.figure_map([(WEST_MERCIA, refused), (KENT, waiting),
+                               (CITY, Reading("value", "3", 3))])
+    fills = {tile(map_, p.code).mark.fill for p in (WEST_MERCIA, KENT, CITY)}
+    assert len(fills) == 3 and "no-figure" not in fills
+    assert tile(map_, WEST_MERCIA.code).mark.glyph == "×"
+    assert [(e.text, e.count) for e in map_.legend][1:3] == [("Refused or withheld", 1),
+                                                             ("No reply yet", 1)]
 
 
 def test_a_figure_map_gives_each_class_the_range_it_holds():
@@ -151,6 +243,9 @@ def test_a_figure_map_gives_each_class_the_range_it_holds():
     assert [(e.fill, e.text, e.count) for e in map_.legend] == [
         ("seq-1", "122", 1), ("seq-5", "300", 1), ("suppressed", "Suppressed (a small number)", 1),
         ("no-figure", "No figure", 1), ("not-asked", "Not asked", 39)]
+    # A withheld or not-held figure is an answer, drawn as the status map draws it.
+    assert tilemap.readings([row("kent", "2018-19", "withheld")], "offences", "2018-19") == {
+        "kent": Reading("refused", "withheld")}
 
 
 def row(slug, period, kind="exact", value=None, lower=None, upper=None):
@@ -168,7 +263,7 @@ ROWS = [row("west-mercia", "2017-18", value=73), row("west-mercia", "2018-19", v
 def test_readings_of_a_figure():
     found = tilemap.readings(ROWS, "offences", "2018-19")
     assert found["west-mercia"] == Reading("value", "122", 122.0)
-    assert found["kent"] == Reading("none", "not held")
+    assert found["kent"] == Reading("not_held", "not held")
 
 
 def test_readings_of_a_change_need_two_exact_figures():
@@ -176,7 +271,7 @@ def test_readings_of_a_change_need_two_exact_figures():
     assert found["west-mercia"].text == "73 → 122 (+67%)"
     assert round(found["west-mercia"].value, 1) == 67.1
     assert found["surrey"] == Reading("suppressed", "1 to 4 (suppressed), then 9")
-    assert found["kent"].kind == "none"
+    assert found["kent"].kind == "not_held"
     assert found["dorset"].kind == "none"  # no percentage change from nothing
     absolute = tilemap.readings(ROWS, "offences", "2018-19", earlier="2017-18", show="change")
     assert absolute["west-mercia"] == Reading("value", "73 → 122 (+49)", 49.0)

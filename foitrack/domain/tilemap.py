@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from foitrack.domain.timeline import Lateness, Status
+from foitrack.domain.timeline import Lateness, RequestState, ResponseOutcome, Status
 from foitrack.paths import DATA_DIR
 
 TILES_FILE = DATA_DIR / "police-force-tiles.csv"
@@ -24,42 +24,81 @@ REGISTRY_FILE = DATA_DIR / "police-forces.csv"
 
 # fill name -> (background, text). Where a fill is a pattern, the background given is its
 # darker stripe: the one the text contrast has to hold against.
+#
+# The states of a request take Okabe and Ito's palette (2008), the one the charts use
+# (exporters/charts.py): chosen so that no two of its colours are confused with any common
+# colour-vision deficiency. There are more states than colours, so related states share a hue
+# and differ by a pattern (NCND is a striped refusal, an extension a striped wait), and every
+# state but the plainest also carries a glyph on its tile and in the key (STATE_GLYPHS): the
+# colour is never the only cue. The wait runs sky blue (not yet due), orange (due soon),
+# vermillion (overdue), dark brown (very overdue): lighter to darker as it gets worse.
 FILLS: dict[str, tuple[str, str]] = {
-    "status-not_sent": ("#dedede", "#0b0c0c"),
-    "status-awaiting_response": ("#0072b2", "#ffffff"),
-    "status-awaiting_clarification": ("#f0e442", "#0b0c0c"),
-    "status-awaiting_fee": ("#e69f00", "#0b0c0c"),
-    "status-answered": ("#009e73", "#0b0c0c"),
-    "status-awaiting_review": ("#56b4e9", "#0b0c0c"),
-    "status-reviewed": ("#a6dcc5", "#0b0c0c"),
-    "status-with_commissioner": ("#cc79a7", "#0b0c0c"),
-    "status-closed": ("#505a5f", "#ffffff"),
-    "status-withdrawn": ("#b1b4b6", "#0b0c0c"),
-    # Sequential, light to dark blue: more is darker.
-    "seq-1": ("#e8f1fa", "#0b0c0c"),
-    "seq-2": ("#b5d0ea", "#0b0c0c"),
-    "seq-3": ("#74a7d6", "#0b0c0c"),
-    "seq-4": ("#2f6eaf", "#ffffff"),
-    "seq-5": ("#0d3b6e", "#ffffff"),
-    # Diverging blue (fell) to orange-brown (rose), pale grey for no change: readable with the
+    "state-figures": ("#009e73", "#0b0c0c"),
+    "state-refused": ("#cc79a7", "#0b0c0c"),
+    "state-ncnd": ("#cc79a7", "#0b0c0c"),  # striped with #e7bcd4
+    "state-not_held": ("#f0e442", "#0b0c0c"),
+    "state-awaiting": ("#56b4e9", "#0b0c0c"),
+    "state-extended": ("#56b4e9", "#0b0c0c"),  # striped with #b9e0f6
+    "state-due_soon": ("#e69f00", "#0b0c0c"),
+    "state-overdue": ("#d55e00", "#0b0c0c"),
+    "state-very_overdue": ("#6b2200", "#ffffff"),
+    "state-on_hold": ("#dedede", "#0b0c0c"),  # striped with #f3f2f1
+    "state-not_sent": ("#dedede", "#0b0c0c"),
+    "state-withdrawn": ("#505a5f", "#ffffff"),
+    # Sequential, lighter to darker blue: more is darker. The lightest is still a clear blue
+    # (MIN_VALUE_CONTRAST against the white page), so a low value never looks like a blank.
+    "seq-1": ("#7fb2dc", "#0b0c0c"),
+    "seq-2": ("#4a8cc7", "#0b0c0c"),
+    "seq-3": ("#2f6eaf", "#ffffff"),
+    "seq-4": ("#1f5590", "#ffffff"),
+    "seq-5": ("#0b2e5a", "#ffffff"),
+    # Diverging blue (fell) to orange-brown (rose), grey for no change: readable with the
     # common red-green colour blindnesses, unlike red-green scales.
     "div-1": ("#1d5a96", "#ffffff"),
-    "div-2": ("#93bfe3", "#0b0c0c"),
-    "div-3": ("#f3f2f1", "#0b0c0c"),
-    "div-4": ("#f4b073", "#0b0c0c"),
+    "div-2": ("#86b5de", "#0b0c0c"),
+    "div-3": ("#bdbdbd", "#0b0c0c"),
+    "div-4": ("#eda260", "#0b0c0c"),
     "div-5": ("#9a4a05", "#ffffff"),
     "suppressed": ("#d0d3d4", "#0b0c0c"),
     # A rate given but not ranked (an area too small for its rate to mean much): white with a
     # dashed outline, outside the blue scale, so it is never read as the highest (or lowest).
     "not-ranked": ("#ffffff", "#0b0c0c"),
     "no-figure": ("#dcdcdc", "#0b0c0c"),
+    # Asked, and no reply yet: white with a dotted ring and "…", so it is never read as a value.
+    "no-reply": ("#ffffff", "#0b0c0c"),
     "not-asked": ("#ffffff", "#505a5f"),
 }
 SEQUENTIAL = ("seq-1", "seq-2", "seq-3", "seq-4", "seq-5")
 DIVERGING = ("div-1", "div-2", "div-3", "div-4", "div-5")
-# A late request keeps its status colour and gets a red outline and a "!" on its label, so
-# lateness is not shown by colour alone.
-LATE = (Lateness.overdue, Lateness.very_overdue, Lateness.review_overdue)
+# The least a value's fill must stand out from the white page (WCAG's contrast ratio; the
+# lightest blue has 2.3, the "no change" grey 1.9); a test holds every value fill to it.
+MIN_VALUE_CONTRAST = 1.8
+PAGE_BACKGROUND = "#ffffff"
+
+# The states a request's tile can show, in the key's order, with their names in the key.
+STATES: dict[str, str] = {
+    "figures": "Answered with figures",
+    "refused": "Refused",
+    "ncnd": "Neither confirm nor deny",
+    "not_held": "Not held",
+    "awaiting": "Awaiting reply, not yet due",
+    "extended": "Extended by the authority",
+    "due_soon": "Due soon",
+    "overdue": "Overdue",
+    "very_overdue": "Very overdue",
+    "on_hold": "On hold: clarification or fee asked for",
+    "not_sent": "Not sent",
+    "withdrawn": "Withdrawn",
+}
+# The glyph in a tile's corner and in its key: a second cue besides the colour. The plain
+# wait and "not sent" have none, so that the map stays calm where nothing has happened.
+STATE_GLYPHS: dict[str, str] = {
+    "figures": "✓", "refused": "×", "ncnd": "?", "not_held": "–", "extended": "+",
+    "due_soon": "!", "overdue": "!!", "very_overdue": "!!!", "on_hold": "‖", "withdrawn": "/",
+}
+# The figure map's fills that are not values, with their glyphs.
+READING_GLYPHS: dict[str, str] = {"state-refused": "×", "state-ncnd": "?", "state-not_held": "–",
+                                  "no-reply": "…"}
 
 
 @dataclass(frozen=True)
@@ -81,13 +120,14 @@ class Place:
 
 @dataclass(frozen=True)
 class Mark:
-    """What a tile says: its fill, the words for it, and whether it is flagged late."""
+    """What a tile says: its fill, the words for it, and the glyph drawn on it besides the
+    colour (STATE_GLYPHS, READING_GLYPHS; "" for none)."""
 
     name: str
     fill: str
     text: str
     link: str | None = None
-    late: bool = False
+    glyph: str = ""
 
     @property
     def title(self) -> str:
@@ -101,7 +141,7 @@ class Tile:
 
     @property
     def label(self) -> str:
-        return self.position.label + ("!" if self.mark.late else "")
+        return self.position.label
 
 
 @dataclass(frozen=True)
@@ -109,7 +149,7 @@ class LegendEntry:
     fill: str
     text: str
     count: int
-    outline: bool = False  # the "late" entry shows an outline, not a fill
+    glyph: str = ""
 
 
 @dataclass
@@ -125,6 +165,11 @@ class TileMap:
     @property
     def cols(self) -> int:
         return max((t.position.col for t in self.tiles), default=0)
+
+    @property
+    def any_glyph(self) -> bool:
+        """Some square carries a glyph, which the key's note then explains."""
+        return any(entry.glyph for entry in self.legend)
 
     @property
     def any_asked(self) -> bool:
@@ -172,19 +217,81 @@ def lay_out(marked: Iterable[tuple[Place, Mark]], legend: list[LegendEntry]) -> 
 
 # ---- colouring by request status ----------------------------------------------------------
 
-def status_map(entries: Iterable[tuple[Place, Status, Lateness | None]]) -> TileMap:
-    """Tiles coloured by each request's status, late ones outlined; the legend lists what is shown."""
+def extended(state: RequestState) -> bool:
+    """The authority gave itself more time (s.10(3)) and the response date moved with it."""
+    deadline = state.response_deadline
+    return (deadline is not None and deadline.due is not None and deadline.count is not None
+            and deadline.due > deadline.count.due)
+
+
+_ANSWERS = {
+    ResponseOutcome.provided: "figures",
+    ResponseOutcome.part_provided: "figures",
+    ResponseOutcome.refused: "refused",
+    ResponseOutcome.ncnd: "ncnd",
+    ResponseOutcome.not_held: "not_held",
+}
+
+
+def request_state(state: RequestState) -> str:
+    """The key of STATES a request's tile shows.
+
+    An answer shows what it said (its outcome stays through any review or complaint); a
+    request still owed shows how late it is, then whether its clock is stopped or extended.
+    A cost refusal (s.12) is a refusal: the words name the section.
+    """
+    if state.status is Status.not_sent:
+        return "not_sent"
+    if state.status is Status.withdrawn:
+        return "withdrawn"
+    if state.outcome is not None:
+        return _ANSWERS.get(ResponseOutcome(state.outcome), "figures")
+    if state.lateness in (Lateness.overdue, Lateness.very_overdue):
+        return state.lateness.value
+    if state.status in (Status.awaiting_clarification, Status.awaiting_fee):
+        return "on_hold"
+    if state.lateness is Lateness.due_soon:
+        return "due_soon"
+    return "extended" if extended(state) else "awaiting"
+
+
+def state_words(state: RequestState, key: str) -> str:
+    """The tile's words: its state, the sections cited, and what has happened since."""
+    words = STATES[key]
+    if key in ("figures", "refused", "ncnd") and state.outcome is not None:
+        outcome = ResponseOutcome(state.outcome)
+        if outcome is ResponseOutcome.part_provided:
+            words += " (in part)"
+        if state.exemptions:
+            words += f" ({', '.join(state.exemptions)})"
+    deadline = state.response_deadline
+    if key in ("extended", "due_soon") and deadline is not None and deadline.due is not None:
+        words += f", due {deadline.due.isoformat()}"
+        if key == "due_soon" and extended(state):
+            words += " (extended)"
+    elif key in ("overdue", "very_overdue") and state.working_days_late:
+        days = state.working_days_late
+        words += f", {days} working day{'s' if days != 1 else ''} late"
+    if state.status not in (Status.answered, Status.not_sent, Status.withdrawn) \
+            and not state.status.awaiting_authority:
+        label = state.status.label
+        words += f"; {label[:1].lower()}{label[1:]}"
+    if state.lateness is Lateness.review_overdue:
+        words += f"; {Lateness.review_overdue.label.lower()}"
+    return words
+
+
+def status_map(entries: Iterable[tuple[Place, RequestState]]) -> TileMap:
+    """Tiles coloured by each request's state (request_state); the key lists each state shown,
+    with its count."""
     marked = []
-    for place, status, lateness in entries:
-        late = lateness in LATE
-        text = status.label + (f", {lateness.label.lower()}" if lateness else "")
-        marked.append((place, Mark(place.name, f"status-{status.value}", text, place.link, late)))
+    for place, state in entries:
+        key = request_state(state)
+        marked.append((place, Mark(place.name, f"state-{key}", state_words(state, key),
+                                   place.link, STATE_GLYPHS.get(key, ""))))
     counts = Counter(mark.fill for _, mark in marked)
-    legend = [LegendEntry(f"status-{s.value}", s.label, counts[f"status-{s.value}"])
-              for s in Status if counts[f"status-{s.value}"]]
-    late_count = sum(1 for _, mark in marked if mark.late)
-    if late_count:
-        legend.append(LegendEntry("late", "Overdue (outlined, marked !)", late_count, outline=True))
+    legend = [LegendEntry(f"state-{key}", label, counts[f"state-{key}"], STATE_GLYPHS.get(key, ""))
+              for key, label in STATES.items() if counts[f"state-{key}"]]
     return lay_out(marked, legend)
 
 
@@ -194,15 +301,33 @@ def status_map(entries: Iterable[tuple[Place, Status, Lateness | None]]) -> Tile
 class Reading:
     """One authority's number for the map: a value, or why there is none.
 
-    ``kind`` is "value", "suppressed", "none" or "unranked" (a rate given but not ranked, kept
-    out of the colour scale: ``why`` says why); ``text`` says it in words ("122",
-    "1 to 4 (suppressed)", "not recorded").
+    ``kind`` is "value", "suppressed", "unranked" (a rate given but not ranked, kept out of
+    the colour scale: ``why`` says why), one of the answers without a figure ("refused",
+    "ncnd", "not_held"), "awaiting" (no reply yet) or "none" (no figure for another reason);
+    ``text`` says it in words ("122", "1 to 4 (suppressed)", "refused (s.12)").
     """
 
     kind: str
     text: str
     value: float | None = None
     why: str | None = None
+
+
+# The fill of each kind of reading that is not a value, and its words in the key, in the key's
+# order. An answer without a figure takes its state's fill from the status map, so a refusal
+# (s.12 among them) never looks like a request still waiting for a reply.
+READING_FILLS = {"suppressed": "suppressed", "unranked": "not-ranked", "refused": "state-refused",
+                 "ncnd": "state-ncnd", "not_held": "state-not_held", "none": "no-figure",
+                 "awaiting": "no-reply"}
+READING_KEY = {
+    "suppressed": "Suppressed (a small number)",
+    "not-ranked": "Not ranked, so not coloured",
+    "state-refused": "Refused or withheld",
+    "state-ncnd": "Neither confirm nor deny",
+    "state-not_held": "Not held",
+    "no-figure": "No figure",
+    "no-reply": "No reply yet",
+}
 
 
 def quantile_bounds(values: Sequence[float], classes: int = 5) -> list[float]:
@@ -296,9 +421,9 @@ def figure_map(entries: Iterable[tuple[Place, Reading]], *, diverging: bool = Fa
         if reading.kind == "value" and reading.value is not None:
             fill = fill_of(reading.value)
         else:
-            fill = {"suppressed": "suppressed", "unranked": "not-ranked"}.get(reading.kind,
-                                                                              "no-figure")
-        marked.append((place, Mark(place.name, fill, reading.text, place.link)))
+            fill = READING_FILLS.get(reading.kind, "no-figure")
+        marked.append((place, Mark(place.name, fill, reading.text, place.link,
+                                   READING_GLYPHS.get(fill, ""))))
 
     legend = []
     for index in sorted(members):
@@ -306,14 +431,12 @@ def figure_map(entries: Iterable[tuple[Place, Reading]], *, diverging: bool = Fa
         text = "No change" if diverging and index == 2 else _range_text(members[index], fmt)
         legend.append(LegendEntry(fill, text, len(members[index])))
     counts = Counter(mark.fill for _, mark in marked)
-    if counts["suppressed"]:
-        legend.append(LegendEntry("suppressed", "Suppressed (a small number)", counts["suppressed"]))
-    if counts["not-ranked"]:
-        legend.append(LegendEntry("not-ranked", _not_ranked_text(
-            [reading.why for _, reading in entries if reading.kind == "unranked"]),
-            counts["not-ranked"]))
-    if counts["no-figure"]:
-        legend.append(LegendEntry("no-figure", "No figure", counts["no-figure"]))
+    for fill, text in READING_KEY.items():
+        if counts[fill]:
+            if fill == "not-ranked":
+                text = _not_ranked_text([reading.why for _, reading in entries
+                                         if reading.kind == "unranked"])
+            legend.append(LegendEntry(fill, text, counts[fill], READING_GLYPHS.get(fill, "")))
     return lay_out(marked, legend)
 
 
@@ -343,6 +466,10 @@ def _one(row: Any | None) -> Reading:
         return Reading("value", f"{row.value:,}", float(row.value))
     if row.kind == "suppressed":
         return Reading("suppressed", f"{row.lower} to {row.upper} (suppressed)")
+    if row.kind == "withheld":
+        return Reading("refused", "withheld")
+    if row.kind == "not_held":
+        return Reading("not_held", "not held")
     return Reading("none", row.kind.replace("_", " "))
 
 
@@ -385,7 +512,8 @@ def readings(rows: Iterable[Any], measure: str, period: str, dimension: str | No
     for slug in now.keys() | before.keys():
         a, b = _one(before.get(slug)), _one(now.get(slug))
         if a.kind != "value" or b.kind != "value":
-            kind = "suppressed" if "suppressed" in (a.kind, b.kind) else "none"
+            kind = "suppressed" if "suppressed" in (a.kind, b.kind) else (
+                b.kind if b.kind in ("refused", "not_held") else "none")
             found[slug] = Reading(kind, f"{a.text}, then {b.text}")
             continue
         assert a.value is not None and b.value is not None
@@ -399,3 +527,20 @@ def readings(rows: Iterable[Any], measure: str, period: str, dimension: str | No
         else:
             found[slug] = Reading("value", f"{a.text} → {b.text} ({change:+,.0f})", change)
     return found
+
+
+def answer_reading(state: RequestState) -> Reading:
+    """Why an authority asked has no figure in the cell, from its request: refused (saying
+    the sections, s.12 among them), neither confirmed nor denied, not held, no reply yet, or
+    an answer without this figure."""
+    key = request_state(state)
+    if key in ("refused", "ncnd", "not_held"):
+        words = STATES[key].lower() if key != "ncnd" else "neither confirm nor deny"
+        if state.exemptions:
+            words += f" ({', '.join(state.exemptions)})"
+        return Reading(key, f"no figure: {words}")
+    if key == "figures":
+        return Reading("none", "no figure")
+    if key in ("not_sent", "withdrawn"):
+        return Reading("none", f"no figure: {STATES[key].lower()}")
+    return Reading("awaiting", "no reply yet")

@@ -8,6 +8,9 @@ or the database: ``outline`` reads a campaign's design once, and the rest works 
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -37,6 +40,15 @@ FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 # "+12" and "-3" on a change axis, but "0" rather than d3's "+0".
 SIGNED_LABEL = "datum.value > 0 ? '+' + format(datum.value, ',d') : format(datum.value, ',d')"
 BAR_STEP = 18  # pixels per bar in the horizontal bar charts
+# A phone's drawing of a chart (``narrow``): a plotting area and label room small enough that
+# the whole image is about as wide as a 390px screen's text column, so that shown there it is
+# barely scaled and its 11-12px text stays that size.
+NARROW_WIDTH = 180
+NARROW_PADDING = 6
+NARROW_LABEL_LIMIT = 105
+NARROW_CREDIT_CHARACTERS = 42
+NARROW_TITLE_CHARACTERS = 30
+NARROW_COLUMNS = 2  # small multiples, or a key's entries, per row
 
 
 # A period as the charts see it is the design's own.
@@ -494,6 +506,63 @@ def last_comparable_pair(periods: Sequence[PeriodInfo]) -> tuple[PeriodInfo, Per
             if comparable(periods[j], periods[i]):
                 return periods[j], periods[i]
     return None
+
+
+# ---- a phone's drawing -----------------------------------------------------------------------
+
+def narrow(spec: dict[str, Any]) -> dict[str, Any]:
+    """The same chart drawn for a phone's column: every plotting area and label no wider than
+    NARROW_WIDTH and NARROW_LABEL_LIMIT, side-by-side panels stacked, the credit line wrapped,
+    and the title and notes left to the page (its caption says them in text, which wraps).
+
+    Only the page's picture uses it: the downloads keep the full drawing, titles and all.
+    """
+    drawn = copy.deepcopy(spec)
+    drawn.pop("title", None)
+    if isinstance(drawn.get("config"), dict):
+        drawn["config"]["padding"] = NARROW_PADDING  # the page's column has its own margin
+    _narrow_parts(drawn)
+    return drawn
+
+
+def for_phone(chart: Chart) -> Chart:
+    """``chart`` with its spec drawn ``narrow``."""
+    return dataclasses.replace(chart, spec=narrow(chart.spec))
+
+
+def _narrow_parts(part: Any) -> None:
+    if isinstance(part, list):
+        for item in part:
+            _narrow_parts(item)
+        return
+    if not isinstance(part, dict):
+        return
+    if isinstance(part.get("width"), int | float) and part["width"] > NARROW_WIDTH:
+        part["width"] = NARROW_WIDTH
+    if isinstance(part.get("labelLimit"), int | float) and part["labelLimit"] > NARROW_LABEL_LIMIT:
+        part["labelLimit"] = NARROW_LABEL_LIMIT
+    if part.get("labelAngle") == 0:
+        # Period names under narrow bars would run into each other: slant them.
+        part["labelAngle"] = -35
+        part["labelAlign"] = "right"
+    if "field" in part and isinstance(part.get("title"), str) \
+            and len(part["title"]) > NARROW_TITLE_CHARACTERS:
+        # An axis title wider than the plot would widen the image: two lines instead.
+        part["title"] = textwrap.wrap(part["title"], NARROW_TITLE_CHARACTERS)
+    if isinstance(part.get("legend"), dict):
+        part["legend"]["columns"] = NARROW_COLUMNS  # four periods in a row overrun a phone
+    if "facet" in part and "spec" in part:
+        # Two panels side by side: one above the other. Small multiples: fewer to a row.
+        part["columns"] = min(part.get("columns", 1), NARROW_COLUMNS)
+    mark = part.get("mark")
+    if isinstance(mark, dict) and isinstance(mark.get("text"), str) \
+            and mark["text"].startswith("Source:"):
+        lines = textwrap.wrap(mark["text"], NARROW_CREDIT_CHARACTERS)
+        mark["text"] = lines
+        mark.pop("limit", None)
+        part["height"] = 14 * len(lines)
+    for value in part.values():
+        _narrow_parts(value)
 
 
 # ---- rendering -----------------------------------------------------------------------------

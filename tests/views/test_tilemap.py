@@ -59,12 +59,53 @@ def test_the_campaign_map_has_a_tile_for_every_force_linking_to_its_request(clie
             assert link == f"/campaigns/{campaign.slug}/requests/{r.authority.slug}"
             assert title.startswith(f"{r.authority.name}: ")
     classes, _, title = shown["E23000016"]
-    assert "fill-status-answered" in classes and title == "West Mercia Police: Answered"
+    assert "fill-state-figures" in classes and title == "West Mercia Police: Answered with figures"
     classes, _, title = shown["E23000032"]
-    assert "fill-status-awaiting_response" in classes and "tile-late" in classes
-    assert title == "Kent Police: Awaiting response, overdue"
-    assert "fill-status-not_sent" in shown["E23000031"][0]
+    assert "fill-state-overdue" in classes
+    assert title.startswith("Kent Police: Overdue, ") and title.endswith(" working days late")
+    assert "fill-state-not_sent" in shown["E23000031"][0]
     assert page.index('id="status-map"') < page.index("<h2>Requests</h2>")  # the table stays
+
+
+def test_the_campaign_map_tells_each_answer_and_wait_apart_with_a_key(client, session, campaign):
+    """Issue 16, point 10: provided, refused, NCND and not held were one green "Answered",
+    and nothing showed a request due soon or extended."""
+    for slug in ("west-mercia", "kent", "surrey", "sussex", "dorset", "essex", "cumbria"):
+        event(session, campaign, slug, "sent", dt.date(2019, 5, 1))  # due 30 May
+    event(session, campaign, "west-mercia", "response", dt.date(2019, 5, 20), outcome="provided")
+    event(session, campaign, "kent", "response", dt.date(2019, 5, 20), outcome="refused",
+          exemptions="s.12")
+    event(session, campaign, "surrey", "response", dt.date(2019, 5, 20), outcome="ncnd",
+          exemptions="s.31")
+    event(session, campaign, "sussex", "response", dt.date(2019, 5, 20), outcome="not_held")
+    event(session, campaign, "dorset", "extension", dt.date(2019, 5, 20), due_on=dt.date(2019, 6, 27))
+    page = client.get(f"/campaigns/{campaign.slug}").get_data(as_text=True)
+    section = page.split('id="status-map"', 1)[1].split("</figure>", 1)[0]
+    shown = tiles(section)
+    fills = {code: re.search(r"fill-(\S+)", shown[code][0]).group(1) for code in shown}
+    assert fills["E23000016"] == "state-figures"
+    assert fills["E23000032"] == "state-refused" and shown["E23000032"][2] == "Kent Police: Refused (s.12)"
+    assert fills["E23000031"] == "state-ncnd"
+    assert fills["E23000033"] == "state-not_held"
+    assert fills["E23000039"] == "state-extended"  # Dorset
+    assert fills["E23000002"] == "state-overdue"  # Cumbria, due 30 May
+    assert len({fills[c] for c in ("E23000016", "E23000032", "E23000031", "E23000033",
+                                   "E23000039", "E23000002")}) == 6
+    key = {fill: (text, int(count)) for fill, text, count in re.findall(
+        r'<li data-fill="([^"]+)">.*?</span>([^<]+?) <span class="hint">\((\d+)\)', section)}
+    assert key["state-refused"] == ("Refused", 1)
+    assert key["state-extended"] == ("Extended by the authority", 1)
+    assert key["state-not_held"] == ("Not held", 1)
+    assert key["state-ncnd"] == ("Neither confirm nor deny", 1)
+    assert key["state-overdue"] == ("Overdue", 2)  # Cumbria and Essex
+    assert '<span class="tile-glyph">×</span>' in section
+
+
+def test_a_request_due_soon_has_its_own_state(client, session, campaign):
+    event(session, campaign, "kent", "sent", dt.date(2019, 5, 10))  # due 10 June: 4 days left
+    page = client.get(f"/campaigns/{campaign.slug}").get_data(as_text=True)
+    assert "fill-state-due_soon" in tiles(page)["E23000032"][0]
+    assert '<li data-fill="state-due_soon">' in page
 
 
 def test_the_campaign_map_lists_the_forces_it_cannot_draw(client, campaign):
@@ -127,3 +168,22 @@ def test_the_map_follows_the_chosen_subset(client, figures):
     shown = tiles(page.get_data(as_text=True))
     assert shown["E23000016"][2] == "West Mercia Police: 122"
     assert "fill-not-asked" in shown["E23000031"][0]  # Surrey is outside the subset
+
+
+def test_a_refusal_without_figures_is_not_drawn_as_no_reply_on_the_figure_map(client, session,
+                                                                              campaign):
+    """Issue 16, point 10: on the figures map a s.12 refusal looked like no reply."""
+    lines = (FIXTURES / "grooming-2019.csv").read_text().splitlines()
+    kept = [line for line in lines if not line.startswith(("E23000032", "E23000031"))]
+    import_csv(session, TEST_ACTOR, campaign, io.BytesIO("\n".join(kept).encode()))
+    session.commit()
+    event(session, campaign, "kent", "sent", dt.date(2019, 5, 1))
+    event(session, campaign, "kent", "response", dt.date(2019, 5, 20), outcome="refused",
+          exemptions="s.12")
+    event(session, campaign, "surrey", "sent", dt.date(2019, 5, 1))
+    page = client.get(f"/campaigns/{campaign.slug}/aggregate").get_data(as_text=True)
+    shown = tiles(page)
+    assert "fill-state-refused" in shown["E23000032"][0]
+    assert shown["E23000032"][2] == "Kent Police: no figure: refused (s.12)"
+    assert "fill-no-reply" in shown["E23000031"][0]  # Surrey: sent, no reply yet
+    assert "Refused or withheld" in page and "No reply yet" in page

@@ -635,6 +635,7 @@ class ChartLink:
     src: str
     png: str
     svg: str
+    narrow: str | None = None  # the picture drawn for a phone (charts.narrow)
 
 
 def _canonical_subset(subset: str | None) -> str | None:
@@ -675,7 +676,15 @@ def _chart_links(found: list[charts.Chart], endpoint: str,
                                   **extra}
         return url_for(endpoint, **values)
     return [ChartLink(chart, url(chart, "svg"), url(chart, "png", download="1"),
-                      url(chart, "svg", download="1")) for chart in found]
+                      url(chart, "svg", download="1"), url(chart, "svg", layout="narrow"))
+            for chart in found]
+
+
+def shown_narrow(image_format: str) -> bool:
+    """The page's phone picture was asked for (``?layout=narrow``): an SVG in place, never a
+    download, which keeps the full drawing."""
+    return (image_format == "svg" and request.args.get("layout") == "narrow"
+            and request.args.get("download") != "1")
 
 
 def _chart_response(chart: charts.Chart | None, image_format: str, filename: str,
@@ -702,6 +711,8 @@ def aggregate_chart(slug: str, chart: str, image_format: str) -> Any:
     campaign = campaign_or_404(slug)
     subset, checked = _chosen()
     key = page_data.chart_key(campaign.id, subset, checked, chart)
+    narrow = shown_narrow(image_format)
+    key = (*key, "narrow") if narrow else key
     refused = _within_render_budget(key, image_format)
     if refused is not None:
         return refused
@@ -709,6 +720,7 @@ def aggregate_chart(slug: str, chart: str, image_format: str) -> Any:
     if built.problem:
         abort(404)
     found = next((c for c in built.charts if c.name == chart), None)
+    found = charts.for_phone(found) if narrow and found is not None else found
     chosen = _selection()
     # A download says which authorities and figures it shows, so two can sit in one folder.
     suffix = "".join([f"-{chosen['authorities'].replace(',', '-')}" if "authorities" in chosen
@@ -722,9 +734,12 @@ def fact_sheet_chart(slug: str, authority: str, measure: str, image_format: str)
     campaign = campaign_or_404(slug)
     found = request_or_404(slug, authority).authority
     key = page_data.fact_sheet_key(campaign.id, found.slug, measure)
+    narrow = shown_narrow(image_format)
+    key = (*key, "narrow") if narrow else key
     refused = _within_render_budget(key, image_format)
     if refused is not None:
         return refused
     version, drawn = page_data.fact_sheet_chart(
         db_session(), page_cache.of(current_app.extensions), campaign, found, measure)
+    drawn = charts.for_phone(drawn) if narrow and drawn is not None else drawn
     return _chart_response(drawn, image_format, f"{slug}-{found.slug}-{measure}", key, version)

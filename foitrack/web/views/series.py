@@ -22,7 +22,10 @@ from foitrack.storage import safe_filename
 from foitrack.web import page_cache
 from foitrack.web.context import db_session, today
 from foitrack.web.render_budget import refused_render
-from foitrack.web.views.figures import ChartLink  # the shape templates/figures/_charts.html reads
+from foitrack.web.views.figures import (  # ChartLink: the shape templates/figures/_charts.html reads
+    ChartLink,
+    shown_narrow,
+)
 
 blueprint = Blueprint("series", __name__, url_prefix="/series")
 
@@ -64,7 +67,7 @@ def detail(slug: str) -> Any:
                        **chosen, **extra)
 
     links = [ChartLink(chart, url(chart, "svg"), url(chart, "png", download="1"),
-                       url(chart, "svg", download="1"))
+                       url(chart, "svg", download="1"), url(chart, "svg", layout="narrow"))
              for chart in kept.charts]
     return render_template("series/detail.html", table=table, charts=links,
                            change_line=writers.change_line)
@@ -91,6 +94,8 @@ def chart(slug: str, chart: str, image_format: str) -> Any:
     if found is None:
         abort(404)
     key = page_data.series_chart_key(kept.key, chart)
+    if shown_narrow(image_format):  # the page's phone picture, kept apart
+        key, found = (*key, "narrow"), charts.for_phone(found)
     refused = refused_render(kept.version, page_data.image_key(key, image_format))
     if refused is not None:
         return refused

@@ -17,6 +17,7 @@ from foitrack.domain.tilemap import Place, Reading, TileMap
 from foitrack.errors import NotFound
 from foitrack.services import aggregate
 from foitrack.services.requests import RequestRow
+from foitrack.web import campaign_rows
 from foitrack.web.context import db_session
 
 FORMATS = {
@@ -28,11 +29,11 @@ FORMATS = {
 
 
 def campaign_map(slug: str, rows: Sequence[RequestRow]) -> TileMap:
-    """Each request's force coloured by its status; a click opens the request."""
+    """Each request's force coloured by its state (answered with figures, refused, overdue...);
+    a click opens the request."""
     return tilemap.status_map(
         (Place(r.authority_code, r.authority_name,
-               url_for("requests.detail", slug=slug, authority=r.authority_slug)),
-         r.state.status, r.state.lateness)
+               url_for("requests.detail", slug=slug, authority=r.authority_slug)), r.state)
         for r in rows
     )
 
@@ -129,9 +130,14 @@ def aggregate_map(campaign: Any, result: Any, args: Mapping[str, str]) -> tuple[
     found = tilemap.readings(result.authorities, choice.measure, choice.period, dimension or None,
                              category or None, earlier=choice.earlier, show=choice.show,
                              per_text=choice.per_text)
+    # An authority with no figure in the cell says why from its request: a refusal (s.12
+    # among them) must not look like a request still waiting for its reply.
+    states = {r.authority_slug: r.state
+              for r in campaign_rows.rows_of(db_session(), [campaign.id])[campaign.id]}
     entries = [
         (Place(code, name, url_for("figures.fact_sheet", slug=campaign.slug, authority=slug)),
-         found.get(slug, Reading("none", "no figure")))
+         found.get(slug) or (tilemap.answer_reading(states[slug]) if slug in states
+                             else Reading("none", "no figure")))
         for slug, name, code in aggregate.asked_authorities(db_session(), campaign, ids)
     ]
     fmt = FORMATS[choice.show if choice.earlier or choice.show == "rate" else "value"]
