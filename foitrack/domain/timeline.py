@@ -12,6 +12,7 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any, cast
 
 from foitrack.domain.clock import (
     ClockSettings,
@@ -80,9 +81,9 @@ class ResponseOutcome(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            ResponseOutcome.provided: "Information provided in full",
-            ResponseOutcome.part_provided: "Information provided in part",
-            ResponseOutcome.not_held: "Information not held",
+            ResponseOutcome.provided: "Provided",
+            ResponseOutcome.part_provided: "Part provided",
+            ResponseOutcome.not_held: "Not held",
             ResponseOutcome.refused: "Refused",
             ResponseOutcome.ncnd: "Neither confirm nor deny",
         }[self]
@@ -127,6 +128,25 @@ OUTCOMES: dict[EventKind, type[enum.StrEnum]] = {
     EventKind.internal_review_outcome: ReviewOutcome,
     EventKind.ico_decision: CommissionerOutcome,
 }
+
+
+def outcome_label(code: str | None, kind: str | None = None) -> str:
+    """How people read an outcome code ("ncnd" -> "Neither confirm nor deny"); "" for none.
+
+    ``kind`` (an EventKind value) picks the event's own list, since "upheld" means one thing
+    after an internal review and another after a complaint. Without it the response's list is
+    tried first, then the review's and the Commissioner's. A code no list knows (an old row,
+    an import) is shown with its underscores as spaces rather than refused.
+    """
+    if not code:
+        return ""
+    lists = list(OUTCOMES.values())
+    if kind in OUTCOMES:
+        lists.insert(0, OUTCOMES[EventKind(kind)])
+    for outcomes in lists:
+        if code in outcomes.__members__:
+            return str(cast(Any, outcomes(code)).label)  # each outcome enum has its label
+    return code.replace("_", " ")
 
 
 # The fields each kind of event takes besides its date, time and note, each with whether it

@@ -202,16 +202,50 @@ def write_xlsx(dataset: Dataset, out: BinaryIO | str | Path) -> None:
             sheet.column_dimensions[letter].width = column.width
         sheet.freeze_panes = "A2"
         sheet.append([cell(sheet, c.name, bold) for c in table.columns])
+        formats = [_number_cell(sheet, spreadsheet_format(c)) for c in table.columns]
         for row in table.rows():
-            sheet.append([_xlsx_value(sheet, row.get(c.name), c.type) for c in table.columns])
+            sheet.append([_xlsx_value(sheet, row.get(c.name), c.type, formatted)
+                          for c, formatted in zip(table.columns, formats, strict=True)])
     book.save(out)
 
 
-def _xlsx_value(sheet: Any, value: Any, kind: str) -> Any:
+# Integer columns that are not counts: a year or a place in a line reads wrong as "2,019".
+_NOT_COUNTS = frozenset({"line", "position", "start"})
+THOUSANDS = "#,##0"
+PERCENT = "0.0%"
+
+
+def spreadsheet_format(column: Column) -> str | None:
+    """How the XLSX shows a column's numbers: counts with thousands separators, shares (kept
+    as fractions, 0.123) as percentages ("12.3%"); the value stored, and the CSV and JSON,
+    stay as they are."""
+    if column.type == "number" and column.name.startswith("share"):
+        return PERCENT
+    if column.type == "integer" and column.name not in _NOT_COUNTS \
+            and not column.name.endswith("year"):
+        return THOUSANDS
+    return None
+
+
+def _number_cell(sheet: Any, number_format: str | None) -> Callable[[Any], Any] | None:
+    """A maker of number cells shown in ``number_format`` (None: none needed)."""
+    if number_format is None:
+        return None
+
+    def make(value: Any) -> Any:
+        made = WriteOnlyCell(sheet, value=value)
+        made.number_format = number_format
+        return made
+    return make
+
+
+def _xlsx_value(sheet: Any, value: Any, kind: str,
+                formatted: Callable[[Any], Any] | None = None) -> Any:
     if value is None:
         return None
     if kind in ("integer", "number") and not isinstance(value, bool):
-        return value  # stays a number in the sheet
+        # Stays a number in the sheet, shown in its column's format.
+        return formatted(value) if formatted is not None and value != "" else value
     if kind == "date":
         return value
     if kind == "boolean":

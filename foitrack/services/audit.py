@@ -10,7 +10,8 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from foitrack.db import driver_converter, driver_insert, utcnow
-from foitrack.models import AuditEntry, User
+from foitrack.domain.timeline import EventKind, outcome_label
+from foitrack.models import AuditEntry, AuthoritySet, User
 from foitrack.services import data_version
 
 
@@ -122,3 +123,84 @@ def history(session: Session, entity_type: str, entity_id: object) -> list[Audit
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         )
     )
+
+
+# What a history table calls the fields snapshots record; a field not named here is shown as
+# its name in words ("cadence_months" -> "Cadence months"). The keys stay in the audit rows.
+FIELD_LABELS = {
+    "owner_id": "Owner",
+    "target_set_id": "Set",
+    "embargo_until": "Embargo until",
+    "send_on": "Send on",
+    "repeat_of_id": "Repeat of",
+    "cadence_months": "Repeated every (months)",
+    "entered_by_user_id": "Entered by",
+    "user_id": "User",
+    "occurred_on": "On",
+    "occurred_at": "At",
+    "due_on": "New due date",
+    "received_on": "Date of receipt",
+    "request_id": "Request",
+    "campaign_id": "Campaign",
+    "measure_id": "Measure",
+    "period_id": "Period",
+    "category_id": "Category",
+    "figure_id": "Figure",
+    "source_file_id": "Source file",
+    "source_event_id": "Source event",
+}
+
+# The ids worth turning into a name, with how: one primary-key lookup each (the session's
+# identity map answers repeats), so a history of a few dozen entries stays cheap.
+_NAMED_BY_ID: dict[str, tuple[type[Any], str]] = {
+    "owner_id": (User, "email"),
+    "user_id": (User, "email"),
+    "entered_by_user_id": (User, "email"),
+    "target_set_id": (AuthoritySet, "title"),
+}
+# Not named: a campaign's id (repeat_of_id), since the campaign it names may be embargoed from
+# whoever reads this history.
+
+NONE_SHOWN = "\N{EM DASH}"
+
+
+def field_label(name: str) -> str:
+    """How people read a recorded field's name: "owner_id" -> "Owner"."""
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    words = [_ACRONYMS.get(word, word) for word in name.removesuffix("_id").split("_") if word]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+_ACRONYMS = {"foi": "FOI", "ico": "ICO", "url": "URL", "csv": "CSV", "smtp": "SMTP"}
+
+
+def shown_value(session: Session, name: str, value: Any) -> str:
+    """A recorded value as people read it: the user's email for an owner's id, the set's
+    title for a set's id, "12 Nov 2026" for a date, "—" for none; an id that names nothing
+    any more (deleted) or that is not worth a lookup shows as "changed" rather than a number.
+    """
+    if value is None or value == "":
+        return NONE_SHOWN
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name in _NAMED_BY_ID and isinstance(value, int):
+        model, attribute = _NAMED_BY_ID[name]
+        found = session.get(model, value)
+        return str(getattr(found, attribute)) if found is not None else "changed"
+    if name.endswith("_id") and isinstance(value, int):
+        return "changed"
+    if name == "outcome" and isinstance(value, str):
+        return outcome_label(value)
+    if name == "kind" and isinstance(value, str) and value in EventKind.__members__:
+        return EventKind(value).label
+    if isinstance(value, list):
+        return ", ".join(shown_value(session, "", item) for item in value) or NONE_SHOWN
+    if isinstance(value, str) and (name.endswith("_on") or name.endswith("_until")):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+        return f"{day.day} {day.strftime('%b')} {day.year}"
+    return str(value)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from foitrack.domain.clock import ClockSettings
-from foitrack.domain.timeline import EventKind, Lateness
+from foitrack.domain.timeline import EventKind, Lateness, outcome_label
 from foitrack.models import Authority, Campaign, CampaignStatus, Event, Request, User
 from foitrack.models.mail import InboundMessage
 from foitrack.services import membership
@@ -192,7 +192,7 @@ def _recent_replies(session: Session, user: User, today: dt.date) -> list[Reques
     return [
         RequestLink(campaign_slug, campaign_title, authority_slug, authority_name, occurred_on,
                     kind.label if kind is EventKind.reply_received
-                    else (outcome or "response").replace("_", " "))
+                    else outcome_label(outcome, EventKind.response) or "Response")
         for kind, outcome, occurred_on, campaign_slug, campaign_title, authority_slug,
         authority_name in recent
     ]

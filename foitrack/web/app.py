@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from foitrack.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from foitrack.models import Role, User
-from foitrack.web import permissions
+from foitrack.web import formatting, permissions
 from foitrack.web.context import close_session, db_session, sees, today, visible_campaigns
 
 login_manager = LoginManager()
@@ -338,6 +338,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    formatting.register(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to see that page."

@@ -36,7 +36,7 @@ from flask import Flask
 from foitrack.domain.clock import today_in_uk
 from foitrack.models import Campaign
 from foitrack.services import data_version, page_data, warm_up
-from foitrack.web import page_cache
+from foitrack.web import campaign_rows, page_cache
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,11 @@ class Warmer:
             with app.extensions["foitrack.db"].session() as session:
                 campaign = session.get(Campaign, campaign_id)
                 if campaign is not None:  # else deleted since
+                    # The request rows first: cheap, and read by the campaign page, the
+                    # dashboard and the aggregate's map (why a force has no figure).
+                    with app.app_context():
+                        campaign_rows.rows_of(session, [campaign_id])
+                    self.wait_until_idle()
                     page_data.warm(session, page_cache.of(app.extensions), campaign,
                                    app.config.get("TODAY") or today_in_uk(),
                                    app.config["CLOCK"], between=self.wait_until_idle,

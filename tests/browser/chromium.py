@@ -4,6 +4,7 @@ into test-artifacts/browser/ with an axe-core check (serious or critical violati
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
@@ -104,3 +105,11 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/$|/campaigns"))
+
+
+def fill_date(page: Page, legend: str, day: dt.date) -> None:
+    """Types a date into the Day, Month and Year boxes of the date named ``legend``."""
+    group = page.get_by_role("group", name=legend, exact=True)
+    group.get_by_label("Day", exact=True).fill(str(day.day))
+    group.get_by_label("Month", exact=True).fill(str(day.month))
+    group.get_by_label("Year", exact=True).fill(str(day.year))

@@ -19,7 +19,7 @@ from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.services.mail import token_for
 from foitrack.storage import FileStore
-from tests.browser.chromium import DESKTOP, PHONE, Visits, new_page, sign_in
+from tests.browser.chromium import DESKTOP, PHONE, Visits, fill_date, new_page, sign_in
 from tests.factories import TEST_ACTOR, make_user
 
 pytestmark = pytest.mark.browser
@@ -194,7 +194,7 @@ def test_removing_an_event_asks_first(browser, live_server, campaign_data):
     sign_in(page, live_server.researcher)
     page.goto("/campaigns/lockdown-2020/requests/kent")
     page.get_by_label("What happened").select_option(label="Note")
-    page.get_by_label("Date", exact=True).fill(TODAY.isoformat())
+    fill_date(page, "Date", TODAY)
     page.get_by_label("Note").fill("Phoned the FOI team")
     page.get_by_role("button", name="Add to the timeline").click()
     page.get_by_role("link", name="Remove this event").first.click()

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from foitrack.services.registry import read_registry
-from tests.browser.chromium import Visits, new_page, sign_in
+from tests.browser.chromium import Visits, fill_date, new_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -95,7 +95,7 @@ def test_a_researchers_day(browser, live_server, tmp_path):
     page.get_by_label("Tick every request").check()
     assert page.locator("#requests tbody input[type=checkbox]:checked").count() == 43
     page.get_by_label("Record", exact=True).select_option(label="Request sent")
-    page.get_by_label("On", exact=True).fill(sent_on.isoformat())
+    fill_date(page, "On", sent_on)
     page.get_by_role("button", name="Record for ticked requests").click()
     expect(page.locator(".notification").first).to_contain_text("43")
     expect(page.locator("#requests tbody")).not_to_contain_text("Not sent")
@@ -104,7 +104,7 @@ def test_a_researchers_day(browser, live_server, tmp_path):
     # A refusal under s.12 from one force.
     page.get_by_role("link", name=REFUSING).first.click()
     page.get_by_label("What happened").select_option(label="Response received")
-    page.get_by_label("Date", exact=True).fill((sent_on + dt.timedelta(days=20)).isoformat())
+    fill_date(page, "Date", sent_on + dt.timedelta(days=20))
     page.get_by_label("Outcome").select_option("refused")
     page.get_by_label("Sections cited").fill("s.12")
     page.get_by_label("Note").fill("Refused: finding the platform would exceed the cost limit.")
@@ -125,7 +125,7 @@ def test_a_researchers_day(browser, live_server, tmp_path):
     # West Mercia's reply, typed into the grid like a spreadsheet, with a "<5".
     page.goto("/campaigns/grooming-2019/requests/west-mercia")
     page.get_by_label("What happened").select_option(label="Response received")
-    page.get_by_label("Date", exact=True).fill((sent_on + dt.timedelta(days=18)).isoformat())
+    fill_date(page, "Date", sent_on + dt.timedelta(days=18))
     page.get_by_label("Outcome").select_option("provided")
     page.get_by_role("button", name="Add to the timeline").click()
     page.get_by_role("link", name="Enter figures from this reply").click()

@@ -95,7 +95,7 @@ def test_admin_edits_an_email_and_it_is_recorded(client, admin, session):
     assert "foi.new@example.org" in page
     history = page.split("<h2>History</h2>", 1)[1]
     assert f"<td>{admin.email}</td><td>update</td>" in history
-    assert "<dt>foi_email</dt><dd>foi.new@example.org</dd>" in history
+    assert "<dt>FOI email</dt><dd>foi.new@example.org</dd>" in history
     assert "edited here: foi_email" in page
 
 

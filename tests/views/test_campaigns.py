@@ -81,17 +81,17 @@ def test_a_request_page_shows_its_timeline_and_explains_its_deadline(client, res
     post_new_campaign(client)
     bulk(client, "sent", "2019-05-01", ["west-mercia"])
     page = client.get("/campaigns/grooming-2019/requests/west-mercia").get_data(as_text=True)
-    assert "Response: <strong>2019-05-31</strong>" in page
+    assert "Response: <strong>31 May 2019</strong>" in page
     assert "2019-05-06 May Day (UK)" in page and "2019-05-27 Spring Bank Holiday (UK)" in page
     assert "Dear Freedom of Information Officer,\n\nHow many offences did West Mercia Police record?" in page
     response = event(client, "west-mercia", kind="response", occurred_on="2019-05-20",
                      outcome="refused", exemptions="12", note="Cost limit")
     assert response.status_code == 302
     page = client.get("/campaigns/grooming-2019/requests/west-mercia").get_data(as_text=True)
-    assert "Response received: refused (s.12)" in page
+    assert "Response received: Refused (s.12)" in page
     assert "Answered on time." in page
     # 40 working days after 20 May 2019, skipping 27 May and 12 July (NI): 17 July.
-    assert "Ask for an internal review by: <strong>2019-07-17</strong>" in page
+    assert "Ask for an internal review by: <strong>17 July 2019</strong>" in page
 
 
 def test_a_refused_event_says_why_beside_the_field(client, researcher, session):
@@ -100,7 +100,7 @@ def test_a_refused_event_says_why_beside_the_field(client, researcher, session):
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "the request has not been sent by then" in page
-    assert 'href="#occurred_on"' in page
+    assert 'href="#occurred_on-day"' in page  # the date's first box (GOV.UK)
     request = requests.get_request(session, "grooming-2019", "kent")
     assert request.events == []
 

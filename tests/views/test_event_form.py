@@ -130,7 +130,7 @@ def test_each_field_some_kinds_take_says_which_without_javascript(client, resear
         needs = " ".join(kinds_requiring(name))
         group = re.search(rf'<div class="event-field" data-kinds="{takes}" '
                           rf'data-required-kinds="{needs}">\s*<div class="form-group[^"]*">\s*'
-                          rf'<label class="label" for="{name}"', page)
+                          rf'(<label class="label" for="{name}"|<fieldset [^>]*>\s*<legend)', page)
         assert group, name
     assert ("Only for: Response received; Internal review outcome; Commissioner's decision "
             "(required).") in page

@@ -172,7 +172,7 @@ def test_the_edit_page_schedules_the_send(app, client, session, researcher):
     session.commit()
     url = "/campaigns/grooming-2019/edit"
     form = client.get(url).get_data(as_text=True)
-    assert 'name="send_on"' in form and "Send by email on" in form
+    assert 'name="send_on-day"' in form and "Send by email on" in form
     fields = dict(re.findall(r'name="(title|status|subject)" [^>]*value="([^"]*)"', form))
     response = client.post(url, data={
         "csrf_token": csrf_token(client, url), "title": "Sexual communication with a child",
@@ -180,7 +180,7 @@ def test_the_edit_page_schedules_the_send(app, client, session, researcher):
         "send_on": "2026-12-10", "embargo_until": "", "notes": "", **fields})
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
-    assert "2026-12-10, by the scheduler" in page
+    assert "10 December 2026, by the scheduler" in page
 
 
 def test_an_export_built_in_the_background_matches_the_download(app, client, session, campaign,

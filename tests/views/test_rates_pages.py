@@ -65,7 +65,7 @@ def test_the_by_authority_table_ranks_by_rate(page_of):
     page = page_of()
     table = page[page.index('id="by-authority"'):]
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", table, re.S)
-               if "West Mercia Police" in r and ">2018-19<" in r)
+               if "West Mercia Police" in r and ">2018/19<" in r)
     cells = [re.sub(r"<[^>]+>", "", cell).strip()
              for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
     assert cells[3:7] == ["122", "14 of 43", "9.5", "20 of 42"]

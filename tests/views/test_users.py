@@ -62,7 +62,7 @@ def test_changing_a_role_is_recorded(client, admin, session):
     page = client.get(f"/users/{other.id}/edit").get_data(as_text=True)
     history = page.split("<h2>History</h2>", 1)[1]
     assert "<td>admin@example.org</td><td>update</td>" in history
-    assert "<dt>role</dt><dd>viewer</dd>" in history and "<dt>role</dt><dd>researcher</dd>" in history
+    assert "<dt>Role</dt><dd>viewer</dd>" in history and "<dt>Role</dt><dd>researcher</dd>" in history
 
 
 def test_the_last_admin_cannot_demote_themselves(client, admin, session):

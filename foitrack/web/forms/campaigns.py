@@ -4,7 +4,6 @@ from typing import Any, cast
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -28,6 +27,7 @@ from foitrack.domain.timeline import (
 )
 from foitrack.models import CampaignStatus
 from foitrack.services.letter_templates import MAX_SOURCE
+from foitrack.web.forms.date_input import DayMonthYearField
 
 EXAMPLE_TEXT = """{{ salutation }},
 
@@ -63,7 +63,7 @@ class CampaignForm(FlaskForm):
                     "{{ authority.code }}, {{ salutation }}; also {% if %} and the filters "
                     f"upper, lower, title. At most {MAX_SOURCE:,} characters.",
     )
-    embargo_until = DateField("Embargo until", validators=[Optional()],
+    embargo_until = DayMonthYearField("Embargo until", validators=[Optional()],
                               description="Leave empty if the results are not embargoed.")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_NOTE)])
 
@@ -78,8 +78,8 @@ class CampaignEditForm(FlaskForm):
         description="Once a request has been sent, a change makes a new version; requests "
                     "already sent keep the words they were sent with.",
     )
-    embargo_until = DateField("Embargo until", validators=[Optional()])
-    send_on = DateField("Send by email on", validators=[Optional()],
+    embargo_until = DayMonthYearField("Embargo until", validators=[Optional()])
+    send_on = DayMonthYearField("Send by email on", validators=[Optional()],
                         description="The request is emailed to every authority not yet sent to "
                                     "on this day, by the scheduler, and its owner reminded 5 "
                                     "working days before. Leave empty to send it yourself.")
@@ -99,7 +99,7 @@ class RepeatForm(FlaskForm):
         "Request text", validators=[Optional()],
         description="Last time's wording with the years of its periods moved on (the changes "
                     "are listed below). Edit it as you need; it can be changed later too.")
-    send_on = DateField("Send by email on", validators=[Optional()],
+    send_on = DayMonthYearField("Send by email on", validators=[Optional()],
                         description="The request is emailed to every authority on this day, and "
                                     "you are reminded 5 working days before. Leave empty to send "
                                     "it yourself.")
@@ -114,7 +114,7 @@ BULK_KINDS = [EventKind.sent, EventKind.acknowledged, EventKind.chaser_sent, Eve
 
 class BulkEventForm(FlaskForm):
     kind = SelectField("Record", choices=[SelectChoice(k.value, k.label) for k in BULK_KINDS])
-    occurred_on = DateField("On", validators=[DataRequired()])
+    occurred_on = DayMonthYearField("On", validators=[DataRequired()])
     note = StringField("Note", validators=[Optional(), Length(max=2000)])
     requests = CheckboxList("Requests", choices=[], validate_choice=True)
 
@@ -140,7 +140,7 @@ def only_for(name: str, about: str = "") -> str:
 
 class EventForm(FlaskForm):
     kind = SelectField("What happened", choices=[SelectChoice(k.value, k.label) for k in EventKind])
-    occurred_on = DateField("Date", validators=[DataRequired()])
+    occurred_on = DayMonthYearField("Date", validators=[DataRequired()])
     occurred_at = TimeField("Time", validators=[Optional()], description="If known.")
     outcome = SelectField("Outcome", choices=outcome_choices(), validate_choice=False,
                           description=only_for("outcome"))
@@ -148,9 +148,9 @@ class EventForm(FlaskForm):
         "Sections cited", validators=[Optional(), Length(max=500)],
         description=only_for("exemptions", "For a refusal, e.g. s.12 or s.30, s.40(2). "),
     )
-    due_on = DateField("New due date", validators=[Optional()],
+    due_on = DayMonthYearField("New due date", validators=[Optional()],
                        description=only_for("due_on", "The date the authority gave. "))
-    received_on = DateField("Date of receipt", validators=[Optional()],
+    received_on = DayMonthYearField("Date of receipt", validators=[Optional()],
                             description=only_for("received_on",
                                                  "If the authority received it on a later day. "))
     note = TextAreaField("Note", validators=[Optional(), Length(max=MAX_NOTE)])

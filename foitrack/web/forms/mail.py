@@ -4,7 +4,6 @@ from typing import Any, cast
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
     SelectField,
     SelectMultipleField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from foitrack.domain.timeline import OUTCOMES, EventKind
 from foitrack.services.letter_templates import MAX_SOURCE
+from foitrack.web.forms.date_input import DayMonthYearField
 
 
 class ConfirmForm(FlaskForm):
@@ -64,7 +64,7 @@ class ChaseListForm(FlaskForm):
     """The chase list's tick boxes, and what to do for the ticked requests."""
 
     action = SelectField("Do", choices=CHASE_ACTIONS)
-    occurred_on = DateField("On")
+    occurred_on = DayMonthYearField("On")
     outcome = SelectField("Outcome", validate_choice=False, choices=[
         SelectChoice("", "(for a response)"),
         *(SelectChoice(o.value, cast(Any, o).label) for o in OUTCOMES[EventKind.response])])
@@ -75,6 +75,6 @@ class ChaseListForm(FlaskForm):
     # The list's address as it was shown (its filters and page), to go back to.
     back = HiddenField()
 
-    def validate_occurred_on(self, field: DateField) -> None:
+    def validate_occurred_on(self, field: DayMonthYearField) -> None:
         if field.data is None and not field.errors and self.action.data != "email":
             raise ValidationError("is required to record an event")

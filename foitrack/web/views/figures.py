@@ -37,6 +37,7 @@ from foitrack.storage import safe_filename
 from foitrack.web import page_cache
 from foitrack.web.context import actor, clock_settings, db_session, sees, today, visible_campaigns
 from foitrack.web.downloads import snapshot_download, write_text
+from foitrack.web.formatting import thousands
 from foitrack.web.forms import form_status
 from foitrack.web.forms.design import (
     ADD_LABELS,
@@ -237,8 +238,9 @@ def _submit_grid(session: Any, found: Any, form: FigureGridForm, cells: list[_Gr
             "base-… fields), so a colleague's change made meanwhile would have been overwritten "
             "unseen. The cells below show the figures saved now; enter your changes again.")
         return _GridSubmission(values=dict(saved))
-    merged = edit_merge.merge({n: request.form.get(f"base-{n}") for n in based},
-                              {n: request.form.get(n, "") for n in based}, saved)
+    bases = {n: request.form.get(f"base-{n}") for n in based}
+    merged = edit_merge.merge(bases, {n: _as_typed(request.form.get(n, ""), bases[n])
+                                      for n in based}, saved)
     outcome = _GridSubmission(values={**{c.name: saved.get(c.name, "") for c in cells},
                                       **merged.values}, conflicts=merged.conflicts)
     if outcome.conflicts:
@@ -267,6 +269,12 @@ def _submit_grid(session: Any, found: Any, form: FigureGridForm, cells: list[_Gr
     flash_warnings(found.campaign, [found.id])
     outcome.done = True
     return outcome
+
+
+def _as_typed(shown: str, base: str | None) -> str:
+    """A cell posted as the grid showed it ("1,234", thousands added to the saved "1234") is
+    the base, left alone: not a change of the user's to merge with a colleague's."""
+    return base if base is not None and shown != base and thousands(base) == shown else shown
 
 
 def _grid_entries(campaign: Any, form: FigureGridForm, cells: list[_GridCell],
