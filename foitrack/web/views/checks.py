@@ -9,12 +9,12 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
 from foitrack.errors import Invalid
-from foitrack.services import checks, data_version
+from foitrack.services import checks, data_version, reply_reading
 from foitrack.services.figures import Entry
 from foitrack.web import page_cache
 from foitrack.web.context import actor, clock_settings, db_session, today
 from foitrack.web.forms.checks import ExplainForm, UnexplainForm
-from foitrack.web.views.lookups import campaign_or_404
+from foitrack.web.views.lookups import campaign_or_404, file_store
 
 blueprint = Blueprint("checks", __name__, url_prefix="/campaigns/<slug>/checks")
 
@@ -52,8 +52,12 @@ def _page(campaign: Any, problems: dict[str, list[str]] | None = None,
         version, ("findings", campaign.id, today(), clock_settings()),
         lambda: checks.findings(session, _again(session, campaign), today=today(),
                                 settings=clock_settings()))
+    # Replies citing a section in near-identical words: kept likewise (each reply is read).
+    shared = page_cache.of(current_app.extensions).get(
+        version, ("shared-paragraphs", campaign.id),
+        lambda: reply_reading.shared_paragraphs(session, campaign, file_store()))
     return render_template(
-        "checks/index.html", campaign=campaign, open=[f for f in found if f.is_open],
+        "checks/index.html", campaign=campaign, open=[f for f in found if f.is_open], shared=shared,
         explained=[f for f in found if not f.is_open], checks=checks.CHECKS,
         problems=problems or {}, notes=notes or {}), status
 

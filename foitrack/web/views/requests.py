@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 from dataclasses import dataclass
@@ -21,10 +22,11 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from foitrack.domain import edit_merge
-from foitrack.domain.timeline import Lateness, likely_next
+from foitrack.domain.limits import MAX_NOTE
+from foitrack.domain.timeline import EventKind, Lateness, likely_next
 from foitrack.errors import Invalid, NotFound
 from foitrack.exporters.chase import write_csv
-from foitrack.services import audit, data_version, inbound, jobs, mail, membership
+from foitrack.services import audit, data_version, inbound, jobs, mail, membership, reply_reading
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as service
 from foitrack.web import campaign_rows, page_cache
@@ -32,7 +34,7 @@ from foitrack.web.context import actor, clock_settings, db_session, today, visib
 from foitrack.web.forms import show_problems
 from foitrack.web.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
 from foitrack.web.forms.mail import ChaseListForm
-from foitrack.web.views.lookups import request_or_404
+from foitrack.web.views.lookups import file_store, request_or_404
 from foitrack.web.views.mail import chase_summary
 from foitrack.web.views.paging import BadPage, paginate
 from foitrack.web.views.request_list import list_args, next_page, place_of
@@ -53,6 +55,21 @@ def _new_event_form() -> EventForm:
     return form
 
 
+def _proposed_event_form() -> EventForm:
+    """The empty form or, from a reply's "Use this proposal" link, the proposal filled in for a
+    person to check and save (nothing is recorded until they do)."""
+    form = _new_event_form()
+    args = request.args
+    if args.get("kind") in set(EventKind):
+        form.kind.data = args["kind"]
+        form.outcome.data = args.get("outcome", "")[:40] or None
+        form.exemptions.data = args.get("exemptions", "")[:500]
+        form.note.data = args.get("note", "")[:MAX_NOTE]
+        with contextlib.suppress(ValueError):  # a date it cannot read: dated today
+            form.occurred_on.data = dt.date.fromisoformat(args.get("occurred_on", ""))
+    return form
+
+
 def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, status: int = 200) -> Any:
     session = db_session()
     state = service.state_of(found, today(), clock_settings())
@@ -60,6 +77,8 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
     events = sorted(found.events, key=lambda e: e.as_timeline().sort_key())
     sent_mail = mail.sent_to(session, found.id)
     received = inbound.filed_messages(session, found.id)
+    proposals = reply_reading.proposals_for(received, file_store(),
+                                            {e.id: e.occurred_on for e in found.events})
     if reference_form.base.data is None:
         reference_form.base.data = found.reference or ""
     if event_form.kind.data is None:
@@ -70,14 +89,14 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
         event_form=event_form, reference_form=reference_form,
         text=campaign_service.shown_text(version.request_text, found.authority), version=version,
         history=audit.history(session, "request", found.id), sent_mail=sent_mail,
-        received=received, place=place_of(found, _shown()),
+        received=received, proposals=proposals, place=place_of(found, _shown()),
     ), status
 
 
 @blueprint.get("/campaigns/<slug>/requests/<authority>")
 def detail(slug: str, authority: str) -> Any:
     found = request_or_404(slug, authority)
-    return _render(found, _new_event_form(), ReferenceForm(formdata=None, obj=found))
+    return _render(found, _proposed_event_form(), ReferenceForm(formdata=None, obj=found))
 
 
 @blueprint.post("/campaigns/<slug>/requests/<authority>/events")

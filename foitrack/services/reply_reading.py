@@ -1,0 +1,121 @@
+"""Reading filed replies: what each proposes for its request's timeline, and which replies of a
+campaign cite a section in near-identical words (a shared template often means a coordinated
+answer). Nothing here records anything: a person accepts a proposal through the event form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from foitrack.domain.document_text import READABLE, attachment_text
+from foitrack.domain.reply_reading import (
+    NCND,
+    SIGNAL_NAMES,
+    SharedParagraph,
+    group_shared,
+    read_reply,
+)
+from foitrack.domain.reply_reading import Reading as Reading
+from foitrack.domain.timeline import EVENT_FIELDS
+from foitrack.models import Attachment, Authority, Campaign, InboundMessage, Request
+from foitrack.storage import FileStore
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A filed reply's reading, worded for the page, with the event form's fields to pre-fill."""
+
+    message_id: int
+    subject: str
+    reading: Reading
+    # The add-event form's fields (kind, outcome, exemptions, note): only those the kind takes.
+    form: dict[str, str]
+
+    @property
+    def summary(self) -> str:
+        """'Response received, refused, s.12': the kind, the outcome and what is cited."""
+        kind = self.reading.kind
+        parts = [kind.label] if kind is not None else []
+        if self.reading.outcome is not None:
+            parts.append(self.reading.outcome.label.lower())
+        parts += list(self.reading.exemptions)
+        signals = [SIGNAL_NAMES[label] for label in sorted(self.reading.labels)
+                   if label in SIGNAL_NAMES and label != NCND]
+        return ", ".join(parts + [s for s in signals if s not in parts])
+
+
+def reply_text(message: InboundMessage, store: FileStore | None) -> str:
+    """The message's body and the text of the attachments that can be read (Word, OpenDocument,
+    CSV), each after a blank line."""
+    texts = [message.body_text or ""]
+    if store is not None:
+        for attachment in message.attachments:
+            kept = attachment.stored_file
+            if kept is None or PurePath(attachment.filename).suffix.lower() not in READABLE:
+                continue
+            try:
+                data = store.read(kept.sha256)
+            except (OSError, ValueError):
+                continue  # a file missing from the store: the body is still read
+            texts.append(attachment_text(attachment.filename, data))
+    return "\n\n".join(text for text in texts if text.strip())
+
+
+def propose(message: InboundMessage, store: FileStore | None,
+            filed_on: Mapping[int, dt.date] | None = None) -> Proposal | None:
+    """What a filed reply proposes; None for a delivery failure or a reply that says nothing
+    the timeline records. ``filed_on``: the date of each event by id, so the proposal is dated
+    as the reply's "reply received" event is."""
+    if message.is_bounce:
+        return None
+    reading = read_reply(reply_text(message, store))
+    if reading.kind is None:
+        return None
+    takes = EVENT_FIELDS[reading.kind]
+    form = {"kind": reading.kind.value}
+    if "outcome" in takes and reading.outcome is not None:
+        form["outcome"] = reading.outcome.value
+    if "exemptions" in takes and reading.exemptions:
+        form["exemptions"] = ", ".join(reading.exemptions)
+    if reading.because:
+        form["note"] = f"From the reply \u201c{message.subject}\u201d: {reading.because}"[:1000]
+    on = (filed_on or {}).get(message.event_id or 0)
+    if on is not None:
+        form["occurred_on"] = on.isoformat()
+    return Proposal(message.id, message.subject, reading, form)
+
+
+def proposals_for(messages: Sequence[InboundMessage], store: FileStore | None,
+                  filed_on: Mapping[int, dt.date] | None = None) -> dict[int, Proposal]:
+    """Each filed reply's proposal, by message id (replies with nothing to propose left out)."""
+    found = {}
+    for message in messages:
+        proposal = propose(message, store, filed_on)
+        if proposal is not None:
+            found[message.id] = proposal
+    return found
+
+
+def shared_paragraphs(session: Session, campaign: Campaign, store: FileStore | None = None,
+                      threshold: float = 0.6) -> list[SharedParagraph]:
+    """The sections a campaign's replies cite in near-identical paragraphs, each with the
+    authorities that sent them ("7 authorities sent the same s.12 paragraph"), largest first."""
+    messages = session.scalars(
+        select(InboundMessage).join(Request, InboundMessage.request_id == Request.id)
+        .join(Authority, Request.authority_id == Authority.id)
+        .where(Request.campaign_id == campaign.id, InboundMessage.is_bounce.is_(False))
+        .order_by(Authority.name, InboundMessage.id)
+        .options(selectinload(InboundMessage.request).selectinload(Request.authority),
+                 selectinload(InboundMessage.attachments).selectinload(Attachment.stored_file)))
+    cited = []
+    for message in messages:
+        assert message.request is not None  # joined on it
+        name = message.request.authority.name
+        for finding in read_reply(reply_text(message, store)).findings:
+            cited.append((name, finding.label, finding.paragraph))
+    return group_shared(cited, threshold)

@@ -1,0 +1,93 @@
+"""Issue 17 point 6: a filed reply's proposal (its body and its Word attachment read), and a
+campaign's replies citing a section in the same paragraph grouped together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import pytest
+
+from foitrack.models import InboundMessage
+from foitrack.services import inbound, mail, reply_reading, requests
+from foitrack.services.campaigns import create_campaign
+from foitrack.storage import FileStore
+from tests.domain.test_reply_reading import S12, _zipped
+from tests.factories import TEST_ACTOR, load_forces
+
+TODAY = dt.date(2019, 6, 1)
+FORCES = {"west-mercia": "West Mercia Police", "kent": "Kent Police", "essex": "Essex Police"}
+
+
+@pytest.fixture
+def campaign(session):
+    load_forces(session)
+    found = create_campaign(session, TEST_ACTOR, title="Grooming 2019", request_text="Dear x",
+                            authority_keys=list(FORCES))
+    for slug in FORCES:
+        requests.add_event(session, TEST_ACTOR, requests.get_request(session, found.slug, slug),
+                           "sent", dt.date(2019, 5, 1), today=TODAY)
+    session.commit()
+    return found
+
+
+@pytest.fixture
+def store(tmp_path):
+    return FileStore(tmp_path / "files")
+
+
+def file_reply(session, store, campaign, slug, body, attachment=None):
+    request = requests.get_request(session, campaign.slug, slug)
+    message = EmailMessage()
+    message["From"] = "foi@police.example"
+    message["To"] = "research@charity.example"
+    message["Subject"] = f"Your request [{mail.token_for(request)}]"
+    message["Date"] = format_datetime(dt.datetime(2019, 5, 20, 9, 30, tzinfo=dt.UTC))
+    message["Message-ID"] = f"<{slug}-{abs(hash(body))}@police.example>"
+    message.set_content(body)
+    if attachment is not None:
+        message.add_attachment(attachment[1], maintype="application", subtype="octet-stream",
+                               filename=attachment[0])
+    report = inbound.import_file(session, TEST_ACTOR, store, "reply.eml", bytes(message), TODAY)
+    assert len(report.filed) == 1
+    session.flush()
+    return inbound.filed_messages(session, request.id)[-1]
+
+
+def test_a_filed_reply_proposes_its_event_with_the_sentence(session, campaign, store):
+    message = file_reply(session, store, campaign, "kent", S12.format(force="Kent Police"))
+    proposal = reply_reading.propose(message, store, {message.event_id: dt.date(2019, 5, 20)})
+    assert proposal is not None
+    assert proposal.summary == "Response received, refused, s.12"
+    assert proposal.form["kind"] == "response"
+    assert proposal.form["outcome"] == "refused"
+    assert proposal.form["exemptions"] == "s.12"
+    assert proposal.form["occurred_on"] == "2019-05-20"
+    assert "would exceed the appropriate limit" in proposal.form["note"]
+
+
+def test_the_attachment_is_read_when_the_body_says_nothing(session, campaign, store):
+    docx = _zipped("word/document.xml", (
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body><w:p><w:r><w:t>Kent Police can neither confirm nor deny that it holds the "
+        "information, by virtue of section 30(3).</w:t></w:r></w:p></w:body></w:document>"))
+    message = file_reply(session, store, campaign, "kent", "Please see the attached letter.",
+                         ("response.docx", docx))
+    proposal = reply_reading.propose(message, store)
+    assert proposal is not None
+    assert (proposal.form["outcome"], proposal.form["exemptions"]) == ("ncnd", "s.30(3)")
+    # Without the file store only the body is read: it proposes nothing.
+    assert reply_reading.propose(message, None) is None
+
+
+def test_a_campaigns_replies_in_the_same_words_are_grouped(session, campaign, store):
+    for slug, name in FORCES.items():
+        if slug != "essex":
+            file_reply(session, store, campaign, slug, "Dear Requester,\n\n"
+                       + S12.format(force=name) + "\n\nYours sincerely")
+    file_reply(session, store, campaign, "essex", "We hold no information on this.")
+    groups = reply_reading.shared_paragraphs(session, campaign, store)
+    assert [(g.summary, g.members) for g in groups] == [
+        ("2 forces sent the same s.12 paragraph", ("Kent Police", "West Mercia Police"))]
+    assert session.query(InboundMessage).count() == 3
