@@ -174,7 +174,9 @@ def test_commissioner_complaint_and_decision_close_the_request():
     assert derive(timeline, Regime.foia, TODAY).status is Status.with_commissioner
     closed = build(*timeline, ev("ico_decision", "2024-01-10", outcome="upheld"))
     assert derive(closed, Regime.foia, TODAY).status is Status.closed
-    assert derive(closed, Regime.foia, TODAY).outcome == "refused"
+    # The complaint upheld: the refusal no longer stands (FOIA s.50(4)); the first one is kept.
+    assert derive(closed, Regime.foia, TODAY).outcome == "provided"
+    assert derive(closed, Regime.foia, TODAY).first_outcome == "refused"
 
 
 def test_silence_goes_to_the_commissioner_and_stays_overdue():
@@ -214,7 +216,8 @@ REFUSED = [
     ([SENT, ev("clarification_requested", "2023-05-03")],
      ev("clarification_requested", "2023-05-04"), "already asked for on 2023-05-03"),
     ([SENT], ev("note", "2023-05-02", outcome="provided"), "has no outcome"),
-    ([SENT], ev("acknowledged", "2023-05-02", exemptions=("s.12",)), "only a response"),
+    ([SENT], ev("acknowledged", "2023-05-02", exemptions=("s.12",)),
+     "only an extension for the public interest test, a response"),
     ([], ev("sent", "2023-05-02", received_on=D("2023-05-01")), "receipt cannot be before"),
 ]
 

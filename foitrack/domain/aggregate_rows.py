@@ -58,6 +58,12 @@ class AggregateRow:
     # (``rate``, like the total, counts them as 0, their authorities' people included).
     rate_lower: float | None = None
     rate_upper: float | None = None
+    # Of the authorities asked, how many have no reply on their request's timeline at all, and
+    # how many refused it (the outcome that stands is a refusal or "neither confirm nor deny"):
+    # None where not known (a row built by hand), when every one without a figure counts as
+    # not having replied, as before.
+    not_replied: int | None = None
+    refusing: int = 0
 
     @property
     def with_figure(self) -> int:
@@ -65,9 +71,25 @@ class AggregateRow:
         return self.usable
 
     @property
-    def no_reply(self) -> int:
-        """Authorities asked that gave nothing at all for this cell."""
+    def no_figure(self) -> int:
+        """Authorities asked that gave nothing at all for this cell, for whatever reason."""
         return self.asked - self.answered
+
+    @property
+    def no_reply(self) -> int:
+        """Authorities asked that gave nothing for this cell and have not replied at all: a
+        refusal is a reply (FOIA s.17, FOISA s.16), counted in ``refused``. The replies are
+        counted per campaign, not per cell, so this is exact unless someone gave a figure with
+        no reply or despite a refusal (findings of the checks); capped so that ``no_reply``
+        and ``refused`` never add up to more than ``no_figure``."""
+        if self.not_replied is None:
+            return self.no_figure
+        return min(self.not_replied, self.no_figure)
+
+    @property
+    def refused(self) -> int:
+        """Authorities asked that gave nothing for this cell because they refused the request."""
+        return min(self.refusing, self.no_figure - self.no_reply)
 
     @property
     def share_where_recorded(self) -> float | None:

@@ -155,7 +155,9 @@ def outcome_label(code: str | None, kind: str | None = None) -> str:
 # handler still refuses a required field left out, saying the law's reason.
 _TAKES: dict[EventKind, dict[str, bool]] = {
     EventKind.sent: {"received_on": False},
-    EventKind.extension: {"due_on": True},
+    # FOIA s.17(1)-(2): the notice announcing a s.10(3) extension names the exemption being
+    # weighed (_on_extension refuses one under an Act with no such extension).
+    EventKind.extension: {"due_on": True, "exemptions": False},
     EventKind.response: {"outcome": True, "exemptions": False},
     EventKind.internal_review_outcome: {"outcome": True, "exemptions": False},
     EventKind.ico_decision: {"outcome": True},
@@ -259,11 +261,31 @@ class Deadline:
     count: Count | None = None
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One decision on the request, in order: the response, a review, a decision notice.
+
+    ``outcome`` is the event's own outcome (of its kind's enum); ``standing`` is what the
+    request's outcome became after it, a ResponseOutcome value (``outcome_after``)."""
+
+    kind: EventKind
+    on: dt.date
+    outcome: str
+    standing: str | None
+    exemptions: tuple[str, ...] = ()
+
+
 @dataclass
 class RequestState:
     status: Status = Status.not_sent
+    # What stands now: the latest decision's effect (a response, then a review, then a
+    # decision notice), always a ResponseOutcome value; ``first_outcome`` is the first
+    # response's, and ``decisions`` the whole history.
     outcome: str | None = None
     exemptions: tuple[str, ...] = ()
+    first_outcome: str | None = None
+    outcome_from: EventKind | None = None
+    decisions: tuple[Decision, ...] = ()
     sent_on: dt.date | None = None
     received_on: dt.date | None = None
     first_response_on: dt.date | None = None
@@ -276,6 +298,11 @@ class RequestState:
     working_days_late: int = 0
     answered_on_time: bool | None = None
     answered_days_late: int = 0
+    # FOISA s.47(4): apply to the Scottish Information Commissioner by this date.
+    commissioner_window: Deadline | None = None
+    # A reply filed from the mailbox that no later event has classified (unread_reply_on):
+    # still late by the clock, but not to be chased until someone has read it.
+    reply_to_read_on: dt.date | None = None
 
 
 def ordered(events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
@@ -295,7 +322,11 @@ class _Walk:
     pauses: list[Pause] = field(default_factory=list)
     extension_to: dt.date | None = None
     extension_on: dt.date | None = None
+    extension_exemptions: tuple[str, ...] = ()
     responded: list[TimelineEvent] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    review_requested_on: dt.date | None = None  # the last requirement for review
+    review_decided_on: dt.date | None = None  # the last review's notice
     open_review: dt.date | None = None
     review_done: bool = False
     open_complaint: dt.date | None = None
@@ -414,8 +445,13 @@ def _on_extension(walk: _Walk, event: TimelineEvent) -> None:
         raise _fail(event, "give the date the authority said it will respond by")
     if event.due_on <= event.on:
         raise _fail(event, "the new date must be after the day the extension was given")
+    if event.exemptions and not walk.regime.has_public_interest_extension:
+        raise _fail(event, f"the {walk.regime.act} has no public interest extension, so an "
+                           "extension notice weighs no exemption (FOIA s.17(2) is what "
+                           "makes one name it)")
     walk.extension_to = event.due_on
     walk.extension_on = event.on
+    walk.extension_exemptions = event.exemptions
 
 
 def _on_response(walk: _Walk, event: TimelineEvent) -> None:
@@ -426,6 +462,8 @@ def _on_response(walk: _Walk, event: TimelineEvent) -> None:
     walk.responded.append(event)
     walk.outcome = event.outcome
     walk.exemptions = event.exemptions
+    walk.decisions.append(Decision(event.kind, event.on, event.outcome, event.outcome,
+                                   event.exemptions))
     walk.open_clarification = None
     walk.open_fee = None
     walk.status = Status.answered
@@ -453,6 +491,7 @@ def _on_review_requested(walk: _Walk, event: TimelineEvent) -> None:
         raise _fail(event, f"an internal review asked for on {walk.open_review.isoformat()} "
                            "is still open")
     walk.open_review = event.on
+    walk.review_requested_on = event.on
     walk.status = Status.awaiting_review
 
 
@@ -464,15 +503,27 @@ def _on_review_outcome(walk: _Walk, event: TimelineEvent) -> None:
         raise _fail(event, "say what the review decided (the outcome)")
     walk.open_review = None
     walk.review_done = True
+    walk.review_decided_on = event.on
     walk.status = Status.reviewed
+    _decide(walk, event)
 
 
 def _on_complaint(walk: _Walk, event: TimelineEvent) -> None:
     """FOIA s.50(1) (EIR reg.18), FOISA s.47(1): an application to the Commissioner, under
-    FOISA only after the authority's review."""
+    FOISA only after a requirement for review, once the authority has answered it or failed
+    to within the 20 working days of s.21(1)."""
     if walk.regime is Regime.foisa and not walk.review_done:
-        raise _fail(event, "under FOISA an application to the Scottish Information "
-                           "Commissioner comes after the authority's review (s.47(1))")
+        if walk.open_review is None:
+            raise _fail(event, "under FOISA an application to the Scottish Information "
+                               "Commissioner comes after the authority's review (s.47(1)), or "
+                               "its failure to answer a requirement for review in time: "
+                               "require a review first (s.20(1))")
+        due = _review_due(walk, walk.open_review)
+        if event.on <= due:
+            raise _fail(event, "under FOISA an application to the Scottish Information "
+                               "Commissioner comes after the authority's review, or after "
+                               f"{due.isoformat()} if it has not answered the requirement for "
+                               "review by then (s.21(1), s.47(1))")
     if walk.open_complaint is not None:
         raise _fail(event, f"a complaint made on {walk.open_complaint.isoformat()} is still open")
     walk.open_complaint = event.on
@@ -488,6 +539,69 @@ def _on_decision(walk: _Walk, event: TimelineEvent) -> None:
     walk.open_complaint = None
     walk.closed_on = event.on
     walk.status = Status.closed
+    _decide(walk, event)
+
+
+def _review_due(walk: _Walk, requested_on: dt.date) -> dt.date:
+    """FOISA s.21(1), the FOIA s.45 Code: the review is due 20 working days after it is asked for."""
+    return add_working_days(requested_on, walk.settings.review_days, walk.regime).due
+
+
+# What a later decision does to the outcome that stood before it, by the decision's outcome:
+# how the information stands after it, in the response's own terms. Upheld, not upheld or
+# settled informally leaves it as it was (a disclosure that follows is recorded as a response).
+_WITHHELD = frozenset({ResponseOutcome.refused, ResponseOutcome.ncnd, ResponseOutcome.not_held})
+# Keyed by kind: "upheld" is the refusal's for a review, the requester's for a decision notice.
+_GIVES: Mapping[EventKind, Mapping[str, ResponseOutcome]] = MappingProxyType({
+    # FOIA s.45 Code of Practice (para 5.10), FOISA s.21(4)(b): the review substitutes its
+    # own decision for the one reviewed.
+    EventKind.internal_review_outcome: {ReviewOutcome.overturned: ResponseOutcome.provided,
+                                        ReviewOutcome.partly_overturned:
+                                            ResponseOutcome.part_provided},
+    # FOIA s.50(4), FOISA s.49(5): the decision notice orders the authority to comply.
+    EventKind.ico_decision: {CommissionerOutcome.upheld: ResponseOutcome.provided,
+                             CommissionerOutcome.partly_upheld: ResponseOutcome.part_provided},
+})
+
+
+def outcome_after(standing: str | None, kind: EventKind, decided: str) -> str | None:
+    """The request's outcome after a review or decision notice (``kind``) decided ``decided``,
+    where ``standing`` stood before: overturning a refusal gives the information, partly
+    overturning it gives part, upholding it leaves it; a decision on a request never answered
+    (the silence complained of) leaves it unanswered until the response comes."""
+    gives = _GIVES.get(kind, {}).get(decided)
+    if standing is None or gives is None:
+        return standing
+    if gives is ResponseOutcome.provided:
+        return gives.value
+    return gives.value if standing in _WITHHELD else standing
+
+
+def standing_outcome(events: Iterable[TimelineEvent]) -> str | None:
+    """The outcome that stands after ``events`` (any kinds; only the response and the
+    decisions on it count), as derive's walk finds it, for callers that load only those."""
+    standing: str | None = None
+    for event in ordered(events):
+        if event.outcome is None:
+            continue
+        if event.kind is EventKind.response:
+            standing = event.outcome
+        elif event.kind in _GIVES:
+            standing = outcome_after(standing, event.kind, event.outcome)
+    return standing
+
+
+def _decide(walk: _Walk, event: TimelineEvent) -> None:
+    """A review or decision notice: the outcome becomes what it leaves standing, its sections
+    cited replacing the earlier ones (none once everything is given)."""
+    assert event.outcome is not None
+    walk.outcome = outcome_after(walk.outcome, event.kind, event.outcome)
+    if event.exemptions:
+        walk.exemptions = event.exemptions
+    elif walk.outcome == ResponseOutcome.provided:
+        walk.exemptions = ()
+    walk.decisions.append(Decision(event.kind, event.on, event.outcome, walk.outcome,
+                                   event.exemptions))
 
 
 _Handler = Callable[[_Walk, TimelineEvent], None]
@@ -640,9 +754,12 @@ def _response_deadline(walk: _Walk, regime: Regime, settings: ClockSettings) -> 
         elif walk.extension_to > count.due:
             guidance = add_working_days(count.due, settings.extension_guidance_days, regime)
             deadline.due = walk.extension_to
+            weighed = (f", weighing {', '.join(walk.extension_exemptions)} (s.17(2))"
+                       if walk.extension_exemptions else "")
             deadline.lines.append(
                 f"Extended to {walk.extension_to.isoformat()} for the public interest test "
-                f"(s.10(3)), on {walk.extension_on.isoformat() if walk.extension_on else '?'}."
+                f"(s.10(3)){weighed}, on "
+                f"{walk.extension_on.isoformat() if walk.extension_on else '?'}."
             )
             if walk.extension_to > guidance.due:
                 deadline.flags.append(
@@ -666,9 +783,13 @@ def derive(
         status=walk.status,
         outcome=walk.outcome,
         exemptions=walk.exemptions,
+        first_outcome=walk.responded[0].outcome if walk.responded else None,
+        outcome_from=walk.decisions[-1].kind if walk.decisions else None,
+        decisions=tuple(walk.decisions),
         sent_on=walk.sent_on,
         received_on=walk.received_on,
         last_chased_on=walk.last_chased,
+        reply_to_read_on=unread_reply_on(events),
     )
     if walk.responded:
         state.first_response_on = walk.responded[0].on
@@ -687,7 +808,64 @@ def derive(
         _review_deadline(state, events, walk, today, settings)
     if walk.responded and walk.open_review is None and not walk.review_done:
         state.review_window = _review_window(walk.responded[-1], regime, settings)
+    elif (regime is Regime.foisa and not walk.responded and walk.open_review is None
+          and not walk.review_done and deadline is not None and deadline.due is not None
+          and today > deadline.due and walk.withdrawn_on is None):
+        # FOISA s.20(5): with no response, the 40 working days run from the date it was due.
+        state.review_window = _review_window_from(deadline.due, regime, settings,
+                                                  "the date the response was due")
+    if regime is Regime.foisa:
+        state.commissioner_window = _commissioner_window(walk)
     return state
+
+
+def _commissioner_window(walk: _Walk) -> Deadline | None:
+    """FOISA s.47(4)(a): apply to the Scottish Information Commissioner within six months of
+    the review's notice or, with none, of the date by which it was due (s.21(1))."""
+    if walk.open_complaint is not None or walk.closed_on is not None:
+        return None
+    if walk.review_done and walk.review_decided_on is not None:
+        start, why = walk.review_decided_on, "the review's notice"
+    elif walk.open_review is not None:
+        start, why = _review_due(walk, walk.open_review), "the date the review was due"
+    else:
+        return None
+    due = months_after(start, 6)
+    return Deadline("Apply to the Scottish Information Commissioner by", due,
+                    [f"Six months from {why}, {start.isoformat()} (FOISA s.47(4)): "
+                     f"{due.isoformat()}."])
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later, or the month's last day if it has none."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+# Events that say what a reply was: after one of them, an earlier "reply received" is classified.
+CLASSIFYING = frozenset({
+    EventKind.acknowledged, EventKind.clarification_requested, EventKind.fees_notice,
+    EventKind.extension, EventKind.response, EventKind.internal_review_outcome,
+    EventKind.ico_decision, EventKind.withdrawn,
+})
+
+
+def unread_reply_on(events: Iterable[TimelineEvent]) -> dt.date | None:
+    """The date of a reply filed from the mailbox that no later event has classified, in the
+    order events were entered on each day (a reply is classified by what is recorded after it)."""
+    waiting: dt.date | None = None
+    for event in sorted(events, key=lambda e: (e.on, e.seq)):
+        if event.kind is EventKind.reply_received:
+            waiting = waiting or event.on
+        elif event.kind in CLASSIFYING:
+            waiting = None
+    return waiting
 
 
 def _response_lateness(state: RequestState, due: dt.date, walk: _Walk, before_response: _Walk,
@@ -737,12 +915,18 @@ def _review_deadline(state: RequestState, events: Sequence[TimelineEvent], walk:
 
 
 def _review_window(last: TimelineEvent, regime: Regime, settings: ClockSettings) -> Deadline:
-    """The date by which to ask for an internal review of the last response."""
-    count = add_working_days(last.on, settings.review_window_days, regime)
-    return Deadline(
-        "Ask for an internal review by", count.due,
-        explain_count(count, "Ask for an internal review by"), count=count,
-    )
+    """The date by which to ask for an internal review of the last response (FOISA s.20(5),
+    the FOIA s.45 Code: 40 working days)."""
+    return _review_window_from(last.on, regime, settings)
+
+
+def _review_window_from(start: dt.date, regime: Regime, settings: ClockSettings,
+                        why: str = "") -> Deadline:
+    count = add_working_days(start, settings.review_window_days, regime)
+    lines = explain_count(count, "Ask for an internal review by")
+    if why:
+        lines.insert(0, f"From {why}, {start.isoformat()} (FOISA s.20(5)).")
+    return Deadline("Ask for an internal review by", count.due, lines, count=count)
 
 
 def _last(events: Sequence[TimelineEvent], kind: EventKind) -> TimelineEvent | None:

@@ -21,6 +21,8 @@ CSV_COLUMNS = (
     # measure is not rated, for period groups, and where no such authority exists.
     "population", "rate", "population_year", "population_years", "population_nearest",
     "rate_per", "rate_base", "rate_authorities", "rate_total", "rate_lower", "rate_upper",
+    # Of those with no figure, the ones that refused (no_reply counts only the silent ones).
+    "refused",
 )
 # The by-authority rows: `aggregate --by-authority` and the JSON's "by_authority".
 AUTHORITY_CSV_COLUMNS = (
@@ -88,6 +90,7 @@ def row_dict(row: Any) -> dict[str, Any]:
         "rate_total": row.rate_total,
         "rate_lower": published_rate(row.rate_lower),
         "rate_upper": published_rate(row.rate_upper),
+        "refused": row.refused,
     }
 
 

@@ -55,12 +55,14 @@ from foitrack.domain.design import (
 from foitrack.domain.figure_values import ValueKind
 from foitrack.domain.phrasing import estimate_words
 from foitrack.domain.population import YearChoice, choose_year, period_year
+from foitrack.domain.timeline import EventKind, ResponseOutcome, TimelineEvent, standing_outcome
 from foitrack.errors import Invalid, NotFound
 from foitrack.models import (
     Authority,
     AuthoritySet,
     Campaign,
     CategoryGroup,
+    Event,
     Figure,
     PeriodGroup,
     Request,
@@ -480,6 +482,9 @@ def build(
                                             by_period_group, by_category_group)).mappings()
         result.rows += [_aggregate_row(ids, row, asked, by_period_group, by_category_group)
                         for row in rows]
+    replied, refusing = _replies(session, campaign, authority_ids)
+    for row in result.rows:
+        row.not_replied, row.refusing = asked - replied, refusing
     _drop_partly_asked(result, design)
     _add_denominators(result)
     _sort(result, design)
@@ -499,6 +504,32 @@ def _asked(session: Session, campaign: Campaign, authority_ids: Sequence[int] | 
     if authority_ids is not None:
         query = query.where(Request.authority_id.in_(authority_ids))
     return session.scalar(query) or 0
+
+
+# Events by which the authority answered (FOIA s.1, s.17; FOISA s.1, s.16, s.21(4)), and the
+# decisions that change what stands; a refusal is a reply, not a silence.
+_REPLIES = (EventKind.response, EventKind.internal_review_outcome)
+_DECISIONS = (*_REPLIES, EventKind.ico_decision)
+_REFUSING = (ResponseOutcome.refused, ResponseOutcome.ncnd)
+
+
+def _replies(session: Session, campaign: Campaign,
+             authority_ids: Sequence[int] | None) -> tuple[int, int]:
+    """How many of the authorities asked replied at all, and how many of them refused (the
+    outcome that stands after any review or decision notice): in one query."""
+    query = (select(Event.request_id, Event.kind, Event.outcome, Event.occurred_on, Event.id)
+             .join(Request, Request.id == Event.request_id)
+             .where(Request.campaign_id == campaign.id, Event.removed_at.is_(None),
+                    Event.kind.in_(_DECISIONS)))
+    if authority_ids is not None:
+        query = query.where(Request.authority_id.in_(authority_ids))
+    decisions: dict[int, list[TimelineEvent]] = {}
+    for request_id, kind, outcome, on, event_id in session.execute(query):
+        decisions.setdefault(request_id, []).append(
+            TimelineEvent(kind=kind, on=on, seq=event_id, outcome=outcome))
+    replied = sum(1 for found in decisions.values() if any(e.kind in _REPLIES for e in found))
+    refusing = sum(1 for found in decisions.values() if standing_outcome(found) in _REFUSING)
+    return replied, refusing
 
 
 def _groupings(design: CampaignDesign) -> list[tuple[bool, bool]]:

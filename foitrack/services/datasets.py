@@ -70,7 +70,8 @@ _AGGREGATE_TYPES = {"total": "integer", "lower_bound": "integer", "upper_bound":
                     "population": "integer", "rate": "number", "rate_per": "integer",
                     "rate_total": "integer", "rate_authorities": "integer",
                     "rate_lower": "number", "rate_upper": "number",
-                    "population_year": "integer", "population_nearest": "boolean"}
+                    "population_year": "integer", "population_nearest": "boolean",
+                    "refused": "integer"}
 _AGGREGATE_TEXT = {
     "measure": "measure key", "period": "period or period-group key",
     "dimension": "dimension key; empty for totals", "category": "category, or a group's key",
@@ -79,7 +80,10 @@ _AGGREGATE_TEXT = {
     "share_where_recorded": "share of the dimension's recorded total (0 to 1)",
     "authorities_with_figure": "authorities with an exact or suppressed figure",
     "authorities_asked": "authorities asked", "level": "total, category or group",
-    "no_reply": "authorities asked that gave nothing for this cell",
+    "no_reply": "authorities asked that gave nothing for this cell and have not replied at "
+                "all (a refusal is a reply: see refused)",
+    "refused": "authorities asked that gave nothing for this cell and refused the request "
+               "(refused, or neither confirm nor deny, after any review or decision notice)",
     "recorded_total": "the denominator of the share: the dimension's recorded categories",
     "population": "the population (of the measure's base) of the authorities the rate is "
                   "over: those with a usable figure and a population estimate",
@@ -209,7 +213,8 @@ TRACKER_COLUMNS = (
     Column("authority", "string", "the authority's name", 36),
     Column("reference", "string", "the authority's reference number", 16),
     Column("status", "string", "where the request is, worked out from its timeline", 20),
-    Column("outcome", "string", "what the authority decided", 14),
+    Column("outcome", "string", "what stands: the latest decision's outcome (the response, "
+           "then an internal review, then the Commissioner's decision notice)", 14),
     Column("exemptions", "string", "sections cited in a refusal", 14),
     Column("sent_on", "date", "date the request was sent", 12),
     Column("received_on", "date", "date of receipt (the day sent, unless known)", 12),
@@ -218,6 +223,10 @@ TRACKER_COLUMNS = (
     Column("answered_on_time", "boolean", "whether the first response came by the due date", 10),
     Column("days_late", "integer", "working days late: of the response, or so far", 10),
     Column("last_chased", "date", "date of the last chaser", 12),
+    # After the columns scripts rely on: where the outcome came from, and the first response's.
+    Column("first_outcome", "string", "what the authority decided in its first response", 14),
+    Column("outcome_from", "string", "the event whose decision stands: response, "
+           "internal_review_outcome or ico_decision", 22),
 )
 
 
@@ -345,6 +354,8 @@ def tracker_row(request: Request, today: dt.date, settings: ClockSettings | None
         "received_on": state.received_on, "due": deadline.due if deadline else None,
         "responded_on": state.first_response_on, "answered_on_time": state.answered_on_time,
         "days_late": late if state.sent_on else None, "last_chased": state.last_chased_on,
+        "first_outcome": state.first_outcome or "",
+        "outcome_from": state.outcome_from.value if state.outcome_from else "",
     }
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from foitrack.db import rows_updated, utcnow
 from foitrack.domain.clock import ClockSettings, working_days_between
+from foitrack.domain.timeline import unread_reply_on
 from foitrack.errors import Invalid
 from foitrack.models import (
     Campaign,
@@ -286,7 +287,10 @@ def queue_chasers(session: Session, actor: audit.Actor, mail: MailSettings, toda
         for request_id in sorted(set(request_ids) - listed):
             found = session.get(Request, request_id)
             if found is not None and (campaign_slug is None or found.campaign.slug == campaign_slug):
-                skipped.append(f"{found.authority.name} ({found.campaign.slug}): not late now")
+                unread = unread_reply_on(found.timeline())
+                why = (f"reply received {unread.isoformat()}: to read" if unread
+                       else "not late now")
+                skipped.append(f"{found.authority.name} ({found.campaign.slug}): {why}")
     return queued, skipped
 
 

@@ -24,6 +24,7 @@ from foitrack.domain.phrasing import (
     set_in_text,
 )
 from foitrack.domain.timeline import (
+    CommissionerOutcome,
     EventKind,
     RequestState,
     ResponseOutcome,
@@ -322,17 +323,22 @@ def _refusals_and_reviews(states: _States) -> list[str]:
     internal review."""
     refusals: dict[str, list[str]] = defaultdict(list)
     only_after_review, more_after_review = [], []
+    overturned: dict[EventKind, list[Authority]] = defaultdict(list)
     for request, state in states:
         events = ordered(request.timeline())
+        # The outcome that stands (the latest decision's), not the first response's.
         if state.outcome in _REFUSAL_HEADINGS:
             refusals[state.outcome].append(_refusal(
                 request.authority.name, state.exemptions, events,
-                needs_section=state.outcome != ResponseOutcome.not_held))
+                needs_section=state.outcome != ResponseOutcome.not_held,
+                changed=_changed_by(state)))
         after_review = _gave_after_review(events)
         if after_review == "only":
             only_after_review.append(request.authority)
         elif after_review == "more":
             more_after_review.append(request.authority)
+        elif state.outcome == ResponseOutcome.provided and state.outcome_from in _OVERTURNED_BY:
+            overturned[state.outcome_from].append(request.authority)
     lines = [f"{heading}: {join_names(refusals[outcome])}."
              for outcome, heading in _REFUSAL_HEADINGS.items() if refusals[outcome]]
     if only_after_review:
@@ -341,7 +347,32 @@ def _refusals_and_reviews(states: _States) -> list[str]:
     if more_after_review:
         lines.append(f"Gave further figures after an internal review: "
                      f"{authority_names(more_after_review)}.")
+    lines += [f"{heading}: {authority_names(overturned[kind])}."
+              for kind, heading in _OVERTURNED_BY.items() if overturned[kind]]
     return lines
+
+
+# A refusal wholly overturned, with no response giving the figures recorded since.
+_OVERTURNED_BY = {
+    EventKind.internal_review_outcome: "Refusal overturned on internal review",
+    EventKind.ico_decision: "Refusal overturned by the Commissioner's decision notice",
+}
+
+
+def _changed_by(state: RequestState) -> str | None:
+    """'refused at first, partly overturned on internal review': how the outcome that stands
+    came from a review or decision notice (FOIA s.45 Code, s.50; FOISA s.21, s.47), if it did."""
+    if not state.decisions or state.first_outcome is None:
+        return None
+    last = state.decisions[-1]
+    if last.kind is EventKind.response or state.outcome == state.first_outcome:
+        return None
+    first = ResponseOutcome(state.first_outcome).label.lower()
+    if last.kind is EventKind.internal_review_outcome:
+        review = ReviewOutcome(last.outcome).label.lower().removeprefix("original decision ")
+        return f"{first} at first, {review} on internal review"
+    decided = CommissionerOutcome(last.outcome).label.lower()
+    return f"{first} at first, {decided} by the Commissioner"
 
 
 def _gave_after_review(events: Sequence[TimelineEvent]) -> str | None:
@@ -359,10 +390,13 @@ def _gave_after_review(events: Sequence[TimelineEvent]) -> str | None:
 
 
 def _refusal(name: str, exemptions: Sequence[str], events: Sequence[TimelineEvent], *,
-             needs_section: bool = True) -> str:
-    """'Thames Valley Police (s.12)', with 'upheld on internal review' when it was."""
+             needs_section: bool = True, changed: str | None = None) -> str:
+    """'Thames Valley Police (s.12)', with 'upheld on internal review' when it was, or how a
+    review or decision notice ``changed`` it."""
     notes = [", ".join(exemptions)] if exemptions else (
         ["no section cited"] if needs_section else [])
+    if changed:
+        notes.append(changed)
     last_response = max((e.sort_key() for e in events if e.kind is EventKind.response),
                         default=None)
     if any(e.kind is EventKind.internal_review_outcome and e.outcome == ReviewOutcome.upheld

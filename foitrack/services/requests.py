@@ -25,6 +25,7 @@ from foitrack.domain.timeline import (
     check,
     check_removal,
     derive,
+    unread_reply_on,
 )
 from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.models import Authority, Campaign, CampaignStatus, Event, Figure, Request
@@ -464,24 +465,9 @@ def _row(request: Request, today: dt.date, settings: ClockSettings | None,
                       unchecked_figures)
 
 
-# Events that say what a reply was: after one of them, an earlier "reply received" is classified.
-_CLASSIFYING = {
-    EventKind.acknowledged, EventKind.clarification_requested, EventKind.fees_notice,
-    EventKind.extension, EventKind.response, EventKind.internal_review_outcome,
-    EventKind.ico_decision, EventKind.withdrawn,
-}
-
-
 def _unclassified_reply(request: Request) -> dt.date | None:
     """The date of a reply received that no later event has classified, if there is one."""
-    waiting: dt.date | None = None
-    for event in sorted((e for e in request.events if e.removed_at is None),
-                        key=lambda e: (e.occurred_on, e.id)):
-        if event.kind is EventKind.reply_received:
-            waiting = waiting or event.occurred_on
-        elif event.kind in _CLASSIFYING:
-            waiting = None
-    return waiting
+    return unread_reply_on(request.timeline())
 
 
 def late_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, str]], today: dt.date,
@@ -492,6 +478,11 @@ def late_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, str]],
     for row in rows:
         state = row.state
         if state.lateness is None or (state.lateness is Lateness.due_soon and not include_due_soon):
+            continue
+        if state.reply_to_read_on is not None:
+            # A reply came and nobody has read it yet: it may well be the answer, so chasing
+            # would be wrong (and rude) until it is classified. The one place every chase
+            # (the list, the campaign's chase page, `foitrack chase`, the worker) asks.
             continue
         deadline = (state.review_deadline if state.lateness is Lateness.review_overdue
                     else state.response_deadline)

@@ -134,8 +134,9 @@ def test_each_field_some_kinds_take_says_which_without_javascript(client, resear
         assert group, name
     assert ("Only for: Response received; Internal review outcome; Commissioner's decision "
             "(required).") in page
-    assert "For a refusal, e.g. s.12 or s.30, s.40(2). Only for: Response received; Internal " \
-           "review outcome." in page
+    assert "For a refusal, e.g. s.12 or s.30, s.40(2), or the exemption a public interest " \
+           "extension weighs (FOIA s.17(2)). Only for: Extension for the public interest test; " \
+           "Response received; Internal review outcome." in page
     assert "Only for: Extension for the public interest test (required)." in page
     assert "If the authority received it on a later day. Only for: Request sent." in page
 

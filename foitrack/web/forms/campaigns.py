@@ -146,7 +146,9 @@ class EventForm(FlaskForm):
                           description=only_for("outcome"))
     exemptions = StringField(
         "Sections cited", validators=[Optional(), Length(max=500)],
-        description=only_for("exemptions", "For a refusal, e.g. s.12 or s.30, s.40(2). "),
+        description=only_for("exemptions", "For a refusal, e.g. s.12 or s.30, s.40(2), or the "
+                                           "exemption a public interest extension weighs "
+                                           "(FOIA s.17(2)). "),
     )
     due_on = DayMonthYearField("New due date", validators=[Optional()],
                        description=only_for("due_on", "The date the authority gave. "))
