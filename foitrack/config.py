@@ -42,6 +42,9 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "SMTP_PASSWORD": "mail server password",
     "SMTP_STARTTLS": "1 (the default) to use STARTTLS, 0 not to",
     "MAIL_FROM": "the From address of requests and chasers",
+    "REPLY_ADDRESS": "the mailbox replies come to, e.g. foi@example.org (default MAIL_FROM): each "
+                     "request is sent with its own Reply-To, foi+<id>-<authority>-<check>@example.org, "
+                     "so that a reply files itself; @replies.example.org: a catch-all domain instead",
     "MAIL_THROTTLE_SECONDS": "seconds between two messages to the same recipient domain, on a real "
                              "mail server (2; never for the outbox)",
     "CHASE_INTERVAL_DAYS": "working days before a request may be chased again (5)",
@@ -178,7 +181,7 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
     config["QUEUE"] = (env.get(ENV_PREFIX + "QUEUE") or "foitrack").strip()
     config["CACHE_URL"] = _cache_url(env.get(ENV_PREFIX + "CACHE_URL"))
     config["AUTO_CHASE"] = (env.get(ENV_PREFIX + "AUTO_CHASE") or "0").strip().lower() in _TRUE
-    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "IMAP_HOST",
+    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "REPLY_ADDRESS", "IMAP_HOST",
                  "IMAP_USERNAME", "IMAP_PASSWORD", "IMAP_FOLDER"):
         config[name] = env.get(ENV_PREFIX + name) or None
     config.update(_whole_numbers(env))

@@ -282,6 +282,7 @@ VALID = {
     K.chaser_sent: ([SENT], ev("chaser_sent", "2023-06-02"), Status.awaiting_response),
     K.reply_received: ([SENT], ev("reply_received", "2023-05-10"), Status.awaiting_response),
     K.note: ([SENT], ev("note", "2023-05-10"), Status.awaiting_response),
+    K.delivery_failed: ([SENT], ev("delivery_failed", "2023-04-28"), Status.not_sent),
 }
 
 

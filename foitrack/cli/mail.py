@@ -209,7 +209,8 @@ def mail_import(files: tuple[str, ...]) -> None:
         for name in files:
             try:
                 report = inbound.import_file(session, system_actor(), store, Path(name).name,
-                                             Path(name).read_bytes(), today())
+                                             Path(name).read_bytes(), today(),
+                                             reply_key=inbound.reply_key_from(config()))
             except DomainError as error:
                 refused.append(str(error))
                 continue

@@ -42,6 +42,7 @@ class EventKind(enum.StrEnum):
     chaser_sent = "chaser_sent"
     reply_received = "reply_received"
     note = "note"
+    delivery_failed = "delivery_failed"
 
     @property
     def label(self) -> str:
@@ -65,10 +66,15 @@ _KIND_LABELS = {
     EventKind.chaser_sent: "Chaser sent",
     EventKind.reply_received: "Reply received (to classify)",
     EventKind.note: "Note",
+    EventKind.delivery_failed: "Delivery failed",
 }
 
 # On one day, events are taken in this natural order whatever order they were entered in.
 _SAME_DAY_ORDER = {kind: rank for rank, kind in enumerate(EventKind)}
+# Our own messages and their return on one day (a request or a chaser sent, returned undelivered
+# minutes later, sent again): taken in the order entered, so each failure follows its message.
+_SAME_DAY_ORDER[EventKind.chaser_sent] = _SAME_DAY_ORDER[EventKind.delivery_failed] = \
+    _SAME_DAY_ORDER[EventKind.sent]
 
 
 class ResponseOutcome(enum.StrEnum):
@@ -339,6 +345,8 @@ class _Walk:
     regime: Regime = Regime.foia
     settings: ClockSettings = field(default_factory=ClockSettings)
     flags: list[str] = field(default_factory=list)
+    # Nothing but notes since the sending: a delivery failure now is the request's own.
+    only_sent: bool = False
 
     def statutory_due(self) -> dt.date | None:
         """The 20th working day as things stand (no extension), or None before sending."""
@@ -604,6 +612,17 @@ def _decide(walk: _Walk, event: TimelineEvent) -> None:
                                    event.exemptions))
 
 
+def _on_delivery_failed(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.10(1), FOISA s.10(1)(a), EIR reg.5(2) count from receipt: a request returned
+    undelivered before anything else happened to it was never received, so it is not sent and
+    its clock has not started. Any later failure (a chaser's) changes nothing."""
+    if walk.only_sent:
+        walk.sent_on = walk.received_on = walk.clock_start = None
+        walk.clock_start_reason = ""
+        walk.pauses = []
+        walk.status = Status.not_sent
+
+
 _Handler = Callable[[_Walk, TimelineEvent], None]
 
 # What each kind of event does to the request; the handler's docstring gives the law behind it.
@@ -624,6 +643,7 @@ HANDLERS: Mapping[EventKind, _Handler] = MappingProxyType({
     EventKind.chaser_sent: _on_chaser,
     EventKind.reply_received: _on_reply,
     EventKind.note: _on_nothing,
+    EventKind.delivery_failed: _on_delivery_failed,
 })
 
 # A decision notice may order disclosure: the response that follows is still recorded.
@@ -644,6 +664,8 @@ def _step(walk: _Walk, event: TimelineEvent) -> None:
     if event.kind not in (EventKind.note, EventKind.sent):
         _refuse_out_of_place(walk, event)
     HANDLERS[event.kind](walk, event)
+    if event.kind is not EventKind.note:
+        walk.only_sent = event.kind is EventKind.sent
 
 
 def _walk(events: Sequence[TimelineEvent], regime: Regime = Regime.foia,
@@ -663,7 +685,8 @@ def check(events: Sequence[TimelineEvent], new: TimelineEvent, today: dt.date,
     _refuse_future(new, today)
     _refuse_misplaced_fields(new)
     _refuse_wrong_outcome(new)
-    if new.kind is EventKind.sent and any(e.kind is EventKind.sent for e in events):
+    if new.kind is EventKind.sent and any(e.kind is EventKind.sent for e in events) and not any(
+            e.kind is EventKind.delivery_failed for e in events):  # returned: may go again
         sent = next(e for e in events if e.kind is EventKind.sent)
         raise _fail(new, f"the request was already sent on {sent.on.isoformat()}")
     # Walking the whole timeline also catches a back-dated event that breaks what follows it.

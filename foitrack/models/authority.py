@@ -64,6 +64,10 @@ class Authority(Base):
     locally_edited: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # A message to foi_email came back undelivered (services.bounces): when, and the receiving
+    # server's words. Cleared when the address is changed; until then it is flagged for checking.
+    address_bounced_on: Mapped[dt.date | None]
+    address_bounce_reason: Mapped[str | None] = mapped_column(String(500))
 
     sets: Mapped[list[AuthoritySet]] = relationship(
         secondary=authority_set_member, back_populates="members", order_by="AuthoritySet.slug"
@@ -101,6 +105,15 @@ def casefold(text: str) -> str:
 def _keep_search_text(_mapper: Any, _connection: Any, authority: Authority) -> None:
     # Kept here, on every write path (edits, imports, registry loads), so it cannot go stale.
     authority.refresh_search_text()
+
+
+@event.listens_for(Authority.foi_email, "set")
+def _forget_bounce(authority: Authority, value: str | None, old: Any, _initiator: Any) -> None:
+    # A new address has not bounced: whoever changed it (an edit, an import, the registry) has
+    # done what the flag asked. Setting the same address again leaves the flag.
+    if isinstance(old, str) and (value or "").strip().lower() != old.strip().lower():
+        authority.address_bounced_on = None
+        authority.address_bounce_reason = None
 
 
 class AuthoritySet(Base):

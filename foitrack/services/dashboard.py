@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from foitrack.domain.clock import ClockSettings
-from foitrack.domain.timeline import EventKind, Lateness, outcome_label
+from foitrack.domain.timeline import EventKind, Lateness, TimelineError, derive, outcome_label
 from foitrack.models import Authority, Campaign, CampaignStatus, Event, Request, User
 from foitrack.models.mail import InboundMessage
 from foitrack.services import membership
@@ -47,10 +47,13 @@ class Dashboard:
     to_check: list[RequestLink] = field(default_factory=list)
     triage: int = 0
     recent_replies: list[RequestLink] = field(default_factory=list)
+    # Requests returned undelivered: not sent, or sent to an address flagged for checking.
+    undelivered: list[RequestLink] = field(default_factory=list)
 
     @property
     def nothing_to_do(self) -> bool:
-        return not (self.overdue or self.due_soon or self.to_classify or self.to_check or self.triage)
+        return not (self.overdue or self.due_soon or self.to_classify or self.to_check
+                    or self.triage or self.undelivered)
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,42 @@ def build(session: Session, user: User, today: dt.date, settings: ClockSettings 
     )
     board.triage = _triage_count(session, user, today)
     board.recent_replies = _recent_replies(session, user, today)
+    board.undelivered = _undelivered(session, user, today, settings)
     return board
+
+
+def _undelivered(session: Session, user: User, today: dt.date,
+                 settings: ClockSettings | None) -> list[RequestLink]:
+    """Requests whose last message came back undelivered (services.bounces), in campaigns not
+    closed that the user may see: while the request counts as not sent, or its authority's
+    address is still flagged for checking. Few, and found in a fixed number of queries."""
+    failed = (select(Event.request_id).where(Event.kind == EventKind.delivery_failed,
+                                             Event.removed_at.is_(None)))
+    found = []
+    for request in session.scalars(
+            select(Request).join(Campaign).where(
+                Request.id.in_(failed), Campaign.status != CampaignStatus.closed,
+                membership.visible_clause(user, today))
+            .options(selectinload(Request.events), selectinload(Request.authority),
+                     selectinload(Request.campaign))):
+        events = [e for e in request.events if e.removed_at is None]
+        last = max((e for e in events if e.kind in (EventKind.sent, EventKind.delivery_failed)),
+                   key=lambda e: (e.occurred_on, e.id))
+        if last.kind is not EventKind.delivery_failed:
+            continue  # sent again since
+        authority = request.authority
+        try:
+            not_sent = derive(request.timeline(), authority.regime, today, settings).sent_on is None
+        except TimelineError:
+            not_sent = False
+        if not_sent or authority.address_bounced_on is not None:
+            detail = ("not sent: " if not_sent else "") + (
+                authority.address_bounce_reason or last.note or "returned undelivered")
+            found.append(RequestLink(request.campaign.slug, request.campaign.title,
+                                     authority.slug, authority.name, last.occurred_on,
+                                     f"{detail}; check the address {authority.foi_email or ''}"
+                                     .strip()))
+    return sorted(found, key=lambda link: (link.campaign_title, link.authority_name))
 
 
 def _open_campaigns(session: Session, user: User, today: dt.date) -> list[Campaign]:

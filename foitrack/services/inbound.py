@@ -1,10 +1,13 @@
 """Replies: reading .eml and .mbox files (or an IMAP mailbox), filing each message against its
 request with its attachments, and a triage inbox for the rest.
 
-A message is matched by the reference token in its subject, then by In-Reply-To/References to a
-message foitrack sent, then by the sender's domain when exactly one open request to that
-authority could be meant. A match becomes a "reply received" event; the researcher then records
-what the reply was. The same message imported twice is kept once.
+A message is matched by the request's own reply address it was sent to (domain.reply_addresses),
+then by the reference token in its subject, then by In-Reply-To/References to a message foitrack
+sent, then by the authority's own reference quoted in it when that names exactly one open
+request, then by the sender's domain when exactly one open request to that authority could be
+meant. A match becomes a "reply received" event; the researcher then records what the reply
+was. A bounce is matched to the message it returns and recorded as "delivery failed"
+(services.bounces). The same message imported twice is kept once.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import hashlib
 import mailbox
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
@@ -26,6 +29,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from foitrack.domain.bounces import Bounce, read_bounce
+from foitrack.domain.clock import today_in_uk
+from foitrack.domain.reply_addresses import request_id_from
 from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.models import (
     Attachment,
@@ -37,7 +43,7 @@ from foitrack.models import (
     Request,
     StoredFile,
 )
-from foitrack.services import audit, membership
+from foitrack.services import audit, bounces, membership
 from foitrack.services.mail import TOKEN, token_for
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore, safe_filename
@@ -180,21 +186,58 @@ def _domain(address: str) -> str:
     return address.rsplit("@", 1)[-1].lower().strip(">") if "@" in address else ""
 
 
-def _match(session: Session, message: InboundMessage,
-           who: _Uploader) -> tuple[Request | None, str | None]:
+def _match(session: Session, message: InboundMessage, who: _Uploader,
+           recipients: Sequence[str] = (),
+           reply_key: str | None = None) -> tuple[Request | None, str | None]:
     """The request a message answers, of those ``who`` may see: a request hidden from them is
-    passed over exactly as if it did not exist. Tried in turn: the reference token in the
-    subject, the thread it answers, and (a guess) the sender's domain."""
+    passed over exactly as if it did not exist. Tried in turn: the request's own reply address
+    among ``recipients`` (checked with ``reply_key``), the reference token in the subject, the
+    thread it answers, the authority's own reference, and (a guess) the sender's domain."""
+    request = _by_address(session, recipients, reply_key, who)
+    if request is not None:
+        return request, "address"
     request = _by_token(session, message, who)
     if request is not None:
         return request, "token"
     request = _by_thread(session, message, who)
     if request is not None:
         return request, "thread"
+    request = _by_reference(session, message, who)
+    if request is not None:
+        return request, "reference"
     request = _by_sender(session, message, who)
     if request is not None:
         return request, "sender"
     return None, None
+
+
+def _by_address(session: Session, recipients: Sequence[str], reply_key: str | None,
+                who: _Uploader) -> Request | None:
+    """The request whose own reply address the message was sent to; a made-up one (its check
+    wrong) names none."""
+    request_id = request_id_from(recipients, reply_key) if reply_key else None
+    request = session.get(Request, request_id) if request_id is not None else None
+    return request if request is not None and who.may_file(request) else None
+
+
+def _by_reference(session: Session, message: InboundMessage, who: _Uploader) -> Request | None:
+    """The one open request whose authority's own reference (e.g. "FOI 2019/00123") the message
+    quotes in its subject or text; none when it quotes several."""
+    text = f"{message.subject}\n{message.body_text}"
+    found = [r for r in session.scalars(select(Request).join(Campaign).where(
+        Request.reference.is_not(None), Campaign.status == CampaignStatus.active))
+        if _quotes(text, r.reference or "") and who.may_file(r)]
+    return found[0] if len(found) == 1 else None
+
+
+def _quotes(text: str, reference: str) -> bool:
+    """Whether ``text`` holds ``reference`` as a whole, whatever its case and spacing. One too
+    short, or without a digit, would be found in any letter."""
+    pieces = reference.split()
+    if len("".join(pieces)) < 4 or not any(c.isdigit() for c in reference):
+        return False
+    pattern = r"(?<![A-Za-z0-9])" + r"\s*".join(re.escape(p) for p in pieces) + r"(?![A-Za-z0-9])"
+    return re.search(pattern, text, re.IGNORECASE) is not None
 
 
 def _by_token(session: Session, message: InboundMessage, who: _Uploader) -> Request | None:
@@ -280,6 +323,9 @@ class _Extracted:
     references: str | None
     is_bounce: bool
     attachments: list[tuple[str, str, bytes]]
+    # Every address it was sent to (To, Cc and what the mail servers wrote on the way in).
+    recipients: list[str] = field(default_factory=list)
+    bounce: Bounce | None = None  # what it says, when it is a bounce
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -308,18 +354,41 @@ def _sent_at(message: EmailMessage) -> dt.datetime | None:
         return None
 
 
+# Where a message's recipients are: its own headers and those mail servers add on delivery.
+RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To",
+                     "X-Delivered-To", "Original-Recipient")
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    found = []
+    for name in RECIPIENT_HEADERS:
+        for key, value in message.raw_items():
+            if key.lower() == name.lower():
+                found.append(re.sub(r"\s+", " ", _storable(str(value))).removeprefix("rfc822;"))
+    return found
+
+
+def _bounce(message: EmailMessage) -> Bounce | None:
+    try:
+        return read_bounce(message)
+    except Exception:  # noqa: BLE001 - a bounce read wrongly is kept as a message, not lost
+        return None
+
+
 def _extract(message: EmailMessage, raw: bytes) -> _Extracted:
     """Everything kept of a message. May raise whatever the email package raises."""
     key = _header(message, "Message-ID").strip() or f"sha256:{hashlib.sha256(raw).hexdigest()}"
     name, address = parseaddr(_header(message, "From"))
     name, address = _storable(name), _storable(address)
+    bounce = _bounce(message)
     return _Extracted(
         key=key[:300], from_address=(address or "unknown")[:254],
         from_name=(name or None) and name[:254], subject=_header(message, "Subject")[:1000],
         sent_at=_sent_at(message), body_text=_storable(_text_body(message)),
         in_reply_to=_header(message, "In-Reply-To")[:1000] or None,
         references=_header(message, "References") or None,
-        is_bounce=_is_bounce(message), attachments=list(_attachments(message)),
+        is_bounce=_is_bounce(message) or bounce is not None,
+        attachments=list(_attachments(message)), recipients=_recipients(message), bounce=bounce,
     )
 
 
@@ -347,12 +416,14 @@ class _Uploader:
 def import_message(session: Session, actor: audit.Actor, store: FileStore,
                    message: EmailMessage | None, raw: bytes, today: dt.date, *,
                    uploader: Any = membership.OPERATOR, problem: str | None = None,
-                   who: _Uploader | None = None) -> tuple[InboundMessage | None, str]:
+                   who: _Uploader | None = None,
+                   reply_key: str | None = None) -> tuple[InboundMessage | None, str]:
     """File one message (``problem``: why it could not be read; it is kept as it came).
     Returns it (None if already imported) and where it went.
 
     Only requests ``uploader`` may see are matched: a reply to one hidden from them goes to the
-    triage inbox, exactly as a reply to no request at all would.
+    triage inbox, exactly as a reply to no request at all would. ``reply_key`` checks the
+    requests' own reply addresses (reply_key_from); without it they are not looked at.
     """
     who = who or _Uploader(session, uploader, today)
     found = None
@@ -396,11 +467,18 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore,
             session.add(stored)
             attachment.stored_file = stored
         session.add(attachment)
-    request, how = (None, None) if problem is not None else _match(session, inbound, who)
+    request, how, returned = None, None, None
+    if problem is None:
+        returned = _returned_message(session, found.bounce, who)
+        request, how = (returned.request, "bounce") if returned is not None else _match(
+            session, inbound, who, found.recipients, reply_key)
     where = f"{UNREADABLE}{problem}" if problem is not None else "triage"
     if request is not None:
         try:
-            file_against(session, actor, inbound, request, how or "manual", today)
+            if returned is not None and found.bounce is not None:
+                _file_bounce(session, actor, inbound, returned, found.bounce, today)
+            else:
+                file_against(session, actor, inbound, request, how or "manual", today)
         except Invalid as error:
             # E.g. a reply to a withdrawn request: kept for a person to look at, not lost.
             inbound.request = None
@@ -411,6 +489,37 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore,
     audit.record(session, actor, "inbound_message", inbound.id, "import", None,
                  {"from": inbound.from_address, "subject": inbound.subject, "where": where})
     return inbound, where
+
+
+def _returned_message(session: Session, bounce: Bounce | None,
+                      who: _Uploader) -> OutgoingMessage | None:
+    """The message to a request (one ``who`` may see) that ``bounce`` returns."""
+    if bounce is None:
+        return None
+    returned = bounces.bounced_message(session, bounce)
+    if returned is None or returned.request is None or not who.may_file(returned.request):
+        return None
+    return returned
+
+
+def _file_bounce(session: Session, actor: audit.Actor, inbound: InboundMessage,
+                 returned: OutgoingMessage, bounce: Bounce, today: dt.date) -> None:
+    """File a bounce against the request of the message it returns: "delivery failed".
+    :raises Invalid: when the timeline refuses it."""
+    assert returned.request is not None
+    inbound.request = returned.request
+    inbound.matched_by = "bounce"
+    # The day in the UK, as the sending was recorded: a request returned at 00:10 BST is
+    # returned on the day it went, not (in UTC) the day before.
+    day = min(today_in_uk(inbound.sent_at) if inbound.sent_at else today, today)
+    inbound.event = bounces.record(session, actor, returned, bounce, day, today)
+    session.flush()
+
+
+def reply_key_from(config: Any) -> str | None:
+    """The key the requests' own reply addresses are checked with: the app's secret key, as
+    services.mail signs them."""
+    return config.get("SECRET_KEY") or None
 
 
 def file_against(session: Session, actor: audit.Actor, inbound: InboundMessage, request: Request,
@@ -443,7 +552,8 @@ def assign(session: Session, actor: audit.Actor, inbound_id: int, request: Reque
 
 def import_file(session: Session, actor: audit.Actor, store: FileStore, filename: str,
                 data: bytes, today: dt.date, *, uploader: Any = membership.OPERATOR,
-                refuse_unreadable: bool = False, max_messages: int | None = None) -> ImportReport:
+                refuse_unreadable: bool = False, max_messages: int | None = None,
+                reply_key: str | None = None) -> ImportReport:
     """Import every message in an .eml or .mbox file, each on its own.
 
     ``uploader`` is who asked (the command line's operator, who sees everything, by default):
@@ -451,7 +561,8 @@ def import_file(session: Session, actor: audit.Actor, store: FileStore, filename
     would if those requests did not exist. A message that cannot be read at all is kept as it
     came, in the triage inbox, and named in the report; with ``refuse_unreadable`` (a web
     upload, whose sender can fix the file) it is refused instead and nothing is imported. A
-    file of more than ``max_messages`` messages is refused before any is read.
+    file of more than ``max_messages`` messages is refused before any is read. ``reply_key``
+    (reply_key_from) checks the requests' own reply addresses.
 
     :raises Invalid: naming the file when it holds no message, or an unreadable one is refused.
     """
@@ -464,7 +575,7 @@ def import_file(session: Session, actor: audit.Actor, store: FileStore, filename
     who = _Uploader(session, uploader, today)
     for read in found:
         inbound, where = import_message(session, actor, store, read.message, read.raw, today,
-                                        problem=read.problem, who=who)
+                                        problem=read.problem, who=who, reply_key=reply_key)
         if inbound is None:
             report.duplicates += 1
         elif where.startswith(UNREADABLE):
@@ -508,6 +619,8 @@ class ImapSettings:
     ssl: bool = True
     # Seconds to wait on the server before giving up: a scheduled fetch must never hang.
     timeout: float = 60.0
+    # Checks the requests' own reply addresses in what is fetched (reply_key_from).
+    reply_key: str | None = field(default=None, repr=False)
 
 
 def imap_settings_from(config: Any) -> ImapSettings | None:
@@ -517,4 +630,5 @@ def imap_settings_from(config: Any) -> ImapSettings | None:
     return ImapSettings(
         host=config["IMAP_HOST"], username=config.get("IMAP_USERNAME") or "",
         password=config.get("IMAP_PASSWORD") or "", port=config.get("IMAP_PORT") or 993,
-        folder=config.get("IMAP_FOLDER") or "INBOX", ssl=config.get("IMAP_SSL", True))
+        folder=config.get("IMAP_FOLDER") or "INBOX", ssl=config.get("IMAP_SSL", True),
+        reply_key=reply_key_from(config))

@@ -14,7 +14,7 @@ import re
 import smtplib
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from foitrack.db import rows_updated, utcnow
 from foitrack.domain.clock import ClockSettings, working_days_between
-from foitrack.domain.timeline import unread_reply_on
+from foitrack.domain.reply_addresses import reply_address
+from foitrack.domain.timeline import EventKind, TimelineError, derive, unread_reply_on
 from foitrack.errors import Invalid
 from foitrack.models import (
     Campaign,
@@ -53,6 +54,10 @@ class MailSettings:
     throttle_seconds: float = 2.0
     outbox: Path | None = None
     chase_interval_days: int = 5  # no second chaser to a request within this many working days
+    # The mailbox replies come to (default mail_from), each request's own address at it (a
+    # Reply-To signed with reply_key, domain.reply_addresses); no key, no Reply-To.
+    reply_address: str | None = None
+    reply_key: str | None = field(default=None, repr=False)
 
     @property
     def domain(self) -> str:
@@ -130,6 +135,7 @@ def settings_from(config: Any) -> MailSettings:
         throttle_seconds=config.get("MAIL_THROTTLE_SECONDS", 2.0),
         outbox=Path(config["OUTBOX_PATH"]) if config.get("OUTBOX_PATH") else None,
         chase_interval_days=config.get("CHASE_INTERVAL_DAYS", 5),
+        reply_address=config.get("REPLY_ADDRESS") or None, reply_key=config.get("SECRET_KEY"),
     )
 
 
@@ -218,16 +224,38 @@ def plan_campaign_send(session: Session, campaign: Campaign,
                                       OutgoingMessage.status.not_in([DeliveryStatus.outbox,
                                                                      DeliveryStatus.cancelled]),
                                       OutgoingMessage.request_id.in_([r.id for r in requests])))}
+    waiting = {m.request_id for m in session.scalars(
+        select(OutgoingMessage).where(OutgoingMessage.kind == MessageKind.request,
+                                      OutgoingMessage.status.in_([DeliveryStatus.queued,
+                                                                  DeliveryStatus.sending,
+                                                                  DeliveryStatus.failed]),
+                                      OutgoingMessage.request_id.in_([r.id for r in requests])))}
     plan = SendPlan([], [], [])
     for request in requests:
-        if request.id in queued or any(e.kind.value == "sent" and e.removed_at is None
-                                       for e in request.events):
+        if _returned(request) and request.id not in waiting:
+            # It came back undelivered and counts as not sent: it may go again (to the
+            # address as it is now).
+            (plan.to_send if request.authority.foi_email else plan.no_address).append(request)
+        elif request.id in queued or any(e.kind.value == "sent" and e.removed_at is None
+                                         for e in request.events):
             plan.already.append(request)
         elif not request.authority.foi_email:
             plan.no_address.append(request)
         else:
             plan.to_send.append(request)
     return plan
+
+
+def _returned(request: Request) -> bool:
+    """Sent, returned undelivered, and so not counted as sent (domain.timeline)."""
+    timeline = request.timeline()
+    if not any(e.kind is EventKind.delivery_failed for e in timeline):
+        return False
+    last = max(e.on for e in timeline)
+    try:
+        return derive(timeline, request.authority.regime, last).sent_on is None
+    except TimelineError:
+        return False
 
 
 def queue_campaign(session: Session, actor: audit.Actor, campaign: Campaign,
@@ -308,6 +336,9 @@ def build_email(message: OutgoingMessage, mail: MailSettings) -> EmailMessage:
     email["From"] = mail.mail_from
     email["To"] = message.to_address
     email["Subject"] = message.subject
+    if message.request is not None and mail.reply_key:
+        email["Reply-To"] = reply_address(mail.reply_address or mail.mail_from, message.request.id,
+                                          message.request.authority.slug, mail.reply_key)
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     email.set_content(message.body)

@@ -107,7 +107,8 @@ def fetch_and_file(new_session: NewSession, settings: ImapSettings, store: FileS
                     continue  # deleted meanwhile by another mail client
                 report.fetched += 1
                 name = f"imap-{uid}.eml"
-                if not _file(new_session, store, actor, today, name, raw, report):
+                if not _file(new_session, store, actor, today, name, raw, report,
+                             settings.reply_key):
                     continue
                 refusal = _mark_read(client, uid)
                 if refusal is None:
@@ -120,15 +121,15 @@ def fetch_and_file(new_session: NewSession, settings: ImapSettings, store: FileS
 
 
 def _file(new_session: NewSession, store: FileStore, actor: audit.Actor, today: dt.date,
-          name: str, raw: bytes, report: FetchReport) -> bool:
+          name: str, raw: bytes, report: FetchReport, reply_key: str | None = None) -> bool:
     """File one message; True once it is kept (now, or by an earlier fetch)."""
     try:
         try:
-            imported = _import(new_session, store, actor, today, name, raw)
+            imported = _import(new_session, store, actor, today, name, raw, reply_key)
         except IntegrityError:
             # Another fetch (cron's beside the scheduler's) kept the same message between this
             # one's check and its insert. Read again, it is a duplicate.
-            imported = _import(new_session, store, actor, today, name, raw)
+            imported = _import(new_session, store, actor, today, name, raw, reply_key)
     except Invalid as error:
         report.refused.append(f"{error} (left unread in the mailbox)")
         return False
@@ -137,9 +138,10 @@ def _file(new_session: NewSession, store: FileStore, actor: audit.Actor, today: 
 
 
 def _import(new_session: NewSession, store: FileStore, actor: audit.Actor, today: dt.date,
-            name: str, raw: bytes) -> ImportReport:
+            name: str, raw: bytes, reply_key: str | None) -> ImportReport:
     with new_session() as session:
-        imported = inbound.import_file(session, actor, store, name, raw, today)
+        imported = inbound.import_file(session, actor, store, name, raw, today,
+                                       reply_key=reply_key)
         session.commit()
     return imported
 

@@ -229,7 +229,8 @@ def inbox() -> Any:
                 report = inbound.import_file(
                     session, actor(), file_store(), upload.filename or "x.eml", upload.read(),
                     today(), uploader=current_user, refuse_unreadable=True,
-                    max_messages=inbound.WEB_UPLOAD_MAX_MESSAGES - total.messages)
+                    max_messages=inbound.WEB_UPLOAD_MAX_MESSAGES - total.messages,
+                    reply_key=inbound.reply_key_from(current_app.config))
                 total.add(report)
         except Invalid as error:
             session.rollback()
