@@ -456,7 +456,7 @@ def test_two_web_and_two_worker_machines_send_each_message_once_and_agree(
     # ... is on B's cached page at once, and in B's API.
     _url, html = browser.get(web_b, page)
     kent = request_row(html, CAMPAIGN, "kent")
-    assert "refused (s.12)" in kent, kent
+    assert "Refused (s.12)" in kent, kent
     assert "refused" not in " ".join(request_row(html, CAMPAIGN, "sussex")).lower()
     detail = call(web_b, "GET", f"/api/v1/campaigns/{CAMPAIGN}/requests/kent", token)
     assert [(e["kind"], e["outcome"]) for e in detail.body["events"]] == \
