@@ -5,6 +5,8 @@ answer). Nothing here records anything: a person accepts a proposal through the 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -50,20 +52,42 @@ class Proposal:
 
 
 def reply_text(message: InboundMessage, store: FileStore | None) -> str:
-    """The message's body and the text of the attachments that can be read (Word, OpenDocument,
-    CSV), each after a blank line."""
+    """The message's body and the text of the attachments that can be read (PDF, Word,
+    OpenDocument, CSV), each after a blank line."""
     texts = [message.body_text or ""]
     if store is not None:
         for attachment in message.attachments:
             kept = attachment.stored_file
             if kept is None or PurePath(attachment.filename).suffix.lower() not in READABLE:
                 continue
-            try:
-                data = store.read(kept.sha256)
-            except (OSError, ValueError):
-                continue  # a file missing from the store: the body is still read
-            texts.append(attachment_text(attachment.filename, data))
+            texts.append(_attachment_text(store, kept.sha256, attachment.filename))
     return "\n\n".join(text for text in texts if text.strip())
+
+
+# A file's text by its SHA-256 and kind: a stored file never changes, so what was read once is
+# right for good. Reading a PDF takes about 0.3 s a page and the request page shows every
+# reply's proposal on each visit, so without this each visit would read them all again.
+_READ: OrderedDict[tuple[str, str], str] = OrderedDict()
+_READ_MOST = 512
+_READ_LOCK = threading.Lock()
+
+
+def _attachment_text(store: FileStore, sha256: str, filename: str) -> str:
+    key = (sha256, PurePath(filename).suffix.lower())
+    with _READ_LOCK:
+        if key in _READ:
+            _READ.move_to_end(key)
+            return _READ[key]
+    try:
+        data = store.read(sha256)
+    except (OSError, ValueError):
+        return ""  # a file missing from the store: the body is still read (and not kept)
+    text = attachment_text(filename, data)
+    with _READ_LOCK:
+        _READ[key] = text
+        while len(_READ) > _READ_MOST:
+            _READ.popitem(last=False)
+    return text
 
 
 def propose(message: InboundMessage, store: FileStore | None,

@@ -17,6 +17,7 @@ from foitrack.domain.reply_reading import (
     sentences,
 )
 from foitrack.domain.timeline import EventKind, ResponseOutcome
+from tests.domain.test_document_text import word_document
 
 
 @pytest.mark.parametrize(("text", "labels", "exemptions"), [
@@ -166,10 +167,7 @@ def _zipped(name: str, xml: str) -> bytes:
 
 
 def test_word_and_opendocument_attachments_are_read():
-    docx = _zipped("word/document.xml", (
-        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-        "<w:body><w:p><w:r><w:t>The information is exempt under </w:t></w:r><w:r><w:t>section "
-        "30.</w:t></w:r></w:p><w:p><w:r><w:t>Yours</w:t></w:r></w:p></w:body></w:document>"))
+    docx = word_document("The information is exempt under section 30.", "Yours")
     odt = _zipped("content.xml", (
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
         ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>'

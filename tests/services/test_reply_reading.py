@@ -13,7 +13,8 @@ from foitrack.models import InboundMessage
 from foitrack.services import inbound, mail, reply_reading, requests
 from foitrack.services.campaigns import create_campaign
 from foitrack.storage import FileStore
-from tests.domain.test_reply_reading import S12, _zipped
+from tests.domain.test_document_text import LINES, pdf_document, word_document
+from tests.domain.test_reply_reading import S12
 from tests.factories import TEST_ACTOR, load_forces
 
 TODAY = dt.date(2019, 6, 1)
@@ -68,10 +69,8 @@ def test_a_filed_reply_proposes_its_event_with_the_sentence(session, campaign, s
 
 
 def test_the_attachment_is_read_when_the_body_says_nothing(session, campaign, store):
-    docx = _zipped("word/document.xml", (
-        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-        "<w:body><w:p><w:r><w:t>Kent Police can neither confirm nor deny that it holds the "
-        "information, by virtue of section 30(3).</w:t></w:r></w:p></w:body></w:document>"))
+    docx = word_document("Kent Police can neither confirm nor deny that it holds the "
+                         "information, by virtue of section 30(3).")
     message = file_reply(session, store, campaign, "kent", "Please see the attached letter.",
                          ("response.docx", docx))
     proposal = reply_reading.propose(message, store)
@@ -79,6 +78,16 @@ def test_the_attachment_is_read_when_the_body_says_nothing(session, campaign, st
     assert (proposal.form["outcome"], proposal.form["exemptions"]) == ("ncnd", "s.30(3)")
     # Without the file store only the body is read: it proposes nothing.
     assert reply_reading.propose(message, None) is None
+
+
+def test_a_pdf_letter_is_read_when_the_body_says_nothing(session, campaign, store):
+    pdf = pdf_document(["Dear Requester,", *LINES], ["Yours sincerely"])
+    message = file_reply(session, store, campaign, "kent", "Please find our response attached.",
+                         ("Response 2019-0123.pdf", pdf))
+    proposal = reply_reading.propose(message, store)
+    assert proposal is not None
+    assert proposal.summary == "Response received, refused, s.12"
+    assert (proposal.form["outcome"], proposal.form["exemptions"]) == ("refused", "s.12")
 
 
 def test_a_campaigns_replies_in_the_same_words_are_grouped(session, campaign, store):
@@ -91,3 +100,18 @@ def test_a_campaigns_replies_in_the_same_words_are_grouped(session, campaign, st
     assert [(g.summary, g.members) for g in groups] == [
         ("2 forces sent the same s.12 paragraph", ("Kent Police", "West Mercia Police"))]
     assert session.query(InboundMessage).count() == 3
+
+
+def test_an_attachment_is_read_once_however_often_the_page_shows_it(session, campaign, store,
+                                                                    monkeypatch):
+    """A stored file never changes: its text is read once, not on every visit to the page."""
+    message = file_reply(session, store, campaign, "kent", "Please find our response attached.",
+                         ("response.pdf", pdf_document(LINES)))
+    reads: list[str] = []
+    real = store.read
+    monkeypatch.setattr(store, "read", lambda sha: reads.append(sha) or real(sha))
+    first = reply_reading.propose(message, store)
+    second = reply_reading.propose(message, store)
+    assert first is not None and second is not None
+    assert first.reading.exemptions == second.reading.exemptions == ("s.12",)
+    assert len(reads) <= 1
