@@ -50,7 +50,7 @@ def test_pilot_then_send_the_rest_then_track(client, researcher, session):
     post_new_campaign(client)
     assert bulk(client, "sent", "2019-05-01", ["kent", "surrey"]).status_code == 302
     page = client.get("/campaigns/grooming-2019").get_data(as_text=True)
-    assert "Recorded sent on 2019-05-01 for 2 requests." in page
+    assert "Recorded sent on 1 May 2019 for 2 requests." in page
     found = statuses(page)
     assert found["Kent Police"] == "Awaiting response" and found["Gwent Police"] == "Not sent"
     rest = [slug for slug in re.findall(r'name="requests" value="([^"]+)"', page)

@@ -302,7 +302,7 @@ def test_a_chaser_sent_by_hand_is_recorded_for_the_ticked_rows(client, session, 
     response = _act(client, "chaser_sent", ticked, occurred_on="2019-06-07", note="by phone")
     assert response.status_code == 302 and response.location == f"/chase?campaign={GROOMING}"
     page = html.unescape(client.get(response.location).get_data(as_text=True))
-    assert "Recorded chaser sent on 2019-06-07 for 2 requests" in page
+    assert "Recorded chaser sent on 7 June 2019 for 2 requests" in page
     recorded = _events(session, "chaser_sent")
     assert sorted(e.request_id for e in recorded) == sorted(ticked)
     assert {e.note for e in recorded} == {"by phone"}
@@ -325,7 +325,7 @@ def test_a_response_is_recorded_for_the_ticked_rows_with_its_outcome(client, ses
     assert _events(session, "response") == []
     response = _act(client, "response", ticked, occurred_on="2019-06-10", outcome="part_provided")
     page = html.unescape(client.get(response.location).get_data(as_text=True))
-    assert "Recorded response received on 2019-06-10 for 2 requests" in page
+    assert "Recorded response received on 10 June 2019 for 2 requests" in page
     assert {(e.request_id, e.outcome) for e in _events(session, "response")} == \
         {(ticked[0], "part_provided"), (ticked[1], "part_provided")}
     assert [name for _, names in _groups(client.get("/chase").get_data(as_text=True))

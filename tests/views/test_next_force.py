@@ -101,7 +101,7 @@ def test_save_and_go_to_the_next_force_records_then_opens_the_next_request(clien
     assert response.location == request_page("surrey")
     assert kinds(session, "kent") == ["sent"]
     page = client.get(response.location).get_data(as_text=True)
-    assert "Recorded: request sent on 2019-06-03, for Kent Police." in page
+    assert "Recorded: request sent on 3 June 2019, for Kent Police." in page
 
 
 def test_the_normal_button_stays_on_the_request(client, researcher, session):

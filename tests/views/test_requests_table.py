@@ -231,7 +231,7 @@ def test_the_filter_is_kept_after_a_bulk_action(client, researcher):
     assert response.location == ("/campaigns/grooming-2019?status=not_sent&q=police&sort=due"
                                  "&order=desc&page=2#requests")
     page = client.get(response.location).get_data(as_text=True)
-    assert "Recorded sent on 2019-06-03 for 1 requests." in page
+    assert "Recorded sent on 3 June 2019 for 1 request." in page
     assert '<option value="not_sent" selected>' in page and 'value="police"' in page
     # Nothing recorded (sent already): back to the same list too, saying why.
     response = bulk_with(client, ["avon-and-somerset"], **kept)

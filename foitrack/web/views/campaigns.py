@@ -36,6 +36,7 @@ from foitrack.services.campaign_tasks import CampaignTasks, campaign_tasks
 from foitrack.services.checks import open_findings
 from foitrack.web import campaign_rows, page_cache
 from foitrack.web.context import actor, clock_settings, db_session, today, visible_campaigns
+from foitrack.web.formatting import long_date
 from foitrack.web.forms import form_status, show_problems
 from foitrack.web.forms.campaigns import (
     AddAuthoritiesForm,
@@ -333,8 +334,8 @@ def bulk(slug: str) -> Any:
             problems = [problem.message for problem in error.problems]
         else:
             session.commit()
-            flash(f"Recorded {form.kind.data.replace('_', ' ')} on "
-                  f"{occurred_on.isoformat()} for {len(events)} requests.", "success")
+            flash(f"Recorded {form.kind.data.replace('_', ' ')} on {long_date(occurred_on)} for "
+                  f"{len(events)} {'request' if len(events) == 1 else 'requests'}.", "success")
             return redirect(_back_to_table(campaign, request.form))
     else:
         problems = [f"{form[name].label.text}: {'; '.join(errors)}"

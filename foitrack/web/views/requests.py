@@ -31,6 +31,7 @@ from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as service
 from foitrack.web import campaign_rows, page_cache
 from foitrack.web.context import actor, clock_settings, db_session, today, visible_campaigns
+from foitrack.web.formatting import long_date
 from foitrack.web.forms import show_problems
 from foitrack.web.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
 from foitrack.web.forms.mail import ChaseListForm
@@ -121,7 +122,7 @@ def add_event(slug: str, authority: str) -> Any:
             show_problems(form, error)
         else:
             session.commit()
-            recorded = f"Recorded: {event.kind.label.lower()} on {event.occurred_on.isoformat()}"
+            recorded = f"Recorded: {event.kind.label.lower()} on {long_date(event.occurred_on)}"
             if request.form.get("then") == "next":
                 # Named, as the page it is shown on is the next force's.
                 flash(f"{recorded}, for {found.authority.name}.", "success")
@@ -153,7 +154,7 @@ def remove_event(slug: str, authority: str, event_id: int) -> Any:
             flash(f"Not removed: {'; '.join(p.message for p in error.problems)}", "error")
         else:
             session.commit()
-            flash(f"Removed: {event.kind.label.lower()} on {event.occurred_on.isoformat()}. "
+            flash(f"Removed: {event.kind.label.lower()} on {long_date(event.occurred_on)}. "
                   "It stays on the record, struck through.", "success")
     return redirect(url_for("requests.detail", slug=slug, authority=authority))
 
@@ -179,7 +180,7 @@ def restore_event(slug: str, authority: str, event_id: int) -> Any:
             flash(f"Not restored: {'; '.join(p.message for p in error.problems)}", "error")
         else:
             session.commit()
-            flash(f"Restored: {event.kind.label.lower()} on {event.occurred_on.isoformat()}.",
+            flash(f"Restored: {event.kind.label.lower()} on {long_date(event.occurred_on)}.",
                   "success")
     return redirect(url_for("requests.detail", slug=slug, authority=authority))
 
@@ -424,7 +425,7 @@ def chase_actions() -> Any:
             flash(f"Nothing was recorded. {label}{problem.message}", "error")
         return redirect(back)
     session.commit()
-    flash(f"Recorded {events[0].kind.label.lower()} on {occurred_on.isoformat()} for "
+    flash(f"Recorded {events[0].kind.label.lower()} on {long_date(occurred_on)} for "
           f"{len(events)} {'request' if len(events) == 1 else 'requests'}: "
           f"{', '.join(f'{r.authority.name} ({r.campaign.slug})' for r in picked)}.", "success")
     return redirect(back)
