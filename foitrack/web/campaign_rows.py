@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -23,9 +24,10 @@ from sqlalchemy.orm import Session
 from foitrack.domain.clock import ClockSettings
 from foitrack.models import Campaign
 from foitrack.services import data_version
+from foitrack.services.checks import open_findings
 from foitrack.services.requests import RequestRow, request_rows
 from foitrack.web import page_cache
-from foitrack.web.context import clock_settings, today
+from foitrack.web.context import clock_settings, db_session, today
 
 T = TypeVar("T")
 
@@ -125,3 +127,16 @@ def _kept(session: Session, campaign_ids: Iterable[int]) -> dict[int, _Kept]:
     finally:
         for lock in reversed(locks):
             lock.release()
+
+
+def open_findings_by_authority(campaign: Campaign, version: Any) -> Mapping[str, int]:
+    """How many consistency findings are open for each authority (by slug), kept like the
+    rows: a figure, an event or an explanation changes the data version, and so the counts.
+    Shared between requests: read it, never change it."""
+    def count() -> Mapping[str, int]:
+        found = open_findings(db_session(), campaign, today=today(), settings=clock_settings())
+        return dict(Counter(finding.authority for finding in found))
+
+    return page_cache.of(current_app.extensions).get(
+        version, ("open findings by authority", campaign.id, today(), clock_settings()),
+        count)

@@ -200,3 +200,19 @@ def test_a_grid_that_is_not_saved_stays_on_its_force(client, researcher, session
     response = client.post(grid_page("kent"), data={**typed(client, "kent", "four"), "then": "next"})
     assert response.status_code == 400
     assert saved_values(session, "kent") == []
+
+
+def test_the_request_page_follows_the_tables_newer_filters_too(client, researcher, session):
+    """Opened from the table filtered to refusals (or late, never chased), a request's page
+    goes on through that list, not through every force."""
+    essex = requests.get_request(session, "grooming-2019", "essex")
+    surrey = requests.get_request(session, "grooming-2019", "surrey")
+    for request in (essex, surrey):
+        requests.add_event(session, TEST_ACTOR, request, "response", dt.date(2019, 4, 20),
+                           today=TODAY, outcome="refused", exemptions=["s.12"])
+    session.commit()
+    page = client.get(request_page("essex", "?status=refused")).get_data(as_text=True)
+    assert links(page, "next") == [request_page("surrey", "?status=refused")]
+    assert "1 of 2" in page and ">Refused</a>" in page
+    table = client.get(f"{CAMPAIGN}?status=refused").get_data(as_text=True).replace("&amp;", "&")
+    assert f'href="{request_page("essex", "?status=refused")}"' in table

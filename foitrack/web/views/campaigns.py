@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,6 @@ from foitrack.services import authorities as authority_service
 from foitrack.services import campaigns as service
 from foitrack.services import requests as request_service
 from foitrack.services.campaign_tasks import CampaignTasks, campaign_tasks
-from foitrack.services.checks import open_findings
 from foitrack.web import campaign_rows, page_cache
 from foitrack.web.context import actor, clock_settings, db_session, today, visible_campaigns
 from foitrack.web.formatting import long_date
@@ -134,16 +132,7 @@ def _campaign_rows(campaign: Any) -> _CampaignRows:
 
 
 def _open_findings_by_authority(campaign: Any, version: Any) -> Mapping[str, int]:
-    """How many consistency findings are open for each authority (by slug), kept like the
-    rows: a figure, an event or an explanation changes the data version, and so the counts.
-    Shared between requests: read it, never change it."""
-    def count() -> Mapping[str, int]:
-        found = open_findings(db_session(), campaign, today=today(), settings=clock_settings())
-        return dict(Counter(finding.authority for finding in found))
-
-    return page_cache.of(current_app.extensions).get(
-        version, ("open findings by authority", campaign.id, today(), clock_settings()),
-        count)
+    return campaign_rows.open_findings_by_authority(campaign, version)
 
 
 def _open_findings(campaign: Any, version: Any) -> int:

@@ -2,12 +2,13 @@
 of the request and figures pages and their "Save and go to the next force".
 
 The list is the campaign page's requests table: every request by authority name, or the ones
-of one status (``?status=``, the campaign page's filter, passed along from page to page).
+the campaign page's filter keeps (``?status=``: a status, late, due soon, refused...; passed
+along from page to page).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,20 +16,19 @@ from flask import flash, url_for
 
 from foitrack.domain.timeline import Status
 from foitrack.models import Request
+from foitrack.services import data_version
 from foitrack.services.requests import RequestRow
 from foitrack.web import campaign_rows
 from foitrack.web.context import db_session
+from foitrack.web.views import requests_table
 
-LATE = "late"  # the campaign page's filter of the late requests (foitrack.web.views.campaigns)
+LATE = requests_table.LATE  # the campaign page's filter of the late requests
 
 
-def _keeps(shown: str) -> Callable[[RequestRow], bool] | None:
-    """The campaign page's filter named ``shown``, or None if it names none."""
-    if shown == LATE:
-        return lambda row: row.late
-    if shown in {status.value for status in Status}:
-        return lambda row: row.state.status is Status(shown)
-    return None
+def _keeps(shown: str, findings: Collection[str] = ()) -> Callable[[RequestRow], bool] | None:
+    """The campaign page's filter named ``shown``, or None if it names none; ``findings``: the
+    authorities with open consistency findings, for that filter."""
+    return requests_table.keeps(shown, findings)
 
 
 def list_args(shown: str) -> dict[str, Any]:
@@ -55,7 +55,9 @@ class Place:
 
     @property
     def filter_label(self) -> str:
-        return "" if not self.shown else "Late" if self.shown == LATE else Status(self.shown).label
+        if not self.shown:
+            return ""
+        return requests_table.FILTERS.get(self.shown) or Status(self.shown).label
 
 
 def place_of(found: Request, shown: str) -> Place:
@@ -65,8 +67,13 @@ def place_of(found: Request, shown: str) -> Place:
     The neighbours are looked for in the whole list, from the request's own place, so a request
     that a save has just taken out of the filtered list still has the ones either side of it.
     """
-    rows = campaign_rows.rows_of(db_session(), [found.campaign_id])[found.campaign_id]
-    chosen = _keeps(shown)
+    session = db_session()
+    rows = campaign_rows.rows_of(session, [found.campaign_id])[found.campaign_id]
+    findings: Collection[str] = ()
+    if shown == requests_table.FINDINGS:
+        version = data_version.of_campaigns(session, [found.campaign_id])
+        findings = campaign_rows.open_findings_by_authority(found.campaign, version)
+    chosen = _keeps(shown, findings)
     if chosen is None:
         shown = ""
     keeps: Callable[[RequestRow], bool] = chosen or (lambda row: True)
