@@ -23,6 +23,8 @@ ARTIFACTS = Path(os.environ.get("FOITRACK_TEST_ARTIFACTS",
     / ("postgresql" if POSTGRES_URL else "sqlite")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
+# The width of a common phone today (an iPhone 12 to 15): the researcher's day is walked at it.
+PHONE_390 = {"width": 390, "height": 844}
 # Chromium's own calls home fail on a closed network and slow every start; the sandbox needs
 # user namespaces that a root CI container does not have.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -51,6 +53,9 @@ class Visits:
     prefix: str
     seen: list[str] = field(default_factory=list)
     axe: Axe = field(default_factory=Axe)
+    # On a phone, a page wider than the screen must be scrolled sideways to be read: checked
+    # on every page when set (a wide table scrolls in its own box instead).
+    narrow: bool = False
 
     def check(self, page: Page, name: str, full_page: bool = True) -> None:
         """Photograph the page and fail on any serious or critical axe-core violation."""
@@ -65,12 +70,31 @@ class Visits:
         page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{number:02d}-{slug}.png"),
                         full_page=full_page)
         self.seen.append(name)
+        if self.narrow:
+            assert_no_sideways_scroll(page, name)
         results = self.axe.run(page, options={"runOnly": {"type": "tag", "values": [
             "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}})
         bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
         assert not bad, f"{name} ({page.url}): " + "; ".join(
             f"{v['id']} ({v['impact']}): {v['help']} at "
             + ", ".join(str(n["target"]) for n in v["nodes"][:5]) for v in bad)
+
+
+def assert_no_sideways_scroll(page: Page, name: str) -> None:
+    """Fail if the page is wider than the window, naming the widest elements that stick out."""
+    wide = page.evaluate("""() => {
+        const width = window.innerWidth;
+        if (document.documentElement.scrollWidth <= width) return null;
+        const out = Array.from(document.querySelectorAll('body *'))
+            .filter(e => e.getBoundingClientRect().right > width + 0.5)
+            .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                      + (e.className && typeof e.className === 'string'
+                         ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
+                      + ' (' + Math.round(e.getBoundingClientRect().right) + 'px)');
+        return {scroll: document.documentElement.scrollWidth, width, out: out.slice(0, 8)};
+    }""")
+    assert wide is None, (f"{name} ({page.url}) scrolls sideways: {wide['scroll']}px wide in a "
+                          f"{wide['width']}px window; sticking out: {', '.join(wide['out'])}")
 
 
 def new_page(browser: Browser, server: LiveServer, viewport: dict[str, int] = DESKTOP,
