@@ -13,8 +13,8 @@ from flask import get_template_attribute
 from foitrack.services import audit
 from foitrack.services.campaigns import campaign_snapshot, get_campaign
 from foitrack.services.figures import import_csv
-from tests.factories import TEST_ACTOR, make_campaign, make_user, respond
-from tests.pages import sign_in
+from tests.factories import TEST_ACTOR, load_forces, make_campaign, make_user, respond
+from tests.pages import post_new_campaign, sign_in
 
 
 @pytest.fixture
@@ -100,3 +100,14 @@ def test_field_labels_and_values_without_a_lookup(session):
     assert audit.shown_value(session, "outcome", "ncnd") == "Neither confirm nor deny"
     assert audit.shown_value(session, "repeat_of_id", 3) == "changed"  # may be embargoed
     assert audit.shown_value(session, "owner_id", 987654) == "changed"  # since deleted
+
+
+def test_a_campaigns_status_reads_as_a_word(client, session):
+    """'Active', not the stored 'active', on the campaign list and the campaign's page."""
+    load_forces(session)
+    sign_in(client, make_user(session, role="researcher").email)
+    post_new_campaign(client)
+    for url in ("/campaigns/", "/campaigns/grooming-2019"):
+        text = client.get(url).get_data(as_text=True)
+        assert re.search(r">\s*Draft\s*<", text) or re.search(r">\s*Active\s*<", text), url
+        assert not re.search(r">\s*(draft|active)\s*<", text), url
