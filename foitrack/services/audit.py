@@ -193,6 +193,8 @@ def shown_value(session: Session, name: str, value: Any) -> str:
         return "changed"
     if name == "outcome" and isinstance(value, str):
         return outcome_label(value)
+    if name == "status" and isinstance(value, str):  # a campaign's "draft", a message's "sent"
+        return value.replace("_", " ").capitalize()
     if name == "kind" and isinstance(value, str) and value in EventKind.__members__:
         return EventKind(value).label
     if isinstance(value, list):
