@@ -258,6 +258,7 @@ RESPONDED = [SENT, ev("response", "2023-05-20", outcome="refused", exemptions=("
 REVIEWED = [*RESPONDED, ev("internal_review_requested", "2023-05-22")]
 COMPLAINED = [*REVIEWED, ev("internal_review_outcome", "2023-06-01", outcome="upheld"),
               ev("ico_complaint", "2023-06-05")]
+DECIDED = [*COMPLAINED, ev("ico_decision", "2023-10-05", outcome="upheld")]
 VALID = {
     K.sent: ([], ev("sent", "2023-04-28"), Status.awaiting_response),
     K.acknowledged: ([SENT], ev("acknowledged", "2023-05-02"), Status.awaiting_response),
@@ -283,15 +284,20 @@ VALID = {
     K.reply_received: ([SENT], ev("reply_received", "2023-05-10"), Status.awaiting_response),
     K.note: ([SENT], ev("note", "2023-05-10"), Status.awaiting_response),
     K.delivery_failed: ([SENT], ev("delivery_failed", "2023-04-28"), Status.not_sent),
+    # Appeals against the decision (FOIA s.57, FOISA s.56): each under its own Act, the 4th item.
+    K.tribunal_appeal: (DECIDED, ev("tribunal_appeal", "2023-10-20"), Status.closed),
+    K.court_of_session_appeal: (DECIDED, ev("court_of_session_appeal", "2023-10-20"),
+                                Status.closed, Regime.foisa),
 }
 
 
 @pytest.mark.parametrize("kind", list(EventKind), ids=[k.value for k in EventKind])
 def test_every_kind_of_event_is_accepted_where_it_makes_sense(kind):
-    before, new, status = VALID[kind]  # a KeyError here: a new kind with no test
+    before, new, status, *law = VALID[kind]  # a KeyError here: a new kind with no test
+    regime = law[0] if law else Regime.foia
     timeline = build(*before)
-    check(timeline, new, TODAY)
-    assert derive([*timeline, new], Regime.foia, TODAY).status is status
+    check(timeline, new, TODAY, regime)
+    assert derive([*timeline, new], regime, TODAY).status is status
 
 
 def test_an_extension_given_after_the_statutory_date_does_not_excuse_lateness():

@@ -43,10 +43,20 @@ class EventKind(enum.StrEnum):
     reply_received = "reply_received"
     note = "note"
     delivery_failed = "delivery_failed"
+    # Appeals against the Commissioner's decision, one kind per Act (kept together, last, so
+    # the natural same-day order of the kinds above does not move).
+    tribunal_appeal = "tribunal_appeal"  # FOIA s.57: to the First-tier Tribunal (GRC)
+    court_of_session_appeal = "court_of_session_appeal"  # FOISA s.56: to the Court of Session
 
     @property
     def label(self) -> str:
         return _KIND_LABELS[self]
+
+    def label_for(self, regime: Regime) -> str:
+        """The label under ``regime``'s Act: the Commissioner is the ICO under FOIA (s.50) and
+        the Scottish Information Commissioner under FOISA (s.47), and the two name the steps
+        differently (a complaint, an application)."""
+        return _KIND_LABELS_BY_LAW.get((self, regime), self.label)
 
 
 _KIND_LABELS = {
@@ -67,6 +77,19 @@ _KIND_LABELS = {
     EventKind.reply_received: "Reply received (to classify)",
     EventKind.note: "Note",
     EventKind.delivery_failed: "Delivery failed",
+    EventKind.tribunal_appeal: "Appeal to the First-tier Tribunal",
+    EventKind.court_of_session_appeal: "Appeal to the Court of Session",
+}
+_KIND_LABELS_BY_LAW = {
+    (EventKind.ico_complaint, Regime.foia): "Complaint to the ICO (FOIA s.50)",
+    (EventKind.ico_complaint, Regime.foisa):
+        "Application to the Scottish Information Commissioner (FOISA s.47)",
+    (EventKind.ico_decision, Regime.foia): "ICO decision notice (FOIA s.50(3))",
+    (EventKind.ico_decision, Regime.foisa):
+        "Scottish Information Commissioner's decision (FOISA s.49)",
+    (EventKind.tribunal_appeal, Regime.foia): "Appeal to the First-tier Tribunal (FOIA s.57)",
+    (EventKind.court_of_session_appeal, Regime.foisa):
+        "Appeal to the Court of Session (FOISA s.56)",
 }
 
 # On one day, events are taken in this natural order whatever order they were entered in.
@@ -166,14 +189,24 @@ _TAKES: dict[EventKind, dict[str, bool]] = {
     EventKind.extension: {"due_on": True, "exemptions": False},
     EventKind.response: {"outcome": True, "exemptions": False},
     EventKind.internal_review_outcome: {"outcome": True, "exemptions": False},
-    EventKind.ico_decision: {"outcome": True},
+    # FOIA s.50, FOISA s.47: the Commissioner's own case reference, for every later letter.
+    EventKind.ico_complaint: {"case_reference": False},
+    # FOIA s.50(4), FOISA s.49(6): a decision notice upholding a complaint names the steps the
+    # authority must take and the time it has to take them (comply_by).
+    EventKind.ico_decision: {"outcome": True, "case_reference": False, "steps_ordered": False,
+                             "comply_by": False},
+    # FOIA s.57, FOISA s.56: the tribunal's or the court's own reference.
+    EventKind.tribunal_appeal: {"case_reference": False},
+    EventKind.court_of_session_appeal: {"case_reference": False},
 }
 EVENT_FIELDS: Mapping[EventKind, Mapping[str, bool]] = MappingProxyType(
     {kind: MappingProxyType(_TAKES.get(kind, {})) for kind in EventKind})
 
 # What each of those fields is called in a refusal.
 _FIELD_NOUNS = {"outcome": "outcome", "exemptions": "sections cited",
-                "due_on": "new due date", "received_on": "date of receipt"}
+                "due_on": "new due date", "received_on": "date of receipt",
+                "case_reference": "case reference", "steps_ordered": "steps ordered",
+                "comply_by": "date for compliance"}
 
 
 def kinds_taking(name: str) -> tuple[EventKind, ...]:
@@ -251,6 +284,10 @@ class TimelineEvent:
     exemptions: tuple[str, ...] = ()
     received_on: dt.date | None = None  # sent: the date of receipt when known and different
     due_on: dt.date | None = None  # extension: the date the authority gave
+    # complaint, decision, appeal: the Commissioner's (or tribunal's, court's) case reference
+    case_reference: str | None = None
+    steps_ordered: str | None = None  # decision notice: the steps the authority must take
+    comply_by: dt.date | None = None  # decision notice: the date it must take them by
 
     def sort_key(self) -> tuple[dt.date, int, int]:
         return (self.on, _SAME_DAY_ORDER[self.kind], self.seq)
@@ -309,6 +346,31 @@ class RequestState:
     # A reply filed from the mailbox that no later event has classified (unread_reply_on):
     # still late by the clock, but not to be chased until someone has read it.
     reply_to_read_on: dt.date | None = None
+    # After the response: the requester's and the authority's later deadlines, each with its
+    # working and its source (see docs/lifecycle.md). ``commissioner_window`` above is FOISA
+    # s.47(4) for a Scottish authority and the ICO's six weeks for the rest.
+    appeal_window: Deadline | None = None  # FOIA s.57 (28 days), FOISA s.56 (42 days)
+    compliance_deadline: Deadline | None = None  # the decision notice's steps (FOIA s.50(4))
+    # The later steps as recorded, for the tracker and the API (the last of each kind).
+    review_requested_on: dt.date | None = None
+    review_outcome: str | None = None
+    complaint_on: dt.date | None = None
+    complaint_reference: str | None = None
+    decision_on: dt.date | None = None
+    decision_outcome: str | None = None
+    appeal_on: dt.date | None = None
+
+    def own_deadlines(self) -> list[Deadline]:
+        """The requester's own deadlines still open: to ask for a review, to go to the
+        Commissioner, to appeal. Each is a right lost (or left to the other side's discretion)
+        when it passes, so they are the ones to be reminded of."""
+        return [d for d in (self.review_window, self.commissioner_window, self.appeal_window)
+                if d is not None and d.due is not None]
+
+    def later_deadlines(self) -> list[Deadline]:
+        """Every deadline after the response, in the lifecycle's order, for the request page."""
+        return [d for d in (self.review_deadline, self.review_window, self.commissioner_window,
+                            self.appeal_window, self.compliance_deadline) if d is not None]
 
 
 def ordered(events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
@@ -336,6 +398,10 @@ class _Walk:
     open_review: dt.date | None = None
     review_done: bool = False
     open_complaint: dt.date | None = None
+    review_outcome: str | None = None  # the last review's outcome
+    complaint: TimelineEvent | None = None  # the last complaint to the Commissioner
+    decision: TimelineEvent | None = None  # the Commissioner's decision notice
+    appeal: TimelineEvent | None = None  # an appeal against it (FOIA s.57, FOISA s.56)
     withdrawn_on: dt.date | None = None
     closed_on: dt.date | None = None
     last_chased: dt.date | None = None
@@ -512,6 +578,7 @@ def _on_review_outcome(walk: _Walk, event: TimelineEvent) -> None:
     walk.open_review = None
     walk.review_done = True
     walk.review_decided_on = event.on
+    walk.review_outcome = event.outcome
     walk.status = Status.reviewed
     _decide(walk, event)
 
@@ -535,6 +602,7 @@ def _on_complaint(walk: _Walk, event: TimelineEvent) -> None:
     if walk.open_complaint is not None:
         raise _fail(event, f"a complaint made on {walk.open_complaint.isoformat()} is still open")
     walk.open_complaint = event.on
+    walk.complaint = event
     walk.status = Status.with_commissioner
 
 
@@ -544,10 +612,41 @@ def _on_decision(walk: _Walk, event: TimelineEvent) -> None:
         raise _fail(event, "no complaint has been made to the Commissioner")
     if event.outcome is None:
         raise _fail(event, "say what the Commissioner decided (the outcome)")
+    if event.comply_by is not None and event.comply_by <= event.on:
+        raise _fail(event, "the date for compliance must be after the decision notice")
     walk.open_complaint = None
+    walk.decision = event
     walk.closed_on = event.on
     walk.status = Status.closed
     _decide(walk, event)
+
+
+def _on_tribunal_appeal(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.57(1): either side may appeal against a decision notice to the First-tier
+    Tribunal (General Regulatory Chamber); a late appeal is the Tribunal's to admit (its
+    procedure rules, r.5(3)(a)), so one is recorded whatever its date."""
+    if walk.regime is not Regime.foia:
+        raise _fail(event, "under FOISA an appeal against the Commissioner's decision goes to "
+                           "the Court of Session, on a point of law (s.56)")
+    _refuse_second_appeal(walk, event)
+
+
+def _on_court_of_session_appeal(walk: _Walk, event: TimelineEvent) -> None:
+    """FOISA s.56: an appeal on a point of law against the Commissioner's decision, to the
+    Court of Session."""
+    if walk.regime is not Regime.foisa:
+        raise _fail(event, "under FOIA an appeal against a decision notice goes to the "
+                           "First-tier Tribunal (s.57)")
+    _refuse_second_appeal(walk, event)
+
+
+def _refuse_second_appeal(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.57, FOISA s.56: an appeal lies against a decision notice, and only once."""
+    if walk.decision is None:
+        raise _fail(event, "there is no decision of the Commissioner to appeal against")
+    if walk.appeal is not None:
+        raise _fail(event, f"an appeal was already made on {walk.appeal.on.isoformat()}")
+    walk.appeal = event
 
 
 def _review_due(walk: _Walk, requested_on: dt.date) -> dt.date:
@@ -644,10 +743,14 @@ HANDLERS: Mapping[EventKind, _Handler] = MappingProxyType({
     EventKind.reply_received: _on_reply,
     EventKind.note: _on_nothing,
     EventKind.delivery_failed: _on_delivery_failed,
+    EventKind.tribunal_appeal: _on_tribunal_appeal,
+    EventKind.court_of_session_appeal: _on_court_of_session_appeal,
 })
 
 # A decision notice may order disclosure: the response that follows is still recorded.
-_AFTER_DECISION = frozenset({EventKind.chaser_sent, EventKind.response, EventKind.reply_received})
+# So may an appeal against it (FOIA s.57, FOISA s.56).
+_AFTER_DECISION = frozenset({EventKind.chaser_sent, EventKind.response, EventKind.reply_received,
+                             EventKind.tribunal_appeal, EventKind.court_of_session_appeal})
 
 
 def _refuse_out_of_place(walk: _Walk, event: TimelineEvent) -> None:
@@ -714,7 +817,9 @@ def _refuse_wrong_outcome(new: TimelineEvent) -> None:
 def _given(new: TimelineEvent) -> dict[str, bool]:
     """Which of the fields of EVENT_FIELDS the event carries."""
     return {"outcome": new.outcome is not None, "exemptions": bool(new.exemptions),
-            "due_on": new.due_on is not None, "received_on": new.received_on is not None}
+            "due_on": new.due_on is not None, "received_on": new.received_on is not None,
+            "case_reference": bool(new.case_reference), "steps_ordered": bool(new.steps_ordered),
+            "comply_by": new.comply_by is not None}
 
 
 def _refuse_misplaced_fields(new: TimelineEvent) -> None:
@@ -829,7 +934,11 @@ def derive(
         _response_lateness(state, deadline.due, walk, before_response, today, settings)
     if walk.open_review is not None or walk.review_done:
         _review_deadline(state, events, walk, today, settings)
-    if walk.responded and walk.open_review is None and not walk.review_done:
+    # Once with the Commissioner (FOIA allows a complaint without a review) or decided, a
+    # review is no longer the next step: no window to ask for one.
+    with_commissioner = walk.open_complaint is not None or walk.closed_on is not None
+    if walk.responded and walk.open_review is None and not walk.review_done \
+            and not with_commissioner:
         state.review_window = _review_window(walk.responded[-1], regime, settings)
     elif (regime is Regime.foisa and not walk.responded and walk.open_review is None
           and not walk.review_done and deadline is not None and deadline.due is not None
@@ -839,7 +948,164 @@ def derive(
                                                   "the date the response was due")
     if regime is Regime.foisa:
         state.commissioner_window = _commissioner_window(walk)
+    else:
+        state.commissioner_window = _ico_window(walk)
+    state.appeal_window = _appeal_window(walk)
+    state.compliance_deadline = _compliance_deadline(walk)
+    _record_later_steps(state, walk)
     return state
+
+
+def _record_later_steps(state: RequestState, walk: _Walk) -> None:
+    """The review, complaint, decision and appeal as recorded, for the tracker's columns."""
+    state.review_requested_on = walk.review_requested_on
+    state.review_outcome = walk.review_outcome
+    if walk.complaint is not None:
+        state.complaint_on = walk.complaint.on
+        state.complaint_reference = walk.complaint.case_reference
+    if walk.decision is not None:
+        state.decision_on = walk.decision.on
+        state.decision_outcome = walk.decision.outcome
+    if walk.appeal is not None:
+        state.appeal_on = walk.appeal.on
+
+
+# The ICO asks for a complaint within six weeks of the final response (its guidance on making
+# an FOI complaint); FOIA s.50(2)(b) lets it decline one made after undue delay.
+ICO_COMPLAINT_WEEKS = 6
+# The Tribunal Procedure (First-tier Tribunal) (General Regulatory Chamber) Rules 2009,
+# r.22(1)(b): a notice of appeal within 28 days of the date the decision notice was sent.
+TRIBUNAL_APPEAL_DAYS = 28
+# Rules of the Court of Session 1994, r.41.20(1)(b): a statutory appeal within 42 days of the
+# decision's intimation, FOISA s.56 setting no period of its own.
+COURT_OF_SESSION_APPEAL_DAYS = 42
+# The time ICO decision notices give to take the steps they order (FOIA s.50(4)); s.50(6)
+# keeps it from ending before the 28 days for an appeal do.
+ICO_COMPLIANCE_DAYS = 35
+
+
+def _ico_window(walk: _Walk) -> Deadline | None:
+    """FOIA s.50(1)-(2): complain to the ICO once the internal review (the authority's
+    complaints procedure, s.50(2)(a)) has answered, within the six weeks its guidance asks."""
+    if walk.open_complaint is not None or walk.closed_on is not None:
+        return None
+    if not walk.review_done or walk.review_decided_on is None:
+        return None
+    start = walk.review_decided_on
+    due = start + dt.timedelta(weeks=ICO_COMPLAINT_WEEKS)
+    return Deadline("Complain to the ICO by", due, [
+        f"Six weeks from the final response, the internal review's notice of "
+        f"{start.isoformat()}: {due.isoformat()}.",
+        "Source: the ICO's guidance on making a freedom of information complaint (within six "
+        "weeks of the final response); it may refuse a complaint made after undue delay "
+        "(FOIA s.50(2)(b)).",
+    ])
+
+
+def _appeal_window(walk: _Walk) -> Deadline | None:
+    """FOIA s.57 and the GRC rules r.22(1)(b): 28 days; FOISA s.56 and the Rules of the Court
+    of Session r.41.20(1)(b): 42 days; both from the decision, in calendar days."""
+    decision = walk.decision
+    if decision is None or walk.appeal is not None:
+        return None
+    if walk.regime is Regime.foisa:
+        due = decision.on + dt.timedelta(days=COURT_OF_SESSION_APPEAL_DAYS)
+        return Deadline("Appeal to the Court of Session by", due, [
+            f"42 days from the Commissioner's decision of {decision.on.isoformat()}: "
+            f"{due.isoformat()}.",
+            "Source: FOISA s.56 (an appeal on a point of law only) and the Rules of the Court "
+            "of Session, rule 41.20(1)(b) (42 days from the decision's intimation). The day "
+            "of the decision is taken as the day it was intimated.",
+        ])
+    due = decision.on + dt.timedelta(days=TRIBUNAL_APPEAL_DAYS)
+    return Deadline("Appeal to the First-tier Tribunal by", due, [
+        f"28 days from the decision notice of {decision.on.isoformat()}: {due.isoformat()}.",
+        "Source: FOIA s.57(1) and the Tribunal Procedure (First-tier Tribunal) (General "
+        "Regulatory Chamber) Rules 2009, rule 22(1)(b) (28 days from the date the notice was "
+        "sent). The date of the notice is taken as the day it was sent; the Tribunal may "
+        "admit a late appeal (rule 5(3)(a)).",
+    ])
+
+
+def _compliance_deadline(walk: _Walk) -> Deadline | None:
+    """FOIA s.50(4), FOISA s.49(6)(b): the time a decision notice gives the authority to take
+    the steps it orders; FOIA's default is the 35 calendar days ICO notices give."""
+    decision = walk.decision
+    if decision is None:
+        return None
+    ordered_steps = decision.outcome in (CommissionerOutcome.upheld,
+                                         CommissionerOutcome.partly_upheld)
+    if decision.comply_by is None and not (ordered_steps and walk.regime is Regime.foia):
+        return None
+    section = "FOISA s.49(6)(b)" if walk.regime is Regime.foisa else "FOIA s.50(4)"
+    if decision.comply_by is not None:
+        due = decision.comply_by
+        lines = [f"The date the decision of {decision.on.isoformat()} gives ({section}): "
+                 f"{due.isoformat()}."]
+    else:
+        due = decision.on + dt.timedelta(days=ICO_COMPLIANCE_DAYS)
+        lines = [f"35 calendar days from the decision notice of {decision.on.isoformat()}, "
+                 f"the time ICO decision notices give ({section}): {due.isoformat()}.",
+                 "Not before the 28 days for an appeal end (FOIA s.50(6)); record the "
+                 "notice's own date if it gives another."]
+    if decision.steps_ordered:
+        lines.append(f"Steps ordered: {decision.steps_ordered}")
+    deadline = Deadline("Authority to comply by", due, lines)
+    if walk.appeal is not None:
+        deadline.flags.append(
+            f"An appeal was made on {walk.appeal.on.isoformat()}: steps it affects need not be "
+            "taken until it is decided (FOIA s.50(6)).")
+    return deadline
+
+
+# The requester's own deadlines are shown on the chase list this many working days ahead.
+REMINDER_WORKING_DAYS = 10
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One of the requester's own deadlines coming up: what, by when, and the days left."""
+
+    name: str
+    due: dt.date
+    days_left: int  # calendar days, as people count down to a date
+    working_days_left: int
+
+    @property
+    def text(self) -> str:
+        what = _REMINDER_WORDS.get(self.name, self.name.lower())
+        days = "1 day" if self.days_left == 1 else f"{self.days_left} days"
+        return "Last day " + what if self.days_left == 0 else f"{days} left {what}"
+
+
+# "Ask for an internal review by" -> "3 days left to ask for an internal review".
+_REMINDER_WORDS = {
+    "Ask for an internal review by": "to ask for an internal review",
+    "Complain to the ICO by": "to complain to the ICO",
+    "Apply to the Scottish Information Commissioner by":
+        "to apply to the Scottish Information Commissioner",
+    "Appeal to the First-tier Tribunal by": "to appeal to the First-tier Tribunal",
+    "Appeal to the Court of Session by": "to appeal to the Court of Session",
+}
+
+
+def reminders(state: RequestState, regime: Regime, today: dt.date,
+              within: int = REMINDER_WORKING_DAYS) -> list[Reminder]:
+    """The requester's own deadlines falling from ``today`` to ``within`` working days ahead,
+    soonest first: a review to ask for (FOISA s.20(5), the FOIA s.45 Code), the Commissioner
+    (FOISA s.47(4), the ICO's six weeks), an appeal (FOIA s.57, FOISA s.56)."""
+    if state.status is Status.withdrawn:
+        return []
+    found = []
+    for deadline in state.own_deadlines():
+        assert deadline.due is not None  # own_deadlines keeps dated ones
+        if deadline.due < today:
+            continue
+        working = working_days_between(today, deadline.due, regime)
+        if working <= within:
+            found.append(Reminder(deadline.name, deadline.due, (deadline.due - today).days,
+                                  working))
+    return sorted(found, key=lambda reminder: reminder.due)
 
 
 def _commissioner_window(walk: _Walk) -> Deadline | None:
@@ -949,6 +1215,12 @@ def _review_window_from(start: dt.date, regime: Regime, settings: ClockSettings,
     lines = explain_count(count, "Ask for an internal review by")
     if why:
         lines.insert(0, f"From {why}, {start.isoformat()} (FOISA s.20(5)).")
+    # Like the s.10 date, each window says where its number comes from.
+    lines.append(
+        "Source: FOISA s.20(5) (a requirement for review within 40 working days)."
+        if regime is Regime.foisa else
+        "Source: the s.45 Code of Practice (2018), part 5: an authority need not accept a "
+        "request for review made more than 40 working days after its response.")
     return Deadline("Ask for an internal review by", count.due, lines, count=count)
 
 

@@ -66,6 +66,11 @@ class Event(Base):
     exemptions: Mapped[list[str]] = mapped_column(JSON, default=list)
     received_on: Mapped[dt.date | None]
     due_on: Mapped[dt.date | None]
+    # Complaint, decision notice, appeal: the Commissioner's (tribunal's, court's) reference.
+    case_reference: Mapped[str | None] = mapped_column(String(100))
+    # Decision notice: the steps it orders (FOIA s.50(4), FOISA s.49(6)) and the date for them.
+    steps_ordered: Mapped[str | None] = mapped_column(Text)
+    comply_by: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
     # A mistaken event is removed, never deleted: it stays on the record, struck through.
@@ -79,6 +84,8 @@ class Event(Base):
             kind=self.kind, on=self.occurred_on, seq=self.id or 0, at=self.occurred_at,
             outcome=self.outcome, exemptions=tuple(self.exemptions or ()),
             received_on=self.received_on, due_on=self.due_on,
+            case_reference=self.case_reference, steps_ordered=self.steps_ordered,
+            comply_by=self.comply_by,
         )
 
     def snapshot(self) -> dict[str, Any]:
@@ -91,6 +98,9 @@ class Event(Base):
             "exemptions": list(self.exemptions or []),
             "received_on": self.received_on,
             "due_on": self.due_on,
+            "case_reference": self.case_reference,
+            "steps_ordered": self.steps_ordered,
+            "comply_by": self.comply_by,
         }
 
     def __repr__(self) -> str:

@@ -227,6 +227,18 @@ TRACKER_COLUMNS = (
     Column("first_outcome", "string", "what the authority decided in its first response", 14),
     Column("outcome_from", "string", "the event whose decision stands: response, "
            "internal_review_outcome or ico_decision", 22),
+    # After those: the later steps (docs/lifecycle.md), each the last of its kind.
+    Column("review_requested_on", "date", "date an internal review was asked for", 12),
+    Column("review_outcome", "string", "what the internal review decided: upheld, "
+           "partly_overturned or overturned", 16),
+    Column("complaint_on", "date", "date of the complaint to the ICO (FOIA s.50) or the "
+           "application to the Scottish Information Commissioner (FOISA s.47)", 12),
+    Column("complaint_reference", "string", "the Commissioner's case reference", 16),
+    Column("decision_on", "date", "date of the Commissioner's decision notice", 12),
+    Column("decision_outcome", "string", "what the Commissioner decided: upheld, "
+           "partly_upheld, not_upheld or resolved_informally", 16),
+    Column("appeal_on", "date", "date of an appeal against the decision: to the First-tier "
+           "Tribunal (FOIA s.57) or the Court of Session (FOISA s.56)", 12),
 )
 
 
@@ -356,6 +368,11 @@ def tracker_row(request: Request, today: dt.date, settings: ClockSettings | None
         "days_late": late if state.sent_on else None, "last_chased": state.last_chased_on,
         "first_outcome": state.first_outcome or "",
         "outcome_from": state.outcome_from.value if state.outcome_from else "",
+        "review_requested_on": state.review_requested_on,
+        "review_outcome": state.review_outcome or "",
+        "complaint_on": state.complaint_on, "complaint_reference": state.complaint_reference or "",
+        "decision_on": state.decision_on, "decision_outcome": state.decision_outcome or "",
+        "appeal_on": state.appeal_on,
     }
 
 

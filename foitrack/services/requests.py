@@ -16,8 +16,10 @@ from foitrack.domain.clock import ClockSettings, Regime
 from foitrack.domain.limits import MAX_NOTE
 from foitrack.domain.timeline import (
     OUTCOMES,
+    REMINDER_WORKING_DAYS,
     EventKind,
     Lateness,
+    Reminder,
     RequestState,
     Status,
     TimelineError,
@@ -25,12 +27,16 @@ from foitrack.domain.timeline import (
     check,
     check_removal,
     derive,
+    reminders,
     unread_reply_on,
 )
 from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.models import Authority, Campaign, CampaignStatus, Event, Figure, Request
 from foitrack.services import audit
 from foitrack.services.locks import hold_request, hold_requests
+
+# The column's length (Event.case_reference), e.g. the ICO's "IC-123456-A1B2".
+MAX_CASE_REFERENCE = 100
 
 # Refusal grounds a response may cite: the cost limit (s.12) and vexatious requests (s.14),
 # then the exemptions: FOIA Part II ss.21-44; FOISA Part 2 ss.25-41.
@@ -115,6 +121,9 @@ def add_event(
     exemptions: str | Sequence[str] = (),
     received_on: dt.date | None = None,
     due_on: dt.date | None = None,
+    case_reference: str | None = None,
+    steps_ordered: str | None = None,
+    comply_by: dt.date | None = None,
 ) -> Event:
     """Add a step to the request's timeline, if it makes sense there.
 
@@ -130,12 +139,19 @@ def add_event(
     note = (note or "").strip() or None
     if note and len(note) > MAX_NOTE:
         raise Invalid(f"is longer than {MAX_NOTE:,} characters", field="note")
+    case_reference = (case_reference or "").strip() or None
+    if case_reference and len(case_reference) > MAX_CASE_REFERENCE:
+        raise Invalid(f"is longer than {MAX_CASE_REFERENCE} characters", field="case_reference")
+    steps_ordered = (steps_ordered or "").strip() or None
+    if steps_ordered and len(steps_ordered) > MAX_NOTE:
+        raise Invalid(f"is longer than {MAX_NOTE:,} characters", field="steps_ordered")
     if kind in OUTCOMES and outcome is None:
         choices = ", ".join(member.value for member in OUTCOMES[kind])
         raise Invalid(f"is required for this event; choose {choices}", field="outcome")
     new = TimelineEvent(
         kind=kind, on=on, seq=1 << 62, at=at, outcome=outcome, exemptions=cited,
-        received_on=received_on, due_on=due_on,
+        received_on=received_on, due_on=due_on, case_reference=case_reference,
+        steps_ordered=steps_ordered, comply_by=comply_by,
     )
     _hold_timeline(session, request)
     try:
@@ -145,6 +161,7 @@ def add_event(
     event = Event(
         request=request, kind=kind, occurred_on=on, occurred_at=at, note=note, outcome=outcome,
         exemptions=list(cited), received_on=received_on, due_on=due_on, created_by=actor.label,
+        case_reference=case_reference, steps_ordered=steps_ordered, comply_by=comply_by,
     )
     session.add(event)
     if kind is EventKind.sent:
@@ -229,6 +246,10 @@ def _field_for(kind: EventKind, message: str) -> str:
         return "received_on"
     if kind is EventKind.extension and ("new date" in message or "respond by" in message):
         return "due_on"
+    for name, noun in (("case_reference", "case reference"), ("steps_ordered", "steps ordered"),
+                       ("comply_by", "date for compliance")):
+        if noun in message:
+            return name
     return "occurred_on"
 
 
@@ -496,6 +517,42 @@ def late_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, str]],
         ))
     found.sort(key=lambda row: (-row.working_days_late, row.due or today, row.authority_name))
     return found
+
+
+@dataclass(frozen=True)
+class ReminderRow:
+    """One of the requester's own deadlines coming up, on one request: for the chase list."""
+
+    campaign_slug: str
+    campaign_title: str
+    authority_slug: str
+    authority_name: str
+    reminder: Reminder
+
+
+def reminder_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, str]],
+                  regimes: dict[str, Regime], today: dt.date,
+                  within: int = REMINDER_WORKING_DAYS) -> list[ReminderRow]:
+    """The requester's own deadlines (a review to ask for, the Commissioner, an appeal) due
+    within ``within`` working days, soonest first; ``regimes`` gives each authority slug's Act
+    (its working days count them)."""
+    found = [
+        ReminderRow(*campaigns[row.campaign_id], row.authority_slug, row.authority_name, reminder)
+        for row in rows
+        for reminder in reminders(row.state, regimes.get(row.authority_slug, Regime.foia), today,
+                                  within)
+    ]
+    found.sort(key=lambda r: (r.reminder.due, r.campaign_title.casefold(), r.authority_name))
+    return found
+
+
+def authority_regimes(session: Session, authority_slugs: Iterable[str]) -> dict[str, Regime]:
+    """Each authority's Act, by slug, in one query."""
+    # As Authority.regime decides it: FOISA for a Scottish authority.
+    return {slug: Regime.foisa if country == "Scotland" else Regime.foia
+            for slug, country in session.execute(
+                select(Authority.slug, Authority.country)
+                .where(Authority.slug.in_(set(authority_slugs))))}
 
 
 def requests_of(session: Session, request_ids: Iterable[int],

@@ -240,6 +240,11 @@ EVENT_SCHEMA = s.obj({
     "note": s.string("note", nullable=True),
     "removed": {"type": "boolean", "description": "removed as a mistake (kept, struck through)"},
     "created_by": s.string("who recorded it"),
+    "case_reference": s.string("the Commissioner's (tribunal's, court's) case reference",
+                               nullable=True),
+    "steps_ordered": s.string("the steps a decision notice orders", nullable=True),
+    "comply_by": s.string("the date a decision notice gives for them", nullable=True,
+                          format="date"),
 })
 REQUEST_SCHEMA = {**TRACKER_SCHEMA, "properties": {
     **TRACKER_SCHEMA["properties"], "events": {"type": "array", "items": EVENT_SCHEMA}},
@@ -261,6 +266,9 @@ NEW_EVENT: dict[str, Any] = {
         "note": {"type": ["string", "null"], "maxLength": MAX_NOTE, "pattern": STORABLE},
         "received_on": {"type": ["string", "null"], "format": "date"},
         "due_on": {"type": ["string", "null"], "format": "date"},
+        "case_reference": {"type": ["string", "null"], "maxLength": 100, "pattern": STORABLE},
+        "steps_ordered": {"type": ["string", "null"], "maxLength": MAX_NOTE, "pattern": STORABLE},
+        "comply_by": {"type": ["string", "null"], "format": "date"},
     },
     "required": ["kind", "occurred_on"],
     "additionalProperties": False,
@@ -422,7 +430,9 @@ def campaign_requests(slug: str) -> Any:
 def _event(e: Any) -> dict[str, Any]:
     return {"id": e.id, "kind": e.kind.value, "occurred_on": e.occurred_on.isoformat(),
             "outcome": e.outcome, "exemptions": list(e.exemptions or []), "note": e.note,
-            "removed": e.removed_at is not None, "created_by": e.created_by}
+            "removed": e.removed_at is not None, "created_by": e.created_by,
+            "case_reference": e.case_reference, "steps_ordered": e.steps_ordered,
+            "comply_by": e.comply_by.isoformat() if e.comply_by else None}
 
 
 def _request_body(found: Any) -> dict[str, Any]:
@@ -472,10 +482,16 @@ def add_event(slug: str, authority: str) -> Any:
         raise Invalid("outcome must be text", field="outcome")
     occurred_on = _date(body, "occurred_on", required=True) or today()
     received_on, due_on = _date(body, "received_on"), _date(body, "due_on")
+    comply_by = _date(body, "comply_by")
+    case_reference, steps_ordered = body.get("case_reference"), body.get("steps_ordered")
+    for name, value in (("case_reference", case_reference), ("steps_ordered", steps_ordered)):
+        if value is not None and not isinstance(value, str):
+            raise Invalid(f"{name} must be text", field=name)
     try:
         request_service.add_event(
             session, actor(), found, kind, occurred_on, today=today(), note=note,
-            outcome=outcome or None, exemptions=exemptions, received_on=received_on, due_on=due_on)
+            outcome=outcome or None, exemptions=exemptions, received_on=received_on, due_on=due_on,
+            case_reference=case_reference, steps_ordered=steps_ordered, comply_by=comply_by)
     except Invalid as error:
         # Well-formed, but the request's timeline does not allow it (a response before the
         # request was sent, a date in the future...): a clash with its state, so 409.

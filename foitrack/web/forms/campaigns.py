@@ -155,11 +155,25 @@ class EventForm(FlaskForm):
     received_on = DayMonthYearField("Date of receipt", validators=[Optional()],
                             description=only_for("received_on",
                                                  "If the authority received it on a later day. "))
+    case_reference = StringField(
+        "Case reference", validators=[Optional(), Length(max=100)],
+        description=only_for("case_reference", "The Commissioner's reference (the ICO's or the "
+                                               "Scottish Information Commissioner's), or the "
+                                               "tribunal's or court's. "))
+    steps_ordered = TextAreaField(
+        "Steps ordered", validators=[Optional(), Length(max=MAX_NOTE)],
+        description=only_for("steps_ordered", "What the decision notice orders the authority "
+                                              "to do (FOIA s.50(4), FOISA s.49(6)). "))
+    comply_by = DayMonthYearField(
+        "Date for compliance", validators=[Optional()],
+        description=only_for("comply_by", "The date the decision notice gives. Left empty under "
+                                          "FOIA: 35 calendar days after the notice. "))
     note = TextAreaField("Note", validators=[Optional(), Length(max=MAX_NOTE)])
 
     # The fields only some kinds of event take, in the form's order; the page shows each with
     # the kinds that take it (and event-form.js shows each only for those).
-    BY_KIND = ("outcome", "exemptions", "due_on", "received_on")
+    BY_KIND = ("outcome", "exemptions", "due_on", "received_on", "case_reference",
+               "steps_ordered", "comply_by")
 
     def kinds_of(self, name: str) -> dict[str, str]:
         """The kinds that take field ``name`` and those that require it, as space-separated

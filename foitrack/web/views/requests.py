@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from foitrack.domain import edit_merge
 from foitrack.domain.limits import MAX_NOTE
-from foitrack.domain.timeline import EventKind, Lateness, likely_next
+from foitrack.domain.timeline import REMINDER_WORKING_DAYS, EventKind, Lateness, likely_next
 from foitrack.errors import Invalid, NotFound
 from foitrack.exporters.chase import write_csv
 from foitrack.services import audit, data_version, inbound, jobs, mail, membership, reply_reading
@@ -116,6 +116,8 @@ def add_event(slug: str, authority: str) -> Any:
                 today=today(), at=form.occurred_at.data, note=form.note.data,
                 outcome=form.outcome.data or None, exemptions=form.exemptions.data or (),
                 due_on=form.due_on.data, received_on=form.received_on.data,
+                case_reference=form.case_reference.data, steps_ordered=form.steps_ordered.data,
+                comply_by=form.comply_by.data,
             )
         except Invalid as error:
             session.rollback()
@@ -249,6 +251,9 @@ class ChaseList:
     campaigns: list[Any]
     choices: ChaseChoices
     kept: tuple[Any, ...] = ()
+    # The researcher's own deadlines coming up (a review to ask for, the Commissioner, an
+    # appeal), whatever the filters: they are not late requests but rights about to lapse.
+    reminders: tuple[service.ReminderRow, ...] = ()
 
 
 def _chase_choices() -> tuple[ChaseChoices, list[str]]:
@@ -306,16 +311,18 @@ def _chase_rows() -> ChaseList:
     # (Authorities' addresses are in the registry scope, which every campaign's version has.)
     version = data_version.of_campaigns(session, names)
 
-    def build() -> tuple[list[service.ChaseRow], dict[str, str]]:
+    def build() -> tuple[list[service.ChaseRow], dict[str, str], list[service.ReminderRow]]:
         # Each campaign's rows are kept on their own: a write to one rebuilds its rows alone.
         found = campaign_rows.rows_of(session, list(names))
-        rows = service.late_rows([row for rows in found.values() for row in rows], names,
-                                 today(), include_due_soon=True)
-        return rows, service.foi_addresses(session, {row.authority_slug for row in rows})
+        every = [row for rows in found.values() for row in rows]
+        rows = service.late_rows(every, names, today(), include_due_soon=True)
+        regimes = service.authority_regimes(session, {row.authority_slug for row in every})
+        return (rows, service.foi_addresses(session, {row.authority_slug for row in rows}),
+                service.reminder_rows(every, names, regimes, today()))
 
     # One entry for every choice of campaigns, due soon or not: the page only filters it.
     key = ("chase rows and addresses", tuple(sorted(names)), today(), clock_settings())
-    rows, addresses = page_cache.of(current_app.extensions).get(version, key, build)
+    rows, addresses, reminders = page_cache.of(current_app.extensions).get(version, key, build)
     if choices.tier:
         rows = [row for row in rows if row.lateness.value == choices.tier]
     elif not choices.due_soon:
@@ -324,7 +331,7 @@ def _chase_rows() -> ChaseList:
         since = today() - dt.timedelta(days=choices.quiet)
         rows = [row for row in rows if row.last_chased is None or row.last_chased <= since]
     return ChaseList(ordered_chase_rows(rows, choices.sort), addresses, None, campaigns, choices,
-                     (version, (*key, *choices.args().items())))
+                     (version, (*key, *choices.args().items())), tuple(reminders))
 
 
 @blueprint.get("/chase")
@@ -358,7 +365,8 @@ def chase() -> Any:
     return render_template("requests/chase.html", page=page, problem=problem,
                            campaigns=found.campaigns, chase_table=chase_table,
                            choices=found.choices, tiers=list(Lateness), sorts=CHASE_SORTS,
-                           today=today(), actions=actions,
+                           today=today(), actions=actions, reminders=found.reminders,
+                           reminder_days=REMINDER_WORKING_DAYS,
                            settings=mail.settings_from(current_app.config)), \
         (400 if problem else 200)
 
