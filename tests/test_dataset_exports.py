@@ -52,13 +52,13 @@ def test_the_figures_csv_exactly(small):
     writers.write_csv(small.table("figures"), out)
     assert out.getvalue() == (
         "\ufeffauthority_code,authority,measure,period,period_start,period_end,dimension,category,"
-        "kind,value,lower,upper,as_given,exemption,caveat,source,checked_by\r\n"
+        "kind,value,lower,upper,as_given,exemption,caveat,source,checked_by,withdrawn\r\n"
         "E23000032,Kent Police,offences,2018-19,2018-04-01,2019-03-31,,,exact,200,,,200,,"
-        "'=SUM(A1),letter,\r\n"
+        "'=SUM(A1),letter,,false\r\n"
         "E23000016,West Mercia Police,offences,2018-19,2018-04-01,2019-03-31,,,exact,122,,,122,,"
-        "Keyword search,letter p.2,\r\n"
+        "Keyword search,letter p.2,,false\r\n"
         "E23000016,West Mercia Police,offences,2018-19,2018-04-01,2019-03-31,platform,Instagram,"
-        "suppressed,,0,4,<5,,,table 1,\r\n"
+        "suppressed,,0,4,<5,,,table 1,,false\r\n"
     )
 
 
@@ -67,8 +67,8 @@ def test_the_tracker_csv_exactly(small):
     writers.write_csv(small.table("tracker"), out)
     assert out.getvalue().splitlines()[1:] == [
         "E23000032,Kent Police,,answered,part_provided,s.40(2),2019-05-01,2019-05-01,2019-05-31,"
-        "2019-06-03,false,1,,part_provided,response,,,,,,,",
-        "E23000016,West Mercia Police,,not_sent,,,,,,,,,,,,,,,,,,",
+        "2019-06-03,false,1,,part_provided,response,,,,,,,,",
+        "E23000016,West Mercia Police,,not_sent,,,,,,,,,,,,,,,,,,,",
     ]
 
 

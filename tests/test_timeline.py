@@ -288,6 +288,9 @@ VALID = {
     K.tribunal_appeal: (DECIDED, ev("tribunal_appeal", "2023-10-20"), Status.closed),
     K.court_of_session_appeal: (DECIDED, ev("court_of_session_appeal", "2023-10-20"),
                                 Status.closed, Regime.foisa),
+    K.response_withdrawn: (RESPONDED, ev("response_withdrawn", "2023-05-25"),
+                           Status.awaiting_response),
+    K.response_replaced: (RESPONDED, ev("response_replaced", "2023-05-25"), Status.answered),
 }
 
 

@@ -173,6 +173,8 @@ class Aggregate:
     authorities: list[AuthorityRow] = field(default_factory=list)
     checked_only: bool = False
     subset: str | None = None
+    # Figures from responses the authority withdrew, left out of every row (with a note).
+    withdrawn_left_out: int = 0
 
     def row(self, measure: str, period: str, category: str | None = None,
             dimension: str | None = None, *, level: str | None = None) -> AggregateRow:

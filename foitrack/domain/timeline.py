@@ -47,6 +47,10 @@ class EventKind(enum.StrEnum):
     # the natural same-day order of the kinds above does not move).
     tribunal_appeal = "tribunal_appeal"  # FOIA s.57: to the First-tier Tribunal (GRC)
     court_of_session_appeal = "court_of_session_appeal"  # FOISA s.56: to the Court of Session
+    # The authority took back its answer (often on advice from the national referral unit), or
+    # sent corrected figures: practice, not law; no Act provides for either (see _on_*).
+    response_withdrawn = "response_withdrawn"
+    response_replaced = "response_replaced"
 
     @property
     def label(self) -> str:
@@ -79,6 +83,8 @@ _KIND_LABELS = {
     EventKind.delivery_failed: "Delivery failed",
     EventKind.tribunal_appeal: "Appeal to the First-tier Tribunal",
     EventKind.court_of_session_appeal: "Appeal to the Court of Session",
+    EventKind.response_withdrawn: "Response withdrawn by the authority",
+    EventKind.response_replaced: "Response replaced with corrected figures",
 }
 _KIND_LABELS_BY_LAW = {
     (EventKind.ico_complaint, Regime.foia): "Complaint to the ICO (FOIA s.50)",
@@ -198,6 +204,9 @@ _TAKES: dict[EventKind, dict[str, bool]] = {
     # FOIA s.57, FOISA s.56: the tribunal's or the court's own reference.
     EventKind.tribunal_appeal: {"case_reference": False},
     EventKind.court_of_session_appeal: {"case_reference": False},
+    # A replacement may change what was decided (corrected figures that are now only part of
+    # what was asked); without an outcome, the one that stood before it stands again.
+    EventKind.response_replaced: {"outcome": False},
 }
 EVENT_FIELDS: Mapping[EventKind, Mapping[str, bool]] = MappingProxyType(
     {kind: MappingProxyType(_TAKES.get(kind, {})) for kind in EventKind})
@@ -371,6 +380,9 @@ class RequestState:
         """Every deadline after the response, in the lifecycle's order, for the request page."""
         return [d for d in (self.review_deadline, self.review_window, self.commissioner_window,
                             self.appeal_window, self.compliance_deadline) if d is not None]
+    # The authority withdrew its answer on this date and has sent none since: no answer stands
+    # (the outcome is None), whatever was decided before.
+    response_withdrawn_on: dt.date | None = None
 
 
 def ordered(events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
@@ -413,6 +425,11 @@ class _Walk:
     flags: list[str] = field(default_factory=list)
     # Nothing but notes since the sending: a delivery failure now is the request's own.
     only_sent: bool = False
+    # The authority withdrew its answer on this date, with nothing sent since, and what stood
+    # before it (a replacement without an outcome puts that back).
+    answer_withdrawn_on: dt.date | None = None
+    withdrawn_outcome: str | None = None
+    withdrawn_exemptions: tuple[str, ...] = ()
 
     def statutory_due(self) -> dt.date | None:
         """The 20th working day as things stand (no extension), or None before sending."""
@@ -534,6 +551,7 @@ def _on_response(walk: _Walk, event: TimelineEvent) -> None:
     if event.outcome is None:
         raise _fail(event, "say what the authority decided (the outcome)")
     walk.responded.append(event)
+    walk.answer_withdrawn_on = None  # a new response after a withdrawn one stands
     walk.outcome = event.outcome
     walk.exemptions = event.exemptions
     walk.decisions.append(Decision(event.kind, event.on, event.outcome, event.outcome,
@@ -688,10 +706,17 @@ def standing_outcome(events: Iterable[TimelineEvent]) -> str | None:
     """The outcome that stands after ``events`` (any kinds; only the response and the
     decisions on it count), as derive's walk finds it, for callers that load only those."""
     standing: str | None = None
+    withdrawn: str | None = None  # what stood before a withdrawal, for a replacement
     for event in ordered(events):
+        if event.kind is EventKind.response_withdrawn:
+            withdrawn, standing = standing, None
+            continue
+        if event.kind is EventKind.response_replaced and event.outcome is None:
+            standing = standing if standing is not None else withdrawn
+            continue
         if event.outcome is None:
             continue
-        if event.kind is EventKind.response:
+        if event.kind in (EventKind.response, EventKind.response_replaced):
             standing = event.outcome
         elif event.kind in _GIVES:
             standing = outcome_after(standing, event.kind, event.outcome)
@@ -722,6 +747,41 @@ def _on_delivery_failed(walk: _Walk, event: TimelineEvent) -> None:
         walk.status = Status.not_sent
 
 
+def _on_response_withdrawn(walk: _Walk, event: TimelineEvent) -> None:
+    """No Act provides for it; practice: an authority sometimes takes back a response it sent
+    (on advice from the national referral unit, or because the figures were wrong). Nothing
+    then stands: the outcome is none and the request waits for the authority again, though
+    the response's date, and whether it came on time, stay as they were (FOIA s.10(1) was met
+    or missed when it came)."""
+    if not walk.responded:
+        raise _fail(event, "there is no response to withdraw yet")
+    if walk.answer_withdrawn_on is not None:
+        raise _fail(event, f"the response was already withdrawn on "
+                           f"{walk.answer_withdrawn_on.isoformat()}, and nothing has come since")
+    walk.answer_withdrawn_on = event.on
+    walk.withdrawn_outcome, walk.withdrawn_exemptions = walk.outcome, walk.exemptions
+    walk.outcome, walk.exemptions = None, ()
+    if walk.status in (Status.answered, Status.reviewed):
+        walk.status = Status.awaiting_response
+
+
+def _on_response_replaced(walk: _Walk, event: TimelineEvent) -> None:
+    """No Act provides for it; practice: the authority sends corrected figures in place of its
+    response (or of one it withdrew). An answer stands again: the replacement's outcome if it
+    gives one, else the one that stood before."""
+    if not walk.responded:
+        raise _fail(event, "there is no response to replace yet; record the response instead")
+    if walk.answer_withdrawn_on is not None:
+        walk.outcome, walk.exemptions = walk.withdrawn_outcome, walk.withdrawn_exemptions
+        walk.answer_withdrawn_on = None
+        if walk.status is Status.awaiting_response:
+            walk.status = Status.answered
+    if event.outcome is not None:
+        # Not a decision of its own (Decision: a response, a review, a decision notice): the
+        # same answer, corrected.
+        walk.outcome, walk.exemptions = event.outcome, event.exemptions
+
+
 _Handler = Callable[[_Walk, TimelineEvent], None]
 
 # What each kind of event does to the request; the handler's docstring gives the law behind it.
@@ -745,6 +805,8 @@ HANDLERS: Mapping[EventKind, _Handler] = MappingProxyType({
     EventKind.delivery_failed: _on_delivery_failed,
     EventKind.tribunal_appeal: _on_tribunal_appeal,
     EventKind.court_of_session_appeal: _on_court_of_session_appeal,
+    EventKind.response_withdrawn: _on_response_withdrawn,
+    EventKind.response_replaced: _on_response_replaced,
 })
 
 # A decision notice may order disclosure: the response that follows is still recorded.
@@ -803,12 +865,18 @@ def _refuse_future(new: TimelineEvent, today: dt.date) -> None:
         raise _fail(new, "the date of receipt is in the future")
 
 
+# A replacement's outcome is a response's: kept out of OUTCOMES so the form's outcome list
+# does not show the response's choices twice.
+_OUTCOME_CHOICES: Mapping[EventKind, type[enum.StrEnum]] = MappingProxyType(
+    {**OUTCOMES, EventKind.response_replaced: ResponseOutcome})
+
+
 def _refuse_wrong_outcome(new: TimelineEvent) -> None:
     """An outcome must be one this kind of event can have (_refuse_misplaced_fields has
     already refused one on a kind that has none)."""
     if new.outcome is None:
         return
-    allowed = OUTCOMES[new.kind]
+    allowed = _OUTCOME_CHOICES[new.kind]
     if new.outcome not in {member.value for member in allowed}:
         choices = ", ".join(member.value for member in allowed)
         raise _fail(new, f"{new.outcome!r} is not an outcome of this event; choose {choices}")
@@ -930,6 +998,14 @@ def derive(
                                 regime, settings)
     state.response_deadline = _response_deadline(before_response, regime, settings)
     deadline = state.response_deadline
+    if walk.answer_withdrawn_on is not None and deadline is not None:
+        state.response_withdrawn_on = walk.answer_withdrawn_on
+        words = (f"The authority withdrew its response on {walk.answer_withdrawn_on.isoformat()}"
+                 ": no answer stands until it sends another (a withdrawal is practice, not "
+                 "provided for by the Act, so the date above is still the one the response "
+                 "was due by).")
+        deadline.lines.append(words)
+        deadline.flags.append(words)
     if deadline is not None and deadline.due is not None:
         _response_lateness(state, deadline.due, walk, before_response, today, settings)
     if walk.open_review is not None or walk.review_done:
@@ -1142,6 +1218,7 @@ CLASSIFYING = frozenset({
     EventKind.acknowledged, EventKind.clarification_requested, EventKind.fees_notice,
     EventKind.extension, EventKind.response, EventKind.internal_review_outcome,
     EventKind.ico_decision, EventKind.withdrawn,
+    EventKind.response_withdrawn, EventKind.response_replaced,
 })
 
 

@@ -77,6 +77,7 @@ from foitrack.services.population import (
     SMALL_POPULATION_NOTE,
     campaign_estimates,
 )
+from foitrack.services.withdrawals import from_withdrawn_response, not_withdrawn
 
 KINDS = ("exact", "suppressed", "not_recorded", "not_held", "withheld", "not_provided")
 USABLE_KINDS = ("exact", "suppressed")
@@ -84,7 +85,9 @@ USABLE_KINDS = ("exact", "suppressed")
 
 def _base_filters(campaign_id: int, authority_ids: Sequence[int] | None,
                   checked_only: bool) -> list[Any]:
-    filters = [Request.campaign_id == campaign_id]
+    # Figures from a response the authority withdrew are left out, and counted in the note
+    # (withdrawn_left_out): a publisher must not add up an answer the force took back.
+    filters = [Request.campaign_id == campaign_id, not_withdrawn()]
     if authority_ids is not None:
         filters.append(Request.authority_id.in_(authority_ids))
     if checked_only:
@@ -483,6 +486,8 @@ def build(
         result.rows += [_aggregate_row(ids, row, asked, by_period_group, by_category_group)
                         for row in rows]
     replied, refusing = _replies(session, campaign, authority_ids)
+    result.withdrawn_left_out = _withdrawn_left_out(session, campaign, authority_ids,
+                                                    checked_only)
     for row in result.rows:
         row.not_replied, row.refusing = asked - replied, refusing
     _drop_partly_asked(result, design)
@@ -506,10 +511,26 @@ def _asked(session: Session, campaign: Campaign, authority_ids: Sequence[int] | 
     return session.scalar(query) or 0
 
 
+def _withdrawn_left_out(session: Session, campaign: Campaign,
+                        authority_ids: Sequence[int] | None, checked_only: bool) -> int:
+    """How many figures _base_filters left out as from a withdrawn response."""
+    query = (select(func.count()).select_from(Figure)
+             .join(Request, Request.id == Figure.request_id)
+             .where(Request.campaign_id == campaign.id, from_withdrawn_response()))
+    if authority_ids is not None:
+        query = query.where(Request.authority_id.in_(authority_ids))
+    if checked_only:
+        query = query.where(Figure.checked_by.is_not(None))
+    return session.scalar(query) or 0
+
+
 # Events by which the authority answered (FOIA s.1, s.17; FOISA s.1, s.16, s.21(4)), and the
-# decisions that change what stands; a refusal is a reply, not a silence.
+# decisions that change what stands; a refusal is a reply, not a silence. A response the
+# authority withdrew (practice, not law) stands no more: with nothing since, the request counts
+# as not replied, its figures being left out too.
 _REPLIES = (EventKind.response, EventKind.internal_review_outcome)
-_DECISIONS = (*_REPLIES, EventKind.ico_decision)
+_DECISIONS = (*_REPLIES, EventKind.ico_decision, EventKind.response_withdrawn,
+              EventKind.response_replaced)
 _REFUSING = (ResponseOutcome.refused, ResponseOutcome.ncnd)
 
 
@@ -527,9 +548,17 @@ def _replies(session: Session, campaign: Campaign,
     for request_id, kind, outcome, on, event_id in session.execute(query):
         decisions.setdefault(request_id, []).append(
             TimelineEvent(kind=kind, on=on, seq=event_id, outcome=outcome))
-    replied = sum(1 for found in decisions.values() if any(e.kind in _REPLIES for e in found))
+    replied = sum(1 for found in decisions.values() if any(e.kind in _REPLIES for e in found)
+                  and not _withdrawn_now(found))
     refusing = sum(1 for found in decisions.values() if standing_outcome(found) in _REFUSING)
     return replied, refusing
+
+
+def _withdrawn_now(events: list[TimelineEvent]) -> bool:
+    """The last answer (response, replacement or withdrawal) is a withdrawal."""
+    answers = [e for e in sorted(events, key=TimelineEvent.sort_key) if e.kind in (
+        EventKind.response, EventKind.response_replaced, EventKind.response_withdrawn)]
+    return bool(answers) and answers[-1].kind is EventKind.response_withdrawn
 
 
 def _groupings(design: CampaignDesign) -> list[tuple[bool, bool]]:

@@ -36,6 +36,7 @@ from foitrack.models import (
 from foitrack.services import audit
 from foitrack.services.figures import DesignIndex, Entry
 from foitrack.services.requests import state_of
+from foitrack.services.withdrawals import withdrawn_flag
 
 # The checks, in the order findings about one cell are listed, with what each means.
 CATEGORIES_EXCEED_TOTAL = "categories-exceed-total"
@@ -45,6 +46,8 @@ NO_RESPONSE = "no-response"
 NO_SOURCE = "no-source"
 REFUSED_WITH_FIGURES = "refused-with-figures"
 NOT_HELD_WITH_FIGURES = "not-held-with-figures"
+WITHDRAWN_RESPONSE = "withdrawn-response"
+NOT_REENTERED = "not-reentered-since-replacement"
 CHECKS: dict[str, str] = {
     CATEGORIES_EXCEED_TOTAL: "a breakdown's categories (not recorded included) add up to more "
                              "than the total",
@@ -57,6 +60,10 @@ CHECKS: dict[str, str] = {
     REFUSED_WITH_FIGURES: "figures from a request refused in full (or neither confirmed nor "
                           "denied)",
     NOT_HELD_WITH_FIGURES: "figures from a request answered 'not held'",
+    # Practice, not law (services.withdrawals): the aggregate leaves these figures out.
+    WITHDRAWN_RESPONSE: "figures from a withdrawn response (left out of the aggregate)",
+    NOT_REENTERED: "figures not entered again since the authority replaced its response "
+                   "with corrected figures",
 }
 _ORDER = {check: rank for rank, check in enumerate(CHECKS)}
 
@@ -121,6 +128,8 @@ class _Value:
     lower: int | None
     upper: int | None
     sourced: bool
+    withdrawn: bool = False  # from a withdrawn response (services.withdrawals)
+    touched: dt.datetime | None = None  # last entered, changed or checked; None: not saved yet
 
     @property
     def low(self) -> int | None:
@@ -312,14 +321,14 @@ def _findings(session: Session, campaign: Campaign, where: ColumnElement[bool] |
         .options(selectinload(Request.events), selectinload(Request.authority))))
     cells: dict[int, dict[Cell, _Value]] = {}
     for (request_id, measure_id, period_id, category_id, kind, value, lower, upper, source,
-         source_file_id) in session.execute(
+         source_file_id, withdrawn, touched) in session.execute(
             select(Figure.request_id, Figure.measure_id, Figure.period_id, Figure.category_id,
                    Figure.kind, Figure.value, Figure.lower, Figure.upper, Figure.source,
-                   Figure.source_file_id)
+                   Figure.source_file_id, withdrawn_flag(), Figure.updated_at)
             .join(Request, Request.id == Figure.request_id).where(*chosen)):
         cells.setdefault(request_id, {})[(measure_id, period_id, category_id)] = _Value(
             ValueKind(kind), value, lower, upper,
-            bool((source or "").strip()) or source_file_id is not None)
+            bool((source or "").strip()) or source_file_id is not None, bool(withdrawn), touched)
     if entries:
         _apply_entries(campaign, cells, entries)
     explanations = {e.key: e for e in session.scalars(
@@ -471,6 +480,7 @@ def _request_level(add: _Add, design: _Design, request: Request, cells: dict[Cel
     period, naming the cells."""
     state = state_of(request, today, settings)
     refusal = _standing_refusal(request, state.outcome)
+    replaced_at = _replaced_at(request)
     for measure in design.measures:
         for period in design.periods:
             here = [(_in_words(d, c), v) for d, c in slots
@@ -482,6 +492,9 @@ def _request_level(add: _Add, design: _Design, request: Request, cells: dict[Cel
             _figures_without_source(add, measure, period, here)
             if refusal is not None:
                 _figures_despite_refusal(add, measure, period, here, refusal)
+            _figures_withdrawn(add, measure, period, here)
+            if replaced_at is not None:
+                _figures_not_reentered(add, measure, period, here, replaced_at)
 
 
 def _standing_refusal(request: Request, outcome: str | None) -> str | None:
@@ -517,3 +530,41 @@ def _figures_despite_refusal(add: _Add, measure: Measure, period: Period,
             measure, period, None, None,
             f"{_figures(len(usable))} ({_listed(usable)}) though the response was "
             f"'{_SAID[refusal]}'")
+
+
+_ANSWERS = (EventKind.response, EventKind.response_replaced, EventKind.response_withdrawn)
+
+
+def _replaced_at(request: Request) -> dt.datetime | None:
+    """When the replacement that stands was recorded: the request's latest answer (response,
+    replacement or withdrawal, in timeline order) is a replacement. Practice, not law: see
+    services.withdrawals."""
+    answers = sorted((e for e in request.events
+                      if e.removed_at is None and e.kind in _ANSWERS),
+                     key=lambda e: e.as_timeline().sort_key())
+    if not answers or answers[-1].kind is not EventKind.response_replaced:
+        return None
+    return answers[-1].created_at
+
+
+def _figures_withdrawn(add: _Add, measure: Measure, period: Period,
+                       here: list[tuple[str, _Value]]) -> None:
+    """Figures from a response the authority took back: left out of the aggregate, listed so
+    that someone enters the new ones or says why there are none."""
+    withdrawn = [name for name, v in here if v.withdrawn]
+    if withdrawn:
+        add(WITHDRAWN_RESPONSE, measure, period, None, None,
+            f"{_figures(len(withdrawn))} ({_listed(withdrawn)}) from a response the authority "
+            "withdrew; left out of the aggregate")
+
+
+def _figures_not_reentered(add: _Add, measure: Measure, period: Period,
+                           here: list[tuple[str, _Value]], replaced_at: dt.datetime) -> None:
+    """Figures last entered before the replacement was recorded (and not already listed as
+    withdrawn): each may be the figure the correction changed."""
+    older = [name for name, v in here
+             if not v.withdrawn and v.touched is not None and v.touched < replaced_at]
+    if older:
+        add(NOT_REENTERED, measure, period, None, None,
+            f"{_figures(len(older))} ({_listed(older)}) not entered again since the authority "
+            "replaced its response with corrected figures")

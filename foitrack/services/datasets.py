@@ -28,6 +28,7 @@ from foitrack.services import reference_figures as references
 from foitrack.services.release import Num, Release, national_release
 from foitrack.services.requests import campaign_requests, state_of
 from foitrack.services.templates import XLSX_TYPE
+from foitrack.services.withdrawals import from_withdrawn_response, withdrawn_flag
 
 # The licence the data package states, by default. The figures are public authorities'
 # information released under the Freedom of Information Act; the Open Government Licence v3.0
@@ -59,6 +60,9 @@ FIGURE_COLUMNS = (
     Column("caveat", "string", "the authority's caveat", 40),
     Column("source", "string", "where in the reply the figure is", 30),
     Column("checked_by", "string", "the second researcher who checked it", 24),
+    # After the columns scripts rely on (services.withdrawals: practice, not law).
+    Column("withdrawn", "boolean", "true when the figure is from a response the authority "
+           "withdrew; the aggregate leaves it out", 10),
 )
 
 _AGGREGATE_TYPES = {"total": "integer", "lower_bound": "integer", "upper_bound": "integer",
@@ -239,6 +243,9 @@ TRACKER_COLUMNS = (
            "partly_upheld, not_upheld or resolved_informally", 16),
     Column("appeal_on", "date", "date of an appeal against the decision: to the First-tier "
            "Tribunal (FOIA s.57) or the Court of Session (FOISA s.56)", 12),
+    # Last again (issue 17): a withdrawn response leaves the outcome empty; this says why.
+    Column("response_withdrawn_on", "date", "the date the authority withdrew its response, "
+           "when nothing has come since (the outcome is then empty)", 12),
 )
 
 
@@ -248,7 +255,7 @@ def _figure_query(campaign: Campaign, batch: int, checked_only: bool) -> Select[
         select(Figure.kind, Figure.value, Figure.lower, Figure.upper, Figure.exemption,
                Figure.caveat, Figure.source, Figure.checked_by, Authority.code, Authority.slug,
                Authority.name, Measure.key, Period.key, Period.start, Period.end, Dimension.key,
-               Category.label)
+               Category.label, withdrawn_flag())
         .join(Request, Request.id == Figure.request_id)
         .join(Authority, Authority.id == Request.authority_id)
         .join(Measure, Measure.id == Figure.measure_id)
@@ -268,7 +275,7 @@ def figure_rows(session: Session, campaign: Campaign, batch: int = 2000,
     """Every figure (or every checked one), in a stable order, read in batches."""
     # Plain columns, not ORM objects: this runs once per figure of the largest exports.
     for (kind, value, lower, upper, exemption, caveat, source, checked_by, code, slug, name,
-         measure, period, start, end, dimension, category) in session.execute(
+         measure, period, start, end, dimension, category, withdrawn) in session.execute(
             _figure_query(campaign, batch, checked_only)):
         yield {
             "authority_code": code or slug, "authority": name, "measure": measure,
@@ -277,7 +284,7 @@ def figure_rows(session: Session, campaign: Campaign, batch: int = 2000,
             "value": value, "lower": lower, "upper": upper,
             "as_given": value_text(kind, value, lower, upper, exemption),
             "exemption": exemption or "", "caveat": caveat or "", "source": source or "",
-            "checked_by": checked_by or "",
+            "checked_by": checked_by or "", "withdrawn": bool(withdrawn),
         }
 
 
@@ -349,6 +356,7 @@ def _figure_text_columns(dialect: str) -> tuple[Any, ...]:
         text(Figure.value), text(Figure.lower), text(Figure.upper), func.coalesce(as_given, ""),
         func.coalesce(Figure.exemption, ""), func.coalesce(Figure.caveat, ""),
         func.coalesce(Figure.source, ""), func.coalesce(Figure.checked_by, ""),
+        case((from_withdrawn_response(), "true"), else_="false"),
     )
 
 
@@ -373,6 +381,7 @@ def tracker_row(request: Request, today: dt.date, settings: ClockSettings | None
         "complaint_on": state.complaint_on, "complaint_reference": state.complaint_reference or "",
         "decision_on": state.decision_on, "decision_outcome": state.decision_outcome or "",
         "appeal_on": state.appeal_on,
+        "response_withdrawn_on": state.response_withdrawn_on,
     }
 
 

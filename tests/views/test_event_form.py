@@ -73,7 +73,9 @@ def test_the_form_offers_exactly_the_fields_some_kinds_take():
 
 
 def test_the_kinds_with_an_outcome_are_those_with_outcomes_to_choose():
-    assert set(kinds_taking("outcome")) == set(kinds_requiring("outcome")) == set(OUTCOMES)
+    assert set(kinds_requiring("outcome")) == set(OUTCOMES)
+    # A replacement may say what it now gives (a response's outcome); without one, what stood.
+    assert set(kinds_taking("outcome")) == {*OUTCOMES, EventKind.response_replaced}
 
 
 @pytest.mark.parametrize("kind", list(EventKind))
@@ -132,8 +134,9 @@ def test_each_field_some_kinds_take_says_which_without_javascript(client, resear
                           rf'data-required-kinds="{needs}">\s*<div class="form-group[^"]*">\s*'
                           rf'(<label class="label" for="{name}"|<fieldset [^>]*>\s*<legend)', page)
         assert group, name
-    assert ("Only for: Response received; Internal review outcome; Commissioner's decision "
-            "(required).") in page
+    assert ("Only for: Response received; Internal review outcome; Commissioner's decision; "
+            "Response replaced with corrected figures (required, except for: response replaced "
+            "with corrected figures).") in page
     assert "For a refusal, e.g. s.12 or s.30, s.40(2), or the exemption a public interest " \
            "extension weighs (FOIA s.17(2)). Only for: Extension for the public interest test; " \
            "Response received; Internal review outcome." in page

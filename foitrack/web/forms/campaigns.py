@@ -134,7 +134,10 @@ def only_for(name: str, about: str = "") -> str:
     """A field's hint: ``about`` it, then the kinds of event that take it (EVENT_FIELDS), so a
     page without JavaScript, which shows every field, says which to fill in."""
     kinds = kinds_taking(name)
-    needed = " (required)" if set(kinds_requiring(name)) == set(kinds) else ""
+    required = set(kinds_requiring(name))
+    optional = [kind.label.lower() for kind in kinds if kind not in required]
+    needed = (" (required)" if not optional else
+              f" (required, except for: {'; '.join(optional)})" if required else "")
     return f"{about}Only for: {'; '.join(kind.label for kind in kinds)}{needed}."
 
 

@@ -25,7 +25,7 @@ from foitrack.domain.design import CampaignDesign, Design, DesignCell
 from foitrack.domain.phrasing import rates_table_note
 from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.exporters import charts
-from foitrack.services import aggregate, audit, data_version, design_form, inbound, page_data
+from foitrack.services import aggregate, audit, data_version, design_form, inbound, page_data, withdrawals
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
 from foitrack.services import reference_figures as references
@@ -309,6 +309,7 @@ def _draw_grid(session: Any, found: Any, form: FigureGridForm, cells: list[_Grid
         source_files=list(source_files.values()), viewable=VIEWABLE,
         cell_problems=_cell_problems(cells, outcome), bases=bases,
         conflicts={c.name: c for c in conflicts}, place=place,
+        withdrawn=withdrawals.withdrawn_figure_ids(session, found.id),
     ), status
 
 
