@@ -115,3 +115,17 @@ def test_an_attachment_is_read_once_however_often_the_page_shows_it(session, cam
     assert first is not None and second is not None
     assert first.reading.exemptions == second.reading.exemptions == ("s.12",)
     assert len(reads) <= 1
+
+
+def test_the_campaigns_comparison_does_not_read_pdf_letters(session, campaign, store,
+                                                             monkeypatch):
+    """The checks page compares a whole campaign inside a web request: PDFs (about 0.3 s a
+    page) are left to each request's page."""
+    file_reply(session, store, campaign, "kent", "Please find our response attached.",
+               ("response.pdf", pdf_document(LINES)))
+    reads: list[str] = []
+    real = store.read
+    monkeypatch.setattr(store, "read", lambda sha: reads.append(sha) or real(sha))
+    reply_reading._READ.clear()
+    reply_reading.shared_paragraphs(session, campaign, store)
+    assert reads == []
