@@ -44,7 +44,8 @@ def downgrade() -> None:
         batch.drop_column('address_bounce_reason')
         batch.drop_column('address_bounced_on')
     # Kept on the record as the note it was before this kind existed.
-    op.execute("UPDATE event SET kind = 'note', note = 'Delivery failed: ' || COALESCE(note, '') "
+    op.execute("UPDATE event SET kind = 'note', note = CASE WHEN note LIKE 'Delivery failed%' "
+               "THEN note ELSE 'Delivery failed: ' || COALESCE(note, '') END "
                "WHERE kind = 'delivery_failed'")
     with op.batch_alter_table('event') as batch:
         batch.drop_constraint(batch.f('ck_event_event_kind'), type_='check')

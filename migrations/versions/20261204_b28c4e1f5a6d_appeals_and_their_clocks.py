@@ -46,6 +46,13 @@ def downgrade() -> None:
     # An appeal is kept on the record as the note it was before these kinds existed.
     op.execute("UPDATE event SET kind = 'note', note = 'Appeal: ' || COALESCE(note, '') "
                "WHERE kind IN ('tribunal_appeal', 'court_of_session_appeal')")
+    # The columns going away are kept in the note's words, not lost.
+    op.execute("UPDATE event SET note = COALESCE(note, '') "
+               "|| COALESCE(' (case reference: ' || case_reference || ')', '') "
+               "|| COALESCE(' Steps ordered: ' || steps_ordered, '') "
+               "|| COALESCE(' Comply by: ' || CAST(comply_by AS VARCHAR(10)), '') "
+               "WHERE case_reference IS NOT NULL OR steps_ordered IS NOT NULL "
+               "OR comply_by IS NOT NULL")
     with op.batch_alter_table('event') as batch:
         batch.drop_constraint(batch.f('ck_event_event_kind'), type_='check')
         batch.create_check_constraint(batch.f('ck_event_event_kind'), _kind_check(OLD_KINDS))
