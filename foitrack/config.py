@@ -42,9 +42,11 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
     "SMTP_PASSWORD": "mail server password",
     "SMTP_STARTTLS": "1 (the default) to use STARTTLS, 0 not to",
     "MAIL_FROM": "the From address of requests and chasers",
-    "REPLY_ADDRESS": "the mailbox replies come to, e.g. foi@example.org (default MAIL_FROM): each "
-                     "request is sent with its own Reply-To, foi+<id>-<authority>-<check>@example.org, "
-                     "so that a reply files itself; @replies.example.org: a catch-all domain instead",
+    "REPLY_ADDRESS": "the mailbox replies come to, e.g. foi@example.org: each request is sent "
+                     "with its own Reply-To, foi+<id>-<authority>-<check>@example.org, so that a "
+                     "reply files itself (the mail host must deliver plus-addresses); "
+                     "@replies.example.org: a catch-all domain instead; unset: no per-request "
+                     "Reply-To",
     "MAIL_THROTTLE_SECONDS": "seconds between two messages to the same recipient domain, on a real "
                              "mail server (2; never for the outbox)",
     "CHASE_INTERVAL_DAYS": "working days before a request may be chased again (5)",

@@ -54,6 +54,14 @@ def test_a_delayed_delivery_report_is_not_a_failure():
     assert bounce is not None and not bounce.permanent
 
 
+def test_a_relayed_or_delivered_report_is_not_a_failure():
+    for action, status in ((b"relayed", b"2.0.0"), (b"delivered", b"2.0.0")):
+        raw = (FIXTURES / "bounces" / "dsn.eml").read_bytes().replace(
+            b"Action: failed\nStatus: 5.1.1", b"Action: " + action + b"\nStatus: " + status)
+        bounce = read_bounce(email.message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
+        assert bounce is not None and bounce.recipients == () and not bounce.permanent
+
+
 def ev(kind: str, on: str, seq: int) -> TimelineEvent:
     return TimelineEvent(EventKind(kind), D(on), seq)
 

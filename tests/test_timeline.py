@@ -172,9 +172,11 @@ def test_commissioner_complaint_and_decision_close_the_request():
                      ev("internal_review_outcome", "2023-06-20", outcome="upheld"),
                      ev("ico_complaint", "2023-07-01"))
     assert derive(timeline, Regime.foia, TODAY).status is Status.with_commissioner
-    closed = build(*timeline, ev("ico_decision", "2024-01-10", outcome="upheld"))
+    closed = build(*timeline, ev("ico_decision", "2024-01-10", outcome="upheld",
+                                 steps_ordered="Disclose the information"))
     assert derive(closed, Regime.foia, TODAY).status is Status.closed
-    # The complaint upheld: the refusal no longer stands (FOIA s.50(4)); the first one is kept.
+    # The complaint upheld with steps ordered: the refusal no longer stands (FOIA s.50(4), the
+    # notice specifies the steps to be taken); the first one is kept.
     assert derive(closed, Regime.foia, TODAY).outcome == "provided"
     assert derive(closed, Regime.foia, TODAY).first_outcome == "refused"
 

@@ -76,8 +76,9 @@ class Bounce:
 
     @property
     def permanent(self) -> bool:
-        """Delivery failed for good (not merely delayed) for at least one recipient."""
-        return any(r.permanent for r in self.recipients) or not self.recipients
+        """Delivery failed for good (not merely delayed) for at least one recipient. A report
+        that names no failed recipient (a "relayed" or "delivered" notice) failed nothing."""
+        return any(r.permanent for r in self.recipients)
 
     @property
     def reason(self) -> str:

@@ -325,6 +325,8 @@ class Decision:
     outcome: str
     standing: str | None
     exemptions: tuple[str, ...] = ()
+    # A decision notice's steps ordered (FOIA s.50(4)): without them it changed nothing.
+    steps_ordered: str | None = None
 
 
 @dataclass
@@ -675,6 +677,9 @@ def _review_due(walk: _Walk, requested_on: dt.date) -> dt.date:
 # What a later decision does to the outcome that stood before it, by the decision's outcome:
 # how the information stands after it, in the response's own terms. Upheld, not upheld or
 # settled informally leaves it as it was (a disclosure that follows is recorded as a response).
+# A decision notice counts only when it records steps ordered: a complaint upheld is often
+# upheld only for a procedural breach (a late s.17 notice, s.10) with the exemption upheld and
+# nothing to disclose, so "upheld" alone says nothing about the information.
 _WITHHELD = frozenset({ResponseOutcome.refused, ResponseOutcome.ncnd, ResponseOutcome.not_held})
 # Keyed by kind: "upheld" is the refusal's for a review, the requester's for a decision notice.
 _GIVES: Mapping[EventKind, Mapping[str, ResponseOutcome]] = MappingProxyType({
@@ -683,17 +688,22 @@ _GIVES: Mapping[EventKind, Mapping[str, ResponseOutcome]] = MappingProxyType({
     EventKind.internal_review_outcome: {ReviewOutcome.overturned: ResponseOutcome.provided,
                                         ReviewOutcome.partly_overturned:
                                             ResponseOutcome.part_provided},
-    # FOIA s.50(4), FOISA s.49(5): the decision notice orders the authority to comply.
+    # FOIA s.50(4), FOISA s.49(5): the decision notice specifies the steps the authority must
+    # take; only with steps recorded (``steps_ordered``) is it taken to order disclosure.
     EventKind.ico_decision: {CommissionerOutcome.upheld: ResponseOutcome.provided,
                              CommissionerOutcome.partly_upheld: ResponseOutcome.part_provided},
 })
 
 
-def outcome_after(standing: str | None, kind: EventKind, decided: str) -> str | None:
+def outcome_after(standing: str | None, kind: EventKind, decided: str,
+                  steps_ordered: str | None = None) -> str | None:
     """The request's outcome after a review or decision notice (``kind``) decided ``decided``,
     where ``standing`` stood before: overturning a refusal gives the information, partly
-    overturning it gives part, upholding it leaves it; a decision on a request never answered
+    overturning it gives part, upholding it leaves it; a decision notice changes it only when
+    it ordered steps (``steps_ordered``, FOIA s.50(4)); a decision on a request never answered
     (the silence complained of) leaves it unanswered until the response comes."""
+    if kind is EventKind.ico_decision and not steps_ordered:
+        return standing
     gives = _GIVES.get(kind, {}).get(decided)
     if standing is None or gives is None:
         return standing
@@ -719,7 +729,7 @@ def standing_outcome(events: Iterable[TimelineEvent]) -> str | None:
         if event.kind in (EventKind.response, EventKind.response_replaced):
             standing = event.outcome
         elif event.kind in _GIVES:
-            standing = outcome_after(standing, event.kind, event.outcome)
+            standing = outcome_after(standing, event.kind, event.outcome, event.steps_ordered)
     return standing
 
 
@@ -727,13 +737,13 @@ def _decide(walk: _Walk, event: TimelineEvent) -> None:
     """A review or decision notice: the outcome becomes what it leaves standing, its sections
     cited replacing the earlier ones (none once everything is given)."""
     assert event.outcome is not None
-    walk.outcome = outcome_after(walk.outcome, event.kind, event.outcome)
+    walk.outcome = outcome_after(walk.outcome, event.kind, event.outcome, event.steps_ordered)
     if event.exemptions:
         walk.exemptions = event.exemptions
     elif walk.outcome == ResponseOutcome.provided:
         walk.exemptions = ()
     walk.decisions.append(Decision(event.kind, event.on, event.outcome, walk.outcome,
-                                   event.exemptions))
+                                   event.exemptions, event.steps_ordered))
 
 
 def _on_delivery_failed(walk: _Walk, event: TimelineEvent) -> None:
@@ -1105,12 +1115,13 @@ def _appeal_window(walk: _Walk) -> Deadline | None:
 
 def _compliance_deadline(walk: _Walk) -> Deadline | None:
     """FOIA s.50(4), FOISA s.49(6)(b): the time a decision notice gives the authority to take
-    the steps it orders; FOIA's default is the 35 calendar days ICO notices give."""
+    the steps it orders; FOIA's default is the 35 calendar days ICO notices give, and only
+    when steps were recorded: a notice ordering no steps gives nothing to comply with."""
     decision = walk.decision
     if decision is None:
         return None
-    ordered_steps = decision.outcome in (CommissionerOutcome.upheld,
-                                         CommissionerOutcome.partly_upheld)
+    ordered_steps = bool(decision.steps_ordered) and decision.outcome in (
+        CommissionerOutcome.upheld, CommissionerOutcome.partly_upheld)
     if decision.comply_by is None and not (ordered_steps and walk.regime is Regime.foia):
         return None
     section = "FOISA s.49(6)(b)" if walk.regime is Regime.foisa else "FOIA s.50(4)"

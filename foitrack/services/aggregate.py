@@ -538,16 +538,18 @@ def _replies(session: Session, campaign: Campaign,
              authority_ids: Sequence[int] | None) -> tuple[int, int]:
     """How many of the authorities asked replied at all, and how many of them refused (the
     outcome that stands after any review or decision notice): in one query."""
-    query = (select(Event.request_id, Event.kind, Event.outcome, Event.occurred_on, Event.id)
+    query = (select(Event.request_id, Event.kind, Event.outcome, Event.occurred_on, Event.id,
+                    Event.steps_ordered)
              .join(Request, Request.id == Event.request_id)
              .where(Request.campaign_id == campaign.id, Event.removed_at.is_(None),
                     Event.kind.in_(_DECISIONS)))
     if authority_ids is not None:
         query = query.where(Request.authority_id.in_(authority_ids))
     decisions: dict[int, list[TimelineEvent]] = {}
-    for request_id, kind, outcome, on, event_id in session.execute(query):
+    for request_id, kind, outcome, on, event_id, steps in session.execute(query):
+        # steps: a decision notice changes the outcome only when it ordered some (FOIA s.50(4))
         decisions.setdefault(request_id, []).append(
-            TimelineEvent(kind=kind, on=on, seq=event_id, outcome=outcome))
+            TimelineEvent(kind=kind, on=on, seq=event_id, outcome=outcome, steps_ordered=steps))
     replied = sum(1 for found in decisions.values() if any(e.kind in _REPLIES for e in found)
                   and not _withdrawn_now(found))
     refusing = sum(1 for found in decisions.values() if standing_outcome(found) in _REFUSING)

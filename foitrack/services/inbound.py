@@ -4,9 +4,10 @@ request with its attachments, and a triage inbox for the rest.
 A message is matched by the request's own reply address it was sent to (domain.reply_addresses),
 then by the reference token in its subject, then by In-Reply-To/References to a message foitrack
 sent, then by the authority's own reference quoted in it when that names exactly one open
-request, then by the sender's domain when exactly one open request to that authority could be
-meant. A match becomes a "reply received" event; the researcher then records what the reply
-was. A bounce is matched to the message it returns and recorded as "delivery failed"
+request to the authority of the sender's domain, then by the sender's domain when exactly one
+open request to that authority could be meant. A match becomes a "reply received" event; the
+researcher then records what the reply was. A bounce is matched to the message it returns and
+recorded as "delivery failed", or as a note when it may not concern that sending
 (services.bounces). The same message imported twice is kept once.
 """
 
@@ -221,22 +222,38 @@ def _by_address(session: Session, recipients: Sequence[str], reply_key: str | No
 
 
 def _by_reference(session: Session, message: InboundMessage, who: _Uploader) -> Request | None:
-    """The one open request whose authority's own reference (e.g. "FOI 2019/00123") the message
-    quotes in its subject or text; none when it quotes several."""
+    """The one open request to the sender's own authority whose reference (e.g. "FOI
+    2019/00123") the message quotes in its subject or text; none when it quotes several.
+
+    Only the authority whose FOI address has the sender's domain is looked at: references are
+    short and authorities number alike ("0153" is inside another force's "FOI 2024/0153"), so a
+    reference alone would file one authority's reply on another's request."""
+    domain = _domain(message.from_address)
+    if not domain:
+        return None
+    authority_ids = [a.id for a in session.scalars(select(Authority).where(
+        Authority.foi_email.is_not(None))) if _domain(a.foi_email or "") == domain]
+    if not authority_ids:
+        return None
     text = f"{message.subject}\n{message.body_text}"
     found = [r for r in session.scalars(select(Request).join(Campaign).where(
-        Request.reference.is_not(None), Campaign.status == CampaignStatus.active))
+        Request.reference.is_not(None), Request.authority_id.in_(authority_ids),
+        Campaign.status == CampaignStatus.active))
         if _quotes(text, r.reference or "") and who.may_file(r)]
     return found[0] if len(found) == 1 else None
 
 
 def _quotes(text: str, reference: str) -> bool:
-    """Whether ``text`` holds ``reference`` as a whole, whatever its case and spacing. One too
-    short, or without a digit, would be found in any letter."""
+    """Whether ``text`` holds ``reference`` as a whole token, whatever its case and spacing: not
+    inside a longer one ("0153" is not in "2024/0153"). One too short, or without a digit,
+    would be found in any letter."""
     pieces = reference.split()
     if len("".join(pieces)) < 4 or not any(c.isdigit() for c in reference):
         return False
-    pattern = r"(?<![A-Za-z0-9])" + r"\s*".join(re.escape(p) for p in pieces) + r"(?![A-Za-z0-9])"
+    # A reference's own joiners (/ - . _) between letters or digits continue a token.
+    pattern = (r"(?<![A-Za-z0-9])(?<![A-Za-z0-9][/\-._])"
+               + r"\s*".join(re.escape(p) for p in pieces)
+               + r"(?![A-Za-z0-9])(?![/\-._][A-Za-z0-9])")
     return re.search(pattern, text, re.IGNORECASE) is not None
 
 

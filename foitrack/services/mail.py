@@ -54,8 +54,9 @@ class MailSettings:
     throttle_seconds: float = 2.0
     outbox: Path | None = None
     chase_interval_days: int = 5  # no second chaser to a request within this many working days
-    # The mailbox replies come to (default mail_from), each request's own address at it (a
-    # Reply-To signed with reply_key, domain.reply_addresses); no key, no Reply-To.
+    # The mailbox replies come to, each request's own address at it (a Reply-To signed with
+    # reply_key, domain.reply_addresses). Opt-in: without both, no Reply-To, since a mail host
+    # that does not deliver plus-addresses would bounce the authorities' replies unseen.
     reply_address: str | None = None
     reply_key: str | None = field(default=None, repr=False)
 
@@ -336,8 +337,8 @@ def build_email(message: OutgoingMessage, mail: MailSettings) -> EmailMessage:
     email["From"] = mail.mail_from
     email["To"] = message.to_address
     email["Subject"] = message.subject
-    if message.request is not None and mail.reply_key:
-        email["Reply-To"] = reply_address(mail.reply_address or mail.mail_from, message.request.id,
+    if message.request is not None and mail.reply_key and mail.reply_address:
+        email["Reply-To"] = reply_address(mail.reply_address, message.request.id,
                                           message.request.authority.slug, mail.reply_key)
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(dt.datetime.now(dt.UTC))

@@ -352,7 +352,8 @@ def _refusals_and_reviews(states: _States) -> list[str]:
     return lines
 
 
-# A refusal wholly overturned, with no response giving the figures recorded since.
+# A refusal wholly overturned, with no response giving the figures recorded since (a decision
+# notice only when it ordered steps: without them the outcome is left as it was).
 _OVERTURNED_BY = {
     EventKind.internal_review_outcome: "Refusal overturned on internal review",
     EventKind.ico_decision: "Refusal overturned by the Commissioner's decision notice",
@@ -365,6 +366,13 @@ def _changed_by(state: RequestState) -> str | None:
     if not state.decisions or state.first_outcome is None:
         return None
     last = state.decisions[-1]
+    if (last.kind is EventKind.ico_decision and not last.steps_ordered
+            and last.outcome != CommissionerOutcome.not_upheld):
+        # FOIA s.50(4): a decision notice ordering no steps discloses nothing (often a complaint
+        # upheld for a late reply alone), so the outcome stands as it was; the decision is
+        # still told, in its own words, and never as the refusal overturned.
+        decided = CommissionerOutcome(last.outcome).label.lower()
+        return f"Commissioner's decision: {decided} (no steps recorded)"
     if last.kind is EventKind.response or state.outcome == state.first_outcome:
         return None
     first = ResponseOutcome(state.first_outcome).label.lower()

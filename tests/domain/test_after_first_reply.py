@@ -66,24 +66,57 @@ def test_a_review_upholding_the_refusal_leaves_it_refused():
     assert (state.outcome, state.first_outcome) == ("refused", "refused")
 
 
-def test_a_decision_notice_after_the_review_is_the_latest_decision():
-    """FOIA s.50(4): a complaint partly upheld orders part of what was refused disclosed, and
-    the decision notice comes after the review in deciding what stands."""
-    timeline = build(SENT, REFUSED, REVIEW_ASKED,
-                     ev("internal_review_outcome", "2023-10-20", outcome="upheld"),
-                     ev("ico_complaint", "2023-11-01"),
-                     ev("ico_decision", "2024-03-01", outcome="partly_upheld"))
+COMPLAINED = (SENT, REFUSED, REVIEW_ASKED,
+              ev("internal_review_outcome", "2023-10-20", outcome="upheld"),
+              ev("ico_complaint", "2023-11-01"))
+
+
+def test_a_decision_notice_ordering_steps_is_the_latest_decision():
+    """FOIA s.50(4): a decision notice specifies the steps to be taken and the period for
+    taking them; a complaint partly upheld with steps ordered orders part of what was refused
+    disclosed, and the decision notice comes after the review in deciding what stands."""
+    timeline = build(*COMPLAINED, ev("ico_decision", "2024-03-01", outcome="partly_upheld",
+                                     steps_ordered="Disclose the 2022 figures"))
     state = derive(timeline, Regime.foia, TODAY)
     assert (state.outcome, state.outcome_from) == ("part_provided", EventKind.ico_decision)
     assert state.first_outcome == "refused"
 
 
+def test_a_decision_notice_ordering_no_steps_leaves_the_refusal_standing():
+    """FOIA s.50(4): a decision notice specifies the steps to be taken and the period for
+    taking them. One recording no steps orders nothing disclosed: a complaint partly upheld is
+    often upheld only for a procedural breach (a late s.17 notice) with the exemption upheld.
+    The refusal stands, and the decision is kept in the history."""
+    timeline = build(*COMPLAINED, ev("ico_decision", "2024-03-01", outcome="partly_upheld"))
+    state = derive(timeline, Regime.foia, TODAY)
+    assert (state.outcome, state.exemptions) == ("refused", ("s.31",))
+    assert state.outcome_from is EventKind.ico_decision
+    assert [(d.kind, d.outcome, d.standing) for d in state.decisions][-1] == (
+        EventKind.ico_decision, "partly_upheld", "refused")
+
+
+def test_a_response_after_the_decision_notice_sets_the_outcome():
+    """FOIA s.50(4), s.1(1): the disclosure the authority then makes is recorded as a response,
+    and it is the latest decision whatever the notice recorded."""
+    timeline = build(*COMPLAINED, ev("ico_decision", "2024-03-01", outcome="upheld"),
+                     ev("response", "2024-03-20", outcome="provided"))
+    state = derive(timeline, Regime.foia, TODAY)
+    assert (state.outcome, state.outcome_from) == ("provided", EventKind.response)
+    assert state.first_outcome == "refused"
+
+
 def test_upheld_means_opposite_things_for_a_review_and_a_decision_notice():
-    """FOIA s.45 Code (the refusal upheld) against s.50 (the complaint upheld)."""
+    """FOIA s.45 Code (the refusal upheld) against s.50 (the complaint upheld); under s.50(4)
+    the decision notice specifies the steps to be taken, so it gives only with steps."""
     from foitrack.domain.timeline import outcome_after, standing_outcome
 
     assert outcome_after("refused", EventKind.internal_review_outcome, "upheld") == "refused"
-    assert outcome_after("refused", EventKind.ico_decision, "upheld") == "provided"
+    assert outcome_after("refused", EventKind.ico_decision, "upheld") == "refused"
+    assert outcome_after("refused", EventKind.ico_decision, "upheld", "Disclose") == "provided"
+    assert standing_outcome([REFUSED, ev("ico_decision", "2023-12-01", outcome="partly_upheld")]
+                            ) == "refused"
+    assert standing_outcome([REFUSED, ev("ico_decision", "2023-12-01", outcome="partly_upheld",
+                                         steps_ordered="Disclose part")]) == "part_provided"
     # A decision on a request never answered leaves it unanswered until the response comes.
     assert outcome_after(None, EventKind.ico_decision, "upheld") is None
     assert standing_outcome([REFUSED, ev("internal_review_outcome", "2023-10-20",

@@ -95,6 +95,17 @@ def test_foia_the_notice_s_own_date_for_compliance_wins():
     assert state.compliance_deadline.due == D("2024-04-12")
 
 
+def test_foia_a_complaint_upheld_with_no_steps_recorded_has_no_date_to_comply_by():
+    """FOIA s.50(4): a decision notice specifies the steps to be taken and the period for
+    taking them; one recording no steps (a complaint upheld for a late reply alone) gives
+    nothing to comply with, so no 35-day default is made up, and the refusal stands."""
+    for outcome in ("upheld", "partly_upheld"):
+        decided = ev("ico_decision", "2024-03-01", outcome=outcome)
+        state = derive(build(*THROUGH_REVIEW, COMPLAINED, decided), FOIA, D("2024-03-05"))
+        assert state.compliance_deadline is None and state.appeal_window is not None
+        assert state.outcome == "refused"
+
+
 def test_foia_a_complaint_not_upheld_orders_no_steps():
     """FOIA s.50(4): only a notice finding a failure orders steps."""
     decided = ev("ico_decision", "2024-03-01", outcome="not_upheld")

@@ -28,6 +28,7 @@ from tests.pages import page_text, sign_in
 
 TODAY = dt.date(2019, 5, 1)
 KEY = "a secret key for the tests"
+REPLY_TO = "Research <research@charity.example>"
 FORCES = ["west-mercia", "kent", "sussex", "bedfordshire"]
 BOUNCES = FIXTURES / "bounces"
 # The message each fixture returns: its authority, Message-ID and subject.
@@ -61,7 +62,7 @@ def store(tmp_path):
 def settings_for(port: int) -> mail.MailSettings:
     return mail.MailSettings(mail_from="Research <research@charity.example>",
                              smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
-                             throttle_seconds=0, reply_key=KEY)
+                             throttle_seconds=0, reply_address=REPLY_TO, reply_key=KEY)
 
 
 def send(app, session, campaign, port, as_in_fixtures=True):
@@ -121,8 +122,10 @@ def test_a_bounce_is_matched_to_the_message_it_returns_and_recorded(
     assert all(requests.state_of(r, TODAY).status is Status.awaiting_response for r in others)
 
 
-def test_a_bounce_without_the_message_id_is_matched_by_recipient_and_subject(
+def test_a_bounce_without_the_message_id_is_only_a_note_to_check_the_address(
         app, session, campaign, smtp_server, store):
+    """Matched by recipient and subject, both public (anyone could forge such a bounce): a
+    note asking a person to check, the request still sent and its address not flagged."""
     _, port = smtp_server
     send(app, session, campaign, port)
     data = (BOUNCES / "exchange.eml").read_bytes().replace(
@@ -131,7 +134,75 @@ def test_a_bounce_without_the_message_id_is_matched_by_recipient_and_subject(
     stored = session.scalars(select(InboundMessage)).one()
     assert stored.matched_by == "bounce"
     assert stored.request.authority.slug == "bedfordshire"
-    assert stored.event.kind is EventKind.delivery_failed
+    assert stored.event.kind is EventKind.note
+    assert stored.event.note.startswith("A bounce may concern this request")
+    assert "check the address" in stored.event.note
+    assert requests.state_of(stored.request, TODAY).status is Status.awaiting_response
+    assert stored.request.authority.address_bounced_on is None
+
+
+DSN = RETURNED["dsn.eml"]
+
+
+def kent_dsn(**replace: bytes) -> bytes:
+    """dsn.eml (Kent's request returned), with some of its text replaced."""
+    data = (BOUNCES / "dsn.eml").read_bytes()
+    for old, new in replace.items():
+        data = data.replace(old.encode(), new)
+    return data
+
+
+def test_a_relayed_report_is_no_failure(app, session, campaign, smtp_server, store):
+    """A report that the message was relayed names no failed recipient: not "not sent"."""
+    _, port = smtp_server
+    send(app, session, campaign, port)
+    import_eml(session, store, kent_dsn(**{
+        "Action: failed\nStatus: 5.1.1": b"Action: relayed\nStatus: 2.0.0"}))
+    kent = request_of(session, campaign, "kent")
+    stored = session.scalars(select(InboundMessage)).one()
+    assert stored.request_id == kent.id and stored.event.kind is EventKind.note
+    assert requests.state_of(kent, TODAY).status is Status.awaiting_response
+    assert kent.authority.address_bounced_on is None
+
+
+def test_a_failure_at_another_address_is_only_a_note(app, session, campaign, smtp_server, store):
+    """The authority's server took the request; forwarding it to an internal mailbox failed.
+    It was received, so it stays sent; a person is asked to check."""
+    _, port = smtp_server
+    send(app, session, campaign, port)
+    import_eml(session, store, kent_dsn(**{
+        "Final-Recipient: RFC822; freedomofinformation@kent.police.uk":
+            b"Final-Recipient: RFC822; j.smith@internal.kent.police.uk"}))
+    kent = request_of(session, campaign, "kent")
+    stored = session.scalars(select(InboundMessage)).one()
+    assert stored.event.kind is EventKind.note and "check the address" in stored.event.note
+    assert requests.state_of(kent, TODAY).status is Status.awaiting_response
+    assert kent.authority.address_bounced_on is None
+
+
+def test_a_late_bounce_of_an_earlier_sending_does_not_undo_the_resend(
+        app, session, campaign, smtp_server, store):
+    """Sent, returned, the address fixed and sent again; then a second bounce of the first
+    sending arrives: the re-send stands."""
+    server, port = smtp_server
+    send(app, session, campaign, port)
+    import_eml(session, store, (BOUNCES / "dsn.eml").read_bytes())
+    kent = request_of(session, campaign, "kent")
+    kent.authority.foi_email = "foi@kent.police.example"
+    session.commit()
+    assert send(app, session, campaign, port, as_in_fixtures=False).sent == 1
+    assert requests.state_of(kent, TODAY).status is Status.awaiting_response
+
+    import_eml(session, store, kent_dsn(**{
+        "Message-ID: <201905010902.x419213Z004417@mail.charity.example>":
+            b"Message-ID: <201905010902.x419213Z009999@mail.charity.example>"}))
+
+    late = session.scalars(select(InboundMessage).order_by(InboundMessage.id.desc())).first()
+    assert late is not None and late.request_id == kent.id
+    assert late.event.kind is EventKind.note and "earlier sending" in late.event.note
+    state = requests.state_of(kent, TODAY)
+    assert state.status is Status.awaiting_response and state.sent_on == TODAY
+    assert kent.authority.address_bounced_on is None
 
 
 def test_a_returned_request_shows_on_the_dashboard(app, session, campaign, smtp_server, store):
@@ -178,7 +249,7 @@ def test_requests_and_chasers_go_out_with_their_own_reply_address(
     send(app, session, campaign, port, as_in_fixtures=False)
     mercia = request_of(session, campaign, "west-mercia")
     received = server.to(mercia.authority.foi_email)[0]
-    expected = reply_address("Research <research@charity.example>", mercia.id, "west-mercia", KEY)
+    expected = reply_address(REPLY_TO, mercia.id, "west-mercia", KEY)
     assert received["Reply-To"] == expected
     assert received["Reply-To"].addresses[0].addr_spec.startswith(
         f"research+{mercia.id}-westmercia-")
@@ -191,6 +262,19 @@ def test_requests_and_chasers_go_out_with_their_own_reply_address(
     mail.deliver(app.extensions["foitrack.db"].session, settings, TEST_ACTOR, later,
                  message_ids=[m.id for m in queued])
     assert [m["Reply-To"] for m in server.to(mercia.authority.foi_email)] == [expected] * 2
+
+
+def test_a_reply_to_is_opt_in(session, campaign):
+    """The secret key alone adds no Reply-To: a mail host that does not deliver plus-addresses
+    would bounce the replies. FOITRACK_REPLY_ADDRESS turns it on."""
+    config = {"SECRET_KEY": KEY, "MAIL_FROM": "research@charity.example"}
+    without = mail.settings_from(config)
+    with_it = mail.settings_from({**config, "REPLY_ADDRESS": "foi@charity.example"})
+    queued = mail.queue_campaign(session, TEST_ACTOR, campaign,
+                                 requests.campaign_requests(session, campaign), without, TODAY)
+    assert "Reply-To" not in mail.build_email(queued[0], without)
+    replying = mail.build_email(queued[0], with_it)["Reply-To"]
+    assert replying.addresses[0].addr_spec.startswith(f"foi+{queued[0].request.id}-")
 
 
 def reply(to: str, subject: str, body: str = "Please find attached our response.",
@@ -272,6 +356,30 @@ def test_a_reply_quoting_only_the_authoritys_reference_files_to_its_request(
     assert report.triage == []
     stored = session.scalars(select(InboundMessage)).one()
     assert stored.matched_by == "reference" and stored.request_id == second.id
+
+
+def test_another_authoritys_reference_does_not_file_a_reply(
+        app, session, campaign, smtp_server, store):
+    """Sussex replies quoting its own new reference, which is Kent's too: the reply is Sussex's
+    (from its domain), not filed on Kent's request."""
+    _, port = smtp_server
+    send(app, session, campaign, port, as_in_fixtures=False)
+    kent = request_of(session, campaign, "kent")
+    sussex = request_of(session, campaign, "sussex")
+    requests.set_reference(session, TEST_ACTOR, kent, "FOI 2019/0153")
+    session.commit()
+    sender = f"FOI <foi@{sussex.authority.foi_email.rsplit('@', 1)[1]}>"
+    import_eml(session, store, reply("research@charity.example", "Your request",
+                                     body="Our ref: FOI 2019/0153", sender=sender))
+    stored = session.scalars(select(InboundMessage)).one()
+    assert stored.request_id == sussex.id and stored.matched_by == "sender"
+
+
+def test_a_reference_is_quoted_only_as_a_whole_token():
+    assert inbound._quotes("Our ref: FOI 2024/0153 - thank you", "FOI 2024/0153")
+    assert inbound._quotes("Re: our reference foi 2024/0153.", "FOI 2024/0153")
+    assert not inbound._quotes("Our ref: FOI 2024/0153 - thank you", "0153")
+    assert not inbound._quotes("Our ref: 0153-A", "0153")
 
 
 def test_a_reference_that_names_two_open_requests_names_neither(

@@ -90,6 +90,43 @@ def test_the_coverage_table_counts_a_refusal_as_a_reply(session, campaign):
     assert (total["no_reply"], total["refused"]) == (1, 1)
 
 
+def complain(session, outcome, **kw):
+    """Surrey's s.12 refusal taken to the ICO, and the decision notice."""
+    add(session, "surrey", "ico_complaint", "2019-05-10")
+    add(session, "surrey", "ico_decision", "2019-09-02", outcome=outcome, **kw)
+    session.commit()
+
+
+def test_a_complaint_partly_upheld_with_no_steps_leaves_the_refusal_counted(session, campaign):
+    """FOIA s.50(4): a decision notice specifies the steps to be taken and the period for
+    taking them. Recording none (a complaint partly upheld for a late reply, the exemption
+    upheld), it disclosed nothing: Surrey still refused, in the tracker and the count."""
+    complain(session, "partly_upheld")
+    row = datasets.tracker_row(requests.get_request(session, "grooming-2019", "surrey"), TODAY)
+    assert (row["outcome"], row["outcome_from"]) == ("refused", "ico_decision")
+    assert aggregate.build(session, campaign).row("offences", "2018-19").refused == 1
+
+
+def test_a_complaint_partly_upheld_with_steps_leaves_part_provided(session, campaign):
+    """FOIA s.50(4): a decision notice ordering steps orders the authority to disclose, so the
+    refusal stands only in part, and is no longer counted as refused."""
+    complain(session, "partly_upheld", steps_ordered="Disclose the 2018-19 figure")
+    row = datasets.tracker_row(requests.get_request(session, "grooming-2019", "surrey"), TODAY)
+    assert (row["outcome"], row["outcome_from"]) == ("part_provided", "ico_decision")
+    assert aggregate.build(session, campaign).row("offences", "2018-19").refused == 0
+
+
+def test_the_methods_note_tells_a_complaint_upheld_without_steps_as_no_overturning(session,
+                                                                                  campaign):
+    """FOIA s.50(4): a decision notice specifies the steps to be taken; with none recorded the
+    refusal was not overturned, and the note says what the Commissioner decided instead."""
+    complain(session, "upheld")
+    note = methods_note(session, campaign, TODAY)
+    assert not any("Refusal overturned" in line for line in note)
+    assert ("Refused: Surrey Police (s.12; Commissioner's decision: complaint upheld (no steps "
+            "recorded)).") in note
+
+
 def test_a_reply_not_yet_read_is_not_chased(session, campaign, tmp_path: Path):
     """No Act: a reply filed but not classified may be the answer; FOIA s.10(1) keeps the
     request late by the clock, but it is not chased until someone reads it."""

@@ -128,7 +128,7 @@ def test_the_tracker_gains_review_complaint_and_decision_columns_at_the_end(sess
     record(session, "kent", *DECIDED, ("tribunal_appeal", "2024-03-04",
                                       {"case_reference": "EA/2024/0123"}))
     names = [column.name for column in datasets.TRACKER_COLUMNS]
-    assert names[-7:] == NEW_COLUMNS
+    assert names[15:22] == NEW_COLUMNS  # then response_withdrawn_on, added after them
     assert names[:15] == ["authority_code", "authority", "reference", "status", "outcome",
                           "exemptions", "sent_on", "received_on", "due", "responded_on",
                           "answered_on_time", "days_late", "last_chased", "first_outcome",
@@ -146,6 +146,6 @@ def test_the_tracker_csv_writes_the_new_columns(session, researcher):
     out = io.StringIO()
     writers.write_csv(datasets.campaign_dataset(session, campaign, TODAY).table("tracker"), out)
     header, *rows = out.getvalue().splitlines()
-    assert header.endswith(",".join(NEW_COLUMNS))
+    assert header.endswith(",".join([*NEW_COLUMNS, "response_withdrawn_on"]))
     kent = next(line for line in rows if "Kent Police" in line)
-    assert kent.endswith(",2023-10-02,upheld,2023-10-30,IC-254321-X9Y8,2024-03-01,upheld,")
+    assert kent.endswith(",2023-10-02,upheld,2023-10-30,IC-254321-X9Y8,2024-03-01,upheld,,")

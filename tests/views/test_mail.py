@@ -44,7 +44,7 @@ def test_sending_shows_who_gets_what_then_writes_to_the_outbox(app, client, rese
     assert "0 sent, 2 written to the outbox (not sent: no mail server set)." in page
     assert page.count('<span class="tag">in the outbox, not sent</span>') == 2
     outbox = client.get("/mail/outbox").get_data(as_text=True)
-    assert outbox.count('<span class="tag">outbox</span>') == 2
+    assert outbox.count('<span class="tag">Outbox</span>') == 2
     from pathlib import Path
 
     assert len(list(Path(app.config["OUTBOX_PATH"]).glob("*.eml"))) == 2
