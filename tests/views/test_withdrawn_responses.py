@@ -63,7 +63,7 @@ def test_a_replacement_is_recorded_from_the_page_with_its_outcome(researcher):
                       outcome="part_provided").status_code == 302
     page = text_of(researcher, PAGE)
     assert "Response replaced with corrected figures: Part provided" in page
-    assert '<dd id="outcome">Part provided' in page
+    assert '<dd id="standing-outcome">Part provided' in page
 
 
 def test_a_replacement_before_any_response_is_refused_on_the_page(app, client, session):
