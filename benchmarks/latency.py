@@ -288,6 +288,7 @@ def pages(own: Target) -> list[Page]:
         Page("request", request),
         Page("figure grid", f"{request}/figures"),
         Page("checks", f"{campaign}/checks/"),
+        Page("data design", f"{campaign}/design"),
         Page("export .csv", f"{campaign}/export.csv"),
         Page("series list", "/series/"),
     ]

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 PAGES = ["dashboard", "campaign list", "campaign", "chase list", "aggregate + charts",
          "aggregate cell", "release", "fact sheet list", "fact sheet + charts", "request",
-         "figure grid", "checks", "export .csv", "series list", "series + charts"]
+         "figure grid", "checks", "data design", "export .csv", "series list", "series + charts"]
 NUMBER = re.compile(r"\d+\.\d")
 
 
