@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,7 +63,7 @@ class Visits:
         """Photograph the page and fail on any serious or critical axe-core violation."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         # Charts are rendered on the server: photograph the page once every image is in.
-        page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        images_loaded(page)
         broken = page.evaluate("Array.from(document.images).filter(i => !i.naturalWidth)"
                                ".map(i => i.src)")
         assert not broken, f"{name}: images that did not load: {broken}"
@@ -95,6 +97,23 @@ def assert_no_sideways_scroll(page: Page, name: str) -> None:
     }""")
     assert wide is None, (f"{name} ({page.url}) scrolls sideways: {wide['scroll']}px wide in a "
                           f"{wide['width']}px window; sticking out: {', '.join(wide['out'])}")
+
+
+def wait_until(page: Page, holds: Callable[[], object], what: str, timeout: float = 15) -> None:
+    """Poll ``holds()`` (a page.evaluate or locator.evaluate) until it is true. Not Playwright's
+    wait_for_function: it evaluates its predicate with eval whenever the first try is false,
+    which the app's Content-Security-Policy (script-src 'self', no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout
+    while not holds():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} after {timeout} s on {page.url}")
+        page.wait_for_timeout(50)
+
+
+def images_loaded(page: Page) -> None:
+    """Every image of the page is in (charts are rendered on the server)."""
+    wait_until(page, lambda: page.evaluate("Array.from(document.images).every(i => i.complete)"),
+               "images still loading")
 
 
 def new_page(browser: Browser, server: LiveServer, viewport: dict[str, int] = DESKTOP,

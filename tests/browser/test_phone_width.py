@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from foitrack.services import requests as request_service
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
-from tests.browser.chromium import DESKTOP, new_page, sign_in
+from tests.browser.chromium import DESKTOP, images_loaded, new_page, sign_in
 from tests.factories import TEST_ACTOR
 
 pytestmark = pytest.mark.browser
@@ -78,7 +78,7 @@ def test_charts_and_the_map_fit_the_column_and_no_page_scrolls_sideways(browser,
     sign_in(page, live_server.admin)
     for path in PAGES:
         page.goto(path)
-        page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        images_loaded(page)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{path} scrolls {overflow}px sideways"
     page.goto("/campaigns/grooming-2019/aggregate")

@@ -21,7 +21,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from foitrack.services.registry import read_registry
-from tests.browser.chromium import DESKTOP, PHONE_390, Visits, fill_date, new_page, sign_in
+from tests.browser.chromium import (
+    DESKTOP,
+    PHONE_390,
+    Visits,
+    fill_date,
+    new_page,
+    sign_in,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -309,7 +317,8 @@ def test_a_researchers_day(browser, live_server, tmp_path, viewport):
     chart = page.locator("figure img").first
     expect(chart).to_be_visible()
     # Rendered on the server by vl-convert: wait until the browser has it decoded.
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
+    wait_until(page, lambda: chart.evaluate("img => img.complete && img.naturalWidth > 0"),
+               "the chart is not decoded")
     visits.check(page, "aggregate")
     # Each chart downloads as a PNG for the press release, and as SVG to edit.
     with page.expect_download() as download_info:
