@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
@@ -176,13 +177,23 @@ def database_url(scratch: ScratchDatabases) -> str:
 def _empty_tables(app: Flask) -> None:
     engine = app.extensions["foitrack.db"].engine
     tables = list(reversed(Base.metadata.sorted_tables))
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as connection:
             for table in tables:
                 connection.execute(table.delete())
+        return
+    names = ", ".join(f'"{table.name}"' for table in tables)
+    # PostgreSQL's autovacuum holds a table's lock while it takes its TOAST table's, and
+    # TRUNCATE takes them in its own order: now and then the two deadlock, PostgreSQL cancels
+    # the TRUNCATE (a CI run failed so), and trying again finds autovacuum gone.
+    for attempt in range(1, 6):
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as error:
+            if attempt == 5 or getattr(error.orig, "sqlstate", None) != "40P01":
+                raise
 
 
 @pytest.fixture
