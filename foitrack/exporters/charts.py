@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import altair as alt
-import vl_convert
 
 from foitrack.domain.aggregate_rows import Aggregate, AggregateRow, AuthorityRow
 from foitrack.domain.design import CampaignDesign, DesignPeriod, comparable
 from foitrack.domain.phrasing import join_names, number, per_words, rate_number
+from foitrack.exporters import chart_images
 
-FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+FORMATS = chart_images.FORMATS
 
 # Okabe and Ito's palette (2008), chosen to stay distinguishable with any common colour-vision
 # deficiency; the first two are the strongest pair.
@@ -568,18 +568,12 @@ def _narrow_parts(part: Any) -> None:
 # ---- rendering -----------------------------------------------------------------------------
 
 def render(spec: dict[str, Any], image_format: str) -> bytes:
-    """The chart as SVG (UTF-8) or PNG at twice the size, for print.
-
-    ``allowed_base_urls=[]`` makes vl-convert refuse any URL a spec might name, so rendering
-    never waits on, or leaks to, the network.
+    """The chart as SVG (UTF-8) or PNG at twice the size, for print, drawn in this process
+    (``chart_images.draw``; a thread that must not hold up the requests draws apart).
 
     :raises ValueError: for a format other than svg or png.
     """
-    if image_format == "svg":
-        return vl_convert.vegalite_to_svg(spec, allowed_base_urls=[]).encode()
-    if image_format == "png":
-        return vl_convert.vegalite_to_png(spec, scale=2, allowed_base_urls=[])
-    raise ValueError(f"no chart format {image_format!r}")
+    return chart_images.draw(spec, image_format)
 
 
 # ---- shared parts ----------------------------------------------------------------------------

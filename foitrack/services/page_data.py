@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from foitrack.services.release import Release
 
 T = TypeVar("T")
 Key = tuple[Hashable, ...]
+Draw = Callable[[dict[str, Any], str], bytes]  # a spec and a format -> the image's bytes
 
 # Fact sheets built ahead after a write: of the authorities whose figures changed last.
 FACT_SHEETS_WARMED = 1
@@ -264,15 +265,16 @@ def recently_written(session: Session, campaign: Campaign, limit: int) -> list[A
 
 
 def image(store: Store, version: data_version.Version, chart: Key, drawn: charts.Chart,
-          image_format: str) -> bytes:
-    """``drawn`` as an image, rendered once per data version (kept under ``chart``'s key)."""
+          image_format: str, draw: Draw | None = None) -> bytes:
+    """``drawn`` as an image, rendered once per data version (kept under ``chart``'s key), by
+    ``draw`` (``charts.render``, in this process, unless given)."""
     return store.get(version, image_key(chart, image_format),
-                     lambda: charts.render(drawn.spec, image_format), shared=True)
+                     lambda: (draw or charts.render)(drawn.spec, image_format), shared=True)
 
 
 def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
          clock: ClockSettings, between: Callable[[], object] = lambda: None,
-         series: bool = True) -> Built:
+         series: bool = True, draw: Draw | None = None) -> Built:
     """Build what the campaign's heavy pages will ask for first, into ``store``, most asked for
     first: the aggregate of everyone with its charts (which the release and the fact sheets
     use too), the release worded from it, and the charts' images as the page shows them; the
@@ -283,7 +285,9 @@ def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
     embargoed). What is there already is not built again.
 
     ``between`` is called before each step: a web process's warm-up waits there while it
-    serves a request, so that a person never waits behind a build nobody has asked for."""
+    serves a request, so that a person never waits behind a build nobody has asked for.
+    ``draw`` draws the images (``charts.render`` unless given: a web process's thread draws
+    them in a process apart, ``chart_images.draw_apart``)."""
     between()
     found = built(session, store, campaign)
     between()
@@ -291,7 +295,7 @@ def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
     for drawn in found.charts:
         between()
         image(store, found.version, chart_key(campaign.id, None, False, drawn.name), drawn,
-              SHOWN_FORMAT)
+              SHOWN_FORMAT, draw)
     for authority in recently_written(session, campaign, FACT_SHEETS_WARMED):
         between()
         sheet = fact_sheet_built(session, store, campaign, authority, today, clock, found)
@@ -301,7 +305,7 @@ def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
                                               found)
             if chart is not None:
                 image(store, version, fact_sheet_key(campaign.id, authority.slug, drawn.name),
-                      chart, SHOWN_FORMAT)
+                      chart, SHOWN_FORMAT, draw)
     if series and campaign.series is not None:
         between()
         kept = series_built(session, store, campaign.series,
@@ -309,5 +313,5 @@ def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
         for drawn in kept.charts:
             between()
             image(store, kept.version, series_chart_key(kept.key, drawn.name), drawn,
-                  SHOWN_FORMAT)
+                  SHOWN_FORMAT, draw)
     return found

@@ -9,13 +9,15 @@ pages ask for first (foitrack.services.page_data.warm) is built ahead of anyone 
   and images, the last-written authority's fact sheet, and the campaign's series; one warm-up
   per campaign per WARM_UP_DELAY seconds, whichever process wrote (foitrack.services.warm_up);
 - otherwise (no broker: `make run`, `foitrack serve`): a thread of this process builds the
-  aggregate, its charts and images and the fact sheet into its cache (and the shared one, if
-  there is one) WARM_UP_DELAY seconds after the last write to the campaign, so a burst of saves
-  costs one rebuild, not one per save. Not the series: a thread shares the process's one
-  interpreter lock with the requests, and its 1.5 s of building would slow the pages the person
-  opens meanwhile (measured: the next grid 0.01 -> 1 s); for the same reason it waits while the
-  process answers a request, between its steps. A write by another process (a `foitrack`
-  command, the embedded queue's jobs) is not warmed here: the page builds it on demand.
+  same into its cache (and the shared one, if there is one) WARM_UP_DELAY seconds after the
+  last write to the campaign, so a burst of saves costs one rebuild, not one per save. A thread
+  shares the process's one interpreter lock with the requests, so it waits while the process
+  answers a request, between its steps, and has its images drawn in a process apart
+  (foitrack.exporters.chart_images.draw_apart): vl-convert holds the lock for a whole drawing,
+  and the series' two images (1.5 s) once slowed the next grid from 0.01 to 1 s, which is why
+  the series was left out of this warm-up until they were drawn apart. A write by another
+  process (a `foitrack` command, the embedded queue's jobs) is not warmed here: the page builds
+  it on demand.
 
 Only commits ask, never reads. WARM_UP_DELAY: seconds (warm_up.WARM_UP_DELAY unless set; a test
 app, TESTING, has none unless set, so no test has a thread building behind its back); None or 0
@@ -34,6 +36,7 @@ from typing import Any
 from flask import Flask
 
 from foitrack.domain.clock import today_in_uk
+from foitrack.exporters import chart_images
 from foitrack.models import Campaign
 from foitrack.services import data_version, page_data, warm_up
 from foitrack.web import campaign_rows, page_cache
@@ -147,7 +150,7 @@ class Warmer:
                     page_data.warm(session, page_cache.of(app.extensions), campaign,
                                    app.config.get("TODAY") or today_in_uk(),
                                    app.config["CLOCK"], between=self.wait_until_idle,
-                                   series=False)
+                                   draw=chart_images.draw_apart)
                     self.warmed += 1
                 session.rollback()  # read only
         except Exception:  # noqa: BLE001 - a failed warm-up costs the next reader the build

@@ -281,6 +281,36 @@ def test_after_a_write_the_release_and_the_written_authoritys_fact_sheet_are_rea
 
 
 
+def test_after_a_write_the_series_is_ready_too_drawn_in_a_process_apart(
+        app, client, session, campaign, warming, monkeypatch):
+    """The web process's own warm-up builds the series the campaign is in (table, charts and
+    images) as a worker does, its images drawn in a child process: vl-convert holds the
+    interpreter lock while it draws, so drawn here they would stall this process's requests.
+    Opening the series page and its images after the warm-up builds nothing."""
+    from foitrack.exporters import chart_images
+    from foitrack.models import Campaign
+    from foitrack.services import series as series_service
+
+    series_service.link(session, TEST_ACTOR, series_service.create_series(
+        session, TEST_ACTOR, slug="grooming", name="Grooming"), session.get(Campaign, campaign))
+    session.commit()
+    sign_in(client, make_user(session, role="researcher").email)
+    wait_until(lambda: warming.warmed >= 1, timeout=60)  # the link was a write to it too
+    apart = counting(monkeypatch, (chart_images, "draw_apart"))
+    save_kent(client, "1235", "1234")
+    wait_until(lambda: warming.warmed >= 2 and ready(app, session, campaign), timeout=60)
+    assert apart  # every image of the warm-up was drawn apart
+    drawn = counting(monkeypatch, (series_service, "series_table"), (charts, "render"),
+                     (chart_images, "draw_apart"))
+    page = client.get("/series/grooming")
+    assert page.status_code == 200 and "1,235" in page.get_data(as_text=True)
+    images = chart_sources(page.get_data(as_text=True))
+    assert images
+    for image in images:
+        assert client.get(image).status_code == 200, image
+    assert drawn == []  # the table, its charts and their images were there
+
+
 def test_the_warm_up_waits_while_the_process_answers_a_request(
         app, client, session, campaign, warming):
     """A person's request comes first: while one is being answered here, the warm-up builds

@@ -1,0 +1,81 @@
+"""Charts drawn in a process apart (foitrack.exporters.chart_images): the same image as drawn
+here, without holding this process's interpreter lock, and never missing when the child dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from foitrack.exporters import chart_images
+
+# A chart heavy enough to take a while to draw: 30 small panels with their own axes.
+HEAVY: dict[str, Any] = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "data": {"values": [{"who": f"force {i}", "year": y, "n": (i * 7 + y) % 50}
+                        for i in range(30) for y in range(2015, 2022)]},
+    "facet": {"field": "who", "type": "nominal"}, "columns": 6,
+    "spec": {"mark": "line", "width": 110, "height": 70,
+             "encoding": {"x": {"field": "year", "type": "ordinal"},
+                          "y": {"field": "n", "type": "quantitative"}}},
+    "resolve": {"scale": {"y": "independent"}},
+}
+
+
+def test_drawn_apart_is_the_image_drawn_here_from_another_process():
+    assert chart_images.draw_apart(HEAVY, "svg") == chart_images.draw(HEAVY, "svg")
+    png = chart_images.draw_apart(HEAVY, "png")
+    assert png.startswith(b"\x89PNG")
+    assert chart_images.drawer_pid() != os.getpid()
+
+
+def test_a_format_other_than_svg_or_png_is_refused_by_name():
+    with pytest.raises(ValueError, match="'gif'"):
+        chart_images.draw_apart(HEAVY, "gif")
+
+
+def counted_while(drawing) -> int:
+    """How far a thread of this process counts while another draws the heavy chart thrice."""
+    done = threading.Event()
+    count = 0
+
+    def draw() -> None:
+        for _ in range(3):
+            drawing(HEAVY, "svg")
+        done.set()
+
+    thread = threading.Thread(target=draw)
+    thread.start()
+    while not done.is_set():
+        count += 1
+    thread.join()
+    return count
+
+
+def test_drawing_apart_leaves_this_processs_threads_running():
+    """vl-convert holds the interpreter lock while it draws: a thread of the same process
+    barely moves meanwhile. Drawn apart, it goes on (measured counts, not a time)."""
+    chart_images.draw_apart(HEAVY, "svg")  # the child started, vl-convert loaded, in both
+    chart_images.draw(HEAVY, "svg")
+    here = counted_while(chart_images.draw)
+    apart = counted_while(chart_images.draw_apart)
+    assert apart > 10 * max(here, 1), (here, apart)
+
+
+def test_a_child_that_died_costs_a_drawing_here_then_a_new_child():
+    first = chart_images.drawer_pid()
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the pool notices its child's death on its own
+        try:
+            os.kill(first, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    assert chart_images.draw_apart(HEAVY, "svg") == chart_images.draw(HEAVY, "svg")
+    second = chart_images.drawer_pid()
+    assert second not in (first, os.getpid())
