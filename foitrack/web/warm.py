@@ -150,7 +150,7 @@ class Warmer:
                     page_data.warm(session, page_cache.of(app.extensions), campaign,
                                    app.config.get("TODAY") or today_in_uk(),
                                    app.config["CLOCK"], between=self.wait_until_idle,
-                                   draw=chart_images.draw_apart)
+                                   draw=chart_images.draw_apart, findings=True)
                     self.warmed += 1
                 session.rollback()  # read only
         except Exception:  # noqa: BLE001 - a failed warm-up costs the next reader the build

@@ -311,6 +311,20 @@ def test_after_a_write_the_series_is_ready_too_drawn_in_a_process_apart(
     assert drawn == []  # the table, its charts and their images were there
 
 
+def test_after_a_write_the_checks_page_is_ready_too(app, client, session, campaign, warming,
+                                                   monkeypatch):
+    """The consistency findings (worked out from every figure and timeline) are built with
+    the rest of the warm-up: the checks page opened after a save works nothing out."""
+    from foitrack.services import checks
+
+    sign_in(client, make_user(session, role="researcher").email)
+    save_kent(client, "99999", "1234")  # far from West Mercia's: a finding or not, worked out
+    wait_until(lambda: ready(app, session, campaign) and warming.warmed >= 1)
+    worked_out = counting(monkeypatch, (checks, "findings"))
+    assert client.get(f"{BASE}/checks/").status_code == 200
+    assert worked_out == []
+
+
 def test_the_warm_up_waits_while_the_process_answers_a_request(
         app, client, session, campaign, warming):
     """A person's request comes first: while one is being answered here, the warm-up builds

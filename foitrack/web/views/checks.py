@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
 from foitrack.errors import Invalid
-from foitrack.services import checks, data_version, reply_reading
+from foitrack.services import checks, data_version, page_data, reply_reading
 from foitrack.services.figures import Entry
 from foitrack.web import page_cache
 from foitrack.web.context import actor, clock_settings, db_session, today
@@ -36,22 +36,12 @@ def flash_warnings(campaign: Any, request_ids: Iterable[int]) -> None:
               + "; ".join(lines) + ".", "warning")
 
 
-def _again(session: Any, campaign: Any) -> Any:
-    """The campaign read again: it was loaded before the versions, and what is kept under them
-    must be no older."""
-    session.refresh(campaign)
-    return campaign
-
-
 def _page(campaign: Any, problems: dict[str, list[str]] | None = None,
           notes: dict[str, str] | None = None, status: int = 200) -> Any:
     session = db_session()
     version = data_version.of_campaigns(session, [campaign.id])  # before the data: no older
-    # Kept until the campaign changes: they are worked out from every figure and timeline.
-    found = page_cache.of(current_app.extensions).get(
-        version, ("findings", campaign.id, today(), clock_settings()),
-        lambda: checks.findings(session, _again(session, campaign), today=today(),
-                                settings=clock_settings()))
+    found = page_data.findings_built(session, page_cache.of(current_app.extensions), campaign,
+                                     today(), clock_settings())
     # Replies citing a section in near-identical words: kept likewise (each reply is read).
     shared = page_cache.of(current_app.extensions).get(
         version, ("shared-paragraphs", campaign.id),
