@@ -24,6 +24,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+# Drawing processes a process may start, each when first needed: one, since each holds some
+# 150 MB (vl-convert's JavaScript engine and fonts) for as long as its process lives.
+DRAWERS = 1
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -48,7 +51,8 @@ def draw(spec: dict[str, Any], image_format: str) -> bytes:
 
 
 def draw_apart(spec: dict[str, Any], image_format: str) -> bytes:
-    """As ``draw``, in a child process kept for this process's later drawings: the calling
+    """As ``draw``, in a child process kept for this process's later drawings (DRAWERS at
+    most, for drawings asked for at once from several threads): the calling
     thread does not hold the interpreter lock meanwhile. Where the child cannot be had (or
     dies), drawn here: slower for the other threads, never missing.
 
@@ -77,7 +81,7 @@ def _drawer() -> ProcessPoolExecutor:
         if _pool is None or _pool_pid != os.getpid():
             # "spawn", not fork: the parent has threads (the warm-up, a server's), and a forked
             # child would inherit their locks held.
-            _pool = ProcessPoolExecutor(max_workers=1,
+            _pool = ProcessPoolExecutor(max_workers=DRAWERS,
                                         mp_context=multiprocessing.get_context("spawn"))
             _pool_pid = os.getpid()
         return _pool

@@ -16,6 +16,7 @@ from celery.signals import worker_ready
 
 from foitrack import broker
 from foitrack.errors import Invalid
+from foitrack.exporters import chart_images
 from foitrack.models import Campaign, JobKind
 from foitrack.services import (
     audit,
@@ -62,7 +63,10 @@ def warm_up(campaign_id: int) -> bool:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             return False  # deleted since the write
-        page_data.warm(session, shared, campaign, rt.today(), rt.clock)
+        # Images drawn apart: the worker's threads (its pool is threads) share one
+        # interpreter lock, which vl-convert would hold for every drawing.
+        page_data.warm(session, shared, campaign, rt.today(), rt.clock,
+                       draw=chart_images.draw_apart)
         session.rollback()  # read only
     return True
 
