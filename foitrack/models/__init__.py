@@ -28,6 +28,7 @@ from foitrack.models.mail import (
     OutgoingMessage,
 )
 from foitrack.models.population import Population
+from foitrack.models.published_release import PublishedRelease
 from foitrack.models.reference_figure import ReferenceFigure
 from foitrack.models.request import Event, Request
 from foitrack.models.series import Series
@@ -41,7 +42,8 @@ __all__ = [
     "CampaignVersion", "DataVersion",
     "Category", "CategoryGroup", "Dimension", "Event", "Figure", "FindingExplanation", "Invitation",
     "Measure", "Period",
-    "Job", "JobKind", "JobState", "PeriodGroup", "Population", "ReferenceFigure", "Series",
+    "Job", "JobKind", "JobState", "PeriodGroup", "Population", "PublishedRelease",
+    "ReferenceFigure", "Series",
     "Request", "Role", "SignInFailure", "StoredFile", "User",
     "authority_set_member",
     "category_group_member", "period_group_member",
