@@ -47,6 +47,8 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
                      "reply files itself (the mail host must deliver plus-addresses); "
                      "@replies.example.org: a catch-all domain instead; unset: no per-request "
                      "Reply-To",
+    "REPLY_ADDRESS_KEY": "the key reply addresses are signed with; unset (the usual): one derived "
+                         "from SECRET_KEY for this use alone",
     "MAIL_THROTTLE_SECONDS": "seconds between two messages to the same recipient domain, on a real "
                              "mail server (2; never for the outbox)",
     "CHASE_INTERVAL_DAYS": "working days before a request may be chased again (5)",
@@ -183,7 +185,8 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
     config["QUEUE"] = (env.get(ENV_PREFIX + "QUEUE") or "foitrack").strip()
     config["CACHE_URL"] = _cache_url(env.get(ENV_PREFIX + "CACHE_URL"))
     config["AUTO_CHASE"] = (env.get(ENV_PREFIX + "AUTO_CHASE") or "0").strip().lower() in _TRUE
-    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "REPLY_ADDRESS", "IMAP_HOST",
+    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "REPLY_ADDRESS",
+                 "REPLY_ADDRESS_KEY", "IMAP_HOST",
                  "IMAP_USERNAME", "IMAP_PASSWORD", "IMAP_FOLDER"):
         config[name] = env.get(ENV_PREFIX + name) or None
     config.update(_whole_numbers(env))

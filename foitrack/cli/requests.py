@@ -36,17 +36,26 @@ def requests_group() -> None:
 @click.option("--due-on", callback=iso_date, help="For extension: the date the authority gave.")
 @click.option("--received-on", callback=iso_date, help="For sent: the date of receipt, if later.")
 @click.option("--reference", help="Also record the authority's reference number.")
+@click.option("--case-reference", help="For ico_complaint, ico_decision, tribunal_appeal, "
+                                       "court_of_session_appeal and tribunal_decision: the "
+                                       "Commissioner's, tribunal's or court's case reference.")
+@click.option("--steps-ordered", help="For ico_decision: the steps the decision notice orders "
+                                      "the authority to take (FOIA s.50(4), FOISA s.49(6)).")
+@click.option("--comply-by", callback=iso_date,
+              help="For ico_decision: the date the notice gives to take the steps by.")
 @with_appcontext
 @needs_current_schema
 def requests_event(campaign: str, authority_code: str, kind: str, date: dt.date,
                    note: str | None, outcome: str | None, exemptions: str | None,
                    due_on: dt.date | None, received_on: dt.date | None,
-                   reference: str | None) -> None:
+                   reference: str | None, case_reference: str | None,
+                   steps_ordered: str | None, comply_by: dt.date | None) -> None:
     """Record an event of KIND on DATE in CAMPAIGN's request to AUTHORITY_CODE (code or slug).
 
     KIND is one of: sent, acknowledged, clarification_requested, clarification_sent,
     fees_notice, fee_paid, extension, response, withdrawn, internal_review_requested,
-    internal_review_outcome, ico_complaint, ico_decision, chaser_sent, note.
+    internal_review_outcome, ico_complaint, ico_decision, tribunal_appeal,
+    court_of_session_appeal, tribunal_decision, chaser_sent, note.
     """
     from foitrack.services import requests as request_service
 
@@ -55,6 +64,7 @@ def requests_event(campaign: str, authority_code: str, kind: str, date: dt.date,
         event = request_service.add_event(
             session, system_actor(), request, kind, date, today=today(), note=note,
             outcome=outcome, exemptions=exemptions or (), due_on=due_on, received_on=received_on,
+            case_reference=case_reference, steps_ordered=steps_ordered, comply_by=comply_by,
         )
         if reference is not None:
             request_service.set_reference(session, system_actor(), request, reference)
@@ -85,6 +95,7 @@ def requests_events(campaign: str, file: Any, dry_run: bool) -> None:
     \b
     The columns are exactly:
     authority,kind,date,note,outcome,exemptions,due_on,received_on,reference
+    and, if wanted, any of: case_reference,steps_ordered,comply_by
 
     The authority by code or slug, dates as YYYY-MM-DD; an empty cell is an option not given.
     Rows are recorded in file order. One bad row or cell and nothing is recorded; the problem

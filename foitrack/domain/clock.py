@@ -64,7 +64,7 @@ class ClockSettings:
 
     response_days: int = 20  # FOIA s.10(1), FOISA s.10(1)
     extension_guidance_days: int = 20  # ICO: a PIT extension should be no more than 20 more days
-    review_days: int = 20  # s.45 Code of Practice para 5.4; FOISA s.21(1) (statutory)
+    review_days: int = 20  # s.45 Code of Practice (2018) part 5; FOISA s.21(1) (statutory)
     review_max_days: int = 40  # s.45 Code: 40 working days at most in complex cases
     review_window_days: int = 40  # ask for a review within 40 working days of the response
     very_overdue_days: int = 40  # like WhatDoTheyKnow's "long overdue": 40 working days, no reply

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from foitrack.domain.timeline import EventKind, ResponseOutcome
 
@@ -71,6 +72,33 @@ class Reading:
 
     def first(self, label: str) -> Finding | None:
         return next((f for f in self.findings if f.label == label), None)
+
+
+# The reading rules' version: a reading stored under an older one is read again from its stored
+# text (services.reply_reading), so a better rule reaches replies filed before it without
+# reading their attachments again. Raise it whenever a change here changes what is found.
+READER_VERSION = 1
+
+
+def reading_as_json(reading: Reading) -> dict[str, Any]:
+    """A reading as plain JSON values, to be kept with its reply."""
+    return {
+        "findings": [[f.label, f.cited_as, f.sentence, f.paragraph] for f in reading.findings],
+        "kind": reading.kind.value if reading.kind is not None else None,
+        "outcome": reading.outcome.value if reading.outcome is not None else None,
+        "exemptions": list(reading.exemptions), "because": reading.because,
+    }
+
+
+def reading_from_json(kept: dict[str, Any]) -> Reading:
+    """The reading ``reading_as_json`` kept. :raises ValueError: on a kind or outcome no longer
+    known (the caller reads the reply again)."""
+    return Reading(
+        findings=tuple(Finding(*finding) for finding in kept["findings"]),
+        kind=EventKind(kept["kind"]) if kept["kind"] is not None else None,
+        outcome=ResponseOutcome(kept["outcome"]) if kept["outcome"] is not None else None,
+        exemptions=tuple(kept["exemptions"]), because=kept["because"],
+    )
 
 
 def ground_of(section: str) -> str:

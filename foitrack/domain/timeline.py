@@ -51,6 +51,10 @@ class EventKind(enum.StrEnum):
     # sent corrected figures: practice, not law; no Act provides for either (see _on_*).
     response_withdrawn = "response_withdrawn"
     response_replaced = "response_replaced"
+    # The decision on an appeal against the Commissioner's decision: the First-tier Tribunal's
+    # (FOIA s.58) or, under FOISA, the Court of Session's (s.56). One kind for both, as for the
+    # complaint and the decision notice; label_for names the body.
+    tribunal_decision = "tribunal_decision"
 
     @property
     def label(self) -> str:
@@ -85,6 +89,7 @@ _KIND_LABELS = {
     EventKind.court_of_session_appeal: "Appeal to the Court of Session",
     EventKind.response_withdrawn: "Response withdrawn by the authority",
     EventKind.response_replaced: "Response replaced with corrected figures",
+    EventKind.tribunal_decision: "Decision on the appeal",
 }
 _KIND_LABELS_BY_LAW = {
     (EventKind.ico_complaint, Regime.foia): "Complaint to the ICO (FOIA s.50)",
@@ -96,6 +101,8 @@ _KIND_LABELS_BY_LAW = {
     (EventKind.tribunal_appeal, Regime.foia): "Appeal to the First-tier Tribunal (FOIA s.57)",
     (EventKind.court_of_session_appeal, Regime.foisa):
         "Appeal to the Court of Session (FOISA s.56)",
+    (EventKind.tribunal_decision, Regime.foia): "First-tier Tribunal decision (FOIA s.58)",
+    (EventKind.tribunal_decision, Regime.foisa): "Court of Session decision (FOISA s.56)",
 }
 
 # On one day, events are taken in this natural order whatever order they were entered in.
@@ -162,6 +169,11 @@ OUTCOMES: dict[EventKind, type[enum.StrEnum]] = {
     EventKind.response: ResponseOutcome,
     EventKind.internal_review_outcome: ReviewOutcome,
     EventKind.ico_decision: CommissionerOutcome,
+    # FOIA s.58(1): the Tribunal allows the appeal or substitutes its own notice, or dismisses
+    # it; FOISA s.56: the Court decides on the point of law. Either side may appeal, so
+    # "allowed" says nothing about the information by itself: the outcome recorded is how the
+    # information stands after the decision, in the response's own terms.
+    EventKind.tribunal_decision: ResponseOutcome,
 }
 
 
@@ -204,6 +216,8 @@ _TAKES: dict[EventKind, dict[str, bool]] = {
     # FOIA s.57, FOISA s.56: the tribunal's or the court's own reference.
     EventKind.tribunal_appeal: {"case_reference": False},
     EventKind.court_of_session_appeal: {"case_reference": False},
+    # What the decision leaves standing, the sections it upholds, and its reference.
+    EventKind.tribunal_decision: {"outcome": True, "exemptions": False, "case_reference": False},
     # A replacement may change what was decided (corrected figures that are now only part of
     # what was asked); without an outcome, the one that stood before it stands again.
     EventKind.response_replaced: {"outcome": False},
@@ -315,7 +329,8 @@ class Deadline:
 
 @dataclass(frozen=True)
 class Decision:
-    """One decision on the request, in order: the response, a review, a decision notice.
+    """One decision on the request, in order: the response, a review, a decision notice, the
+    decision on an appeal against it.
 
     ``outcome`` is the event's own outcome (of its kind's enum); ``standing`` is what the
     request's outcome became after it, a ResponseOutcome value (``outcome_after``)."""
@@ -416,6 +431,7 @@ class _Walk:
     complaint: TimelineEvent | None = None  # the last complaint to the Commissioner
     decision: TimelineEvent | None = None  # the Commissioner's decision notice
     appeal: TimelineEvent | None = None  # an appeal against it (FOIA s.57, FOISA s.56)
+    appeal_decided: dt.date | None = None  # the Tribunal's (FOIA s.58) or Court's decision
     withdrawn_on: dt.date | None = None
     closed_on: dt.date | None = None
     last_chased: dt.date | None = None
@@ -660,6 +676,23 @@ def _on_court_of_session_appeal(walk: _Walk, event: TimelineEvent) -> None:
     _refuse_second_appeal(walk, event)
 
 
+def _on_tribunal_decision(walk: _Walk, event: TimelineEvent) -> None:
+    """FOIA s.58: the First-tier Tribunal's decision on an appeal under s.57 (allowing it, with
+    a notice substituted, or dismissing it); FOISA s.56: the Court of Session's decision. It
+    is the request's latest decision: the outcome recorded (how the information stands after
+    it) becomes the request's, as a review's and a decision notice's do before it. No clock
+    is built on it: see docs/lifecycle.md on a further appeal."""
+    if walk.appeal is None:
+        raise _fail(event, "no appeal against the Commissioner's decision has been recorded")
+    if walk.appeal_decided is not None:
+        raise _fail(event, f"the appeal was decided on {walk.appeal_decided.isoformat()}")
+    if event.outcome is None:
+        raise _fail(event, "say what the decision leaves standing: how the information stands "
+                           "after it (the outcome)")
+    walk.appeal_decided = event.on
+    _decide(walk, event)
+
+
 def _refuse_second_appeal(walk: _Walk, event: TimelineEvent) -> None:
     """FOIA s.57, FOISA s.56: an appeal lies against a decision notice, and only once."""
     if walk.decision is None:
@@ -683,7 +716,7 @@ def _review_due(walk: _Walk, requested_on: dt.date) -> dt.date:
 _WITHHELD = frozenset({ResponseOutcome.refused, ResponseOutcome.ncnd, ResponseOutcome.not_held})
 # Keyed by kind: "upheld" is the refusal's for a review, the requester's for a decision notice.
 _GIVES: Mapping[EventKind, Mapping[str, ResponseOutcome]] = MappingProxyType({
-    # FOIA s.45 Code of Practice (para 5.10), FOISA s.21(4)(b): the review substitutes its
+    # FOIA s.45 Code of Practice (2018) part 5, FOISA s.21(4)(b): the review substitutes its
     # own decision for the one reviewed.
     EventKind.internal_review_outcome: {ReviewOutcome.overturned: ResponseOutcome.provided,
                                         ReviewOutcome.partly_overturned:
@@ -704,6 +737,8 @@ def outcome_after(standing: str | None, kind: EventKind, decided: str,
     (the silence complained of) leaves it unanswered until the response comes."""
     if kind is EventKind.ico_decision and not steps_ordered:
         return standing
+    if kind is EventKind.tribunal_decision:
+        return decided  # recorded in the response's terms: what stands after it
     gives = _GIVES.get(kind, {}).get(decided)
     if standing is None or gives is None:
         return standing
@@ -728,7 +763,7 @@ def standing_outcome(events: Iterable[TimelineEvent]) -> str | None:
             continue
         if event.kind in (EventKind.response, EventKind.response_replaced):
             standing = event.outcome
-        elif event.kind in _GIVES:
+        elif event.kind in _GIVES or event.kind is EventKind.tribunal_decision:
             standing = outcome_after(standing, event.kind, event.outcome, event.steps_ordered)
     return standing
 
@@ -814,6 +849,7 @@ HANDLERS: Mapping[EventKind, _Handler] = MappingProxyType({
     EventKind.note: _on_nothing,
     EventKind.delivery_failed: _on_delivery_failed,
     EventKind.tribunal_appeal: _on_tribunal_appeal,
+    EventKind.tribunal_decision: _on_tribunal_decision,
     EventKind.court_of_session_appeal: _on_court_of_session_appeal,
     EventKind.response_withdrawn: _on_response_withdrawn,
     EventKind.response_replaced: _on_response_replaced,
@@ -822,7 +858,8 @@ HANDLERS: Mapping[EventKind, _Handler] = MappingProxyType({
 # A decision notice may order disclosure: the response that follows is still recorded.
 # So may an appeal against it (FOIA s.57, FOISA s.56).
 _AFTER_DECISION = frozenset({EventKind.chaser_sent, EventKind.response, EventKind.reply_received,
-                             EventKind.tribunal_appeal, EventKind.court_of_session_appeal})
+                             EventKind.tribunal_appeal, EventKind.court_of_session_appeal,
+                             EventKind.tribunal_decision})
 
 
 def _refuse_out_of_place(walk: _Walk, event: TimelineEvent) -> None:
@@ -1157,6 +1194,8 @@ class Reminder:
     due: dt.date
     days_left: int  # calendar days, as people count down to a date
     working_days_left: int
+    source: str = ""  # where the date comes from: the deadline's "Source:" line
+
 
     @property
     def text(self) -> str:
@@ -1191,8 +1230,14 @@ def reminders(state: RequestState, regime: Regime, today: dt.date,
         working = working_days_between(today, deadline.due, regime)
         if working <= within:
             found.append(Reminder(deadline.name, deadline.due, (deadline.due - today).days,
-                                  working))
+                                  working, source_of(deadline)))
     return sorted(found, key=lambda reminder: reminder.due)
+
+
+def source_of(deadline: Deadline) -> str:
+    """The law or guidance a deadline's date comes from: its working's "Source:" line."""
+    return next((line.removeprefix("Source: ") for line in deadline.lines
+                 if line.startswith("Source: ")), "")
 
 
 def _commissioner_window(walk: _Walk) -> Deadline | None:
@@ -1209,7 +1254,10 @@ def _commissioner_window(walk: _Walk) -> Deadline | None:
     due = months_after(start, 6)
     return Deadline("Apply to the Scottish Information Commissioner by", due,
                     [f"Six months from {why}, {start.isoformat()} (FOISA s.47(4)): "
-                     f"{due.isoformat()}."])
+                     f"{due.isoformat()}.",
+                     "Source: FOISA s.47(4)(a) (six months after receiving the review's "
+                     "notice) and s.47(4)(b) (after the time s.21(1) allows for the review "
+                     "expires, when none came)."])
 
 
 def months_after(day: dt.date, months: int) -> dt.date:
@@ -1229,7 +1277,7 @@ CLASSIFYING = frozenset({
     EventKind.acknowledged, EventKind.clarification_requested, EventKind.fees_notice,
     EventKind.extension, EventKind.response, EventKind.internal_review_outcome,
     EventKind.ico_decision, EventKind.withdrawn,
-    EventKind.response_withdrawn, EventKind.response_replaced,
+    EventKind.response_withdrawn, EventKind.response_replaced, EventKind.tribunal_decision,
 })
 
 
@@ -1243,6 +1291,19 @@ def unread_reply_on(events: Iterable[TimelineEvent]) -> dt.date | None:
         elif event.kind in CLASSIFYING:
             waiting = None
     return waiting
+
+
+def is_classified(events: Iterable[TimelineEvent], filed_as: int) -> bool:
+    """Whether the reply filed as the event numbered ``filed_as`` (its "reply received") has been
+    classified: an event saying what a reply was is recorded after it, in the order
+    unread_reply_on reads them. False when that event is not among ``events`` (removed)."""
+    seen = False
+    for event in sorted(events, key=lambda e: (e.on, e.seq)):
+        if event.seq == filed_as:
+            seen = True
+        elif seen and event.kind in CLASSIFYING:
+            return True
+    return False
 
 
 def _response_lateness(state: RequestState, due: dt.date, walk: _Walk, before_response: _Walk,

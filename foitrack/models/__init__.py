@@ -30,6 +30,7 @@ from foitrack.models.mail import (
 from foitrack.models.population import Population
 from foitrack.models.published_release import PublishedRelease
 from foitrack.models.reference_figure import ReferenceFigure
+from foitrack.models.reply_reading import ReplyReading
 from foitrack.models.request import Event, Request
 from foitrack.models.series import Series
 from foitrack.models.sign_in import SignInFailure
@@ -44,7 +45,7 @@ __all__ = [
     "Measure", "Period",
     "Job", "JobKind", "JobState", "PeriodGroup", "Population", "PublishedRelease",
     "ReferenceFigure", "Series",
-    "Request", "Role", "SignInFailure", "StoredFile", "User",
+    "ReplyReading", "Request", "Role", "SignInFailure", "StoredFile", "User",
     "authority_set_member",
     "category_group_member", "period_group_member",
 ]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from foitrack.db import Base, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
+    from foitrack.models.reply_reading import ReplyReading
     from foitrack.models.request import Event, Request
     from foitrack.models.stored_file import StoredFile
 
@@ -95,6 +96,9 @@ class InboundMessage(Base):
     event: Mapped[Event | None] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message",
                                                          order_by="Attachment.id")
+    # Read once, when imported (services.reply_reading.keep_reading).
+    reading: Mapped[ReplyReading | None] = relationship(back_populates="message",
+                                                        cascade="all, delete-orphan")
 
 
 class Attachment(Base):

@@ -25,8 +25,12 @@ from foitrack.services.requests import add_event, get_request, set_reference, st
 # The columns, exactly these (a script's file is read the same way every time).
 COLUMNS = ("authority", "kind", "date", "note", "outcome", "exemptions", "due_on", "received_on",
            "reference")
+# A complaint's, decision notice's or appeal's fields, as the web form takes them (FOIA s.50(4),
+# FOISA s.49(6): the steps a decision notice orders and the date to take them by): columns a
+# file may add, so that files written before they existed are read as they always were.
+DECISION_COLUMNS = ("case_reference", "steps_ordered", "comply_by")
 REQUIRED = ("authority", "kind", "date")
-DATE_COLUMNS = ("date", "due_on", "received_on")
+DATE_COLUMNS = ("date", "due_on", "received_on", "comply_by")
 # What add_event names a problem by, when it is not the column's own name.
 _COLUMN_OF_FIELD = {"occurred_on": "date"}
 
@@ -46,6 +50,9 @@ class EventRow:
     due_on: dt.date | None
     received_on: dt.date | None
     reference: str | None
+    case_reference: str | None = None
+    steps_ordered: str | None = None
+    comply_by: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,8 @@ def record_events(session: Session, actor: audit.Actor, campaign_slug: str, data
             event = add_event(
                 session, actor, row.request, row.kind, row.on, today=today, note=row.note,
                 outcome=row.outcome, exemptions=row.exemptions or (), due_on=row.due_on,
-                received_on=row.received_on,
+                received_on=row.received_on, case_reference=row.case_reference,
+                steps_ordered=row.steps_ordered, comply_by=row.comply_by,
             )
             if row.reference is not None:
                 set_reference(session, actor, row.request, row.reference)
@@ -91,8 +99,9 @@ def read_rows(session: Session, campaign_slug: str, data: bytes) -> list[EventRo
     rows: list[EventRow] = []
     problems: list[Problem] = []
     for line, cells in records(decode_upload(data), _read_header, problems):
-        row = _row(session, campaign_slug, {column: cell.strip() for column, cell in cells.items()},
-                   line, problems)
+        given = {column: "" for column in DECISION_COLUMNS}
+        given.update((column, cell.strip()) for column, cell in cells.items())
+        row = _row(session, campaign_slug, given, line, problems)
         if row is not None:
             rows.append(row)
     if not rows and not problems:
@@ -102,7 +111,10 @@ def read_rows(session: Session, campaign_slug: str, data: bytes) -> list[EventRo
     return rows
 
 
-_read_header = header_reader(COLUMNS, COLUMNS, f"the columns are exactly {','.join(COLUMNS)}")
+_read_header = header_reader(
+    (*COLUMNS, *DECISION_COLUMNS), COLUMNS,
+    f"the columns are exactly {','.join(COLUMNS)} (and, if wanted, any of "
+    f"{','.join(DECISION_COLUMNS)})")
 
 
 def _row(session: Session, campaign_slug: str, cells: dict[str, str], line: int,
@@ -126,6 +138,8 @@ def _row(session: Session, campaign_slug: str, cells: dict[str, str], line: int,
         note=cells["note"] or None, outcome=cells["outcome"] or None,
         exemptions=cells["exemptions"] or None, due_on=dates["due_on"],
         received_on=dates["received_on"], reference=cells["reference"] or None,
+        case_reference=cells["case_reference"] or None,
+        steps_ordered=cells["steps_ordered"] or None, comply_by=dates["comply_by"],
     )
 
 

@@ -32,7 +32,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from foitrack.domain.bounces import Bounce, read_bounce
 from foitrack.domain.clock import today_in_uk
-from foitrack.domain.reply_addresses import request_id_from
+from foitrack.domain.reply_addresses import (
+    ReplyKey,
+    ReplyKeys,
+    reply_keys_from,
+    request_id_from,
+)
 from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.models import (
     Attachment,
@@ -44,7 +49,7 @@ from foitrack.models import (
     Request,
     StoredFile,
 )
-from foitrack.services import audit, bounces, membership
+from foitrack.services import audit, bounces, membership, reply_reading
 from foitrack.services.mail import TOKEN, token_for
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore, safe_filename
@@ -189,7 +194,7 @@ def _domain(address: str) -> str:
 
 def _match(session: Session, message: InboundMessage, who: _Uploader,
            recipients: Sequence[str] = (),
-           reply_key: str | None = None) -> tuple[Request | None, str | None]:
+           reply_key: ReplyKey | None = None) -> tuple[Request | None, str | None]:
     """The request a message answers, of those ``who`` may see: a request hidden from them is
     passed over exactly as if it did not exist. Tried in turn: the request's own reply address
     among ``recipients`` (checked with ``reply_key``), the reference token in the subject, the
@@ -212,7 +217,7 @@ def _match(session: Session, message: InboundMessage, who: _Uploader,
     return None, None
 
 
-def _by_address(session: Session, recipients: Sequence[str], reply_key: str | None,
+def _by_address(session: Session, recipients: Sequence[str], reply_key: ReplyKey | None,
                 who: _Uploader) -> Request | None:
     """The request whose own reply address the message was sent to; a made-up one (its check
     wrong) names none."""
@@ -434,7 +439,7 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore,
                    message: EmailMessage | None, raw: bytes, today: dt.date, *,
                    uploader: Any = membership.OPERATOR, problem: str | None = None,
                    who: _Uploader | None = None,
-                   reply_key: str | None = None) -> tuple[InboundMessage | None, str]:
+                   reply_key: ReplyKey | None = None) -> tuple[InboundMessage | None, str]:
     """File one message (``problem``: why it could not be read; it is kept as it came).
     Returns it (None if already imported) and where it went.
 
@@ -484,6 +489,8 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore,
             session.add(stored)
             attachment.stored_file = stored
         session.add(attachment)
+    if problem is None and not found.is_bounce:
+        _read_once(inbound, store)
     request, how, returned = None, None, None
     if problem is None:
         returned = _returned_message(session, found.bounce, who)
@@ -506,6 +513,17 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore,
     audit.record(session, actor, "inbound_message", inbound.id, "import", None,
                  {"from": inbound.from_address, "subject": inbound.subject, "where": where})
     return inbound, where
+
+
+def _read_once(inbound: InboundMessage, store: FileStore) -> None:
+    """Read the reply and keep its reading (services.reply_reading), here at filing and not on
+    every showing of the pages that propose it: a PDF letter takes about 0.3 s a page. (A fetch
+    files replies inside its background job already; an upload reads at most MAX_PDF_PAGES a
+    letter.) A fault in the reading leaves the reply unread, to be read when first shown."""
+    try:
+        reply_reading.keep_reading(inbound, store)
+    except Exception:  # noqa: BLE001 - a reply is filed whatever its reading does
+        inbound.reading = None
 
 
 def _returned_message(session: Session, bounce: Bounce | None,
@@ -533,10 +551,11 @@ def _file_bounce(session: Session, actor: audit.Actor, inbound: InboundMessage,
     session.flush()
 
 
-def reply_key_from(config: Any) -> str | None:
-    """The key the requests' own reply addresses are checked with: the app's secret key, as
-    services.mail signs them."""
-    return config.get("SECRET_KEY") or None
+def reply_key_from(config: Any) -> ReplyKeys | None:
+    """The keys the requests' own reply addresses are checked with, as services.mail signs
+    them: FOITRACK_REPLY_ADDRESS_KEY, or one derived from the app's secret key, and those that
+    signed addresses before (domain.reply_addresses.reply_keys)."""
+    return reply_keys_from(config)
 
 
 def file_against(session: Session, actor: audit.Actor, inbound: InboundMessage, request: Request,
@@ -556,12 +575,15 @@ def file_against(session: Session, actor: audit.Actor, inbound: InboundMessage, 
 
 
 def assign(session: Session, actor: audit.Actor, inbound_id: int, request: Request,
-           today: dt.date) -> InboundMessage:
-    """A researcher files a triage message against a request. :raises NotFound:"""
+           today: dt.date, store: FileStore | None = None) -> InboundMessage:
+    """A researcher files a triage message against a request; with ``store``, a reply imported
+    before replies were read at import is read now. :raises NotFound:"""
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None or inbound.request_id is not None:
         raise NotFound("no such message waiting in the triage inbox")
     file_against(session, actor, inbound, request, "manual", today)
+    if store is not None and not inbound.is_bounce and inbound.reading is None:
+        _read_once(inbound, store)
     audit.record(session, actor, "inbound_message", inbound.id, "assign", None,
                  {"request_id": request.id})
     return inbound
@@ -570,7 +592,7 @@ def assign(session: Session, actor: audit.Actor, inbound_id: int, request: Reque
 def import_file(session: Session, actor: audit.Actor, store: FileStore, filename: str,
                 data: bytes, today: dt.date, *, uploader: Any = membership.OPERATOR,
                 refuse_unreadable: bool = False, max_messages: int | None = None,
-                reply_key: str | None = None) -> ImportReport:
+                reply_key: ReplyKey | None = None) -> ImportReport:
     """Import every message in an .eml or .mbox file, each on its own.
 
     ``uploader`` is who asked (the command line's operator, who sees everything, by default):
@@ -610,7 +632,7 @@ def filed_messages(session: Session, request_id: int) -> list[InboundMessage]:
         select(InboundMessage).where(InboundMessage.request_id == request_id)
         .order_by(InboundMessage.id)
         .options(selectinload(InboundMessage.attachments).selectinload(Attachment.stored_file),
-                 selectinload(InboundMessage.raw_file))
+                 selectinload(InboundMessage.raw_file), selectinload(InboundMessage.reading))
     ))
 
 
@@ -621,7 +643,7 @@ def triage(session: Session) -> list[InboundMessage]:
         select(InboundMessage).where(InboundMessage.request_id.is_(None))
         .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
         .options(selectinload(InboundMessage.attachments).selectinload(Attachment.stored_file),
-                 selectinload(InboundMessage.raw_file))))
+                 selectinload(InboundMessage.raw_file), selectinload(InboundMessage.reading))))
 
 
 @dataclass(frozen=True)
@@ -637,7 +659,7 @@ class ImapSettings:
     # Seconds to wait on the server before giving up: a scheduled fetch must never hang.
     timeout: float = 60.0
     # Checks the requests' own reply addresses in what is fetched (reply_key_from).
-    reply_key: str | None = field(default=None, repr=False)
+    reply_key: ReplyKey | None = field(default=None, repr=False)
 
 
 def imap_settings_from(config: Any) -> ImapSettings | None:

@@ -21,12 +21,18 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from foitrack.db import rows_updated, utcnow
 from foitrack.domain.clock import ClockSettings, working_days_between
-from foitrack.domain.reply_addresses import reply_address
-from foitrack.domain.timeline import EventKind, TimelineError, derive, unread_reply_on
+from foitrack.domain.reply_addresses import ReplyKey, reply_address, reply_keys_from
+from foitrack.domain.timeline import (
+    EventKind,
+    TimelineError,
+    derive,
+    reminders,
+    unread_reply_on,
+)
 from foitrack.errors import Invalid
 from foitrack.models import (
     Campaign,
@@ -39,7 +45,14 @@ from foitrack.models import (
 from foitrack.services import audit
 from foitrack.services.campaigns import DEFAULT_SALUTATION, render_text
 from foitrack.services.mail_templates import render, template_for
-from foitrack.services.requests import ChaseRow, add_event, chase_list, get_request, state_of
+from foitrack.services.requests import (
+    ChaseRow,
+    add_event,
+    chase_campaigns,
+    chase_list,
+    get_request,
+    state_of,
+)
 from foitrack.services.templates import XLSX_TYPE, template_bytes, template_filename
 
 
@@ -58,7 +71,7 @@ class MailSettings:
     # reply_key, domain.reply_addresses). Opt-in: without both, no Reply-To, since a mail host
     # that does not deliver plus-addresses would bounce the authorities' replies unseen.
     reply_address: str | None = None
-    reply_key: str | None = field(default=None, repr=False)
+    reply_key: ReplyKey | None = field(default=None, repr=False)
 
     @property
     def domain(self) -> str:
@@ -136,7 +149,7 @@ def settings_from(config: Any) -> MailSettings:
         throttle_seconds=config.get("MAIL_THROTTLE_SECONDS", 2.0),
         outbox=Path(config["OUTBOX_PATH"]) if config.get("OUTBOX_PATH") else None,
         chase_interval_days=config.get("CHASE_INTERVAL_DAYS", 5),
-        reply_address=config.get("REPLY_ADDRESS") or None, reply_key=config.get("SECRET_KEY"),
+        reply_address=config.get("REPLY_ADDRESS") or None, reply_key=reply_keys_from(config),
     )
 
 
@@ -571,7 +584,8 @@ def message_to_check(session: Session, message_id: int,
 
 def queue_digests(session: Session, actor: audit.Actor, mail: MailSettings, today: dt.date,
                   settings: ClockSettings | None = None) -> list[OutgoingMessage]:
-    """To each campaign owner, the requests that became overdue since the last working day."""
+    """To each campaign owner, the requests that became overdue since the last working day, and
+    the owner's own deadlines coming up (own_deadlines), each with its date and source."""
     from foitrack.domain.clock import add_working_days
 
     by_owner: dict[str, list[str]] = {}
@@ -585,22 +599,63 @@ def queue_digests(session: Session, actor: audit.Actor, mail: MailSettings, toda
         if owner is not None:
             by_owner.setdefault(owner.email, []).append(
                 f"- {row.authority_name} ({row.campaign_title}): due {row.due.isoformat()}")
+    own = own_deadlines(session, today, settings)
     queued = []
-    for email, lines in sorted(by_owner.items()):
-        subject = f"foitrack: {len(lines)} requests became overdue on {today.isoformat()}"
+    for email in sorted(by_owner.keys() | own.keys()):
+        lines, coming = by_owner.get(email, []), own.get(email, [])
+        subject = (f"foitrack: {len(lines)} requests became overdue on {today.isoformat()}"
+                   if lines else
+                   f"foitrack: {len(coming)} of your own deadlines coming up, {today.isoformat()}")
         if session.scalar(select(OutgoingMessage.id).where(
                 OutgoingMessage.kind == MessageKind.digest, OutgoingMessage.to_address == email,
                 OutgoingMessage.subject.like(f"%{today.isoformat()}"))):
             continue  # one digest a day, however often it is run
+        parts = []
+        if lines:
+            parts.append("These requests passed their due date without a response:\n\n"
+                         + "\n".join(lines) + "\n\nThe chase list has them all.")
+        if coming:
+            parts.append("Your own deadlines coming up (a right is lost, or left to the other "
+                         "side's discretion, once one passes):\n\n" + "\n".join(coming))
         message = OutgoingMessage(
             kind=MessageKind.digest, to_address=email, subject=subject,
-            body="These requests passed their due date without a response:\n\n"
-                 + "\n".join(lines) + "\n\nThe chase list has them all.",
-            message_id=make_msgid(domain=mail.domain), created_by=actor.label)
+            body="\n\n".join(parts), message_id=make_msgid(domain=mail.domain),
+            created_by=actor.label)
         session.add(message)
         session.flush()
         queued.append(message)
     return queued
+
+
+def own_deadlines(session: Session, today: dt.date,
+                  settings: ClockSettings | None = None) -> dict[str, list[str]]:
+    """By owner's email, a line for each of the requester's own deadlines (to ask for a review,
+    to go to the Commissioner, to appeal: domain.timeline.reminders) due within
+    REMINDER_WORKING_DAYS on their campaigns still open, soonest first, with its date and the
+    law or guidance the date comes from. In every digest until it passes: a right lost is not
+    got back, so it is said each day rather than once."""
+    found: dict[str, list[tuple[dt.date, str]]] = {}
+    campaigns = chase_campaigns(session.scalars(select(Campaign).where(
+        Campaign.owner_id.is_not(None))), None)
+    requests = session.scalars(
+        select(Request).where(Request.campaign_id.in_([c.id for c in campaigns]))
+        .options(selectinload(Request.events), selectinload(Request.authority),
+                 selectinload(Request.campaign).selectinload(Campaign.owner)))
+    for request in requests:
+        owner = request.campaign.owner
+        if owner is None or not owner.active:
+            continue
+        regime = request.authority.regime
+        for reminder in reminders(state_of(request, today, settings), regime, today):
+            source = f" Source: {reminder.source}" if reminder.source else ""
+            found.setdefault(owner.email, []).append((reminder.due, (
+                f"- {request.authority.name} ({request.campaign.title}): {reminder.text}, "
+                f"by {_long_day(reminder.due)}.{source}")))
+    return {email: [line for _, line in sorted(lines)] for email, lines in found.items()}
+
+
+def _long_day(day: dt.date) -> str:
+    return f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')} ({day.isoformat()})"
 
 
 # ---- what the correspondence pages list -------------------------------------------------------

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from foitrack.domain.reply_addresses import ReplyKey
 from foitrack.errors import Invalid
 from foitrack.services import audit, inbound
 from foitrack.services.inbound import ImapSettings, ImportReport
@@ -121,7 +122,7 @@ def fetch_and_file(new_session: NewSession, settings: ImapSettings, store: FileS
 
 
 def _file(new_session: NewSession, store: FileStore, actor: audit.Actor, today: dt.date,
-          name: str, raw: bytes, report: FetchReport, reply_key: str | None = None) -> bool:
+          name: str, raw: bytes, report: FetchReport, reply_key: ReplyKey | None = None) -> bool:
     """File one message; True once it is kept (now, or by an earlier fetch)."""
     try:
         try:
@@ -138,7 +139,7 @@ def _file(new_session: NewSession, store: FileStore, actor: audit.Actor, today: 
 
 
 def _import(new_session: NewSession, store: FileStore, actor: audit.Actor, today: dt.date,
-            name: str, raw: bytes, reply_key: str | None) -> ImportReport:
+            name: str, raw: bytes, reply_key: ReplyKey | None) -> ImportReport:
     with new_session() as session:
         imported = inbound.import_file(session, actor, store, name, raw, today,
                                        reply_key=reply_key)

@@ -1,6 +1,8 @@
-"""Reading filed replies: what each proposes for its request's timeline, and which replies of a
+"""Reading replies: what each proposes for its request's timeline, and which replies of a
 campaign cite a section in near-identical words (a shared template often means a coordinated
-answer). Nothing here records anything: a person accepts a proposal through the event form."""
+answer). A reply is read once, when it is imported (keep_reading), and its reading kept with
+it, so no page extracts a letter's text; nothing here records an event: a person accepts a
+proposal through the event form."""
 
 from __future__ import annotations
 
@@ -17,14 +19,24 @@ from sqlalchemy.orm import Session, selectinload
 from foitrack.domain.document_text import READABLE, attachment_text
 from foitrack.domain.reply_reading import (
     NCND,
+    READER_VERSION,
     SIGNAL_NAMES,
     SharedParagraph,
     group_shared,
     read_reply,
+    reading_as_json,
+    reading_from_json,
 )
 from foitrack.domain.reply_reading import Reading as Reading
-from foitrack.domain.timeline import EVENT_FIELDS
-from foitrack.models import Attachment, Authority, Campaign, InboundMessage, Request
+from foitrack.domain.timeline import EVENT_FIELDS, is_classified
+from foitrack.models import (
+    Attachment,
+    Authority,
+    Campaign,
+    InboundMessage,
+    ReplyReading,
+    Request,
+)
 from foitrack.storage import FileStore
 
 
@@ -91,14 +103,47 @@ def _attachment_text(store: FileStore, sha256: str, filename: str) -> str:
     return text
 
 
+def keep_reading(message: InboundMessage, store: FileStore | None) -> Reading:
+    """The reply's reading: the one kept with it, or (none kept yet, or kept by older rules) read
+    now and kept, for the caller's transaction to save. A reply imported before readings were
+    kept is read on its first showing (the page's commit keeps it); one read by older rules is
+    read again from its kept text, its attachments not opened again. Without ``store`` the
+    attachments cannot be read, so a reading of the body alone is given and not kept."""
+    kept = message.reading
+    if kept is not None and kept.reader_version == READER_VERSION:
+        try:
+            return reading_from_json(kept.reading)
+        except (ValueError, KeyError, TypeError):
+            pass  # kept in a shape no longer understood: read again below
+    if kept is None and store is None:
+        return read_reply(reply_text(message, None))
+    text = kept.text if kept is not None else reply_text(message, store)
+    reading = read_reply(text)
+    if kept is None:
+        message.reading = ReplyReading(reader_version=READER_VERSION, text=text,
+                                       reading=reading_as_json(reading))
+    else:
+        kept.reader_version, kept.reading = READER_VERSION, reading_as_json(reading)
+    return reading
+
+
+def classified(message: InboundMessage) -> bool:
+    """Whether a filed reply has been classified: an event saying what it was (a response, a
+    refusal, an acknowledgement...) was recorded after the "reply received" it was filed as
+    (domain.timeline.is_classified), so its proposal has been taken up or overruled."""
+    if message.request is None or message.event_id is None:
+        return False
+    return is_classified(message.request.timeline(), message.event_id)
+
+
 def propose(message: InboundMessage, store: FileStore | None,
             filed_on: Mapping[int, dt.date] | None = None) -> Proposal | None:
-    """What a filed reply proposes; None for a delivery failure or a reply that says nothing
-    the timeline records. ``filed_on``: the date of each event by id, so the proposal is dated
-    as the reply's "reply received" event is."""
-    if message.is_bounce:
+    """What a reply proposes; None for a delivery failure, a reply already classified, or one
+    that says nothing the timeline records. ``filed_on``: the date of each event by id, so the
+    proposal is dated as the reply's "reply received" event is."""
+    if message.is_bounce or classified(message):
         return None
-    reading = read_reply(reply_text(message, store))
+    reading = keep_reading(message, store)
     if reading.kind is None:
         return None
     takes = EVENT_FIELDS[reading.kind]
@@ -117,7 +162,8 @@ def propose(message: InboundMessage, store: FileStore | None,
 
 def proposals_for(messages: Sequence[InboundMessage], store: FileStore | None,
                   filed_on: Mapping[int, dt.date] | None = None) -> dict[int, Proposal]:
-    """Each filed reply's proposal, by message id (replies with nothing to propose left out)."""
+    """Each reply's proposal, by message id (replies with nothing to propose, or classified
+    already, left out)."""
     found = {}
     for message in messages:
         proposal = propose(message, store, filed_on)

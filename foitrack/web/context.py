@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from foitrack.db import Database
@@ -25,6 +26,17 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = database().sessionmaker()
     return g.db_session
+
+
+def keep_what_showing_read() -> None:
+    """Commit what showing a page derived and kept (a reply's reading: never what a person
+    entered). Two people opening the same page at once may both have read the same reply: the
+    first one's reading is kept, and the second's commit, refused for it, is simply dropped."""
+    session = db_session()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
 
 
 def close_session(_error: BaseException | None) -> None:

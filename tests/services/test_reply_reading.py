@@ -76,8 +76,8 @@ def test_the_attachment_is_read_when_the_body_says_nothing(session, campaign, st
     proposal = reply_reading.propose(message, store)
     assert proposal is not None
     assert (proposal.form["outcome"], proposal.form["exemptions"]) == ("ncnd", "s.30(3)")
-    # Without the file store only the body is read: it proposes nothing.
-    assert reply_reading.propose(message, None) is None
+    # Read at import and kept: the file store is not needed to show it again.
+    assert reply_reading.propose(message, None) == proposal
 
 
 def test_a_pdf_letter_is_read_when_the_body_says_nothing(session, campaign, store):

@@ -98,6 +98,11 @@ REQUIRED = {
         {"outcome": "upheld"}),
     EventKind.ico_decision: (
         [TimelineEvent(EventKind.ico_complaint, D("2019-05-06"), 1)], {"outcome": "upheld"}),
+    EventKind.tribunal_decision: (
+        [TimelineEvent(EventKind.ico_complaint, D("2019-05-06"), 1),
+         TimelineEvent(EventKind.ico_decision, D("2019-05-07"), 2, outcome="not_upheld"),
+         TimelineEvent(EventKind.tribunal_appeal, D("2019-05-08"), 3)],
+        {"outcome": "refused"}),
 }
 
 
@@ -135,11 +140,11 @@ def test_each_field_some_kinds_take_says_which_without_javascript(client, resear
                           rf'(<label class="label" for="{name}"|<fieldset [^>]*>\s*<legend)', page)
         assert group, name
     assert ("Only for: Response received; Internal review outcome; Commissioner's decision; "
-            "Response replaced with corrected figures (required, except for: response replaced "
-            "with corrected figures).") in page
+            "Response replaced with corrected figures; Decision on the appeal (required, except "
+            "for: response replaced with corrected figures).") in page
     assert "For a refusal, e.g. s.12 or s.30, s.40(2), or the exemption a public interest " \
            "extension weighs (FOIA s.17(2)). Only for: Extension for the public interest test; " \
-           "Response received; Internal review outcome." in page
+           "Response received; Internal review outcome; Decision on the appeal." in page
     assert "Only for: Extension for the public interest test (required)." in page
     assert "If the authority received it on a later day. Only for: Request sent." in page
 

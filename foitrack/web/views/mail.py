@@ -29,7 +29,7 @@ from foitrack.models import (
     Request,
     StoredFile,
 )
-from foitrack.services import inbound, jobs, mail, membership
+from foitrack.services import inbound, jobs, mail, membership, reply_reading
 from foitrack.services import requests as request_service
 from foitrack.services.mail_templates import (
     DEFAULTS,
@@ -39,7 +39,13 @@ from foitrack.services.mail_templates import (
     template_version,
 )
 from foitrack.storage import safe_filename
-from foitrack.web.context import actor, clock_settings, db_session, today
+from foitrack.web.context import (
+    actor,
+    clock_settings,
+    db_session,
+    keep_what_showing_read,
+    today,
+)
 from foitrack.web.forms import form_status, show_problems
 from foitrack.web.forms.figures import TemplatesUploadForm
 from foitrack.web.forms.mail import AssignForm, ChaseForm, ConfirmForm, MailTemplateForm
@@ -240,11 +246,16 @@ def inbox() -> Any:
             flash(f"Imported: {total.summary()}.", "success")
             return redirect(url_for("mail.inbox"))
     waiting = membership.visible_triage(session, current_user, today(), inbound.triage(session))
+    # What each reply says, read when it was imported; one imported before replies were read
+    # then is read now and kept by this commit (nothing else is pending: a failed upload was
+    # rolled back above).
+    proposals = reply_reading.proposals_for(waiting, file_store())
+    keep_what_showing_read()
     requests = request_service.requests_where(
         session, membership.visible_request_clause(current_user, today()))
     return render_template("mail/inbox.html", waiting=waiting, form=form, problems=problems,
-                           requests=requests, assign=AssignForm(formdata=None)), \
-        form_status(form, problems)
+                           requests=requests, assign=AssignForm(formdata=None),
+                           proposals=proposals), form_status(form, problems)
 
 
 @blueprint.post("/mail/inbox/<int:message_id>/assign")
@@ -263,7 +274,7 @@ def assign(message_id: int) -> Any:
         flash("Choose the request the message belongs to.", "error")
         return redirect(url_for("mail.inbox"))
     try:
-        inbound.assign(session, actor(), message_id, found, today())
+        inbound.assign(session, actor(), message_id, found, today(), file_store())
     except (NotFound, Invalid) as error:
         session.rollback()
         flash(f"Not filed: {error}", "error")

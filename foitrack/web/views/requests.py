@@ -30,7 +30,14 @@ from foitrack.services import audit, data_version, inbound, jobs, mail, membersh
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as service
 from foitrack.web import campaign_rows, page_cache
-from foitrack.web.context import actor, clock_settings, db_session, today, visible_campaigns
+from foitrack.web.context import (
+    actor,
+    clock_settings,
+    db_session,
+    keep_what_showing_read,
+    today,
+    visible_campaigns,
+)
 from foitrack.web.formatting import long_date
 from foitrack.web.forms import show_problems
 from foitrack.web.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
@@ -97,7 +104,11 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
 @blueprint.get("/campaigns/<slug>/requests/<authority>")
 def detail(slug: str, authority: str) -> Any:
     found = request_or_404(slug, authority)
-    return _render(found, _proposed_event_form(), ReferenceForm(formdata=None, obj=found))
+    page = _render(found, _proposed_event_form(), ReferenceForm(formdata=None, obj=found))
+    # A reply filed before readings were kept was read for this page: keep its reading (nothing
+    # else is written by showing the page).
+    keep_what_showing_read()
+    return page
 
 
 @blueprint.post("/campaigns/<slug>/requests/<authority>/events")
