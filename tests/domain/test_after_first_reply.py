@@ -44,7 +44,7 @@ REVIEW_ASKED = ev("internal_review_requested", "2023-09-26")
 # ---- 1. the outcome that stands is the latest decision's ------------------------------------
 
 def test_a_review_partly_overturning_a_refusal_leaves_the_information_part_provided():
-    """FOIA s.45 Code of Practice (para 5.10): the review substitutes its decision; the Met's
+    """FOIA s.45 Code of Practice (part 5, internal reviews): the review substitutes its decision; the Met's
     refusal partly overturned is "provided in part", and the first refusal stays on record."""
     timeline = build(SENT, REFUSED, REVIEW_ASKED,
                      ev("internal_review_outcome", "2023-10-20", outcome="partly_overturned"))
