@@ -129,3 +129,20 @@ def test_a_rolled_back_change_does_not_show_as_committed(session):
     session.flush()
     session.rollback()
     assert data_version.current(session) == before
+
+
+def test_a_rolled_back_change_raises_no_version_on_the_sessions_next_commit(session):
+    """A refused upload is rolled back, then the same request's page keeps a derived value and
+    commits: the versions must not go up for the change that never happened."""
+    first, second = two_campaigns(session)
+    session.commit()
+    before = number(session, data_version.campaign_scope(first.id))
+    everyone = number(session, data_version.ALL)
+    request = requests.get_request(session, "first", "west-mercia")
+    requests.add_event(session, TEST_ACTOR, request, "sent", dt.date(2019, 4, 1),
+                       today=dt.date(2019, 4, 2))
+    audit.record(session, TEST_ACTOR, "authority", None, "update", {"a": 1}, {"a": 2})
+    session.rollback()
+    session.commit()  # nothing of its own: the rolled-back marks must not be bumped now
+    assert number(session, data_version.campaign_scope(first.id)) == before
+    assert number(session, data_version.ALL) == everyone

@@ -290,6 +290,10 @@ VALID = {
     K.tribunal_appeal: (DECIDED, ev("tribunal_appeal", "2023-10-20"), Status.closed),
     K.court_of_session_appeal: (DECIDED, ev("court_of_session_appeal", "2023-10-20"),
                                 Status.closed, Regime.foisa),
+    # The appeal decided (FOIA s.58, FOISA s.56): the decision that stands, nothing more due.
+    K.tribunal_decision: ([*DECIDED, ev("tribunal_appeal", "2023-10-20")],
+                          ev("tribunal_decision", "2024-03-01", outcome="refused"),
+                          Status.closed),
     K.response_withdrawn: (RESPONDED, ev("response_withdrawn", "2023-05-25"),
                            Status.awaiting_response),
     K.response_replaced: (RESPONDED, ev("response_replaced", "2023-05-25"), Status.answered),

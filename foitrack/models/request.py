@@ -20,7 +20,8 @@ class Request(Base):
     """What one authority was asked in one campaign. Its status is derived from its events."""
 
     __tablename__ = "request"
-    __table_args__ = (UniqueConstraint("campaign_id", "authority_id"),)
+    # One first request per campaign and authority, then its follow-ups numbered 1, 2...
+    __table_args__ = (UniqueConstraint("campaign_id", "authority_id", "follow_up_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
@@ -30,6 +31,19 @@ class Request(Base):
     # The wording it was sent with; set when the "sent" event is recorded.
     version_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_version.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A narrowed follow-up (services.follow_ups): a new request under FOIA s.1 to the same
+    # authority in the same campaign, usually after a cost refusal (s.12). 0 is the first
+    # request; a follow-up links to it (a follow-up of a follow-up too) and is numbered 1, 2...
+    follow_up_number: Mapped[int] = mapped_column(default=0, server_default="0")
+    follow_up_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("request.id", ondelete="CASCADE"), index=True)
+    # A follow-up's own wording (the narrowed question); None: the campaign's.
+    question: Mapped[str | None] = mapped_column(Text)
+    # On a first request: the request of its chain whose reply the authority's figures come
+    # from, as the researcher marked it; None: the first request itself. The figures
+    # themselves stay on the first request, so the campaign holds one set per authority.
+    figures_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("request.id", ondelete="SET NULL"))
 
     campaign: Mapped[Campaign] = relationship(back_populates="requests")
     authority: Mapped[Authority] = relationship()
@@ -38,12 +52,23 @@ class Request(Base):
         back_populates="request", order_by="Event.id", cascade="all, delete-orphan"
     )
 
+    follow_ups: Mapped[list[Request]] = relationship(
+        foreign_keys=[follow_up_of_id], order_by="Request.follow_up_number",
+        cascade="all, delete-orphan", passive_deletes=True, back_populates="first")
+    first: Mapped[Request | None] = relationship(
+        foreign_keys=[follow_up_of_id], remote_side=[id], back_populates="follow_ups")
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.follow_up_number > 0
+
     def timeline(self) -> list[TimelineEvent]:
         """The events that count: removed ones are kept for the record but left out."""
         return [event.as_timeline() for event in self.events if event.removed_at is None]
 
     def __repr__(self) -> str:
-        return f"<Request {self.campaign_id}/{self.authority_id}>"
+        number = f"#{self.follow_up_number}" if self.follow_up_number else ""
+        return f"<Request {self.campaign_id}/{self.authority_id}{number}>"
 
 
 class Event(Base):

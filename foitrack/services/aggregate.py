@@ -77,6 +77,7 @@ from foitrack.services.population import (
     SMALL_POPULATION_NOTE,
     campaign_estimates,
 )
+from foitrack.services.requests import counts_for_authority
 from foitrack.services.withdrawals import from_withdrawn_response, not_withdrawn
 
 KINDS = ("exact", "suppressed", "not_recorded", "not_held", "withheld", "not_provided")
@@ -505,7 +506,9 @@ def build(
 
 def _asked(session: Session, campaign: Campaign, authority_ids: Sequence[int] | None) -> int:
     """How many authorities the campaign asked, of ``authority_ids`` if given."""
-    query = select(func.count()).select_from(Request).where(Request.campaign_id == campaign.id)
+    # Once each: a narrowed follow-up asks the same authority again (services.follow_ups).
+    query = select(func.count()).select_from(Request).where(Request.campaign_id == campaign.id,
+                                                            Request.follow_up_number == 0)
     if authority_ids is not None:
         query = query.where(Request.authority_id.in_(authority_ids))
     return session.scalar(query) or 0
@@ -542,7 +545,10 @@ def _replies(session: Session, campaign: Campaign,
                     Event.steps_ordered)
              .join(Request, Request.id == Event.request_id)
              .where(Request.campaign_id == campaign.id, Event.removed_at.is_(None),
-                    Event.kind.in_(_DECISIONS)))
+                    Event.kind.in_(_DECISIONS),
+                    # each authority's reply as its figures' source (services.follow_ups): a
+                    # cost refusal a narrowed follow-up superseded is not counted as one
+                    counts_for_authority()))
     if authority_ids is not None:
         query = query.where(Request.authority_id.in_(authority_ids))
     decisions: dict[int, list[TimelineEvent]] = {}
@@ -1134,7 +1140,8 @@ def asked_authorities(session: Session, campaign: Campaign,
     """
     query = (select(Authority.slug, Authority.name, Authority.code)
              .join(Request, Request.authority_id == Authority.id)
-             .where(Request.campaign_id == campaign.id).order_by(Authority.name))
+             .where(Request.campaign_id == campaign.id, Request.follow_up_number == 0)
+             .order_by(Authority.name))
     if authority_ids is not None:
         query = query.where(Authority.id.in_(authority_ids))
     return [(slug, name, code) for slug, name, code in session.execute(query)]

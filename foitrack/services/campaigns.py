@@ -133,11 +133,13 @@ def authority_kinds(session: Session, campaign: Campaign) -> set[str]:
 
 
 def request_counts(session: Session, campaign_ids: Sequence[int]) -> dict[int, int]:
-    """How many requests each campaign has, in one query."""
+    """How many requests each campaign has (one an authority: narrowed follow-ups are not
+    counted), in one query."""
     if not campaign_ids:
         return {}
     return dict(session.execute(
-        select(Request.campaign_id, func.count()).where(Request.campaign_id.in_(campaign_ids))
+        select(Request.campaign_id, func.count())
+        .where(Request.campaign_id.in_(campaign_ids), Request.follow_up_number == 0)
         .group_by(Request.campaign_id)).all())
 
 

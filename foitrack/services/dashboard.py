@@ -14,7 +14,13 @@ from foitrack.domain.timeline import EventKind, Lateness, TimelineError, derive,
 from foitrack.models import Authority, Campaign, CampaignStatus, Event, Request, User
 from foitrack.models.mail import InboundMessage
 from foitrack.services import membership
-from foitrack.services.requests import Progress, RequestRow, progress, request_rows
+from foitrack.services.requests import (
+    Progress,
+    RequestRow,
+    counted_states,
+    progress,
+    request_rows,
+)
 
 RECENT_REPLIES = 8
 _LATE = (Lateness.overdue, Lateness.very_overdue, Lateness.review_overdue)
@@ -113,7 +119,7 @@ def campaign_work(campaign: Campaign, rows: Sequence[RequestRow]) -> CampaignWor
             unchecked.append((link(row), row.unchecked_figures))
     unchecked.sort(key=lambda found: found[0].authority_name)
     return CampaignWork(
-        progress=progress([row.state for row in rows]),
+        progress=progress(counted_states(rows)),  # one an authority (services.follow_ups)
         overdue=tuple(overdue), due_soon=tuple(due_soon),
         to_classify=tuple(found[2] for found in sorted(to_classify, key=lambda f: f[:2])),
         unchecked=tuple(unchecked),

@@ -191,6 +191,16 @@ def _forget_committed(session: Session, transaction: Any) -> None:
         session.info.pop(_COMMITTED, None)
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: Any) -> None:
+    # The whole transaction rolled back: what it changed did not happen, and the session's next
+    # commit (a page that reads and keeps a derived value after a refused upload, say) must not
+    # bump for it. A savepoint's rollback keeps the marks: a needless bump costs a rebuild only.
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop(_SCOPES, None)
+        session.info.pop(_PENDING, None)
+
+
 # What each watched session factory's sessions tell after a commit (the latest given).
 _on_commit: weakref.WeakKeyDictionary[Any, Callable[[set[int]], object]] = (
     weakref.WeakKeyDictionary())

@@ -442,11 +442,13 @@ def design_rows(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
 def dataset_sources(session: Session, campaign: Campaign) -> list[dict[str, str]]:
     """The data package's sources: the FOI request to each authority asked, by name."""
     asked = session.execute(
-        select(Authority.name, Request.reference).join(Request.authority)
-        .where(Request.campaign_id == campaign.id).order_by(Authority.name))
+        select(Authority.name, Request.reference, Request.follow_up_number).join(Request.authority)
+        .where(Request.campaign_id == campaign.id)
+        .order_by(Authority.name, Request.follow_up_number))
     return [{"title": f"{campaign.title}: Freedom of Information request to {name}"
+                      + (f", narrowed follow-up {number}" if number else "")
                       + (f" (reference {reference})" if reference else "")}
-            for name, reference in asked]
+            for name, reference, number in asked]
 
 
 def campaign_dataset(session: Session, campaign: Campaign, today: dt.date,

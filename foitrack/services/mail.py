@@ -300,7 +300,9 @@ def queue_chasers(session: Session, actor: audit.Actor, mail: MailSettings, toda
     else:
         rows = _chase_rows_of(session, today, settings, campaign_slug, set(request_ids))
     for row in rows:
-        request = get_request(session, row.campaign_slug, row.authority_slug)
+        # By id when known: a narrowed follow-up is chased on its own (services.follow_ups).
+        found = session.get(Request, row.request_id) if row.request_id is not None else None
+        request = found or get_request(session, row.campaign_slug, row.authority_slug)
         label = f"{row.authority_name} ({row.campaign_slug})"
         if row.lateness.value == "review_overdue":
             # The s.10 chaser would be wrong here: an overdue review is chased by hand.

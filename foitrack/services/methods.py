@@ -35,8 +35,9 @@ from foitrack.domain.timeline import (
 )
 from foitrack.models import Authority, Campaign, Category, Figure, Population, Request
 from foitrack.services import checks
+from foitrack.services.follow_ups import NarrowedAnswer, narrowed_answers
 from foitrack.services.population import MIN_RANKED_POPULATION
-from foitrack.services.requests import state_of
+from foitrack.services.requests import counts_for_authority, state_of
 
 POLICE_KINDS = frozenset({"territorial-police", "special-police"})
 # Words that stay lower case in a list of names ("Hampshire and Isle of Wight"); any other
@@ -192,8 +193,9 @@ def methods_note(session: Session, campaign: Campaign, today: dt.date,
     with ``checked_only`` it counts only the figures a second person checked, and says so.
     A fixed number of queries, however many requests and figures.
     """
+    # One request per authority: its first, or the narrowed follow-up its figures come from.
     everyone = list(session.scalars(
-        select(Request).where(Request.campaign_id == campaign.id)
+        select(Request).where(Request.campaign_id == campaign.id, counts_for_authority())
         .options(selectinload(Request.events), selectinload(Request.authority))
     ))
     bodies = _bodies({r.authority.kind for r in everyone})
@@ -219,6 +221,8 @@ def methods_note(session: Session, campaign: Campaign, today: dt.date,
     if checked_only:
         lines += _checking(facts, checked_only)  # first: it changes every number that follows
     lines += _replies(requests, bodies, today, settings)
+    lines += _narrowed([a for a in narrowed_answers(session, campaign, today)
+                        if wanted is None or a.authority_id in wanted], bodies)
     if not checked_only:
         lines += _checking(facts, checked_only)
     lines.append(f"{number(len(facts.usable))} of the {_counted(len(requests), bodies)} "
@@ -276,6 +280,29 @@ def _replies(requests: Sequence[Request], bodies: str, today: dt.date,
 
 
 _States = Sequence[tuple[Request, RequestState]]
+
+
+def _narrowed(answers: Sequence[NarrowedAnswer], bodies: str) -> list[str]:
+    """Who answered a narrowed follow-up (services.follow_ups), after refusing the original on
+    cost (s.12) or otherwise, and the narrowed wording: a reader must know their figures
+    answer a smaller question than the others'."""
+    if not answers:
+        return []
+    on_cost = [a for a in answers if any(e.startswith("s.12") for e in a.first_exemptions)]
+    other = [a for a in answers if a not in on_cost]
+    lines = []
+    for group, why in ((on_cost, "after refusing the original on cost (s.12)"),
+                       (other, "after their first reply")):
+        if group:
+            lines.append(f"{_counted(len(group), bodies).capitalize()} answered a narrowed "
+                         f"question {why}: {join_names([a.authority_name for a in group])}.")
+    wordings: dict[str, list[str]] = defaultdict(list)
+    for answer in answers:
+        wordings[" ".join(answer.question.split())].append(answer.authority_name)
+    for wording, asked in wordings.items():
+        whose = "" if len(wordings) == 1 else f" to {join_names(asked)}"
+        lines.append(f"The narrowed question{whose}: \u201c{wording}\u201d")
+    return lines
 
 
 def _sending(states: _States, sent: list[dt.date], bodies: str) -> list[str]:

@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
 from foitrack.db import utcnow
 from foitrack.domain.clock import ClockSettings, Regime
@@ -73,8 +73,20 @@ def parse_exemptions(text: str | Sequence[str], regime: Regime = Regime.foia) ->
     return tuple(cited)
 
 
+def counts_for_authority() -> ColumnElement[bool]:
+    """True for the one request of each authority's chain (the statement's ``Request``) that the
+    campaign's counts read: its first request, or the narrowed follow-up the first request
+    names as the source of its figures (services.follow_ups)."""
+    first = aliased(Request)
+    return or_(
+        and_(Request.follow_up_number == 0, Request.figures_from_id.is_(None)),
+        Request.id.in_(select(first.figures_from_id).where(first.figures_from_id.is_not(None))),
+    )
+
+
 def get_request(session: Session, campaign_slug: str, authority_key: str) -> Request:
-    """The request of a campaign to an authority given by slug or code. :raises NotFound:"""
+    """The (first) request of a campaign to an authority given by slug or code; its narrowed
+    follow-ups are services.follow_ups.get_follow_up's. :raises NotFound:"""
     request = session.scalar(
         select(Request)
         .join(Campaign)
@@ -82,6 +94,7 @@ def get_request(session: Session, campaign_slug: str, authority_key: str) -> Req
         .where(
             Campaign.slug == campaign_slug,
             or_(Authority.slug == authority_key, Authority.code == authority_key),
+            Request.follow_up_number == 0,
         )
         .options(selectinload(Request.events), selectinload(Request.authority))
     )
@@ -91,12 +104,14 @@ def get_request(session: Session, campaign_slug: str, authority_key: str) -> Req
 
 
 def campaign_requests(session: Session, campaign: Campaign) -> list[Request]:
-    """A campaign's requests by authority name, with their events loaded in one more query."""
+    """A campaign's (first) requests by authority name, one per authority, with their events
+    loaded in one more query. Narrowed follow-ups are left out: what reads this acts on each
+    authority of the campaign (sending, templates, figures)."""
     return list(
         session.scalars(
             select(Request)
             .join(Authority)
-            .where(Request.campaign_id == campaign.id)
+            .where(Request.campaign_id == campaign.id, Request.follow_up_number == 0)
             .options(selectinload(Request.events), selectinload(Request.authority))
             .order_by(Authority.name)
         )
@@ -328,6 +343,8 @@ class ChaseRow:
     status: Status
     # Which request it is, for the tick boxes that act on it (None only in rows made by hand).
     request_id: int | None = None
+    # A narrowed follow-up's number (0: the first request): chased on its own clock.
+    follow_up_number: int = 0
 
 
 def chase_campaigns(campaigns: Iterable[Campaign], chosen: str | None) -> list[Campaign]:
@@ -395,6 +412,12 @@ class Progress:
         return self.answered_on_time / self.answered if self.answered else None
 
 
+def counted_states(rows: Sequence[RequestRow]) -> list[RequestState]:
+    """The states ``progress`` counts, of list rows: one per authority, from the request its
+    figures come from (a narrowed follow-up once marked), so an authority is counted once."""
+    return [row.state for row in rows if row.counts]
+
+
 def progress(states: Sequence[RequestState]) -> Progress:
     by_status = Counter(state.status for state in states)
     answered = [state for state in states if state.first_response_on is not None]
@@ -419,7 +442,7 @@ def campaign_progress(
     states: dict[int, list[RequestState]] = {campaign_id: [] for campaign_id in ids}
     if ids:
         requests = session.scalars(
-            select(Request).where(Request.campaign_id.in_(ids))
+            select(Request).where(Request.campaign_id.in_(ids), counts_for_authority())
             .options(selectinload(Request.events), selectinload(Request.authority))
         )
         for request in requests:
@@ -445,6 +468,11 @@ class RequestRow:
     # Its figures no one has checked yet, counted by the user who entered them (None: no user,
     # as in an import): a second researcher checks them against the reply.
     unchecked_figures: tuple[tuple[int | None, int], ...] = ()
+    # A narrowed follow-up's number (0: the first request) and its first request's id; whether
+    # the campaign's counts read this request for its authority (follow_ups.counts_for_authority).
+    follow_up_number: int = 0
+    first_request_id: int | None = None
+    counts: bool = True
 
     @property
     def late(self) -> bool:
@@ -466,24 +494,29 @@ def request_rows(session: Session, campaign_ids: Sequence[int], today: dt.date,
         .group_by(Figure.request_id, Figure.entered_by_user_id)
     ):
         unchecked.setdefault(request_id, []).append((entered_by, count))
-    requests = session.scalars(
+    requests = list(session.scalars(
         select(Request).join(Request.authority).where(Request.campaign_id.in_(list(found)))
         .options(selectinload(Request.events), contains_eager(Request.authority))
-        .order_by(Authority.name, Request.id)
-    )
+        # Each authority's narrowed follow-ups after its first request.
+        .order_by(Authority.name, Request.follow_up_number, Request.id)
+    ))
+    sources = {request.figures_from_id for request in requests if request.figures_from_id}
     for request in requests:
+        counts = (request.id in sources if request.follow_up_number
+                  else request.figures_from_id is None)
         found[request.campaign_id].append(
-            _row(request, today, settings, tuple(unchecked.get(request.id, ()))))
+            _row(request, today, settings, tuple(unchecked.get(request.id, ())), counts))
     return found
 
 
 def _row(request: Request, today: dt.date, settings: ClockSettings | None,
-         unchecked_figures: tuple[tuple[int | None, int], ...] = ()) -> RequestRow:
+         unchecked_figures: tuple[tuple[int | None, int], ...] = (), counts: bool = True
+         ) -> RequestRow:
     authority = request.authority
     return RequestRow(request.id, request.campaign_id, authority.slug, authority.name,
                       authority.code or "", request.reference or "",
                       state_of(request, today, settings), _unclassified_reply(request),
-                      unchecked_figures)
+                      unchecked_figures, request.follow_up_number, request.follow_up_of_id, counts)
 
 
 def _unclassified_reply(request: Request) -> dt.date | None:
@@ -514,6 +547,7 @@ def late_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, str]],
             reference=row.reference, due=deadline.due if deadline else None,
             working_days_late=state.working_days_late, lateness=state.lateness,
             last_chased=state.last_chased_on, status=state.status, request_id=row.request_id,
+            follow_up_number=row.follow_up_number,
         ))
     found.sort(key=lambda row: (-row.working_days_late, row.due or today, row.authority_name))
     return found

@@ -176,8 +176,8 @@ def plan(session: Session, campaign: Campaign, filename: str, data: bytes,
     columns = _Columns.of(*rows[0])
     authorities = session.scalars(select(Authority).where(Authority.active.is_(True)))
     names = AuthorityNames((authority, authority) for authority in authorities)
-    existing = {r.authority_id: r for r in session.scalars(
-        select(Request).where(Request.campaign_id == campaign.id))}
+    existing = {r.authority_id: r for r in session.scalars(  # first requests: one a row
+        select(Request).where(Request.campaign_id == campaign.id, Request.follow_up_number == 0))}
     problems: list[Problem] = []
     result = TrackerPlan()
     for line, row in rows[1:]:
@@ -288,8 +288,8 @@ def apply(session: Session, actor: audit.Actor, campaign: Campaign, planned: Tra
     hold_campaign_requests(session, campaign)
     session.flush()
     session.expire_all()
-    existing = {r.authority_id: r for r in session.scalars(
-        select(Request).where(Request.campaign_id == campaign.id))}
+    existing = {r.authority_id: r for r in session.scalars(  # first requests: one a row
+        select(Request).where(Request.campaign_id == campaign.id, Request.follow_up_number == 0))}
     count = 0
     for row in planned.rows:
         if row.authority is None or row.action.startswith("skip"):

@@ -42,6 +42,9 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "requests.reference": Role.researcher,
     "requests.remove_event": Role.researcher,
     "requests.restore_event": Role.admin,
+    # Narrowed follow-ups (services.follow_ups): sending one, and marking the figures' source.
+    "requests.follow_up": Role.researcher,
+    "requests.use_as_source": Role.researcher,
     "requests.chase": Role.viewer,
     "requests.chase_csv": Role.viewer,
     # The chase list's buttons: emailing chasers, recording a chaser or a response.

@@ -70,7 +70,7 @@ def index() -> Any:
     # Each campaign's progress kept with its rows: a write to one works out that one again.
     progress = campaign_rows.derived_of(
         session, found, "progress",
-        lambda _campaign, rows: request_service.progress([row.state for row in rows]))
+        lambda _campaign, rows: request_service.progress(request_service.counted_states(rows)))
     return render_template("campaigns/index.html", campaigns=found, progress=progress)
 
 
@@ -124,7 +124,8 @@ def _campaign_rows(campaign: Any) -> _CampaignRows:
         rows = campaign_rows.rows_of(session, [campaign.id])[campaign.id]
         tile_map = campaign_map(campaign.slug, rows)
         draw = get_template_attribute("_tilemap.html", "tile_map")
-        return _CampaignRows(version, rows, request_service.progress([r.state for r in rows]), tile_map,
+        return _CampaignRows(version, rows, request_service.progress(
+                             request_service.counted_states(rows)), tile_map,
                              Markup(draw(tile_map, MAP_CAPTION, id="status-map")))
 
     return page_cache.of(current_app.extensions).get(

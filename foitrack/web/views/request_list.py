@@ -68,7 +68,12 @@ def place_of(found: Request, shown: str) -> Place:
     that a save has just taken out of the filtered list still has the ones either side of it.
     """
     session = db_session()
-    rows = campaign_rows.rows_of(session, [found.campaign_id])[found.campaign_id]
+    # Force by force: an authority's narrowed follow-ups are reached from its first request's
+    # page, so they are not neighbours (the next "force" would be the same one again), and a
+    # follow-up stands where its first request does.
+    rows = [row for row in campaign_rows.rows_of(session, [found.campaign_id])[found.campaign_id]
+            if row.follow_up_number == 0]
+    anchor = found.follow_up_of_id or found.id
     findings: Collection[str] = ()
     if shown == requests_table.FINDINGS:
         version = data_version.of_campaigns(session, [found.campaign_id])
@@ -78,12 +83,12 @@ def place_of(found: Request, shown: str) -> Place:
         shown = ""
     keeps: Callable[[RequestRow], bool] = chosen or (lambda row: True)
     listed = [row for row in rows if keeps(row)]
-    here = next((i for i, row in enumerate(rows) if row.request_id == found.id), None)
+    here = next((i for i, row in enumerate(rows) if row.request_id == anchor), None)
     if here is None:  # not among the rows read: no neighbours rather than wrong ones
         return Place(None, None, None, len(listed), shown)
     previous = next((row for row in reversed(rows[:here]) if keeps(row)), None)
     following = next((row for row in rows[here + 1:] if keeps(row)), None)
-    position = next((i + 1 for i, row in enumerate(listed) if row.request_id == found.id), None)
+    position = next((i + 1 for i, row in enumerate(listed) if row.request_id == anchor), None)
     return Place(previous, following, position, len(listed), shown)
 
 

@@ -24,9 +24,18 @@ from markupsafe import Markup
 from foitrack.domain import edit_merge
 from foitrack.domain.limits import MAX_NOTE
 from foitrack.domain.timeline import REMINDER_WORKING_DAYS, EventKind, Lateness, likely_next
-from foitrack.errors import Invalid, NotFound
+from foitrack.errors import Conflict, Invalid, NotFound
 from foitrack.exporters.chase import write_csv
-from foitrack.services import audit, data_version, inbound, jobs, mail, membership, reply_reading
+from foitrack.services import (
+    audit,
+    data_version,
+    follow_ups,
+    inbound,
+    jobs,
+    mail,
+    membership,
+    reply_reading,
+)
 from foitrack.services import campaigns as campaign_service
 from foitrack.services import requests as service
 from foitrack.web import campaign_rows, page_cache
@@ -41,6 +50,7 @@ from foitrack.web.context import (
 from foitrack.web.formatting import long_date
 from foitrack.web.forms import show_problems
 from foitrack.web.forms.campaigns import EventForm, ReferenceForm, RemoveEventForm
+from foitrack.web.forms.follow_ups import FollowUpForm, SourceForm
 from foitrack.web.forms.mail import ChaseListForm
 from foitrack.web.views.lookups import file_store, request_or_404
 from foitrack.web.views.mail import chase_summary
@@ -78,10 +88,20 @@ def _proposed_event_form() -> EventForm:
     return form
 
 
-def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, status: int = 200) -> Any:
+def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, status: int = 200,
+            follow_up_form: FollowUpForm | None = None) -> Any:
     session = db_session()
     state = service.state_of(found, today(), clock_settings())
     version = found.version or found.campaign.current_version
+    text = campaign_service.shown_text(version.request_text, found.authority)
+    # The chain: the first request and its narrowed follow-ups, each with its own clock.
+    first = follow_ups.first_of(found)
+    chain = [(r, service.state_of(r, today(), clock_settings())) for r in [first, *first.follow_ups]]
+    if follow_up_form is None:
+        follow_up_form = FollowUpForm(formdata=None, prefix=FOLLOW_UP)
+        follow_up_form.follows.data = str(found.follow_up_number)
+        follow_up_form.question.data = found.question or text
+        follow_up_form.sent_on.data = today()
     events = sorted(found.events, key=lambda e: e.as_timeline().sort_key())
     sent_mail = mail.sent_to(session, found.id)
     received = inbound.filed_messages(session, found.id)
@@ -94,16 +114,45 @@ def _render(found: Any, event_form: EventForm, reference_form: ReferenceForm, st
         event_form.kind.data = likely_next(found.timeline(), state.status).value
     return render_template(
         "requests/detail.html", req=found, campaign=found.campaign, state=state, events=events,
-        event_form=event_form, reference_form=reference_form,
-        text=campaign_service.shown_text(version.request_text, found.authority), version=version,
+        event_form=event_form, reference_form=reference_form, here=_here(found),
+        chain=chain, first=first, source=follow_ups.source_of(first),
+        follow_up_form=follow_up_form, source_form=SourceForm(formdata=None),
+        text=found.question or text, version=version,
         history=audit.history(session, "request", found.id), sent_mail=sent_mail,
         received=received, proposals=proposals, place=place_of(found, _shown()),
     ), status
 
 
+# Each request page and action is also a narrowed follow-up's (services.follow_ups), named by
+# ``?follow_up=<number>`` (none: the first request): the addresses of the first requests, which
+# scripts and bookmarks hold, stay as they were.
+FOLLOW_UP_ARG = "follow_up"
+# The follow-up form's fields are named follow_up-note...: the event form has a note too.
+FOLLOW_UP = "follow_up"
+
+
+def _found(slug: str, authority: str, number: int | None = None) -> Any:
+    """The request the address names: the first, or the follow-up ``number`` (by default the
+    one ``?follow_up=`` names). :raises NotFound: also for a number that is not one."""
+    if number is None:
+        given = request.args.get(FOLLOW_UP_ARG, "")
+        if given and not given.isdigit():
+            raise NotFound(f"{given!r} is not a follow-up number")
+        number = int(given or 0)
+    if number:
+        return follow_ups.get_follow_up(db_session(), slug, authority, number)
+    return request_or_404(slug, authority)
+
+
+def _here(found: Any) -> dict[str, Any]:
+    """url_for's arguments naming ``found``'s page (a follow-up's too)."""
+    return {"slug": found.campaign.slug, "authority": found.authority.slug,
+            FOLLOW_UP_ARG: found.follow_up_number or None}
+
+
 @blueprint.get("/campaigns/<slug>/requests/<authority>")
 def detail(slug: str, authority: str) -> Any:
-    found = request_or_404(slug, authority)
+    found = _found(slug, authority)
     page = _render(found, _proposed_event_form(), ReferenceForm(formdata=None, obj=found))
     # A reply filed before readings were kept was read for this page: keep its reading (nothing
     # else is written by showing the page).
@@ -116,7 +165,7 @@ def add_event(slug: str, authority: str) -> Any:
     """Records an event; "Save and go to the next force" (``then=next``) then opens the next
     request of the list instead of this one again."""
     session = db_session()
-    found = request_or_404(slug, authority)
+    found = _found(slug, authority)
     form = EventForm()
     if form.validate_on_submit():
         occurred_on = form.occurred_on.data
@@ -141,8 +190,7 @@ def add_event(slug: str, authority: str) -> Any:
                 flash(f"{recorded}, for {found.authority.name}.", "success")
                 return redirect(next_page("requests.detail", found, _shown()))
             flash(f"{recorded}.", "success")
-            return redirect(url_for("requests.detail", slug=slug, authority=authority,
-                                    **list_args(_shown())))
+            return redirect(url_for("requests.detail", **_here(found), **list_args(_shown())))
     return _render(found, form, ReferenceForm(formdata=None, obj=found), 400)
 
 
@@ -151,7 +199,7 @@ def add_event(slug: str, authority: str) -> Any:
 def remove_event(slug: str, authority: str, event_id: int) -> Any:
     """Asks first (GET), then removes (POST): a removal changes the request's status and dates."""
     session = db_session()
-    found = request_or_404(slug, authority)
+    found = _found(slug, authority)
     form = RemoveEventForm()
     if not form.is_submitted():
         event = next((e for e in found.events if e.id == event_id and e.removed_at is None), None)
@@ -169,7 +217,7 @@ def remove_event(slug: str, authority: str, event_id: int) -> Any:
             session.commit()
             flash(f"Removed: {event.kind.label.lower()} on {long_date(event.occurred_on)}. "
                   "It stays on the record, struck through.", "success")
-    return redirect(url_for("requests.detail", slug=slug, authority=authority))
+    return redirect(url_for("requests.detail", **_here(found)))
 
 
 @blueprint.route("/campaigns/<slug>/requests/<authority>/events/<int:event_id>/restore",
@@ -177,7 +225,7 @@ def remove_event(slug: str, authority: str, event_id: int) -> Any:
 def restore_event(slug: str, authority: str, event_id: int) -> Any:
     """An admin's undo of a removal: asks first (GET), then restores (POST)."""
     session = db_session()
-    found = request_or_404(slug, authority)
+    found = _found(slug, authority)
     form = RemoveEventForm()
     event = next((e for e in found.events if e.id == event_id and e.removed_at is not None), None)
     if event is None:
@@ -195,13 +243,13 @@ def restore_event(slug: str, authority: str, event_id: int) -> Any:
             session.commit()
             flash(f"Restored: {event.kind.label.lower()} on {long_date(event.occurred_on)}.",
                   "success")
-    return redirect(url_for("requests.detail", slug=slug, authority=authority))
+    return redirect(url_for("requests.detail", **_here(found)))
 
 
 @blueprint.post("/campaigns/<slug>/requests/<authority>/reference")
 def reference(slug: str, authority: str) -> Any:
     session = db_session()
-    found = request_or_404(slug, authority)
+    found = _found(slug, authority)
     form = ReferenceForm()
     if form.validate_on_submit():
         current = found.reference or ""
@@ -220,9 +268,53 @@ def reference(slug: str, authority: str) -> Any:
         else:
             session.commit()
             flash("Saved the reference.", "success")
-            return redirect(url_for("requests.detail", slug=slug, authority=authority,
-                                    **list_args(_shown())))
+            return redirect(url_for("requests.detail", **_here(found), **list_args(_shown())))
     return _render(found, _new_event_form(), form, 400)
+
+
+@blueprint.post("/campaigns/<slug>/requests/<authority>/follow-ups")
+def follow_up(slug: str, authority: str) -> Any:
+    """Sends (records) a narrowed follow-up of the request the form names, then opens it."""
+    session = db_session()
+    form = FollowUpForm(prefix=FOLLOW_UP)
+    follows = form.follows.data or "0"
+    found = _found(slug, authority, int(follows) if follows.isdigit() else -1)
+    if form.validate_on_submit():
+        sent_on = form.sent_on.data
+        assert sent_on is not None  # DataRequired
+        try:
+            new = follow_ups.open_follow_up(session, actor(), found, form.question.data or "",
+                                            sent_on, today=today(), note=form.note.data)
+        except Invalid as error:
+            session.rollback()
+            show_problems(form, error)
+        else:
+            session.commit()
+            flash(f"Recorded: narrowed follow-up {new.follow_up_number} to "
+                  f"{found.authority.name}, sent on {long_date(sent_on)}.", "success")
+            return redirect(url_for("requests.detail", **_here(new)))
+    return _render(found, _new_event_form(), ReferenceForm(formdata=None, obj=found), 400, form)
+
+
+@blueprint.post("/campaigns/<slug>/requests/<authority>/source")
+def use_as_source(slug: str, authority: str) -> Any:
+    """Marks this request as the one the authority's figures come from."""
+    session = db_session()
+    found = _found(slug, authority)
+    if SourceForm().validate_on_submit():
+        try:
+            follow_ups.use_as_source(session, actor(), found, today())
+        except Conflict as error:
+            session.rollback()
+            flash(f"Not changed: {error}", "error")
+        else:
+            session.commit()
+            which = (f"follow-up {found.follow_up_number}" if found.follow_up_number
+                     else "the first request")
+            flash(f"The figures of {found.authority.name} now come from {which}.", "success")
+    else:
+        flash("Not changed: the form had expired; try again.", "error")
+    return redirect(url_for("requests.detail", **_here(found)))
 
 
 # The chase list's choices beyond the campaign: how late, how long since the last chase, and

@@ -34,7 +34,7 @@ def campaign_map(slug: str, rows: Sequence[RequestRow]) -> TileMap:
     return tilemap.status_map(
         (Place(r.authority_code, r.authority_name,
                url_for("requests.detail", slug=slug, authority=r.authority_slug)), r.state)
-        for r in rows
+        for r in rows if r.counts  # one tile a force: the request its figures come from
     )
 
 
@@ -133,7 +133,8 @@ def aggregate_map(campaign: Any, result: Any, args: Mapping[str, str]) -> tuple[
     # An authority with no figure in the cell says why from its request: a refusal (s.12
     # among them) must not look like a request still waiting for its reply.
     states = {r.authority_slug: r.state
-              for r in campaign_rows.rows_of(db_session(), [campaign.id])[campaign.id]}
+              for r in campaign_rows.rows_of(db_session(), [campaign.id])[campaign.id]
+              if r.counts}
     entries = [
         (Place(code, name, url_for("figures.fact_sheet", slug=campaign.slug, authority=slug)),
          found.get(slug) or (tilemap.answer_reading(states[slug]) if slug in states
