@@ -300,3 +300,88 @@ def figures_reference_delete(campaign: str, ids: tuple[int, ...], everything: bo
         for figure_id in chosen:
             reference_figures.delete_reference_figure(session, system_actor(), found, figure_id)
     click.echo(f"Deleted {len(chosen)} reference {'figure' if len(chosen) == 1 else 'figures'}.")
+
+
+@figures_group.command("extract")
+@click.argument("campaign")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--authority", required=True, help="The authority (code or slug) whose reply it is.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--accept", is_flag=True,
+              help="Preview what saving the proposals would change; save them with --yes.")
+@click.option("--yes", is_flag=True, help="With --accept: save the proposals as figures.")
+@with_appcontext
+@needs_current_schema
+def figures_extract(campaign: str, files: tuple[str, ...], authority: str, fmt: str,
+                    accept: bool, yes: bool) -> None:
+    """Propose CAMPAIGN's figures for one authority from its reply FILES (.xlsx, .csv, .docx,
+    .pdf with a text layer); without FILES, from the request's stored attachments.
+
+    Each proposal keeps the value as written, where it is (Sheet!C5; table 2, row 3, column 4;
+    page 2, table 1, row 3, column 4) and a confidence. Cells that could not be read for sure
+    are listed with the reason on stderr. Nothing is saved unless --accept --yes: then through
+    the grid's save, with its checks and audit trail; a checked figure changed is said.
+    """
+    import json
+    from pathlib import Path
+
+    from foitrack.domain.design import CampaignDesign
+    from foitrack.services import campaigns, extraction
+    from foitrack.services.requests import get_request
+    from foitrack.storage import FileStore
+
+    if yes and not accept:
+        raise click.UsageError("--yes saves proposals: give it with --accept")
+    with unit_of_work() as session:
+        found = campaigns.get_campaign(session, campaign)
+        request = get_request(session, found.slug, authority)
+        code = request.authority.code or request.authority.slug
+        if files:
+            replies = [extraction.ReplyFile(Path(f).name, Path(f).read_bytes()) for f in files]
+        else:
+            replies = extraction.stored_files(session, FileStore(config()["STORAGE_PATH"]), request)
+            if not replies:
+                raise click.ClickException(
+                    f"the request to {authority} has no stored attachment figures are read from "
+                    "(.xlsx, .csv, .docx, .pdf); give the files on the command line")
+        result = extraction.propose(CampaignDesign.of(found), replies, code)
+        for problem in result.problems:
+            click.echo(f"not read: {problem}", err=True)
+        for skip in result.skipped:
+            click.echo(f"skipped: {skip.file} {skip.location} {skip.text!r}: {skip.reason}",
+                       err=True)
+        rows = [{"authority": code, "measure": p.measure, "period": p.period,
+                 "dimension": p.dimension or "", "category": p.category or "", "value": p.value,
+                 "parsed_kind": p.parsed_kind, "parsed": p.parsed.text, "caveat": p.caveat or "",
+                 "file": p.file, "sha256": p.sha256, "location": p.location.text,
+                 "page": p.location.page, "bbox": list(p.location.bbox) if p.location.bbox else None,
+                 "confidence": p.confidence, "extractor": f"{p.extractor} {p.extractor_version}"}
+                for p in result.proposals]
+        if fmt == "json":
+            click.echo(json.dumps(rows, indent=2))
+        else:
+            for row in rows:
+                category = row["category"] or "total"
+                click.echo(f"{code}\t{row['measure']}\t{row['period']}\t{category}\t{row['value']}\t"
+                           f"{row['file']}: {row['location']}\t{row['confidence']:.2f}")
+            click.echo(f"{len(rows)} proposed, {len(result.skipped)} skipped.", err=True)
+        if not accept:
+            return
+        planned = extraction.preview(session, request, result.proposals)
+        counts = {status: sum(1 for p in planned if p.status == status)
+                  for status in ("new", "changed", "unchanged", "conflict")}
+        click.echo("Preview: " + ", ".join(f"{n} {status}" for status, n in counts.items()) + ".",
+                   err=True)
+        for item in planned:
+            if item.status in ("changed", "conflict"):
+                p = item.proposal
+                note = (f" (checked by {item.checked_by}: its check is cleared)"
+                        if item.status == "conflict" else "")
+                click.echo(f"  {item.status}: {p.measure} {p.period} {p.category or 'total'}: "
+                           f"{item.old} -> {p.parsed.text}{note}", err=True)
+        if not yes:
+            click.echo("Nothing was saved; add --yes to save these figures.", err=True)
+            return
+        report = extraction.accept(session, system_actor(), request, result.proposals, replies)
+        click.echo(f"Saved: {report.summary()}.", err=True)

@@ -29,6 +29,9 @@ class MeasureSpec:
     unit: str
     rate_per: int = DEFAULT_RATE_PER  # 0: the measure is not rated
     rate_base: str = DEFAULT_RATE_BASE
+    # Other names a reply may use for it ("Number of offences"): what extraction matches.
+    # None: not given (applying the design keeps the stored ones); []: none.
+    aliases: list[str] | None = None
 
 
 @dataclass
@@ -37,6 +40,7 @@ class PeriodSpec:
     label: str
     start: dt.date
     end: dt.date
+    aliases: list[str] | None = None
 
 
 @dataclass
@@ -54,6 +58,9 @@ class DimensionSpec:
     not_recorded: str
     overlapping: bool = False  # a case may count under several categories
     unit: str = ""  # what its counts are called ("instances"); empty: the measure's unit
+    # A category's other names, by its label: {"Messenger": ["Facebook Messenger"]}; None: not
+    # given (applying the design keeps the stored ones).
+    aliases: dict[str, list[str]] | None = None
 
 
 @dataclass
@@ -89,6 +96,7 @@ class DesignMeasure:
     id: int | None = None
     rate_per: int = DEFAULT_RATE_PER  # 0: not rated
     rate_base: str = DEFAULT_RATE_BASE
+    aliases: tuple[str, ...] = ()  # other names a reply may use (extraction matches them)
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,7 @@ class DesignPeriod:
     start: dt.date
     end: dt.date
     id: int | None = None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ class DesignCategory:
     is_not_recorded: bool = False
     id: int | None = None
     dimension: str = ""  # the key of its breakdown
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,11 @@ class DesignCell:
                 f"{self.category.label if self.category else 'total'}")
 
 
+def _aliases(row: Any) -> tuple[str, ...]:
+    """A model row's aliases (a list kept as JSON), () for a row or object without them."""
+    return tuple(getattr(row, "aliases", None) or ())
+
+
 LEVELS = ("total", "category", "group")  # the order of an aggregate's rows within a period
 
 
@@ -222,16 +237,17 @@ class CampaignDesign:
         return cls(
             measures=tuple(DesignMeasure(m.key, m.label, m.unit, m.id,
                                          DEFAULT_RATE_PER if m.rate_per is None else m.rate_per,
-                                         m.rate_base or DEFAULT_RATE_BASE)
+                                         m.rate_base or DEFAULT_RATE_BASE, _aliases(m))
                            for m in campaign.measures),
-            periods=tuple(DesignPeriod(p.key, p.label, p.start, p.end, p.id)
+            periods=tuple(DesignPeriod(p.key, p.label, p.start, p.end, p.id, _aliases(p))
                           for p in campaign.periods),
             period_groups=tuple(DesignPeriodGroup(g.key, g.label,
                                                   tuple(p.key for p in g.periods), g.id)
                                 for g in campaign.period_groups),
             breakdowns=tuple(
                 Breakdown(d.key, d.label,
-                          tuple(DesignCategory(c.label, bool(c.is_not_recorded), c.id, d.key)
+                          tuple(DesignCategory(c.label, bool(c.is_not_recorded), c.id, d.key,
+                                               _aliases(c))
                                 for c in d.categories),
                           bool(d.overlapping), d.unit or "", d.id)
                 for d in campaign.dimensions),
@@ -247,18 +263,24 @@ class CampaignDesign:
         breakdown's "not recorded" category last."""
         def breakdown(spec: DimensionSpec) -> Breakdown:
             labels = [label for label in spec.categories if label != spec.not_recorded]
+            aliases = {label: tuple(names) for label, names in (spec.aliases or {}).items()}
             return Breakdown(spec.key, spec.label,
-                             (*(DesignCategory(label, dimension=spec.key) for label in labels),
-                              DesignCategory(spec.not_recorded, True, dimension=spec.key)),
+                             (*(DesignCategory(label, dimension=spec.key,
+                                               aliases=aliases.get(label, ()))
+                                for label in labels),
+                              DesignCategory(spec.not_recorded, True, dimension=spec.key,
+                                             aliases=aliases.get(spec.not_recorded, ()))),
                              spec.overlapping, spec.unit)
 
         def group(spec: GroupSpec) -> DesignGroup:
             return DesignGroup(spec.key, spec.label, spec.dimension, tuple(spec.categories))
 
         return cls(
-            measures=tuple(DesignMeasure(m.key, m.label, m.unit, None, m.rate_per, m.rate_base)
+            measures=tuple(DesignMeasure(m.key, m.label, m.unit, None, m.rate_per, m.rate_base,
+                                         tuple(m.aliases or ()))
                            for m in design.measures),
-            periods=tuple(DesignPeriod(p.key, p.label, p.start, p.end) for p in design.periods),
+            periods=tuple(DesignPeriod(p.key, p.label, p.start, p.end, None, tuple(p.aliases or ()))
+                          for p in design.periods),
             period_groups=tuple(DesignPeriodGroup(g.key, g.label, tuple(g.periods))
                                 for g in design.period_groups),
             breakdowns=tuple(breakdown(d) for d in design.dimensions),

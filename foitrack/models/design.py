@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foitrack.db import Base
@@ -43,6 +43,8 @@ class Measure(Base):
     rate_per: Mapped[int] = mapped_column(default=100000, server_default="100000")
     rate_base: Mapped[str] = mapped_column(String(50), default="population",
                                            server_default="population")
+    # Other names replies use for it (extraction matches them); None: none. A JSON list.
+    aliases: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     def __repr__(self) -> str:
         return f"<Measure {self.key}>"
@@ -61,6 +63,7 @@ class Period(Base):
     start: Mapped[dt.date]
     end: Mapped[dt.date]
     position: Mapped[int] = mapped_column(default=0)
+    aliases: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     def __repr__(self) -> str:
         return f"<Period {self.key} {self.start}..{self.end}>"
@@ -121,6 +124,7 @@ class Category(Base):
     position: Mapped[int] = mapped_column(default=0)
     # The "not recorded / unknown" category: left out of shares "where recorded".
     is_not_recorded: Mapped[bool] = mapped_column(default=False)
+    aliases: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     dimension: Mapped[Dimension] = relationship(back_populates="categories")
 

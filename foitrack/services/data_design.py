@@ -155,7 +155,8 @@ def _parse_measures(data: dict[str, Any], problems: list[Problem]) -> list[Measu
         unit = read_text(item, "unit", where, problems, required=False, limit=80)
         measures.append(MeasureSpec(key, label, unit or (label.split()[0].lower()
                                                          if label else "figures"),
-                                    *_rate(item, where, problems)))
+                                    *_rate(item, where, problems),
+                                    aliases=_aliases(item, where, problems)))
     if not measures and not any(p.field == "measures" for p in problems):
         problems.append(Problem("at least one [[measures]] is needed", "measures"))
     return measures
@@ -184,8 +185,9 @@ def _parse_periods(data: dict[str, Any], problems: list[Problem],
             problems.append(Problem(f"{item['key']!r} is reserved", f"{where}key"))
         key, label = _key(item, where, problems, seen), read_text(item, "label", where, problems)
         start, end = _dates(item, where, problems)
+        aliases = _aliases(item, where, problems)
         if start is not None and end is not None:
-            periods.append(PeriodSpec(key, label, start, end))
+            periods.append(PeriodSpec(key, label, start, end, aliases))
     if not periods and not any(p.field and p.field.startswith("periods") for p in problems):
         problems.append(Problem("at least one [[periods]] is needed", "periods"))
     return periods
@@ -236,7 +238,7 @@ def _parse_dimensions(data: dict[str, Any], problems: list[Problem],
     dimensions = []
     for where, item in _tables(data, "dimensions", problems):
         key, label = _key(item, where, problems, seen), read_text(item, "label", where, problems)
-        categories = _labels(item, "categories", where, problems)
+        categories, aliases = _categories(item, where, problems)
         not_recorded = read_text(item, "not_recorded", where, problems, required=False, limit=200)
         overlapping = item.get("overlapping", False)
         if not isinstance(overlapping, bool):
@@ -247,8 +249,48 @@ def _parse_dimensions(data: dict[str, Any], problems: list[Problem],
             problems.append(Problem("unknown setting; known ones are "
                                     + ", ".join(sorted(DIMENSION_KEYS)), f"{where}{name}"))
         dimensions.append(DimensionSpec(key, label, categories,
-                                        not_recorded or DEFAULT_NOT_RECORDED, overlapping, unit))
+                                        not_recorded or DEFAULT_NOT_RECORDED, overlapping, unit,
+                                        aliases))
     return dimensions
+
+
+def _aliases(item: dict[str, Any], where: str, problems: list[Problem]) -> list[str] | None:
+    """``aliases = ["..."]``: other names replies use (extraction matches them); None when
+    not given, so that applying a design that does not mention them keeps the stored ones."""
+    value = item.get("aliases")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() and len(v) <= 300
+                                              for v in value):
+        problems.append(Problem('must be a list of names, e.g. ["Number of offences"]',
+                                f"{where}aliases"))
+        return None
+    return list(dict.fromkeys(v.strip() for v in value))
+
+
+def _categories(item: dict[str, Any], where: str,
+                problems: list[Problem]) -> tuple[list[str], dict[str, list[str]] | None]:
+    """A dimension's categories, each a name or ``{label = "...", aliases = ["..."]}``."""
+    value = item.get("categories")
+    if not isinstance(value, list) or not any(isinstance(v, dict) for v in value):
+        return _labels(item, "categories", where, problems), None
+    names: list[Any] = []
+    aliases: dict[str, list[str]] = {}
+    for index, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict):
+            names.append(entry)
+            continue
+        place = f"{where}categories[{index}]."
+        unknown = sorted(set(entry) - {"label", "aliases"})
+        if unknown:
+            problems.append(Problem("unknown setting; known ones are aliases, label",
+                                    f"{place}{unknown[0]}"))
+        label = entry.get("label")
+        names.append(label)
+        found = _aliases(entry, place, problems)
+        if isinstance(label, str) and label.strip() and found:
+            aliases[label.strip()] = found
+    return _labels({"categories": names}, "categories", where, problems), aliases
 
 
 def _parse_groups(data: dict[str, Any], problems: list[Problem], seen: set[str],
@@ -332,11 +374,15 @@ def _sync(session: Session, items: list[Any], specs: list[Any], make: Any, updat
 def _set_measure(measure: Measure, spec: MeasureSpec, position: int) -> None:
     measure.label, measure.unit, measure.position = spec.label, spec.unit, position
     measure.rate_per, measure.rate_base = spec.rate_per, spec.rate_base
+    if spec.aliases is not None:  # the design page's form does not carry them: kept as stored
+        measure.aliases = spec.aliases or None
 
 
 def _set_period(period: Period, spec: PeriodSpec, position: int) -> None:
     period.label, period.start, period.end, period.position = (
         spec.label, spec.start, spec.end, position)
+    if spec.aliases is not None:
+        period.aliases = spec.aliases or None
 
 
 def apply_design(session: Session, actor: audit.Actor, campaign: Campaign, design: Design) -> None:
@@ -396,6 +442,8 @@ def _sync_categories(dimension: Dimension, spec: DimensionSpec,
     for index, label in enumerate(wanted):
         category = existing.pop(label, None) or Category(label=label)
         category.position, category.is_not_recorded = index, label == spec.not_recorded
+        if spec.aliases is not None:
+            category.aliases = spec.aliases.get(label) or None
         if category not in dimension.categories:
             dimension.categories.append(category)
     for gone in existing.values():
@@ -445,7 +493,8 @@ def design_dict(campaign: Campaign) -> dict[str, Any]:
     if campaign.suppression_threshold is not None:
         data["suppression_threshold"] = campaign.suppression_threshold
     data["measures"] = [_measure_dict(m) for m in campaign.measures]
-    data["periods"] = [{"key": p.key, "label": p.label, "start": p.start, "end": p.end}
+    data["periods"] = [{"key": p.key, "label": p.label, "start": p.start, "end": p.end,
+                        **({"aliases": list(p.aliases)} if p.aliases else {})}
                        for p in campaign.periods]
     if campaign.period_groups:
         data["period_groups"] = [{"key": g.key, "label": g.label,
@@ -470,6 +519,8 @@ def _measure_dict(m: Measure) -> dict[str, Any]:
         measure["rate_per"] = m.rate_per
     if m.rate_base and m.rate_base != DEFAULT_RATE_BASE:
         measure["rate_base"] = m.rate_base
+    if m.aliases:
+        measure["aliases"] = list(m.aliases)
     return measure
 
 
@@ -477,7 +528,9 @@ def _dimension_dict(d: Dimension) -> dict[str, Any]:
     not_recorded = d.not_recorded
     dimension: dict[str, Any] = {
         "key": d.key, "label": d.label,
-        "categories": [c.label for c in d.categories if not c.is_not_recorded],
+        # A category with aliases as {label, aliases}, as the campaign file may write it.
+        "categories": [{"label": c.label, "aliases": list(c.aliases)} if c.aliases else c.label
+                       for c in d.categories if not c.is_not_recorded],
         "not_recorded": not_recorded.label if not_recorded else DEFAULT_NOT_RECORDED,
     }
     if d.overlapping:

@@ -52,6 +52,10 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return "\n".join(_text(item) for item in value)
+    if isinstance(value, dict) and "label" in value:
+        # A category with aliases: the form shows its label; the aliases are kept as stored
+        # (they are set in the campaign file; saving the form does not clear them).
+        return _text(value["label"])
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
