@@ -79,3 +79,23 @@ def test_a_child_that_died_costs_a_drawing_here_then_a_new_child():
     assert chart_images.draw_apart(HEAVY, "svg") == chart_images.draw(HEAVY, "svg")
     second = chart_images.drawer_pid()
     assert second not in (first, os.getpid())
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_a_process_allowed_two_drawers_draws_two_charts_at_once():
+    """A worker (foitrack.worker.tasks) allows two: two drawings asked for at once go to two
+    processes, side by side; a web process keeps one."""
+    before = chart_images.drawers()
+    chart_images.allow_drawers(2)
+    chart_images._forget(broken=False)  # the next pool is started with the new count
+    try:
+        pool = chart_images._drawer()
+        both = [pool.submit(_pid_after, 1.0) for _ in range(2)]
+        assert len({f.result() for f in both}) == 2
+    finally:
+        chart_images.allow_drawers(before)
+        chart_images._forget(broken=False)

@@ -24,7 +24,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
-# Drawing processes a process may start, each when first needed: one, since each holds some
+# Drawing processes a process may start, each when first needed: one unless the process says
+# otherwise (allow_drawers: a worker, whose warm-ups are all it does), since each holds some
 # 150 MB (vl-convert's JavaScript engine and fonts) for as long as its process lives.
 DRAWERS = 1
 
@@ -66,6 +67,18 @@ def draw_apart(spec: dict[str, Any], image_format: str) -> bytes:
         log.warning("the chart-drawing process failed; drawing here", exc_info=True)
         _forget(broken=True)
         return draw(spec, image_format)
+
+
+def allow_drawers(count: int) -> None:
+    """Let this process draw ``count`` charts apart at once, from the next pool it starts (a
+    worker's: two draw a warm-up's images side by side on a two-core machine)."""
+    global DRAWERS
+    DRAWERS = max(1, count)
+
+
+def drawers() -> int:
+    """How many charts this process draws apart at once."""
+    return DRAWERS
 
 
 def drawer_pid() -> int:

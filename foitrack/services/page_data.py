@@ -299,11 +299,11 @@ def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
     """Build what the campaign's heavy pages will ask for first, into ``store``, most asked for
     first: the aggregate of everyone with its charts (which the release and the fact sheets
     use too), the release worded from it, and the charts' images as the page shows them; the
-    fact sheet, with its chart images, of the authority whose figures were written last
-    (FACT_SHEETS_WARMED: each costs some 0.5 s, all 43 would cost 20 s a write); and the
     table, charts and images of the series the campaign is in, unless ``series`` is false (as
     seen by whoever may see all its campaigns: its owners, and everyone once none of them is
-    embargoed). What is there already is not built again.
+    embargoed); and the fact sheet, with its chart images, of the authority whose figures were
+    written last (FACT_SHEETS_WARMED: each costs some 0.5 s, all 43 would cost 20 s a write).
+    What is there already is not built again.
 
     ``between`` is called before each step: a web process's warm-up waits there while it
     serves a request, so that a person never waits behind a build nobody has asked for.
@@ -319,6 +319,14 @@ def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
             images.add(found.version, chart_key(campaign.id, None, False, drawn.name), drawn)
         between()
         release_built(session, store, campaign, found, None, False, today, clock)
+        # The series before the fact sheet: its images take longest to draw (1.5 s), and
+        # are drawn while the rest is built.
+        if series and campaign.series is not None:
+            between()
+            kept = series_built(session, store, campaign.series,
+                                sorted(c.id for c in campaign.series.campaigns), today)
+            for drawn in kept.charts:
+                images.add(kept.version, series_chart_key(kept.key, drawn.name), drawn)
         for authority in recently_written(session, campaign, FACT_SHEETS_WARMED):
             between()
             sheet = fact_sheet_built(session, store, campaign, authority, today, clock, found)
@@ -332,12 +340,6 @@ def warm(session: Session, store: Store, campaign: Campaign, today: dt.date,
         if findings:
             between()
             findings_built(session, store, campaign, today, clock)
-        if series and campaign.series is not None:
-            between()
-            kept = series_built(session, store, campaign.series,
-                                sorted(c.id for c in campaign.series.campaigns), today)
-            for drawn in kept.charts:
-                images.add(kept.version, series_chart_key(kept.key, drawn.name), drawn)
     finally:
         images.wait()
     return found
@@ -351,7 +353,7 @@ class _Images:
     def __init__(self, store: Store, draw: Draw | None) -> None:
         self._store = store
         self._draw = draw
-        self._pool = (ThreadPoolExecutor(chart_images.DRAWERS, "foitrack-warm-image")
+        self._pool = (ThreadPoolExecutor(chart_images.drawers(), "foitrack-warm-image")
                       if draw is not None else None)
         self._pending: list[Future[bytes]] = []
 

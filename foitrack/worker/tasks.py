@@ -50,6 +50,9 @@ def run_job(job_id: int) -> str | None:
     return state.value if state else None
 
 
+WARM_UP_DRAWERS = 2
+
+
 @shared_task(name=broker.WARM_UP)
 def warm_up(campaign_id: int) -> bool:
     """Build a campaign's aggregate, charts and chart images into the shared cache, as its pages
@@ -64,7 +67,9 @@ def warm_up(campaign_id: int) -> bool:
         if campaign is None:
             return False  # deleted since the write
         # Images drawn apart: the worker's threads (its pool is threads) share one
-        # interpreter lock, which vl-convert would hold for every drawing.
+        # interpreter lock, which vl-convert would hold for every drawing; two at once, as
+        # warming is most of what a worker does (a drawing process is some 150 MB).
+        chart_images.allow_drawers(WARM_UP_DRAWERS)
         page_data.warm(session, shared, campaign, rt.today(), rt.clock,
                        draw=chart_images.draw_apart)
         session.rollback()  # read only
