@@ -686,3 +686,77 @@ def _keyed(table: dict[str, Any]) -> dict[tuple[str, ...], dict[str, Any]]:
     names = [c[0] for c in table["columns"]]
     rows = (dict(zip(names, row, strict=True)) for row in table["rows"])
     return {tuple(row[name] for name in FIGURE_KEY): row for row in rows}
+
+
+# --- the public portal (read only) -------------------------------------------------------------
+
+def is_public(release: PublishedRelease, now: dt.datetime) -> bool:
+    """Published and past its embargo (or with none): compared with ``now`` on every read, so
+    a release becomes public at its embargo time by itself, with nothing written."""
+    return release.embargo_until is None or release.embargo_until <= now
+
+
+def public_releases(session: Session) -> Iterator[PublishedRelease]:
+    """Every published release, by campaign slug then version (the caller keeps the public
+    ones: the embargo is compared in Python, in UTC, the same way on every database)."""
+    yield from session.scalars(select(PublishedRelease).join(PublishedRelease.campaign)
+                               .order_by(Campaign.slug, PublishedRelease.version))
+
+
+def latest_public(session: Session, now: dt.datetime) -> list[PublishedRelease]:
+    """Each campaign's latest public version, by campaign slug."""
+    chosen: dict[int, PublishedRelease] = {}
+    for release in public_releases(session):
+        if is_public(release, now):
+            chosen[release.campaign_id] = release  # versions come in order: the last wins
+    return sorted(chosen.values(), key=lambda r: r.campaign.slug)
+
+
+def public_versions(session: Session, slug: str, now: dt.datetime) -> list[PublishedRelease]:
+    """A campaign's public versions, the first first.
+
+    :raises NotFound: when it has none (whether or not the campaign, or an embargoed
+        version, exists: the same answer, so that nothing unpublished is told).
+    """
+    found = [release for release in session.scalars(
+        select(PublishedRelease).join(PublishedRelease.campaign)
+        .where(Campaign.slug == slug).order_by(PublishedRelease.version))
+        if is_public(release, now)]
+    if not found:
+        raise NotFound("no such published release")
+    return found
+
+
+def public_release(session: Session, slug: str, version: int | None,
+                   now: dt.datetime) -> PublishedRelease:
+    """One public version (None: the latest public one).
+
+    :raises NotFound: for an unknown, embargoed or unpublished version alike.
+    """
+    versions = public_versions(session, slug, now)
+    if version is None:
+        return versions[-1]
+    for release in versions:
+        if release.version == version:
+            return release
+    raise NotFound("no such published release")
+
+
+def release_file_names(content: dict[str, Any]) -> list[str]:
+    """The names (relative to the release's folder) of every file ``write_files`` writes for
+    this content, in the order it lists them: the only names the portal serves."""
+    meta = content["release"]
+    stem = f"{content['campaign']['slug']}-v{meta['version']}"
+    names = [f"{stem}.sqlite", f"{stem}.xlsx", "datapackage/datapackage.json",
+             *(f"datapackage/data/{table['name']}.csv" for table in content["tables"]),
+             "methods.html", "CITATION.cff", "citation.txt", "release.json"]
+    return [*sorted(names), "SHA256SUMS"]
+
+
+def table_rows(content: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """One frozen table's rows as dicts by column name (empty when the release has none)."""
+    for table in content["tables"]:
+        if table["name"] == name:
+            columns = [column[0] for column in table["columns"]]
+            return [dict(zip(columns, row, strict=True)) for row in table["rows"]]
+    return []

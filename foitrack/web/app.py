@@ -322,6 +322,7 @@ def init_app(app: Flask) -> None:
         jobs,
         mail,
         main,
+        public_data,
         removed_figures,
         requests,
         series,
@@ -368,6 +369,10 @@ def init_app(app: Flask) -> None:
     for module in (main, auth, authorities, users, campaigns, requests, figures, removed_figures, data,
                    mail, jobs, tokens, checks, series):
         app.register_blueprint(module.blueprint)
+    # The public data portal (/data/): published releases past their embargo, read only and
+    # open without sign-in (its routes are PUBLIC in foitrack.web.permissions). It has no form,
+    # so nothing in it needs a CSRF token.
+    app.register_blueprint(public_data.blueprint)
     from foitrack.web import api
 
     csrf.exempt(api.blueprint)  # token-only: no cookie reaches it (see _check_api_access)

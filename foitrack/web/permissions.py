@@ -104,6 +104,15 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "tokens.index": Role.viewer,
     "tokens.revoke": Role.viewer,
     "api.openapi": PUBLIC,
+    # The public data portal, and only it, open without sign-in by design: it shows published
+    # releases past their embargo and nothing else (foitrack.web.views.public_data answers 404
+    # for anything not public, to signed-in users alike).
+    "public_data.index": PUBLIC,
+    "public_data.campaign": PUBLIC,
+    "public_data.version": PUBLIC,
+    "public_data.corrections": PUBLIC,
+    "public_data.authority": PUBLIC,
+    "public_data.file": PUBLIC,
     "api.authorities": Role.viewer,
     "api.authority": Role.viewer,
     "api.campaigns": Role.viewer,

@@ -38,6 +38,22 @@ def test_every_route_is_in_the_access_table(app):
     assert set(permissions.ROUTE_ROLES) == set(endpoints), "the table lists routes that do not exist"
 
 
+# The only routes open without sign-in, by design: the public data portal (/data/, published
+# releases past their embargo) and what signing in itself needs. Any other route is checked
+# below to send a signed-out visitor to sign in.
+PUBLIC_BY_DESIGN = {"static", "main.health", "auth.login", "auth.invite", "api.openapi",
+                    "public_data.index", "public_data.campaign", "public_data.version",
+                    "public_data.corrections", "public_data.authority", "public_data.file"}
+
+
+def test_only_the_routes_meant_to_be_public_are(app):
+    public = {endpoint for endpoint, role in permissions.ROUTE_ROLES.items()
+              if role is permissions.PUBLIC}
+    assert public == PUBLIC_BY_DESIGN
+    portal = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/data/")}
+    assert portal == {e for e in PUBLIC_BY_DESIGN if e.startswith("public_data.")}
+
+
 def test_a_route_missing_from_the_table_stops_the_app(app, monkeypatch):
     from foitrack import create_app
 
@@ -139,7 +155,12 @@ def test_every_route_for_every_role(app, session, visitor):
         response.get_data()
         response.close()
         allowed = needed is None or (visitor is not None and visitor.allows(needed))
-        if allowed:
+        if rule.endpoint.startswith("public_data."):
+            # Public by design, to everyone: nothing is published here, so all but the list
+            # are unknown (a 404), and none asks anyone to sign in.
+            assert response.status_code == (200 if rule.endpoint == "public_data.index"
+                                            else 404), (visitor, method, url)
+        elif allowed:
             assert response.status_code in (200, 302, 400), (visitor, method, url, response.status_code)
             if response.status_code == 302:
                 assert "/auth/sign-in" not in response.location or rule.endpoint == "auth.logout"
