@@ -99,3 +99,13 @@ def test_a_process_allowed_two_drawers_draws_two_charts_at_once():
     finally:
         chart_images.allow_drawers(before)
         chart_images._forget(broken=False)
+
+
+def test_after_its_pool_is_shut_down_as_at_exit_a_drawing_is_made_here():
+    """At exit every pool is shut down before a daemon warm-up thread stops: its drawing is
+    made here, quietly, rather than failing and logging while the interpreter finalises."""
+    chart_images._drawer().shutdown(wait=True)
+    try:
+        assert chart_images.draw_apart(HEAVY, "svg") == chart_images.draw(HEAVY, "svg")
+    finally:
+        chart_images._forget(broken=False)

@@ -62,7 +62,18 @@ def draw_apart(spec: dict[str, Any], image_format: str) -> bytes:
     if image_format not in FORMATS:
         raise ValueError(f"no chart format {image_format!r}")
     try:
-        return _drawer().submit(draw, spec, image_format).result()
+        pending = _drawer().submit(draw, spec, image_format)
+    except BrokenProcessPool:  # its child died since the last drawing (a RuntimeError too)
+        log.warning("the chart-drawing process died; drawing here", exc_info=True)
+        _forget(broken=True)
+        return draw(spec, image_format)
+    except RuntimeError:
+        # Every pool is shut down as the interpreter exits, before a daemon thread (a warm-up)
+        # is stopped: drawn here, and quietly, since a daemon thread writing to stderr while
+        # the interpreter finalises can abort it.
+        return draw(spec, image_format)
+    try:
+        return pending.result()
     except (BrokenProcessPool, OSError):
         log.warning("the chart-drawing process failed; drawing here", exc_info=True)
         _forget(broken=True)

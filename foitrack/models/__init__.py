@@ -16,6 +16,7 @@ from foitrack.models.design import (
     period_group_member,
 )
 from foitrack.models.figure import Figure
+from foitrack.models.figure_proposal import FigureProposal, ProposalState
 from foitrack.models.finding import FindingExplanation
 from foitrack.models.invitation import Invitation
 from foitrack.models.job import Job, JobKind, JobState
@@ -41,9 +42,10 @@ __all__ = [
     "ApiToken", "Attachment", "AuditEntry", "Authority", "DeliveryStatus", "InboundMessage", "MailTemplate",
     "MessageKind", "OutgoingMessage", "AuthoritySet", "Campaign", "CampaignMember", "CampaignStatus",
     "CampaignVersion", "DataVersion",
-    "Category", "CategoryGroup", "Dimension", "Event", "Figure", "FindingExplanation", "Invitation",
+    "Category", "CategoryGroup", "Dimension", "Event", "Figure", "FigureProposal",
+    "FindingExplanation", "Invitation",
     "Measure", "Period",
-    "Job", "JobKind", "JobState", "PeriodGroup", "Population", "PublishedRelease",
+    "Job", "JobKind", "JobState", "PeriodGroup", "Population", "ProposalState", "PublishedRelease",
     "ReferenceFigure", "Series",
     "ReplyReading", "Request", "Role", "SignInFailure", "StoredFile", "User",
     "authority_set_member",

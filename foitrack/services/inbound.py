@@ -49,7 +49,7 @@ from foitrack.models import (
     Request,
     StoredFile,
 )
-from foitrack.services import audit, bounces, membership, reply_reading
+from foitrack.services import audit, bounces, membership, proposals, reply_reading
 from foitrack.services.mail import TOKEN, token_for
 from foitrack.services.requests import add_event
 from foitrack.storage import FileStore, safe_filename
@@ -510,6 +510,7 @@ def import_message(session: Session, actor: audit.Actor, store: FileStore,
             where = f"triage ({error})"
         else:
             where = f"filed against {request.authority.name} ({how})"
+            proposals.on_filed(session, store, inbound)  # issue 19: figures read from attachments
     audit.record(session, actor, "inbound_message", inbound.id, "import", None,
                  {"from": inbound.from_address, "subject": inbound.subject, "where": where})
     return inbound, where

@@ -361,8 +361,11 @@ class _Images:
         if self._pool is None:
             image(self._store, version, chart, drawn, SHOWN_FORMAT)
             return
-        self._pending.append(self._pool.submit(image, self._store, version, chart, drawn,
-                                               SHOWN_FORMAT, self._draw))
+        try:
+            self._pending.append(self._pool.submit(image, self._store, version, chart, drawn,
+                                                   SHOWN_FORMAT, self._draw))
+        except RuntimeError:  # the interpreter is exiting (no new thread may start): here
+            image(self._store, version, chart, drawn, SHOWN_FORMAT, self._draw)
 
     def wait(self) -> None:
         """Every image handed on drawn and kept; the first failure raised."""

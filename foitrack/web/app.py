@@ -322,6 +322,7 @@ def init_app(app: Flask) -> None:
         jobs,
         mail,
         main,
+        proposals,
         public_data,
         removed_figures,
         requests,
@@ -367,7 +368,7 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (main, auth, authorities, users, campaigns, requests, figures, removed_figures, data,
-                   mail, jobs, tokens, checks, series):
+                   mail, jobs, tokens, checks, series, proposals):
         app.register_blueprint(module.blueprint)
     # The public data portal (/data/): published releases past their embargo, read only and
     # open without sign-in (its routes are PUBLIC in foitrack.web.permissions). It has no form,

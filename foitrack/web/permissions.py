@@ -52,6 +52,9 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "figures.design": Role.researcher,
     "figures.campaign_file": Role.viewer,
     "figures.grid": Role.researcher,
+    # Figures proposed from the reply files (issue 19): reviewing them saves figures, as the grid.
+    "proposals.review": Role.researcher,
+    "proposals.crop": Role.viewer,  # as the request page and its files
     "figures.figure": Role.viewer,
     "removed_figures.index": Role.viewer,
     "removed_figures.restore": Role.admin,

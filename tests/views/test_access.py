@@ -108,8 +108,21 @@ def test_every_route_for_every_role(app, session, visitor):
     series.link(session, TEST_ACTOR, series.create_series(
         session, TEST_ACTOR, slug="west-mercia", name="West Mercia series"), campaign)
     session.commit()
+    # Figures proposed from a PDF reply, so the review page and a crop have one to show.
+    from foitrack.models import FigureProposal
+    from foitrack.services import extraction, proposals
+    from tests.test_extraction_cli import reply_pdf
+
+    pdf = reply_pdf()
+    kept = StoredFile(sha256=FileStore(app.config["STORAGE_PATH"]).put(pdf), filename="reply.pdf",
+                      content_type="application/pdf", size=len(pdf), created_by="tests")
+    proposals.make(session, FileStore(app.config["STORAGE_PATH"]), campaign.requests[0],
+                   [extraction.ReplyFile("reply.pdf", pdf, kept)])
+    session.commit()
+    proposal_id = session.scalar(select(FigureProposal.id).where(FigureProposal.page.is_not(None)))
     sample_args = {**SAMPLE_ARGS, "user_id": admin.id, "event_id": note.id, "figure_id": figure_id,
-                   "message_id": waiting.id, "file_id": source.public_id, "job_id": job.id}
+                   "message_id": waiting.id, "file_id": source.public_id, "job_id": job.id,
+                   "proposal_id": proposal_id}
     client = app.test_client()
     if visitor is not None:
         user = admin if visitor is Role.admin else make_user(session, role=visitor.value)

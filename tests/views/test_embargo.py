@@ -11,8 +11,15 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from foitrack.domain.clock import today_in_uk
-from foitrack.models import AuditEntry, CampaignMember, Figure, InboundMessage, StoredFile
-from foitrack.services import api_tokens, inbound
+from foitrack.models import (
+    AuditEntry,
+    CampaignMember,
+    Figure,
+    FigureProposal,
+    InboundMessage,
+    StoredFile,
+)
+from foitrack.services import api_tokens, extraction, inbound, proposals
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.services.requests import add_event
@@ -20,6 +27,7 @@ from foitrack.storage import FileStore
 from foitrack.web import permissions
 from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
 from tests.pages import SAMPLE_ARGS, csrf_token, sign_in
+from tests.test_extraction_cli import reply_pdf
 
 SLUG = "secret-2019"
 TITLE = "Unpublished grooming figures"
@@ -67,8 +75,15 @@ def world(app: Flask, session):
                         content_type="application/octet-stream", created_by="tests")
     figure = session.scalar(select(Figure))
     figure.source_file = source
+    # Figures proposed from a PDF reply: the review page and a crop, hidden as the rest.
+    pdf = reply_pdf()
+    kept = StoredFile(sha256=store.put(pdf), filename="reply.pdf", size=len(pdf),
+                      content_type="application/pdf", created_by="tests")
+    proposals.make(session, store, request, [extraction.ReplyFile("reply.pdf", pdf, kept)])
     session.commit()
+    proposal_id = session.scalar(select(FigureProposal.id).where(FigureProposal.page.is_not(None)))
     return {"people": people, "campaign": campaign, "request": request, "event_id": note.id,
+            "proposal_id": proposal_id,
             "figure": figure, "files": [filed.raw_file.public_id,
                                         filed.attachments[0].stored_file.public_id,
                                         figure.source_file.public_id]}
@@ -91,7 +106,7 @@ def _visit(app, world, email, role_token=True):
         _, plain = api_tokens.create_token(session, TEST_ACTOR, session.merge(people[email]), "t")
         session.commit()
     args = {**SAMPLE_ARGS, "slug": SLUG, "event_id": world["event_id"],
-            "figure_id": world["figure"].id}
+            "figure_id": world["figure"].id, "proposal_id": world["proposal_id"]}
     token = csrf_token(client, "/authorities/")
     seen = {}
     for rule, method in _campaign_routes(app):
@@ -271,7 +286,8 @@ def test_the_api_answers_for_a_hidden_campaign_in_the_words_it_uses_for_none(app
     _, token = api_tokens.create_token(session, TEST_ACTOR, world["people"]["viewer-outsider"], "t")
     session.commit()
     client = app.test_client()
-    args = {**SAMPLE_ARGS, "event_id": world["event_id"], "figure_id": world["figure"].id}
+    args = {**SAMPLE_ARGS, "event_id": world["event_id"], "figure_id": world["figure"].id,
+            "proposal_id": world["proposal_id"]}
     compared = 0
     for rule, method in _campaign_routes(app):
         if not rule.endpoint.startswith("api.") or method != "GET":
