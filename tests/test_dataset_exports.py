@@ -67,8 +67,8 @@ def test_the_tracker_csv_exactly(small):
     writers.write_csv(small.table("tracker"), out)
     assert out.getvalue().splitlines()[1:] == [
         "E23000032,Kent Police,,answered,part_provided,s.40(2),2019-05-01,2019-05-01,2019-05-31,"
-        "2019-06-03,false,1,,part_provided,response,,,,,,,,",
-        "E23000016,West Mercia Police,,not_sent,,,,,,,,,,,,,,,,,,,",
+        "2019-06-03,false,1,,part_provided,response,,,,,,,,,0,first request,,,,",
+        "E23000016,West Mercia Police,,not_sent,,,,,,,,,,,,,,,,,,,,0,first request,,,,",
     ]
 
 

@@ -43,13 +43,17 @@ def requests_group() -> None:
                                       "the authority to take (FOIA s.50(4), FOISA s.49(6)).")
 @click.option("--comply-by", callback=iso_date,
               help="For ico_decision: the date the notice gives to take the steps by.")
+@click.option("--follow-up", "follow_up", type=click.IntRange(min=0), default=0,
+              show_default=True,
+              help="The narrowed follow-up's number (a new request, FOIA s.1(1)); 0: the first.")
 @with_appcontext
 @needs_current_schema
 def requests_event(campaign: str, authority_code: str, kind: str, date: dt.date,
                    note: str | None, outcome: str | None, exemptions: str | None,
                    due_on: dt.date | None, received_on: dt.date | None,
                    reference: str | None, case_reference: str | None,
-                   steps_ordered: str | None, comply_by: dt.date | None) -> None:
+                   steps_ordered: str | None, comply_by: dt.date | None,
+                   follow_up: int) -> None:
     """Record an event of KIND on DATE in CAMPAIGN's request to AUTHORITY_CODE (code or slug).
 
     KIND is one of: sent, acknowledged, clarification_requested, clarification_sent,
@@ -57,10 +61,19 @@ def requests_event(campaign: str, authority_code: str, kind: str, date: dt.date,
     internal_review_outcome, ico_complaint, ico_decision, tribunal_appeal,
     court_of_session_appeal, tribunal_decision, chaser_sent, note.
     """
+    from foitrack.errors import NotFound
+    from foitrack.services import follow_ups
     from foitrack.services import requests as request_service
 
     with unit_of_work() as session:
-        request = request_service.get_request(session, campaign, authority_code)
+        if follow_up:
+            # Each follow-up has its own timeline (its own clock, FOIA s.10(1)): name which.
+            try:
+                request = follow_ups.get_follow_up(session, campaign, authority_code, follow_up)
+            except NotFound as error:
+                raise click.BadParameter(str(error), param_hint="--follow-up") from None
+        else:
+            request = request_service.get_request(session, campaign, authority_code)
         event = request_service.add_event(
             session, system_actor(), request, kind, date, today=today(), note=note,
             outcome=outcome, exemptions=exemptions or (), due_on=due_on, received_on=received_on,

@@ -35,6 +35,7 @@ from foitrack.models import (
 )
 from foitrack.services import audit
 from foitrack.services.figures import DesignIndex, Entry
+from foitrack.services.follow_ups import source_of
 from foitrack.services.requests import state_of
 from foitrack.services.withdrawals import withdrawn_flag
 
@@ -480,7 +481,8 @@ def _request_level(add: _Add, design: _Design, request: Request, cells: dict[Cel
     period, naming the cells."""
     state = state_of(request, today, settings)
     refusal = _standing_refusal(request, state.outcome)
-    replaced_at = _replaced_at(request)
+    # A replacement is read on the request the figures come from (a follow-up once marked).
+    replaced_at = _replaced_at(source_of(request))
     for measure in design.measures:
         for period in design.periods:
             here = [(_in_words(d, c), v) for d, c in slots

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from sqlalchemy import Select, String, case, cast, func, literal, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from foitrack.domain.clock import ClockSettings
 from foitrack.domain.figure_values import ValueKind, value_text
@@ -246,7 +246,18 @@ TRACKER_COLUMNS = (
     # Last again (issue 17): a withdrawn response leaves the outcome empty; this says why.
     Column("response_withdrawn_on", "date", "the date the authority withdrew its response, "
            "when nothing has come since (the outcome is then empty)", 12),
+    # After all those (scripts read the columns above by position): narrowed follow-ups, each a
+    # new request with its own clock (FOIA s.1(1), s.10(1)), kept on the first request's row
+    # so the tracker stays one row per authority (and a re-imported tracker still matches).
+    Column("follow_up_count", "integer", "how many narrowed follow-up requests were sent", 10),
+    Column("figures_from", "string", "the request the figures come from: 'first request' or "
+           "'follow-up N'", 14),
+    Column("follow_up_sent_on", "date", "the latest follow-up: date sent", 12),
+    Column("follow_up_due_on", "date", "the latest follow-up: its own statutory due date", 12),
+    Column("follow_up_status", "string", "the latest follow-up: where it is", 20),
+    Column("follow_up_outcome", "string", "the latest follow-up: what stands", 14),
 )
+FIRST_REQUEST = "first request"
 
 
 def _figure_query(campaign: Campaign, batch: int, checked_only: bool) -> Select[*tuple[Any, ...]]:
@@ -360,10 +371,38 @@ def _figure_text_columns(dialect: str) -> tuple[Any, ...]:
     )
 
 
-def tracker_row(request: Request, today: dt.date, settings: ClockSettings | None = None
-                ) -> dict[str, Any]:
-    """One request as the tracker shows it: dates, status, outcome, lateness, exemptions."""
+def figures_from(first: Request, follow_ups: list[Request]) -> str:
+    """Where an authority's figures come from, in the tracker's words: the first request
+    unless one of its ``follow_ups`` is marked as the source (services.follow_ups)."""
+    for follow_up in follow_ups:
+        if follow_up.id == first.figures_from_id:
+            return f"follow-up {follow_up.follow_up_number}"
+    return FIRST_REQUEST
+
+
+def follow_up_fields(follow_ups: list[Request], today: dt.date,
+                     settings: ClockSettings | None = None) -> dict[str, Any]:
+    """The tracker's follow-up columns for a first request's ``follow_ups`` (in number order):
+    how many, and the latest one's own clock (FOIA s.10(1)), status and outcome."""
+    fields: dict[str, Any] = {"follow_up_count": len(follow_ups), "follow_up_sent_on": None,
+                              "follow_up_due_on": None, "follow_up_status": "",
+                              "follow_up_outcome": ""}
+    if follow_ups:
+        state = state_of(follow_ups[-1], today, settings)
+        deadline = state.response_deadline
+        fields.update(follow_up_sent_on=state.sent_on,
+                      follow_up_due_on=deadline.due if deadline else None,
+                      follow_up_status=state.status.value, follow_up_outcome=state.outcome or "")
+    return fields
+
+
+def tracker_row(request: Request, today: dt.date, settings: ClockSettings | None = None,
+                follow_ups: list[Request] | None = None) -> dict[str, Any]:
+    """One request as the tracker shows it: dates, status, outcome, lateness, exemptions, and
+    its narrowed follow-ups (``follow_ups`` when loaded already, else read from the request)."""
     state = state_of(request, today, settings)
+    if follow_ups is None:
+        follow_ups = list(request.follow_ups)
     deadline = state.response_deadline
     late = state.answered_days_late if state.first_response_on else state.working_days_late
     return {
@@ -382,14 +421,29 @@ def tracker_row(request: Request, today: dt.date, settings: ClockSettings | None
         "decision_on": state.decision_on, "decision_outcome": state.decision_outcome or "",
         "appeal_on": state.appeal_on,
         "response_withdrawn_on": state.response_withdrawn_on,
+        **follow_up_fields(follow_ups, today, settings),
+        "figures_from": figures_from(request, follow_ups),
     }
+
+
+def campaign_follow_ups(session: Session, campaign: Campaign) -> dict[int, list[Request]]:
+    """A campaign's narrowed follow-ups with their events, by their first request's id, in
+    number order: one query for the whole tracker."""
+    found: dict[int, list[Request]] = {}
+    for follow_up in session.scalars(
+            select(Request).where(Request.campaign_id == campaign.id,
+                                  Request.follow_up_number > 0)
+            .order_by(Request.follow_up_number).options(selectinload(Request.events))):
+        found.setdefault(follow_up.follow_up_of_id or 0, []).append(follow_up)
+    return found
 
 
 def tracker_rows(session: Session, campaign: Campaign, today: dt.date,
                  settings: ClockSettings | None = None) -> Iterator[dict[str, Any]]:
-    """Every request of a campaign, as ``tracker_row``."""
+    """Every authority's first request of a campaign, as ``tracker_row``: one row each."""
+    follow_ups = campaign_follow_ups(session, campaign)
     for request in campaign_requests(session, campaign):
-        yield tracker_row(request, today, settings)
+        yield tracker_row(request, today, settings, follow_ups.get(request.id, []))
 
 
 def release_rows(release: Release) -> Iterator[dict[str, Any]]:

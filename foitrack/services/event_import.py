@@ -20,6 +20,7 @@ from foitrack.domain.timeline import RequestState
 from foitrack.errors import Invalid, NotFound, Problem
 from foitrack.models import Event, Request
 from foitrack.services import audit, campaigns
+from foitrack.services.follow_ups import get_follow_up
 from foitrack.services.requests import add_event, get_request, set_reference, state_of
 
 # The columns, exactly these (a script's file is read the same way every time).
@@ -29,6 +30,10 @@ COLUMNS = ("authority", "kind", "date", "note", "outcome", "exemptions", "due_on
 # FOISA s.49(6): the steps a decision notice orders and the date to take them by): columns a
 # file may add, so that files written before they existed are read as they always were.
 DECISION_COLUMNS = ("case_reference", "steps_ordered", "comply_by")
+# Which request of the authority's chain the row is for: 0 (or empty) the first, N follow-up N
+# (a narrowed follow-up is a new request with its own timeline, FOIA s.1(1), s.10(1)); optional,
+# so files written before follow-ups existed are read as they always were.
+OPTIONAL_COLUMNS = (*DECISION_COLUMNS, "follow_up")
 REQUIRED = ("authority", "kind", "date")
 DATE_COLUMNS = ("date", "due_on", "received_on", "comply_by")
 # What add_event names a problem by, when it is not the column's own name.
@@ -99,7 +104,7 @@ def read_rows(session: Session, campaign_slug: str, data: bytes) -> list[EventRo
     rows: list[EventRow] = []
     problems: list[Problem] = []
     for line, cells in records(decode_upload(data), _read_header, problems):
-        given = {column: "" for column in DECISION_COLUMNS}
+        given = {column: "" for column in OPTIONAL_COLUMNS}
         given.update((column, cell.strip()) for column, cell in cells.items())
         row = _row(session, campaign_slug, given, line, problems)
         if row is not None:
@@ -112,9 +117,9 @@ def read_rows(session: Session, campaign_slug: str, data: bytes) -> list[EventRo
 
 
 _read_header = header_reader(
-    (*COLUMNS, *DECISION_COLUMNS), COLUMNS,
+    (*COLUMNS, *OPTIONAL_COLUMNS), COLUMNS,
     f"the columns are exactly {','.join(COLUMNS)} (and, if wanted, any of "
-    f"{','.join(DECISION_COLUMNS)})")
+    f"{','.join(OPTIONAL_COLUMNS)})")
 
 
 def _row(session: Session, campaign_slug: str, cells: dict[str, str], line: int,
@@ -125,12 +130,18 @@ def _row(session: Session, campaign_slug: str, cells: dict[str, str], line: int,
             problems.append(Problem("is required", column, line))
     dates = {column: _date(cells[column], column, line, problems) for column in DATE_COLUMNS}
     request = None
-    if cells["authority"]:
+    number = _follow_up_number(cells["follow_up"], line, problems)
+    if cells["authority"] and number is not None:
         try:
-            request = get_request(session, campaign_slug, cells["authority"])
+            request = (get_follow_up(session, campaign_slug, cells["authority"], number) if number
+                       else get_request(session, campaign_slug, cells["authority"]))
         except NotFound:
-            problems.append(Problem(f"campaign {campaign_slug!r} has no request to "
-                                    f"{cells['authority']!r}", "authority", line))
+            if number:
+                problems.append(Problem(f"{cells['authority']!r} has no follow-up {number} in "
+                                        f"campaign {campaign_slug!r}", "follow_up", line))
+            else:
+                problems.append(Problem(f"campaign {campaign_slug!r} has no request to "
+                                        f"{cells['authority']!r}", "authority", line))
     if len(problems) > found or request is None or dates["date"] is None:
         return None
     return EventRow(
@@ -141,6 +152,17 @@ def _row(session: Session, campaign_slug: str, cells: dict[str, str], line: int,
         case_reference=cells["case_reference"] or None,
         steps_ordered=cells["steps_ordered"] or None, comply_by=dates["comply_by"],
     )
+
+
+def _follow_up_number(cell: str, line: int, problems: list[Problem]) -> int | None:
+    """The follow_up cell: empty or 0 the first request, else a follow-up's number."""
+    if not cell:
+        return 0
+    if not cell.isdigit():
+        problems.append(Problem("is a follow-up's number (0 or empty for the first request)",
+                                "follow_up", line))
+        return None
+    return int(cell)
 
 
 def _date(cell: str, column: str, line: int, problems: list[Problem]) -> dt.date | None:

@@ -202,19 +202,45 @@ def _match(session: Session, message: InboundMessage, who: _Uploader,
     request = _by_address(session, recipients, reply_key, who)
     if request is not None:
         return request, "address"
-    request = _by_token(session, message, who)
-    if request is not None:
-        return request, "token"
-    request = _by_thread(session, message, who)
-    if request is not None:
-        return request, "thread"
-    request = _by_reference(session, message, who)
-    if request is not None:
-        return request, "reference"
+    for how, by in (("token", _by_token), ("thread", _by_thread), ("reference", _by_reference)):
+        request = by(session, message, who)
+        if request is not None:
+            chosen = _in_chain(request, who)
+            return (chosen, how) if chosen is not None else (None, None)
     request = _by_sender(session, message, who)
     if request is not None:
         return request, "sender"
     return None, None
+
+
+def _in_chain(request: Request, who: _Uploader) -> Request | None:
+    """Where a reply matched to a first request by its token, thread or reference goes when the
+    authority was also sent narrowed follow-ups (each a new request, FOIA s.1(1), with its own
+    clock, s.10(1)): a letter quoting the first request's subject or reference may answer any
+    of them. With the first answered and one follow-up awaiting its response, to that
+    follow-up; with the first and a follow-up both awaiting one, to triage (None): a person
+    decides. Otherwise (nothing awaiting: a later letter) to the request matched, as ever.
+    The reply address names one request exactly and is never second-guessed here."""
+    if request.is_follow_up or not request.follow_ups:
+        return request
+    waiting = [f for f in request.follow_ups if _awaits_answer(f) and who.may_file(f)]
+    if not waiting:
+        return request
+    if _still_awaits(request) or len(waiting) > 1:
+        return None
+    return waiting[0]
+
+
+def _still_awaits(request: Request) -> bool:
+    """Sent, not withdrawn, and with no answer standing: none yet, or the latest withdrawn by
+    the authority (services.withdrawals)."""
+    events = sorted((e for e in request.events if e.removed_at is None),
+                    key=lambda e: (e.occurred_on, e.id))
+    kinds = {e.kind.value for e in events}
+    answers = [e.kind.value for e in events
+               if e.kind.value in ("response", "response_replaced", "response_withdrawn")]
+    return ("sent" in kinds and "withdrawn" not in kinds
+            and (not answers or answers[-1] == "response_withdrawn"))
 
 
 def _by_address(session: Session, recipients: Sequence[str], reply_key: ReplyKey | None,

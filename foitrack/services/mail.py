@@ -178,7 +178,11 @@ def _context(request: Request, today: dt.date, settings: ClockSettings | None) -
         "salutation": DEFAULT_SALUTATION,
         "authority": {"name": request.authority.name, "short_name": request.authority.short_name},
         "subject": version.subject,
-        "request_text": render_text(version.request_text, request.authority),
+        # A narrowed follow-up is a new request (FOIA s.1(1)) with its own wording: its
+        # messages (a chaser above all) quote what it asked, not the campaign's first question.
+        "request_text": request.question if request.question
+        else render_text(version.request_text, request.authority),
+        "follow_up_number": request.follow_up_number,
         "reference": request.reference,
         "sent_on": state.sent_on.isoformat() if state.sent_on else "",
         "due": due.isoformat() if due else "",

@@ -23,7 +23,11 @@ On {{ sent_on }} I made a request under the Freedom of Information Act 2000 (you
 {{ reference or "not given" }}). Section 10(1) of the Act requires a response promptly and no
 later than the twentieth working day following the date of receipt. That date was {{ due }},
 and the request is now {{ days_late }} working day{{ "s" if days_late != 1 else "" }} late.
+{% if follow_up_number %}
+This is my narrowed request, which asked:
 
+{{ request_text }}
+{% endif %}
 Please let me have your response as soon as possible. If I do not hear from you, I may ask the
 {{ commissioner }} to look into the delay.
 

@@ -680,8 +680,11 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
 
     :raises NotFound: for an authority not in the campaign.
     """
-    request = next((r for r in campaign.requests if r.authority.slug == authority_slug
-                    or r.authority.code == authority_slug), None)
+    # The first request (follow_up_number 0), named, not the lowest id: a narrowed follow-up
+    # (a new request, FOIA s.1(1)) is the same authority's, and the figures stay on the first.
+    request = next((r for r in campaign.requests if r.follow_up_number == 0
+                    and (r.authority.slug == authority_slug
+                         or r.authority.code == authority_slug)), None)
     if request is None:
         raise NotFound(f"campaign {campaign.slug!r} has no request to {authority_slug!r}")
     authority: Authority = request.authority

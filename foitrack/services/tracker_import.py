@@ -35,7 +35,7 @@ HEADINGS = {
                   "code", "authoritycode", "name"),
     "sent": ("datesent", "sent", "sentdate", "senton", "requestsent", "datesubmitted"),
     "reply": ("dateofreply", "replied", "replydate", "datereplied", "responsedate",
-              "dateofresponse", "responded", "received", "datereceived"),
+              "dateofresponse", "responded", "received", "datereceived", "respondedon"),
     "status": ("status", "outcome", "result", "response"),
     "reference": ("reference", "ref", "theirreference", "foireference", "referencenumber"),
 }
@@ -204,6 +204,13 @@ class _Columns:
             for name, accepted in HEADINGS.items():
                 if key in accepted and name not in columns:
                     columns[name] = index
+        # A tracker with both a status and an "outcome" column (foitrack's own export among
+        # them, whose status is where the request is, e.g. "awaiting_response") says what the
+        # authority decided in the outcome: that is the one read.
+        outcome = next((i for i, h in enumerate(header) if squeezed(str(h or "")) == "outcome"),
+                       None)
+        if outcome is not None:
+            columns["status"] = outcome
         if "authority" not in columns:
             raise Invalid([Problem("no column names the authority (call it 'Authority' or 'Force')",
                                    line=header_line)])

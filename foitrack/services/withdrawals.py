@@ -18,31 +18,44 @@ rule) which reply it came from:
   replacement and the figure was last entered, changed or checked before the replacement was
   recorded: it may be the old figure the correction changed. A finding to look at, not left
   out of the aggregate (most corrections change a few cells; an unchanged cell stays right).
+
+The withdrawal that counts is the one on the request the figures come from: the figures stay on
+an authority's first request, and when the researcher marks a narrowed follow-up (a new request,
+FOIA s.1(1)) as their source (services.follow_ups), it is that follow-up's reply they were
+copied from, so its withdrawal flags them, as a withdrawn first response's does.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from foitrack.domain.timeline import EventKind
-from foitrack.models import Event, Figure
+from foitrack.models import Event, Figure, Request
 
 _WITHDRAWN = EventKind.response_withdrawn.value
 
 
+def _source_id(request: Any) -> Any:
+    """The id of the request ``request``'s figures come from: itself, or the follow-up marked."""
+    return func.coalesce(request.figures_from_id, request.id)
+
+
 def _withdrawals() -> Any:
-    """The requests with a withdrawal on their timeline: read once per statement, so a figure
-    of a request with none is passed over without a look at its events."""
-    return select(Event.request_id).where(Event.kind == _WITHDRAWN, Event.removed_at.is_(None))
+    """The requests whose figures' source has a withdrawal on its timeline: read once per
+    statement, so a figure of a request with none is passed over without a look at events."""
+    withdrawn = select(Event.request_id).where(Event.kind == _WITHDRAWN,
+                                               Event.removed_at.is_(None))
+    return select(Request.id).where(_source_id(Request).in_(withdrawn))
 
 
 def from_withdrawn_response() -> ColumnElement[bool]:
     """True for a figure (the ``Figure`` of the statement) from a withdrawn response."""
     withdrawal = aliased(Event)
     source = aliased(Event)
+    owner = aliased(Request)  # the figure's request: the withdrawal is on its figures' source
     # Each EXISTS names the one table it reads: the figure and the withdrawal are the outer
     # statement's (left to itself, the inner one would read every figure, not this one).
     linked_before = exists().where(source.id == Figure.source_event_id,
@@ -51,10 +64,10 @@ def from_withdrawn_response() -> ColumnElement[bool]:
     return and_(
         Figure.request_id.in_(_withdrawals()),
         exists().where(
-            withdrawal.request_id == Figure.request_id, withdrawal.kind == _WITHDRAWN,
-            withdrawal.removed_at.is_(None),
+            owner.id == Figure.request_id, withdrawal.request_id == _source_id(owner),
+            withdrawal.kind == _WITHDRAWN, withdrawal.removed_at.is_(None),
             or_(and_(Figure.source_event_id.is_(None), Figure.updated_at < withdrawal.created_at),
-                linked_before)).correlate_except(withdrawal))
+                linked_before)).correlate_except(withdrawal, owner))
 
 
 def not_withdrawn() -> ColumnElement[bool]:

@@ -147,6 +147,12 @@ def test_the_tracker_csv_writes_the_new_columns(session, researcher):
     out = io.StringIO()
     writers.write_csv(datasets.campaign_dataset(session, campaign, TODAY).table("tracker"), out)
     header, *rows = out.getvalue().splitlines()
-    assert header.endswith(",".join([*NEW_COLUMNS, "response_withdrawn_on"]))
-    kent = next(line for line in rows if "Kent Police" in line)
-    assert kent.endswith(",2023-10-02,upheld,2023-10-30,IC-254321-X9Y8,2024-03-01,upheld,,")
+    # Present, after every column before them and in this order; not necessarily last, since
+    # the follow-up columns (issue 17, point 2) come after them.
+    names = header.split(",")
+    at = names.index(NEW_COLUMNS[0])
+    assert names[at:at + 8] == [*NEW_COLUMNS, "response_withdrawn_on"]
+    assert at == 15
+    kent = next(line for line in rows if "Kent Police" in line).split(",")
+    assert kent[at:at + 8] == ["2023-10-02", "upheld", "2023-10-30", "IC-254321-X9Y8",
+                               "2024-03-01", "upheld", "", ""]

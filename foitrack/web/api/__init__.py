@@ -246,9 +246,21 @@ EVENT_SCHEMA = s.obj({
     "comply_by": s.string("the date a decision notice gives for them", nullable=True,
                           format="date"),
 })
+# A narrowed follow-up: a new request (FOIA s.1(1)) with its own clock (s.10(1)), listed on its
+# authority's (first) request, which keeps the figures.
+FOLLOW_UP_SCHEMA = s.obj({
+    "number": s.integer("the follow-up's number: 1, 2, ..."),
+    "sent_on": s.string("date sent", format="date", nullable=True),
+    "due_on": s.string("its own statutory due date", format="date", nullable=True),
+    "status": s.string("where it is", enum=[x.value for x in Status]),
+    "outcome": s.string("what stands", nullable=True),
+    "wording": s.string("the narrowed question")})
+# One request: the tracker's row, its events, and its follow-ups themselves (the tracker
+# gives only their number, follow_up_count).
 REQUEST_SCHEMA = {**TRACKER_SCHEMA, "properties": {
-    **TRACKER_SCHEMA["properties"], "events": {"type": "array", "items": EVENT_SCHEMA}},
-    "required": [*TRACKER_SCHEMA["required"], "events"]}
+    **TRACKER_SCHEMA["properties"], "events": {"type": "array", "items": EVENT_SCHEMA},
+    "follow_ups": {"type": "array", "items": FOLLOW_UP_SCHEMA}},
+    "required": [*TRACKER_SCHEMA["required"], "events", "follow_ups"]}
 FIGURE_SCHEMA = s.object_schema(datasets.FIGURE_COLUMNS)
 AGGREGATE_SCHEMA = s.object_schema(datasets.AGGREGATE_COLUMNS_DESCRIBED)
 # Text a database can keep: no NUL and no unpaired surrogate (refused by foitrack.web). Said
@@ -435,9 +447,19 @@ def _event(e: Any) -> dict[str, Any]:
             "comply_by": e.comply_by.isoformat() if e.comply_by else None}
 
 
+def _follow_up(follow_up: Any) -> dict[str, Any]:
+    state = request_service.state_of(follow_up, today(), clock_settings())
+    due = state.response_deadline.due if state.response_deadline else None
+    return {"number": follow_up.follow_up_number,
+            "sent_on": state.sent_on.isoformat() if state.sent_on else None,
+            "due_on": due.isoformat() if due else None, "status": state.status.value,
+            "outcome": state.outcome, "wording": follow_up.question or ""}
+
+
 def _request_body(found: Any) -> dict[str, Any]:
     return {**s.typed(datasets.tracker_row(found, today(), clock_settings()), datasets.TRACKER_COLUMNS),
-            "events": [_event(e) for e in sorted(found.events, key=lambda e: (e.occurred_on, e.id))]}
+            "events": [_event(e) for e in sorted(found.events, key=lambda e: (e.occurred_on, e.id))],
+            "follow_ups": [_follow_up(f) for f in found.follow_ups]}
 
 
 @operation("/campaigns/<slug>/requests/<authority>", "One request and its timeline",
