@@ -33,8 +33,8 @@ FIGURES = (b"authority,measure,period,dimension,category,value,caveat,source\n"
            b"E23000032,offences,2018-19,,,200,,letter\n")
 
 
-@pytest.fixture
-def campaign(session):
+def answered_campaign(session):
+    """Two forces' figures, Kent's request sent and answered; not committed."""
     load_forces(session)
     made = create_from_file(session, TEST_ACTOR, SMALL)
     import_csv(session, TEST_ACTOR, made, io.BytesIO(FIGURES))
@@ -42,6 +42,12 @@ def campaign(session):
     add_event(session, TEST_ACTOR, kent, "sent", dt.date(2019, 5, 1), today=TODAY)
     add_event(session, TEST_ACTOR, kent, "response", dt.date(2019, 6, 3), today=TODAY,
               outcome="provided")
+    return made
+
+
+@pytest.fixture
+def campaign(session):
+    made = answered_campaign(session)
     session.commit()
     return made
 

@@ -13,36 +13,23 @@ from sqlalchemy import func, select
 
 from foitrack.models import AuditEntry, Figure, PublishedRelease, StoredFile
 from foitrack.services import publishing
-from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
-from foitrack.services.requests import add_event, get_request
-from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces, make_user
+from tests.factories import TEST_ACTOR, make_user
 from tests.pages import sign_in
+from tests.test_publish import answered_campaign
 
 TODAY = dt.date(2019, 6, 10)
 PUBLISHED = dt.datetime(2019, 6, 10, 9, 30, tzinfo=dt.UTC)
 # 00:01 UK time on 20 September 2019 (summer time): 23:01 UTC the day before.
 EMBARGO = "2019-09-20 00:01"
 LIFTED = dt.datetime(2019, 9, 19, 23, 1, tzinfo=dt.UTC)
-SMALL = EXAMPLE_DESIGN.replace('authorities = "england-wales"',
-                               'authorities = ["E23000016", "E23000032"]')
-FIGURES = (b"authority,measure,period,dimension,category,value,caveat,source\n"
-           b"E23000016,offences,2018-19,,,122,Keyword search,letter p.2\n"
-           b"E23000016,offences,2018-19,platform,Instagram,<5,,table 1\n"
-           b"E23000032,offences,2018-19,,,200,,letter\n")
 SLUG = "grooming-2019"
 WHO = ["signed-out", "viewer", "admin"]
 
 
 @pytest.fixture
 def campaign(session):
-    load_forces(session)
-    made = create_from_file(session, TEST_ACTOR, SMALL)
-    import_csv(session, TEST_ACTOR, made, io.BytesIO(FIGURES))
-    kent = get_request(session, made.slug, "kent")
-    add_event(session, TEST_ACTOR, kent, "sent", dt.date(2019, 5, 1), today=TODAY)
-    add_event(session, TEST_ACTOR, kent, "response", dt.date(2019, 6, 3), today=TODAY,
-              outcome="provided")
+    made = answered_campaign(session)  # as the publishing tests' campaign
     # Every figure has a reply document; only the first is ticked for publication.
     for figure in session.scalars(select(Figure).order_by(Figure.id)):
         figure.source_file = StoredFile(sha256="0" * 64, filename=f"reply-{figure.id}.xlsx",
