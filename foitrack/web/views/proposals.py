@@ -4,12 +4,12 @@ page each proposal was read from."""
 
 from __future__ import annotations
 
-import io
 from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
+from foitrack.domain.extraction import crops
 from foitrack.errors import Invalid
 from foitrack.models import FigureProposal, Request
 from foitrack.services import proposals as service
@@ -21,8 +21,6 @@ from foitrack.web.views.lookups import file_store, request_or_404
 
 blueprint = Blueprint("proposals", __name__, url_prefix="/campaigns/<slug>")
 
-CROP_PADDING = 36  # points around the cell: its row and column headers are usually in reach
-CROP_RESOLUTION = 144  # twice the PDF's 72 points an inch
 
 
 @blueprint.app_template_global()
@@ -84,23 +82,12 @@ def _proposal_or_404(found: Request, proposal_id: int) -> FigureProposal:
 @blueprint.route("/requests/<authority>/proposals/<int:proposal_id>/crop.png")
 def crop(slug: str, authority: str, proposal_id: int) -> Any:
     """The part of the PDF page around the proposal's cell, as a PNG."""
-    import pdfplumber  # noqa: PLC0415 - only this page renders PDFs
-
     row = _proposal_or_404(request_or_404(slug, authority), proposal_id)
     if row.page is None or not row.bbox:
         abort(404)
-    data = file_store().read(row.sha256)
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        if not 1 <= row.page <= len(pdf.pages):
-            abort(404)
-        page = pdf.pages[row.page - 1]
-        x0, top, x1, bottom = row.bbox
-        box = (max(0, x0 - CROP_PADDING * 3), max(0, top - CROP_PADDING),
-               min(float(page.width), x1 + CROP_PADDING * 3),
-               min(float(page.height), bottom + CROP_PADDING))
-        image = page.crop(box).to_image(resolution=CROP_RESOLUTION).original
-        out = io.BytesIO()
-        image.save(out, format="PNG")
-    response = Response(out.getvalue(), mimetype="image/png")
+    png = crops.crop_png(file_store().read(row.sha256), row.page, row.bbox)
+    if png is None:
+        abort(404)
+    response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
