@@ -456,7 +456,11 @@ def _ranks(session: Session, campaign: Campaign, authority_ids: Sequence[int] | 
         .join(Request, Request.id == Figure.request_id)
         .join(Authority, Authority.id == Request.authority_id)
         .where(*_base_filters(campaign.id, authority_ids, checked_only))
-        .order_by(Authority.name)
+        # A whole order, not just the authority's: PostgreSQL may return an authority's figures
+        # in another order from one run to the next (two builds of one aggregate differed so).
+        # The cell's order is SQLite's, which a figure's unique index gave it before.
+        .order_by(Authority.name, Figure.measure_id, Figure.period_id,
+                  Figure.category_id.nulls_first(), Figure.id)
     )
     return list(session.execute(query))
 
