@@ -25,16 +25,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from foitrack.domain.limits import MAX_NOTE
 from foitrack.domain.timeline import EventKind
 from foitrack.errors import Conflict, Invalid, NotFound
-from foitrack.models import Authority, Campaign, Request
+from foitrack.models import Campaign, Request
 from foitrack.services import audit
 from foitrack.services.locks import hold_request
-from foitrack.services.requests import add_event, state_of
+from foitrack.services.requests import add_event, find_request, state_of
 
 # The outcomes a follow-up is "a narrowed question answered" with (the methods note's line).
 ANSWERED = ("provided", "part_provided")
@@ -137,11 +137,7 @@ def use_as_source(session: Session, actor: audit.Actor, request: Request, today:
 
 def get_follow_up(session: Session, campaign_slug: str, authority_key: str, number: int) -> Request:
     """Follow-up ``number`` of a campaign's request to an authority. :raises NotFound:"""
-    found = session.scalar(
-        select(Request).join(Campaign).join(Authority)
-        .where(Campaign.slug == campaign_slug, Request.follow_up_number == number,
-               or_(Authority.slug == authority_key, Authority.code == authority_key))
-        .options(selectinload(Request.events), selectinload(Request.authority)))
+    found = find_request(session, campaign_slug, authority_key, number)
     if found is None:
         raise NotFound(f"campaign {campaign_slug!r} has no follow-up {number} to {authority_key!r}")
     return found

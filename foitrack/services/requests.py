@@ -84,20 +84,27 @@ def counts_for_authority() -> ColumnElement[bool]:
     )
 
 
-def get_request(session: Session, campaign_slug: str, authority_key: str) -> Request:
-    """The (first) request of a campaign to an authority given by slug or code; its narrowed
-    follow-ups are services.follow_ups.get_follow_up's. :raises NotFound:"""
-    request = session.scalar(
+def find_request(session: Session, campaign_slug: str, authority_key: str,
+                 follow_up_number: int = 0) -> Request | None:
+    """A campaign's request to an authority given by slug or code (its first unless a
+    follow-up's number is given), with its events and authority loaded; None if there is none."""
+    return session.scalar(
         select(Request)
         .join(Campaign)
         .join(Authority)
         .where(
             Campaign.slug == campaign_slug,
             or_(Authority.slug == authority_key, Authority.code == authority_key),
-            Request.follow_up_number == 0,
+            Request.follow_up_number == follow_up_number,
         )
         .options(selectinload(Request.events), selectinload(Request.authority))
     )
+
+
+def get_request(session: Session, campaign_slug: str, authority_key: str) -> Request:
+    """The (first) request of a campaign to an authority given by slug or code; its narrowed
+    follow-ups are services.follow_ups.get_follow_up's. :raises NotFound:"""
+    request = find_request(session, campaign_slug, authority_key)
     if request is None:
         raise NotFound(f"campaign {campaign_slug!r} has no request to {authority_key!r}")
     return request
