@@ -107,6 +107,11 @@ def test_a_repeat_made_on_the_command_line_keeps_the_embargo(runner, session, em
 
 # ---- point 5: letters are bounded --------------------------------------------------------
 
+# Refused from the source before any of it runs: well under a second alone, 2 s seen on a loaded
+# CI machine. Run, these would take minutes or never end, so the bound sits far from both.
+REFUSED_QUICKLY = 10
+
+
 @pytest.fixture
 def researcher(app, session):
     load_forces(session)
@@ -124,7 +129,7 @@ def test_a_hostile_request_text_is_refused_on_the_form_quickly(researcher, sessi
     response = researcher.post("/campaigns/new", data={
         "title": "Hostile", "target_set": "england-wales", "request_text": text,
         "csrf_token": csrf_token(researcher, "/campaigns/new")})
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < REFUSED_QUICKLY
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert re.search(r'<a href="#request_text">Request text: (line 1: .* cannot be used in a '
@@ -142,7 +147,7 @@ def test_a_hostile_mail_template_is_refused_on_the_form_quickly(researcher, sess
     response = researcher.post(url, data={"csrf_token": csrf_token(researcher, url),
                                           "version": version, "subject": "Late",
                                           "body": "{{ 'a' * 200000000 }}"})
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < REFUSED_QUICKLY
     assert response.status_code == 400
     assert "line 1: the * operator cannot be used in a letter" in response.get_data(as_text=True)
 
