@@ -556,8 +556,18 @@ def late_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, str]],
             last_chased=state.last_chased_on, status=state.status, request_id=row.request_id,
             follow_up_number=row.follow_up_number,
         ))
-    found.sort(key=lambda row: (-row.working_days_late, row.due or today, row.authority_name))
+    found.sort(key=lambda row: _late_order(row, today))
     return found
+
+
+def _late_order(row: ChaseRow, today: dt.date) -> tuple[int, dt.date, str]:
+    return (-row.working_days_late, row.due or today, row.authority_name)
+
+
+def late_rows_merged(parts: Sequence[Sequence[ChaseRow]], today: dt.date) -> list[ChaseRow]:
+    """``late_rows`` of several campaigns' rows, from each campaign's own late rows: the same
+    list as ``late_rows`` of all the rows together (the sort is stable, the parts in order)."""
+    return sorted((row for part in parts for row in part), key=lambda row: _late_order(row, today))
 
 
 @dataclass(frozen=True)
@@ -583,8 +593,18 @@ def reminder_rows(rows: Sequence[RequestRow], campaigns: dict[int, tuple[str, st
         for reminder in reminders(row.state, regimes.get(row.authority_slug, Regime.foia), today,
                                   within)
     ]
-    found.sort(key=lambda r: (r.reminder.due, r.campaign_title.casefold(), r.authority_name))
+    found.sort(key=_reminder_order)
     return found
+
+
+def _reminder_order(row: ReminderRow) -> tuple[dt.date, str, str]:
+    return (row.reminder.due, row.campaign_title.casefold(), row.authority_name)
+
+
+def reminder_rows_merged(parts: Sequence[Sequence[ReminderRow]]) -> list[ReminderRow]:
+    """``reminder_rows`` of several campaigns' rows, from each campaign's own: the same list
+    as ``reminder_rows`` of all the rows together."""
+    return sorted((row for part in parts for row in part), key=_reminder_order)
 
 
 def authority_regimes(session: Session, authority_slugs: Iterable[str]) -> dict[str, Regime]:

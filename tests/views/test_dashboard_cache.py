@@ -119,6 +119,30 @@ def test_a_write_to_one_campaign_rebuilds_only_its_rows(app, client, session, la
     assert '<span class="big-number">5</span> overdue' in dashboard
 
 
+def test_the_chase_list_works_out_the_written_campaign_s_part_alone(app, client, session, late,
+                                                                     monkeypatch):
+    """Each campaign's late rows and reminders are kept with its rows: after a write to one,
+    the chase list works out that campaign's part again and merges it with the others'."""
+    seen: list[str] = []
+    worked_out = request_service.reminders
+
+    def reminders(state, *args, **kwargs):
+        seen.append(state.status)
+        return worked_out(state, *args, **kwargs)
+
+    monkeypatch.setattr(request_service, "reminders", reminders)
+    first = page_text(client, "/chase")
+    assert len(seen) == 2 * len(FORCES)
+    assert link("first", "kent") in first and link("second", "kent") in first
+
+    answer(session, "first", "kent")
+    seen.clear()
+    chase = page_text(client, "/chase")
+    assert len(seen) == len(FORCES)  # the first campaign's three requests, not the second's
+    assert link("first", "kent") not in chase and link("second", "kent") in chase
+    assert link("first", "surrey") in chase
+
+
 def test_the_campaign_page_shares_the_rows_and_shows_the_write(app, client, session, late):
     page_text(client, "/")
     answer(session, "second", "surrey")

@@ -4,6 +4,7 @@ import contextlib
 import datetime as dt
 import io
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -22,6 +23,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from foitrack.domain import edit_merge
+from foitrack.domain.clock import Regime
 from foitrack.domain.limits import MAX_NOTE
 from foitrack.domain.timeline import REMINDER_WORKING_DAYS, EventKind, Lateness, likely_next
 from foitrack.errors import Conflict, Invalid, NotFound
@@ -398,6 +400,15 @@ def ordered_chase_rows(rows: list[service.ChaseRow], sort: str) -> list[service.
                                                 row.authority_name.casefold()))
 
 
+def _chase_part(regimes: dict[str, Regime], campaign: Any, rows: list[service.RequestRow]
+                ) -> tuple[list[service.ChaseRow], list[service.ReminderRow]]:
+    """One campaign's late rows (due soon too) and the requester's deadlines coming up, from
+    its rows and its authorities' Acts."""
+    names = {campaign.id: (campaign.slug, campaign.title)}
+    return (service.late_rows(rows, names, today(), include_due_soon=True),
+            service.reminder_rows(rows, names, regimes, today()))
+
+
 def _chase_rows() -> ChaseList:
     """Every late request of the campaigns asked for, as the page's choices say."""
     session = db_session()
@@ -415,13 +426,19 @@ def _chase_rows() -> ChaseList:
     version = data_version.of_campaigns(session, names)
 
     def build() -> tuple[list[service.ChaseRow], dict[str, str], list[service.ReminderRow]]:
-        # Each campaign's rows are kept on their own: a write to one rebuilds its rows alone.
-        found = campaign_rows.rows_of(session, list(names))
-        every = [row for rows in found.values() for row in rows]
-        rows = service.late_rows(every, names, today(), include_due_soon=True)
-        regimes = service.authority_regimes(session, {row.authority_slug for row in every})
+        # Each campaign's rows, and its late rows and reminders, are kept on their own: a write
+        # to one works out its part alone, and the list is the parts merged.
+        every = campaign_rows.rows_of(session, list(names))
+        # One query for every campaign's authorities; their Acts are in the registry, whose
+        # version each campaign's rows (and so its part) are kept under.
+        regimes = service.authority_regimes(
+            session, {row.authority_slug for rows in every.values() for row in rows})
+        parts = campaign_rows.derived_of(session, targets, "chase",
+                                         partial(_chase_part, regimes))
+        rows = service.late_rows_merged([parts[c.id][0] for c in targets], today())
+        reminders = service.reminder_rows_merged([parts[c.id][1] for c in targets])
         return (rows, service.foi_addresses(session, {row.authority_slug for row in rows}),
-                service.reminder_rows(every, names, regimes, today()))
+                reminders)
 
     # One entry for every choice of campaigns, due soon or not: the page only filters it.
     key = ("chase rows and addresses", tuple(sorted(names)), today(), clock_settings())
