@@ -21,6 +21,7 @@ from foitrack.services import publishing
 from foitrack.services.design import create_from_file
 from foitrack.services.figures import import_csv
 from foitrack.services.requests import add_event, get_request
+from foitrack.storage import FileStore
 from tests.factories import EXAMPLE_DESIGN, TEST_ACTOR, load_forces
 
 TODAY = dt.date(2019, 6, 10)
@@ -263,3 +264,19 @@ def test_two_publishers_of_the_same_version_clash(session, campaign, monkeypatch
 ])
 def test_an_embargo_time_without_an_offset_is_uk_time(given, utc):
     assert publishing.parse_embargo(given) == utc
+
+
+def test_the_command_publishes_a_ticked_document_as_a_file(app, runner, session, campaign,
+                                                          instance_path):
+    ticked = session.scalars(select(Figure).order_by(Figure.id)).first()
+    data = b"%PDF-1.4 the force's reply"
+    ticked.source_file = StoredFile(sha256=FileStore(app.config["STORAGE_PATH"]).put(data),
+                                    filename="reply.pdf", size=len(data),
+                                    content_type="application/pdf", created_by="tests")
+    session.commit()
+    result = invoke(app, runner, "grooming-2019", "--title", "Online grooming",
+                    "--document", str(ticked.id))
+    assert result.exit_code == 0, result.output
+    written = instance_path / "releases" / "grooming-2019" / "v1" / "documents" / "reply.pdf"
+    assert written.read_bytes() == data
+    assert f"{hashlib.sha256(data).hexdigest()}  {written}" in result.output

@@ -48,6 +48,7 @@ def publish_command(campaign: str, title: str, authorities: str | None, checked_
     from foitrack.cli.context import system_actor
     from foitrack.errors import DomainError, Invalid, Problem
     from foitrack.services import campaigns, publishing
+    from foitrack.storage import FileStore
 
     def refused(error: DomainError) -> click.ClickException:
         if isinstance(error, Invalid):
@@ -66,7 +67,8 @@ def publish_command(campaign: str, title: str, authorities: str | None, checked_
             documents=documents, organisation=organisation, base_url=config().get("BASE_URL"))
         folder = publishing.release_folder(root, release)
         # Inside the unit of work: if a file cannot be written, nothing is published.
-        written = publishing.write_files(release, folder)
+        written = publishing.write_files(release, folder,
+                                           FileStore(Path(config()["STORAGE_PATH"])))
         version = release.version
     click.echo(f"Published {campaign} version {version} in {folder}")
     for item in written:

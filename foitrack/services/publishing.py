@@ -74,10 +74,14 @@ from foitrack.services.datasets import (
 from foitrack.services.population import campaign_estimates
 from foitrack.services.release import describe_subset, fact_sheet, national_release
 from foitrack.services.requests import campaign_requests
+from foitrack.storage import FileStore, safe_filename
 
 # Raised when what a release holds, or how it is laid out, changes: a reader of the frozen
-# JSON (and of the files) can tell which layout it has.
-CONTENT_FORMAT = 1
+# JSON (and of the files) can tell which layout it has. 2: the reply documents ticked are
+# part of the release ("documents": each one's name in the folder, SHA-256 and size, written
+# from the file store); a format 1 release has none, and is read and written as before.
+CONTENT_FORMAT = 2
+DOCUMENTS_FOLDER = "documents"
 TITLE_LIMIT = 300
 EVERYONE = "every authority the campaign asked"
 
@@ -100,8 +104,9 @@ SOURCE_COLUMNS = (
            "figure answered", 16),
     Column("reply_on", "date", "the date of the reply the figure was taken from, when known",
            12),
-    Column("source_document", "string", "the reply document's file name, only where the "
-           "researcher chose to publish it; empty otherwise", 24),
+    Column("source_document", "string", "the reply document's file name in the release's "
+           "documents/ folder, only where the researcher chose to publish it; empty "
+           "otherwise", 24),
 )
 PUBLISHED_FIGURE_COLUMNS = (*FIGURE_COLUMNS, *SOURCE_COLUMNS)
 WORDING_COLUMNS = (
@@ -150,6 +155,18 @@ class Correction:
         return f"{where}: " + ", ".join(
             f"{name} {self.published.get(name)!r} -> {self.live.get(name)!r}"
             for name in self.fields)
+
+
+@dataclass(frozen=True)
+class ReplyDocument:
+    """A reply document that figures of the campaign were taken from, to tick for a release."""
+
+    file_id: int
+    filename: str
+    size: int
+    authority_name: str
+    figure_ids: tuple[int, ...]
+    figures: tuple[str, ...]  # each figure it is the source of, in words
 
 
 @dataclass(frozen=True)
@@ -223,8 +240,9 @@ def publish(session: Session, actor: audit.Actor, campaign: Campaign, *, title: 
             base_url: str | None = None, now: dt.datetime | None = None) -> PublishedRelease:
     """Freeze ``campaign`` as its next published version and add it to the session.
 
-    ``documents`` are the ids of figures whose reply document may be named in the release
-    (each ticked by the researcher); no other document is.
+    ``documents`` are the ids of figures whose reply document is published with the release
+    (each ticked by the researcher): named in the figures table and, once ``write_files`` is
+    given the file store, written into the release's documents/ folder. No other document is.
 
     :raises Invalid: every problem with the title, note, choice of authorities or documents,
         each naming its field; nothing is added then.
@@ -307,6 +325,31 @@ def _document_problems(session: Session, campaign: Campaign,
                     "documents") for i in missing]
 
 
+def reply_documents(session: Session, campaign: Campaign) -> list[ReplyDocument]:
+    """Every reply document figures of ``campaign`` were taken from, with those figures' ids
+    (what ``publish`` takes as ``documents``), by authority then file name."""
+    query = (
+        select(StoredFile.id, StoredFile.filename, StoredFile.size, Authority.name, Figure.id,
+               Measure.key, Period.key, Category.label)
+        .join(Figure, Figure.source_file_id == StoredFile.id)
+        .join(Request, Request.id == Figure.request_id)
+        .join(Authority, Authority.id == Request.authority_id)
+        .join(Measure, Measure.id == Figure.measure_id)
+        .join(Period, Period.id == Figure.period_id)
+        .outerjoin(Category, Category.id == Figure.category_id)
+        .where(Request.campaign_id == campaign.id)
+        .order_by(Authority.name, StoredFile.filename, StoredFile.id, Figure.id))
+    grouped: dict[int, list[Any]] = {}
+    for row in session.execute(query):
+        grouped.setdefault(row[0], []).append(row)
+    return [ReplyDocument(
+        file_id=file_id, filename=rows[0][1], size=rows[0][2], authority_name=rows[0][3],
+        figure_ids=tuple(row[4] for row in rows),
+        figures=tuple(" ".join(part for part in (row[5], row[6], row[7]) if part)
+                      for row in rows))
+        for file_id, rows in grouped.items()]
+
+
 def freeze(session: Session, campaign: Campaign, choice: Choice, *, today: dt.date,
            settings: ClockSettings | None = None, checked_only: bool = False,
            documents: Collection[int] = ()) -> dict[str, Any]:
@@ -314,6 +357,7 @@ def freeze(session: Session, campaign: Campaign, choice: Choice, *, today: dt.da
     the methods note, the wording, licence and sources. Worked out by the same services as the
     pages, over the chosen authorities."""
     ids = choice.ids
+    figure_sources, published = _figure_sources(session, campaign, set(documents))
     # With each authority's rows: the subset's rate line names those left out of it (as
     # `foitrack release --authorities` does), and the fact sheets rank each force by them.
     result = agg.build(session, campaign, ids, checked_only=checked_only, subset=choice.label)
@@ -343,7 +387,7 @@ def freeze(session: Session, campaign: Campaign, choice: Choice, *, today: dt.da
                              ForeignKey(("wording",), "wording", ("wording",)))),
         _table("figures", "Figures", "Every figure each authority gave, with its caveat and "
                "the request and reply it came from.", PUBLISHED_FIGURE_COLUMNS,
-               _figure_rows(session, campaign, codes, checked_only, documents),
+               _figure_rows(session, campaign, codes, checked_only, figure_sources),
                primary_key=FIGURE_KEY,
                foreign_keys=(_TO_AUTHORITIES, _TO_MEASURES, _TO_PERIODS)),
         _table("aggregate", "Aggregate", "Totals, bounds, coverage, shares and rates for each "
@@ -379,6 +423,7 @@ def freeze(session: Session, campaign: Campaign, choice: Choice, *, today: dt.da
                "each category group.", CATEGORY_COLUMNS, design["categories"],
                primary_key=("dimension", "category", "level")),
     ]
+    named = _named_documents(tables)
     names = {r.authority.name for r in requests}
     sources = [s for s in dataset_sources(session, campaign)
                if any(s["title"].endswith(f"request to {name}")
@@ -395,6 +440,9 @@ def freeze(session: Session, campaign: Campaign, choice: Choice, *, today: dt.da
         "licenses": [DEFAULT_LICENSE],
         "sources": sources,
         "tables": tables,
+        # Only the documents of figures the release holds (a ticked document of an authority
+        # left out of a subset is not published).
+        "documents": [document for document in published if document["name"] in named],
     }
 
 
@@ -468,11 +516,19 @@ def _wording_rows(campaign: Campaign, requests: Sequence[Request]) -> Iterator[d
                    "text": version.request_text, "requests": used.get(version.number, 0)}
 
 
+def _named_documents(tables: list[dict[str, Any]]) -> set[str]:
+    """The documents/ names the frozen figures table names in its source_document column."""
+    figures = next(t for t in tables if t["name"] == "figures")
+    at = [c[0] for c in figures["columns"]].index("source_document")
+    return {f"{DOCUMENTS_FOLDER}/{row[at]}" for row in figures["rows"] if row[at]}
+
+
 def _figure_rows(session: Session, campaign: Campaign, codes: Collection[str],
-                 checked_only: bool, documents: Collection[int]) -> Iterator[dict[str, Any]]:
+                 checked_only: bool, sources: dict[tuple[Any, ...], tuple[str, dt.date | None,
+                                                                        str]]
+                 ) -> Iterator[dict[str, Any]]:
     """The export's figure rows (datasets.figure_rows) of the chosen authorities, each with
     the request and reply it came from, and its document's name only where ticked."""
-    sources = _figure_sources(session, campaign, set(documents))
     for row in figure_rows(session, campaign, checked_only=checked_only):
         if row["authority_code"] not in codes:
             continue
@@ -483,11 +539,15 @@ def _figure_rows(session: Session, campaign: Campaign, codes: Collection[str],
 
 
 def _figure_sources(session: Session, campaign: Campaign, documents: set[int]
-                    ) -> dict[tuple[Any, ...], tuple[str, dt.date | None, str]]:
+                    ) -> tuple[dict[tuple[Any, ...], tuple[str, dt.date | None, str]],
+                               list[dict[str, Any]]]:
+    """Each figure's request reference, reply date and (ticked only) document name in the
+    release's documents/ folder, by figure key; and the documents ticked, one per distinct
+    content, each with its name, SHA-256 and size."""
     query = (
         select(Figure.id, func.coalesce(func.nullif(Authority.code, ""), Authority.slug),
                Measure.key, Period.key, Dimension.key, Category.label, Request.reference,
-               Event.occurred_on, StoredFile.filename)
+               Event.occurred_on, StoredFile.filename, StoredFile.sha256, StoredFile.size)
         .join(Request, Request.id == Figure.request_id)
         .join(Authority, Authority.id == Request.authority_id)
         .join(Measure, Measure.id == Figure.measure_id)
@@ -497,12 +557,47 @@ def _figure_sources(session: Session, campaign: Campaign, documents: set[int]
         .outerjoin(Event, Event.id == Figure.source_event_id)
         .outerjoin(StoredFile, StoredFile.id == Figure.source_file_id)
         .where(Request.campaign_id == campaign.id))
-    return {
+    found = session.execute(query).all()
+    ticked = {(row.sha256, row.filename, row.size) for row in found
+              if row.id in documents and row.sha256}
+    names = _document_names(ticked)
+    sources = {
         (code, measure, period, dimension or "", category or ""):
-            (reference or "", reply_on, filename if figure_id in documents and filename else "")
-        for figure_id, code, measure, period, dimension, category, reference, reply_on, filename
-        in session.execute(query)
+            (reference or "", reply_on,
+             names.get(sha256, "") if figure_id in documents and sha256 else "")
+        for figure_id, code, measure, period, dimension, category, reference, reply_on, _,
+        sha256, _ in found
     }
+    sizes = {sha256: size for sha256, _, size in ticked}
+    published = sorted(({"name": f"{DOCUMENTS_FOLDER}/{name}", "sha256": sha256,
+                         "size": sizes[sha256]} for sha256, name in names.items()),
+                       key=lambda document: document["name"])
+    return sources, published
+
+
+def _document_names(ticked: Collection[tuple[str, str, int]]) -> dict[str, str]:
+    """A name in the documents/ folder for each distinct content (by SHA-256): the stored
+    file's name made safe, and numbered ("reply-2.pdf") where two different documents share a
+    name, ignoring case as some file systems do. The same ticks give the same names."""
+    chosen: dict[str, str] = {}
+    taken: set[str] = set()
+    by_content: dict[str, str] = {}
+    for sha256, filename, _ in sorted(ticked):
+        by_content.setdefault(sha256, filename)  # one content stored under two names: the first
+    for sha256, filename in sorted(by_content.items(),
+                                   key=lambda item: (safe_filename(item[1], "document").casefold(),
+                                                     item[0])):
+        name = safe_filename(filename, "document")
+        stem, dot, suffix = name.rpartition(".")
+        if not stem:  # no extension, or a name such as ".pdf" made safe to "pdf"
+            stem, dot, suffix = name, "", ""
+        number = 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{stem}-{number}{dot}{suffix}"
+        taken.add(name.casefold())
+        chosen[sha256] = name
+    return chosen
 
 
 # --- reading a release back -------------------------------------------------------------------
@@ -566,10 +661,17 @@ def release_folder(root: Path, release: PublishedRelease) -> Path:
     return root / release.campaign.slug / f"v{release.version}"
 
 
-def write_files(release: PublishedRelease, folder: Path) -> list[WrittenFile]:
-    """Write every file of ``release`` into ``folder`` from its frozen content alone, and
-    return each with its SHA-256, in name order. Writing again gives the same bytes."""
+def write_files(release: PublishedRelease, folder: Path,
+                store: FileStore | None = None) -> list[WrittenFile]:
+    """Write every file of ``release`` into ``folder`` from its frozen content alone (and the
+    reply documents it holds from ``store``, by their frozen SHA-256), and return each with
+    its SHA-256, in name order. Writing again gives the same bytes.
+
+    :raises Invalid: naming ``documents`` when the release holds a reply document and no
+        store is given, or the store has lost it; the caller publishes nothing then.
+    """
     content = content_of(release)
+    documents = _document_bytes(content, store)
     meta = content["release"]
     stem = f"{content['campaign']['slug']}-v{meta['version']}"
     created = dt.datetime.fromisoformat(meta["created_at"].replace("Z", "+00:00"))
@@ -589,17 +691,42 @@ def write_files(release: PublishedRelease, folder: Path) -> list[WrittenFile]:
     _write_bytes(folder / "CITATION.cff", files.citation_cff(citation).encode("utf-8"))
     _write_bytes(folder / "citation.txt", citation.text().encode("utf-8"))
     _write_bytes(folder / "release.json", (release.content + "\n").encode("utf-8"))
+    for name, document in documents.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        _write_bytes(folder / name, document)
     # The files named, not the folder listed: a file left there by anything else is no part
     # of the release.
     paths = [folder / f"{stem}.sqlite", folder / f"{stem}.xlsx", package / "datapackage.json",
              *(package / "data" / f"{table.name}.csv" for table in data.tables),
              folder / "methods.html", folder / "CITATION.cff", folder / "citation.txt",
-             folder / "release.json"]
+             folder / "release.json", *(folder / name for name in documents)]
     written = [WrittenFile(path, _sha256(path))
                for path in sorted(paths, key=lambda p: p.relative_to(folder).as_posix())]
     sums = "".join(f"{f.sha256}  {f.path.relative_to(folder).as_posix()}\n" for f in written)
     _write_bytes(folder / "SHA256SUMS", sums.encode("utf-8"))
     return [*written, WrittenFile(folder / "SHA256SUMS", _sha256(folder / "SHA256SUMS"))]
+
+
+def _document_bytes(content: dict[str, Any], store: FileStore | None) -> dict[str, bytes]:
+    """Each reply document the release holds (none before content format 2), by its name in
+    the folder, read from the file store and checked against its frozen SHA-256."""
+    documents = content.get("documents", [])
+    if documents and store is None:
+        raise Invalid(f"version {content['release']['version']} publishes reply documents, "
+                      "which are read from the file store: none was given", field="documents")
+    found = {}
+    for document in documents:
+        assert store is not None
+        try:
+            data = store.read(document["sha256"])
+        except FileNotFoundError:
+            data = None
+        if data is None or hashlib.sha256(data).hexdigest() != document["sha256"]:
+            raise Invalid(f"the reply document {document['name']} (SHA-256 "
+                          f"{document['sha256'][:12]}...) is not in the file store",
+                          field="documents")
+        found[document["name"]] = data
+    return found
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
@@ -666,7 +793,8 @@ def candidate_corrections(session: Session, campaign: Campaign, *, today: dt.dat
     published = content_of(release)
     codes = set(published["authority_codes"])
     live = _table("figures", "", "", PUBLISHED_FIGURE_COLUMNS,
-                  _figure_rows(session, campaign, codes, published["checked_only"], ()))
+                  _figure_rows(session, campaign, codes, published["checked_only"],
+                               _figure_sources(session, campaign, set())[0]))
     frozen = next(t for t in published["tables"] if t["name"] == "figures")
     before, after = _keyed(frozen), _keyed(live)
     corrections = []
@@ -749,7 +877,8 @@ def release_file_names(content: dict[str, Any]) -> list[str]:
     stem = f"{content['campaign']['slug']}-v{meta['version']}"
     names = [f"{stem}.sqlite", f"{stem}.xlsx", "datapackage/datapackage.json",
              *(f"datapackage/data/{table['name']}.csv" for table in content["tables"]),
-             "methods.html", "CITATION.cff", "citation.txt", "release.json"]
+             "methods.html", "CITATION.cff", "citation.txt", "release.json",
+             *(document["name"] for document in content.get("documents", []))]
     return [*sorted(names), "SHA256SUMS"]
 
 

@@ -324,6 +324,7 @@ def init_app(app: Flask) -> None:
         main,
         proposals,
         public_data,
+        publishing,
         removed_figures,
         requests,
         series,
@@ -368,7 +369,7 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (main, auth, authorities, users, campaigns, requests, figures, removed_figures, data,
-                   mail, jobs, tokens, checks, series, proposals):
+                   mail, jobs, tokens, checks, series, proposals, publishing):
         app.register_blueprint(module.blueprint)
     # The public data portal (/data/): published releases past their embargo, read only and
     # open without sign-in (its routes are PUBLIC in foitrack.web.permissions). It has no form,

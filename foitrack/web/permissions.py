@@ -79,6 +79,8 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "series.download": Role.viewer,
     "series.chart": Role.viewer,
     "api.series": Role.viewer,
+    # The publish page (issue 20): its versions, checklist and form, for researchers.
+    "publishing.publish": Role.researcher,
     "checks.index": Role.viewer,
     "checks.explain": Role.researcher,
     "checks.unexplain": Role.researcher,

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from foitrack.models import AuditEntry, Figure, PublishedRelease, StoredFile
 from foitrack.services import publishing
 from foitrack.services.figures import import_csv
+from foitrack.storage import FileStore
 from tests.factories import TEST_ACTOR, make_user
 from tests.pages import sign_in
 from tests.test_publish import answered_campaign
@@ -28,12 +29,14 @@ WHO = ["signed-out", "viewer", "admin"]
 
 
 @pytest.fixture
-def campaign(session):
+def campaign(app, session):
     made = answered_campaign(session)  # as the publishing tests' campaign
     # Every figure has a reply document; only the first is ticked for publication.
     for figure in session.scalars(select(Figure).order_by(Figure.id)):
-        figure.source_file = StoredFile(sha256="0" * 64, filename=f"reply-{figure.id}.xlsx",
-                                        size=1, content_type="application/octet-stream",
+        data = f"reply {figure.id}".encode()
+        figure.source_file = StoredFile(sha256=store(app).put(data),
+                                        filename=f"reply-{figure.id}.xlsx", size=len(data),
+                                        content_type="application/octet-stream",
                                         created_by="tests")
     session.commit()
     return made
@@ -45,9 +48,13 @@ def publish(app, session, campaign, **options):
     release = publishing.publish(session, TEST_ACTOR, campaign, today=TODAY, now=PUBLISHED,
                                  **options)
     publishing.write_files(release, publishing.release_folder(
-        Path(app.instance_path) / "releases", release))
+        Path(app.instance_path) / "releases", release), store(app))
     session.commit()
     return release
+
+
+def store(app):
+    return FileStore(app.config["STORAGE_PATH"])
 
 
 def client_for(app, session, who):

@@ -181,5 +181,9 @@ def file(slug: str, version: int, filename: str) -> Any:
         _not_found()
     suffix = Path(filename).suffix
     mimetype, attachment = CONTENT_TYPES.get(suffix, ("text/plain; charset=utf-8", False))
+    if filename.startswith(f"{publishing.DOCUMENTS_FOLDER}/"):
+        # A force's reply as it came (a PDF, a spreadsheet, even HTML): always a download of
+        # bytes, never a page opened under this site's address.
+        mimetype, attachment = "application/octet-stream", True
     return send_from_directory(folder, filename, mimetype=mimetype, as_attachment=attachment,
                                download_name=Path(filename).name)
