@@ -21,12 +21,15 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    url_for,
 )
 from sqlalchemy import or_, select
 
 from foitrack.errors import NotFound
+from foitrack.exporters import public_charts
 from foitrack.models import Authority, PublishedRelease
 from foitrack.services import publishing
+from foitrack.web import page_cache
 from foitrack.web.context import db_session
 
 blueprint = Blueprint("public_data", __name__, url_prefix="/data")
@@ -109,9 +112,18 @@ def _authority_slugs(content: dict[str, Any]) -> dict[str, str]:
     return slugs
 
 
+def _drawn(release: PublishedRelease, key: tuple[str, ...], draw: Any) -> Any:
+    """A release's chart images, drawn once (a published release never changes)."""
+    return page_cache.of(current_app.extensions).get(
+        (("published release", release.id, ""),), ("public pictures", release.id, *key), draw,
+        shared=True)
+
+
 def _page(release: PublishedRelease, *, latest: bool) -> Any:
     content = publishing.content_of(release)
     slugs = _authority_slugs(content)
+    links = {code: url_for("public_data.authority", slug=release.campaign.slug,
+                           version=release.version, authority=slug) for code, slug in slugs.items()}
     national = [row for row in publishing.table_rows(content, "aggregate")
                 if not row["dimension"]]
     return render_template(
@@ -120,7 +132,10 @@ def _page(release: PublishedRelease, *, latest: bool) -> Any:
         lines=publishing.table_rows(content, "release_lines"), national=national,
         authorities=[{**row, "slug": slugs.get(row["code"])}
                      for row in publishing.table_rows(content, "authorities")],
-        files=_files(release, content))
+        files=_files(release, content),
+        charts=_drawn(release, (), lambda: public_charts.pictures(
+            public_charts.release_charts(content))),
+        force_map=public_charts.force_map(content, links))
 
 
 @blueprint.get("/")
@@ -166,7 +181,9 @@ def authority(slug: str, version: int, authority: str) -> Any:
                  if r["authority_code"] == code],
         lines=[r for r in publishing.table_rows(content, "fact_sheets")
                if r["authority_code"] == code],
-        request=requests[0] if requests else None)
+        request=requests[0] if requests else None,
+        charts=_drawn(release, (code,), lambda: public_charts.pictures(
+            public_charts.authority_charts(content, code))))
 
 
 @blueprint.get("/<slug>/v<int:version>/files/<path:filename>")
