@@ -14,7 +14,8 @@ from tests.factories import PASSWORD, REQUEST_TEXT, TWO_DESKS_GRID
 # A value for every URL variable the app's routes take, so a test can visit each route.
 SAMPLE_ARGS = {"slug": "west-mercia", "authority": "west-mercia", "filename": "foitrack.css",
                "fmt": "csv", "chart": "national-total-offences", "measure": "offences",
-               "image_format": "svg", "version": 1, "proposal_id": 1}
+               "image_format": "svg", "version": 1, "proposal_id": 1,
+               "token": "no-such-link"}
 
 
 def csrf_token(client: FlaskClient, path: str = "/auth/sign-in") -> str:

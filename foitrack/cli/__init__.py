@@ -32,6 +32,7 @@ COMMANDS = {
     "files": "files:files_group",
     "jobs": "jobs:jobs_group",
     "mail": "mail:mail_group",
+    "partners": "partners:partners_group",
     "publish": "publish:publish_command",
     "release": "release:release_command",
     "requests": "requests:requests_group",

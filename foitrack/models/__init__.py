@@ -31,6 +31,7 @@ from foitrack.models.mail import (
 from foitrack.models.population import Population
 from foitrack.models.published_release import PublishedRelease
 from foitrack.models.reference_figure import ReferenceFigure
+from foitrack.models.release_access import PartnerAccess, ReleaseOpening, ReleasePartner
 from foitrack.models.reply_reading import ReplyReading
 from foitrack.models.request import Event, Request
 from foitrack.models.series import Series
@@ -46,7 +47,7 @@ __all__ = [
     "FindingExplanation", "Invitation",
     "Measure", "Period",
     "Job", "JobKind", "JobState", "PeriodGroup", "Population", "ProposalState", "PublishedRelease",
-    "ReferenceFigure", "Series",
+    "ReferenceFigure", "Series", "PartnerAccess", "ReleaseOpening", "ReleasePartner",
     "ReplyReading", "Request", "Role", "SignInFailure", "StoredFile", "User",
     "authority_set_member",
     "category_group_member", "period_group_member",

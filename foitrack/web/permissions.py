@@ -118,6 +118,11 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "public_data.corrections": PUBLIC,
     "public_data.authority": PUBLIC,
     "public_data.file": PUBLIC,
+    # A partner's private link to an embargoed release: its token says who may see it.
+    "public_data.shared_release": PUBLIC,
+    "public_data.shared_corrections": PUBLIC,
+    "public_data.shared_authority": PUBLIC,
+    "public_data.shared_file": PUBLIC,
     "api.authorities": Role.viewer,
     "api.authority": Role.viewer,
     "api.campaigns": Role.viewer,

@@ -20,6 +20,7 @@ from foitrack.exporters import chart_images
 from foitrack.models import Campaign, JobKind
 from foitrack.services import (
     audit,
+    embargo,
     job_runner,
     jobs,
     page_data,
@@ -98,8 +99,8 @@ def _recover(restarted: str | None = None) -> list[int]:
 
 @shared_task(name=broker.TICK)
 def tick() -> dict[str, Any]:
-    """Every minute: jobs whose worker died, jobs never handed over, campaigns due today, and
-    their owners' reminders 5 working days before."""
+    """Every minute: jobs whose worker died, jobs never handed over, campaigns due today,
+    their owners' reminders 5 working days before, and releases whose embargo has lifted."""
     recovered = _recover()
     rt = _runtime()
     started = []
@@ -111,9 +112,15 @@ def tick() -> dict[str, Any]:
         if rt.config.get("IMAP_HOST"):
             fetch = jobs.fetch(session, SCHEDULER,
                                every=dt.timedelta(minutes=rt.config.get("FETCH_MINUTES", 5)))
+        # The portal opens them by itself on the first request after the time; this is the
+        # trail's record that it did. (Their public pages read the frozen release, with no
+        # cache to warm.)
+        opened = embargo.record_openings(session, SCHEDULER,
+                                         rt.config.get("NOW") or dt.datetime.now(dt.UTC))
         session.commit()
     return {"recovered": recovered, "sent": started, "fetch": fetch.id if fetch else None,
-            "reminders": reminders.id if reminders else None}
+            "reminders": reminders.id if reminders else None,
+            "opened": [f"{o.slug} v{o.version}" for o in opened]}
 
 
 def _scheduled_send(session: Any, rt: Any, campaign: Any) -> str:

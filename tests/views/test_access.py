@@ -43,7 +43,10 @@ def test_every_route_is_in_the_access_table(app):
 # below to send a signed-out visitor to sign in.
 PUBLIC_BY_DESIGN = {"static", "main.health", "auth.login", "auth.invite", "api.openapi",
                     "public_data.index", "public_data.campaign", "public_data.version",
-                    "public_data.corrections", "public_data.authority", "public_data.file"}
+                    "public_data.corrections", "public_data.authority", "public_data.file",
+                    # A partner's private link: its token, not a session, lets them in.
+                    "public_data.shared_release", "public_data.shared_corrections",
+                    "public_data.shared_authority", "public_data.shared_file"}
 
 
 def test_only_the_routes_meant_to_be_public_are(app):
