@@ -31,10 +31,10 @@ def test_help_lists_foitracks_commands_and_none_of_flasks():
     assert result.exit_code == 0
     commands = result.output.split("Commands:\n")[1]
     names = [line.split()[0] for line in commands.splitlines() if line.startswith("  ")]
-    assert names == ["aggregate", "authorities", "backup", "campaigns", "chase", "db", "deadline",
-                     "export", "figures", "files", "jobs", "mail", "partners", "publish", "release",
-                     "requests",
-                     "restore", "scheduler", "series", "serve", "shell", "tokens", "users", "worker"]
+    assert names == ["aggregate", "authorities", "backup", "campaigns", "chase", "datasette", "db",
+                     "deadline", "export", "figures", "files", "jobs", "mail", "partners", "publish",
+                     "release", "requests", "restore", "scheduler", "series", "serve", "shell",
+                     "tokens", "users", "worker"]
     for noise in ("--app", "--env-file", "--debug", " run ", "routes", "FLASK_"):
         assert noise not in result.output
 

@@ -21,6 +21,7 @@ __all__ = ["AppLoader", "main"]
 # (alphabetical).
 COMMANDS = {
     "aggregate": "release:aggregate_command",
+    "datasette": "datasette:datasette_command",
     "authorities": "authorities:authorities_group",
     "backup": "backups:backup_command",
     "campaigns": "campaigns:campaigns_group",
