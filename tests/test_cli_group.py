@@ -33,8 +33,8 @@ def test_help_lists_foitracks_commands_and_none_of_flasks():
     names = [line.split()[0] for line in commands.splitlines() if line.startswith("  ")]
     assert names == ["aggregate", "authorities", "backup", "campaigns", "chase", "datasette", "db",
                      "deadline", "export", "figures", "files", "jobs", "mail", "partners", "publish",
-                     "release", "requests", "restore", "scheduler", "series", "serve", "shell",
-                     "tokens", "users", "worker"]
+                     "release", "requests", "restore", "right-of-reply", "scheduler", "series",
+                     "serve", "shell", "tokens", "users", "worker"]
     for noise in ("--app", "--env-file", "--debug", " run ", "routes", "FLASK_"):
         assert noise not in result.output
 

@@ -38,6 +38,7 @@ COMMANDS = {
     "release": "release:release_command",
     "requests": "requests:requests_group",
     "restore": "backups:restore_command",
+    "right-of-reply": "right_of_reply:right_of_reply_command",
     "scheduler": "jobs:scheduler_command",
     "series": "series:series_group",
     "serve": "server:serve",

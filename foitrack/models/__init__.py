@@ -34,6 +34,7 @@ from foitrack.models.reference_figure import ReferenceFigure
 from foitrack.models.release_access import PartnerAccess, ReleaseOpening, ReleasePartner
 from foitrack.models.reply_reading import ReplyReading
 from foitrack.models.request import Event, Request
+from foitrack.models.right_of_reply import RightOfReply
 from foitrack.models.series import Series
 from foitrack.models.sign_in import SignInFailure
 from foitrack.models.stored_file import StoredFile
@@ -48,7 +49,7 @@ __all__ = [
     "Measure", "Period",
     "Job", "JobKind", "JobState", "PeriodGroup", "Population", "ProposalState", "PublishedRelease",
     "ReferenceFigure", "Series", "PartnerAccess", "ReleaseOpening", "ReleasePartner",
-    "ReplyReading", "Request", "Role", "SignInFailure", "StoredFile", "User",
+    "ReplyReading", "Request", "RightOfReply", "Role", "SignInFailure", "StoredFile", "User",
     "authority_set_member",
     "category_group_member", "period_group_member",
 ]

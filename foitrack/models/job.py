@@ -27,11 +27,13 @@ class JobKind(enum.StrEnum):
     fetch = "fetch"  # replies from the IMAP mailbox
     digest = "digest"  # each owner's requests that became overdue today
     export = "export"  # a dataset too large to build within a page load
+    right_of_reply = "right_of_reply"  # forces shown their figures before publication
 
     @property
     def label(self) -> str:
         return {"send": "Send the request", "chase": "Send chasers", "fetch": "Fetch replies",
-                "digest": "Overdue digest", "export": "Dataset export"}[self.value]
+                "digest": "Overdue digest", "export": "Dataset export",
+                "right_of_reply": "Right of reply"}[self.value]
 
 
 class JobState(enum.StrEnum):

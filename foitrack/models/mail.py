@@ -23,6 +23,7 @@ class MessageKind(enum.StrEnum):
     internal_review = "internal_review"
     clarification = "clarification"
     digest = "digest"
+    right_of_reply = "right_of_reply"  # a force shown its figures before publication
 
 
 class DeliveryStatus(enum.StrEnum):

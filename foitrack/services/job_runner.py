@@ -112,6 +112,18 @@ def _digest(runtime: Runtime, job_id: int, actor: audit.Actor) -> tuple[JobState
     return _send_messages(runtime, job_id, actor)
 
 
+def _right_of_reply(runtime: Runtime, job_id: int, actor: audit.Actor) -> tuple[JobState, str]:
+    """Write the round's messages (services.right_of_reply), then send them as any others."""
+    from foitrack.services import right_of_reply
+
+    with runtime.new_session() as session:
+        skipped = right_of_reply.compose_for_job(session, actor, jobs.get_job(session, job_id),
+                                                 runtime.mail, runtime.today(), runtime.clock)
+        session.commit()
+    state, summary = _send_messages(runtime, job_id, actor)
+    return state, summary + (f"; not sent: {'; '.join(skipped)}" if skipped else "")
+
+
 def _fetch(runtime: Runtime, job_id: int, actor: audit.Actor) -> tuple[JobState, str]:
     from foitrack.services import inbound, mail_fetch
     from foitrack.storage import FileStore
@@ -173,4 +185,5 @@ RUNNERS: dict[JobKind, Callable[[Runtime, int, audit.Actor], tuple[JobState, str
     JobKind.digest: _digest,
     JobKind.fetch: _fetch,
     JobKind.export: _export,
+    JobKind.right_of_reply: _right_of_reply,
 }

@@ -138,7 +138,7 @@ class Progress:
         return ", ".join(parts)
 
 
-MESSAGE_JOBS = (JobKind.send, JobKind.chase, JobKind.digest)
+MESSAGE_JOBS = (JobKind.send, JobKind.chase, JobKind.digest, JobKind.right_of_reply)
 
 
 def progress(session: Session, job: Job) -> Progress:

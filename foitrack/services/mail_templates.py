@@ -59,6 +59,30 @@ I understand that the 20 working days run again from your receipt of this clarif
 
 Yours faithfully,""",
     ),
+    # Right of reply before publication (services.right_of_reply): the force's own figures as
+    # held and the lines drafted about it, with the day to answer by.
+    MessageKind.right_of_reply: (
+        "Before we publish: {{ subject }}",
+        """{{ salutation }},
+
+Thank you for your response to my Freedom of Information request (your reference:
+{{ reference or "not given" }}). We intend to publish figures from it, and we are giving
+{{ authority.name }} the chance to check them first.
+
+These are {{ authority.name }}'s figures as we hold them:
+
+{{ figures }}
+
+We intend to publish:
+
+{{ lines }}
+
+Please tell us by {{ answer_by }} if any figure is wrong, replying to this message and saying
+which figure and what it should be. If we do not hear from you by then, we will publish the
+figures as they are.
+
+Yours faithfully,""",
+    ),
 }
 
 

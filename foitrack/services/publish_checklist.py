@@ -1,5 +1,6 @@
 """What to look at before publishing a campaign's next version: the figures entered and not yet
-checked, the consistency findings open, and the forces that have not answered.
+checked, the consistency findings open, the forces that have not answered, and the forces'
+right of reply to their own figures.
 
 Read from the same services as the campaign's task list (foitrack.services.campaign_tasks): the
 request rows, each request's figure count and the open findings. Nothing here stops a release:
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from foitrack.domain.clock import ClockSettings
 from foitrack.domain.timeline import Status
 from foitrack.models import Campaign
+from foitrack.services import right_of_reply
 from foitrack.services.campaign_tasks import figures_by_request
 from foitrack.services.checks import open_findings
 from foitrack.services.requests import request_rows
@@ -59,6 +61,14 @@ def checklist(session: Session, campaign: Campaign, *, today: dt.date,
                       f"{_plural(len(silent), 'force')} of {len(rows)} not answered"
                       if silent else f"All {len(rows)} answered", silent),
     ]
-    # RIGHT OF REPLY: the lead adds the 'Right of reply' item here, from the right-of-reply
-    # service (another helper's), as one more ChecklistItem("right_of_reply", ...).
+    reply = right_of_reply.checklist(session, campaign, today)
+    if reply.sent == 0 and reply.sending == 0:
+        detail = ("Not sent: each force may be sent its own figures and draft lines to answer "
+                  "before they are published" if reply.with_figures else "No figures to send yet")
+    else:
+        detail = reply.summary()
+    # Ready once every force with figures was asked and none is still to answer, and no figure
+    # has changed since a force was shown it (what is published is what it saw).
+    items.append(ChecklistItem("right_of_reply", "Right of reply",
+                               reply.done and not reply.changed_since, detail))
     return items

@@ -327,6 +327,7 @@ def init_app(app: Flask) -> None:
         publishing,
         removed_figures,
         requests,
+        right_of_reply,
         series,
         tokens,
         users,
@@ -369,7 +370,8 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (main, auth, authorities, users, campaigns, requests, figures, removed_figures, data,
-                   mail, jobs, tokens, checks, series, proposals, publishing):
+                   mail, jobs, tokens, checks, series, proposals, publishing,
+                   right_of_reply):
         app.register_blueprint(module.blueprint)
     # The public data portal (/data/): published releases past their embargo, read only and
     # open without sign-in (its routes are PUBLIC in foitrack.web.permissions). It has no form,

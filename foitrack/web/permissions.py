@@ -95,6 +95,7 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "api.campaign_export_job": Role.viewer,
     "mail.send": Role.researcher,
     "mail.chase": Role.researcher,
+    "right_of_reply.page": Role.researcher,  # as sending chasers (services.right_of_reply)
     "mail.templates": Role.researcher,
     "mail.outbox": Role.viewer,
     "mail.inbox": Role.researcher,

@@ -29,7 +29,7 @@ from foitrack.models import (
     Request,
     StoredFile,
 )
-from foitrack.services import inbound, jobs, mail, membership, reply_reading
+from foitrack.services import inbound, jobs, mail, membership, reply_reading, right_of_reply
 from foitrack.services import requests as request_service
 from foitrack.services.mail_templates import (
     DEFAULTS,
@@ -177,6 +177,8 @@ def templates(slug: str) -> Any:
     if form.validate_on_submit():
         chosen = request_service.campaign_requests(session, campaign)
         sample = mail._context(chosen[0], today(), clock_settings()) if chosen else {}
+        if kind is MessageKind.right_of_reply:  # its own values too (services.right_of_reply)
+            sample = {**sample, **right_of_reply.SAMPLE}
         try:
             save_template(session, actor(), campaign, kind, form.subject.data or "",
                           form.body.data or "", sample, int(form.version.data or 0))
