@@ -220,6 +220,11 @@ def _authorities_by_name(session: Session, keys: Sequence[str], field: str) -> d
     return by_key
 
 
+# Names a campaign may not take: its public pages are /data/<slug>/, and these are other
+# pages' addresses there.
+RESERVED_SLUGS = {"shared": "partners' private links (/data/shared/...)"}
+
+
 def _check_details(
     session: Session, title: str, slug: str, embargo_until: dt.date | None
 ) -> list[Problem]:
@@ -234,6 +239,9 @@ def _check_details(
         problems.append(
             Problem(f"{slug!r} must be lower-case letters, digits and single hyphens", "slug")
         )
+    elif slug in RESERVED_SLUGS:
+        problems.append(Problem(f"{slug!r} is kept for {RESERVED_SLUGS[slug]}; choose another",
+                                "slug"))
     elif session.scalar(select(Campaign.id).where(Campaign.slug == slug)) is not None:
         problems.append(Problem(f"{slug!r} is already the name of a campaign", "slug"))
     del embargo_until  # any date may be an embargo date

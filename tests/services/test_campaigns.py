@@ -80,6 +80,15 @@ def test_the_same_slug_twice_is_refused(session, forces):
         new(session)
 
 
+def test_a_slug_that_is_another_public_address_is_refused(session, forces):
+    # /data/shared/<token>/ is a partner's link: a campaign "shared" would hide behind it.
+    with pytest.raises(Invalid) as refused:
+        campaigns.create_campaign(session, TEST_ACTOR, title="Shared", request_text="Please.",
+                                  authority_keys=["kent"])
+    assert refused.value.for_field("slug") == [
+        "'shared' is kept for partners' private links (/data/shared/...); choose another"]
+
+
 def test_a_template_cannot_reach_python_internals(session, forces):
     with pytest.raises(Invalid):
         campaigns.render_text("{{ authority.__class__.__mro__[1].__subclasses__() }}", None)
