@@ -40,9 +40,15 @@ DIGEST = "foitrack.digest"
 CHASE = "foitrack.chase"
 # Build a campaign's heavy pages into the shared cache after a write (foitrack.services.page_data).
 WARM_UP = "foitrack.warm_up"
+# Propose figures from a filed reply's attachments (foitrack.services.proposals, issue 19).
+PROPOSE_FIGURES = "foitrack.propose_figures"
 
 # session.info key: the jobs this transaction asked for, handed to the broker after it commits.
 _PENDING = "foitrack.jobs_to_enqueue"
+# session.info key: plain tasks (name, args) to send after it commits, as the jobs are.
+_TASKS = "foitrack.tasks_to_send"
+# session.info key, put in each session of a watched factory: the settings it enqueues with.
+_SETTINGS = "foitrack.broker_settings"
 
 
 def embedded(config: Mapping[str, Any]) -> bool:
@@ -150,6 +156,29 @@ def enqueue(config: Mapping[str, Any], job_ids: list[int]) -> list[int]:
     return missed
 
 
+def queued(session: Session) -> bool:
+    """True when ``session``'s work can be handed to a worker on a configured broker (not the
+    embedded queue, where a service does slow work itself, as it would without a queue)."""
+    settings = session.info.get(_SETTINGS)
+    return settings is not None and not embedded(settings)
+
+
+def task_after_commit(session: Session, name: str, args: list[Any]) -> None:
+    """Send task ``name`` once ``session``'s transaction commits, and not if it rolls back. A
+    broker that does not answer costs that task only (logged): use it for work that can be
+    asked for again, and a job (``after_commit``) for work that must not be lost."""
+    session.info.setdefault(_TASKS, []).append((name, args))
+
+
+def _send(config: Mapping[str, Any], tasks: list[tuple[str, list[Any]]]) -> None:
+    app = app_for(config)
+    for name, args in tasks:
+        try:
+            app.send_task(name, args=args, queue=config.get("QUEUE") or "foitrack")
+        except Exception:  # noqa: BLE001 - any broker fault: logged, the rest still sent
+            log.exception("could not send %s%s to the broker", name, tuple(args))
+
+
 def after_commit(session: Session, job_id: int) -> None:
     """Have ``job_id`` handed to the broker once ``session``'s transaction commits, and not at
     all if it rolls back: a worker never sees a job whose rows are not there yet."""
@@ -166,17 +195,24 @@ def watch(database: Database, config: Mapping[str, Any]) -> None:
     maker = database.sessionmaker
     first = maker not in _watched
     _watched[maker] = config
+    # Each new session knows the settings (the mapping itself: a test's app sets its broker
+    # after it is made), for ``queued``.
+    maker.configure(info={**maker.kw.get("info", {}), _SETTINGS: config})
     if not first:
         return
 
     def committed(session: Session) -> None:
         pending = session.info.pop(_PENDING, None)
+        tasks = session.info.pop(_TASKS, None)
         settings = _watched.get(maker)
         if pending and settings is not None:
             enqueue(settings, pending)
+        if tasks and settings is not None:
+            _send(settings, tasks)
 
     def rolled_back(session: Session) -> None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_TASKS, None)
 
     event.listen(maker, "after_commit", committed)
     # A real rollback of the whole transaction (not a savepoint's) forgets what it asked for.

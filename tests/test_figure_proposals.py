@@ -165,7 +165,8 @@ def test_choosing_nothing_or_a_decided_proposal_is_refused(session, store, reque
         proposals.accept(session, TEST_ACTOR, request_, [first])
 
 
-def file_reply(session, store, request: Request, attachment: tuple[str, bytes]):
+def reply_message(request: Request, attachment: tuple[str, bytes]) -> bytes:
+    """A reply to ``request`` by email with one attachment, as the import reads it."""
     message = EmailMessage()
     message["From"] = "foi@westmercia.police.uk"
     message["To"] = "research@charity.example"
@@ -175,7 +176,12 @@ def file_reply(session, store, request: Request, attachment: tuple[str, bytes]):
     message.set_content("Please find our response attached.")
     message.add_attachment(attachment[1], maintype="application", subtype="octet-stream",
                            filename=attachment[0])
-    report = inbound.import_file(session, TEST_ACTOR, store, "reply.eml", bytes(message), TODAY)
+    return bytes(message)
+
+
+def file_reply(session, store, request: Request, attachment: tuple[str, bytes]):
+    report = inbound.import_file(session, TEST_ACTOR, store, "reply.eml",
+                                 reply_message(request, attachment), TODAY)
     assert len(report.filed) == 1
     session.commit()
 

@@ -60,6 +60,10 @@ class FigureProposal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(254))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The figure accepting it saved: the figure's drill-down shows this cell's crop while the
+    # figure's source still names this file and place.
+    figure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("figure.id", ondelete="SET NULL"), index=True)
 
     request: Mapped[Request] = relationship()
     stored_file: Mapped[StoredFile] = relationship()

@@ -727,6 +727,7 @@ class CellFigure:
     source: str | None
     checked_by: str | None
     entered_by: str
+    figure_id: int  # its drill-down, and the place it was read from (services.proposals)
 
 
 def cell_figures(session: Session, campaign: Campaign, measure: str, period: str,
@@ -752,7 +753,7 @@ def cell_figures(session: Session, campaign: Campaign, measure: str, period: str
         query = query.where((Authority.slug == authority) | (Authority.code == authority))
     return [CellFigure(f.request.authority.slug, f.request.authority.name,
                        f.category.label if f.category else None, f.figure_value.text, f.kind.value,
-                       f.caveat, f.source, f.checked_by, f.entered_by)
+                       f.caveat, f.source, f.checked_by, f.entered_by, f.id)
             for f in session.scalars(query)]
 
 

@@ -604,13 +604,16 @@ def file_against(session: Session, actor: audit.Actor, inbound: InboundMessage, 
 def assign(session: Session, actor: audit.Actor, inbound_id: int, request: Request,
            today: dt.date, store: FileStore | None = None) -> InboundMessage:
     """A researcher files a triage message against a request; with ``store``, a reply imported
-    before replies were read at import is read now. :raises NotFound:"""
+    before replies were read at import is read now, and figures are proposed from its
+    attachments. :raises NotFound:"""
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None or inbound.request_id is not None:
         raise NotFound("no such message waiting in the triage inbox")
     file_against(session, actor, inbound, request, "manual", today)
     if store is not None and not inbound.is_bounce and inbound.reading is None:
         _read_once(inbound, store)
+    if store is not None:
+        proposals.on_filed(session, store, inbound)  # issue 19: its files, as at import
     audit.record(session, actor, "inbound_message", inbound.id, "assign", None,
                  {"request_id": request.id})
     return inbound

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from foitrack import broker
 from foitrack.db import utcnow
 from foitrack.domain.design import CampaignDesign
 from foitrack.domain.extraction import Extraction, Proposal, extract
@@ -23,11 +24,12 @@ from foitrack.domain.extraction.neighbourhood import neighbourhoods
 from foitrack.domain.extraction.proposals import READABLE, read_document
 from foitrack.domain.figure_values import NotAFigure, parse
 from foitrack.errors import Invalid, Problem
-from foitrack.models import FigureProposal, InboundMessage, ProposalState, Request
+from foitrack.models import Figure, FigureProposal, InboundMessage, ProposalState, Request
 from foitrack.services import audit
-from foitrack.services.extraction import Planned, ReplyFile, preview, stored_files
+from foitrack.services.extraction import Planned, ReplyFile, entry, preview, stored_files
 from foitrack.services.extraction import accept as accept_proposals
-from foitrack.services.figures import SaveReport
+from foitrack.services.figures import DesignIndex, SaveReport, figures_of
+from foitrack.services.follow_ups import first_of
 from foitrack.storage import FileStore
 
 log = logging.getLogger(__name__)
@@ -35,13 +37,16 @@ log = logging.getLogger(__name__)
 
 def make(session: Session, store: FileStore, request: Request,
          files: Sequence[ReplyFile] | None = None) -> Extraction:
-    """Read ``files`` (default: all the request's stored attachments) and store what they propose.
+    """Read ``files`` (default: all the stored attachments of the request and of its narrowed
+    follow-ups) and store what they propose, for ``request``: a first request, where the
+    authority's figures live (services.follow_ups).
 
     Each file's pending proposals are replaced; decided ones stay, and a cell already decided with
     the same value from the same file is not proposed again (a rejection is not undone by reading
     the file a second time)."""
     if files is None:
-        files = stored_files(session, store, request)
+        files = [item for asked in [request, *request.follow_ups]
+                 for item in stored_files(session, store, asked)]
     design = CampaignDesign.of(request.campaign)
     code = request.authority.code or request.authority.slug
     result = Extraction()
@@ -175,8 +180,41 @@ def accept(session: Session, actor: audit.Actor, request: Request, ids: Collecti
     files = [ReplyFile(row.filename, b"", row.stored_file) for row in rows]
     report = accept_proposals(session, actor, request, [proposal for _, proposal, _ in plan], files)
     _decide(rows, actor, ProposalState.ACCEPTED)
+    _link(session, request, [(row, proposal) for row, proposal, _ in plan])
     session.flush()
     return report
+
+
+def _link(session: Session, request: Request,
+          accepted: Sequence[tuple[FigureProposal, Proposal]]) -> None:
+    """Keep the figure each accepted proposal saved, for the figure's pages to show its crop."""
+    index = DesignIndex.of(request.campaign)
+    figures = figures_of(session, request)
+    for row, proposal in accepted:
+        target, _ = index.resolve(entry(proposal))
+        if target is not None:
+            measure, period, category = target
+            figure = figures.get((measure.id, period.id, category.id if category else None))
+            row.figure_id = figure.id if figure is not None else None
+
+
+def read_from(session: Session, figure_ids: Collection[int]) -> dict[int, FigureProposal]:
+    """The accepted proposal each figure was saved from, by figure id: for the figures whose
+    source still names that proposal's file and place (a figure since given another source by
+    hand is no longer vouched for by that cell). One query for the lot."""
+    if not figure_ids:
+        return {}
+    found: dict[int, FigureProposal] = {}
+    for row, source, source_file_id in session.execute(
+            select(FigureProposal, Figure.source, Figure.source_file_id)
+            .join(Figure, Figure.id == FigureProposal.figure_id)
+            .where(FigureProposal.figure_id.in_(list(figure_ids)),
+                   FigureProposal.state == ProposalState.ACCEPTED)
+            .order_by(FigureProposal.decided_at, FigureProposal.id)):
+        if source_file_id == row.stored_file_id and source == f"{row.filename}, {row.location}":
+            assert row.figure_id is not None
+            found[row.figure_id] = row  # the latest accepted wins
+    return found
 
 
 def reject(session: Session, actor: audit.Actor, request: Request, ids: Collection[int]) -> int:
@@ -197,15 +235,42 @@ def _decide(rows: Sequence[FigureProposal], actor: audit.Actor, state: ProposalS
 def on_filed(session: Session, store: FileStore, inbound: InboundMessage) -> int:
     """Propose figures from a reply just filed against its request: the one call made at filing.
 
-    Returns how many were proposed. A fault in the reading is logged and records nothing (its
-    savepoint is rolled back): a reply is filed whatever its attachments hold."""
-    request = inbound.request
-    if request is None or inbound.is_bounce:
+    Where a broker is configured the reading is a worker's, asked for once the filing commits
+    (a long PDF takes seconds: the import, the fetch or the upload does not wait for it), and
+    this returns 0; otherwise (the embedded queue, a command on its own) it is done here.
+    A follow-up's reply is proposed for the first request, where the authority's figures live
+    (services.follow_ups). Returns how many were proposed here. A fault in the reading is logged
+    and records nothing (its savepoint is rolled back): a reply is filed whatever its
+    attachments hold."""
+    if not _readable(inbound):
         return 0
+    if broker.queued(session):
+        broker.task_after_commit(session, broker.PROPOSE_FIGURES, [inbound.id])
+        return 0
+    return _propose_from(session, store, inbound)
+
+
+def on_arrival(session: Session, store: FileStore, inbound_id: int) -> int:
+    """The worker's half of ``on_filed``: propose figures from the filed reply ``inbound_id``.
+    Safe to run twice (a file's pending proposals are made afresh, decided ones kept); a reply
+    since moved to another request proposes for that one, and one moved to triage for none."""
+    inbound = session.get(InboundMessage, inbound_id)
+    if inbound is None or not _readable(inbound):
+        return 0
+    return _propose_from(session, store, inbound)
+
+
+def _readable(inbound: InboundMessage) -> bool:
+    return inbound.request is not None and not inbound.is_bounce and any(
+        a.stored_file is not None and a.filename.lower().endswith(READABLE)
+        for a in inbound.attachments)
+
+
+def _propose_from(session: Session, store: FileStore, inbound: InboundMessage) -> int:
+    assert inbound.request is not None
+    request = first_of(inbound.request)
     files = [ReplyFile(a.filename, b"", a.stored_file) for a in inbound.attachments
              if a.stored_file is not None and a.filename.lower().endswith(READABLE)]
-    if not files:
-        return 0
     try:
         with session.begin_nested():
             read = [ReplyFile(f.filename, store.read(f.stored.sha256), f.stored)

@@ -24,11 +24,13 @@ from foitrack.services import (
     job_runner,
     jobs,
     page_data,
+    proposals,
     send_reminders,
     shared_cache,
 )
 from foitrack.services.job_runner import Runtime
 from foitrack.services.warm_up import through_the_queue
+from foitrack.storage import FileStore
 from foitrack.worker import runtime
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,17 @@ def warm_up(campaign_id: int) -> bool:
                        draw=chart_images.draw_apart)
         session.rollback()  # read only
     return True
+
+
+@shared_task(name=broker.PROPOSE_FIGURES)
+def propose_figures(inbound_id: int) -> int:
+    """Propose figures from a filed reply's attachments (issue 19), asked for at its filing
+    once that committed. Safe to run twice."""
+    rt = _runtime()
+    with rt.new_session() as session:
+        count = proposals.on_arrival(session, FileStore(rt.config["STORAGE_PATH"]), inbound_id)
+        session.commit()
+    return count
 
 
 @worker_ready.connect

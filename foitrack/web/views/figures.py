@@ -25,7 +25,16 @@ from foitrack.domain.design import CampaignDesign, Design, DesignCell
 from foitrack.domain.phrasing import rates_table_note
 from foitrack.errors import Conflict, Forbidden, Invalid, NotFound
 from foitrack.exporters import charts
-from foitrack.services import aggregate, audit, data_version, design_form, inbound, page_data, withdrawals
+from foitrack.services import (
+    aggregate,
+    audit,
+    data_version,
+    design_form,
+    inbound,
+    page_data,
+    proposals,
+    withdrawals,
+)
 from foitrack.services import design as design_service
 from foitrack.services import figures as service
 from foitrack.services import reference_figures as references
@@ -332,7 +341,8 @@ def figure(slug: str, authority: str, figure_id: int) -> Any:
     if shown.request_id != found.id:
         abort(404)
     return render_template("figures/figure.html", req=found, campaign=found.campaign, figure=shown,
-                           history=audit.history(session, "figure", shown.id))
+                           history=audit.history(session, "figure", shown.id),
+                           read_from=proposals.read_from(session, [shown.id]).get(shown.id))
 
 
 @blueprint.post("/requests/<authority>/figures/check")
@@ -585,7 +595,8 @@ def cell(slug: str) -> Any:
                                 args.get("authority") or None)
     total = sum(int(row.value) for row in rows if row.kind == "exact")
     return render_template("figures/cell.html", campaign=campaign, rows=rows, args=args,
-                           total=total)
+                           total=total,
+                           read_from=proposals.read_from(session, [r.figure_id for r in rows]))
 
 
 @blueprint.get("/release")

@@ -13,6 +13,7 @@ from foitrack.domain.extraction import crops
 from foitrack.errors import Invalid
 from foitrack.models import FigureProposal, Request
 from foitrack.services import proposals as service
+from foitrack.services.follow_ups import first_of
 from foitrack.services.locks import hold_request
 from foitrack.web.context import actor, db_session
 from foitrack.web.forms.proposals import ProposalReviewForm
@@ -25,8 +26,9 @@ blueprint = Blueprint("proposals", __name__, url_prefix="/campaigns/<slug>")
 
 @blueprint.app_template_global()
 def figures_proposed(req: Request) -> int:
-    """How many proposals wait for review on the request page."""
-    return service.pending_count(db_session(), req)
+    """How many proposals wait for review on the request page: a follow-up's page counts its
+    first request's, where its replies' figures are proposed (and its link leads)."""
+    return service.pending_count(db_session(), first_of(req))
 
 
 @blueprint.route("/requests/<authority>/proposals", methods=["GET", "POST"])
@@ -81,7 +83,8 @@ def _proposal_or_404(found: Request, proposal_id: int) -> FigureProposal:
 
 @blueprint.route("/requests/<authority>/proposals/<int:proposal_id>/crop.png")
 def crop(slug: str, authority: str, proposal_id: int) -> Any:
-    """The part of the PDF page around the proposal's cell, as a PNG."""
+    """The part of the PDF page around the proposal's cell, as a PNG: beside it on the review
+    page, and beside the figure accepting it saved on the figure's pages."""
     row = _proposal_or_404(request_or_404(slug, authority), proposal_id)
     if row.page is None or not row.bbox:
         abort(404)
