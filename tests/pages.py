@@ -15,7 +15,7 @@ from tests.factories import PASSWORD, REQUEST_TEXT, TWO_DESKS_GRID
 SAMPLE_ARGS = {"slug": "west-mercia", "authority": "west-mercia", "filename": "foitrack.css",
                "fmt": "csv", "chart": "national-total-offences", "measure": "offences",
                "image_format": "svg", "version": 1, "proposal_id": 1,
-               "token": "no-such-link"}
+               "token": "no-such-link", "link_id": 1}
 
 
 def csrf_token(client: FlaskClient, path: str = "/auth/sign-in") -> str:

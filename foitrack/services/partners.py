@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from foitrack.errors import Conflict, Invalid, NotFound, Problem
@@ -138,3 +138,32 @@ def accesses(session: Session, release: PublishedRelease) -> list[PartnerAccess]
         .options(joinedload(PartnerAccess.partner))
         .where(ReleasePartner.release_id == release.id)
         .order_by(PartnerAccess.at, PartnerAccess.id)))
+
+
+def usage(session: Session, release: PublishedRelease) -> dict[int, tuple[int, dt.datetime]]:
+    """Each link to ``release`` that served anything -> (how many times, when last), in one
+    query (a link never used is absent)."""
+    rows = session.execute(
+        select(PartnerAccess.partner_id, func.count(PartnerAccess.id), func.max(PartnerAccess.at))
+        .join(PartnerAccess.partner)
+        .where(ReleasePartner.release_id == release.id)
+        .group_by(PartnerAccess.partner_id))
+    return {partner_id: (times, last) for partner_id, times, last in rows}
+
+
+def recent_accesses(session: Session, release: PublishedRelease,
+                    per_link: int) -> dict[int, list[PartnerAccess]]:
+    """Each link to ``release`` -> at most ``per_link`` of what it served, the newest first, in
+    one query (a page lists them; ``usage`` says how many there are in all)."""
+    newest = func.row_number().over(partition_by=PartnerAccess.partner_id,
+                                     order_by=(PartnerAccess.at.desc(), PartnerAccess.id.desc()))
+    ranked = (select(PartnerAccess.id, newest.label("rank")).join(PartnerAccess.partner)
+              .where(ReleasePartner.release_id == release.id).subquery())
+    found: dict[int, list[PartnerAccess]] = {}
+    for access in session.scalars(
+            select(PartnerAccess).join(ranked, ranked.c.id == PartnerAccess.id)
+            .where(ranked.c.rank <= per_link)
+            .order_by(PartnerAccess.partner_id, PartnerAccess.at.desc(),
+                      PartnerAccess.id.desc())):
+        found.setdefault(access.partner_id, []).append(access)
+    return found

@@ -81,6 +81,9 @@ ROUTE_ROLES: dict[str, Role | None] = {
     "api.series": Role.viewer,
     # The publish page (issue 20): its versions, checklist and form, for researchers.
     "publishing.publish": Role.researcher,
+    # Partners' private links to an embargoed version, on that page: as publishing it.
+    "publishing.add_partner": Role.researcher,
+    "publishing.revoke_partner": Role.researcher,
     "checks.index": Role.viewer,
     "checks.explain": Role.researcher,
     "checks.unexplain": Role.researcher,

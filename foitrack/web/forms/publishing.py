@@ -1,4 +1,5 @@
-"""The form that publishes a campaign's next version (foitrack.services.publishing.publish)."""
+"""The form that publishes a campaign's next version (foitrack.services.publishing.publish),
+and the one that gives a partner a private link to an embargoed one (services.partners)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, Length, Optional
 
+from foitrack.services.partners import NAME_LIMIT
 from foitrack.services.publishing import TITLE_LIMIT
 from foitrack.web.forms.campaigns import CheckboxList
 from foitrack.web.forms.date_input import DayMonthYearField
@@ -88,3 +90,14 @@ class PublishForm(FlaskForm):
         match = _TIME.fullmatch((self.embargo_time.data or "").strip())
         assert match is not None  # validate() made sure
         return f"{self.embargo_until.data.isoformat()} {int(match[1]):02d}:{match[2]}"
+
+
+class PartnerForm(FlaskForm):
+    """One per embargoed version on the page, each with the prefix ``partner-v<version>``, so
+    their fields' ids (and the error summary's links to them) never clash."""
+
+    name = StringField("Partner's name", validators=[
+        DataRequired("Enter who the link is for, e.g. BBC Shared Data Unit"),
+        Length(max=NAME_LIMIT)], description="The newsroom or person the link is for.")
+    email = StringField("Email (optional)", validators=[Optional(), Length(max=254)],
+                        description="Kept with the link for your records; nothing is sent.")

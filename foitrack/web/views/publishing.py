@@ -1,6 +1,11 @@
 """The publish page: a campaign's published versions, what to look at first, the candidate
 corrections since the latest version, and the form that publishes the next one (as
-`foitrack publish` does, with its files written into the instance's releases folder)."""
+`foitrack publish` does, with its files written into the instance's releases folder).
+
+Each version lists its partners' private links (as `foitrack partners`): made, used, revoked,
+and, while the version is embargoed, a form to give one more partner a link. A new link is
+shown in the answer to that form only: only its hash is kept, and no redirect or flashed
+message carries it (a flash would sit in the session cookie)."""
 
 from __future__ import annotations
 
@@ -10,22 +15,32 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
 
-from foitrack.errors import Conflict, Invalid
-from foitrack.models import PublishedRelease
+from foitrack.errors import Conflict, Invalid, NotFound
+from foitrack.models import Campaign, PublishedRelease
 from foitrack.services import authorities as authority_service
-from foitrack.services import publishing
+from foitrack.services import partners, publishing
 from foitrack.services.publish_checklist import checklist
 from foitrack.web.context import actor, clock_settings, db_session, today
 from foitrack.web.forms import form_status, show_problems
-from foitrack.web.forms.publishing import PublishForm
+from foitrack.web.forms.publishing import PartnerForm, PublishForm
 from foitrack.web.views.lookups import campaign_or_404, file_store
 
 blueprint = Blueprint("publishing", __name__, url_prefix="/campaigns")
 
 UK = ZoneInfo("Europe/London")
+# The newest accesses shown under each link; the count beside it says how many there are.
+LOG_LIMIT = 20
 
 
 def _now() -> dt.datetime:
@@ -62,13 +77,72 @@ def _files(release: PublishedRelease) -> list[tuple[str, str]]:
         ("SHA256SUMS", hashlib.sha256(data).hexdigest())]
 
 
-def _shown(release: PublishedRelease, now: dt.datetime) -> dict[str, Any]:
-    """A published version as the page lists it."""
+def _partner_prefix(version: int) -> str:
+    return f"partner-v{version}"
+
+
+def _links(release: PublishedRelease, public: bool) -> list[dict[str, Any]]:
+    """The partners' links to ``release``, each with its state, use and newest accesses."""
+    session = db_session()
+    used = partners.usage(session, release)
+    recent = partners.recent_accesses(session, release, LOG_LIMIT)
+    shown = []
+    for link in partners.links(session, release):
+        times, last = used.get(link.id, (0, None))
+        log = [(uk_time(access.at), access.path) for access in recent.get(link.id, [])]
+        state = "revoked" if link.revoked_at is not None else "closed" if public else "live"
+        shown.append({"link": link, "state": state, "created": uk_time(link.created_at),
+                      "revoked": uk_time(link.revoked_at), "times": times,
+                      "last": uk_time(last), "log": log, "earlier": times - len(log)})
+    return shown
+
+
+def _shown(release: PublishedRelease, now: dt.datetime,
+           partner_form: PartnerForm | None = None) -> dict[str, Any]:
+    """A published version as the page lists it; ``partner_form`` is its partner form sent
+    back with errors, if it was."""
     public = publishing.is_public(release, now)
+    if not public and partner_form is None:
+        partner_form = PartnerForm(formdata=None, prefix=_partner_prefix(release.version))
     return {"release": release, "public": public, "files": _files(release),
             "created": uk_time(release.created_at), "embargo": uk_time(release.embargo_until),
             "url": url_for("public_data.version", slug=release.campaign.slug,
-                           version=release.version) if public else None}
+                           version=release.version) if public else None,
+            "links": _links(release, public),
+            "partner_form": None if public else partner_form}
+
+
+def _publish_form(documents: list[Any], *, sent: bool) -> PublishForm:
+    """The publish form with its choices: the request's (``sent``), or empty."""
+    form = PublishForm() if sent else PublishForm(formdata=None)
+    form.authority_set.choices = [SelectChoice("", "Choose a set")] + [
+        SelectChoice(found.slug, f"{found.title} ({members})")
+        for found, members in authority_service.list_sets(db_session())]
+    form.documents.choices = [
+        SelectChoice(document.file_id, f"{document.authority_name}: {document.filename}")
+        for document in documents]
+    return form
+
+
+def _page(campaign: Campaign, form: PublishForm, documents: list[Any], *,
+          partner_form: tuple[int, PartnerForm] | None = None) -> str:
+    """The page, with ``form`` (and a version's partner form) as sent back or empty."""
+    session = db_session()
+    releases = publishing.releases(session, campaign)
+    now = _now()
+    sent_back = partner_form[1] if partner_form is not None else None
+    return render_template(
+        "publishing/publish.html", campaign=campaign, form=form,
+        # The one form whose errors the summary lists: never two summaries on one page.
+        summary_form=sent_back if sent_back is not None else form,
+        checklist=checklist(session, campaign, today=today(), settings=clock_settings()),
+        versions=[_shown(release, now, sent_back if partner_form is not None
+                         and partner_form[0] == release.version else None)
+                  for release in reversed(releases)],
+        next_version=(releases[-1].version if releases else 0) + 1,
+        corrections=publishing.candidate_corrections(session, campaign, today=today(),
+                                                     settings=clock_settings()),
+        documents=documents)
 
 
 @blueprint.route("/<slug>/publish", methods=["GET", "POST"])
@@ -76,13 +150,7 @@ def publish(slug: str) -> Any:
     session = db_session()
     campaign = campaign_or_404(slug)
     documents = publishing.reply_documents(session, campaign)
-    form = PublishForm()
-    form.authority_set.choices = [SelectChoice("", "Choose a set")] + [
-        SelectChoice(found.slug, f"{found.title} ({members})")
-        for found, members in authority_service.list_sets(session)]
-    form.documents.choices = [
-        SelectChoice(document.file_id, f"{document.authority_name}: {document.filename}")
-        for document in documents]
+    form = _publish_form(documents, sent=True)
     if form.validate_on_submit():
         ticked = set(form.documents.data or [])
         figure_ids = sorted(i for document in documents if document.file_id in ticked
@@ -110,12 +178,73 @@ def publish(slug: str) -> Any:
             session.commit()
             flash(f"Published version {version} of {campaign.title}.", "success")
             return redirect(url_for("publishing.publish", slug=slug, _anchor=f"version-{version}"))
-    releases = publishing.releases(session, campaign)
-    return render_template(
-        "publishing/publish.html", campaign=campaign, form=form,
-        checklist=checklist(session, campaign, today=today(), settings=clock_settings()),
-        versions=[_shown(release, _now()) for release in reversed(releases)],
-        next_version=(releases[-1].version if releases else 0) + 1,
-        corrections=publishing.candidate_corrections(session, campaign, today=today(),
-                                                     settings=clock_settings()),
-        documents=documents), form_status(form)
+    return _page(campaign, form, documents), form_status(form)
+
+
+@blueprint.post("/<slug>/publish/v<int:version>/partners")
+def add_partner(slug: str, version: int) -> Any:
+    """Give one partner a private link to an embargoed version, and show it this once."""
+    session = db_session()
+    campaign = campaign_or_404(slug)
+    form = PartnerForm(prefix=_partner_prefix(version))
+    try:
+        release = publishing.get_release(session, campaign, version)
+    except NotFound:
+        # A page left open on a version that is not there: said, as bad input, not a 404.
+        form.form_errors.append(f"{campaign.title} has no version {version} to share")
+    else:
+        made = _add_partner(campaign, release, form)
+        if made is not None:
+            return made
+    documents = publishing.reply_documents(session, campaign)
+    return _page(campaign, _publish_form(documents, sent=False), documents,
+                 partner_form=(version, form)), form_status(form)
+
+
+def _add_partner(campaign: Campaign, release: PublishedRelease, form: PartnerForm) -> Any:
+    """The page showing the new link, or None with the form's errors set."""
+    session = db_session()
+    if form.validate_on_submit():
+        try:
+            link, token = partners.add(session, actor(), release, name=form.name.data or "",
+                                       email=form.email.data, now=_now())
+        except Invalid as error:
+            session.rollback()
+            show_problems(form, error)
+        except Conflict as error:
+            session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            session.commit()
+            base = current_app.config.get("BASE_URL") or request.url_root
+            # Shown here and nowhere else: the page answering this form is not stored.
+            return render_template(
+                "publishing/partner_link.html", campaign=campaign, release=release, link=link,
+                url=partners.link_url(base, token), embargo=uk_time(release.embargo_until))
+    return None
+
+
+@blueprint.post("/<slug>/publish/partners/<int:link_id>/revoke")
+def revoke_partner(slug: str, link_id: int) -> Any:
+    """Close a partner's link at once (its button names whose link it closes)."""
+    session = db_session()
+    campaign = campaign_or_404(slug)
+    try:
+        link = partners.get_link(session, link_id)
+        if link.release.campaign_id != campaign.id:  # another campaign's: as unknown here
+            raise NotFound(f"no partner link {link_id}")
+    except NotFound as error:
+        # A page left open on a link that is not there: said, as for one revoked already.
+        flash(f"Not revoked: {error} to {campaign.title}.", "error")
+        return redirect(url_for("publishing.publish", slug=slug))
+    name, version = link.name, link.release.version
+    try:
+        partners.revoke(session, actor(), link_id, _now())
+    except Conflict as error:
+        session.rollback()
+        flash(f"Not revoked: {error}.", "error")
+    else:
+        session.commit()
+        flash(f"Revoked the link for {name} to version {version}: it opens nothing from now on.",
+              "success")
+    return redirect(url_for("publishing.publish", slug=slug, _anchor=f"partners-v{version}"))
