@@ -280,3 +280,32 @@ def test_the_command_publishes_a_ticked_document_as_a_file(app, runner, session,
     written = instance_path / "releases" / "grooming-2019" / "v1" / "documents" / "reply.pdf"
     assert written.read_bytes() == data
     assert f"{hashlib.sha256(data).hexdigest()}  {written}" in result.output
+
+
+def test_a_release_carries_datacite_metadata_to_deposit_it_for_a_doi(session, campaign,
+                                                                    tmp_path):
+    first = publish(session, campaign, base_url="https://foi.example.org",
+                    organisation="NSPCC")
+    change_west_mercia_total(session, campaign, 130)
+    second = publish(session, campaign, base_url="https://foi.example.org",
+                     organisation="NSPCC", note="West Mercia corrected its figure")
+    written = hashes(publishing.write_files(second, tmp_path))
+    assert "datacite.json" in publishing.release_file_names(publishing.content_of(second))
+    sums = (tmp_path / "SHA256SUMS").read_text()
+    assert f"{written['datacite.json']}  datacite.json\n" in sums
+    meta = json.loads((tmp_path / "datacite.json").read_text())
+    assert meta["types"]["resourceTypeGeneral"] == "Dataset"
+    assert meta["creators"] == [{"name": "NSPCC", "nameType": "Organizational"}]
+    assert meta["titles"] == [{"title": "Online grooming: 2018/19"}]
+    assert (meta["version"], meta["publicationYear"]) == ("2", "2019")
+    assert meta["dates"] == [{"date": "2019-06-10", "dateType": "Issued"}]
+    assert meta["url"] == "https://foi.example.org/data/grooming-2019/v2/"
+    assert meta["rightsList"][0]["rightsIdentifier"] == "OGL-UK-3.0"
+    # The version it corrects, by its stable address.
+    assert meta["relatedIdentifiers"] == [{
+        "relatedIdentifier": "https://foi.example.org/data/grooming-2019/v1/",
+        "relatedIdentifierType": "URL", "relationType": "IsNewVersionOf"}]
+    assert {d["descriptionType"] for d in meta["descriptions"]} == {"Abstract", "Methods"}
+    first_meta = publishing.write_files(first, tmp_path / "v1")
+    assert "relatedIdentifiers" not in json.loads((tmp_path / "v1" / "datacite.json").read_text())
+    assert any(item.path.name == "datacite.json" for item in first_meta)

@@ -137,6 +137,50 @@ def citation_cff(citation: Citation) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The formats a release's files come in, as DataCite lists them.
+DATACITE_FORMATS = ("application/vnd.sqlite3", "text/csv",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "application/json", "text/html")
+
+
+def datacite_json(citation: Citation, licences: Sequence[dict[str, str]], *,
+                  previous_url: str | None, methods: Sequence[str]) -> str:
+    """The release's metadata in the DataCite Metadata Schema 4.5 (its JSON form, the
+    ``attributes`` a DOI is registered with): what a repository or DataCite member asks for
+    to deposit the release for a DOI. The DOI itself is given by them, so none is here."""
+    attributes: dict[str, Any] = {
+        "types": {"resourceTypeGeneral": "Dataset",
+                  "resourceType": "Figures from Freedom of Information requests"},
+        "creators": [{"name": citation.organisation, "nameType": "Organizational"}],
+        "titles": [{"title": citation.title}],
+        "publisher": {"name": citation.organisation},
+        "publicationYear": str(citation.published.year),
+        "version": str(citation.version),
+        "dates": [{"date": citation.published.isoformat(), "dateType": "Issued"}],
+        "language": "en",
+        "subjects": [{"subject": "Freedom of Information"}],
+        "rightsList": [{"rights": licence.get("title", licence["name"]),
+                        "rightsIdentifier": licence["name"],
+                        **({"rightsUri": licence["path"]} if licence.get("path") else {})}
+                       for licence in licences],
+        "descriptions": [{"description": citation.description, "descriptionType": "Abstract"}],
+        "formats": list(DATACITE_FORMATS),
+        "schemaVersion": "http://datacite.org/schema/kernel-4",
+    }
+    if methods:
+        attributes["descriptions"].append({"description": "\n\n".join(methods),
+                                           "descriptionType": "Methods"})
+    if citation.url:
+        attributes["url"] = citation.url
+        attributes["alternateIdentifiers"] = [{"alternateIdentifier": citation.url,
+                                               "alternateIdentifierType": "URL"}]
+    if previous_url:
+        attributes["relatedIdentifiers"] = [{"relatedIdentifier": previous_url,
+                                             "relatedIdentifierType": "URL",
+                                             "relationType": "IsNewVersionOf"}]
+    return json.dumps(attributes, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
 def _yaml_text(text: str) -> str:
     """A YAML double-quoted scalar (JSON's escaping is valid YAML)."""
     return json.dumps(" ".join(text.split()), ensure_ascii=False)

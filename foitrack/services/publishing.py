@@ -80,7 +80,10 @@ from foitrack.storage import FileStore, safe_filename
 # JSON (and of the files) can tell which layout it has. 2: the reply documents ticked are
 # part of the release ("documents": each one's name in the folder, SHA-256 and size, written
 # from the file store); a format 1 release has none, and is read and written as before.
-CONTENT_FORMAT = 2
+CONTENT_FORMAT = 3
+# From format 3 a release also writes DataCite metadata (datacite.json) and keeps the address of
+# the version it follows, so that it can be deposited for a DOI.
+DATACITE_FROM = 3
 DOCUMENTS_FOLDER = "documents"
 TITLE_LIMIT = 300
 EVERYONE = "every authority the campaign asked"
@@ -277,6 +280,7 @@ def publish(session: Session, actor: audit.Actor, campaign: Campaign, *, title: 
         "created_by": actor.label, "embargo_until": _stamp(embargo_until), "note": note,
         "authorities": choice.given, "checked_only": checked_only,
         "organisation": organisation, "url": release_url(base_url, campaign.slug, version),
+        "previous_url": release_url(base_url, campaign.slug, version - 1) if version > 1 else None,
     }
     text = canonical_json(content)
     release = PublishedRelease(
@@ -690,6 +694,10 @@ def write_files(release: PublishedRelease, folder: Path,
                  .encode("utf-8"))
     _write_bytes(folder / "CITATION.cff", files.citation_cff(citation).encode("utf-8"))
     _write_bytes(folder / "citation.txt", citation.text().encode("utf-8"))
+    if _has_datacite(content):
+        _write_bytes(folder / "datacite.json", files.datacite_json(
+            citation, content["licenses"], previous_url=meta.get("previous_url"),
+            methods=list(content["methods"])).encode("utf-8"))
     _write_bytes(folder / "release.json", (release.content + "\n").encode("utf-8"))
     for name, document in documents.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -699,7 +707,8 @@ def write_files(release: PublishedRelease, folder: Path,
     paths = [folder / f"{stem}.sqlite", folder / f"{stem}.xlsx", package / "datapackage.json",
              *(package / "data" / f"{table.name}.csv" for table in data.tables),
              folder / "methods.html", folder / "CITATION.cff", folder / "citation.txt",
-             folder / "release.json", *(folder / name for name in documents)]
+             folder / "release.json", *(folder / name for name in documents),
+             *([folder / "datacite.json"] if _has_datacite(content) else [])]
     written = [WrittenFile(path, _sha256(path))
                for path in sorted(paths, key=lambda p: p.relative_to(folder).as_posix())]
     sums = "".join(f"{f.sha256}  {f.path.relative_to(folder).as_posix()}\n" for f in written)
@@ -878,8 +887,15 @@ def release_file_names(content: dict[str, Any]) -> list[str]:
     names = [f"{stem}.sqlite", f"{stem}.xlsx", "datapackage/datapackage.json",
              *(f"datapackage/data/{table['name']}.csv" for table in content["tables"]),
              "methods.html", "CITATION.cff", "citation.txt", "release.json",
-             *(document["name"] for document in content.get("documents", []))]
+             *(document["name"] for document in content.get("documents", [])),
+             *(["datacite.json"] if _has_datacite(content) else [])]
     return [*sorted(names), "SHA256SUMS"]
+
+
+def _has_datacite(content: dict[str, Any]) -> bool:
+    """Whether the release writes datacite.json: those frozen since format 3 (an older one is
+    written again exactly as it was, with no file added)."""
+    return int(content.get("format", 1)) >= DATACITE_FROM
 
 
 def table_rows(content: dict[str, Any], name: str) -> list[dict[str, Any]]:

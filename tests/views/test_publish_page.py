@@ -318,8 +318,8 @@ def test_a_release_of_the_first_format_is_still_read_and_written(app, session, c
                                                                  tmp_path):
     release = publishing.publish(session, TEST_ACTOR, campaign, title="T", today=TODAY)
     content = publishing.content_of(release)
-    assert content["format"] == publishing.CONTENT_FORMAT == 2
-    # As version 1 of the format froze it: no "documents" key.
+    assert content["format"] == publishing.CONTENT_FORMAT == 3
+    # As version 1 of the format froze it: no "documents" key (nor format 3's datacite.json).
     old = {key: value for key, value in content.items() if key != "documents"}
     old["format"] = 1
     older = PublishedRelease(campaign_id=campaign.id, version=1, title="T", content=
@@ -329,3 +329,5 @@ def test_a_release_of_the_first_format_is_still_read_and_written(app, session, c
     assert [item.path.relative_to(tmp_path).as_posix() for item in written] == \
         publishing.release_file_names(old)
     assert not any(name.startswith("documents/") for name in publishing.release_file_names(old))
+    assert "datacite.json" not in publishing.release_file_names(old)
+    assert not (tmp_path / "datacite.json").exists()
