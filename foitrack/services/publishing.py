@@ -492,7 +492,10 @@ def _fact_sheet_rows(session: Session, campaign: Campaign, national: agg.Aggrega
                      settings: ClockSettings | None) -> Iterator[dict[str, Any]]:
     for request in requests:
         code = request.authority.code or request.authority.slug
-        sheet = fact_sheet(session, campaign, national, request.authority.slug, today, settings)
+        # Only the lines are kept (the release has its own methods note): the sheet's note,
+        # half its cost, is left empty.
+        sheet = fact_sheet(session, campaign, national, request.authority.slug, today, settings,
+                           methods=())
         for number, line in enumerate(sheet.lines, start=1):
             yield {"authority_code": code, "line": number, "kind": line.kind, "text": line.text}
 

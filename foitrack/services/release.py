@@ -675,8 +675,13 @@ def _national_context(story: _Story, measure: Any, latest: Any, previous: Any | 
 
 
 def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, authority_slug: str,
-               today: dt.date, settings: ClockSettings | None = None) -> Release:
+               today: dt.date, settings: ClockSettings | None = None, *,
+               methods: Sequence[str] | None = None) -> Release:
     """One authority's story, in the style of a local paper, with the national context.
+
+    ``methods``: the campaign's methods note (``methods_note`` with the same ``today``,
+    settings and ``checked_only``), when the caller writes every authority's sheet: the note
+    is the same for each, and about half a sheet's cost (it reads the consistency findings).
 
     :raises NotFound: for an authority not in the campaign.
     """
@@ -691,8 +696,8 @@ def fact_sheet(session: Session, campaign: Campaign, national: agg.Aggregate, au
     own = agg.build(session, campaign, [authority.id], checked_only=national.checked_only,
                     with_authorities=False)
     sheet = Release(f"{authority.name}: {campaign.title}")
-    sheet.methods = methods_note(session, campaign, today, settings,
-                                 checked_only=national.checked_only)
+    sheet.methods = list(methods) if methods is not None else methods_note(
+        session, campaign, today, settings, checked_only=national.checked_only)
     if not campaign.periods:
         return sheet
     latest, previous = _latest_pair(campaign)

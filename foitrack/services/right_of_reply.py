@@ -159,8 +159,9 @@ def draft_lines(session: Session, campaign: Campaign, requests: Sequence[Request
     if not requests:
         return {}
     national = agg.build(session, campaign, checked_only=checked_only)
+    # Only the lines are used: the methods note (half a sheet's cost) is left empty.
     return {request.id: [line.text for line in fact_sheet(
-        session, campaign, national, request.authority.slug, today, settings).lines]
+        session, campaign, national, request.authority.slug, today, settings, methods=()).lines]
         for request in requests}
 
 

@@ -233,3 +233,20 @@ def test_a_sheet_says_the_rate_across_forces_is_over_those_with_a_population(ses
     assert sheet[0].endswith(
         "(the rate across the forces that gave a figure and have a resident population estimate "
         f"was {_btp_rate():.1f}).")
+
+
+def test_a_sheet_given_the_methods_note_says_the_same_and_reads_no_finding(session, grooming,
+                                                                           monkeypatch):
+    """Publishing and the right of reply write every force's sheet and keep only its lines:
+    they give the note (or none), which is half a sheet's cost, the consistency findings."""
+    campaign, national = grooming
+    whole = release.fact_sheet(session, campaign, national, "E23000016", TODAY)
+    assert whole.methods  # worked out when not given
+    read = []
+    monkeypatch.setattr(release, "methods_note", lambda *a, **k: read.append(a) or [])
+    given = release.fact_sheet(session, campaign, national, "E23000016", TODAY,
+                               methods=whole.methods)
+    bare = release.fact_sheet(session, campaign, national, "E23000016", TODAY, methods=())
+    assert read == []
+    assert _lines(given) == _lines(bare) == _lines(whole)
+    assert given.methods == whole.methods and bare.methods == []
