@@ -11,9 +11,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from benchmarks import latency
+from benchmarks import latency, publish
 from foitrack.db import make_engine
-from foitrack.models import AuditEntry
+from foitrack.models import AuditEntry, PublishedRelease
 from tests.databases import ScratchDatabases
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -47,3 +47,19 @@ def test_the_latency_benchmark_times_every_page_warm_and_after_both_writes(
             AuditEntry.entity_type == "figure", AuditEntry.action == "update"))
     engine.dispose()
     assert writes == 2 * len(PAGES)
+
+
+def test_the_publish_benchmark_publishes_a_campaign_of_43_and_rolls_it_back(
+        scratch: ScratchDatabases, capsys: pytest.CaptureFixture[str]) -> None:
+    url = scratch.new_url()
+    assert publish.main(["--campaigns", "1", "--runs", "2", "--database", url,
+                         "--write-files"]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert re.fullmatch(r"publish latency-0 \(43 requests\): \d+\.\d\d, \d+\.\d\d s; "
+                        r"median \d+\.\d\d s", line), line
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:  # every run rolled back: nothing published
+            assert connection.execute(select(func.count(PublishedRelease.id))).scalar() == 0
+    finally:
+        engine.dispose()
