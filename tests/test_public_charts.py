@@ -45,12 +45,22 @@ def test_a_release_s_charts_are_the_aggregate_page_s_charts_at_publication(sessi
                                                                             content):
     live = live_charts(session, grooming)
     frozen = {c.name: c for c in public_charts.release_charts(content)}
-    # Each force's rate is not frozen: that one chart is left out, and no other.
-    assert set(frozen) == {name for name in live if not name.startswith("force-rates-")}
+    # Every chart, the rates by force too (each force's rate and rank frozen in "rates").
+    assert set(frozen) == set(live)
     assert "national-total-offences" in frozen and "force-change-offences" in frozen
+    assert "force-rates-offences" in frozen
     for name, chart in frozen.items():
         assert (chart.title, chart.subtitle, chart.alt, chart.rows) == (
             live[name].title, live[name].subtitle, live[name].alt, live[name].rows), name
+
+
+def test_a_release_before_rates_were_frozen_draws_every_chart_but_the_rates(session, grooming,
+                                                                           content):
+    older = {**content, "format": 2,
+             "tables": [table for table in content["tables"] if table["name"] != "rates"]}
+    live = live_charts(session, grooming)
+    frozen = {c.name for c in public_charts.release_charts(older)}
+    assert frozen == {name for name in live if not name.startswith("force-rates-")}
 
 
 def test_a_figure_changed_after_publication_leaves_the_release_s_charts_as_published(

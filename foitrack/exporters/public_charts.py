@@ -148,27 +148,38 @@ def _cell(row: Mapping[str, Any]) -> Cell:
 
 
 def _authority_rows(content: Mapping[str, Any]) -> list[AuthorityRow]:
-    """Each frozen figure the aggregate counted (not one from a withdrawn response)."""
+    """Each frozen figure the aggregate counted (not one from a withdrawn response), with its
+    rate and rank by rate where the release froze them (content format 3 on)."""
     registry = _registry()
+    rates = {(row["authority_code"], row["measure"], row["period"], row["dimension"],
+              row["category"], row["level"]): row for row in _rows(content, "rates")}
     found = []
     for number, row in enumerate(_rows(content, "figures"), start=1):
         if row.get("withdrawn"):
             continue
         code = row["authority_code"]
+        cell = _cell(row)
+        rate = rates.get((code, cell.measure, cell.period, cell.dimension or "",
+                          cell.category or "", cell.level), {})
         found.append(AuthorityRow(
             slug=code, name=row["authority"],
             short_name=registry.get(code, {}).get("short_name") or row["authority"],
-            code=code, cell=_cell(row), kind=row["kind"], value=row["value"],
+            code=code, cell=cell, kind=row["kind"], value=row["value"],
             lower=row["lower"], upper=row["upper"], rank=None, ranked=None,
-            caveat=row.get("caveat") or None, figure_id=number))
+            caveat=row.get("caveat") or None, figure_id=number,
+            population=rate.get("population"), population_year=rate.get("population_year"),
+            population_nearest=bool(rate.get("population_nearest")), rate=rate.get("rate"),
+            rate_rank=rate.get("rate_rank"), rate_ranked=rate.get("rate_ranked"),
+            rate_note=rate.get("rate_note") or None))
     return found
 
 
 # ---- the charts --------------------------------------------------------------------------
 
 def release_charts(content: Mapping[str, Any]) -> list[charts.Chart]:
-    """The aggregate page's charts, over the release's frozen numbers. Each force's rate is not
-    frozen (only the totals' rates are), so the chart of rates by force is not among them."""
+    """The aggregate page's charts, over the release's frozen numbers: with each force's rate
+    and rank by rate where the release froze them (from content format 3), the chart of rates
+    by force too."""
     return charts.catalogue(outline(content), aggregate(content))
 
 

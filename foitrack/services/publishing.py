@@ -118,6 +118,30 @@ WORDING_COLUMNS = (
     Column("text", "string", "the request as sent", 120),
     Column("requests", "integer", "how many of the requests published were sent with it", 8),
 )
+# Each authority's rate in a cell (from content format 3): what the rate chart by force and the
+# fact sheets' rate lines are drawn from. Only cells with a rate or a reason for none.
+RATE_KEY = ("authority_code", "measure", "period", "dimension", "category", "level")
+RATE_COLUMNS = (
+    Column("authority_code", "string", "ONS code of the authority (or its foitrack slug)", 14),
+    Column("measure", "string", "measure key from the campaign file"),
+    Column("period", "string", "period or period-group key from the campaign file"),
+    Column("dimension", "string", "dimension key; empty for a total"),
+    Column("category", "string", "category (or group key); empty for a total", 20),
+    Column("level", "string", "total, category or group"),
+    Column("value", "integer", "the authority's exact figure in the cell", 8),
+    Column("population", "integer", "the resident population (mid-year estimate) the rate is "
+           "per; empty without one", 12),
+    Column("population_year", "integer", "the mid-year (30 June) of that estimate", 10),
+    Column("population_nearest", "boolean", "true when the period's own mid-year had no "
+           "estimate and the nearest year's was used", 10),
+    Column("rate", "number", "the figure per the measure's base (e.g. per 100,000 people), "
+           "unrounded; empty without a population", 10),
+    Column("rate_rank", "integer", "its rank by rate among the ranked authorities (1 = "
+           "highest; equal rates share a rank); empty when not ranked", 8),
+    Column("rate_ranked", "integer", "how many authorities were ranked by rate in the cell", 8),
+    Column("rate_note", "string", "why the authority has no rate or no rank, when it has "
+           "none", 40),
+)
 FACT_SHEET_COLUMNS = (
     Column("authority_code", "string", "ONS code of the authority (or its foitrack slug)", 14),
     Column("line", "integer", "the line's number in the authority's fact sheet", 6),
@@ -398,6 +422,10 @@ def freeze(session: Session, campaign: Campaign, choice: Choice, *, today: dt.da
                "measure, period, category and group.", AGGREGATE_COLUMNS_DESCRIBED,
                (row_dict(row) for row in result.rows), primary_key=AGGREGATE_KEY,
                foreign_keys=AGGREGATE_FOREIGN_KEYS),
+        _table("rates", "Rates", "Each authority's rate per the measure's base (e.g. per "
+               "100,000 people) and its rank by rate, where it has one or a reason for none.",
+               RATE_COLUMNS, _rate_rows(result), primary_key=RATE_KEY,
+               foreign_keys=(_TO_AUTHORITIES, _TO_MEASURES, _TO_PERIODS)),
         _table("changes", "Changes", "Each period against every earlier one, over every "
                "authority with a figure and over the matched panel.", CHANGE_COLUMNS,
                (change_dict(change) for change in result.changes), primary_key=CHANGE_KEY,
@@ -457,6 +485,20 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "value") and isinstance(value.value, str):  # enums
         return value.value
     return value
+
+
+def _rate_rows(result: agg.Aggregate) -> Iterator[dict[str, Any]]:
+    for row in result.authorities:
+        if row.rate is None and not row.rate_note:
+            continue
+        yield {"authority_code": row.code or row.slug, "measure": row.cell.measure,
+               "period": row.cell.period, "dimension": row.cell.dimension or "",
+               "category": row.cell.category or "", "level": row.cell.level,
+               "value": row.value, "population": row.population,
+               "population_year": row.population_year,
+               "population_nearest": row.population_nearest, "rate": row.rate,
+               "rate_rank": row.rate_rank, "rate_ranked": row.rate_ranked,
+               "rate_note": row.rate_note or ""}
 
 
 def _table(name: str, title: str, description: str, columns: Sequence[Column],
