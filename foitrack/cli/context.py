@@ -11,13 +11,13 @@ import datetime as dt
 import functools
 import getpass
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from foitrack.errors import DomainError, Invalid
+from foitrack.errors import DomainError, Invalid, Problem
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -163,6 +163,20 @@ def refused(error: DomainError) -> click.ClickException:
         lines = "\n".join(f"  {problem}" for problem in error.problems)
         return click.ClickException(f"{len(error.problems)} problems, nothing was changed:\n{lines}")
     return click.ClickException(f"{error}; nothing was changed")
+
+
+def refused_naming(options: Mapping[str, str], nothing: str
+                   ) -> Callable[[DomainError], click.ClickException]:
+    """A ``report`` for ``unit_of_work``: each problem with its field named as the command's
+    option (``options``: field -> option), then what did not happen (``nothing``, e.g. "nothing
+    was published")."""
+    def report(error: DomainError) -> click.ClickException:
+        if isinstance(error, Invalid):
+            lines = [str(Problem(p.message, options.get(p.field or "", p.field)))
+                     for p in error.problems]
+            return click.ClickException("; ".join(lines) + f"; {nothing}")
+        return click.ClickException(f"{error}; {nothing}")
+    return report
 
 
 def plainly(error: DomainError) -> click.ClickException:

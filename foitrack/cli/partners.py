@@ -16,6 +16,7 @@ from foitrack.cli.context import (
     config,
     needs_current_schema,
     plainly,
+    refused_naming,
     system_actor,
     unit_of_work,
     with_appcontext,
@@ -77,17 +78,9 @@ def partners_add(campaign: str, version: int | None, name: str, email: str | Non
     The link alone goes to standard output, once: only its hash is kept, so copy it now.
     Anyone holding it sees the release before its embargo, until it is revoked.
     """
-    from foitrack.errors import DomainError, Invalid, Problem
     from foitrack.services import partners
 
-    def refused(error: DomainError) -> click.ClickException:
-        if isinstance(error, Invalid):
-            lines = [str(Problem(p.message, OPTIONS.get(p.field or "", p.field)))
-                     for p in error.problems]
-            return click.ClickException("; ".join(lines) + "; no link was made")
-        return click.ClickException(f"{error}; no link was made")
-
-    with unit_of_work(refused) as session:
+    with unit_of_work(refused_naming(OPTIONS, "no link was made")) as session:
         release = _release(session, campaign, version)
         link, token = partners.add(session, system_actor(), release, name=name, email=email,
                                    now=_now())

@@ -8,6 +8,7 @@ from foitrack.cli.context import (
     clock_settings,
     config,
     needs_current_schema,
+    refused_naming,
     today,
     unit_of_work,
     with_appcontext,
@@ -46,19 +47,11 @@ def publish_command(campaign: str, title: str, authorities: str | None, checked_
     from flask import current_app
 
     from foitrack.cli.context import system_actor
-    from foitrack.errors import DomainError, Invalid, Problem
     from foitrack.services import campaigns, publishing
     from foitrack.storage import FileStore
 
-    def refused(error: DomainError) -> click.ClickException:
-        if isinstance(error, Invalid):
-            lines = [str(Problem(p.message, OPTIONS.get(p.field or "", p.field)))
-                     for p in error.problems]
-            return click.ClickException("; ".join(lines) + "; nothing was published")
-        return click.ClickException(f"{error}; nothing was published")
-
     root = Path(current_app.instance_path) / "releases"
-    with unit_of_work(refused) as session:
+    with unit_of_work(refused_naming(OPTIONS, "nothing was published")) as session:
         found = campaigns.get_campaign(session, campaign)
         release = publishing.publish(
             session, system_actor(), found, title=title, today=today(),
