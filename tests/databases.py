@@ -51,7 +51,10 @@ class ScratchDatabases:
         if not self.schemas:
             return
         engine = make_engine(POSTGRES_URL or "")
-        with engine.begin() as connection:
-            for schema in self.schemas:
+        # One transaction a schema: a DROP ... CASCADE locks every table, index and sequence
+        # in it until the commit, and all of a worker's schemas at once outgrew PostgreSQL's
+        # shared lock table ("out of shared memory", max_locks_per_transaction) in a CI run.
+        for schema in self.schemas:
+            with engine.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
