@@ -51,6 +51,13 @@ def today() -> dt.date:
     return current_app.config.get("TODAY") or today_in_uk()
 
 
+def now() -> dt.datetime:
+    """The current time in UTC, or the app's fixed NOW in tests (what an embargo is compared
+    with, on the public portal and the publish page alike)."""
+    fixed: dt.datetime | None = current_app.config.get("NOW")
+    return fixed if fixed is not None else dt.datetime.now(dt.UTC)
+
+
 def clock_settings() -> ClockSettings:
 
     return current_app.config["CLOCK"]

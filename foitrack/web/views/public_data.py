@@ -14,7 +14,6 @@ unknown token is the same 404 again; once the embargo lifts, the link sends to t
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from pathlib import Path
 from typing import Any, NoReturn
@@ -38,7 +37,7 @@ from foitrack.exporters import public_charts
 from foitrack.models import Authority, PublishedRelease, ReleasePartner
 from foitrack.services import partners, publishing
 from foitrack.web import page_cache
-from foitrack.web.context import db_session
+from foitrack.web.context import db_session, now
 
 blueprint = Blueprint("public_data", __name__, url_prefix="/data")
 
@@ -57,12 +56,6 @@ CONTENT_TYPES = {
 
 # The pages whose answer changes when an embargo lifts or a version is published.
 CHANGING = {"public_data.index", "public_data.campaign", "public_data.corrections"}
-
-
-def now() -> dt.datetime:
-    """The current time in UTC, or the app's fixed NOW (tests set it to open an embargo)."""
-    fixed: dt.datetime | None = current_app.config.get("NOW")
-    return fixed if fixed is not None else dt.datetime.now(dt.UTC)
 
 
 def _not_found() -> NoReturn:

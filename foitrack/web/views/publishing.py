@@ -21,7 +21,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
@@ -31,7 +30,7 @@ from foitrack.models import Campaign, PublishedRelease
 from foitrack.services import authorities as authority_service
 from foitrack.services import partners, publishing
 from foitrack.services.publish_checklist import checklist
-from foitrack.web.context import actor, clock_settings, db_session, today
+from foitrack.web.context import actor, clock_settings, db_session, external_url, now, today
 from foitrack.web.forms import form_status, show_problems
 from foitrack.web.forms.publishing import PartnerForm, PublishForm
 from foitrack.web.views.lookups import campaign_or_404, file_store
@@ -41,12 +40,6 @@ blueprint = Blueprint("publishing", __name__, url_prefix="/campaigns")
 UK = ZoneInfo("Europe/London")
 # The newest accesses shown under each link; the count beside it says how many there are.
 LOG_LIMIT = 20
-
-
-def _now() -> dt.datetime:
-    """The current time in UTC, or the app's fixed NOW (as the public portal reads it)."""
-    fixed: dt.datetime | None = current_app.config.get("NOW")
-    return fixed if fixed is not None else dt.datetime.now(dt.UTC)
 
 
 def _releases_root() -> Path:
@@ -97,11 +90,11 @@ def _links(release: PublishedRelease, public: bool) -> list[dict[str, Any]]:
     return shown
 
 
-def _shown(release: PublishedRelease, now: dt.datetime,
+def _shown(release: PublishedRelease, moment: dt.datetime,
            partner_form: PartnerForm | None = None) -> dict[str, Any]:
     """A published version as the page lists it; ``partner_form`` is its partner form sent
     back with errors, if it was."""
-    public = publishing.is_public(release, now)
+    public = publishing.is_public(release, moment)
     if not public and partner_form is None:
         partner_form = PartnerForm(formdata=None, prefix=_partner_prefix(release.version))
     return {"release": release, "public": public, "files": _files(release),
@@ -129,14 +122,14 @@ def _page(campaign: Campaign, form: PublishForm, documents: list[Any], *,
     """The page, with ``form`` (and a version's partner form) as sent back or empty."""
     session = db_session()
     releases = publishing.releases(session, campaign)
-    now = _now()
+    moment = now()
     sent_back = partner_form[1] if partner_form is not None else None
     return render_template(
         "publishing/publish.html", campaign=campaign, form=form,
         # The one form whose errors the summary lists: never two summaries on one page.
         summary_form=sent_back if sent_back is not None else form,
         checklist=checklist(session, campaign, today=today(), settings=clock_settings()),
-        versions=[_shown(release, now, sent_back if partner_form is not None
+        versions=[_shown(release, moment, sent_back if partner_form is not None
                          and partner_form[0] == release.version else None)
                   for release in reversed(releases)],
         next_version=(releases[-1].version if releases else 0) + 1,
@@ -163,7 +156,7 @@ def publish(slug: str) -> Any:
                 embargo_until=publishing.parse_embargo(form.embargo_text()),
                 note=form.note.data, documents=figure_ids,
                 organisation=(form.organisation.data or "").strip(),
-                base_url=current_app.config.get("BASE_URL"), now=_now())
+                base_url=current_app.config.get("BASE_URL"), now=now())
             # Before the commit: if a file cannot be written, nothing is published.
             publishing.write_files(release, publishing.release_folder(_releases_root(), release),
                                    file_store())
@@ -207,7 +200,7 @@ def _add_partner(campaign: Campaign, release: PublishedRelease, form: PartnerFor
     if form.validate_on_submit():
         try:
             link, token = partners.add(session, actor(), release, name=form.name.data or "",
-                                       email=form.email.data, now=_now())
+                                       email=form.email.data, now=now())
         except Invalid as error:
             session.rollback()
             show_problems(form, error)
@@ -216,11 +209,11 @@ def _add_partner(campaign: Campaign, release: PublishedRelease, form: PartnerFor
             form.form_errors.append(str(error))
         else:
             session.commit()
-            base = current_app.config.get("BASE_URL") or request.url_root
             # Shown here and nowhere else: the page answering this form is not stored.
             return render_template(
                 "publishing/partner_link.html", campaign=campaign, release=release, link=link,
-                url=partners.link_url(base, token), embargo=uk_time(release.embargo_until))
+                url=external_url("public_data.shared_release", token=token),
+                embargo=uk_time(release.embargo_until))
     return None
 
 
@@ -239,7 +232,7 @@ def revoke_partner(slug: str, link_id: int) -> Any:
         return redirect(url_for("publishing.publish", slug=slug))
     name, version = link.name, link.release.version
     try:
-        partners.revoke(session, actor(), link_id, _now())
+        partners.revoke(session, actor(), link_id, now())
     except Conflict as error:
         session.rollback()
         flash(f"Not revoked: {error}.", "error")
