@@ -211,6 +211,14 @@ def _queue(session: Session, actor: audit.Actor, request: Request, kind: Message
            mail: MailSettings, today: dt.date, settings: ClockSettings | None,
            attach_template: bool = False) -> OutgoingMessage:
     subject, body = compose(session, request, kind, today, settings)
+    return write_message(session, actor, request, kind, subject, body, mail, attach_template)
+
+
+def write_message(session: Session, actor: audit.Actor, request: Request, kind: MessageKind,
+                  subject: str, body: str, mail: MailSettings,
+                  attach_template: bool = False) -> OutgoingMessage:
+    """A composed message to ``request``'s authority, queued (status "queued") and audited,
+    for the sender to deliver."""
     message = OutgoingMessage(
         request=request, kind=kind, to_address=request.authority.foi_email or "",
         subject=subject, body=body, message_id=make_msgid(domain=mail.domain),

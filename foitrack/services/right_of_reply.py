@@ -21,7 +21,6 @@ import datetime as dt
 import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from email.utils import make_msgid
 from typing import Any
 
 from sqlalchemy import select
@@ -257,20 +256,13 @@ def queue_round(session: Session, actor: audit.Actor, campaign: Campaign,
 
 def _queue(session: Session, actor: audit.Actor, request: Request, draft: Draft,
            answer_by: dt.date, mail: mail_service.MailSettings) -> OutgoingMessage:
-    message = OutgoingMessage(
-        request=request, kind=MessageKind.right_of_reply, to_address=draft.to_address,
-        subject=draft.subject, body=draft.body, message_id=make_msgid(domain=mail.domain),
-        created_by=actor.label)
-    session.add(message)
-    session.flush()
+    message = mail_service.write_message(session, actor, request, MessageKind.right_of_reply,
+                                         draft.subject, draft.body, mail)
     kept = RightOfReply(request_id=request.id, message_id=message.id, answer_by=answer_by,
                         figures=[f.kept() for f in draft.figures], lines=list(draft.lines),
                         created_by=actor.label)
     session.add(kept)
     session.flush()
-    audit.record(session, actor, "outgoing_message", message.id, "queue", None,
-                 {"kind": MessageKind.right_of_reply.value, "to": message.to_address,
-                  "subject": message.subject, "request_id": request.id})
     audit.record(session, actor, "right_of_reply", kept.id, "create", None,
                  {"request_id": request.id, "answer_by": answer_by.isoformat(),
                   "figures": len(draft.figures), "lines": len(draft.lines)})
