@@ -7,7 +7,7 @@ attachments, says what accepting the proposals would change, and saves them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -31,17 +31,21 @@ class ReplyFile:
 
 def stored_files(session: Session, store: FileStore, request: Request) -> list[ReplyFile]:
     """The request's kept attachments of the kinds figures are read from, oldest first."""
-    attachments = session.scalars(
+    return read_attachments(store, session.scalars(
         select(Attachment).join(InboundMessage)
         .where(InboundMessage.request_id == request.id, Attachment.stored_file_id.is_not(None))
-        .order_by(Attachment.id)).all()
-    files = []
-    for attachment in attachments:
-        stored = attachment.stored_file
-        if stored is None or not attachment.filename.lower().endswith(READABLE):
-            continue
-        files.append(ReplyFile(attachment.filename, store.read(stored.sha256), stored))
-    return files
+        .order_by(Attachment.id)))
+
+
+def is_readable(attachment: Attachment) -> bool:
+    """Kept, and of a kind figures are read from."""
+    return attachment.stored_file is not None and attachment.filename.lower().endswith(READABLE)
+
+
+def read_attachments(store: FileStore, attachments: Iterable[Attachment]) -> list[ReplyFile]:
+    """Those of ``attachments`` figures are read from, with their bytes from the file store."""
+    return [ReplyFile(a.filename, store.read(a.stored_file.sha256), a.stored_file)
+            for a in attachments if is_readable(a) and a.stored_file is not None]
 
 
 def propose(design: CampaignDesign, files: Sequence[ReplyFile], authority: str) -> Extraction:

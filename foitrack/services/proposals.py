@@ -21,12 +21,20 @@ from foitrack.domain.design import CampaignDesign
 from foitrack.domain.extraction import Extraction, Proposal, extract
 from foitrack.domain.extraction.cells import Location
 from foitrack.domain.extraction.neighbourhood import neighbourhoods
-from foitrack.domain.extraction.proposals import READABLE, read_document
+from foitrack.domain.extraction.proposals import read_document
 from foitrack.domain.figure_values import NotAFigure, parse
 from foitrack.errors import Invalid, Problem
 from foitrack.models import Figure, FigureProposal, InboundMessage, ProposalState, Request
 from foitrack.services import audit
-from foitrack.services.extraction import Planned, ReplyFile, entry, preview, stored_files
+from foitrack.services.extraction import (
+    Planned,
+    ReplyFile,
+    entry,
+    is_readable,
+    preview,
+    read_attachments,
+    stored_files,
+)
 from foitrack.services.extraction import accept as accept_proposals
 from foitrack.services.figures import DesignIndex, SaveReport, figures_of
 from foitrack.services.follow_ups import first_of
@@ -261,20 +269,16 @@ def on_arrival(session: Session, store: FileStore, inbound_id: int) -> int:
 
 
 def _readable(inbound: InboundMessage) -> bool:
-    return inbound.request is not None and not inbound.is_bounce and any(
-        a.stored_file is not None and a.filename.lower().endswith(READABLE)
-        for a in inbound.attachments)
+    return inbound.request is not None and not inbound.is_bounce \
+        and any(is_readable(a) for a in inbound.attachments)
 
 
 def _propose_from(session: Session, store: FileStore, inbound: InboundMessage) -> int:
     assert inbound.request is not None
     request = first_of(inbound.request)
-    files = [ReplyFile(a.filename, b"", a.stored_file) for a in inbound.attachments
-             if a.stored_file is not None and a.filename.lower().endswith(READABLE)]
     try:
         with session.begin_nested():
-            read = [ReplyFile(f.filename, store.read(f.stored.sha256), f.stored)
-                    for f in files if f.stored is not None]
+            read = read_attachments(store, inbound.attachments)
             return len(make(session, store, request, read).proposals)
     except Exception:  # noqa: BLE001 - extraction never stops a reply being filed
         log.exception("figures could not be proposed from reply %s", inbound.id)
