@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, contains_eager, defer
+from sqlalchemy.orm import Session
 
-from foitrack.models import Campaign, PublishedRelease
+from foitrack.models import PublishedRelease
 from foitrack.services import publishing
 
 # The canned queries every release database has, by the name in its address
@@ -55,18 +54,6 @@ class ReleaseDatabase:
 def database_name(slug: str, version: int) -> str:
     """The stable name of a release's database: its file's stem, e.g. grooming-2019-v1."""
     return f"{slug}-v{version}"
-
-
-def releases_public_at(session: Session, now: dt.datetime) -> Iterator[PublishedRelease]:
-    """Every public release, by campaign slug then version, its frozen content (the bulk of
-    each row) left unread until asked for: this is asked on every request."""
-    found = session.scalars(
-        select(PublishedRelease).join(PublishedRelease.campaign)
-        .options(defer(PublishedRelease.content), contains_eager(PublishedRelease.campaign))
-        .order_by(Campaign.slug, PublishedRelease.version))
-    for release in found:
-        if publishing.is_public(release, now):
-            yield release
 
 
 def database_file(root: Path, release: PublishedRelease) -> Path:
@@ -163,7 +150,7 @@ class Catalogue:
         public (none, unless the clock was set back), and keeps the answer."""
         with self._lock, self._sessions() as session:
             public = {database_name(release.campaign.slug, release.version): release
-                      for release in releases_public_at(session, self._clock())}
+                      for release in publishing.releases_public_at(session, self._clock())}
             added = [describe(release, self._root) for name, release in public.items()
                      if name not in self.databases
                      and database_file(self._root, release).is_file()]

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, defer
 
 from foitrack.domain.clock import ClockSettings, working_days_between
 from foitrack.domain.population import choose_year
@@ -878,19 +878,24 @@ def is_public(release: PublishedRelease, now: dt.datetime) -> bool:
     return release.embargo_until is None or release.embargo_until <= now
 
 
-def public_releases(session: Session) -> Iterator[PublishedRelease]:
-    """Every published release, by campaign slug then version (the caller keeps the public
-    ones: the embargo is compared in Python, in UTC, the same way on every database)."""
-    yield from session.scalars(select(PublishedRelease).join(PublishedRelease.campaign)
-                               .order_by(Campaign.slug, PublishedRelease.version))
+def releases_public_at(session: Session, now: dt.datetime) -> Iterator[PublishedRelease]:
+    """Every release public at ``now``, by campaign slug then version (the embargo compared in
+    Python, in UTC, the same way on every database), its frozen content (the bulk of each row)
+    left unread until asked for: the portal's list and Datasette ask on every request."""
+    found = session.scalars(
+        select(PublishedRelease).join(PublishedRelease.campaign)
+        .options(defer(PublishedRelease.content), contains_eager(PublishedRelease.campaign))
+        .order_by(Campaign.slug, PublishedRelease.version))
+    for release in found:
+        if is_public(release, now):
+            yield release
 
 
 def latest_public(session: Session, now: dt.datetime) -> list[PublishedRelease]:
     """Each campaign's latest public version, by campaign slug."""
     chosen: dict[int, PublishedRelease] = {}
-    for release in public_releases(session):
-        if is_public(release, now):
-            chosen[release.campaign_id] = release  # versions come in order: the last wins
+    for release in releases_public_at(session, now):
+        chosen[release.campaign_id] = release  # versions come in order: the last wins
     return sorted(chosen.values(), key=lambda r: r.campaign.slug)
 
 
