@@ -80,9 +80,9 @@ from foitrack.storage import FileStore, safe_filename
 # JSON (and of the files) can tell which layout it has. 2: the reply documents ticked are
 # part of the release ("documents": each one's name in the folder, SHA-256 and size, written
 # from the file store); a format 1 release has none, and is read and written as before.
+# 3: each authority's rate and rank by rate (the "rates" table), the address of the version it
+# follows, and DataCite metadata (datacite.json) written with the files, to deposit for a DOI.
 CONTENT_FORMAT = 3
-# From format 3 a release also writes DataCite metadata (datacite.json) and keeps the address of
-# the version it follows, so that it can be deposited for a DOI.
 DATACITE_FROM = 3
 DOCUMENTS_FOLDER = "documents"
 TITLE_LIMIT = 300
